@@ -1,0 +1,80 @@
+"""The append-only audit log: one Redis Stream entry per tool call, decision, approval and execution."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import redis
+from pydantic import BaseModel, Field
+
+
+class AuditUnavailable(Exception):
+    """The audit log could not be written or read (Redis is down or refused)."""
+
+
+class AuditRecord(BaseModel):
+    at: datetime
+    kind: str = Field(description="tool_call, decision, approval, denial, expiry, execution")
+    identity: str
+    action: str = Field(description="the tool, or the approval verb")
+    target: str = ""
+    status: str
+    summary: str = ""
+    args: dict[str, Any] = Field(default_factory=dict)
+    duration_ms: float | None = None
+    incident: str | None = None
+    id: str | None = None
+
+
+class AuditLog:
+    """Stream entries are never edited or deleted by opsbot; stream ids are their time order."""
+
+    def __init__(self, client: redis.Redis, key: str):
+        self.client, self.key = client, key
+
+    def append(self, record: AuditRecord) -> str:
+        fields = {"json": record.model_dump_json(exclude={"id"})}
+        try:
+            return self.client.xadd(self.key, fields).decode()
+        except redis.RedisError as e:
+            raise AuditUnavailable(f"could not write the audit log to Redis: {e}") from None
+
+    def query(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        identity: str | None = None,
+        target: str | None = None,
+        action: str | None = None,
+        limit: int = 1000,
+    ) -> list[AuditRecord]:
+        """Records in time order, filtered by time range, identity, target (substring) and action."""
+        lo = str(int(since.timestamp() * 1000)) if since else "-"
+        hi = str(int(until.timestamp() * 1000)) if until else "+"
+        out: list[AuditRecord] = []
+        for record in self._scan(lo, hi):
+            if identity and record.identity != identity:
+                continue
+            if action and record.action != action:
+                continue
+            if target and target not in record.target:
+                continue
+            out.append(record)
+            if len(out) >= limit:
+                break
+        return out
+
+    def _scan(self, lo: str, hi: str, batch: int = 500) -> Iterator[AuditRecord]:
+        while True:
+            try:
+                entries = self.client.xrange(self.key, lo, hi, count=batch)
+            except redis.RedisError as e:
+                raise AuditUnavailable(f"could not read the audit log from Redis: {e}") from None
+            for entry_id, fields in entries:
+                yield AuditRecord(**json.loads(fields[b"json"]), id=entry_id.decode())
+            if len(entries) < batch:
+                return
+            lo = "(" + entries[-1][0].decode()

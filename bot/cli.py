@@ -1,0 +1,209 @@
+"""The `opsbot` command: the sandbox, tools through the one door, the audit trail."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from bot.audit import AuditUnavailable
+from bot.demo import run_demo
+from bot.door import Caller
+from bot.settings import Settings, load_settings
+from bot.wiring import build_door
+from sandbox import procs, scenario
+from sandbox.manager import Sandbox
+from tools.base import Status, ToolInputError, ToolResult
+from tools.timerange import parse_point
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="opsbot: an on-call assistant in chat.")
+sandbox_app = typer.Typer(no_args_is_help=True, help="Real local backends on loopback, loaded from a scenario.")
+app.add_typer(sandbox_app, name="sandbox")
+
+DEFAULT_SANDBOX_DIR = Path(".sandbox")
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", envvar="OPSBOT_CONFIG", help="settings YAML (default: the sandbox's, if it is up)"),
+]
+DirOpt = Annotated[Path, typer.Option("--dir", help="the sandbox's state directory")]
+
+
+def _settings(config: Path | None) -> Settings:
+    if config is None and (DEFAULT_SANDBOX_DIR / "opsbot.yaml").is_file():
+        config = DEFAULT_SANDBOX_DIR / "opsbot.yaml"
+    try:
+        return load_settings(config)
+    except Exception as e:  # a configuration mistake fails at start-up, in words
+        typer.echo(f"opsbot: bad settings: {e}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"opsbot: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _me() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def print_result(result: ToolResult) -> None:
+    mark = {Status.success: "ok", Status.no_data: "no data", Status.error: "ERROR"}.get(result.status, result.status)
+    typer.echo(f"$ {result.invocation}  [{mark}]")
+    if result.error:
+        typer.echo(f"  {result.error}")
+    if result.notice:
+        typer.echo(f"  note: {result.notice}")
+    if result.data is not None:
+        typer.echo("  " + yaml.safe_dump(result.data, sort_keys=False, allow_unicode=True, width=120)
+                   .rstrip().replace("\n", "\n  "))
+
+
+@sandbox_app.command("up")
+def sandbox_up(state_dir: DirOpt = DEFAULT_SANDBOX_DIR) -> None:
+    """Start Redis, Prometheus, Alertmanager, the Elasticsearch-API server and the Kubernetes emulator."""
+    try:
+        ports = Sandbox(state_dir).up()
+    except procs.SandboxError as e:
+        _fail(str(e))
+    for name, port in vars(ports).items():
+        typer.echo(f"  {name:<14} 127.0.0.1:{port}")
+    typer.echo(f"settings: {Sandbox(state_dir).settings_file}")
+
+
+@sandbox_app.command("down")
+def sandbox_down(state_dir: DirOpt = DEFAULT_SANDBOX_DIR) -> None:
+    """Stop every sandbox server."""
+    stopped = Sandbox(state_dir).down()
+    typer.echo(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+@sandbox_app.command("status")
+def sandbox_status(state_dir: DirOpt = DEFAULT_SANDBOX_DIR) -> None:
+    """Which sandbox servers run, and which scenario is loaded."""
+    sb = Sandbox(state_dir)
+    status = sb.status()
+    for name, running in status.items():
+        typer.echo(f"  {name:<14} {'running' if running else 'stopped'}")
+    typer.echo(f"scenario: {sb.loaded() or '(none)'}")
+    if not all(status.values()):
+        raise typer.Exit(1)
+
+
+@sandbox_app.command("load")
+def sandbox_load(name: str, state_dir: DirOpt = DEFAULT_SANDBOX_DIR) -> None:
+    """Load a scenario (a shipped name or a file path) into every backend; times are relative to now."""
+    try:
+        sc = scenario.load(name)
+        Sandbox(state_dir).load(sc)
+    except (scenario.ScenarioError, procs.SandboxError) as e:
+        _fail(str(e))
+    typer.echo(f"loaded {sc.name}: {sc.title}")
+
+
+@sandbox_app.command("scenarios")
+def sandbox_scenarios() -> None:
+    """List the shipped scenarios."""
+    for name in scenario.shipped():
+        typer.echo(f"  {name:<28} {scenario.load(name).title}")
+
+
+@sandbox_app.command("check")
+def sandbox_check(path: Path) -> None:
+    """Validate a scenario file."""
+    try:
+        sc = scenario.parse(path.read_text(), str(path))
+    except (OSError, scenario.ScenarioError) as e:
+        _fail(str(e))
+    typer.echo(f"{path}: valid scenario {sc.name!r}")
+
+
+def _parse_tool_args(words: list[str]) -> dict[str, Any]:
+    """`--namespace shop --tail 50 --previous` → {"namespace": "shop", "tail": "50", "previous": True}."""
+    args: dict[str, Any] = {}
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if not word.startswith("--"):
+            raise ToolInputError(f"expected --name value, got {word!r}")
+        key, _, inline = word[2:].partition("=")
+        key = key.replace("-", "_")
+        if inline:
+            args[key] = inline
+        elif i + 1 < len(words) and not words[i + 1].startswith("--"):
+            args[key] = words[i + 1]
+            i += 1
+        else:
+            args[key] = True
+        i += 1
+    return args
+
+
+@app.command(
+    "tool", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def tool_cmd(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="tool name; omit to list the tools")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Run any tool through the one door, e.g. `opsbot tool k8s_list_pods --namespace shop`."""
+    door = build_door(_settings(config))
+    if name is None:
+        for t in door.tools.values():
+            typer.echo(f"  {t.name:<20} {t.description.splitlines()[0]}")
+        return
+    try:
+        args = _parse_tool_args(ctx.args)
+    except ToolInputError as e:
+        _fail(str(e))
+    result = door.run(name, args, Caller(identity=_me(), via="cli"))
+    print_result(result)
+    if result.status == Status.error:
+        raise typer.Exit(1)
+
+
+@app.command("audit")
+def audit_cmd(
+    since: Annotated[str, typer.Option(help="'12h', 'last 30m' or an ISO time")] = "12h",
+    identity: Annotated[str | None, typer.Option("--as", help="only this identity")] = None,
+    target: Annotated[str | None, typer.Option(help="only targets containing this")] = None,
+    action: Annotated[str | None, typer.Option(help="only this tool or action")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Print the audit trail: who asked for what, when, and how it went."""
+    door = build_door(_settings(config))
+    try:
+        start = parse_point(since, door.ctx.now())
+    except ToolInputError as e:
+        _fail(str(e))
+    try:
+        records = door.audit.query(since=start, identity=identity, target=target, action=action)
+    except AuditUnavailable as e:
+        _fail(str(e))
+    if not records:
+        typer.echo(f"no audit records since {start:%Y-%m-%d %H:%M:%S} UTC matching the filters")
+        return
+    for r in records:
+        took = f" {r.duration_ms:.0f}ms" if r.duration_ms is not None else ""
+        typer.echo(f"{r.at:%Y-%m-%d %H:%M:%S} {r.identity:<18} {r.kind:<10} {r.status:<9}{took}  {r.summary}")
+
+
+@app.command("demo")
+def demo_cmd(state_dir: DirOpt = DEFAULT_SANDBOX_DIR, config: ConfigOpt = None) -> None:
+    """Investigate the sandbox's loaded scenario through the read tools, as an on-call engineer would."""
+    sb = Sandbox(state_dir)
+    name = sb.loaded()
+    if name is None:
+        _fail(f"no scenario loaded in {state_dir}; run `opsbot sandbox load NAME`")
+    sc = scenario.load(name)
+    typer.echo(f"scenario: {sc.title}\n")
+    door = build_door(_settings(config or sb.settings_file))
+    results = run_demo(door, sc, print_result)
+    failed = [r.invocation for r in results if r.status == Status.error]
+    typer.echo(f"\n{len(results)} checks, {len(failed)} failed; `opsbot audit --since 10m` shows them all")
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,97 @@
+"""The one settings object: built once at start-up (env prefix OPSBOT_, optional YAML file), passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RedisSettings(_Section):
+    url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL without credentials")
+    password: SecretStr | None = None
+    key_prefix: str = "opsbot:"
+    timeout_s: float = 2.0
+
+
+class PrometheusSettings(_Section):
+    url: str = "http://127.0.0.1:9090"
+    bearer_token: SecretStr | None = None
+    timeout_s: float = 5.0
+
+
+class AlertmanagerSettings(_Section):
+    url: str = "http://127.0.0.1:9093"
+    timeout_s: float = 5.0
+
+
+class ElasticsearchSettings(_Section):
+    url: str = "http://127.0.0.1:9200"
+    index: str = Field("logs-*", description="index or pattern that holds the log documents")
+    username: str | None = None
+    password: SecretStr | None = None
+    api_key: SecretStr | None = None
+    timeout_s: float = 5.0
+
+
+class KubernetesSettings(_Section):
+    kubeconfig: Path | None = Field(None, description="kubeconfig file; None means in-cluster config")
+    context: str | None = None
+    timeout_s: float = 5.0
+
+
+class LimitSettings(_Section):
+    max_result_chars: int = Field(6000, ge=500, description="a tool result's JSON is cut to this size")
+    max_items: int = Field(50, ge=1, description="default cap on listed items (pods, events, log hits)")
+    max_log_lines: int = Field(200, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OPSBOT_", env_nested_delimiter="__", extra="forbid", yaml_file=None
+    )
+
+    redis: RedisSettings = RedisSettings()
+    prometheus: PrometheusSettings = PrometheusSettings()
+    alertmanager: AlertmanagerSettings = AlertmanagerSettings()
+    elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
+    kubernetes: KubernetesSettings = KubernetesSettings()
+    limits: LimitSettings = LimitSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources = [init_settings, env_settings]
+        yaml_file = settings_cls.model_config.get("yaml_file")
+        if yaml_file:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file))
+        return tuple(sources)
+
+
+def load_settings(yaml_file: Path | None = None) -> Settings:
+    """Build the settings once: environment variables win over the YAML file, which wins over defaults."""
+    if yaml_file is None:
+        return Settings()
+    if not yaml_file.is_file():
+        raise FileNotFoundError(f"settings file {yaml_file} does not exist")
+
+    class _FromFile(Settings):
+        model_config = SettingsConfigDict(**{**Settings.model_config, "yaml_file": str(yaml_file)})
+
+    return _FromFile()

@@ -1,0 +1,98 @@
+"""The sandbox's live exporter: /metrics with every scenario series' value now, for Prometheus to scrape.
+
+    python -m sandbox.exporter --port P --state-dir D
+
+It reads the scenario and t0 that `sandbox.prom.load` writes to D/exporter.json at each request (cached by
+mtime), so loading another scenario needs no restart. With nothing loaded it serves an empty page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from sandbox.scenario import Scenario
+from sandbox.signals import families, format_labels, labels_of, value_at
+
+STATE_FILE = "exporter.json"
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def write_state(state_dir: Path, scenario: Scenario, t0: float) -> None:
+    """What the exporter serves from now on; written atomically so a scrape never reads half a file."""
+    tmp = state_dir / f"{STATE_FILE}.tmp"
+    tmp.write_text(json.dumps({"t0": t0, "scenario": scenario.model_dump(mode="json", by_alias=True)}))
+    tmp.replace(state_dir / STATE_FILE)
+
+
+class _State:
+    def __init__(self, state_dir: Path):
+        self.path = state_dir / STATE_FILE
+        self._mtime: int | None = None
+        self._loaded: tuple[Scenario, float] | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> tuple[Scenario, float] | None:
+        with self._lock:
+            try:
+                mtime = self.path.stat().st_mtime_ns
+            except FileNotFoundError:
+                self._mtime, self._loaded = None, None
+                return None
+            if mtime != self._mtime:
+                raw = json.loads(self.path.read_text())
+                self._loaded = (Scenario.model_validate(raw["scenario"]), float(raw["t0"]))
+                self._mtime = mtime
+            return self._loaded
+
+
+def render(scenario: Scenario | None, t0: float, now: float) -> str:
+    """The Prometheus text exposition of every series at `now` (epoch seconds)."""
+    if scenario is None:
+        return ""
+    lines = []
+    for name, members in families(scenario.metrics.series).items():
+        if members[0].help:
+            lines.append(f"# HELP {name} {members[0].help}")
+        lines.append(f"# TYPE {name} {members[0].type}")
+        for s in members:
+            lines.append(f"{name}{format_labels(labels_of(s))} {value_at(s, scenario.metrics, now - t0)!r}")
+    return "\n".join(lines) + "\n"
+
+
+def serve(port: int, state_dir: Path) -> None:
+    state = _State(state_dir)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            if self.path.split("?")[0] != "/metrics":
+                self.send_error(404, "only /metrics here")
+                return
+            loaded = state.current()
+            body = (render(*loaded, time.time()) if loaded else "").encode()
+            self.send_response(200)
+            self.send_header("Content-Type", CONTENT_TYPE)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - scrapes every 5 s: stay quiet
+            return
+
+    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--state-dir", type=Path, required=True)
+    args = parser.parse_args()
+    serve(args.port, args.state_dir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""The sandbox: real local servers on loopback, the settings that point opsbot at them, and scenario loading."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+from sandbox import es, k8s, procs, prom, redis_server
+from sandbox.scenario import Scenario
+
+SERVICES = ("redis", "elasticsearch", "kubernetes", "exporter", "prometheus", "alertmanager")
+
+
+@dataclass
+class Ports:
+    redis: int
+    elasticsearch: int
+    kubernetes: int
+    exporter: int
+    prometheus: int
+    alertmanager: int
+
+    @classmethod
+    def fresh(cls) -> Ports:
+        return cls(**{name: procs.free_port() for name in SERVICES})
+
+
+class Sandbox:
+    """One sandbox lives in one state directory: pid files, logs, data dirs, ports and opsbot.yaml."""
+
+    def __init__(self, state_dir: Path):
+        self.dir = state_dir.resolve()
+
+    @property
+    def settings_file(self) -> Path:
+        return self.dir / "opsbot.yaml"
+
+    @property
+    def _ports_file(self) -> Path:
+        return self.dir / "ports.json"
+
+    def ports(self) -> Ports:
+        if not self._ports_file.exists():
+            raise procs.SandboxError(f"no sandbox in {self.dir}; run `opsbot sandbox up` first")
+        return Ports(**json.loads(self._ports_file.read_text()))
+
+    def up(self) -> Ports:
+        """Start every server that is not already running (idempotent) and write opsbot.yaml."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if self._ports_file.exists() and all(self.status().values()):
+            return self.ports()
+        self.down()
+        ports = Ports.fresh()
+        self._ports_file.write_text(json.dumps(asdict(ports)))
+        redis_server.start(self.dir, ports.redis)
+        es.start(self.dir, ports.elasticsearch)
+        k8s.start(self.dir, ports.kubernetes)
+        prom.start(self.dir, ports.exporter, ports.prometheus, ports.alertmanager)
+        self._write_settings(ports)
+        return ports
+
+    def down(self) -> list[str]:
+        stopped = [name for name in reversed(SERVICES) if procs.stop(name, self.dir)]
+        self._ports_file.unlink(missing_ok=True)
+        return stopped
+
+    def status(self) -> dict[str, bool]:
+        return {name: procs.running_pid(name, self.dir) is not None for name in SERVICES}
+
+    def load(self, scenario: Scenario) -> float:
+        """Put the scenario into every backend, times relative to now. Returns the load time (epoch s)."""
+        ports = self.ports()
+        t0 = time.time()
+        k8s.load(self.dir, ports.kubernetes, scenario, t0)
+        es.load(ports.elasticsearch, scenario, t0)
+        prom.load(self.dir, ports.exporter, ports.prometheus, ports.alertmanager, scenario, t0)
+        (self.dir / "scenario.name").write_text(scenario.name)
+        return t0
+
+    def loaded(self) -> str | None:
+        path = self.dir / "scenario.name"
+        return path.read_text() if path.exists() else None
+
+    def _write_settings(self, ports: Ports) -> None:
+        settings = {
+            "redis": {"url": f"redis://127.0.0.1:{ports.redis}/0"},
+            "prometheus": {"url": f"http://127.0.0.1:{ports.prometheus}"},
+            "alertmanager": {"url": f"http://127.0.0.1:{ports.alertmanager}"},
+            "elasticsearch": {"url": f"http://127.0.0.1:{ports.elasticsearch}", "index": "logs-*"},
+            "kubernetes": {"kubeconfig": str(k8s.kubeconfig_path(self.dir))},
+        }
+        self.settings_file.write_text(yaml.safe_dump(settings, sort_keys=False))

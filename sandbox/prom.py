@@ -1,0 +1,167 @@
+"""Prometheus + Alertmanager + the live exporter on loopback; loading a scenario's metric history and rules.
+
+Layout in the state dir: prometheus.yml, rules.yml, alertmanager.yml, exporter.json (what the exporter
+serves), prometheus-data/ and alertmanager-data/ (replaced at each load), backfill.om (the last history).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import yaml
+
+from sandbox import procs
+from sandbox.exporter import STATE_FILE, write_state
+from sandbox.scenario import Scenario
+from sandbox.signals import JOB, write_openmetrics
+
+DEFAULT_WEBHOOK = "http://127.0.0.1:9/webhooks/alertmanager"
+INTERVAL = "5s"
+_REPO = Path(__file__).resolve().parent.parent
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=0.5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def webhook_url(state_dir: Path) -> str:
+    """Where Alertmanager posts: state_dir/webhook.url if present (opsbot's intake), else a dead placeholder."""
+    path = state_dir / "webhook.url"
+    return path.read_text().strip() if path.exists() and path.read_text().strip() else DEFAULT_WEBHOOK
+
+
+def write_prometheus_config(state_dir: Path, exporter_port: int, alertmanager_port: int) -> None:
+    config = {
+        "global": {"scrape_interval": INTERVAL, "scrape_timeout": "4s", "evaluation_interval": INTERVAL},
+        "rule_files": [str(state_dir / "rules.yml")],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}]},
+        "scrape_configs": [
+            {
+                "job_name": JOB,
+                "honor_labels": True,  # the exporter's job label wins, as in the backfilled history
+                "static_configs": [{"targets": [f"127.0.0.1:{exporter_port}"]}],
+                # the history has no instance label; drop the scrape's so both are one series
+                "metric_relabel_configs": [{"action": "labeldrop", "regex": "instance"}],
+            }
+        ],
+    }
+    (state_dir / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def write_rules(state_dir: Path, scenario: Scenario | None) -> None:
+    rules = [
+        {
+            "alert": a.name,
+            "expr": a.expr,
+            "for": a.for_,
+            "labels": a.labels,
+            "annotations": a.annotations,
+        }
+        for a in (scenario.alerts if scenario else [])
+    ]
+    groups = [{"name": f"scenario-{scenario.name}", "interval": INTERVAL, "rules": rules}] if rules else []
+    (state_dir / "rules.yml").write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
+
+
+def write_alertmanager_config(state_dir: Path) -> None:
+    config = {
+        "route": {
+            "receiver": "opsbot",
+            "group_by": ["alertname", "namespace"],
+            "group_wait": "1s",
+            "group_interval": "5s",
+            "repeat_interval": "1h",
+        },
+        "receivers": [{"name": "opsbot", "webhook_configs": [{"url": webhook_url(state_dir), "send_resolved": True}]}],
+    }
+    (state_dir / "alertmanager.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def _start_exporter(state_dir: Path, port: int) -> None:
+    argv = [sys.executable, "-m", "sandbox.exporter", "--port", str(port), "--state-dir", str(state_dir)]
+    pid = procs.start("exporter", argv, state_dir, env={"PYTHONPATH": str(_REPO)})
+    procs.wait_until("exporter", lambda: _ready(f"http://127.0.0.1:{port}/metrics"), pid, state_dir)
+
+
+def _start_prometheus(state_dir: Path, port: int) -> None:
+    argv = [
+        "prometheus",
+        f"--config.file={state_dir / 'prometheus.yml'}",
+        f"--storage.tsdb.path={state_dir / 'prometheus-data'}",
+        "--storage.tsdb.retention.time=30d",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--web.enable-lifecycle",
+    ]
+    pid = procs.start("prometheus", argv, state_dir)
+    procs.wait_until("prometheus", lambda: _ready(f"http://127.0.0.1:{port}/-/ready"), pid, state_dir)
+
+
+def _start_alertmanager(state_dir: Path, port: int) -> None:
+    argv = [
+        "prometheus-alertmanager",
+        f"--config.file={state_dir / 'alertmanager.yml'}",
+        f"--storage.path={state_dir / 'alertmanager-data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+    ]
+    pid = procs.start("alertmanager", argv, state_dir)
+    procs.wait_until("alertmanager", lambda: _ready(f"http://127.0.0.1:{port}/-/ready"), pid, state_dir)
+
+
+def _fresh_dir(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def _promtool(*args: str) -> None:
+    done = subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise procs.SandboxError(f"promtool {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+
+
+def start(state_dir: Path, exporter_port: int, prometheus_port: int, alertmanager_port: int) -> None:
+    """Start exporter, Alertmanager and Prometheus with nothing loaded (no series, no rules)."""
+    (state_dir / STATE_FILE).unlink(missing_ok=True)
+    write_rules(state_dir, None)
+    write_prometheus_config(state_dir, exporter_port, alertmanager_port)
+    write_alertmanager_config(state_dir)
+    _fresh_dir(state_dir / "prometheus-data")
+    _fresh_dir(state_dir / "alertmanager-data")
+    _start_exporter(state_dir, exporter_port)
+    _start_alertmanager(state_dir, alertmanager_port)
+    _start_prometheus(state_dir, prometheus_port)
+
+
+def load(
+    state_dir: Path, exporter_port: int, prometheus_port: int, alertmanager_port: int,
+    scenario: Scenario, t0: float,
+) -> None:
+    """Serve the scenario live, backfill its history up to t0 - 60 s, and restart Prometheus and
+    Alertmanager on fresh data dirs so the history, the rules and no stale alerts are there at once."""
+    write_state(state_dir, scenario, t0)
+    write_rules(state_dir, scenario)
+    _promtool("check", "rules", str(state_dir / "rules.yml"))
+    write_alertmanager_config(state_dir)
+
+    blocks = _fresh_dir(state_dir / "prometheus-data.new")
+    if scenario.metrics.series:
+        om = state_dir / "backfill.om"
+        write_openmetrics(scenario.metrics, t0, om)
+        _promtool("tsdb", "create-blocks-from", "openmetrics", str(om), str(blocks))
+
+    procs.stop("prometheus", state_dir)
+    procs.stop("alertmanager", state_dir)
+    data = state_dir / "prometheus-data"
+    shutil.rmtree(data, ignore_errors=True)
+    blocks.rename(data)
+    _fresh_dir(state_dir / "alertmanager-data")
+    _start_alertmanager(state_dir, alertmanager_port)
+    _start_prometheus(state_dir, prometheus_port)

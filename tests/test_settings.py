@@ -1,0 +1,35 @@
+"""One settings object: defaults, a YAML file, OPSBOT_ environment variables on top, secrets kept secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bot.settings import load_settings
+
+
+def test_yaml_file_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "opsbot.yaml"
+    config.write_text("prometheus: {url: 'http://prom:9090'}\nelasticsearch: {password: hunter2}\n")
+    monkeypatch.setenv("OPSBOT_PROMETHEUS__URL", "http://from-env:9090")
+    monkeypatch.setenv("OPSBOT_LIMITS__MAX_ITEMS", "7")
+    s = load_settings(config)
+    assert s.prometheus.url == "http://from-env:9090"
+    assert s.limits.max_items == 7
+    assert s.elasticsearch.password is not None
+    assert s.elasticsearch.password.get_secret_value() == "hunter2"
+    assert "hunter2" not in repr(s) and "hunter2" not in s.model_dump_json()
+
+
+def test_unknown_setting_is_a_startup_error(tmp_path: Path) -> None:
+    config = tmp_path / "opsbot.yaml"
+    config.write_text("prometheus: {uri: 'http://typo:9090'}\n")
+    with pytest.raises(ValidationError, match="uri"):
+        load_settings(config)
+
+
+def test_missing_settings_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nowhere.yaml"):
+        load_settings(tmp_path / "nowhere.yaml")

@@ -1,0 +1,91 @@
+"""What a tool is: a typed function with a described argument model, and the structured result it returns."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from tools.context import ToolContext
+
+Backend = Literal["prometheus", "alertmanager", "elasticsearch", "kubernetes", "knowledge"]
+
+
+class Status(StrEnum):
+    success = "success"
+    no_data = "no_data"
+    error = "error"
+    approval_required = "approval_required"
+    denied = "denied"
+
+
+class ToolResult(BaseModel):
+    """Every tool answers with one of these; `invocation` is the one line a human reads."""
+
+    tool: str
+    status: Status
+    invocation: str
+    data: Any = None
+    error: str | None = None
+    notice: str | None = None
+    truncated: bool = False
+
+
+class Args(BaseModel):
+    """Base of every tool's argument model: unknown arguments are an error the caller can fix."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ToolInputError(Exception):
+    """The arguments are wrong in a way the caller (model or human) can fix: say exactly how."""
+
+
+class BackendError(Exception):
+    """A backend could not answer: which backend, at which URL, for what request, and why."""
+
+    def __init__(self, backend: str, url: str, asked: str, reason: str):
+        self.backend, self.url, self.asked, self.reason = backend, url, asked, reason
+        super().__init__(f"could not reach {backend} at {url} for {asked}: {reason}")
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    args: type[Args]
+    fn: Callable[[ToolContext, Any], ToolResult]
+    backend: Backend
+    mutates: bool = False
+
+    def summary(self, args: Args) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in args.model_dump(exclude_defaults=True).items())
+        return f"{self.name}({shown})"
+
+
+def tool(backend: Backend, *, mutates: bool = False) -> Callable[[Callable[..., ToolResult]], Tool]:
+    """Declare a tool: its name is the function's, its description the docstring, its args the annotation."""
+
+    def wrap(fn: Callable[..., ToolResult]) -> Tool:
+        params = list(inspect.signature(fn, eval_str=True).parameters.values())
+        args_model = params[1].annotation
+        doc = inspect.getdoc(fn)
+        if not doc:
+            raise TypeError(f"tool {fn.__name__} needs a docstring: it is the model's description")
+        return Tool(fn.__name__, doc, args_model, fn, backend, mutates)
+
+    return wrap
+
+
+def ok(t: str, invocation: str, data: Any, notice: str | None = None) -> ToolResult:
+    return ToolResult(tool=t, status=Status.success, invocation=invocation, data=data, notice=notice)
+
+
+def empty(t: str, invocation: str, searched: str) -> ToolResult:
+    """An honest empty answer: says what was searched and where."""
+    return ToolResult(tool=t, status=Status.no_data, invocation=invocation, data=None, notice=searched)
