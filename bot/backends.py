@@ -9,6 +9,7 @@ from elasticsearch import Elasticsearch
 from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 from prometheus_api_client import PrometheusConnect
+from urllib3.util.retry import Retry
 
 from bot.settings import Settings
 
@@ -21,7 +22,9 @@ class Backends:
     def prometheus(self) -> PrometheusConnect:
         s = self.settings.prometheus
         headers = {"Authorization": f"Bearer {s.bearer_token.get_secret_value()}"} if s.bearer_token else None
-        prom = PrometheusConnect(url=s.url, headers=headers, disable_ssl=False, retry=None, timeout=s.timeout_s)
+        # retry=None would mean the library's default: 3 retries with 0+2+4 s back-off on a dead server
+        no_retry = Retry(total=0, redirect=0)
+        prom = PrometheusConnect(url=s.url, headers=headers, disable_ssl=False, retry=no_retry, timeout=s.timeout_s)
         return prom
 
     @cached_property

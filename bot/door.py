@@ -9,8 +9,13 @@ from typing import Any
 import structlog
 from pydantic import BaseModel, ValidationError
 
+from bot.actions import ActionGate
+from bot.approvals import ApprovalStore
 from bot.audit import AuditLog, AuditRecord, AuditUnavailable
-from tools.base import BackendError, Status, Tool, ToolInputError, ToolResult
+from bot.invoke import error, invoke
+from policies.engine import PolicyEngine
+from policies.schema import Severity
+from tools.base import BackendError, Tool, ToolInputError, ToolResult
 from tools.cap import cap
 from tools.context import ToolContext
 
@@ -18,11 +23,12 @@ log = structlog.get_logger(__name__)
 
 
 class Caller(BaseModel):
-    """Who asks: a chat identity such as slack:U123, and through what (cli, agent, triage, button)."""
+    """Who asks: a chat identity such as slack:U123, through what (cli, agent, triage), for which incident."""
 
     identity: str
     via: str = "cli"
     incident: str | None = None
+    severity: Severity | None = None
 
 
 def describe_validation(tool: str, err: ValidationError) -> str:
@@ -40,9 +46,11 @@ def _target(args: dict[str, Any]) -> str:
 
 
 class Door:
-    def __init__(self, tools: Iterable[Tool], ctx: ToolContext, audit: AuditLog):
+    def __init__(self, tools: Iterable[Tool], ctx: ToolContext, audit: AuditLog, engine: PolicyEngine,
+                 approvals: ApprovalStore):
         self.tools = {t.name: t for t in tools}
         self.ctx, self.audit = ctx, audit
+        self.gate = ActionGate(self.tools, ctx, engine, approvals, audit)
 
     def run(self, name: str, args: dict[str, Any], caller: Caller) -> ToolResult:
         started = time.perf_counter()
@@ -72,19 +80,14 @@ class Door:
         t = self.tools.get(name)
         if t is None:
             known = ", ".join(sorted(self.tools))
-            return ToolResult(tool=name, status=Status.error, invocation=name, error=f"no tool {name!r}; tools: {known}")
+            return error(name, f"no tool {name!r}; tools: {known}")
         try:
             parsed = t.args.model_validate(args)
         except ValidationError as e:
-            return ToolResult(tool=name, status=Status.error, invocation=name, error=describe_validation(name, e))
-        invocation = t.summary(parsed)
+            return error(name, describe_validation(name, e))
+        if not t.mutates:
+            return invoke(t, self.ctx, parsed, caller.identity)
         try:
-            return t.fn(self.ctx, parsed)
+            return self.gate.propose(t, parsed, caller.identity, caller.severity, caller.incident)
         except (ToolInputError, BackendError) as e:
-            return ToolResult(tool=name, status=Status.error, invocation=invocation, error=str(e))
-        except Exception:
-            log.exception("tool_crashed", tool=name, caller=caller.identity)
-            return ToolResult(
-                tool=name, status=Status.error, invocation=invocation,
-                error=f"{name} failed unexpectedly; the details are in opsbot's log",
-            )
+            return error(name, str(e), t.summary(parsed))

@@ -12,6 +12,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from policies.schema import DEFAULT_POLICY
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -67,6 +69,7 @@ class Settings(BaseSettings):
     elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
     kubernetes: KubernetesSettings = KubernetesSettings()
     limits: LimitSettings = LimitSettings()
+    policy_file: Path = Field(DEFAULT_POLICY, description="the policy YAML (policies/default.yaml by default)")
 
     @classmethod
     def settings_customise_sources(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import redis
 
+from bot.approvals import ApprovalStore
 from bot.audit import AuditLog
 from bot.backends import Backends
 from bot.door import Door
 from bot.settings import Settings
+from policies.engine import PolicyEngine
+from policies.schema import load_policy
 from tools.catalog import all_tools
 from tools.context import ToolContext
 
@@ -18,6 +21,10 @@ def redis_client(settings: Settings) -> redis.Redis:
     return redis.Redis.from_url(s.url, password=password, socket_timeout=s.timeout_s, socket_connect_timeout=s.timeout_s)
 
 
-def build_door(settings: Settings, audit_key: str | None = None) -> Door:
-    audit = AuditLog(redis_client(settings), audit_key or f"{settings.redis.key_prefix}audit")
-    return Door(all_tools(), ToolContext(settings, Backends(settings)), audit)
+def build_door(settings: Settings, prefix: str | None = None, ctx: ToolContext | None = None) -> Door:
+    """The door with its audit log, policy engine and approvals; `prefix` isolates Redis keys (tests)."""
+    client = redis_client(settings)
+    prefix = prefix or settings.redis.key_prefix
+    engine = PolicyEngine(load_policy(settings.policy_file))
+    return Door(all_tools(), ctx or ToolContext(settings, Backends(settings)), AuditLog(client, f"{prefix}audit"),
+                engine, ApprovalStore(client, prefix))

@@ -97,7 +97,11 @@ def _start_prometheus(state_dir: Path, port: int) -> None:
         f"--storage.tsdb.path={state_dir / 'prometheus-data'}",
         "--storage.tsdb.retention.time=30d",
         f"--web.listen-address=127.0.0.1:{port}",
+        f"--web.external-url=http://127.0.0.1:{port}",  # alerts' generatorURL links here, not to the hostname
         "--web.enable-lifecycle",
+        # resend firing alerts every 5 s (default 1 m): the first send at start-up races the discovery of
+        # the Alertmanager and is dropped; this also lets Alertmanager resolve an alert ~20 s after it stops
+        f"--rules.alert.resend-delay={INTERVAL}",
     ]
     pid = procs.start("prometheus", argv, state_dir)
     procs.wait_until("prometheus", lambda: _ready(f"http://127.0.0.1:{port}/-/ready"), pid, state_dir)

@@ -11,9 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.yamlfile import FileError, load_model
 from tools.base import ToolInputError
 from tools.timerange import parse_duration
 
@@ -21,7 +21,7 @@ SCENARIO_DIR = Path(__file__).parent / "scenarios"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
-class ScenarioError(Exception):
+class ScenarioError(FileError):
     """A scenario file that cannot be used, with the file and every reason."""
 
 
@@ -220,33 +220,11 @@ def offset(value: str) -> timedelta:
     return _offset(value)
 
 
-def _line_of(source: str, loc: tuple[Any, ...]) -> str:
-    """Best effort: the line of the innermost mapping key named in a validation error's location."""
-    for part in reversed(loc):
-        if isinstance(part, str):
-            for n, line in enumerate(source.splitlines(), 1):
-                if re.match(rf"^\s*-?\s*{re.escape(part)}\s*:", line):
-                    return f" (line {n})"
-            return ""
-    return ""
-
-
 def parse(source: str, origin: str = "<scenario>") -> Scenario:
     try:
-        raw = yaml.safe_load(source)
-    except yaml.YAMLError as e:
-        raise ScenarioError(f"{origin}: not valid YAML: {e}") from None
-    if not isinstance(raw, dict):
-        raise ScenarioError(f"{origin}: a scenario is a mapping with name, title, cluster, …")
-    try:
-        return Scenario.model_validate(raw)
-    except ValidationError as e:
-        reasons = []
-        for err in e.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            reasons.append(f"  {where}{_line_of(source, err['loc'])}: {msg}")
-        raise ScenarioError(f"{origin}: invalid scenario:\n" + "\n".join(reasons)) from None
+        return load_model(Scenario, source, origin, "scenario")
+    except FileError as e:
+        raise ScenarioError(str(e)) from None
 
 
 def load(name_or_path: str) -> Scenario:

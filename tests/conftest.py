@@ -59,7 +59,7 @@ def down_settings(settings: Settings, dead_url: str, tmp_path_factory: pytest.Te
 
 def make_door(settings: Settings) -> Door:
     """A door onto the given backends with its own audit stream, so each test reads only its own records."""
-    return build_door(settings, audit_key=f"test:audit:{uuid.uuid4().hex}")
+    return build_door(settings, prefix=f"test:{uuid.uuid4().hex}:")
 
 
 @pytest.fixture

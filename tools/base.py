@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from tools.context import ToolContext
@@ -54,6 +54,19 @@ class BackendError(Exception):
         super().__init__(f"could not reach {backend} at {url} for {asked}: {reason}")
 
 
+class Preview(BaseModel):
+    """What a mutating call would change, computed from the current state before anything runs."""
+
+    target: str = Field(description="namespace/kind/name")
+    namespace: str
+    summary: str = Field(description="one line, e.g. 'scale shop/checkout 3 → 6 replicas'")
+    current: dict[str, Any] = Field(default_factory=dict)
+    proposed: dict[str, Any] = Field(default_factory=dict)
+    pods_affected: list[str] = Field(default_factory=list)
+    deployment: str | None = None
+    replicas: tuple[int, int] | None = Field(None, description="(current, requested) when scaling")
+
+
 @dataclass(frozen=True)
 class Tool:
     name: str
@@ -61,15 +74,25 @@ class Tool:
     args: type[Args]
     fn: Callable[[ToolContext, Any], ToolResult]
     backend: Backend
-    mutates: bool = False
+    preview: Callable[[ToolContext, Any], Preview] | None = None
+
+    @property
+    def mutates(self) -> bool:
+        return self.preview is not None
 
     def summary(self, args: Args) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in args.model_dump(exclude_defaults=True).items())
         return f"{self.name}({shown})"
 
 
-def tool(backend: Backend, *, mutates: bool = False) -> Callable[[Callable[..., ToolResult]], Tool]:
-    """Declare a tool: its name is the function's, its description the docstring, its args the annotation."""
+def tool(
+    backend: Backend, *, preview: Callable[[ToolContext, Any], Preview] | None = None
+) -> Callable[[Callable[..., ToolResult]], Tool]:
+    """Declare a tool: its name is the function's, its description the docstring, its args the annotation.
+
+    A mutating tool names its `preview`: the door computes it, asks the policy, and runs the tool only
+    once the decision allows it.
+    """
 
     def wrap(fn: Callable[..., ToolResult]) -> Tool:
         params = list(inspect.signature(fn, eval_str=True).parameters.values())
@@ -77,7 +100,7 @@ def tool(backend: Backend, *, mutates: bool = False) -> Callable[[Callable[..., 
         doc = inspect.getdoc(fn)
         if not doc:
             raise TypeError(f"tool {fn.__name__} needs a docstring: it is the model's description")
-        return Tool(fn.__name__, doc, args_model, fn, backend, mutates)
+        return Tool(fn.__name__, doc, args_model, fn, backend, preview)
 
     return wrap
 

@@ -1,0 +1,168 @@
+"""The one enforcement point: an action request and the recent executions in, a typed decision out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel
+
+from policies.schema import TIERS, Approvers, Bounds, Policy, Severity, Tier
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    tool: str
+    namespace: str
+    target: str  # namespace/kind/name
+    requester: str
+    severity: Severity | None = None
+    replicas: tuple[int, int] | None = None  # (current, requested) for scaling
+    deployment: str | None = None
+
+
+@dataclass(frozen=True)
+class Execution:
+    tool: str
+    target: str
+    at: datetime
+
+
+class Decision(BaseModel):
+    """allow, approve (needs approval: who, how many, expiry, self-approval) or deny (why)."""
+
+    outcome: Literal["allow", "approve", "deny"]
+    tier: Tier
+    severity: Severity
+    reason: str
+    approvers: Approvers | None = None
+    checks: list[str] = []
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome == "allow"
+
+
+def _rank(tier: Tier | None) -> int:
+    return -1 if tier is None else TIERS.index(tier)
+
+
+@dataclass(frozen=True)
+class PolicyEngine:
+    policy: Policy
+
+    def tier_of(self, tool: str, mutates: bool) -> Tier:
+        return self.policy.tools.get(tool, "T1" if mutates else "T0")
+
+    def roles_of(self, identity: str) -> list[str]:
+        return self.policy.members.get(identity, [])
+
+    def severity(self, source: Literal["alertmanager", "sentry"], label: str | None) -> Severity:
+        table = getattr(self.policy.severities, source)
+        return table.get((label or "").lower(), self.policy.severities.default)
+
+    def bounds(self, namespace: str, deployment: str | None) -> Bounds:
+        r = self.policy.guards.replicas
+        return r.deployments.get(f"{namespace}/{deployment}") or r.namespaces.get(namespace) or r.default
+
+    def decide(self, req: ActionRequest, executions: list[Execution], now: datetime, mutates: bool = True) -> Decision:
+        tier = self.tier_of(req.tool, mutates)
+        severity = req.severity or self.policy.severities.default
+        checks: list[str] = []
+
+        def deny(reason: str) -> Decision:
+            return Decision(outcome="deny", tier=tier, severity=severity, reason=reason, checks=[*checks, reason])
+
+        if tier == "T0":
+            return Decision(outcome="allow", tier=tier, severity=severity, reason="reading is always allowed")
+        roles = self.roles_of(req.requester)
+        best = max((_rank(self.policy.roles[r].propose_up_to) for r in roles), default=-1)
+        if best < _rank(tier):
+            who = f"{req.requester} ({', '.join(roles) or 'no role'})"
+            return deny(f"{who} may not request {tier} actions such as {req.tool}")
+        checks.append(f"{req.requester} ({', '.join(roles)}) may request {tier}")
+        g = self.policy.guards
+        if req.namespace in g.protected_namespaces:
+            return deny(f"namespace {req.namespace} is protected: opsbot never changes it")
+        for freeze in g.freezes:
+            if freeze.start <= now < freeze.end and severity not in freeze.except_severities:
+                return deny(f"change freeze until {freeze.end:%Y-%m-%d %H:%M} UTC: {freeze.reason}")
+        if req.replicas is not None:
+            current, wanted = req.replicas
+            b = self.bounds(req.namespace, req.deployment)
+            if wanted == current:
+                return deny(f"{req.target} already has {current} replicas: nothing to change")
+            if not b.min <= wanted <= b.max:
+                return deny(f"{wanted} replicas is outside the allowed range {b.min}..{b.max} for {req.target}")
+            if abs(wanted - current) > b.max_step:
+                return deny(f"{current} → {wanted} changes more than {b.max_step} replicas at once for {req.target}")
+            checks.append(f"{current} → {wanted} replicas is within {b.min}..{b.max}, step ≤ {b.max_step}")
+        refusal = self._limits(req, executions, now)
+        if refusal:
+            return deny(refusal)
+        checks.append("no cooldown or hourly budget is exceeded")
+        for rule in self.policy.rules:
+            w = rule.when
+            if (w.tier is None or tier in w.tier) and (w.severity is None or severity in w.severity) and (
+                w.namespace is None or req.namespace in w.namespace
+            ):
+                return Decision(outcome=rule.decide, tier=tier, severity=severity, reason=rule.reason,
+                                approvers=rule.approvers, checks=[*checks, f"rule: {rule.reason}"])
+        return deny(f"no rule covers {tier} at {severity} in {req.namespace}")
+
+    def _limits(self, req: ActionRequest, executions: list[Execution], now: datetime) -> str | None:
+        g = self.policy.guards
+        cooldown = g.cooldowns.get(req.tool) or g.cooldowns.get("default")
+        on_target = [e for e in executions if e.target == req.target]
+        if cooldown and on_target:
+            last = max(on_target, key=lambda e: e.at)
+            if now - last.at < cooldown:
+                wait = cooldown - (now - last.at)
+                return (f"cooldown: {last.tool} ran on {req.target} {_ago(now - last.at)} ago; "
+                        f"the next change is allowed in {_ago(wait)}")
+        hour = [e for e in executions if now - e.at < timedelta(hours=1)]
+        per_tool = g.budgets_per_hour.per_tool.get(req.tool)
+        if per_tool is not None and sum(e.tool == req.tool for e in hour) >= per_tool:
+            return f"hourly budget: {req.tool} already ran {per_tool} times in the last hour"
+        per_target = g.budgets_per_hour.per_target
+        if sum(e.target == req.target for e in hour) >= per_target:
+            return f"hourly budget: {req.target} already changed {per_target} times in the last hour"
+        return None
+
+    def may_approve(self, identity: str, decision: Decision, requester: str, already: list[str]) -> str | None:
+        """None if `identity` may approve; otherwise the reason in a plain sentence."""
+        a = decision.approvers
+        if a is None:
+            return "this action does not take approvals"
+        if identity in already:
+            return f"{identity} has already approved this action"
+        if identity == requester and not a.self_approval:
+            return "the requester may not approve their own action; ask another approver"
+        roles = self.roles_of(identity)
+        fit = [r for r in roles if r in a.roles and _rank(self.policy.roles[r].approve_up_to) >= _rank(decision.tier)]
+        if not fit:
+            return (f"{identity} ({', '.join(roles) or 'no role'}) may not approve {decision.tier} actions; "
+                    f"approvers: {', '.join(a.roles)}")
+        return None
+
+    def whatcan(self, identity: str) -> list[str]:
+        """Per mutating tool: whether `identity` may request it and approve it, in words (a dry run)."""
+        roles = self.roles_of(identity)
+        lines = [f"{identity}: roles {', '.join(roles) or '(none)'}; reading (T0) is always allowed"]
+        for tool, tier in sorted(self.policy.tools.items(), key=lambda kv: (kv[1], kv[0])):
+            rules = [r for r in self.policy.rules if r.when.tier is None or tier in r.when.tier]
+            human_only = all(r.decide == "deny" for r in rules)
+            propose = not human_only and any(
+                _rank(self.policy.roles[r].propose_up_to) >= _rank(tier) for r in roles)
+            approve = any(
+                r.approvers and role in r.approvers.roles and _rank(self.policy.roles[role].approve_up_to) >= _rank(tier)
+                for r in rules for role in roles)
+            lines.append(f"  {tool:<22} {tier}  request: {'yes' if propose else 'no'}"
+                         f"{' (human-only)' if human_only else ''}  approve: {'yes' if approve else 'no'}")
+        return lines
+
+
+def _ago(delta: timedelta) -> str:
+    s = int(delta.total_seconds())
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"

@@ -1,0 +1,137 @@
+"""The policy file's schema (docs/policy.md): severities, tiers, roles, members, rules and guard rails."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from bot.yamlfile import load_model
+from tools.base import ToolInputError
+from tools.timerange import parse_duration
+
+Tier = Literal["T0", "T1", "T2", "T3", "T4"]
+Severity = Literal["P0", "P1", "P2", "P3", "INFO"]
+TIERS: tuple[Tier, ...] = ("T0", "T1", "T2", "T3", "T4")
+
+
+def _duration(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_duration(value)
+    except ToolInputError as e:
+        raise ValueError(str(e)) from None
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Identity = Annotated[str, Field(pattern=r"^(slack|telegram|cli|opsbot):[A-Za-z0-9_.@-]+$")]
+DEFAULT_POLICY = Path(__file__).parent / "default.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Severities(_Strict):
+    order: list[Severity]
+    alertmanager: dict[str, Severity]
+    sentry: dict[str, Severity]
+    default: Severity = "P3"
+
+
+class Role(_Strict):
+    propose_up_to: Tier = "T0"
+    approve_up_to: Tier | None = None
+
+
+class When(_Strict):
+    tier: list[Tier] | None = None
+    severity: list[Severity] | None = None
+    namespace: list[str] | None = None
+
+
+class Approvers(_Strict):
+    roles: list[str] = Field(min_length=1)
+    count: int = Field(1, ge=1, le=5, description="distinct approvers needed")
+    self_approval: bool = False
+    expires: Duration = timedelta(minutes=15)
+
+
+class Rule(_Strict):
+    when: When = When()
+    decide: Literal["allow", "approve", "deny"]
+    approvers: Approvers | None = None
+    reason: str
+
+    @model_validator(mode="after")
+    def _approvers_iff_approve(self) -> Rule:
+        if (self.decide == "approve") != (self.approvers is not None):
+            raise ValueError("`approvers` is required with decide: approve, and only then")
+        return self
+
+
+class Bounds(_Strict):
+    min: int = Field(0, ge=0)
+    max: int = Field(ge=0, le=1000)
+    max_step: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bounds:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class Replicas(_Strict):
+    default: Bounds
+    namespaces: dict[str, Bounds] = Field(default_factory=dict)
+    deployments: dict[Annotated[str, Field(pattern=r"^[a-z0-9-]+/[a-z0-9-]+$")], Bounds] = Field(
+        default_factory=dict, description="namespace/deployment"
+    )
+
+
+class Budgets(_Strict):
+    per_tool: dict[str, int] = Field(default_factory=dict)
+    per_target: int = Field(4, ge=1)
+
+
+class Freeze(_Strict):
+    start: datetime
+    end: datetime
+    reason: str
+    except_severities: list[Severity] = Field(default_factory=list)
+
+
+class Guards(_Strict):
+    protected_namespaces: list[str] = Field(default_factory=list)
+    replicas: Replicas
+    cooldowns: dict[str, Duration] = Field(default_factory=dict, description="per tool; key `default`")
+    budgets_per_hour: Budgets = Budgets()
+    freezes: list[Freeze] = Field(default_factory=list)
+
+
+class Policy(_Strict):
+    severities: Severities
+    tools: dict[str, Tier]
+    roles: dict[str, Role]
+    members: dict[Identity, list[str]]
+    rules: list[Rule] = Field(min_length=1)
+    guards: Guards
+
+    @model_validator(mode="after")
+    def _roles_exist(self) -> Policy:
+        named = [(f"members.{who}", r) for who, rs in self.members.items() for r in rs]
+        named += [(f"rules.{i}.approvers", r) for i, rule in enumerate(self.rules) if rule.approvers
+                  for r in rule.approvers.roles]
+        for where, role in named:
+            if role not in self.roles:
+                raise ValueError(f"{where} names role {role!r}, which is not defined in roles")
+        return self
+
+
+def load_policy(path: Path = DEFAULT_POLICY) -> Policy:
+    """Parse and validate a policy file; a broken one raises FileError with file, line and reason."""
+    return load_model(Policy, path.read_text(), str(path), "policy")

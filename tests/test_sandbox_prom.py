@@ -1,0 +1,155 @@
+"""The sandbox's metrics: one continuous series from the backfilled history into the live scrape."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sandbox import scenario
+from sandbox.exporter import render
+from sandbox.manager import Sandbox
+from sandbox.scenario import offset
+from sandbox.signals import grid, value_at, write_openmetrics
+
+SC = scenario.load("crashloop-missing-env")
+RESTARTS = next(s for s in SC.metrics.series if s.name == "kube_pod_container_status_restarts_total")
+REPLICAS = next(s for s in SC.metrics.series if s.name == "kube_deployment_status_replicas_available")
+T0 = 1_800_000_000.0
+
+
+def poll(check: Callable[[], Any], within: float = 60.0, every: float = 0.5) -> Any:
+    """Poll until check() returns something truthy; fail with the last answer after `within` seconds."""
+    deadline = time.monotonic() + within
+    answer = None
+    while time.monotonic() < deadline:
+        answer = check()
+        if answer:
+            return answer
+        time.sleep(every)
+    pytest.fail(f"condition not met within {within:.0f}s; last answer: {answer!r}")
+
+
+def samples(om: Path) -> dict[str, list[tuple[float, float]]]:
+    out: dict[str, list[tuple[float, float]]] = {}
+    for line in om.read_text().splitlines():
+        if line.startswith("#"):
+            continue
+        series, value, ts = line.rsplit(" ", 2)
+        out.setdefault(series, []).append((float(ts), float(value)))
+    return out
+
+
+# --- signals and the OpenMetrics history (no servers) ---------------------------------------------------
+
+def test_counter_is_monotonic_and_continuous_across_the_backfill_edge() -> None:
+    times = [x / 4 for x in range(-4 * 7300, 4 * 900)]  # every 0.25 s from before the history to +15 min
+    values = [value_at(RESTARTS, SC.metrics, t) for t in times]
+    assert all(b >= a for a, b in zip(values, values[1:], strict=False))
+    assert max(b - a for a, b in zip(values, values[1:], strict=False)) <= 0.006 * 0.25 + 1e-9
+    assert values[times.index(-1500.0)] == 0.0  # nothing restarted before the spike at -25m
+    assert value_at(RESTARTS, SC.metrics, 0) == pytest.approx(0.006 * 25 * 60, abs=0.1)
+
+
+def test_openmetrics_history_ends_a_minute_before_load_with_the_values_the_exporter_continues(tmp_path: Path) -> None:
+    om = tmp_path / "history.om"
+    write_openmetrics(SC.metrics, T0, om)
+    text = om.read_text()
+    assert text.startswith("# TYPE ") and text.endswith("# EOF\n")
+    by_series = samples(om)
+    assert len(by_series) == len(SC.metrics.series)
+    assert all('job="sandbox"' in s for s in by_series)
+    restarts = next(v for k, v in by_series.items() if k.startswith("kube_pod_container_status_restarts_total"))
+    assert restarts[0][0] == T0 - 7200 and restarts[-1][0] <= T0 - 60
+    assert len(restarts) == len(grid(SC.metrics))
+    last_ts, last_value = restarts[-1]
+    assert last_value == value_at(RESTARTS, SC.metrics, last_ts - T0)  # bit for bit: same sum, same order
+
+    live = render(SC, T0, T0 + 30)
+    line = next(ln for ln in live.splitlines() if ln.startswith("kube_pod_container_status_restarts_total{"))
+    assert 'job="sandbox"' in line
+    live_value = float(line.rsplit(" ", 1)[1])
+    assert live_value == pytest.approx(last_value + 0.006 * (30 + T0 - last_ts), abs=1e-6)
+
+
+def test_promtool_accepts_the_history(tmp_path: Path) -> None:
+    om = tmp_path / "history.om"
+    write_openmetrics(SC.metrics, time.time(), om)
+    done = subprocess.run(
+        ["promtool", "tsdb", "create-blocks-from", "openmetrics", str(om), str(tmp_path / "data")],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert list((tmp_path / "data").glob("*/meta.json"))
+
+
+def test_nothing_loaded_serves_an_empty_page() -> None:
+    assert render(None, 0.0, time.time()) == ""
+
+
+# --- the running sandbox ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def prom(sandbox: Sandbox) -> tuple[str, float]:
+    t0 = json.loads((sandbox.dir / "exporter.json").read_text())["t0"]
+    return f"http://127.0.0.1:{sandbox.ports().prometheus}", t0
+
+
+def instant(url: str, query: str) -> list[dict[str, Any]]:
+    body = httpx.get(f"{url}/api/v1/query", params={"query": query}, timeout=5).json()
+    assert body["status"] == "success", body
+    return body["data"]["result"]
+
+
+def test_exporter_serves_every_series_with_the_job_label(sandbox: Sandbox) -> None:
+    page = httpx.get(f"http://127.0.0.1:{sandbox.ports().exporter}/metrics", timeout=5).text
+    exposed = [ln for ln in page.splitlines() if ln and not ln.startswith("#")]
+    assert len(exposed) == len(SC.metrics.series)
+    assert all('job="sandbox"' in ln for ln in exposed)
+    assert re.search(r'kube_deployment_status_replicas_available\{[^}]*deployment="checkout"[^}]*\} 0\.0', page)
+
+
+def test_history_shows_the_replicas_dropping_at_the_scenarios_offset(prom: tuple[str, float]) -> None:
+    url, t0 = prom
+    body = httpx.get(
+        f"{url}/api/v1/query_range",
+        params={"query": REPLICAS.name, "start": t0 - 7200, "end": t0 - 120, "step": 15},
+        timeout=5,
+    ).json()
+    (series,) = body["data"]["result"]
+    values = [(float(t), float(v)) for t, v in series["values"]]
+    assert values[0][1] == 3.0 and values[-1][1] == 0.0
+    first_zero = next(t for t, v in values if v == 0.0)
+    assert abs(first_zero - (t0 + offset("-24m").total_seconds())) <= 15
+
+
+def test_live_scrape_continues_the_backfilled_counter_without_a_reset(prom: tuple[str, float]) -> None:
+    url, t0 = prom
+    poll(lambda: instant(url, f"timestamp({RESTARTS.name}) > {t0}"))  # a live sample has been scraped
+    assert float(instant(url, f"resets({RESTARTS.name}[30m])")[0]["value"][1]) == 0.0
+    (latest,) = instant(url, f"{RESTARTS.name}")
+    ts, value = float(latest["value"][0]), float(latest["value"][1])
+    (sampled,) = instant(url, f"timestamp({RESTARTS.name})")
+    scraped_at = float(sampled["value"][1])
+    assert value == pytest.approx(value_at(RESTARTS, SC.metrics, scraped_at - t0), abs=0.01)
+    assert ts >= scraped_at
+    assert len(instant(url, f"{RESTARTS.name}")) == 1  # one series: history and live scrape share labels
+
+
+def test_the_crashloop_alert_fires_in_prometheus(prom: tuple[str, float]) -> None:
+    url, _ = prom
+
+    def firing() -> list[dict[str, Any]]:
+        alerts = httpx.get(f"{url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
+        return [a for a in alerts if a["labels"]["alertname"] == "KubePodCrashLooping" and a["state"] == "firing"]
+
+    (alert,) = poll(firing)
+    assert alert["labels"]["severity"] == "critical"
+    assert alert["labels"]["namespace"] == "shop"

@@ -1,0 +1,168 @@
+"""Calling the Kubernetes API for the k8s tools: short timeouts, and errors split by who must act.
+
+A wrong name the caller can fix becomes ToolInputError listing what exists; an unreachable or failing
+API server becomes BackendError("kubernetes", url, what was asked, why). Names are checked as DNS
+labels / subdomains before anything is sent, so shell metacharacters never reach a request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+import urllib3
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config import ConfigException
+from pydantic import AfterValidator, Field
+
+from tools.base import BackendError, ToolInputError
+from tools.context import ToolContext
+
+T = TypeVar("T")
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_SELECTOR_TERM = re.compile(r"^\s*!?[A-Za-z0-9][A-Za-z0-9._/-]*\s*((==|=|!=)\s*[A-Za-z0-9._-]*)?\s*$")
+
+
+def _dns_label(value: str) -> str:
+    if not _LABEL.match(value):
+        raise ValueError(f"{value!r} is not a Kubernetes name: use lowercase letters, digits and '-' (e.g. 'shop')")
+    return value
+
+
+def _dns_subdomain(value: str) -> str:
+    if not _SUBDOMAIN.match(value):
+        raise ValueError(f"{value!r} is not a Kubernetes name: use lowercase letters, digits, '-' and '.' "
+                         "(e.g. 'checkout-7d9f5b6c4-x2x9q')")
+    return value
+
+
+def _selector(value: str) -> str:
+    if not all(_SELECTOR_TERM.match(term) for term in value.split(",")):
+        raise ValueError(f"{value!r} is not an equality label selector; use e.g. 'app=checkout' or "
+                         "'app=checkout,tier!=canary'")
+    return value
+
+
+Namespace = Annotated[str, Field(min_length=1, max_length=63, description="the namespace, e.g. 'shop'"),
+                      AfterValidator(_dns_label)]
+PodName = Annotated[str, Field(min_length=1, max_length=253), AfterValidator(_dns_subdomain)]
+ObjectName = Annotated[str, Field(min_length=1, max_length=253), AfterValidator(_dns_subdomain)]
+ContainerName = Annotated[str, Field(min_length=1, max_length=63), AfterValidator(_dns_label)]
+LabelSelector = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_selector)]
+Api = Literal["core", "apps"]
+
+
+def url(ctx: ToolContext) -> str:
+    try:
+        return ctx.backends.kubernetes_url
+    except ConfigException:
+        return str(ctx.settings.kubernetes.kubeconfig or "in-cluster config")
+
+
+def call(ctx: ToolContext, asked: str, api: Api, method: str, *args: Any,
+         passthrough: tuple[int, ...] = (400, 404), **kwargs: Any) -> Any:
+    """Call a client method with the configured timeout; statuses in `passthrough` re-raise as ApiException."""
+    timeout = ctx.settings.kubernetes.timeout_s
+    try:
+        client = ctx.backends.core_v1 if api == "core" else ctx.backends.apps_v1
+        return getattr(client, method)(*args, _request_timeout=timeout, **kwargs)
+    except ApiException as e:
+        if e.status in passthrough:
+            raise
+        raise BackendError("kubernetes", url(ctx), asked, _api_reason(e)) from None
+    except urllib3.exceptions.HTTPError as e:
+        raise BackendError("kubernetes", url(ctx), asked, _network_reason(e, timeout)) from None
+    except ConfigException as e:
+        raise BackendError("kubernetes", url(ctx), asked, f"the kubeconfig cannot be used: {e}") from None
+
+
+def message(e: ApiException) -> str:
+    """The API server's own sentence from a Status body, else the HTTP reason."""
+    try:
+        return str(json.loads(e.body or "")["message"])
+    except (ValueError, KeyError, TypeError):
+        return f"{e.status} {e.reason}"
+
+
+def _api_reason(e: ApiException) -> str:
+    if e.status in (401, 403):
+        return f"the API server refused opsbot's credentials ({e.status}): {message(e)}"
+    if not e.status:
+        return f"no HTTP answer: {e.reason}"
+    return f"the API server answered {e.status}: {message(e)}"
+
+
+def _network_reason(e: urllib3.exceptions.HTTPError, timeout: float) -> str:
+    inner = getattr(e, "reason", None) or e
+    text = str(inner)
+    if isinstance(inner, urllib3.exceptions.TimeoutError) or "timed out" in text.lower():
+        return f"no answer within {timeout:g}s"
+    if "refused" in text.lower():
+        return "connection refused"
+    return text.split(": ", 1)[-1]
+
+
+def require_namespace(ctx: ToolContext, ns: str) -> None:
+    """Read the namespace; if it does not exist, say which ones do."""
+    try:
+        call(ctx, f"namespace {ns}", "core", "read_namespace", ns, passthrough=(404, 403))
+    except ApiException as e:
+        if e.status == 403:  # namespace-scoped credentials may not read namespaces: let the real call decide
+            return
+        names = [n.metadata.name for n in call(ctx, "the namespace list", "core", "list_namespace").items]
+        raise ToolInputError(f"namespace '{ns}' does not exist; namespaces: {', '.join(sorted(names))}") from None
+
+
+def pod_not_found(ctx: ToolContext, ns: str, name: str) -> ToolInputError:
+    """A helpful refusal: is it a deployment's name? which pods are there?"""
+    try:
+        call(ctx, f"deployment {ns}/{name}", "apps", "read_namespaced_deployment", name, ns, passthrough=(404,))
+        hint = f"'{name}' is a deployment; list its pods with k8s_list_pods(namespace='{ns}', deployment='{name}')"
+    except ApiException:
+        pods = sorted(p.metadata.name for p in call(ctx, f"pods in {ns}", "core", "list_namespaced_pod", ns).items)
+        hint = f"pods there: {', '.join(pods[:15])}{', …' if len(pods) > 15 else ''}" if pods else "it has no pods"
+    return ToolInputError(f"pod '{name}' not found in namespace '{ns}'; {hint}")
+
+
+def deployment_not_found(ctx: ToolContext, ns: str, name: str) -> ToolInputError:
+    items = call(ctx, f"deployments in {ns}", "apps", "list_namespaced_deployment", ns).items
+    names = sorted(d.metadata.name for d in items)
+    there = f"deployments there: {', '.join(names)}" if names else "it has no deployments"
+    return ToolInputError(f"deployment '{name}' not found in namespace '{ns}'; {there}")
+
+
+def read_or(ctx: ToolContext, asked: str, api: Api, method: str, *args: Any,
+            missing: Callable[[], Exception]) -> Any:
+    try:
+        return call(ctx, asked, api, method, *args, passthrough=(404,))
+    except ApiException:
+        raise missing() from None
+
+
+def selector_of(label_selector: Any) -> str:
+    """A V1LabelSelector as the query-string form (matchLabels and matchExpressions)."""
+    terms = [f"{k}={v}" for k, v in sorted((label_selector.match_labels or {}).items())]
+    for ex in label_selector.match_expressions or []:
+        values = ",".join(ex.values or [])
+        terms.append({"In": f"{ex.key} in ({values})", "NotIn": f"{ex.key} notin ({values})",
+                      "Exists": ex.key, "DoesNotExist": f"!{ex.key}"}[ex.operator])
+    return ",".join(terms)
+
+
+def age(when: datetime | None, now: datetime) -> str | None:
+    """kubectl-style age: 40s, 25m, 5h, 6d."""
+    if when is None:
+        return None
+    s = max(int((now - when).total_seconds()), 0)
+    for limit, unit, size in ((120, "s", 1), (7200, "m", 60), (172800, "h", 3600)):
+        if s < limit:
+            return f"{s // size}{unit}"
+    return f"{s // 86400}d"
+
+
+def iso(when: datetime | None) -> str | None:
+    return when.isoformat().replace("+00:00", "Z") if when else None
