@@ -9,6 +9,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 import yaml
 
+from bot.approvals import ApprovalsUnavailable
 from bot.audit import AuditUnavailable
 from bot.demo import run_demo
 from bot.door import Caller
@@ -152,6 +153,8 @@ def _parse_tool_args(words: list[str]) -> dict[str, Any]:
 def tool_cmd(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Argument(help="tool name; omit to list the tools")] = None,
+    identity: Annotated[str | None, typer.Option("--as", help="requester identity (default cli:<user>)")] = None,
+    severity: Annotated[str | None, typer.Option(help="incident severity for mutations: P0..P3, INFO")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Run any tool through the one door, e.g. `opsbot tool k8s_list_pods --namespace shop`."""
@@ -164,7 +167,11 @@ def tool_cmd(
         args = _parse_tool_args(ctx.args)
     except ToolInputError as e:
         _fail(str(e))
-    result = door.run(name, args, Caller(identity=_me(), via="cli"))
+    try:
+        caller = Caller(identity=identity or _me(), via="cli", severity=severity)
+    except ValueError:
+        _fail(f"unknown severity {severity!r}; one of P0, P1, P2, P3, INFO")
+    result = door.run(name, args, caller)
     print_result(result)
     if result.status == Status.error:
         raise typer.Exit(1)
@@ -269,3 +276,55 @@ def policy_whatcan(identity: str, config: ConfigOpt = None) -> None:
     """List what an identity may request and approve."""
     for line in _engine(config).whatcan(identity):
         typer.echo(line)
+
+
+action_app = typer.Typer(no_args_is_help=True, help="Pending actions: list, approve, deny.")
+app.add_typer(action_app, name="action")
+
+
+@action_app.command("list")
+def action_list(config: ConfigOpt = None) -> None:
+    """Pending actions waiting for approval (expired ones are marked and audited first)."""
+    door = build_door(_settings(config))
+    try:
+        door.gate.expire_due()
+        ids = door.gate.store.pending()
+    except ApprovalsUnavailable as e:
+        _fail(str(e))
+    if not ids:
+        typer.echo("no pending actions")
+    for action_id in ids:
+        a = door.gate.store.get(action_id)
+        if a:
+            typer.echo(f"#{a.id}  {a.preview.summary}  requested by {a.requester}, "
+                       f"approvals {len(a.approvals)}, expires {a.expires_at:%H:%M:%S} UTC: {a.decision.reason}")
+
+
+def _decide(action_id: str, identity: str | None, approve: bool, config: Path | None) -> None:
+    door = build_door(_settings(config))
+    verdict = door.gate.decide(action_id.lstrip("#"), identity or _me(), approve)
+    typer.echo(verdict.message)
+    if verdict.result is not None:
+        print_result(verdict.result)
+    if not verdict.ok:
+        raise typer.Exit(1)
+
+
+@action_app.command("approve")
+def action_approve(
+    action_id: str,
+    identity: Annotated[str | None, typer.Option("--as", help="approver identity (default cli:<user>)")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Approve a pending action; the approval that completes it executes it, once."""
+    _decide(action_id, identity, True, config)
+
+
+@action_app.command("deny")
+def action_deny(
+    action_id: str,
+    identity: Annotated[str | None, typer.Option("--as", help="identity (default cli:<user>)")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Deny a pending action."""
+    _decide(action_id, identity, False, config)

@@ -18,7 +18,8 @@ TIERS: tuple[Tier, ...] = ("T0", "T1", "T2", "T3", "T4")
 
 
 def _duration(value: object) -> object:
-    if not isinstance(value, str):
+    """'15m' style durations; ISO 8601 ('PT15M', as stored in JSON) and numbers go on to pydantic."""
+    if not isinstance(value, str) or value.startswith("P"):
         return value
     try:
         return parse_duration(value)

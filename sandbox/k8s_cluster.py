@@ -205,7 +205,7 @@ class Cluster:
         after = k8s_patch.apply(before, body, content_type)
         self._validate(after, before)
         after["status"] = deploy["status"]
-        if json.dumps(o.normalize(after["spec"]), sort_keys=True) != json.dumps(o.normalize(before["spec"]), sort_keys=True):
+        if _canonical(after["spec"]) != _canonical(before["spec"]):
             after["metadata"]["generation"] = before["metadata"].get("generation", 1) + 1
         if o.template_key(after["spec"]["template"]) != o.template_key(before["spec"]["template"]):
             self.rollout_started[(ns, name)] = self.clock()
@@ -281,6 +281,9 @@ class Cluster:
         for rs in owned:
             if rs is not live and (rs["spec"]["replicas"] or self._pods_of(rs)):
                 self._scale_rs(rs, 0, now)
+        history = [rs for rs in self._owned(deploy) if rs is not live]
+        for rs in history[: max(len(history) - deploy["spec"].get("revisionHistoryLimit", 10), 0)]:
+            del self.replicasets[_key(rs)]  # like the controller: old, empty ReplicaSets beyond the limit go
         deploy["status"]["observedGeneration"] = deploy["metadata"].get("generation", 1)
         self._touch(deploy)
 
@@ -365,37 +368,13 @@ class Cluster:
         self._touch(rs)
 
     def _deploy_status(self, deploy: dict[str, Any]) -> dict[str, Any]:
-        owned = self._owned(deploy)
         key = o.template_key(deploy["spec"]["template"])
-        live = next((rs for rs in owned if o.template_key(rs["spec"]["template"]) == key), None)
+        live = next((rs for rs in self._owned(deploy) if o.template_key(rs["spec"]["template"]) == key), None)
         pods = self._pods_of_deployment(deploy)
         new = self._pods_of(live) if live else []
-        want = deploy["spec"]["replicas"]
-        ready = sum(1 for p in pods if _ready(p))
-        new_ready = sum(1 for p in new if _ready(p))
-        since = o.ts(self.rollout_started.get(_key(deploy), self.clock()))
-        min_available = want - int(want * 0.25)
-        available = ready >= min_available
-        rs_name = live["metadata"]["name"] if live else deploy["metadata"]["name"]
-        if len(new) == want and new_ready == want and len(pods) == want:
-            progressing = ("True", "NewReplicaSetAvailable", f'ReplicaSet "{rs_name}" has successfully progressed.')
-        elif self.clock() - self.rollout_started.get(_key(deploy), self.clock()) > PROGRESS_DEADLINE:
-            progressing = ("False", "ProgressDeadlineExceeded", f'ReplicaSet "{rs_name}" has timed out progressing.')
-        else:
-            progressing = ("True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.')
-        conditions = [
-            {"type": "Available", "status": "True" if available else "False",
-             "reason": "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
-             "message": "Deployment has minimum availability." if available
-             else "Deployment does not have minimum availability.",
-             "lastUpdateTime": since, "lastTransitionTime": since},
-            {"type": "Progressing", "status": progressing[0], "reason": progressing[1], "message": progressing[2],
-             "lastUpdateTime": since, "lastTransitionTime": since},
-        ]
-        counts = {"replicas": len(pods), "updatedReplicas": len(new), "readyReplicas": ready,
-                  "availableReplicas": ready, "unavailableReplicas": max(want - ready, 0)}
-        return {"observedGeneration": deploy["status"].get("observedGeneration", 1),
-                **{k: v for k, v in counts.items() if v}, "conditions": conditions}
+        started = self.rollout_started.get(_key(deploy), self.clock())
+        return o.deployment_status(deploy, live, [_ready(p) for p in pods], [_ready(p) for p in new], started,
+                                   self.clock(), PROGRESS_DEADLINE)
 
     def _event(self, ns: str, target: dict[str, Any], type_: str, reason: str, message: str, first: float,
                last: float, count: int = 1, component: str = "kubelet") -> None:
@@ -410,6 +389,10 @@ class Cluster:
     def _touch(self, obj: dict[str, Any]) -> None:
         self.seq += 1
         obj["metadata"]["resourceVersion"] = str(self.seq)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(o.normalize(value), sort_keys=True)
 
 
 def _ready(p: dict[str, Any]) -> bool:

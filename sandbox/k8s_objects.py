@@ -131,9 +131,9 @@ def replica_set(deploy: dict[str, Any], template: dict[str, Any], revision: int,
     }
 
 
-def _terminated(t: Any, started: float, finished: float) -> dict[str, Any]:
-    return normalize({"exitCode": t.exit_code, "reason": t.reason, "message": t.message,
-                      "startedAt": ts(started), "finishedAt": ts(finished), "containerID": f"containerd://{short_hash(str(started), 24)}"})
+def _terminated(exit_code: int, reason: str, message: str | None, started: float) -> dict[str, Any]:
+    return normalize({"exitCode": exit_code, "reason": reason, "message": message, "startedAt": ts(started),
+                      "finishedAt": ts(started + 1), "containerID": f"containerd://{short_hash(str(started), 24)}"})
 
 
 def container_starts(state: PodState, created: float, ref: float) -> tuple[float, float]:
@@ -163,10 +163,12 @@ def pod(rs: dict[str, Any], name: str, state: PodState, created: float, ref: flo
         cstate = {"waiting": normalize({"reason": state.reason or "ContainerCreating", "message": state.message})}
     else:
         t = state.last_termination
-        cstate = {"terminated": normalize({"exitCode": t.exit_code if t else 0, "reason": state.reason or (t.reason if t else "Completed"),
-                                           "message": state.message, "startedAt": ts(current), "finishedAt": ts(current + 1),
-                                           "containerID": cid})}
-    last = {"terminated": _terminated(state.last_termination, previous, previous + 1)} if state.last_termination and restarts else {}
+        cstate = {"terminated": _terminated(t.exit_code if t else 0, state.reason or (t.reason if t else "Completed"),
+                                            state.message, current)}
+    last: dict[str, Any] = {}
+    if state.last_termination and restarts:
+        t = state.last_termination
+        last = {"terminated": _terminated(t.exit_code, t.reason, t.message, previous)}
     ready = "True" if state.ready and scheduled else "False"
     not_ready = None if ready == "True" else "ContainersNotReady"
     not_ready_msg = None if ready == "True" else f"containers with unready status: [{c['name']}]"
@@ -208,6 +210,35 @@ def pod(rs: dict[str, Any], name: str, state: PodState, created: float, ref: flo
         "spec": spec,
         "status": status_,
     }
+
+
+def deployment_status(deploy: dict[str, Any], live: dict[str, Any] | None, ready: list[bool],
+                      new_ready: list[bool], rollout_started: float, now: float, deadline: int) -> dict[str, Any]:
+    """Status as the deployment controller writes it: counts (zeros omitted) and Available/Progressing."""
+    want = deploy["spec"]["replicas"]
+    n_ready, n_new_ready = sum(ready), sum(new_ready)
+    available = n_ready >= want - int(want * 0.25)  # maxUnavailable 25%, rounded down
+    rs_name = live["metadata"]["name"] if live else deploy["metadata"]["name"]
+    if len(new_ready) == want and n_new_ready == want and len(ready) == want:
+        progressing = ("True", "NewReplicaSetAvailable", f'ReplicaSet "{rs_name}" has successfully progressed.')
+    elif now - rollout_started > deadline:
+        progressing = ("False", "ProgressDeadlineExceeded", f'ReplicaSet "{rs_name}" has timed out progressing.')
+    else:
+        progressing = ("True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.')
+    since = ts(rollout_started)
+    conditions = [
+        {"type": "Available", "status": "True" if available else "False",
+         "reason": "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
+         "message": "Deployment has minimum availability." if available
+         else "Deployment does not have minimum availability.",
+         "lastUpdateTime": since, "lastTransitionTime": since},
+        {"type": "Progressing", "status": progressing[0], "reason": progressing[1], "message": progressing[2],
+         "lastUpdateTime": since, "lastTransitionTime": since},
+    ]
+    counts = {"replicas": len(ready), "updatedReplicas": len(new_ready), "readyReplicas": n_ready,
+              "availableReplicas": n_ready, "unavailableReplicas": max(want - n_ready, 0)}
+    return {"observedGeneration": deploy["status"].get("observedGeneration", 1),
+            **{k: v for k, v in counts.items() if v}, "conditions": conditions}
 
 
 def event(ns: str, involved: dict[str, Any], type_: str, reason: str, message: str, count: int,

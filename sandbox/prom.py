@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -148,7 +149,7 @@ def load(
     state_dir: Path, exporter_port: int, prometheus_port: int, alertmanager_port: int,
     scenario: Scenario, t0: float,
 ) -> None:
-    """Serve the scenario live, backfill its history up to t0 - 60 s, and restart Prometheus and
+    """Serve the scenario live, backfill its history up to a second ago, and restart Prometheus and
     Alertmanager on fresh data dirs so the history, the rules and no stale alerts are there at once."""
     write_state(state_dir, scenario, t0)
     write_rules(state_dir, scenario)
@@ -158,7 +159,9 @@ def load(
     blocks = _fresh_dir(state_dir / "prometheus-data.new")
     if scenario.metrics.series:
         om = state_dir / "backfill.om"
-        write_openmetrics(scenario.metrics, t0, om)
+        # up to a second ago: Prometheus starts after this, so its first scrape follows the history at
+        # once instead of leaving a gap that rate() windows would read as a dip
+        write_openmetrics(scenario.metrics, t0, om, end=time.time() - t0 - 1)
         _promtool("tsdb", "create-blocks-from", "openmetrics", str(om), str(blocks))
 
     procs.stop("prometheus", state_dir)

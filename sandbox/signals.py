@@ -3,21 +3,31 @@
 Times are seconds since the load time t0 (negative before it). The backfill and the live exporter both
 call `value_at`, so history and live data are one continuous series: a counter is the integral of its rate
 on a fixed grid anchored at the start of the history, so it is deterministic, continuous and monotonic.
+The history starts 10 minutes before `history` so that rate() windows are whole over all of `history`.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from sandbox.scenario import Constant, Metrics, Noise, Ramp, Series, Spike, offset
 
 JOB = "sandbox"
 BACKFILL_GAP_S = 60.0  # history ends this long before t0; the live scrape takes over from t0
+LEAD_IN_S = 600.0  # history starts this much before -history, so rate(x[10m]) is whole over all of it
 
 
+def history_start(metrics: Metrics) -> float:
+    """Where the data (and every counter's integral) begins, as an offset from t0."""
+    return -_seconds(metrics.history) - LEAD_IN_S
+
+
+@lru_cache(maxsize=1024)
 def _seconds(text: str) -> float:
     return offset(text).total_seconds()
 
@@ -56,27 +66,50 @@ def signal_at(series: Series, t: float) -> float:
     return total
 
 
+class _Integral:
+    """A counter's running sums on its grid, extended on demand (the exporter asks every 5 s, forever)."""
+
+    def __init__(self, series: Series, metrics: Metrics):
+        self.series, self.metrics = series, metrics
+        self.start, self.step = history_start(metrics), _seconds(metrics.step)
+        self.sums = [0.0]  # sums[i]: the integral up to grid point i
+        self.lock = threading.Lock()  # the exporter answers scrapes on threads
+
+    def at(self, t: float) -> float:
+        if t <= self.start:
+            return 0.0
+        cells = int((t - self.start) // self.step)
+        with self.lock:
+            while len(self.sums) <= cells:
+                i = len(self.sums) - 1
+                rate = max(0.0, signal_at(self.series, self.start + i * self.step))
+                self.sums.append(self.sums[-1] + rate * self.step)
+        last = self.start + cells * self.step
+        return self.sums[cells] + max(0.0, signal_at(self.series, last)) * (t - last)
+
+
+_integrals: dict[int, _Integral] = {}
+
+
 def value_at(series: Series, metrics: Metrics, t: float) -> float:
     """The value a scrape sees at t. Counters: the rate (never below 0) summed over the grid since the
     start of the history, interpolated linearly inside the current grid cell; 0 before the history."""
     if series.type == "gauge":
         return signal_at(series, t)
-    start, step = -_seconds(metrics.history), _seconds(metrics.step)
-    if t <= start:
-        return 0.0
-    cells = int((t - start) // step)
-    total = 0.0
-    for i in range(cells):
-        total += max(0.0, signal_at(series, start + i * step)) * step
-    last = start + cells * step
-    return total + max(0.0, signal_at(series, last)) * (t - last)
+    integral = _integrals.get(id(series))
+    if integral is None or integral.series is not series or integral.metrics is not metrics:
+        if len(_integrals) > 256:
+            _integrals.clear()
+        integral = _integrals[id(series)] = _Integral(series, metrics)
+    return integral.at(t)
 
 
-def grid(metrics: Metrics) -> list[float]:
-    """The backfill timestamps (offsets from t0): from -history to t0 - 60 s, every step."""
-    start, step = -_seconds(metrics.history), _seconds(metrics.step)
-    n = int((-BACKFILL_GAP_S - start) // step)
-    return [start + i * step for i in range(n + 1)]
+def grid(metrics: Metrics, end: float = -BACKFILL_GAP_S) -> list[float]:
+    """The backfill timestamps (offsets from t0): every step from the start of the history up to `end`,
+    and `end` itself, so the history reaches right up to where the live scrape begins."""
+    start, step = history_start(metrics), _seconds(metrics.step)
+    times = [start + i * step for i in range(int((end - start) // step) + 1)]
+    return times if times[-1] == end else [*times, end]
 
 
 def labels_of(series: Series) -> dict[str, str]:
@@ -106,10 +139,12 @@ def _openmetrics_type(name: str, kind: str) -> tuple[str, str]:
     return name, "gauge"
 
 
-def write_openmetrics(metrics: Metrics, t0: float, path: Path) -> int:
-    """Write every series over [t0 - history, t0 - 60 s] at `step`; returns the number of samples."""
-    times = grid(metrics)
-    step = _seconds(metrics.step)
+def write_openmetrics(metrics: Metrics, t0: float, path: Path, end: float = -BACKFILL_GAP_S) -> int:
+    """Write every series over [t0 - history - 10 min, t0 + end] at `step`; returns the number of samples.
+
+    `end` may be any time before the Prometheus that gets these blocks starts scraping: its first scrape
+    must be later than the last backfilled sample."""
+    times = grid(metrics, end)
     written = 0
     with path.open("w") as f:
         for name, members in families(metrics.series).items():
@@ -119,14 +154,8 @@ def write_openmetrics(metrics: Metrics, t0: float, path: Path) -> int:
                 f.write(f"# HELP {family} {_escape(members[0].help)}\n")
             for s in members:
                 labels = format_labels(labels_of(s))
-                counter = 0.0
-                for i, t in enumerate(times):
-                    if s.type == "counter":  # same sum as value_at, computed incrementally
-                        if i:
-                            counter += max(0.0, signal_at(s, times[i - 1])) * step
-                        value = counter
-                    else:
-                        value = signal_at(s, t)
+                for t in times:
+                    value = value_at(s, metrics, t)
                     f.write(f"{name}{labels} {value!r} {t0 + t:.3f}\n")
                     written += 1
         f.write("# EOF\n")

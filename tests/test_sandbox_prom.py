@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from sandbox import scenario
-from sandbox.exporter import render
+from sandbox.exporter import _State, render, write_state
 from sandbox.manager import Sandbox
 from sandbox.scenario import offset
 from sandbox.signals import grid, value_at, write_openmetrics
@@ -50,7 +50,7 @@ def samples(om: Path) -> dict[str, list[tuple[float, float]]]:
 # --- signals and the OpenMetrics history (no servers) ---------------------------------------------------
 
 def test_counter_is_monotonic_and_continuous_across_the_backfill_edge() -> None:
-    times = [x / 4 for x in range(-4 * 7300, 4 * 900)]  # every 0.25 s from before the history to +15 min
+    times = [x / 4 for x in range(-4 * 7900, 4 * 900)]  # every 0.25 s from before the history to +15 min
     values = [value_at(RESTARTS, SC.metrics, t) for t in times]
     assert all(b >= a for a, b in zip(values, values[1:], strict=False))
     assert max(b - a for a, b in zip(values, values[1:], strict=False)) <= 0.006 * 0.25 + 1e-9
@@ -67,7 +67,7 @@ def test_openmetrics_history_ends_a_minute_before_load_with_the_values_the_expor
     assert len(by_series) == len(SC.metrics.series)
     assert all('job="sandbox"' in s for s in by_series)
     restarts = next(v for k, v in by_series.items() if k.startswith("kube_pod_container_status_restarts_total"))
-    assert restarts[0][0] == T0 - 7200 and restarts[-1][0] <= T0 - 60
+    assert restarts[0][0] == T0 - 7200 - 600 and restarts[-1][0] <= T0 - 60
     assert len(restarts) == len(grid(SC.metrics))
     last_ts, last_value = restarts[-1]
     assert last_value == value_at(RESTARTS, SC.metrics, last_ts - T0)  # bit for bit: same sum, same order
@@ -134,13 +134,11 @@ def test_live_scrape_continues_the_backfilled_counter_without_a_reset(prom: tupl
     url, t0 = prom
     poll(lambda: instant(url, f"timestamp({RESTARTS.name}) > {t0}"))  # a live sample has been scraped
     assert float(instant(url, f"resets({RESTARTS.name}[30m])")[0]["value"][1]) == 0.0
-    (latest,) = instant(url, f"{RESTARTS.name}")
-    ts, value = float(latest["value"][0]), float(latest["value"][1])
-    (sampled,) = instant(url, f"timestamp({RESTARTS.name})")
-    scraped_at = float(sampled["value"][1])
-    assert value == pytest.approx(value_at(RESTARTS, SC.metrics, scraped_at - t0), abs=0.01)
-    assert ts >= scraped_at
-    assert len(instant(url, f"{RESTARTS.name}")) == 1  # one series: history and live scrape share labels
+    (raw,) = instant(url, f"{RESTARTS.name}[10m]")  # one series: history and live scrape share labels
+    stored = [(float(t), float(v)) for t, v in raw["values"]]
+    assert any(t < t0 for t, _ in stored) and any(t > t0 for t, _ in stored)
+    for t, v in stored:  # each backfilled and each scraped sample is the signal's value at its timestamp
+        assert v == pytest.approx(value_at(RESTARTS, SC.metrics, t - t0), abs=0.001), t - t0
 
 
 def test_the_crashloop_alert_fires_in_prometheus(prom: tuple[str, float]) -> None:
@@ -153,3 +151,12 @@ def test_the_crashloop_alert_fires_in_prometheus(prom: tuple[str, float]) -> Non
     (alert,) = poll(firing)
     assert alert["labels"]["severity"] == "critical"
     assert alert["labels"]["namespace"] == "shop"
+
+
+def test_the_exporter_follows_a_reload_without_a_restart(tmp_path: Path) -> None:
+    state = _State(tmp_path)
+    assert state.current() is None
+    write_state(tmp_path, SC, T0)
+    assert state.current() == (SC, T0)
+    write_state(tmp_path, SC, T0 + 60)
+    assert state.current() == (SC, T0 + 60)

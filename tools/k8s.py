@@ -1,12 +1,12 @@
 """Kubernetes read tools: pods and why they are unhealthy, a pod's description, events, logs, a rollout.
 
-Each answer says what was asked in kubectl terms (`invocation`), so an engineer can rerun it by hand.
+Every answer's `invocation` is the tool call itself (Tool.summary), as for every opsbot tool.
 Environment variable values never leave this module: only their names are reported.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
@@ -35,6 +35,7 @@ from tools.timerange import parse_duration
 REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 MAX_SCANNED_LOG_LINES = 5000
+RECENT_RESTART = timedelta(hours=1)
 
 
 # -- pods ---------------------------------------------------------------------------------------------
@@ -44,7 +45,8 @@ class K8sListPodsArgs(Args):
     namespace: Namespace
     deployment: ObjectName | None = Field(None, description="only the pods of this deployment, e.g. 'checkout'")
     selector: LabelSelector | None = Field(None, description="equality label selector, e.g. 'app=checkout'")
-    only_unhealthy: bool = Field(False, description="only pods that are not Running and ready (or Succeeded)")
+    only_unhealthy: bool = Field(False, description="only pods that are not Running and ready (or Succeeded), "
+                                 "or that restarted in the last hour")
 
     @model_validator(mode="after")
     def _one_filter(self) -> K8sListPodsArgs:
@@ -65,7 +67,7 @@ def k8s_list_pods(ctx: ToolContext, args: K8sListPodsArgs) -> ToolResult:
         d = read_or(ctx, f"deployment {ns}/{args.deployment}", "apps", "read_namespaced_deployment",
                     args.deployment, ns, missing=lambda: deployment_not_found(ctx, ns, args.deployment))
         selector = selector_of(d.spec.selector)
-    invocation = f"kubectl get pods -n {ns}" + (f" -l {selector}" if selector else "")
+    invocation = k8s_list_pods.summary(args)
     where = f"namespace '{ns}'" + (f" with label selector '{selector}'" if selector else "")
     try:
         pods = call(ctx, f"the pods in {where}", "core", "list_namespaced_pod", ns,
@@ -78,10 +80,11 @@ def k8s_list_pods(ctx: ToolContext, args: K8sListPodsArgs) -> ToolResult:
     rows = sorted((pod_row(p, now) for p in pods), key=lambda r: (r["healthy"], r["name"]))
     shown = [r for r in rows if not r["healthy"]] if args.only_unhealthy else rows
     if not shown:
-        return empty(k8s_list_pods.name, invocation + " (unhealthy only)",
-                     f"all {len(rows)} pods in {where} are Running and ready; none is unhealthy")
+        return empty(k8s_list_pods.name, invocation,
+                     f"all {len(rows)} pods in {where} are Running and ready with no restart in the last "
+                     "hour; none is unhealthy")
     data = {"namespace": ns, "selector": selector, "summary": _pods_summary(rows), "pods": shown}
-    return ok(k8s_list_pods.name, invocation + (" (unhealthy only)" if args.only_unhealthy else ""), data)
+    return ok(k8s_list_pods.name, invocation, data)
 
 
 def pod_status(p: Any) -> str:
@@ -99,12 +102,15 @@ def pod_status(p: Any) -> str:
     return reason
 
 
-def _healthy(p: Any) -> bool:
+def _healthy(p: Any, now: datetime) -> bool:
+    """Succeeded, or Running with every container ready and no container restarted in the last hour."""
     if p.status.phase == "Succeeded":
         return True
     statuses = p.status.container_statuses or []
+    recent = [t for cs in statuses if cs.last_state and (t := cs.last_state.terminated)
+              and t.finished_at and now - t.finished_at < RECENT_RESTART]
     return (p.status.phase == "Running" and bool(statuses) and all(cs.ready for cs in statuses)
-            and not p.metadata.deletion_timestamp)
+            and not p.metadata.deletion_timestamp and not recent)
 
 
 def _last_termination(p: Any, now: datetime) -> dict[str, Any] | None:
@@ -127,7 +133,7 @@ def pod_row(p: Any, now: datetime) -> dict[str, Any]:
         "last_termination": _last_termination(p, now),
         "age": age(p.metadata.creation_timestamp, now),
         "node": p.spec.node_name,
-        "healthy": _healthy(p),
+        "healthy": _healthy(p, now),
     }
 
 
@@ -171,7 +177,7 @@ def k8s_describe_pod(ctx: ToolContext, args: K8sDescribePodArgs) -> ToolResult:
         "containers": [_container(c, statuses.get(c.name), now) for c in p.spec.containers],
         "events": [_event_row(e, now) for e in sort_events(events)[:10]],
     }
-    return ok(k8s_describe_pod.name, f"kubectl describe pod {name} -n {ns}", data)
+    return ok(k8s_describe_pod.name, k8s_describe_pod.summary(args), data)
 
 
 def _state(state: Any, now: datetime) -> dict[str, Any] | None:
@@ -183,7 +189,7 @@ def _state(state: Any, now: datetime) -> dict[str, Any] | None:
         return {"state": "waiting", "reason": state.waiting.reason, "message": state.waiting.message}
     if state.terminated:
         t = state.terminated
-        return {"state": "terminated", "reason": t.reason, "exit_code": t.exit_code, "message": t.message,
+        return {"state": "terminated", "reason": t.reason, "exit_code": t.exit_code, "message": t.message or None,
                 "started": iso(t.started_at), "finished": iso(t.finished_at), "ago": age(t.finished_at, now)}
     return None
 
@@ -223,7 +229,7 @@ def k8s_events(ctx: ToolContext, args: K8sEventsArgs) -> ToolResult:
     object, message, how many times it happened and when last. Events are kept about an hour."""
     ns, name = args.namespace, args.object_name
     require_namespace(ctx, ns)
-    invocation = f"kubectl get events -n {ns}" + (f" | grep {name}" if name else "")
+    invocation = k8s_events.summary(args)
     items = call(ctx, f"the events in namespace {ns}", "core", "list_namespaced_event", ns).items
     if name:
         items = [e for e in items if e.involved_object.name == name
@@ -287,15 +293,13 @@ def k8s_pod_logs(ctx: ToolContext, args: K8sPodLogsArgs) -> ToolResult:
         raise ToolInputError(f"since must be a positive duration such as '30m', not '{args.since}'")
     p, notice = _pod_or_newest_of_deployment(ctx, ns, args.pod)
     if p is None:
-        return empty(k8s_pod_logs.name, f"kubectl logs deployment/{args.pod} -n {ns}", notice or "")
+        return empty(k8s_pod_logs.name, k8s_pod_logs.summary(args), notice or "")
     name = p.metadata.name
     containers = [c.name for c in p.spec.containers]
     container = args.container or containers[0]
     if container not in containers:
         raise ToolInputError(f"pod '{name}' has no container '{container}'; containers: {', '.join(containers)}")
-    invocation = (f"kubectl logs {name} -n {ns} -c {container} --tail={args.tail_lines}"
-                  + (" --previous" if args.previous else "") + (f" --since={args.since}" if args.since else "")
-                  + (f" | grep -i {args.filter!r}" if args.filter else ""))
+    invocation = k8s_pod_logs.summary(args)
     fetch = MAX_SCANNED_LOG_LINES if args.filter else args.tail_lines
     try:
         text = call(ctx, f"the logs of pod {ns}/{name}", "core", "read_namespaced_pod_log", name, ns,
@@ -305,14 +309,13 @@ def k8s_pod_logs(ctx: ToolContext, args: K8sPodLogsArgs) -> ToolResult:
     lines = [line for line in (text or "").splitlines() if line.strip()]
     if args.filter:
         lines = [line for line in lines if args.filter.lower() in line.lower()][-args.tail_lines:]
-    which = f"{'previous' if args.previous else 'current'} container '{container}' of pod '{name}' in '{ns}'"
     if not lines:
-        scope = ", ".join(x for x in (f"since {args.since}" if args.since else "",
-                                      f"matching '{args.filter}' in the last {fetch} lines" if args.filter else "")
-                          if x)
-        return empty(k8s_pod_logs.name, invocation, f"no log lines from the {which}" + (f" ({scope})" if scope
-                                                                                            else "")
-                     + (f"; {notice}" if notice else ""))
+        which = f"{'previous' if args.previous else 'current'} container '{container}' of pod '{name}' in '{ns}'"
+        scope = [f"since {args.since}"] if args.since else []
+        if args.filter:
+            scope.append(f"matching '{args.filter}' in the last {fetch} lines")
+        searched = f"no log lines from the {which}" + (f" ({', '.join(scope)})" if scope else "")
+        return empty(k8s_pod_logs.name, invocation, f"{searched}; {notice}" if notice else searched)
     data = {"pod": name, "container": container, "previous": args.previous, "lines": lines}
     return ok(k8s_pod_logs.name, invocation, data, notice)
 
@@ -374,8 +377,7 @@ def k8s_get_deployment(ctx: ToolContext, args: K8sGetDeploymentArgs) -> ToolResu
                        for c in s.conditions or []],
         "revisions": revisions,
     }
-    invocation = f"kubectl get deployment {name} -n {ns} && kubectl rollout history deployment/{name} -n {ns}"
-    return ok(k8s_get_deployment.name, invocation, data)
+    return ok(k8s_get_deployment.name, k8s_get_deployment.summary(args), data)
 
 
 def _revision_row(rs: Any, now: datetime, current: str | None) -> dict[str, Any]:

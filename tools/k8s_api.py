@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 import urllib3
 from kubernetes.client.exceptions import ApiException
@@ -21,7 +21,6 @@ from pydantic import AfterValidator, Field
 from tools.base import BackendError, ToolInputError
 from tools.context import ToolContext
 
-T = TypeVar("T")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _SELECTOR_TERM = re.compile(r"^\s*!?[A-Za-z0-9][A-Za-z0-9._/-]*\s*((==|=|!=)\s*[A-Za-z0-9._-]*)?\s*$")
@@ -99,10 +98,10 @@ def _api_reason(e: ApiException) -> str:
 def _network_reason(e: urllib3.exceptions.HTTPError, timeout: float) -> str:
     inner = getattr(e, "reason", None) or e
     text = str(inner)
+    if "refused" in text.lower():  # before the timeout check: NewConnectionError subclasses a timeout error
+        return "connection refused"
     if isinstance(inner, urllib3.exceptions.TimeoutError) or "timed out" in text.lower():
         return f"no answer within {timeout:g}s"
-    if "refused" in text.lower():
-        return "connection refused"
     return text.split(": ", 1)[-1]
 
 

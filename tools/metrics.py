@@ -8,7 +8,7 @@ import math
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
 import requests
@@ -25,8 +25,10 @@ PROMETHEUS_MAX_POINTS = 11_000  # Prometheus refuses more per series
 _NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 _NOT_HEALTH = "an empty result is not a sign of health: the metric may be absent, or named or labelled differently"
 
-Query = Field(min_length=1, max_length=4000, description="a PromQL expression, e.g. rate(http_requests_total[5m])")
-Limit = Field(20, ge=1, le=50, description="at most this many series in the answer; the total is always given")
+Query = Annotated[
+    str, Field(min_length=1, max_length=4000, description="a PromQL expression, e.g. rate(http_requests_total[5m])")
+]
+Limit = Annotated[int, Field(ge=1, le=50, description="at most this many series in the answer; the total is given")]
 
 
 # --- talking to Prometheus -------------------------------------------------------------------------------
@@ -66,7 +68,8 @@ def _prometheus(ctx: ToolContext, asked: str, call: Callable[[PrometheusConnect]
             raise ToolInputError(f"Prometheus rejected {asked}: {text}") from None
         raise BackendError("prometheus", url, asked, f"HTTP {status}: {text}") from None
     except requests.Timeout:
-        raise BackendError("prometheus", url, asked, f"no answer within {ctx.settings.prometheus.timeout_s:g}s") from None
+        waited = f"no answer within {ctx.settings.prometheus.timeout_s:g}s"
+        raise BackendError("prometheus", url, asked, waited) from None
     except requests.RequestException as e:
         raise BackendError("prometheus", url, asked, _reason(e)) from None
     except (KeyError, TypeError):
@@ -77,25 +80,27 @@ def _labels(metric: dict[str, str]) -> dict[str, str]:
     return dict(sorted(metric.items()))
 
 
-def _float(text: str) -> float:
-    return float(text)  # Prometheus sends "NaN", "+Inf", "-Inf": float() reads them all
+def _cut(total: int, limit: int, hint: str) -> str | None:
+    return f"{total} series matched, {limit} shown; narrow the selector or {hint}" if total > limit else None
 
 
 # --- prom_query ------------------------------------------------------------------------------------------
 
 class PromQueryArgs(Args):
-    query: str = Query
-    time: str = Field("now", description="evaluate at: 'now', '30m' (that long ago) or ISO 8601 such as 2026-11-22T10:00:00Z")
-    limit: int = Limit
+    query: Query
+    time: str = Field(
+        "now", description="evaluate at: 'now', '30m' (that long ago) or ISO 8601 such as 2026-11-22T10:00:00Z"
+    )
+    limit: Limit = 20
 
 
 def _instant_series(result: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for s in result:
         if "value" in s:
-            out.append({"labels": _labels(s["metric"]), "value": number(_float(s["value"][1]))})
+            out.append({"labels": _labels(s["metric"]), "value": number(float(s["value"][1]))})
         else:  # a range selector evaluated at one instant: its samples, summarised
-            samples = [(float(t), _float(v)) for t, v in s["values"]]
+            samples = [(float(t), float(v)) for t, v in s["values"]]
             out.append({"labels": _labels(s["metric"]), "value": number(samples[-1][1]), "samples": len(samples)})
     return out
 
@@ -107,38 +112,39 @@ def prom_query(ctx: ToolContext, args: PromQueryArgs) -> ToolResult:
     changed over time."""
     at = parse_point(args.time, ctx.now())
     url = ctx.settings.prometheus.url
-    invocation = f"PromQL {args.query!r} at {when(at.timestamp())} on {url}"
+    moment = when(at.timestamp())
+    invocation = f"PromQL {args.query!r} at {moment} on {url}"
     result = _prometheus(
         ctx, f"query {args.query!r}", lambda p: p.custom_query(args.query, params={"time": at.timestamp()})
     )
     if isinstance(result, list) and len(result) == 2 and not isinstance(result[0], dict):  # scalar or string
         value = result[1]
         try:
-            value = number(_float(value))
+            value = number(float(value))  # Prometheus spells "NaN", "+Inf": float() reads them
         except ValueError:
             pass
-        return ok("prom_query", invocation, {"prometheus": url, "query": args.query, "time": when(at.timestamp()), "scalar": value})
+        return ok("prom_query", invocation, {"prometheus": url, "query": args.query, "time": moment, "scalar": value})
     if not result:
-        return empty("prom_query", invocation, f"no series matched {args.query!r} at {when(at.timestamp())} on Prometheus {url}; {_NOT_HEALTH}")
+        searched = f"no series matched {args.query!r} at {moment} on Prometheus {url}; {_NOT_HEALTH}"
+        return empty("prom_query", invocation, searched)
     series = _instant_series(result)
     data = {
-        "prometheus": url, "query": args.query, "time": when(at.timestamp()),
+        "prometheus": url, "query": args.query, "time": moment,
         "series_total": len(series), "series": series[: args.limit],
     }
-    notice = f"{len(series)} series matched, {args.limit} shown; narrow the selector or use topk()" if len(series) > args.limit else None
-    return ok("prom_query", invocation, data, notice)
+    return ok("prom_query", invocation, data, _cut(len(series), args.limit, "use topk()"))
 
 
 # --- prom_query_range ------------------------------------------------------------------------------------
 
 class PromQueryRangeArgs(Args):
-    query: str = Query
+    query: Query
     since: str = Field("1h", description="start: '2h' or 'last 2h' (that long ago) or ISO 8601")
     until: str = Field("now", description="end: 'now', '10m' (that long ago) or ISO 8601")
     step: str | None = Field(
-        None, description=f"resolution such as '30s' or '5m'; by default the step that gives at most {MAX_POINTS} points"
+        None, description=f"resolution such as '30s' or '5m'; by default the step giving at most {MAX_POINTS} points"
     )
-    limit: int = Limit
+    limit: Limit = 10
 
 
 def _step_seconds(step: str | None, start: datetime, end: datetime) -> int:
@@ -150,7 +156,9 @@ def _step_seconds(step: str | None, start: datetime, end: datetime) -> int:
         raise ToolInputError(f"step '{step}' must be at least 1s")
     if span / seconds > PROMETHEUS_MAX_POINTS:
         least = math.ceil(span / PROMETHEUS_MAX_POINTS)
-        raise ToolInputError(f"step '{step}' gives {int(span / seconds)} points per series; use at least {least}s or omit step")
+        raise ToolInputError(
+            f"step '{step}' gives {int(span / seconds)} points per series; use at least {least}s or omit step"
+        )
     return math.ceil(seconds)
 
 
@@ -169,16 +177,16 @@ def prom_query_range(ctx: ToolContext, args: PromQueryRangeArgs) -> ToolResult:
         lambda p: p.custom_query_range(args.query, start_time=start, end_time=end, step=str(step)),
     )
     if not result:
-        return empty("prom_query_range", invocation, f"no series matched {args.query!r} over {span} on Prometheus {url}; {_NOT_HEALTH}")
+        searched = f"no series matched {args.query!r} over {span} on Prometheus {url}; {_NOT_HEALTH}"
+        return empty("prom_query_range", invocation, searched)
     series = [
-        {"labels": _labels(s["metric"]), **summarise([(float(t), _float(v)) for t, v in s["values"]])} for s in result
+        {"labels": _labels(s["metric"]), **summarise([(float(t), float(v)) for t, v in s["values"]])} for s in result
     ]
     data = {
         "prometheus": url, "query": args.query, "start": when(start.timestamp()), "end": when(end.timestamp()),
         "step": f"{step}s", "series_total": len(series), "series": series[: args.limit],
     }
-    notice = f"{len(series)} series matched, {args.limit} shown; narrow the selector or aggregate with sum by (...)" if len(series) > args.limit else None
-    return ok("prom_query_range", invocation, data, notice)
+    return ok("prom_query_range", invocation, data, _cut(len(series), args.limit, "aggregate with sum by (...)"))
 
 
 # --- prom_alerts -----------------------------------------------------------------------------------------
@@ -188,18 +196,18 @@ class PromAlertsArgs(Args):
         "firing", description="firing: active in Alertmanager (silenced ones are marked); pending: rules whose "
         "condition holds but whose `for` has not elapsed yet (from Prometheus); all: both"
     )
-    namespace: str | None = Field(None, min_length=1, max_length=200, description="only alerts with this namespace label")
-    service: str | None = Field(None, min_length=1, max_length=200, description="only alerts with this service label")
-    alertname: str | None = Field(None, min_length=1, max_length=200, description="only this alert, e.g. KubePodCrashLooping")
-    severity: str | None = Field(None, min_length=1, max_length=50, description="only this severity label, e.g. critical")
-    limit: int = Field(30, ge=1, le=100, description="at most this many alerts in the answer; the total is always given")
+    namespace: str | None = Field(None, min_length=1, max_length=200, description="only this namespace label")
+    service: str | None = Field(None, min_length=1, max_length=200, description="only this service label")
+    alertname: str | None = Field(None, min_length=1, max_length=200, description="e.g. KubePodCrashLooping")
+    severity: str | None = Field(None, min_length=1, max_length=50, description="e.g. critical or warning")
+    limit: int = Field(30, ge=1, le=100, description="at most this many alerts in the answer; the total is given")
 
 
 _SEVERITY_RANK = {"critical": 0, "error": 1, "high": 1, "warning": 2, "medium": 2, "info": 3, "low": 3}
 
 
 def _matchers(args: PromAlertsArgs) -> list[str]:
-    wanted = {"namespace": args.namespace, "service": args.service, "alertname": args.alertname, "severity": args.severity}
+    wanted = {k: getattr(args, k) for k in ("namespace", "service", "alertname", "severity")}
     return [f'{k}="{json.dumps(v)[1:-1]}"' for k, v in wanted.items() if v]
 
 
@@ -210,21 +218,27 @@ def _firing(ctx: ToolContext, matchers: list[str]) -> list[dict[str, Any]]:
     try:
         response = ctx.backends.alertmanager.get("/api/v2/alerts", params=params)
     except httpx.TimeoutException:
-        raise BackendError("alertmanager", url, asked, f"no answer within {ctx.settings.alertmanager.timeout_s:g}s") from None
+        waited = f"no answer within {ctx.settings.alertmanager.timeout_s:g}s"
+        raise BackendError("alertmanager", url, asked, waited) from None
     except httpx.HTTPError as e:
         raise BackendError("alertmanager", url, asked, _reason(e) if "Errno" in str(e) else str(e)[:200]) from None
     if response.status_code != 200:
         raise BackendError("alertmanager", url, asked, f"HTTP {response.status_code}: {response.text.strip()[:200]}")
+    try:
+        answer = response.json()
+    except ValueError:
+        raise BackendError("alertmanager", url, asked, "the answer is not an Alertmanager API response") from None
     out = []
-    for a in response.json():
+    for a in answer:
         status = a.get("status", {})
         state = "firing"
         if status.get("state") == "suppressed":
             state = "silenced" if status.get("silencedBy") else "inhibited"
         labels = dict(a.get("labels", {}))
+        severity = labels.pop("severity", None)
         notes = a.get("annotations", {})
         out.append({
-            "alertname": labels.pop("alertname", ""), "state": state, "severity": labels.get("severity"),
+            "alertname": labels.pop("alertname", ""), "state": state, "severity": severity,
             "labels": dict(sorted(labels.items())), "summary": notes.get("summary") or notes.get("description"),
             "since": a.get("startsAt"), "fingerprint": a.get("fingerprint"),
         })
@@ -237,8 +251,9 @@ def _pending(ctx: ToolContext, matchers: list[str]) -> list[dict[str, Any]]:
     out = []
     for s in result:
         labels = {k: v for k, v in s["metric"].items() if k not in ("__name__", "alertstate")}
+        severity = labels.pop("severity", None)
         out.append({
-            "alertname": labels.pop("alertname", ""), "state": "pending", "severity": labels.get("severity"),
+            "alertname": labels.pop("alertname", ""), "state": "pending", "severity": severity,
             "labels": dict(sorted(labels.items())), "summary": None, "since": None, "fingerprint": None,
         })
     return out
@@ -251,7 +266,10 @@ def prom_alerts(ctx: ToolContext, args: PromAlertsArgs) -> ToolResult:
     Filter by namespace, service, alertname or severity. Most severe first."""
     matchers = _matchers(args)
     am, prom = ctx.settings.alertmanager.url, ctx.settings.prometheus.url
-    where = {"firing": f"Alertmanager {am}", "pending": f"Prometheus {prom}", "all": f"Alertmanager {am} and Prometheus {prom}"}
+    where = {
+        "firing": f"Alertmanager {am}", "pending": f"Prometheus {prom}",
+        "all": f"Alertmanager {am} and Prometheus {prom}",
+    }
     shown = f" matching {', '.join(matchers)}" if matchers else ""
     invocation = f"{args.state} alerts{shown} from {where[args.state]}"
     alerts = []
@@ -263,7 +281,10 @@ def prom_alerts(ctx: ToolContext, args: PromAlertsArgs) -> ToolResult:
         return empty("prom_alerts", invocation, f"no {args.state} alerts{shown} in {where[args.state]}")
     alerts.sort(key=lambda a: (_SEVERITY_RANK.get(a["severity"] or "", 4), a["state"] != "firing", a["alertname"]))
     data = {"state": args.state, "source": where[args.state], "total": len(alerts), "alerts": alerts[: args.limit]}
-    return ok("prom_alerts", invocation, data)
+    notice = None
+    if len(alerts) > args.limit:
+        notice = f"{len(alerts)} alerts, {args.limit} shown; filter by namespace, service, alertname or severity"
+    return ok("prom_alerts", invocation, data, notice)
 
 
 TOOLS = [prom_query, prom_query_range, prom_alerts]
