@@ -16,7 +16,7 @@ from bot.audit import AuditLog, AuditRecord, AuditUnavailable
 from bot.invoke import error, invoke
 from policies.engine import ActionRequest, Decision, PolicyEngine
 from policies.schema import Severity
-from tools.base import Preview, Status, Tool, ToolInputError, ToolResult
+from tools.base import BackendError, Preview, Status, Tool, ToolInputError, ToolResult
 from tools.context import ToolContext
 
 
@@ -154,20 +154,26 @@ class ActionGate:
         t = self.tools[action.tool]
         current = self.store.get(action.id)
         approvers = current.approvals if current else []
-        reason = self._recheck(action, t, approvers)
+        try:
+            reason = self._recheck(action, t, approvers)
+        except BackendError as e:
+            return self._finish(action, claimed_by, None, f"failed: {e}")
         if reason:
             self.store.transition(action.id, "claimed", "refused", claimed_by, reason)
             self._audit("execution", claimed_by, action.tool, action.preview.target, "refused",
                         f"#{action.id} not executed: {reason}", action.args, action.incident)
             return Verdict(ok=False, message=f"not executed: {reason}", action=self.store.get(action.id))
         result = invoke(t, self.ctx, t.args.model_validate(action.args), claimed_by)
-        done = result.status == Status.success
         self.store.record_execution(action, self.ctx.now())
-        outcome = result.invocation if done else f"failed: {result.error}"
+        done = result.status == Status.success
+        return self._finish(action, claimed_by, result, result.invocation if done else f"failed: {result.error}")
+
+    def _finish(self, action: PendingAction, claimed_by: str, result: ToolResult | None, outcome: str) -> Verdict:
+        done = result is not None and result.status == Status.success
         self.store.transition(action.id, "claimed", "executed" if done else "failed", "", outcome)
         self._audit("execution", claimed_by, action.tool, action.preview.target, "success" if done else "error",
                     f"#{action.id} {action.preview.summary}: {outcome}", action.args, action.incident)
-        message = f"done: {action.preview.summary}" if done else f"failed: {result.error}"
+        message = f"done: {action.preview.summary}" if done else outcome
         return Verdict(ok=done, message=message, action=self.store.get(action.id), result=result)
 
     def expire_due(self) -> list[str]:

@@ -50,6 +50,11 @@ class _State:
             return self._loaded
 
 
+def _help(text: str) -> str:
+    """The text format escapes only backslashes and newlines in HELP."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
 def render(scenario: Scenario | None, t0: float, now: float) -> str:
     """The Prometheus text exposition of every series at `now` (epoch seconds)."""
     if scenario is None:
@@ -57,7 +62,7 @@ def render(scenario: Scenario | None, t0: float, now: float) -> str:
     lines = []
     for name, members in families(scenario.metrics.series).items():
         if members[0].help:
-            lines.append(f"# HELP {name} {members[0].help}")
+            lines.append(f"# HELP {name} {_help(members[0].help)}")
         lines.append(f"# TYPE {name} {members[0].type}")
         for s in members:
             lines.append(f"{name}{format_labels(labels_of(s))} {value_at(s, scenario.metrics, now - t0)!r}")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.backends import Backends
 from bot.door import Caller, Door
 from bot.settings import Settings, load_settings
 from bot.wiring import build_door
-from sandbox import procs, scenario
+from sandbox import k8s, procs, scenario
 from sandbox.manager import Sandbox
+from tools.context import ToolContext
 
 SCENARIO = "crashloop-missing-env"
 
@@ -79,3 +83,41 @@ def oncall() -> Caller:
 
 def scenario_path(name: str) -> Path:
     return scenario.SCENARIO_DIR / f"{name}.yaml"
+
+
+class Clock:
+    """A clock the test moves by hand: expiries and cooldowns without waiting."""
+
+    def __init__(self) -> None:
+        self.t = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.t
+
+    def advance(self, **delta: float) -> None:
+        self.t += timedelta(**delta)
+
+
+@pytest.fixture(scope="module")
+def private_k8s(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int]]:
+    """A Kubernetes emulator of the module's own, for tests that change the cluster."""
+    state = tmp_path_factory.mktemp("private-k8s")
+    port = procs.free_port()
+    k8s.start(state, port)
+    yield state, port
+    procs.stop(k8s.NAME, state)
+
+
+@pytest.fixture
+def mutable_settings(settings: Settings, private_k8s: tuple[Path, int]) -> Settings:
+    """The sandbox's settings, but Kubernetes is the private emulator, freshly loaded with the scenario."""
+    state, port = private_k8s
+    k8s.load(state, port, scenario.load(SCENARIO), time.time())
+    return settings.model_copy(update={"kubernetes": settings.kubernetes.model_copy(
+        update={"kubeconfig": k8s.kubeconfig_path(state)})})
+
+
+def door_with_clock(settings: Settings, clock: Clock, prefix: str | None = None) -> Door:
+    """A door whose gate reads time from `clock`; doors with the same prefix share approvals (replicas)."""
+    ctx = ToolContext(settings, Backends(settings), now=clock)
+    return build_door(settings, prefix=prefix or f"test:{uuid.uuid4().hex}:", ctx=ctx)
