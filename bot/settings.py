@@ -58,6 +58,47 @@ class LimitSettings(_Section):
     max_log_lines: int = Field(200, ge=1)
 
 
+class LLMSettings(_Section):
+    """Any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server). No model: `model` unset."""
+
+    base_url: str | None = None
+    model: str | None = None
+    api_key: SecretStr | None = None
+    timeout_s: float = 30.0
+    max_steps: int = Field(6, ge=1, le=20, description="tool-calling rounds before a forced final answer")
+    temperature: float = 0.0
+
+
+class MemorySettings(_Section):
+    max_messages: int = Field(20, ge=2, description="messages kept per chat thread")
+    ttl_s: int = Field(86400, ge=60, description="a thread's memory expires after this long idle")
+
+
+class KnowledgeSettings(_Section):
+    path: Path = Field(Path(".opsbot/knowledge"), description="Chroma's persistent directory")
+    playbooks_dir: Path = Field(Path(__file__).parent.parent / "knowledge" / "playbooks")
+    recommend_min_outcomes: int = 5
+    recommend_min_success: float = 0.6
+    promote_success: float = 0.8
+
+
+class WebhookSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = 8080
+    alertmanager_token: SecretStr | None = Field(None, description="bearer token Alertmanager must send")
+    sentry_client_secret: SecretStr | None = Field(None, description="verifies Sentry-Hook-Signature")
+    max_body_bytes: int = 1_000_000
+    dedup_window_s: int = 3600
+    flap_threshold: int = Field(3, description="firing↔resolved changes within the window that count as flapping")
+
+
+class SentrySettings(_Section):
+    base_url: str = "https://sentry.io"
+    token: SecretStr | None = None
+    timeout_s: float = 10.0
+    retries: int = 3
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OPSBOT_", env_nested_delimiter="__", extra="forbid", yaml_file=None
@@ -69,6 +110,11 @@ class Settings(BaseSettings):
     elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
     kubernetes: KubernetesSettings = KubernetesSettings()
     limits: LimitSettings = LimitSettings()
+    llm: LLMSettings = LLMSettings()
+    memory: MemorySettings = MemorySettings()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    sentry: SentrySettings = SentrySettings()
     policy_file: Path = Field(DEFAULT_POLICY, description="the policy YAML (policies/default.yaml by default)")
 
     @classmethod
