@@ -55,7 +55,7 @@ def _me() -> str:
     return f"cli:{getpass.getuser()}"
 
 
-def print_result(result: ToolResult) -> None:
+def print_result(result: ToolResult, max_lines: int | None = None) -> None:
     mark = {Status.success: "ok", Status.no_data: "no data", Status.error: "ERROR"}.get(result.status, result.status)
     typer.echo(f"$ {result.invocation}  [{mark}]")
     if result.error:
@@ -63,8 +63,10 @@ def print_result(result: ToolResult) -> None:
     if result.notice:
         typer.echo(f"  note: {result.notice}")
     if result.data is not None:
-        typer.echo("  " + yaml.safe_dump(result.data, sort_keys=False, allow_unicode=True, width=120)
-                   .rstrip().replace("\n", "\n  "))
+        lines = yaml.safe_dump(result.data, sort_keys=False, allow_unicode=True, width=120).rstrip().splitlines()
+        if max_lines is not None and len(lines) > max_lines:
+            lines = [*lines[:max_lines], f"… {len(lines) - max_lines} more lines (run the tool yourself for all)"]
+        typer.echo("\n".join("  " + line for line in lines))
 
 
 @sandbox_app.command("up")
@@ -213,7 +215,7 @@ def demo_cmd(state_dir: DirOpt = DEFAULT_SANDBOX_DIR, config: ConfigOpt = None) 
     sc = scenario.load(name)
     typer.echo(f"scenario: {sc.title}\n")
     door = build_door(_settings(config or sb.settings_file))
-    results = run_demo(door, sc, print_result)
+    results = run_demo(door, sc, lambda r: print_result(r, max_lines=18))
     failed = [r.invocation for r in results if r.status == Status.error]
     typer.echo(f"\n{len(results)} checks, {len(failed)} failed; `opsbot audit --since 10m` shows them all")
     if failed:
