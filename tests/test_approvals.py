@@ -186,3 +186,10 @@ def test_hundred_concurrent_approvals_execute_once(mutable_settings: Settings) -
     executions = [r for r in door.audit.query() if r.kind == "execution"]
     assert [(r.status, r.target) for r in executions] == [("success", "shop/deployment/checkout")]
     assert replicas(door) == 5
+
+
+def test_kubernetes_down_at_proposal_is_said_and_nothing_is_pending(down_settings: Settings) -> None:
+    door = door_with_clock(down_settings, Clock())
+    r = door.run("k8s_rollout_restart", {"namespace": "shop", "deployment": "checkout"}, OPERATOR)
+    assert r.status == Status.error and "could not reach kubernetes at http://127.0.0.1:" in (r.error or "")
+    assert door.gate.store.pending() == []
