@@ -67,6 +67,7 @@ class LLMSettings(_Section):
     timeout_s: float = 30.0
     max_steps: int = Field(6, ge=1, le=20, description="tool-calling rounds before a forced final answer")
     temperature: float = 0.0
+    max_retries: int = Field(1, ge=0, le=5, description="retries of a failed model call (the client's own)")
 
 
 class MemorySettings(_Section):
@@ -90,6 +91,18 @@ class WebhookSettings(_Section):
     max_body_bytes: int = 1_000_000
     dedup_window_s: int = 3600
     flap_threshold: int = Field(3, description="firing↔resolved changes within the window that count as flapping")
+    replay_window_s: int = Field(300, ge=1, description="a delivery seen again within this long is a replay; "
+                                 "Sentry-Hook-Timestamp may be at most this old")
+
+
+class IntakeSettings(_Section):
+    """The durable alert stream and the triage workers that read it."""
+
+    workers: int = Field(2, ge=1, le=64, description="triage worker threads in `opsbot serve`")
+    reclaim_idle_s: float = Field(60.0, gt=0, description="an entry pending this long on a dead worker is reclaimed")
+    max_attempts: int = Field(5, ge=1, description="deliveries of one entry before it goes to the dead-letter stream")
+    stream_maxlen: int = Field(100_000, ge=1000, description="approximate cap on the alert stream's length")
+    analyse_timeout_s: float = Field(20.0, gt=0, description="the model's analysis is dropped after this long")
 
 
 class SentrySettings(_Section):
@@ -97,6 +110,10 @@ class SentrySettings(_Section):
     token: SecretStr | None = None
     timeout_s: float = 10.0
     retries: int = 3
+
+
+class ChatSettings(_Section):
+    namespaces: list[str] = Field(["default"], description="where chat commands look for a bare deployment name")
 
 
 class Settings(BaseSettings):
@@ -111,10 +128,12 @@ class Settings(BaseSettings):
     kubernetes: KubernetesSettings = KubernetesSettings()
     limits: LimitSettings = LimitSettings()
     llm: LLMSettings = LLMSettings()
+    chat: ChatSettings = ChatSettings()
     memory: MemorySettings = MemorySettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
     webhooks: WebhookSettings = WebhookSettings()
     sentry: SentrySettings = SentrySettings()
+    intake: IntakeSettings = IntakeSettings()
     policy_file: Path = Field(DEFAULT_POLICY, description="the policy YAML (policies/default.yaml by default)")
 
     @classmethod

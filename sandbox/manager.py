@@ -79,6 +79,9 @@ class Sandbox:
         es.load(ports.elasticsearch, scenario, t0)
         prom.load(self.dir, ports.exporter, ports.prometheus, ports.alertmanager, scenario, t0)
         (self.dir / "scenario.name").write_text(scenario.name)
+        settings = yaml.safe_load(self.settings_file.read_text())
+        settings["chat"] = {"namespaces": scenario.cluster.namespaces}
+        self.settings_file.write_text(yaml.safe_dump(settings, sort_keys=False))
         return t0
 
     def loaded(self) -> str | None:
@@ -92,5 +95,6 @@ class Sandbox:
             "alertmanager": {"url": f"http://127.0.0.1:{ports.alertmanager}"},
             "elasticsearch": {"url": f"http://127.0.0.1:{ports.elasticsearch}", "index": "logs-*"},
             "kubernetes": {"kubeconfig": str(k8s.kubeconfig_path(self.dir))},
+            "knowledge": {"path": str(self.dir / "knowledge")},
         }
         self.settings_file.write_text(yaml.safe_dump(settings, sort_keys=False))

@@ -1,0 +1,64 @@
+"""What opsbot says to people and to the model in its own words: one module, so tests can import the strings."""
+
+from __future__ import annotations
+
+COMMANDS = (
+    "troubleshoot SERVICE (runs the matching playbook's checks), "
+    "pods NAMESPACE, logs SERVICE, events NAMESPACE, scale NAMESPACE/DEPLOYMENT N, "
+    "restart NAMESPACE/DEPLOYMENT, approve ID, deny ID, audit"
+)
+
+NO_MODEL = (
+    "No language model is configured, so I cannot answer free-form questions. "
+    f"These commands still work: {COMMANDS}."
+)
+
+MODEL_FAILED = (
+    "The language model is not available right now ({why}), so I cannot answer that. "
+    f"These commands still work: {COMMANDS}."
+)
+
+# -- to the model -------------------------------------------------------------------------------------
+
+REPEATED_CALL = (
+    "refused: you already called {tool} with exactly these arguments for this question; the result is above. "
+    "Change the query (other filters, another time range, another tool) or answer with what you have."
+)
+
+PENDING_APPROVAL = (
+    "pending approval #{action_id}: {summary}; nothing has changed; an authorised person must approve it in chat"
+)
+
+FORCE_ANSWER = (
+    "opsbot: the tool-call limit for this question is reached; no more tools can run. Answer now from the tool "
+    "results above, and say what is still unknown and which check would settle it."
+)
+
+STEP_LIMIT_NOTE = "(I stopped after {steps} rounds of tool calls; ask a narrower question to go further.)"
+
+EMPTY_ANSWER = "I have no answer from the model for that; try rephrasing, or use a command: " + COMMANDS
+
+# -- chat commands --------------------------------------------------------------------------------------
+
+HELP = """I am opsbot. Ask me a question in plain words, or use a command:
+• troubleshoot SERVICE: run the matching playbook's checks and show the evidence
+• pods [NAMESPACE] · events [NAMESPACE] · logs SERVICE [SINCE, e.g. 2h]
+• scale DEPLOYMENT to N · restart DEPLOYMENT · rollback DEPLOYMENT (NAMESPACE/DEPLOYMENT also works)
+• approve ID · deny ID: decide a pending action (the buttons do the same)
+• status · incidents · audit [SINCE] · policy whatcan [IDENTITY]
+Changes to the cluster always go through the policy: most need an authorised person's approval."""
+
+USAGE = {
+    "troubleshoot": "usage: troubleshoot SERVICE (or NAMESPACE/SERVICE), e.g. troubleshoot checkout",
+    "logs": "usage: logs SERVICE [SINCE], e.g. logs checkout 2h",
+    "scale": "usage: scale DEPLOYMENT to N, e.g. scale checkout to 6 (or scale shop/checkout 6)",
+    "restart": "usage: restart DEPLOYMENT, e.g. restart payments-api",
+    "rollback": "usage: rollback DEPLOYMENT, e.g. rollback checkout",
+    "policy": "usage: policy whatcan [IDENTITY]",
+    "approve": "usage: approve ID, e.g. approve 1a2b3c4d",
+    "deny": "usage: deny ID, e.g. deny 1a2b3c4d",
+}
+
+UNKNOWN_COMMAND = "I do not know the command '{got}'. " + HELP
+
+NOT_FOUND = "I found no deployment '{name}' in the namespaces I look in ({namespaces}); name it as NAMESPACE/{name}."
