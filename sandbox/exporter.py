@@ -15,7 +15,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from sandbox.scenario import Scenario
+from sandbox.k8s import kubeconfig_path as k8s_kubeconfig
+from sandbox.recovery import ClusterWatch
+from sandbox.scenario import Metrics, Scenario, Series
 from sandbox.signals import families, format_labels, labels_of, value_at
 
 STATE_FILE = "exporter.json"
@@ -35,6 +37,7 @@ class _State:
         self._mtime: int | None = None
         self._loaded: tuple[Scenario, float] | None = None
         self._lock = threading.Lock()
+        self.watch = ClusterWatch(k8s_kubeconfig(state_dir))
 
     def current(self) -> tuple[Scenario, float] | None:
         with self._lock:
@@ -47,6 +50,7 @@ class _State:
                 raw = json.loads(self.path.read_text())
                 self._loaded = (Scenario.model_validate(raw["scenario"]), float(raw["t0"]))
                 self._mtime = mtime
+                self.watch.reset()
             return self._loaded
 
 
@@ -55,17 +59,33 @@ def _help(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\n", "\\n")
 
 
-def render(scenario: Scenario | None, t0: float, now: float) -> str:
+def live_value(series: Series, metrics: Metrics, t: float, recovered: float | None) -> float:
+    """The series' value at t (offset from t0), or what it became once the cluster recovered at `recovered`."""
+    if series.recovery is None or recovered is None or t < recovered:
+        return value_at(series, metrics, t)
+    if series.type == "gauge":
+        return series.recovery.value
+    return value_at(series, metrics, recovered) + series.recovery.value * (t - recovered)
+
+
+def render(scenario: Scenario | None, t0: float, now: float, watch: ClusterWatch | None = None) -> str:
     """The Prometheus text exposition of every series at `now` (epoch seconds)."""
     if scenario is None:
         return ""
+
+    def recovered(s: Series) -> float | None:
+        if s.recovery is None or watch is None:
+            return None
+        at = watch.recovered_at(s.labels["namespace"], s.recovery.deployment, now)
+        return None if at is None else at - t0
     lines = []
     for name, members in families(scenario.metrics.series).items():
         if members[0].help:
             lines.append(f"# HELP {name} {_help(members[0].help)}")
         lines.append(f"# TYPE {name} {members[0].type}")
         for s in members:
-            lines.append(f"{name}{format_labels(labels_of(s))} {value_at(s, scenario.metrics, now - t0)!r}")
+            value = live_value(s, scenario.metrics, now - t0, recovered(s))
+            lines.append(f"{name}{format_labels(labels_of(s))} {value!r}")
     return "\n".join(lines) + "\n"
 
 
@@ -78,7 +98,7 @@ def serve(port: int, state_dir: Path) -> None:
                 self.send_error(404, "only /metrics here")
                 return
             loaded = state.current()
-            body = (render(*loaded, time.time()) if loaded else "").encode()
+            body = (render(*loaded, time.time(), state.watch) if loaded else "").encode()
             self.send_response(200)
             self.send_header("Content-Type", CONTENT_TYPE)
             self.send_header("Content-Length", str(len(body)))

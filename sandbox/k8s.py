@@ -40,7 +40,8 @@ def start(state_dir: Path, port: int) -> None:
     token_file.write_text(token)
     token_file.chmod(0o600)
     pythonpath = os.pathsep.join(p for p in (str(_ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    argv = [sys.executable, "-m", "sandbox.k8s_emulator", "--port", str(port), "--token", token]
+    # --token=VALUE: a token_urlsafe token may start with "-", which argparse would read as an option
+    argv = [sys.executable, "-m", "sandbox.k8s_emulator", "--port", str(port), f"--token={token}"]
     pid = procs.start(NAME, argv, state_dir, env={"PYTHONPATH": pythonpath})
 
     def ready() -> bool:

@@ -161,6 +161,14 @@ class Noise(_Strict):
 Component = Constant | Ramp | Spike | Noise
 
 
+class Recovery(_Strict):
+    """How the series looks once the incident is fixed in the emulated cluster: the deployment's live
+    revision changed (a restart or a rollback) and all its replicas are available."""
+
+    deployment: Name = Field(description="in the namespace of the series' `namespace` label")
+    value: float = Field(description="a gauge then holds this value; a counter grows at this rate per second")
+
+
 class Series(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")]
     type: Literal["gauge", "counter"] = Field(
@@ -169,6 +177,13 @@ class Series(_Strict):
     help: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
     signal: list[Component] = Field(min_length=1, description="components summed into the value")
+    recovery: Recovery | None = None
+
+    @model_validator(mode="after")
+    def _recovery_has_a_namespace(self) -> Series:
+        if self.recovery and "namespace" not in self.labels:
+            raise ValueError("a series with `recovery` needs a `namespace` label")
+        return self
 
     @field_validator("labels")
     @classmethod
