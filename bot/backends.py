@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import httpx
 from elasticsearch import Elasticsearch
@@ -12,6 +13,9 @@ from prometheus_api_client import PrometheusConnect
 from urllib3.util.retry import Retry
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from knowledge.store import KnowledgeStore
 
 
 class Backends:
@@ -61,3 +65,11 @@ class Backends:
     @property
     def kubernetes_url(self) -> str:
         return self.kubernetes.configuration.host
+
+    @cached_property
+    def knowledge(self) -> KnowledgeStore:
+        """The Chroma knowledge store (imported late: Chroma and the model load only when used)."""
+        from knowledge.store import KnowledgeStore
+
+        k = self.settings.knowledge
+        return KnowledgeStore.open(k.path, k.playbooks_dir)

@@ -330,3 +330,24 @@ def action_deny(
 ) -> None:
     """Deny a pending action."""
     _decide(action_id, identity, False, config)
+
+
+from bot.cli_knowledge import knowledge_app, troubleshoot_cmd  # noqa: E402 - it imports this module lazily
+
+app.add_typer(knowledge_app, name="knowledge")
+app.command("troubleshoot")(troubleshoot_cmd)
+
+from bot.cli_agent import ask_cmd, setup_logging  # noqa: E402
+
+app.callback()(setup_logging)
+app.command("ask")(ask_cmd)
+
+from bot.cli_serve import register as register_serve  # noqa: E402
+
+register_serve(app)
+
+from bot.cli_chat import chat_cmd, serve_slack_cmd, serve_telegram_cmd  # noqa: E402 - it imports this module lazily
+
+app.command("chat")(chat_cmd)
+app.command("serve-slack")(serve_slack_cmd)
+app.command("serve-telegram")(serve_telegram_cmd)

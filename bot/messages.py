@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 COMMANDS = (
-    "troubleshoot SERVICE (runs the matching playbook's checks), "
-    "pods NAMESPACE, logs SERVICE, events NAMESPACE, scale NAMESPACE/DEPLOYMENT N, "
-    "restart NAMESPACE/DEPLOYMENT, approve ID, deny ID, audit"
+    "troubleshoot SERVICE (runs the matching playbook's checks), pods [NAMESPACE], events [NAMESPACE], "
+    "logs SERVICE [SINCE], scale DEPLOYMENT to N, restart DEPLOYMENT, rollback DEPLOYMENT, approve ID, deny ID, "
+    "audit, help"
 )
 
 NO_MODEL = (

@@ -99,7 +99,7 @@ class IntakeSettings(_Section):
     """The durable alert stream and the triage workers that read it."""
 
     workers: int = Field(2, ge=1, le=64, description="triage worker threads in `opsbot serve`")
-    reclaim_idle_s: float = Field(60.0, gt=0, description="an entry pending this long on a dead worker is reclaimed")
+    reclaim_idle_s: float = Field(60.0, ge=0, description="an entry pending this long on a dead worker is reclaimed")
     max_attempts: int = Field(5, ge=1, description="deliveries of one entry before it goes to the dead-letter stream")
     stream_maxlen: int = Field(100_000, ge=1000, description="approximate cap on the alert stream's length")
     analyse_timeout_s: float = Field(20.0, gt=0, description="the model's analysis is dropped after this long")
@@ -114,6 +114,32 @@ class SentrySettings(_Section):
 
 class ChatSettings(_Section):
     namespaces: list[str] = Field(["default"], description="where chat commands look for a bare deployment name")
+
+
+class SlackSettings(_Section):
+    """Slack: Socket Mode needs the app token (xapp-); HTTP events need the signing secret."""
+
+    bot_token: SecretStr | None = Field(None, description="xoxb- bot token")
+    app_token: SecretStr | None = Field(None, description="xapp- app-level token, for Socket Mode")
+    signing_secret: SecretStr | None = Field(None, description="verifies HTTP events (X-Slack-Signature)")
+    alert_channel: str | None = Field(None, description="channel id where alert cards are posted")
+    api_base_url: str = Field("https://slack.com/api/", description="Web API base URL (a local fake in tests)")
+    host: str = "127.0.0.1"
+    port: int = Field(3000, description="port of the HTTP events endpoint (`opsbot bot --platform slack --http`)")
+
+
+class TelegramSettings(_Section):
+    """Telegram: long polling, or a webhook whose secret token header is checked."""
+
+    bot_token: SecretStr | None = None
+    allowed_chat_ids: list[int] = Field(default_factory=list, description="chats opsbot answers in; others are "
+                                        "told once that they are not allowed, then ignored")
+    webhook_secret: SecretStr | None = Field(None, description="X-Telegram-Bot-Api-Secret-Token to expect")
+    webhook_url: str | None = Field(None, description="public URL Telegram posts updates to (webhook mode)")
+    alert_chat_id: int | None = Field(None, description="chat where alert cards are posted")
+    base_url: str = Field("https://api.telegram.org/bot", description="Bot API base URL (a local fake in tests)")
+    host: str = "127.0.0.1"
+    port: int = Field(8443, description="port of the webhook endpoint")
 
 
 class Settings(BaseSettings):
@@ -134,6 +160,8 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = WebhookSettings()
     sentry: SentrySettings = SentrySettings()
     intake: IntakeSettings = IntakeSettings()
+    slack: SlackSettings = SlackSettings()
+    telegram: TelegramSettings = TelegramSettings()
     policy_file: Path = Field(DEFAULT_POLICY, description="the policy YAML (policies/default.yaml by default)")
 
     @classmethod

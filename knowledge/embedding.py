@@ -12,7 +12,6 @@ it, Chroma falls back to the downloading default.
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 from functools import cached_property
@@ -91,6 +90,8 @@ class OfflineMiniLM(ONNXMiniLM_L6_V2):
         options = self.ort.SessionOptions()
         options.log_severity_level = 3
         options.graph_optimization_level = self.ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # idle threads sleep instead of spinning: on a busy 2-core machine spinning steals the cores it waits for
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if self._threads:
             options.intra_op_num_threads = self._threads
         path = Path(self.DOWNLOAD_PATH) / self.EXTRACTED_FOLDER_NAME / "model.onnx"
@@ -115,7 +116,15 @@ class OfflineMiniLM(ONNXMiniLM_L6_V2):
         return out
 
 
-@functools.cache
+_loaded: OfflineMiniLM | None = None
+
+
 def offline_embedding(folder: Path) -> OfflineMiniLM:
-    """One loaded model per folder and process: opening several stores does not load it again."""
-    return OfflineMiniLM(folder.resolve())
+    """The process's one loaded model, prepared in `folder` the first time (later folders reuse it: the
+    files are the same packages). It loads at once, so the folder is not needed again afterwards."""
+    global _loaded
+    if _loaded is None:
+        ef = OfflineMiniLM(folder.resolve())
+        ef.tokenizer, ef.model  # noqa: B018 - load now, fail now
+        _loaded = ef
+    return _loaded

@@ -7,16 +7,20 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from bot.backends import Backends
 from bot.door import Caller, Door
-from bot.settings import Settings, load_settings
+from bot.settings import KnowledgeSettings, Settings, load_settings
 from bot.wiring import build_door
 from sandbox import k8s, procs, scenario
 from sandbox.manager import Sandbox
 from tools.context import ToolContext
+
+if TYPE_CHECKING:
+    from knowledge.store import KnowledgeStore
 
 SCENARIO = "crashloop-missing-env"
 
@@ -121,3 +125,11 @@ def door_with_clock(settings: Settings, clock: Clock, prefix: str | None = None)
     """A door whose gate reads time from `clock`; doors with the same prefix share approvals (replicas)."""
     ctx = ToolContext(settings, Backends(settings), now=clock)
     return build_door(settings, prefix=prefix or f"test:{uuid.uuid4().hex}:", ctx=ctx)
+
+
+@pytest.fixture(scope="session")
+def knowledge(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeStore:
+    """A Chroma store in a temporary folder with the shipped playbooks; the embedding model loads once."""
+    from knowledge.store import KnowledgeStore
+
+    return KnowledgeStore.open(tmp_path_factory.mktemp("knowledge"), KnowledgeSettings().playbooks_dir)

@@ -58,3 +58,19 @@ def test_read_commands_answer_with_evidence(chat: Conversation) -> None:
     logs = chat.command("logs shop/checkout 2h", "t4", VIEWER)
     assert "DATABASE_URL is not set" in logs.text
     assert "k8s_scale" in chat.command("policy whatcan", "t4", OPERATOR).text
+
+
+def test_troubleshoot_runs_the_playbook_without_a_model(settings: Settings) -> None:
+    from bot.chat_troubleshoot import troubleshooter
+
+    door = door_with_clock(settings, Clock())
+    chat = Conversation(door, Agent(settings, door), ["payments", "shop"], troubleshooter(door, ["payments", "shop"]))
+    steps: list[str] = []
+    reply = chat.command("troubleshoot checkout", "t5", VIEWER, steps.append)
+    assert "playbook crashloopbackoff" in reply.text
+    assert "CrashLoopBackOff" in reply.text and "DATABASE_URL is not set" in reply.text
+    assert "proposed (recommended): k8s_rollback shop/checkout" in reply.text
+    assert steps == ["running the playbook checks for checkout…"]
+    assert door.gate.store.pending() == [], "troubleshooting proposes; it never requests a change"
+    missing = chat.command("troubleshoot nosuch", "t5", VIEWER)
+    assert missing.private and "no service 'nosuch'" in missing.text

@@ -1,0 +1,96 @@
+"""Posting cards: a Poster per platform, and the publisher that posts once per incident and edits after."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import structlog
+
+from bot.cards.model import Card
+from bot.cards.store import CardStore, MessageRef
+from bot.cards.text import render_text
+from bot.metrics import Metrics
+
+log = structlog.get_logger(__name__)
+
+
+class Poster(Protocol):
+    platform: str
+
+    def post(self, card: Card) -> MessageRef: ...
+
+    def update(self, ref: MessageRef, card: Card) -> MessageRef: ...
+
+
+@dataclass
+class Posted:
+    op: str  # post | update
+    incident_id: str
+    message_id: str
+    card: Card
+
+
+@dataclass
+class ConsolePoster:
+    """Prints the plain-text card (when `echo` is given) and records every post and edit."""
+
+    echo: Callable[[str], None] | None = None
+    platform: str = "console"
+    history: list[Posted] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _seq: int = 0
+
+    def post(self, card: Card) -> MessageRef:
+        with self._lock:
+            self._seq += 1
+            ref = MessageRef(platform=self.platform, message_id=f"console-{self._seq}")
+            self.history.append(Posted("post", card.incident_id, ref.message_id, card))
+        if self.echo:
+            self.echo(render_text(card))
+        return ref
+
+    def update(self, ref: MessageRef, card: Card) -> MessageRef:
+        with self._lock:
+            self.history.append(Posted("update", card.incident_id, ref.message_id, card))
+        if self.echo:
+            self.echo(f"[edit {ref.message_id}]\n{render_text(card)}")
+        return ref
+
+    def posts(self, incident_id: str | None = None) -> list[Posted]:
+        with self._lock:
+            return [p for p in self.history if p.op == "post" and incident_id in (None, p.incident_id)]
+
+    def updates(self, incident_id: str | None = None) -> list[Posted]:
+        with self._lock:
+            return [p for p in self.history if p.op == "update" and incident_id in (None, p.incident_id)]
+
+
+class Publisher:
+    """Upsert a card on every platform: post when the incident has no message there yet, else edit it.
+
+    The message id is stored right after the post; a crash between the two is the one window where a retry
+    posts again (no chat platform offers an idempotency key for posting).
+    """
+
+    def __init__(self, store: CardStore, posters: list[Poster], metrics: Metrics | None = None):
+        self.store, self.posters, self.metrics = store, posters, metrics
+
+    def publish(self, card: Card) -> None:
+        self.store.save(card)
+        for poster in self.posters:
+            ref = self.store.ref(card.incident_id, poster.platform)
+            if ref is None:
+                ref = poster.post(card)
+                self.store.set_ref(card.incident_id, ref)
+                op = "post"
+            else:
+                new = poster.update(ref, card)
+                if new != ref:
+                    self.store.set_ref(card.incident_id, new)
+                op = "update"
+            if self.metrics:
+                self.metrics.cards_posted.labels(poster.platform, op).inc()
+            log.info("card_published", incident=card.incident_id, platform=poster.platform, op=op)

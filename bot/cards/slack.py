@@ -1,0 +1,120 @@
+"""Slack Block Kit: severity colour and emoji, sections, Approve/Deny buttons carrying our action id.
+
+Limits (docs.slack.dev/reference/block-kit): 50 blocks per message, 3,000 characters in a section's text,
+150 in a header, 75 in a button's text, 10 elements in a context block. We cut, with a notice and a link,
+never fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.cards import strings as S
+from bot.cards.common import action_line, colour, confidence, facts, headline
+from bot.cards.model import Card
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_ACTIONS = 10
+APPROVE_ID = "opsbot_approve"
+DENY_ID = "opsbot_deny"
+
+Block = dict[str, Any]
+
+
+def esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int, link: str | None) -> str:
+    if len(text) <= limit:
+        return text
+    notice = "\n" + S.truncated(f"<{link}|full text>" if link else None)
+    return text[: limit - len(notice) - 1] + "…" + notice
+
+
+def section(text: str, link: str | None = None) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_SECTION, link)}}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, MAX_SECTION, None)}]}
+
+
+def _evidence_blocks(card: Card, link: str | None) -> list[Block]:
+    """Evidence lines packed into sections of at most 3,000 characters; a long line is cut on its own."""
+    lines = [f"• `{esc(e.check)}` {esc(e.text)}" for e in card.evidence] or [f"_{S.NO_EVIDENCE}_"]
+    blocks, chunk = [], f"*{S.EVIDENCE}*"
+    for line in lines:
+        line = clip(line, MAX_SECTION - 200, link)
+        if len(chunk) + 1 + len(line) > MAX_SECTION:
+            blocks.append(section(chunk, link))
+            chunk = line
+        else:
+            chunk += "\n" + line
+    blocks.append(section(chunk, link))
+    return blocks
+
+
+def _action_blocks(card: Card) -> list[Block]:
+    blocks: list[Block] = [section(f"*{S.ACTIONS}*")] if card.actions else []
+    for a in card.actions[:MAX_ACTIONS]:
+        blocks.append(section(esc(action_line(a))))
+        if a.status == "pending" and a.action_id and card.status == "firing":
+            blocks.append({"type": "actions", "block_id": f"act:{a.action_id}", "elements": [
+                {"type": "button", "text": {"type": "plain_text", "text": f"{S.APPROVE} #{a.action_id}"[:75]},
+                 "style": "primary", "action_id": APPROVE_ID, "value": a.action_id},
+                {"type": "button", "text": {"type": "plain_text", "text": S.DENY},
+                 "style": "danger", "action_id": DENY_ID, "value": a.action_id},
+            ]})
+    if len(card.actions) > MAX_ACTIONS:
+        blocks.append(context(f"… {len(card.actions) - MAX_ACTIONS} more proposed actions: `opsbot action list`"))
+    return blocks
+
+
+def render_slack(card: Card) -> dict[str, Any]:
+    """A chat.postMessage / chat.update body (without channel and ts)."""
+    link = card.main_link
+    head: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": headline(card)[:MAX_HEADER], "emoji": True}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{esc(v)}"} for k, v in facts(card)]},
+    ]
+    head += [section(f":warning: {esc(n)}") for n in card.notices[:3]]
+    head.append(section(f"*{S.FAILING}*\n{esc(card.failing)}", link))
+    if card.analysis:
+        a = card.analysis
+        text = (f"*{S.ANALYSIS}*: {esc(a.summary)}\n*{S.ROOT_CAUSE}*: {esc(a.root_cause)} "
+                f"({S.CONFIDENCE.lower()} {confidence(a.confidence)})")
+        text += "".join(f"\n*{k}*: {esc(v)}" for k, v in ((S.IMPACT, a.impact), (S.FIX, a.fix),
+                                                          (S.PREVENTION, a.prevention)) if v)
+        head.append(section(text, link))
+    elif card.analysis_note:
+        head.append(context(f"{S.ANALYSIS}: {esc(card.analysis_note)}"))
+
+    tail: list[Block] = []
+    if card.could_not_run:
+        tail.append(section(f"*{S.COULD_NOT_RUN}*\n" + "\n".join(f"• {esc(c)}" for c in card.could_not_run), link))
+    if card.playbook:
+        p = card.playbook
+        title = f"<{p.url}|{esc(p.title)}>" if p.url else esc(p.title)
+        tail.append(section(f"*{S.PLAYBOOK}*: {title}\n" + "\n".join(
+            f"{i}. {esc(s)}" for i, s in enumerate(p.steps, 1)), link))
+    if card.similar:
+        tail.append(section(f"*{S.SIMILAR}*\n" + "\n".join(
+            f"• {esc(s.id)} {esc(s.title)}" + (f" — {esc(s.resolution)}" if s.resolution else "")
+            for s in card.similar), link))
+    tail += _action_blocks(card)
+    if card.links:
+        tail.append(context("  ·  ".join(f"<{x.url}|{esc(x.title)}>" for x in card.links[:8])))
+
+    evidence = _evidence_blocks(card, link)
+    room = MAX_BLOCKS - len(head) - len(tail)
+    if len(evidence) > room:
+        shown = evidence[: max(room - 1, 0)]
+        hidden_lines = sum(b["text"]["text"].count("\n• ") + b["text"]["text"].startswith("• ")
+                           for b in evidence[len(shown):])
+        evidence = [*shown, context(esc(S.more_lines(hidden_lines, None)) + (f" <{link}|open>" if link else ""))]
+    blocks = (head + evidence + tail)[:MAX_BLOCKS]
+    return {"text": clip(headline(card), MAX_SECTION, None),
+            "attachments": [{"color": colour(card), "blocks": blocks}]}

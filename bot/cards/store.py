@@ -1,0 +1,50 @@
+"""Cards in Redis: the latest card per incident, and the posted message per incident and platform."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import redis
+from pydantic import BaseModel
+
+from bot.cards.model import Card
+
+
+class MessageRef(BaseModel):
+    """Where a card was posted: enough for the platform's edit call (Slack channel+ts, Telegram chat+id)."""
+
+    platform: str
+    message_id: str
+    channel: str | None = None
+
+
+class CardStore:
+    def __init__(self, client: redis.Redis, prefix: str, keep: timedelta = timedelta(days=30)):
+        self.client, self.prefix, self.keep = client, prefix, keep
+
+    def _card(self, incident_id: str) -> str:
+        return f"{self.prefix}card:{incident_id}"
+
+    def _refs(self, incident_id: str) -> str:
+        return f"{self.prefix}card:{incident_id}:messages"
+
+    def save(self, card: Card) -> None:
+        self.client.set(self._card(card.incident_id), card.model_dump_json(), ex=self.keep)
+
+    def get(self, incident_id: str) -> Card | None:
+        raw = self.client.get(self._card(incident_id))
+        return Card.model_validate_json(raw) if raw else None
+
+    def ref(self, incident_id: str, platform: str) -> MessageRef | None:
+        raw = self.client.hget(self._refs(incident_id), platform)
+        return MessageRef.model_validate_json(raw) if raw else None
+
+    def refs(self, incident_id: str) -> dict[str, MessageRef]:
+        return {k.decode(): MessageRef.model_validate_json(v)
+                for k, v in self.client.hgetall(self._refs(incident_id)).items()}
+
+    def set_ref(self, incident_id: str, ref: MessageRef) -> None:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(self._refs(incident_id), ref.platform, ref.model_dump_json())
+        pipe.expire(self._refs(incident_id), self.keep)
+        pipe.execute()

@@ -1,0 +1,43 @@
+"""Every user-facing string of cards, in one place (tests import them)."""
+
+SEVERITY_EMOJI = {"P0": "🔴", "P1": "🟠", "P2": "🟡", "P3": "🔵", "INFO": "⚪"}
+SEVERITY_COLOUR = {"P0": "#d0021b", "P1": "#f5a623", "P2": "#f8e71c", "P3": "#4a90e2", "INFO": "#9b9b9b"}
+RESOLVED_EMOJI = "✅"
+RESOLVED_COLOUR = "#2eb67d"
+
+STATUS = {"firing": "FIRING", "resolved": "RESOLVED"}
+FAILING = "What is failing"
+EVIDENCE = "Evidence"
+COULD_NOT_RUN = "Could not run"
+SIMILAR = "Similar incidents"
+PLAYBOOK = "Playbook"
+ANALYSIS = "Analysis"
+ROOT_CAUSE = "Root cause"
+CONFIDENCE = "Confidence"
+IMPACT = "Impact"
+FIX = "Fix suggestion"
+PREVENTION = "Prevention"
+ACTIONS = "Proposed actions"
+LINKS = "Links"
+APPROVE = "Approve"
+DENY = "Deny"
+NO_EVIDENCE = "no evidence could be collected"
+NO_ANALYSIS_MODEL = "no model configured: the evidence and the playbook are below"
+ANALYSIS_TIMEOUT = "the model's analysis timed out after {seconds:.0f}s: the evidence is below"
+ANALYSIS_FAILED = "the model's analysis failed: the evidence is below"
+FLAPPING = "flapping: {flips} firing↔resolved changes within {window}; opsbot will keep this card updated"
+SENTRY_COMMENT_TITLE = "opsbot analysis"
+SENTRY_NOT_ANALYSED = "not analysed (no model configured)"
+
+
+def more_lines(n: int, link: str | None) -> str:
+    where = f": full card at {link}" if link else ": the full card is kept by opsbot (`opsbot incident show`)"
+    return f"… {n} more line{'s' if n != 1 else ''} not shown{where}"
+
+
+def truncated(link: str | None) -> str:
+    return "… cut to fit the platform's limit" + (f": full text at {link}" if link else "")
+
+
+def window_text(seconds: int) -> str:
+    return f"{seconds // 60} min" if seconds >= 120 else f"{seconds} s"

@@ -1,0 +1,104 @@
+"""Telegram: HTML parse mode (escaped) with an inline keyboard; text ≤ 4,096, callback_data ≤ 64 bytes.
+
+callback_data carries only "ap:<action id>" / "dn:<action id>"; everything else stays server-side.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from bot.cards import strings as S
+from bot.cards.common import action_line, confidence, facts, headline
+from bot.cards.model import Card
+
+MAX_TEXT = 4096
+MAX_CALLBACK = 64
+APPROVE_PREFIX = "ap:"
+DENY_PREFIX = "dn:"
+
+
+def size(text: str) -> int:
+    """Telegram counts UTF-16 code units; an emoji is two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def esc(text: str) -> str:
+    return escape(text, quote=False)
+
+
+def callback(prefix: str, action_id: str) -> str | None:
+    data = f"{prefix}{action_id}"
+    return data if len(data.encode()) <= MAX_CALLBACK else None
+
+
+def _keyboard(card: Card) -> dict[str, Any] | None:
+    rows = []
+    for a in card.actions:
+        if a.status != "pending" or not a.action_id or card.status != "firing":
+            continue
+        ap, dn = callback(APPROVE_PREFIX, a.action_id), callback(DENY_PREFIX, a.action_id)
+        if ap and dn:
+            rows.append([{"text": f"✅ {S.APPROVE} #{a.action_id}", "callback_data": ap},
+                         {"text": f"❌ {S.DENY}", "callback_data": dn}])
+    return {"inline_keyboard": rows} if rows else None
+
+
+def _cut(text: str, limit: int) -> str:
+    """Cut plain text (before escaping) so its escaped form fits."""
+    while size(esc(text)) > limit and text:
+        text = text[: max(0, len(text) - max(1, (size(esc(text)) - limit)))]
+    return text
+
+
+def render_telegram(card: Card) -> dict[str, Any]:
+    """A sendMessage / editMessageText body (without chat_id and message_id)."""
+    link = card.main_link
+    head = [f"<b>{esc(headline(card))}</b>", esc(" · ".join(f"{k}: {v}" for k, v in facts(card)))]
+    head += [f"⚠️ {esc(n)}" for n in card.notices]
+    head.append(f"<b>{S.FAILING}:</b> {esc(card.failing)}")
+    if card.analysis:
+        a = card.analysis
+        head.append(f"<b>{S.ANALYSIS}:</b> {esc(a.summary)}\n<b>{S.ROOT_CAUSE}:</b> {esc(a.root_cause)} "
+                    f"({S.CONFIDENCE.lower()} {confidence(a.confidence)})")
+        head += [f"<b>{k}:</b> {esc(v)}" for k, v in ((S.IMPACT, a.impact), (S.FIX, a.fix),
+                                                      (S.PREVENTION, a.prevention)) if v]
+    elif card.analysis_note:
+        head.append(f"<i>{S.ANALYSIS}: {esc(card.analysis_note)}</i>")
+
+    tail = []
+    if card.could_not_run:
+        tail.append(f"<b>{S.COULD_NOT_RUN}:</b>\n" + "\n".join(f"• {esc(c)}" for c in card.could_not_run))
+    if card.playbook:
+        p = card.playbook
+        tail.append(f"<b>{S.PLAYBOOK}:</b> {esc(p.title)}\n" + "\n".join(
+            f"{i}. {esc(s)}" for i, s in enumerate(p.steps, 1)))
+    if card.similar:
+        tail.append(f"<b>{S.SIMILAR}:</b>\n" + "\n".join(f"• {esc(s.id)} {esc(s.title)}" for s in card.similar))
+    if card.actions:
+        tail.append(f"<b>{S.ACTIONS}:</b>\n" + "\n".join(f"• {esc(action_line(a))}" for a in card.actions))
+    if card.links:
+        tail.append(" · ".join(f'<a href="{escape(x.url, quote=True)}">{esc(x.title)}</a>' for x in card.links))
+
+    lines = [f"• <code>{esc(e.check)}</code> {esc(e.text)}" for e in card.evidence] or [f"<i>{S.NO_EVIDENCE}</i>"]
+    fixed = "\n\n".join([*head, f"<b>{S.EVIDENCE}:</b>", *tail])
+    reserve = size(esc(S.more_lines(len(lines), link))) + 8
+    budget = MAX_TEXT - size(fixed) - reserve
+    shown: list[str] = []
+    for line in lines:
+        if size(line) + 1 > budget:
+            break
+        shown.append(line)
+        budget -= size(line) + 1
+    if len(shown) < len(lines):
+        shown.append(f"<i>{esc(S.more_lines(len(lines) - len(shown), link))}</i>")
+    text = "\n\n".join([*head, f"<b>{S.EVIDENCE}:</b>\n" + "\n".join(shown), *tail])
+    if size(text) > MAX_TEXT:  # the fixed parts alone are too long: fall back to a cut plain version
+        notice = S.truncated(link)
+        plain = _cut(f"{headline(card)}\n{card.failing}", MAX_TEXT - size(notice) - 20)
+        text = f"{esc(plain)}\n<i>{esc(notice)}</i>"
+    body: dict[str, Any] = {"text": text, "parse_mode": "HTML", "disable_web_page_preview": True}
+    keyboard = _keyboard(card)
+    if keyboard:
+        body["reply_markup"] = keyboard
+    return body

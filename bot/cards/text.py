@@ -1,0 +1,37 @@
+"""Plain text for the console and logs: everything, no limits."""
+
+from __future__ import annotations
+
+from bot.cards import strings as S
+from bot.cards.common import action_line, confidence, facts, headline
+from bot.cards.model import Card
+
+
+def render_text(card: Card) -> str:
+    out = [headline(card), "  " + " · ".join(f"{k}: {v}" for k, v in facts(card))]
+    out += [f"  ! {n}" for n in card.notices]
+    out.append(f"{S.FAILING}: {card.failing}")
+    if card.analysis:
+        a = card.analysis
+        out += [f"{S.ANALYSIS}: {a.summary}", f"  {S.ROOT_CAUSE}: {a.root_cause} ({S.CONFIDENCE.lower()} "
+                f"{confidence(a.confidence)})"]
+        out += [f"  {k}: {v}" for k, v in ((S.IMPACT, a.impact), (S.FIX, a.fix), (S.PREVENTION, a.prevention)) if v]
+    elif card.analysis_note:
+        out.append(f"{S.ANALYSIS}: {card.analysis_note}")
+    out.append(f"{S.EVIDENCE}:")
+    out += [f"  • [{e.check}] {e.text}" for e in card.evidence] or [f"  {S.NO_EVIDENCE}"]
+    if card.could_not_run:
+        out.append(f"{S.COULD_NOT_RUN}:")
+        out += [f"  • {c}" for c in card.could_not_run]
+    if card.playbook:
+        out.append(f"{S.PLAYBOOK}: {card.playbook.title} ({card.playbook.name})")
+        out += [f"  {i}. {step}" for i, step in enumerate(card.playbook.steps, 1)]
+    if card.similar:
+        out.append(f"{S.SIMILAR}:")
+        out += [f"  • {s.id} {s.title}" + (f" — {s.resolution}" if s.resolution else "") for s in card.similar]
+    if card.actions:
+        out.append(f"{S.ACTIONS}:")
+        out += [f"  • {action_line(a)}" for a in card.actions]
+    if card.links:
+        out.append(f"{S.LINKS}: " + "  ".join(f"{link.title} <{link.url}>" for link in card.links))
+    return "\n".join(out)

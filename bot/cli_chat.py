@@ -1,0 +1,120 @@
+"""`opsbot chat`, `opsbot serve-slack`, `opsbot serve-telegram`: the frontends from the command line.
+
+bot/cli.py mounts these functions; they import it lazily (for `_settings` and `_fail`), like cli_knowledge.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from bot.cards.poster import Poster
+    from bot.conversation import Conversation
+    from bot.frontends.decision import Decisions
+    from bot.settings import Settings
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", envvar="OPSBOT_CONFIG", help="settings YAML")]
+
+
+def build_conversation(settings: Settings) -> Conversation:
+    """The conversation core on the configured backends (the door, and the agent if a model is set)."""
+    from bot.agent import Agent
+    from bot.conversation import Conversation
+    from bot.wiring import build_door
+
+    from bot.chat_troubleshoot import troubleshooter
+
+    door = build_door(settings)
+    namespaces = settings.chat.namespaces
+    return Conversation(door, Agent(settings, door), namespaces, troubleshooter(door, namespaces))
+
+
+def build_decisions(settings: Settings) -> Decisions:
+    """Card store and publisher, so a decision in one chat edits the alert card on every platform."""
+    from bot.cards.poster import Publisher
+    from bot.cards.store import CardStore
+    from bot.frontends.decision import Decisions
+    from bot.wiring import redis_client
+
+    posters: list[Poster] = []
+    s, t = settings.slack, settings.telegram
+    if s.bot_token and s.alert_channel:
+        from slack_sdk import WebClient
+
+        from bot.frontends.slack import SlackPoster
+
+        posters.append(SlackPoster(WebClient(token=s.bot_token.get_secret_value(), base_url=s.api_base_url),
+                                   s.alert_channel))
+    if t.bot_token and t.alert_chat_id is not None:
+        from bot.frontends.telegram import TelegramPoster
+
+        posters.append(TelegramPoster(t))
+    store = CardStore(redis_client(settings), settings.redis.key_prefix)
+    return Decisions(store, Publisher(store, posters))
+
+
+def chat_cmd(
+    as_: Annotated[str | None, typer.Option("--as", help="identity, e.g. slack:U0LEAD (default cli:$USER)")] = None,
+    script: Annotated[Path | None, typer.Option(help="run the lines of FILE ('-' for stdin) and exit")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Talk to opsbot in the terminal; a script line may start with `as IDENTITY:`."""
+    from bot import cli
+    from bot.frontends.console import Console
+
+    console = Console(build_conversation(cli._settings(config)), as_ or f"cli:{getpass.getuser()}", typer.echo)
+    if script is None:
+        console.interactive()
+    elif str(script) == "-":
+        console.script(sys.stdin)
+    else:
+        if not script.is_file():
+            cli._fail(f"script {script} does not exist")
+        console.script(script.read_text().splitlines())
+
+
+def serve_slack_cmd(
+    http: Annotated[bool, typer.Option("--http", help="serve HTTP events instead of Socket Mode")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Run the Slack bot: Socket Mode (slack.app_token) or HTTP events (slack.signing_secret)."""
+    from bot import cli
+    from bot.frontends.slack import SlackFrontend
+
+    settings = cli._settings(config)
+    try:
+        frontend = SlackFrontend(settings.slack, build_conversation(settings), build_decisions(settings))
+        if http:
+            import uvicorn
+
+            uvicorn.run(frontend.http_app(), host=settings.slack.host, port=settings.slack.port)
+        else:
+            frontend.socket_mode().start()
+    except ValueError as e:  # a missing token or secret: a configuration mistake, said at start-up
+        cli._fail(str(e))
+
+
+def serve_telegram_cmd(
+    webhook: Annotated[bool, typer.Option("--webhook", help="serve a webhook instead of long polling")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Run the Telegram bot: long polling, or a webhook checked against telegram.webhook_secret."""
+    from bot import cli
+    from bot.frontends.telegram import TelegramFrontend
+
+    settings = cli._settings(config)
+    try:
+        frontend = TelegramFrontend(settings.telegram, build_conversation(settings), build_decisions(settings))
+        if webhook:
+            import uvicorn
+
+            uvicorn.run(frontend.webhook_app(), host=settings.telegram.host, port=settings.telegram.port)
+        else:
+            frontend.run_polling()
+    except ValueError as e:
+        cli._fail(str(e))

@@ -1,0 +1,39 @@
+"""structlog set-up: every event passes the redaction processor before it is rendered."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TextIO
+
+import structlog
+
+from bot.redact import structlog_processor
+
+
+class _Stderr:
+    """Whatever sys.stderr is at the time of writing (test runners swap it and close their copy)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def configure(level: str = "INFO", json: bool = False, stream: TextIO | None = None) -> None:
+    """Call once at start-up (the CLI, a frontend, the worker). Secrets are masked in every log line."""
+    renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,  # the traceback becomes text, so it is redacted too
+            structlog_processor,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(stream or _Stderr()),  # type: ignore[arg-type]
+        cache_logger_on_first_use=False,
+    )

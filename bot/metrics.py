@@ -1,0 +1,30 @@
+"""opsbot's own metrics (served at /metrics): one registry per process, passed to the app and the workers."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None):
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.alerts_received = Counter(
+            "opsbot_alerts_received", "Alerts received by source and outcome "
+            "(accepted, duplicate, ignored, rejected, unavailable)", ["source", "outcome"], registry=r)
+        self.last_alert = Gauge("opsbot_last_alert_received_timestamp_seconds",
+                                "When the last alert was accepted, by source", ["source"], registry=r)
+        self.webhook_latency = Histogram(
+            "opsbot_webhook_latency_seconds", "Time to answer a webhook delivery", ["source"], registry=r,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+        self.triage_duration = Histogram(
+            "opsbot_triage_duration_seconds", "Time from a stream entry's read to its card", ["kind"], registry=r,
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30))
+        self.cards_posted = Counter("opsbot_cards_posted", "Cards posted or edited, by platform",
+                                    ["platform", "op"], registry=r)
+        self.actions = Counter("opsbot_actions", "Actions proposed by triage, by tool and outcome",
+                               ["tool", "outcome"], registry=r)
+        self.incidents = Counter("opsbot_incident_events", "What an alert did to its incident "
+                                 "(new, repeat, resolved, reopened, stale, flapping)", ["kind"], registry=r)
+        self.sentry_comments = Counter("opsbot_sentry_comments", "Sentry comments written, by op and outcome",
+                                       ["op", "outcome"], registry=r)

@@ -1,0 +1,59 @@
+"""A past incident as the knowledge store keeps it: what happened, why, what was done and how it ended."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Outcome = Literal["resolved", "mitigated", "unresolved", "false_positive"]
+
+
+class Incident(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=200, description="the incident's id, e.g. its fingerprint")
+    title: str = Field(min_length=3, description="what happened, in one line")
+    kind: str = Field(description="the incident kind: the playbook name, e.g. 'crashloopbackoff'")
+    alert: str | None = None
+    service: str | None = None
+    namespace: str | None = None
+    severity: str | None = None
+    root_cause: str = ""
+    evidence: list[str] = Field(default_factory=list, description="short facts, e.g. 'exit 137 OOMKilled'")
+    actions: list[str] = Field(default_factory=list, description="actions taken, e.g. 'k8s_rollback shop/checkout'")
+    outcome: Outcome
+    started_at: datetime
+    resolved_at: datetime | None = None
+
+    @property
+    def time_to_resolve_s(self) -> int | None:
+        return int((self.resolved_at - self.started_at).total_seconds()) if self.resolved_at else None
+
+    def document(self) -> str:
+        """The text that is embedded: the parts a later on-call engineer would search by."""
+        parts = [self.title]
+        if self.root_cause:
+            parts.append(f"Root cause: {self.root_cause}")
+        if self.evidence:
+            parts.append("Evidence: " + "; ".join(self.evidence))
+        if self.actions:
+            parts.append("Actions: " + "; ".join(self.actions))
+        parts.append(f"Outcome: {self.outcome}")
+        return ". ".join(parts)
+
+    def metadata(self) -> dict[str, Any]:
+        """Filterable fields (Chroma metadata: no None values) plus the whole record for a faithful read-back."""
+        meta: dict[str, Any] = {
+            "kind": self.kind,
+            "outcome": self.outcome,
+            "started_at": self.started_at.timestamp(),
+            "record": self.model_dump_json(),
+        }
+        for key in ("alert", "service", "namespace", "severity"):
+            if getattr(self, key):
+                meta[key] = getattr(self, key)
+        if self.time_to_resolve_s is not None:
+            meta["time_to_resolve_s"] = self.time_to_resolve_s
+        return meta

@@ -1,0 +1,121 @@
+"""Learning from outcomes: which action fixed which kind of incident, counted in Redis.
+
+- `record(kind, action, success)` after every executed action (kind = the playbook name, action = the
+  tool, e.g. 'k8s_rollback'); two counters per (kind, action), incremented atomically.
+- `recommend(kind)` returns only actions with at least `recommend_min_outcomes` outcomes and at least
+  `recommend_min_success` success, best first by success_rate × ln(n + 1), each with the sentence
+  "based on N past incidents, k succeeded".
+- `promotion(kind)`: the action that reached `promote_success` over at least `recommend_min_outcomes`
+  outcomes replaces the playbook's own recommended action; it is stored in Redis (and removed when the
+  action falls below the bar). `recommended_action(playbook)` is what triage proposes first.
+Thresholds come from KnowledgeSettings.
+"""
+
+from __future__ import annotations
+
+import math
+
+import redis
+from pydantic import BaseModel
+
+from bot.settings import KnowledgeSettings, Settings
+from knowledge.playbooks import Playbook
+
+EPSILON = 1e-9
+
+
+class OutcomesUnavailable(Exception):
+    """Redis could not be reached: outcomes are neither recorded nor used."""
+
+
+class ActionStats(BaseModel):
+    kind: str
+    action: str
+    total: int
+    succeeded: int
+
+    @property
+    def rate(self) -> float:
+        return self.succeeded / self.total if self.total else 0.0
+
+    @property
+    def score(self) -> float:
+        return self.rate * math.log(self.total + 1)
+
+    @property
+    def sentence(self) -> str:
+        return f"based on {self.total} past incidents, {self.succeeded} succeeded"
+
+
+class Recommendation(BaseModel):
+    action: str
+    source: str  # "playbook" or "outcomes"
+    reason: str
+
+
+class Outcomes:
+    def __init__(self, client: redis.Redis, prefix: str, knowledge: KnowledgeSettings):
+        self.redis, self.prefix, self.cfg = client, f"{prefix}outcomes:", knowledge
+
+    @classmethod
+    def from_settings(cls, settings: Settings, prefix: str | None = None) -> Outcomes:
+        from bot.wiring import redis_client  # late: wiring builds the door, which imports the tools
+        return cls(redis_client(settings), prefix or settings.redis.key_prefix, settings.knowledge)
+
+    def _key(self, kind: str, what: str) -> str:
+        return f"{self.prefix}{kind}:{what}"
+
+    def record(self, kind: str, action: str, success: bool) -> ActionStats:
+        try:
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.hincrby(self._key(kind, "total"), action, 1)
+            pipe.hincrby(self._key(kind, "ok"), action, 1 if success else 0)
+            total, ok = pipe.execute()
+        except redis.RedisError as e:
+            raise OutcomesUnavailable(f"could not record the outcome of {action} for {kind}: {e}") from None
+        return ActionStats(kind=kind, action=action, total=int(total), succeeded=int(ok))
+
+    def stats(self, kind: str) -> list[ActionStats]:
+        try:
+            totals = self.redis.hgetall(self._key(kind, "total"))
+            oks = self.redis.hgetall(self._key(kind, "ok"))
+        except redis.RedisError as e:
+            raise OutcomesUnavailable(f"could not read the outcomes for {kind}: {e}") from None
+        return [ActionStats(kind=kind, action=a.decode(), total=int(n), succeeded=int(oks.get(a, 0)))
+                for a, n in totals.items()]
+
+    def _qualified(self, kind: str, min_success: float) -> list[ActionStats]:
+        found = [s for s in self.stats(kind)
+                 if s.total >= self.cfg.recommend_min_outcomes and s.rate + EPSILON >= min_success]
+        return sorted(found, key=lambda s: (-s.score, s.action))
+
+    def recommend(self, kind: str) -> list[ActionStats]:
+        """Actions worth proposing for this kind of incident, best first; empty without enough history."""
+        return self._qualified(kind, self.cfg.recommend_min_success)
+
+    def promotion(self, kind: str) -> ActionStats | None:
+        """The action promoted over the playbook's recommendation, if one has earned it (kept in Redis)."""
+        best = next(iter(self._qualified(kind, self.cfg.promote_success)), None)
+        try:
+            if best is None:
+                self.redis.delete(self._key(kind, "promoted"))
+            else:
+                self.redis.set(self._key(kind, "promoted"), best.action)
+        except redis.RedisError as e:
+            raise OutcomesUnavailable(f"could not store the promotion for {kind}: {e}") from None
+        return best
+
+    def promoted(self, kind: str) -> str | None:
+        """The last stored promotion, without recomputing it."""
+        value = self.redis.get(self._key(kind, "promoted"))
+        return value.decode() if value else None
+
+    def recommended_action(self, playbook: Playbook) -> Recommendation | None:
+        """What to propose first for an incident matched to `playbook`: a promoted action, else its own."""
+        best = self.promotion(playbook.name)
+        if best is not None:
+            return Recommendation(action=best.action, source="outcomes", reason=best.sentence)
+        if playbook.recommended:
+            return Recommendation(action=playbook.recommended, source="playbook",
+                                  reason=f"the {playbook.name} playbook recommends it")
+        return None

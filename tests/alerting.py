@@ -1,0 +1,68 @@
+"""Helpers for the alert-intake tests: a pipeline on an isolated Redis prefix, served on loopback."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from bot.alert import Alert
+from bot.cards.model import EvidenceLine
+from bot.cards.poster import ConsolePoster
+from bot.door import Door
+from bot.evidence import Evidence
+from bot.pipeline import Pipeline, build_pipeline
+from bot.settings import Settings
+from bot.triage import Triage
+from bot.webhooks.server import ThreadedServer
+from tests.conftest import make_door
+
+T = TypeVar("T")
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float, what: str) -> T:
+    """Poll `probe` until it returns something truthy; fail after `timeout` seconds saying what was awaited."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.2)
+
+
+def label_evidence(alert: Alert, incident: str | None) -> Evidence:
+    """An evidence provider that needs no backend: one line naming the alert."""
+    return Evidence(lines=[EvidenceLine(check="labels", text=f"{alert.name} {alert.labels}")])
+
+
+def quiet_settings(settings: Settings, **webhooks: object) -> Settings:
+    return settings.model_copy(update={
+        "webhooks": settings.webhooks.model_copy(update=webhooks),
+        "intake": settings.intake.model_copy(update={"reclaim_idle_s": 0}),
+    })
+
+
+def pipeline(settings: Settings, poster: ConsolePoster, door: Door | None = None,
+             collect: Callable[[Alert, str | None], Evidence] | None = label_evidence, **triage: object) -> Pipeline:
+    door = door or make_door(settings)
+    prefix = f"test:{uuid.uuid4().hex}:"
+    t = Triage(door, collect=collect, **triage)  # type: ignore[arg-type]
+    return build_pipeline(settings, [poster], prefix=prefix, door=door, triage=t)
+
+
+@contextmanager
+def serving(p: Pipeline, workers: int = 0) -> Iterator[ThreadedServer]:
+    server = ThreadedServer(p.app).start()
+    if workers:
+        p.start_workers(workers, warm=False)
+    try:
+        yield server
+    finally:
+        p.stop_workers()
+        server.stop()

@@ -1,0 +1,91 @@
+"""Secrets in every form are masked; ordinary operations text is left exactly as it was."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import structlog
+
+from bot.logging import configure
+from bot.redact import redact, redact_data
+
+MASKED = [
+    ("slack bot token xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "slack bot token [REDACTED]"),
+    ("app token xapp-1-A0123456789-1234567890123-abcdef0123456789", "app token [REDACTED]"),
+    ("ghp_0123456789abcdefghijABCDEFGHIJ012345", "[REDACTED]"),
+    ("key sk-proj-abcdefghijklmnopqrstuvwxyz012345 used", "key [REDACTED] used"),
+    ("aws AKIAIOSFODNN7EXAMPLE key", "aws [REDACTED] key"),
+    ("DB_PASSWORD=hunter2", "DB_PASSWORD=[REDACTED]"),
+    ("export GITHUB_TOKEN=abc123", "export GITHUB_TOKEN=[REDACTED]"),
+    ('password: "s3cr3t pass"', 'password: "[REDACTED]"'),
+    ("db:\n  password: hunter2\n  user: app", "db:\n  password: [REDACTED]\n  user: app"),
+    ('{"password": "hunter2", "user": "bob"}', '{"password": "[REDACTED]", "user": "bob"}'),
+    ("client_secret: abcd1234", "client_secret: [REDACTED]"),
+    ("X-Api-Key: 12ab34cd", "X-Api-Key: [REDACTED]"),
+    ("Authorization: Bearer abc.def.ghi123456", "Authorization: Bearer [REDACTED]"),
+    ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "Authorization: Basic [REDACTED]"),
+    ("curl -H 'Authorization: token ghs_abcdef' x", "curl -H 'Authorization: token [REDACTED]' x"),
+    ("sent bearer eyAbCdEf0123456789xyz", "sent bearer [REDACTED]"),
+    ("postgres://checkout:SuperSecret1@db.shop:5432/checkout", "postgres://checkout:[REDACTED]@db.shop:5432/checkout"),
+    ("amqp://guest:guest@rabbit:5672/", "amqp://guest:[REDACTED]@rabbit:5672/"),
+    ("redis://:p4ss@cache:6379/0", "redis://:[REDACTED]@cache:6379/0"),
+    ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+     "jwt [REDACTED jwt]"),
+    ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nabc==\n-----END RSA PRIVATE KEY-----\nnext",
+     "[REDACTED private key]\nnext"),
+    ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA (cut)", "[REDACTED private key]"),
+    ("api_key=9f8e7d6c5b4a39281706f5e4d3c2b1a0", "api_key=[REDACTED]"),
+    ("signature=9f8e7d6c5b4a39281706f5e4d3c2b1aZ", "signature=[REDACTED]"),
+    ("GET /cb?token=abc123&page=2", "GET /cb?token=[REDACTED]&page=2"),
+    ("psql --password hunter2", "psql --password [REDACTED]"),
+]
+
+UNTOUCHED = [
+    "checkout is in CrashLoopBackOff: required environment variable DATABASE_URL is not set",
+    "postgres://checkout@db.shop:5432/checkout",
+    "rate(http_requests_total{service=\"checkout\"}[5m])",
+    "max_tokens: 1200",
+    "token_count=5",
+    "secretName: db-credentials-ref",
+    "key=checkout",
+    "session=3",
+    "password: null",
+    "author=bob",
+    "image sha256:9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    "scale shop/checkout from 3 to 6 replicas (pending approval #a1b2c3)",
+    "pod checkout-7d9f8b6c5-x2x9z restarted 9 times, exit code 1",
+    "https://grafana.example.com/d/abc?orgId=1&from=now-1h",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MASKED)
+def test_secrets_are_masked(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", UNTOUCHED)
+def test_ordinary_text_is_untouched(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_structures_mask_secret_keys_and_secret_strings() -> None:
+    data = {"env": {"DB_PASSWORD": "hunter2", "LOG_LEVEL": "info"}, "Authorization": "Bearer x",
+            "lines": ["ok", "token=abc"], "replicas": 3, "api_key": None}
+    assert redact_data(data) == {"env": {"DB_PASSWORD": "[REDACTED]", "LOG_LEVEL": "info"},
+                                 "Authorization": "[REDACTED]", "lines": ["ok", "token=[REDACTED]"],
+                                 "replicas": 3, "api_key": None}
+
+
+def test_log_lines_are_redacted() -> None:
+    out = io.StringIO()
+    configure(json=True, stream=out)
+    try:
+        structlog.get_logger("t").warning("model_failed", error="401 for Authorization: Bearer sk-abcdefghijklmnopqrstu",
+                                          password="hunter2", url="postgres://u:pw@db/x")
+    finally:
+        structlog.reset_defaults()
+    line = json.loads(out.getvalue())
+    assert line["error"] == "401 for Authorization: Bearer [REDACTED]"
+    assert line["password"] == "[REDACTED]" and line["url"] == "postgres://u:[REDACTED]@db/x"
