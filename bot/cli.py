@@ -11,7 +11,7 @@ import yaml
 
 from bot.approvals import ApprovalsUnavailable
 from bot.audit import AuditUnavailable
-from bot.demo import run_demo
+from bot.demo import DemoFailed, run_demo
 from bot.door import Caller
 from bot.settings import Settings, load_settings
 from bot.yamlfile import FileError
@@ -206,20 +206,23 @@ def audit_cmd(
 
 
 @app.command("demo")
-def demo_cmd(state_dir: DirOpt = DEFAULT_SANDBOX_DIR, config: ConfigOpt = None) -> None:
-    """Investigate the sandbox's loaded scenario through the read tools, as an on-call engineer would."""
+def demo_cmd(
+    state_dir: DirOpt = DEFAULT_SANDBOX_DIR,
+    scenario_name: Annotated[str | None, typer.Option("--scenario", help="default: the loaded one")] = None,
+    question: Annotated[str, typer.Option(help="asked when a model is configured")] = "why is it failing?",
+) -> None:
+    """The whole story on the sandbox: alert → card → approval → recovery → resolution → knowledge → audit."""
     sb = Sandbox(state_dir)
-    name = sb.loaded()
+    name = scenario_name or sb.loaded()
     if name is None:
-        _fail(f"no scenario loaded in {state_dir}; run `opsbot sandbox load NAME`")
-    sc = scenario.load(name)
-    typer.echo(f"scenario: {sc.title}\n")
-    door = build_door(_settings(config or sb.settings_file))
-    results = run_demo(door, sc, lambda r: print_result(r, max_lines=18))
-    failed = [r.invocation for r in results if r.status == Status.error]
-    typer.echo(f"\n{len(results)} checks, {len(failed)} failed; `opsbot audit --since 10m` shows them all")
-    if failed:
-        raise typer.Exit(1)
+        _fail(f"no scenario loaded in {state_dir}; run `opsbot sandbox load NAME` or pass --scenario")
+    try:
+        sc = scenario.load(name)
+        settings = _settings(sb.settings_file)
+        trail = run_demo(sb, sc, settings, typer.echo, question if settings.llm.model else None)
+    except (scenario.ScenarioError, procs.SandboxError, DemoFailed) as e:
+        _fail(f"demo stopped: {e}")
+    typer.echo(f"\ndemo complete: {len(trail)} audit records; the cluster recovered and the alert resolved")
 
 
 policy_app = typer.Typer(no_args_is_help=True, help="Check, explain and dry-run the policy.")

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from bot.cards.poster import Poster
     from bot.conversation import Conversation
     from bot.frontends.decision import Decisions
     from bot.settings import Settings
@@ -24,10 +23,9 @@ ConfigOpt = Annotated[Path | None, typer.Option("--config", envvar="OPSBOT_CONFI
 def build_conversation(settings: Settings) -> Conversation:
     """The conversation core on the configured backends (the door, and the agent if a model is set)."""
     from bot.agent import Agent
+    from bot.chat_troubleshoot import troubleshooter
     from bot.conversation import Conversation
     from bot.wiring import build_door
-
-    from bot.chat_troubleshoot import troubleshooter
 
     door = build_door(settings)
     namespaces = settings.chat.namespaces
@@ -39,23 +37,11 @@ def build_decisions(settings: Settings) -> Decisions:
     from bot.cards.poster import Publisher
     from bot.cards.store import CardStore
     from bot.frontends.decision import Decisions
+    from bot.frontends.posters import chat_posters
     from bot.wiring import redis_client
 
-    posters: list[Poster] = []
-    s, t = settings.slack, settings.telegram
-    if s.bot_token and s.alert_channel:
-        from slack_sdk import WebClient
-
-        from bot.frontends.slack import SlackPoster
-
-        posters.append(SlackPoster(WebClient(token=s.bot_token.get_secret_value(), base_url=s.api_base_url),
-                                   s.alert_channel))
-    if t.bot_token and t.alert_chat_id is not None:
-        from bot.frontends.telegram import TelegramPoster
-
-        posters.append(TelegramPoster(t))
     store = CardStore(redis_client(settings), settings.redis.key_prefix)
-    return Decisions(store, Publisher(store, posters))
+    return Decisions(store, Publisher(store, chat_posters(settings)))
 
 
 def chat_cmd(

@@ -17,9 +17,10 @@ from bot.cards.poster import ConsolePoster, Poster
 from bot.cards.store import CardStore
 from bot.fingerprint import fingerprint
 from bot.incidents import IncidentStore
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.webhooks.synthetic import am_alert, am_payload, encode, sentry_headers, sentry_issue
-from bot.wiring import redis_client
+from bot.wiring import build_door, redis_client
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", envvar="OPSBOT_CONFIG", help="settings YAML")]
 
@@ -31,8 +32,10 @@ def _load(config: Path | None) -> Settings:
 
 
 def posters_for(settings: Settings) -> list[Poster]:
-    """The platforms cards go to. Slack and Telegram posters join here when configured (next issue)."""
-    return [ConsolePoster(echo=typer.echo)]
+    """The console, and Slack and Telegram when they are configured."""
+    from bot.frontends.posters import chat_posters
+
+    return [ConsolePoster(echo=typer.echo), *chat_posters(settings)]
 
 
 def serve_cmd(
@@ -44,10 +47,13 @@ def serve_cmd(
     """Serve the Alertmanager and Sentry webhooks and run the triage workers that turn alerts into cards."""
     import uvicorn
 
-    from bot.pipeline import build_pipeline
+    from bot.pipeline import build_pipeline, knowledge_triage
 
     settings = _load(config)
-    p = build_pipeline(settings, posters_for(settings))
+    door = build_door(settings)
+    triage, kt = knowledge_triage(settings, door, settings.redis.key_prefix, Metrics())
+    p = build_pipeline(settings, posters_for(settings), door=door, triage=triage, metrics=triage.metrics,
+                       learn=kt.resolved)
     p.start_workers(workers)
     h, po = host or settings.webhooks.host, port or settings.webhooks.port
     typer.echo(f"opsbot: webhooks on http://{h}:{po}/webhooks/alertmanager and /webhooks/sentry; "

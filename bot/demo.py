@@ -1,54 +1,112 @@
-"""The demo on the sandbox: what an on-call engineer sees when opsbot looks at the loaded scenario."""
+"""The demo on the sandbox, end to end and without any account or model:
+
+the scenario's alert fires in Prometheus → Alertmanager posts it to opsbot's webhook → a worker triages it
+(playbook, evidence, similar incidents) and the card appears in the console with a proposed action → the
+on-call lead approves it → the emulated cluster recovers → the alert resolves and the card is edited → the
+incident is written to knowledge → the audit trail tells the story. With a model configured, opsbot also
+answers a free-form question.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
+import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
-from bot.door import Caller, Door
+import uvicorn
+
+from bot.agent import Agent
+from bot.cards.model import Card
+from bot.cards.poster import ConsolePoster
+from bot.conversation import Conversation
+from bot.door import Caller
+from bot.frontends.decision import Decisions
+from bot.metrics import Metrics
+from bot.pipeline import Pipeline, build_pipeline, knowledge_triage
+from bot.settings import Settings
+from bot.wiring import build_door
+from sandbox import procs
+from sandbox.manager import Sandbox
 from sandbox.scenario import Scenario
-from tools.base import ToolResult
 
-Printer = Callable[[ToolResult], None]
-
-
-def investigation(sc: Scenario) -> list[tuple[str, dict[str, Any]]]:
-    """The read-only checks an on-call engineer runs first for the scenario's alert."""
-    labels = sc.alerts[0].labels if sc.alerts else {}
-    namespace = labels.get("namespace", sc.cluster.namespaces[0])
-    service = labels.get("service", sc.cluster.deployments[0].name)
-    return [
-        ("k8s_list_pods", {"namespace": namespace, "only_unhealthy": True}),
-        ("k8s_get_deployment", {"namespace": namespace, "deployment": service}),
-        ("k8s_events", {"namespace": namespace, "limit": 5}),
-        ("k8s_pod_logs", {"namespace": namespace, "pod": service, "tail_lines": 20, "previous": True}),
-        ("logs_search", {"service": service, "level": "error", "since": "last 30m"}),
-        *[("prom_query_range", {"query": s.name + _selector(s.labels), "since": "1h"}) for s in sc.metrics.series[:2]],
-    ]
+APPROVER = "cli:demo"  # an on-call lead in the default policy
+T = TypeVar("T")
+Echo = Callable[[str], None]
 
 
-def _selector(labels: dict[str, str]) -> str:
-    return "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+class DemoFailed(Exception):
+    """A step of the demo did not happen in time: which one, and what was seen instead."""
 
 
-def wait_for_alert(door: Door, sc: Scenario, caller: Caller, timeout_s: float = 60.0) -> ToolResult:
-    """Poll Alertmanager until the scenario's alert fires (Prometheus evaluates every 5 s), or give up."""
+def wait_for(what: str, probe: Callable[[], T | None], timeout_s: float) -> T:
     deadline = time.monotonic() + timeout_s
-    while True:
-        result = door.run("prom_alerts", {"state": "firing"}, caller)
-        names = {a.get("alertname") for a in (result.data or {}).get("alerts", [])} if result.status == "success" else set()
-        if {a.name for a in sc.alerts} <= names or time.monotonic() > deadline:
-            return result
-        time.sleep(1.0)
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise DemoFailed(f"{what}: not seen within {timeout_s:.0f}s")
 
 
-def run_demo(door: Door, sc: Scenario, show: Printer) -> list[ToolResult]:
-    caller = Caller(identity="cli:demo", via="demo")
-    results = [wait_for_alert(door, sc, caller)]
-    show(results[0])
-    for name, args in investigation(sc):
-        result = door.run(name, args, caller)
-        show(result)
-        results.append(result)
-    return results
+def _serve(p: Pipeline, port: int) -> uvicorn.Server:
+    server = uvicorn.Server(uvicorn.Config(p.app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    threading.Thread(target=server.run, name="demo-webhooks", daemon=True).start()
+    wait_for("the webhook server", lambda: server.started, 20)
+    return server
+
+
+def run_demo(sb: Sandbox, sc: Scenario, settings: Settings, echo: Echo, question: str | None = None) -> list[str]:
+    """Run the whole story; returns the audit trail's lines. Raises DemoFailed when a step does not happen."""
+    prefix = f"{settings.redis.key_prefix}demo-{uuid.uuid4().hex[:6]}:"
+    door = build_door(settings, prefix=prefix)
+    metrics = Metrics()
+    triage, learned = knowledge_triage(settings, door, settings.redis.key_prefix, metrics)
+    console = ConsolePoster(echo=echo)
+    p = build_pipeline(settings, [console], prefix=prefix, door=door, triage=triage, metrics=metrics,
+                       learn=learned.resolved)
+    port = procs.free_port()
+    server = _serve(p, port)
+    p.start_workers(2)
+    try:
+        sb.point_alerts_at(f"http://127.0.0.1:{port}/webhooks/alertmanager")
+        echo(f"== 1. loading scenario {sc.name}: {sc.title}")
+        sb.load(sc)
+        echo("== 2. waiting for Prometheus to fire the alert and Alertmanager to deliver it …")
+        card = wait_for("the alert card", lambda: next((h.card for h in console.history if h.op == "post"), None), 90)
+        pending = [a for a in card.actions if a.status == "pending" and a.action_id]
+        if not pending:
+            raise DemoFailed(f"the card proposes no pending action: {[a.summary for a in card.actions]}")
+        action = pending[0]
+        echo(f"== 3. {APPROVER} (on-call lead) approves #{action.action_id}: {action.summary}")
+        chat = Conversation(door, Agent(settings, door), settings.chat.namespaces)
+        click = chat.click(action.action_id, APPROVER, approve=True)
+        echo(f"   → {click.reply.text}")
+        if click.updated is None or click.updated.actions[0].status != "executed":
+            raise DemoFailed(f"the approved action did not execute: {click.reply.text}")
+        Decisions(p.cards, p.publisher).apply(click.updated, "console")
+        echo("== 4. the cluster after the fix")
+        ns = card.labels.get("namespace", sc.cluster.namespaces[0])
+        service = card.labels.get("service", "")
+        pods = door.run("k8s_list_pods", {"namespace": ns, "deployment": service}, Caller(identity=APPROVER))
+        echo(f"   {pods.invocation}: {(pods.data or {}).get('summary', pods.error)}")
+        echo("== 5. waiting for the alert to resolve (the exporter sees the recovered deployment) …")
+        resolved: Card = wait_for("the resolved card", lambda: next(
+            (h.card for h in console.history if h.card.status == "resolved"), None), 120)
+        echo("== 6. written to knowledge")
+        hits = door.ctx.backends.knowledge.similar_incidents(resolved.title, k=1)
+        echo(f"   {hits[0].title}: {hits[0].excerpt}" if hits else "   (not found in knowledge!)")
+        if question:
+            echo(f"== 7. a free-form question: {question}")
+            echo(chat.ask(question, "demo", APPROVER).text)
+        echo("== the audit trail of this run")
+        trail = [f"{r.at:%H:%M:%S} {r.identity:<16} {r.kind:<10} {r.status:<17} {r.summary}"[:160]
+                 for r in door.audit.query() if r.kind != "tool_call" or r.identity == APPROVER]
+        for line in trail:
+            echo(line)
+        return trail
+    finally:
+        p.stop_workers()
+        server.should_exit = True

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
 
+from bot.cards.model import Card
 from bot.cards.poster import Poster, Publisher
 from bot.cards.store import CardStore
 from bot.door import Door
 from bot.incidents import IncidentStore
 from bot.intake import AlertStream
 from bot.metrics import Metrics
+from bot.rca import make_analyser
 from bot.sentry_client import SentryWriter
 from bot.settings import Settings
 from bot.triage import Triage
+from bot.triage_knowledge import KnowledgeTriage
 from bot.webhooks.app import MeasuredApp, create_app
 from bot.wiring import build_door, redis_client
+from knowledge.outcomes import Outcomes
 from policies.engine import PolicyEngine
 
 log = structlog.get_logger(__name__)
@@ -35,6 +40,7 @@ class Pipeline:
     triage: Triage
     sentry: SentryWriter
     metrics: Metrics
+    learn: Callable[[Card], None] | None = None
     threads: list[threading.Thread] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -42,7 +48,7 @@ class Pipeline:
         from bot.worker import Worker
 
         return Worker(name, self.settings, self.stream, self.incidents, self.triage, self.cards, self.publisher,
-                      self.sentry, self.metrics)
+                      self.sentry, self.metrics, self.learn)
 
     def warm(self) -> None:
         """Build the backend clients once, before the first alert (the Kubernetes client takes ~1 s)."""
@@ -70,9 +76,18 @@ class Pipeline:
         self.threads.clear()
 
 
+def knowledge_triage(settings: Settings, door: Door, prefix: str, metrics: Metrics) -> tuple[Triage, KnowledgeTriage]:
+    """Triage with the playbooks, past incidents and outcome learning, and the model's analysis if configured."""
+    kt = KnowledgeTriage(door, door.ctx.backends.knowledge, Outcomes.from_settings(settings, prefix))
+    triage = Triage(door, collect=kt.collect, playbook=kt.playbook, similar=kt.similar,
+                    analyse=make_analyser(settings), analyse_timeout_s=settings.intake.analyse_timeout_s,
+                    metrics=metrics)
+    return triage, kt
+
+
 def build_pipeline(settings: Settings, posters: list[Poster], *, prefix: str | None = None,
                    door: Door | None = None, triage: Triage | None = None,
-                   metrics: Metrics | None = None) -> Pipeline:
+                   metrics: Metrics | None = None, learn: Callable[[Card], None] | None = None) -> Pipeline:
     prefix = prefix or settings.redis.key_prefix
     metrics = metrics or Metrics()
     client = redis_client(settings)
@@ -86,5 +101,5 @@ def build_pipeline(settings: Settings, posters: list[Poster], *, prefix: str | N
         stream=AlertStream(client, prefix),
         incidents=IncidentStore(client, prefix, settings.webhooks.dedup_window_s, settings.webhooks.flap_threshold),
         cards=cards, publisher=Publisher(cards, posters, metrics), triage=triage,
-        sentry=SentryWriter(settings.sentry, client, prefix, metrics), metrics=metrics,
+        sentry=SentryWriter(settings.sentry, client, prefix, metrics), metrics=metrics, learn=learn,
     )

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
 
 from bot.alert import Alert
 from bot.cards import strings as S
+from bot.cards.model import Card
 from bot.cards.poster import Publisher
 from bot.cards.sentry_comment import render_sentry_comment
 from bot.cards.store import CardStore
@@ -32,10 +34,11 @@ log = structlog.get_logger(__name__)
 class Worker:
     def __init__(self, name: str, settings: Settings, stream: AlertStream, incidents: IncidentStore,
                  triage: Triage, cards: CardStore, publisher: Publisher, sentry: SentryWriter | None = None,
-                 metrics: Metrics | None = None):
+                 metrics: Metrics | None = None, learn: Callable[[Card], None] | None = None):
         self.name, self.settings, self.stream, self.incidents = name, settings, stream, incidents
         self.triage, self.cards, self.publisher, self.sentry = triage, cards, publisher, sentry
         self.metrics = metrics or Metrics()
+        self.learn = learn
         self.processed = 0
 
     # -- one entry ----------------------------------------------------------------------------------------
@@ -60,7 +63,8 @@ class Worker:
         assert obs.incident
         previous = self.cards.get(obs.incident)
         flapping = previous is not None and any(n.startswith("flapping") for n in previous.notices)
-        if previous is not None and previous.made_from == entry.id:
+        replay = previous is not None and previous.made_from == entry.id
+        if replay:
             card = previous  # this entry was triaged before a crash: reuse, do not propose twice
         elif obs.kind == "new" or (obs.kind == "reopened" and not flapping and not obs.flapping_now):
             card = self.triage.card(alert, obs.incident, obs.count, made_from=entry.id)
@@ -76,6 +80,11 @@ class Worker:
             card.notices = [*card.notices, S.FLAPPING.format(
                 flips=obs.flips, window=S.window_text(self.settings.webhooks.dedup_window_s))]
         self.publisher.publish(card)
+        if self.learn and obs.kind == "resolved" and not replay:
+            try:
+                self.learn(card)
+            except Exception as e:  # a lesson lost is logged; the alert's own effects are already stored
+                log.error("learning_failed", incident=obs.incident, error=f"{type(e).__name__}: {e}")
         if self.sentry and card.sentry_issue_id and card.made_from == entry.id and obs.kind in ("new", "reopened"):
             self.sentry.upsert(card.sentry_issue_id, render_sentry_comment(card))
 

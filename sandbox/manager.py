@@ -84,6 +84,10 @@ class Sandbox:
         self.settings_file.write_text(yaml.safe_dump(settings, sort_keys=False))
         return t0
 
+    def point_alerts_at(self, url: str) -> None:
+        """Alertmanager's webhook receiver for the next `load` (opsbot's intake)."""
+        (self.dir / "webhook.url").write_text(url)
+
     def loaded(self) -> str | None:
         path = self.dir / "scenario.name"
         return path.read_text() if path.exists() else None

@@ -114,6 +114,7 @@ def _start_alertmanager(state_dir: Path, port: int) -> None:
         f"--config.file={state_dir / 'alertmanager.yml'}",
         f"--storage.path={state_dir / 'alertmanager-data'}",
         f"--web.listen-address=127.0.0.1:{port}",
+        f"--web.external-url=http://127.0.0.1:{port}",
         "--cluster.listen-address=",
     ]
     pid = procs.start("alertmanager", argv, state_dir)

@@ -1,6 +1,7 @@
 """A local OpenAI-compatible chat.completions server for tests: it checks what the real API checks (bearer
-key, model, message and tool shapes, tool results answering earlier tool calls), records every request body
-and answers from a script. `hang` makes it wait (server-side, on an event) so the client times out."""
+key, model, message and tool shapes, tool results answering earlier tool calls, JSON mode naming JSON),
+records every request body and answers from a script. `hang` makes it wait (server-side, on an event) so
+the client times out."""
 
 from __future__ import annotations
 
@@ -51,6 +52,11 @@ def _shape_problem(body: dict[str, Any]) -> str | None:
                 return f"messages[{i}].content must be a string"
         elif not isinstance(m.get("content"), str):
             return f"messages[{i}].content must be a string"
+    fmt = (body.get("response_format") or {}).get("type", "text")
+    if fmt not in ("text", "json_object", "json_schema"):
+        return f"response_format.type must be 'text', 'json_object' or 'json_schema', not {fmt!r}"
+    if fmt == "json_object" and not any("json" in str(m.get("content", "")).lower() for m in msgs):
+        return "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'."
     for i, t in enumerate(body.get("tools") or []):
         f = t.get("function", {})
         if t.get("type") != "function" or not NAME.match(f.get("name", "")):

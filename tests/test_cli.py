@@ -65,10 +65,3 @@ def test_sandbox_status_and_scenario_check(sandbox: Sandbox, tmp_path: Path) -> 
     bad.write_text("name: x\ntitle: t\ncluster: {namespaces: [a], nodes: 3}\n")
     code, out = opsbot("sandbox", "check", str(bad))
     assert code == 1 and "cluster.nodes: unknown key" in out
-
-
-def test_demo_investigates_the_loaded_scenario(sandbox: Sandbox) -> None:
-    code, out = opsbot("demo", "--dir", str(sandbox.dir))
-    assert code == 0, out
-    assert "KubePodCrashLooping" in out and "CrashLoopBackOff" in out
-    assert "DATABASE_URL is not set" in out and "0 failed" in out

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import structlog
 import yaml
 from typer.testing import CliRunner
 
@@ -13,18 +12,14 @@ from bot.cards.poster import ConsolePoster
 from bot.cli import app
 from bot.pipeline import build_pipeline
 from bot.settings import load_settings
+from bot.triage import Triage
 from sandbox.manager import Sandbox
 from tests.alerting import label_evidence, serving
 from tests.conftest import make_door
-from bot.triage import Triage
 
 
 def invoke(args: list[str]):  # type: ignore[no-untyped-def]
-    """Run the CLI; then undo its logging set-up, which binds structlog to the runner's (now closed) stream."""
-    try:
-        return CliRunner().invoke(app, args)
-    finally:
-        structlog.reset_defaults()
+    return CliRunner().invoke(app, args)
 
 
 def config(sandbox: Sandbox, tmp_path: Path, prefix: str) -> Path:

@@ -1,0 +1,30 @@
+"""The CLI's logging set-up outlives the stream it started on: a log line after `opsbot ...` still prints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import structlog
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+
+@pytest.fixture
+def reset_logging() -> Iterator[None]:
+    yield
+    structlog.reset_defaults()  # this test's --log-level INFO stays out of the others
+
+
+def test_a_log_line_after_a_cli_run_reaches_the_current_stderr(reset_logging: None,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    result = CliRunner().invoke(app, ["--log-level", "INFO", "sandbox", "scenarios"])
+    assert result.exit_code == 0, result.output
+
+    # The runner's stderr is closed by now; the logger must write to whatever sys.stderr is at this moment.
+    structlog.get_logger("after").info("alert_received", incident="inc-1", token="ghp_0123456789abcdefghijABCDEFGHIJ0123")
+
+    err = capsys.readouterr().err
+    assert "alert_received" in err and "incident=inc-1" in err
+    assert "ghp_" not in err and "[REDACTED]" in err
