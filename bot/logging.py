@@ -23,7 +23,9 @@ class _Stderr:
 
 def configure(level: str = "INFO", json: bool = False, stream: TextIO | None = None) -> None:
     """Call once at start-up (the CLI, a frontend, the worker). Secrets are masked in every log line."""
-    renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    # format_exc_info below has already made the traceback (redacted) text: the console prints it as it is.
+    renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(
+        colors=False, exception_formatter=structlog.dev.plain_traceback)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -94,7 +94,8 @@ def build_pipeline(settings: Settings, posters: list[Poster], *, prefix: str | N
     door = door or build_door(settings, prefix=prefix)
     engine: PolicyEngine = door.gate.engine
     cards = CardStore(client, prefix)
-    triage = triage or Triage(door, analyse_timeout_s=settings.intake.analyse_timeout_s, metrics=metrics)
+    triage = triage or Triage(door, analyse=make_analyser(settings),
+                              analyse_timeout_s=settings.intake.analyse_timeout_s, metrics=metrics)
     triage.metrics = triage.metrics or metrics
     return Pipeline(
         settings=settings, prefix=prefix, app=create_app(settings, prefix=prefix, metrics=metrics, engine=engine),

@@ -123,6 +123,8 @@ class ModelAnalyser:
 
 
 def make_analyser(settings: Settings) -> ModelAnalyser | None:
-    """The analyser on the configured model; None when no model is configured (the card goes without)."""
-    llm = chat_model(settings.llm)
+    """The analyser on the configured model; None when no model is configured (the card goes without).
+    The client gives up when triage stops waiting, so an abandoned call does not hold a worker thread."""
+    timeout = min(settings.llm.timeout_s, settings.intake.analyse_timeout_s)
+    llm = chat_model(settings.llm.model_copy(update={"timeout_s": timeout}))
     return ModelAnalyser(llm) if llm is not None else None

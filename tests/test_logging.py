@@ -9,6 +9,7 @@ import structlog
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.logging import configure
 
 
 @pytest.fixture
@@ -28,3 +29,16 @@ def test_a_log_line_after_a_cli_run_reaches_the_current_stderr(reset_logging: No
     err = capsys.readouterr().err
     assert "alert_received" in err and "incident=inc-1" in err
     assert "ghp_" not in err and "[REDACTED]" in err
+
+
+def test_a_logged_exception_prints_its_redacted_traceback_without_a_warning(
+        reset_logging: None, capsys: pytest.CaptureFixture[str], recwarn: pytest.WarningsRecorder) -> None:
+    configure("INFO")
+    try:
+        raise RuntimeError("connect to postgres://app:s3cr3t@db/shop failed")
+    except RuntimeError:
+        structlog.get_logger("t").exception("backend_failed")
+
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "postgres://app:[REDACTED]@db/shop" in err and "s3cr3t" not in err
+    assert not [w for w in recwarn if "format_exc_info" in str(w.message)]
