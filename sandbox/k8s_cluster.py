@@ -319,7 +319,8 @@ class Cluster:
             name = f"{rs_name}-{o.short_hash(f'{ns}/{rs_name}/{n}', 5)}"
             if (ns, name) not in self.pods:
                 break
-        restarts = min(state.restarts, 1) if fresh else state.restarts
+        # a fresh pod of a healthy-looking revision starts clean; one of a crashing revision has crashed once
+        restarts = (min(state.restarts, 1) if state.state != "running" else 0) if fresh else state.restarts
         p = o.pod(rs, name, state, created, ref, restarts)
         self.pods[(ns, name)] = p
         self._touch(p)
