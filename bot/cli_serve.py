@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from bot.cards.store import CardStore
 from bot.fingerprint import fingerprint
 from bot.incidents import IncidentStore
 from bot.metrics import Metrics
+from bot.polling import poll
 from bot.settings import Settings
 from bot.webhooks.synthetic import am_alert, am_payload, encode, sentry_headers, sentry_issue
 from bot.wiring import build_door, redis_client
@@ -77,16 +77,6 @@ class Hops:
         return ok
 
 
-def _poll(probe: Callable[[], Card | None], timeout: float) -> Card | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        card = probe()
-        if card:
-            return card
-        time.sleep(0.2)
-    return None
-
-
 def _card_for(incidents: IncidentStore, cards: CardStore, fp: str, status: str) -> Callable[[], Card | None]:
     def probe() -> Card | None:
         incident = incidents.by_fingerprint(fp)
@@ -133,12 +123,12 @@ def smoke_cmd(
     fired = am_payload([am_alert(labels, {"summary": f"opsbot smoke test {run}"}, starts_at=started)])
     fp = fingerprint("alertmanager", labels)
     if _post(hops, "webhook accepted the firing alert", f"{base}/webhooks/alertmanager", encode(fired), headers):
-        card = _poll(_card_for(incidents, cards, fp, "firing"), timeout)
+        card = poll(_card_for(incidents, cards, fp, "firing"), timeout)
         if hops.report("card produced", card is not None,
                        f"incident {card.incident_id}" if card else f"no card within {timeout:.0f}s"):
             done = am_payload([am_alert(labels, status="resolved", starts_at=started, ends_at=datetime.now(UTC))])
             if _post(hops, "webhook accepted the resolution", f"{base}/webhooks/alertmanager", encode(done), headers):
-                edited = _poll(_card_for(incidents, cards, fp, "resolved"), timeout)
+                edited = poll(_card_for(incidents, cards, fp, "resolved"), timeout)
                 hops.report("card edited on resolution", edited is not None,
                             "same incident, status resolved" if edited else f"not resolved within {timeout:.0f}s")
 
@@ -152,7 +142,7 @@ def smoke_cmd(
         fp = fingerprint("sentry", {"sentry_issue": issue})
         if _post(hops, "signed delivery accepted", f"{base}/webhooks/sentry", body,
                  sentry_headers(secret.get_secret_value(), body)):
-            card = _poll(_card_for(incidents, cards, fp, "firing"), timeout)
+            card = poll(_card_for(incidents, cards, fp, "firing"), timeout)
             hops.report("card produced", card is not None,
                         f"incident {card.incident_id}" if card else f"no card within {timeout:.0f}s")
             done = encode(sentry_issue(issue, f"opsbot smoke test {run}", level="info", action="resolved",

@@ -10,7 +10,6 @@ answers a free-form question.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
@@ -25,6 +24,7 @@ from bot.door import Caller
 from bot.frontends.decision import Decisions
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline, build_pipeline, knowledge_triage
+from bot.polling import poll
 from bot.settings import Settings
 from bot.wiring import build_door
 from sandbox import procs
@@ -41,13 +41,10 @@ class DemoFailed(Exception):
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout_s: float) -> T:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise DemoFailed(f"{what}: not seen within {timeout_s:.0f}s")
+    found = poll(probe, timeout_s, interval_s=0.5)
+    if not found:
+        raise DemoFailed(f"{what}: not seen within {timeout_s:.0f}s")
+    return found
 
 
 def _serve(p: Pipeline, port: int) -> uvicorn.Server:
