@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from bot.cards.poster import ConsolePoster
 from bot.door import Door
 from bot.evidence import Evidence
 from bot.pipeline import Pipeline, build_pipeline
+from bot.polling import poll
 from bot.settings import Settings
 from bot.triage import Triage
 from bot.webhooks.server import ThreadedServer
@@ -24,16 +24,10 @@ T = TypeVar("T")
 
 def wait_for(probe: Callable[[], T | None], timeout: float, what: str) -> T:
     """Poll `probe` until it returns something truthy; fail after `timeout` seconds saying what was awaited."""
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.2)
+    value = poll(probe, timeout, 0.05)
+    if not value:
+        raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    return value
 
 
 def label_evidence(alert: Alert, incident: str | None) -> Evidence:

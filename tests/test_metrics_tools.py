@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import time
+
 from typing import Any
 
 import pytest
 
 from bot.door import Caller, Door
+from bot.polling import poll
 from tools.base import ToolResult
 from tools.trend import trend
 
@@ -122,12 +123,12 @@ def test_alertmanager_down_is_an_error_naming_it(down_door: Door, oncall: Caller
 
 
 def test_the_crashloop_alert_shows_as_firing(door: Door, oncall: Caller) -> None:
-    deadline = time.monotonic() + 60
-    result = door.run("prom_alerts", {"namespace": "shop"}, oncall)
-    while result.status != "success" and time.monotonic() < deadline:
-        time.sleep(0.5)
-        result = door.run("prom_alerts", {"namespace": "shop"}, oncall)
-    assert result.status == "success", result
+    def firing() -> ToolResult | None:
+        r = door.run("prom_alerts", {"namespace": "shop"}, oncall)
+        return r if r.status == "success" else None
+
+    result = poll(firing, 60, 0.5)
+    assert result is not None, "the crashloop alert did not fire within 60 s"
     (alert,) = [a for a in result.data["alerts"] if a["alertname"] == "KubePodCrashLooping"]
     assert alert["state"] == "firing" and alert["severity"] == "critical"
     assert alert["labels"]["service"] == "checkout"

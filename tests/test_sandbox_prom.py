@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.polling import poll as bounded_poll
 from sandbox import scenario
 from sandbox.exporter import _State, render, write_state
 from sandbox.manager import Sandbox
@@ -26,15 +27,11 @@ T0 = 1_800_000_000.0
 
 
 def poll(check: Callable[[], Any], within: float = 60.0, every: float = 0.5) -> Any:
-    """Poll until check() returns something truthy; fail with the last answer after `within` seconds."""
-    deadline = time.monotonic() + within
-    answer = None
-    while time.monotonic() < deadline:
-        answer = check()
-        if answer:
-            return answer
-        time.sleep(every)
-    pytest.fail(f"condition not met within {within:.0f}s; last answer: {answer!r}")
+    """Poll until check() returns something truthy; fail after `within` seconds."""
+    answer = bounded_poll(check, within, every)
+    if not answer:
+        pytest.fail(f"condition not met within {within:.0f}s")
+    return answer
 
 
 def samples(om: Path) -> dict[str, list[tuple[float, float]]]:
