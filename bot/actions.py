@@ -176,6 +176,15 @@ class ActionGate:
         message = f"done: {action.preview.summary}" if done else outcome
         return Verdict(ok=done, message=message, action=self.store.get(action.id), result=result)
 
+    def withdraw(self, action_id: str, identity: str, why: str) -> bool:
+        """Close a still-pending action that is no longer wanted (its incident resolved); audited."""
+        action = self.store.get(action_id)
+        if action is None or self.store.transition(action_id, "pending", "expired", identity, f"withdrawn: {why}")[0] != "ok":
+            return False
+        self._audit("expiry", identity, action.tool, action.preview.target, "withdrawn",
+                    f"#{action_id} withdrawn: {why}", incident=action.incident)
+        return True
+
     def expire_due(self) -> list[str]:
         """Mark pending actions past their expiry as expired, and audit each one."""
         now = self.ctx.now()

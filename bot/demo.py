@@ -26,6 +26,7 @@ from bot.metrics import Metrics
 from bot.pipeline import Pipeline, build_pipeline, knowledge_triage
 from bot.polling import poll
 from bot.settings import Settings
+from bot.triage_knowledge import knowledge_id
 from bot.wiring import build_door
 from sandbox import procs
 from sandbox.manager import Sandbox
@@ -93,8 +94,10 @@ def run_demo(sb: Sandbox, sc: Scenario, settings: Settings, echo: Echo, question
         resolved: Card = wait_for("the resolved card", lambda: next(
             (h.card for h in console.history if h.card.status == "resolved"), None), 120)
         echo("== 6. written to knowledge")
-        hits = door.ctx.backends.knowledge.similar_incidents(resolved.title, k=1)
-        echo(f"   {hits[0].title}: {hits[0].excerpt}" if hits else "   (not found in knowledge!)")
+        store = door.ctx.backends.knowledge
+        hit = wait_for("the incident in knowledge", lambda: next(
+            (h for h in store.similar_incidents(resolved.title, k=3) if h.id == knowledge_id(resolved)), None), 30)
+        echo(f"   {hit.title}: {hit.excerpt}")
         if question:
             echo(f"== 7. a free-form question: {question}")
             echo(chat.ask(question, "demo", APPROVER).text)

@@ -128,6 +128,16 @@ class Triage:
             made_from=made_from,
         )
 
+    def withdraw_pending(self, card: Card) -> Card:
+        """The incident resolved: its actions still waiting for approval are withdrawn, on the card too."""
+        actions = []
+        for a in card.actions:
+            if a.status == "pending" and a.action_id and \
+                    self.door.gate.withdraw(a.action_id, TRIAGE_IDENTITY, S.WITHDRAWN):
+                a = a.model_copy(update={"status": "expired", "outcome": f"withdrawn: {S.WITHDRAWN}"})
+            actions.append(a)
+        return card.model_copy(update={"actions": actions})
+
     def bare_card(self, alert: Alert, incident_id: str, count: int = 1) -> Card:
         """A card from the alert alone (a resolution whose firing card is gone): no checks run."""
         return Card(incident_id=incident_id, title=alert.name, severity=alert.severity, status=alert.status,

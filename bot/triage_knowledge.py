@@ -22,6 +22,11 @@ log = structlog.get_logger(__name__)
 MAX_PROPOSALS = 2
 
 
+def knowledge_id(card: Card) -> str:
+    """Incident ids repeat across Redis prefixes (inc-1…); with the start time they name one occurrence."""
+    return f"{card.incident_id}@{int((card.started_at or card.updated_at).timestamp())}"
+
+
 class KnowledgeTriage:
     """`collect`, `playbook` and `similar` for bot.triage.Triage, and `resolved` for the worker."""
 
@@ -70,7 +75,7 @@ class KnowledgeTriage:
             self.outcomes.record(kind, a.tool, success=a.status == "executed")
         started = card.started_at or card.updated_at
         incident = Incident(
-            id=card.incident_id, title=card.title, kind=kind, alert=card.title.split(":")[0],
+            id=knowledge_id(card), title=card.title, kind=kind, alert=card.title.split(":")[0],
             service=card.labels.get("service"), namespace=card.labels.get("namespace"), severity=card.severity,
             root_cause=card.analysis.root_cause if card.analysis else "",
             evidence=[line.text for line in card.evidence[:8]],

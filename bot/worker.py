@@ -76,6 +76,8 @@ class Worker:
         now = datetime.now(UTC)
         card.count, card.updated_at = obs.count, now
         card.resolved_at = (alert.ends_at or now) if alert.status == "resolved" else None
+        if alert.status == "resolved" and not replay:
+            card = self.triage.withdraw_pending(card)
         if obs.flapping_now:
             card.notices = [*card.notices, S.FLAPPING.format(
                 flips=obs.flips, window=S.window_text(self.settings.webhooks.dedup_window_s))]

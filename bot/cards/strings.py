@@ -41,3 +41,5 @@ def truncated(link: str | None) -> str:
 
 def window_text(seconds: int) -> str:
     return f"{seconds // 60} min" if seconds >= 120 else f"{seconds} s"
+
+WITHDRAWN = "the incident resolved before anyone approved it"
