@@ -143,7 +143,9 @@ class Conversation:
         return Reply(text="\n\n".join(lines))
 
     def _cmd_incidents(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
-        return self._cmd_status(args, caller, progress)
+        alerts = self._run("prom_alerts", {"state": "all"}, caller, progress, "checking alerts…")
+        return Reply(text="What is firing or about to, as Alertmanager and Prometheus see it:\n"
+                          + result_text(alerts, limit=40))
 
     def _cmd_audit(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
         since = parse_point(args[0] if args else "12h", self.door.ctx.now())
