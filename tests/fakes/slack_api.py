@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,8 @@ from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from tests.fakes.calls import Call, CallLog
 
 BOT_USER, BOT_ID, TEAM = "U0OPSBOT", "B0OPSBOT", "T0SHOP"
 REQUIRED = {
@@ -29,41 +30,12 @@ REQUIRED = {
 
 
 @dataclass
-class Call:
-    method: str
-    args: dict[str, Any]
-    error: str | None = None
-    result: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class FakeSlack:
+class FakeSlack(CallLog):
     token: str = "xoxb-test-token"
-    calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    _lock: threading.Condition = field(default_factory=threading.Condition)
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     # -- what tests read -------------------------------------------------------------------------------
-
-    def wait_for(self, method: str, count: int = 1, timeout: float = 15.0, **match: Any) -> list[Call]:
-        """Block until `count` successful calls of `method` (whose args contain `match`) were made."""
-        def found() -> list[Call]:
-            return [c for c in self.calls if c.method == method and c.error is None
-                    and all(c.args.get(k) == v for k, v in match.items())]
-        with self._lock:
-            if not self._lock.wait_for(lambda: len(found()) >= count, timeout):
-                raise AssertionError(f"{count}× {method} {match or ''} not seen within {timeout}s; calls: "
-                                     f"{[(c.method, c.error) for c in self.calls]}")
-            return found()
-
-    def made(self, method: str) -> list[Call]:
-        with self._lock:
-            return [c for c in self.calls if c.method == method]
-
-    def errors(self) -> list[Call]:
-        with self._lock:
-            return [c for c in self.calls if c.error]
 
     def message(self, channel: str, ts: str) -> dict[str, Any]:
         with self._lock:

@@ -15,7 +15,6 @@ import html
 import itertools
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,8 @@ from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from tests.fakes.calls import Call, CallLog
 
 BOT = {"id": 4242, "is_bot": True, "first_name": "opsbot", "username": "opsbot_bot",
        "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
@@ -86,21 +87,11 @@ def check_markup(markup: dict[str, Any] | None) -> None:
 
 
 @dataclass
-class Call:
-    method: str
-    args: dict[str, Any]
-    error: str | None = None
-    result: Any = None
-
-
-@dataclass
-class FakeTelegram:
+class FakeTelegram(CallLog):
     token: str = "4242:test-token"
-    calls: list[Call] = field(default_factory=list)
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     webhook: dict[str, Any] | None = None
     _updates: list[dict[str, Any]] = field(default_factory=list)
-    _lock: threading.Condition = field(default_factory=threading.Condition)
     _msg_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _update_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _callback_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -135,24 +126,6 @@ class FakeTelegram:
         with self._lock:
             self._updates.append(update)
             self._lock.notify_all()
-
-    def wait_for(self, method: str, count: int = 1, timeout: float = 15.0, **match: Any) -> list[Call]:
-        def found() -> list[Call]:
-            return [c for c in self.calls if c.method == method and c.error is None
-                    and all(str(c.args.get(k)) == str(v) for k, v in match.items())]
-        with self._lock:
-            if not self._lock.wait_for(lambda: len(found()) >= count, timeout):
-                raise AssertionError(f"{count}× {method} {match or ''} not seen within {timeout}s; calls: "
-                                     f"{[(c.method, c.error) for c in self.calls]}")
-            return found()
-
-    def made(self, method: str) -> list[Call]:
-        with self._lock:
-            return [c for c in self.calls if c.method == method]
-
-    def errors(self) -> list[Call]:
-        with self._lock:
-            return [c for c in self.calls if c.error]
 
     # -- the server ------------------------------------------------------------------------------------
 
@@ -200,17 +173,18 @@ class FakeTelegram:
                 "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the "
                 "webhook first", 409))
         offset, timeout = int(args.get("offset") or 0), float(args.get("timeout") or 0)
-        deadline = time.monotonic() + min(timeout, 2.0)
-        while True:
-            with self._lock:
-                if offset:
-                    self._updates = [u for u in self._updates if u["update_id"] >= offset]
-                ready = list(self._updates)
-                if ready or time.monotonic() >= deadline:
-                    self.calls.append(Call("getUpdates", args))
-                    self._lock.notify_all()
-                    return JSONResponse({"ok": True, "result": ready})
-            await asyncio.sleep(0.02)  # the server's own long-poll wait, bounded by the request's timeout
+        ready = await asyncio.to_thread(self._take_updates, args, offset, min(timeout, 2.0))
+        return JSONResponse({"ok": True, "result": ready})
+
+    def _take_updates(self, args: dict[str, Any], offset: int, wait_s: float) -> list[dict[str, Any]]:
+        """The long poll: drop confirmed updates, then wait (on the condition new updates notify) for one."""
+        with self._lock:
+            if offset:
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            self._lock.wait_for(lambda: bool(self._updates), wait_s)
+            self.calls.append(Call("getUpdates", args))
+            self._lock.notify_all()
+            return list(self._updates)
 
     def _answer(self, method: str, args: dict[str, Any]) -> Any:
         if method == "getMe":
