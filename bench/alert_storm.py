@@ -27,7 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.webhooks.synthetic import am_alert, am_payload, encode  # noqa: E402
+from bot.intake.webhooks.synthetic import am_alert, am_payload, encode  # noqa: E402
 from sandbox import procs, redis_server  # noqa: E402
 
 PREFIX = "bench:storm:"
@@ -37,13 +37,13 @@ def _serve(redis_url: str, port: int, workers: int) -> None:
     import structlog
     import uvicorn
 
-    from bot.alert import Alert
     from bot.cards.model import EvidenceLine
     from bot.cards.poster import ConsolePoster
-    from bot.evidence import Evidence
-    from bot.pipeline import build_pipeline
+    from bot.intake.alert import Alert
+    from bot.intake.pipeline import build_pipeline
     from bot.settings import Settings
-    from bot.triage import Triage
+    from bot.triage.evidence import Evidence
+    from bot.triage.triage import Triage
     from bot.wiring import build_door
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))  # errors only

@@ -41,7 +41,7 @@ class Count:
 
 
 def tool_schemas(tools: list[Tool]) -> list[dict]:
-    from bot.agent import door_tool
+    from bot.chat.agent import door_tool
 
     # The agent's own StructuredTools; no door is needed to read their schemas.
     return [convert_to_openai_tool(door_tool(t, None)) for t in tools]  # type: ignore[arg-type]

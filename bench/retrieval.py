@@ -27,6 +27,7 @@ import yaml
 from bot.settings import KnowledgeSettings
 from knowledge.incident import Incident
 from knowledge.store import KnowledgeStore
+from tools.catalog import tool_map
 
 DATA = Path(__file__).parent / "data" / "alerts.yaml"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -182,7 +183,7 @@ def main() -> None:
         shutil.rmtree(args.dir)
     t = time.perf_counter()
     folder = args.dir / f"store-{args.incidents}-{min(args.embedded, args.incidents)}"
-    store = KnowledgeStore.open(folder, KnowledgeSettings().playbooks_dir)
+    store = KnowledgeStore.open(folder, tool_map(), KnowledgeSettings().playbooks_dir)
     print(f"store open (model loaded, playbooks ingested): {time.perf_counter() - t:.1f}s")
 
     alerts = load_alerts()

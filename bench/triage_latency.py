@@ -21,10 +21,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.cards.poster import ConsolePoster  # noqa: E402
-from bot.pipeline import build_pipeline  # noqa: E402
+from bot.intake.pipeline import build_pipeline  # noqa: E402
+from bot.intake.webhooks.server import ThreadedServer  # noqa: E402
+from bot.intake.webhooks.synthetic import am_alert, am_payload, encode  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from bot.webhooks.server import ThreadedServer  # noqa: E402
-from bot.webhooks.synthetic import am_alert, am_payload, encode  # noqa: E402
 from sandbox import scenario  # noqa: E402
 from sandbox.manager import Sandbox  # noqa: E402
 

@@ -13,6 +13,7 @@ from prometheus_api_client import PrometheusConnect
 from urllib3.util.retry import Retry
 
 from bot.settings import Settings
+from tools.catalog import tool_map
 
 if TYPE_CHECKING:
     from knowledge.store import KnowledgeStore
@@ -72,4 +73,4 @@ class Backends:
         from knowledge.store import KnowledgeStore
 
         k = self.settings.knowledge
-        return KnowledgeStore.open(k.path, k.playbooks_dir)
+        return KnowledgeStore.open(k.path, tool_map(), k.playbooks_dir)

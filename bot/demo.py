@@ -16,17 +16,17 @@ from typing import TypeVar
 
 import uvicorn
 
-from bot.agent import Agent
 from bot.cards.model import Card
 from bot.cards.poster import ConsolePoster
-from bot.conversation import Conversation
-from bot.door import Caller
-from bot.frontends.decision import Decisions
+from bot.chat.agent import Agent
+from bot.chat.conversation import Conversation
+from bot.chat.frontends.decision import Decisions
+from bot.guard.door import Caller
+from bot.intake.pipeline import Pipeline, build_pipeline, knowledge_triage
 from bot.metrics import Metrics
-from bot.pipeline import Pipeline, build_pipeline, knowledge_triage
 from bot.polling import poll
 from bot.settings import Settings
-from bot.triage_knowledge import knowledge_id
+from bot.triage.knowledge_hook import knowledge_id
 from bot.wiring import build_door
 from sandbox import procs
 from sandbox.manager import Sandbox

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -12,53 +12,26 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from knowledge.settings import KnowledgeSettings
 from policies.schema import DEFAULT_POLICY
+from tools.settings import (
+    AlertmanagerSettings,
+    ElasticsearchSettings,
+    KubernetesSettings,
+    LimitSettings,
+    PrometheusSettings,
+    Section,
+)
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RedisSettings(_Section):
+class RedisSettings(Section):
     url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL without credentials")
     password: SecretStr | None = None
     key_prefix: str = "opsbot:"
     timeout_s: float = 2.0
 
 
-class PrometheusSettings(_Section):
-    url: str = "http://127.0.0.1:9090"
-    bearer_token: SecretStr | None = None
-    timeout_s: float = 5.0
-
-
-class AlertmanagerSettings(_Section):
-    url: str = "http://127.0.0.1:9093"
-    timeout_s: float = 5.0
-
-
-class ElasticsearchSettings(_Section):
-    url: str = "http://127.0.0.1:9200"
-    index: str = Field("logs-*", description="index or pattern that holds the log documents")
-    username: str | None = None
-    password: SecretStr | None = None
-    api_key: SecretStr | None = None
-    timeout_s: float = 5.0
-
-
-class KubernetesSettings(_Section):
-    kubeconfig: Path | None = Field(None, description="kubeconfig file; None means in-cluster config")
-    context: str | None = None
-    timeout_s: float = 5.0
-
-
-class LimitSettings(_Section):
-    max_result_chars: int = Field(6000, ge=500, description="a tool result's JSON is cut to this size")
-    max_items: int = Field(50, ge=1, description="default cap on listed items (pods, events, log hits)")
-    max_log_lines: int = Field(200, ge=1)
-
-
-class LLMSettings(_Section):
+class LLMSettings(Section):
     """Any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server). No model: `model` unset."""
 
     base_url: str | None = None
@@ -70,20 +43,12 @@ class LLMSettings(_Section):
     max_retries: int = Field(1, ge=0, le=5, description="retries of a failed model call (the client's own)")
 
 
-class MemorySettings(_Section):
+class MemorySettings(Section):
     max_messages: int = Field(20, ge=2, description="messages kept per chat thread")
     ttl_s: int = Field(86400, ge=60, description="a thread's memory expires after this long idle")
 
 
-class KnowledgeSettings(_Section):
-    path: Path = Field(Path(".opsbot/knowledge"), description="Chroma's persistent directory")
-    playbooks_dir: Path = Field(Path(__file__).parent.parent / "knowledge" / "playbooks")
-    recommend_min_outcomes: int = 5
-    recommend_min_success: float = 0.6
-    promote_success: float = 0.8
-
-
-class WebhookSettings(_Section):
+class WebhookSettings(Section):
     host: str = "127.0.0.1"
     port: int = 8080
     alertmanager_token: SecretStr | None = Field(None, description="bearer token Alertmanager must send")
@@ -95,7 +60,7 @@ class WebhookSettings(_Section):
                                  "Sentry-Hook-Timestamp may be at most this old")
 
 
-class IntakeSettings(_Section):
+class IntakeSettings(Section):
     """The durable alert stream and the triage workers that read it."""
 
     workers: int = Field(2, ge=1, le=64, description="triage worker threads in `opsbot serve`")
@@ -105,18 +70,18 @@ class IntakeSettings(_Section):
     analyse_timeout_s: float = Field(20.0, gt=0, description="the model's analysis is dropped after this long")
 
 
-class SentrySettings(_Section):
+class SentrySettings(Section):
     base_url: str = "https://sentry.io"
     token: SecretStr | None = None
     timeout_s: float = 10.0
     retries: int = 3
 
 
-class ChatSettings(_Section):
+class ChatSettings(Section):
     namespaces: list[str] = Field(["default"], description="where chat commands look for a bare deployment name")
 
 
-class SlackSettings(_Section):
+class SlackSettings(Section):
     """Slack: Socket Mode needs the app token (xapp-); HTTP events need the signing secret."""
 
     bot_token: SecretStr | None = Field(None, description="xoxb- bot token")
@@ -128,7 +93,7 @@ class SlackSettings(_Section):
     port: int = Field(3000, description="port of the HTTP events endpoint (`opsbot bot --platform slack --http`)")
 
 
-class TelegramSettings(_Section):
+class TelegramSettings(Section):
     """Telegram: long polling, or a webhook whose secret token header is checked."""
 
     bot_token: SecretStr | None = None

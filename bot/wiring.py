@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import redis
 
-from bot.approvals import ApprovalStore
-from bot.audit import AuditLog
 from bot.backends import Backends
-from bot.door import Door
+from bot.guard.approvals import ApprovalStore
+from bot.guard.audit import AuditLog
+from bot.guard.door import Door
 from bot.settings import Settings
+from knowledge.outcomes import Outcomes
 from policies.engine import PolicyEngine
 from policies.schema import load_policy
 from tools.catalog import all_tools
@@ -28,3 +29,8 @@ def build_door(settings: Settings, prefix: str | None = None, ctx: ToolContext |
     engine = PolicyEngine(load_policy(settings.policy_file))
     return Door(all_tools(), ctx or ToolContext(settings, Backends(settings)), AuditLog(client, f"{prefix}audit"),
                 engine, ApprovalStore(client, prefix))
+
+
+def outcomes(settings: Settings, prefix: str | None = None) -> Outcomes:
+    """Outcome learning on the configured Redis (`prefix` isolates keys, as for the door)."""
+    return Outcomes(redis_client(settings), prefix or settings.redis.key_prefix, settings.knowledge)

@@ -18,8 +18,8 @@ import math
 import redis
 from pydantic import BaseModel
 
-from bot.settings import KnowledgeSettings, Settings
 from knowledge.playbooks import Playbook
+from knowledge.settings import KnowledgeSettings
 
 EPSILON = 1e-9
 
@@ -56,11 +56,6 @@ class Recommendation(BaseModel):
 class Outcomes:
     def __init__(self, client: redis.Redis, prefix: str, knowledge: KnowledgeSettings):
         self.redis, self.prefix, self.cfg = client, f"{prefix}outcomes:", knowledge
-
-    @classmethod
-    def from_settings(cls, settings: Settings, prefix: str | None = None) -> Outcomes:
-        from bot.wiring import redis_client  # late: wiring builds the door, which imports the tools
-        return cls(redis_client(settings), prefix or settings.redis.key_prefix, settings.knowledge)
 
     def _key(self, kind: str, what: str) -> str:
         return f"{self.prefix}{kind}:{what}"

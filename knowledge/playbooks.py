@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.yamlfile import FileError, load_model
+from policies.yamlfile import FileError, load_model
 
 PLACEHOLDERS = ("namespace", "service", "deployment", "pod")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")

@@ -1,6 +1,7 @@
 """The knowledge store: Chroma on disk, with a `playbooks` and an `incidents` collection.
 
-- `ingest_playbooks(folder)` validates and upserts every playbook (by name); returns how many.
+- `ingest_playbooks(folder)` validates every playbook, its steps against the tools the store was given, and
+  upserts them (by name); returns how many.
 - `match_playbooks(alert_name, labels, text, k)` ranks playbooks for an alert: an alert name listed in a
   playbook's front matter (with its label matchers satisfied) wins, then a signal word of the playbook
   (CrashLoopBackOff, OOMKilled…) found in the text, then vector similarity of the text.
@@ -67,8 +68,9 @@ def spaced(alert_name: str) -> str:
 
 
 class KnowledgeStore:
-    def __init__(self, path: Path, model_dir: Path | None = None):
-        self.path = path
+    def __init__(self, path: Path, tools: Mapping[str, Any], model_dir: Path | None = None):
+        """`tools` maps tool names to tools: the playbooks' steps are checked against their argument models."""
+        self.path, self.tools = path, tools
         path.mkdir(parents=True, exist_ok=True)
         self.embedding = offline_embedding(model_dir or path / "model")
         self.client = chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
@@ -80,21 +82,19 @@ class KnowledgeStore:
         self._playbooks: dict[str, Playbook] | None = None
 
     @classmethod
-    def open(cls, path: Path, playbooks_dir: Path | None = None, model_dir: Path | None = None) -> KnowledgeStore:
+    def open(cls, path: Path, tools: Mapping[str, Any], playbooks_dir: Path | None = None,
+             model_dir: Path | None = None) -> KnowledgeStore:
         """Open the store; an empty playbook collection is filled from `playbooks_dir` (the shipped ones)."""
-        store = cls(path, model_dir)
+        store = cls(path, tools, model_dir)
         if playbooks_dir is not None and store.playbook_col.count() == 0:
             store.ingest_playbooks(playbooks_dir)
         return store
 
     # -- playbooks ------------------------------------------------------------------------------------
 
-    def ingest_playbooks(self, folder: Path, tools: Mapping[str, Any] | None = None) -> int:
+    def ingest_playbooks(self, folder: Path) -> int:
         """Validate every playbook in `folder` (FileError names file and line) and upsert them by name."""
-        if tools is None:
-            from tools.catalog import all_tools  # late: the catalog imports the knowledge tool
-            tools = {t.name: t for t in all_tools()}
-        playbooks = load_dir(folder, tools)
+        playbooks = load_dir(folder, self.tools)
         self.playbook_col.upsert(
             ids=[p.name for p in playbooks],
             documents=[p.search_text() for p in playbooks],

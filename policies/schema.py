@@ -8,9 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from bot.yamlfile import load_model
-from tools.base import ToolInputError
-from tools.timerange import parse_duration
+from policies.durations import parse_duration
+from policies.yamlfile import load_model
 
 Tier = Literal["T0", "T1", "T2", "T3", "T4"]
 Severity = Literal["P0", "P1", "P2", "P3", "INFO"]
@@ -21,10 +20,7 @@ def _duration(value: object) -> object:
     """'15m' style durations; ISO 8601 ('PT15M', as stored in JSON) and numbers go on to pydantic."""
     if not isinstance(value, str) or value.startswith("P"):
         return value
-    try:
-        return parse_duration(value)
-    except ToolInputError as e:
-        raise ValueError(str(e)) from None
+    return parse_duration(value)  # a DurationError is a ValueError: pydantic reports it with the key
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]

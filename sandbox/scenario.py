@@ -13,9 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.yamlfile import FileError, load_model
-from tools.base import ToolInputError
-from tools.timerange import parse_duration
+from policies.durations import parse_duration
+from policies.yamlfile import FileError, load_model
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -27,13 +26,6 @@ class ScenarioError(FileError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _offset(value: str) -> timedelta:
-    try:
-        return parse_duration(value)
-    except ToolInputError as e:
-        raise ValueError(str(e)) from None
 
 
 Offset = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?[smhdw]$", description="offset from load, e.g. -5m")]
@@ -232,7 +224,7 @@ class Scenario(_Strict):
 
 def offset(value: str) -> timedelta:
     """A validated scenario offset as a timedelta."""
-    return _offset(value)
+    return parse_duration(value)
 
 
 def parse(source: str, origin: str = "<scenario>") -> Scenario:

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.backends import Backends
-from bot.door import Caller, Door
+from bot.guard.door import Caller, Door
 from bot.settings import KnowledgeSettings, Settings, load_settings
-from bot.wiring import build_door
 from sandbox import k8s, procs, scenario
 from sandbox.manager import Sandbox
-from tools.context import ToolContext
+from tests.support.doors import SCENARIO, make_door
 
 if TYPE_CHECKING:
     from knowledge.store import KnowledgeStore
-
-SCENARIO = "crashloop-missing-env"
-
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
@@ -65,11 +58,6 @@ def down_settings(settings: Settings, dead_url: str, tmp_path_factory: pytest.Te
     )
 
 
-def make_door(settings: Settings) -> Door:
-    """A door onto the given backends with its own audit stream, so each test reads only its own records."""
-    return build_door(settings, prefix=f"test:{uuid.uuid4().hex}:")
-
-
 @pytest.fixture
 def door(settings: Settings) -> Door:
     return make_door(settings)
@@ -83,23 +71,6 @@ def down_door(down_settings: Settings) -> Door:
 @pytest.fixture
 def oncall() -> Caller:
     return Caller(identity="cli:tester", via="cli")
-
-
-def scenario_path(name: str) -> Path:
-    return scenario.SCENARIO_DIR / f"{name}.yaml"
-
-
-class Clock:
-    """A clock the test moves by hand: expiries and cooldowns without waiting."""
-
-    def __init__(self) -> None:
-        self.t = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.t
-
-    def advance(self, **delta: float) -> None:
-        self.t += timedelta(**delta)
 
 
 @pytest.fixture(scope="module")
@@ -121,15 +92,10 @@ def mutable_settings(settings: Settings, private_k8s: tuple[Path, int]) -> Setti
         update={"kubeconfig": k8s.kubeconfig_path(state)})})
 
 
-def door_with_clock(settings: Settings, clock: Clock, prefix: str | None = None) -> Door:
-    """A door whose gate reads time from `clock`; doors with the same prefix share approvals (replicas)."""
-    ctx = ToolContext(settings, Backends(settings), now=clock)
-    return build_door(settings, prefix=prefix or f"test:{uuid.uuid4().hex}:", ctx=ctx)
-
-
 @pytest.fixture(scope="session")
 def knowledge(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeStore:
     """A Chroma store in a temporary folder with the shipped playbooks; the embedding model loads once."""
     from knowledge.store import KnowledgeStore
+    from tools.catalog import tool_map
 
-    return KnowledgeStore.open(tmp_path_factory.mktemp("knowledge"), KnowledgeSettings().playbooks_dir)
+    return KnowledgeStore.open(tmp_path_factory.mktemp("knowledge"), tool_map(), KnowledgeSettings().playbooks_dir)

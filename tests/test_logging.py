@@ -8,7 +8,7 @@ import pytest
 import structlog
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from bot.logging import configure
 
 

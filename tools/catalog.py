@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from tools import k8s, k8s_actions, knowledge, logs, metrics
+from tools import k8s_actions, k8s_events, k8s_logs, k8s_pods, k8s_workloads, knowledge, logs, metrics
 from tools.base import Tool
 
 
 def all_tools() -> list[Tool]:
-    return [*metrics.TOOLS, *logs.TOOLS, *k8s.TOOLS, *k8s_actions.TOOLS, *knowledge.TOOLS]
+    return [*metrics.TOOLS, *logs.TOOLS, *k8s_pods.TOOLS, *k8s_events.TOOLS, *k8s_logs.TOOLS, *k8s_workloads.TOOLS,
+            *k8s_actions.TOOLS, *knowledge.TOOLS]
+
+
+def tool_map() -> dict[str, Tool]:
+    """Every tool by name (what playbooks are checked against)."""
+    return {t.name: t for t in all_tools()}

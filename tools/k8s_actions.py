@@ -13,7 +13,6 @@ from pydantic import Field
 
 from tools.base import Args, Preview, ToolInputError, ToolResult, ok, tool
 from tools.context import ToolContext
-from tools.k8s import REVISION
 from tools.k8s_api import (
     Namespace,
     ObjectName,
@@ -26,6 +25,7 @@ from tools.k8s_api import (
     require_namespace,
     selector_of,
 )
+from tools.k8s_workloads import REVISION
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
+from policies import durations
 from tools.base import ToolInputError
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION = re.compile(r"^\s*(-?)(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 
 
 def parse_duration(text: str) -> timedelta:
     """'90s', '30m', '2h', '-5m' → timedelta. Raises ToolInputError with the accepted forms."""
-    m = _DURATION.match(text)
-    if not m:
-        raise ToolInputError(f"'{text}' is not a duration; use a number and a unit s/m/h/d/w, e.g. '30m'")
-    seconds = float(m.group(2)) * _UNITS[m.group(3)]
-    return timedelta(seconds=-seconds if m.group(1) else seconds)
+    try:
+        return durations.parse_duration(text)
+    except durations.DurationError as e:
+        raise ToolInputError(str(e)) from None
 
 
 def parse_point(text: str, now: datetime) -> datetime:
@@ -27,7 +23,7 @@ def parse_point(text: str, now: datetime) -> datetime:
         return now
     if t.startswith("last "):
         t = t[5:]
-    if _DURATION.match(t):
+    if durations.is_duration(t):
         return now - abs(parse_duration(t))
     try:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from bot.alert import Link
+from bot.intake.alert import Link
 
 CheckStatus = Literal["ok", "no_data", "error"]
 

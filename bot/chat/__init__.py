@@ -1,0 +1,1 @@
+"""Chat: the conversation core every frontend shares, the agent, its memory, and the frontends."""

@@ -1,0 +1,251 @@
+"""The conversation core every frontend shares: a question, a command, a button click in; replies out.
+
+Frontends (Slack, Telegram, console) only translate platform events into these three calls and render the
+replies; nothing about policy, tools or the agent lives in a frontend. Every tool runs through the door.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from bot import messages
+from bot.cards.model import Card, CardAction
+from bot.chat.agent import Agent
+from bot.guard.approvals import PendingAction
+from bot.guard.door import Caller, Door
+from tools.base import Status, ToolResult
+from tools.timerange import parse_point
+
+Progress = Callable[[str], None]
+Troubleshooter = Callable[[str, str | None, Caller, Progress], "Reply"]
+VERBS = ("help", "status", "incidents", "audit", "troubleshoot", "logs", "pods", "events", "scale", "restart",
+         "rollback", "policy", "approve", "deny")
+_CARD_STATES = {"pending": "pending", "claimed": "approved", "executed": "executed", "failed": "failed",
+                "refused": "error", "denied": "denied", "expired": "expired"}
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+class Reply(BaseModel):
+    """What opsbot answers: text for the thread, maybe a card to post, and whether only the asker sees it."""
+
+    text: str
+    card: Card | None = None
+    private: bool = False
+
+
+class ClickResult(BaseModel):
+    """A button decision: a private sentence for the clicker, and the card to show everyone if it changed."""
+
+    reply: Reply
+    updated: Card | None = None
+
+
+def action_card(action: PendingAction) -> Card:
+    """The card of one pending action, as chat shows it: what would change, why, who decided, the outcome."""
+    decided = [*action.approvals, *([action.decided_by] if action.decided_by and action.decided_by
+                                    not in action.approvals else [])]
+    return Card(
+        incident_id=action.incident or f"action-{action.id}",
+        title=action.preview.summary,
+        severity=action.decision.severity,
+        status="firing",
+        source="chat",
+        failing=f"requested by {action.requester}; {action.decision.reason}",
+        actions=[CardAction(tool=action.tool, summary=action.preview.summary, action_id=action.id,
+                            status=_CARD_STATES[action.state], reason=action.decision.reason,
+                            decided_by=decided, outcome=action.outcome)],
+        updated_at=action.created_at,
+    )
+
+
+def result_text(r: ToolResult, limit: int = 30) -> str:
+    """A tool result as a short block of text for chat (the full data stays in the audit log)."""
+    head = f"`{r.invocation}`"
+    if r.status == Status.error:
+        return f"{head}: {r.error}"
+    if r.status == Status.no_data:
+        return f"{head}: nothing found: {r.notice}"
+    lines = yaml.safe_dump(r.data, sort_keys=False, allow_unicode=True, width=110).splitlines()
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"… {len(lines) - limit} more lines"]
+    note = f"\n({r.notice})" if r.notice else ""
+    return head + note + "\n" + "\n".join(lines)
+
+
+class Conversation:
+    def __init__(self, door: Door, agent: Agent, namespaces: list[str],
+                 troubleshoot: Troubleshooter | None = None):
+        self.door, self.agent, self.namespaces, self._troubleshoot = door, agent, namespaces, troubleshoot
+
+    # -- the three entry points ------------------------------------------------------------------------
+
+    def ask(self, text: str, thread: str, identity: str, progress: Progress = _quiet) -> Reply:
+        """A mention or a DM: a command if it starts with one, otherwise a question for the agent."""
+        words = text.strip().split()
+        if words and words[0].lower().lstrip("/") in VERBS:
+            return self.command(text, thread, identity, progress)
+        progress("thinking…")
+        answer = self.agent.ask(text, thread, Caller(identity=identity, via="chat"))
+        used = "".join(f"\n• `{c.invocation}` → {c.status.value}" for c in answer.calls)
+        reply = answer.text + (f"\n\nTools used:{used}" if used else "")
+        card = None
+        if answer.pending:
+            action = self.door.gate.store.get(answer.pending[0])
+            card = action_card(action) if action else None
+        return Reply(text=reply, card=card)
+
+    def command(self, text: str, thread: str, identity: str, progress: Progress = _quiet) -> Reply:
+        """A slash command or a command typed in a message: `scale checkout to 6`, `logs payments-api`."""
+        try:
+            words = shlex.split(text.strip().lstrip("/"))
+        except ValueError:
+            words = text.strip().lstrip("/").split()
+        if words and words[0] == "opsbot":
+            words = words[1:]
+        if not words or words[0].lower() not in VERBS:
+            return Reply(text=messages.UNKNOWN_COMMAND.format(got=" ".join(words[:2])), private=True)
+        verb, args = words[0].lower(), words[1:]
+        caller = Caller(identity=identity, via="chat")
+        handler = getattr(self, f"_cmd_{verb}")
+        return handler(args, caller, progress)
+
+    def click(self, action_id: str, identity: str, approve: bool) -> ClickResult:
+        """An Approve/Deny button: authorised server-side; a refusal is private and leaves the card as it was."""
+        verdict = self.door.gate.decide(action_id, identity, approve)
+        card = action_card(verdict.action) if verdict.action else None
+        if not verdict.ok and (verdict.action is None or verdict.action.state in ("pending", "executed", "denied")):
+            return ClickResult(reply=Reply(text=verdict.message, private=True), updated=None)
+        return ClickResult(reply=Reply(text=verdict.message, private=not verdict.ok), updated=card)
+
+    # -- commands ----------------------------------------------------------------------------------------
+
+    def _run(self, name: str, args: dict[str, Any], caller: Caller, progress: Progress, what: str) -> ToolResult:
+        progress(what)
+        return self.door.run(name, args, caller)
+
+    def _cmd_help(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        return Reply(text=messages.HELP, private=True)
+
+    def _cmd_status(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        alerts = self._run("prom_alerts", {"state": "firing"}, caller, progress, "checking alerts…")
+        pending = self.door.gate.store.pending()
+        lines = [result_text(alerts, limit=12), f"{len(pending)} action(s) waiting for approval"
+                 + (": " + ", ".join(f"#{p}" for p in pending) if pending else "")]
+        return Reply(text="\n\n".join(lines))
+
+    def _cmd_incidents(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        alerts = self._run("prom_alerts", {"state": "all"}, caller, progress, "checking alerts…")
+        return Reply(text="What is firing or about to, as Alertmanager and Prometheus see it:\n"
+                          + result_text(alerts, limit=40))
+
+    def _cmd_audit(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        since = parse_point(args[0] if args else "12h", self.door.ctx.now())
+        records = self.door.audit.query(since=since)[-25:]
+        if not records:
+            return Reply(text=f"nothing in the audit trail since {since:%Y-%m-%d %H:%M} UTC")
+        return Reply(text="\n".join(f"{r.at:%H:%M:%S} {r.identity} {r.kind} {r.status}: {r.summary}"
+                                    for r in records))
+
+    def _cmd_troubleshoot(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        if not args:
+            return Reply(text=messages.USAGE["troubleshoot"], private=True)
+        if self._troubleshoot is None:
+            return Reply(text="troubleshooting needs the knowledge store, which is not configured", private=True)
+        target, namespace = self._split(args[0])
+        return self._troubleshoot(target, namespace, caller, progress)
+
+    def _cmd_logs(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        if not args:
+            return Reply(text=messages.USAGE["logs"], private=True)
+        service, namespace = self._split(args[0])
+        query: dict[str, Any] = {"service": service, "since": f"last {args[1]}" if len(args) > 1 else "last 30m"}
+        if namespace:
+            query["namespace"] = namespace
+        return Reply(text=result_text(self._run("logs_search", query, caller, progress, "reading logs…")))
+
+    def _cmd_pods(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        ns = args[0] if args else self.namespaces[0]
+        return Reply(text=result_text(self._run("k8s_list_pods", {"namespace": ns}, caller, progress,
+                                                "checking pods…")))
+
+    def _cmd_events(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        ns = args[0] if args else self.namespaces[0]
+        return Reply(text=result_text(self._run("k8s_events", {"namespace": ns, "limit": 15}, caller, progress,
+                                                "reading events…")))
+
+    def _cmd_scale(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        words = [w for w in args if w.lower() != "to"]
+        if len(words) != 2 or not re.fullmatch(r"-?\d+", words[1]):
+            return Reply(text=messages.USAGE["scale"], private=True)
+        return self._mutate("k8s_scale", words[0], {"replicas": int(words[1])}, caller, progress)
+
+    def _cmd_restart(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        if len(args) != 1:
+            return Reply(text=messages.USAGE["restart"], private=True)
+        return self._mutate("k8s_rollout_restart", args[0], {}, caller, progress)
+
+    def _cmd_rollback(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        if len(args) != 1:
+            return Reply(text=messages.USAGE["rollback"], private=True)
+        return self._mutate("k8s_rollback", args[0], {}, caller, progress)
+
+    def _cmd_policy(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        if not args or args[0] != "whatcan":
+            return Reply(text=messages.USAGE["policy"], private=True)
+        who = args[1] if len(args) > 1 else caller.identity
+        return Reply(text="\n".join(self.door.gate.engine.whatcan(who)), private=True)
+
+    def _cmd_approve(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        return self._decide(args, caller, approve=True)
+
+    def _cmd_deny(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        return self._decide(args, caller, approve=False)
+
+    # -- helpers -----------------------------------------------------------------------------------------
+
+    def _decide(self, args: list[str], caller: Caller, approve: bool) -> Reply:
+        if len(args) != 1:
+            return Reply(text=messages.USAGE["approve" if approve else "deny"], private=True)
+        result = self.click(args[0].lstrip("#"), caller.identity, approve)
+        return Reply(text=result.reply.text, card=result.updated, private=result.reply.private)
+
+    def _split(self, target: str) -> tuple[str, str | None]:
+        """'shop/checkout' → ('checkout', 'shop'); 'checkout' → ('checkout', None)."""
+        ns, _, name = target.rpartition("/")
+        return name, ns or None
+
+    def _locate(self, target: str, caller: Caller, progress: Progress) -> tuple[str, str] | Reply:
+        """Find the namespace of a deployment named without one, in the configured chat namespaces."""
+        name, ns = self._split(target)
+        if ns:
+            return ns, name
+        progress(f"looking for deployment {name}…")
+        for candidate in self.namespaces:
+            r = self.door.run("k8s_get_deployment", {"namespace": candidate, "deployment": name}, caller)
+            if r.status == Status.success:
+                return candidate, name
+            if r.status == Status.error and "could not reach" in (r.error or ""):
+                return Reply(text=r.error or "", private=True)
+        return Reply(text=messages.NOT_FOUND.format(name=name, namespaces=", ".join(self.namespaces)), private=True)
+
+    def _mutate(self, tool: str, target: str, extra: dict[str, Any], caller: Caller, progress: Progress) -> Reply:
+        where = self._locate(target, caller, progress)
+        if isinstance(where, Reply):
+            return where
+        ns, name = where
+        r = self._run(tool, {"namespace": ns, "deployment": name, **extra}, caller, progress, "checking policy…")
+        if r.status == Status.approval_required:
+            action = self.door.gate.store.get(r.data["action_id"])
+            return Reply(text=r.notice or "", card=action_card(action) if action else None)
+        if r.status == Status.success:
+            return Reply(text=f"done: {r.invocation}")
+        return Reply(text=f"not done: {r.error}", private=r.status == Status.error)

@@ -1,0 +1,49 @@
+"""After a button decision: which card to show, and the line that says who decided, when, and what came of it.
+
+A decision on an alert card must not shrink it to the action's own card: when the card store holds the
+incident's card, the decided action is replaced inside it and the Publisher edits every platform's message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.cards.model import Card
+from bot.cards.poster import Publisher
+from bot.cards.store import CardStore, MessageRef
+from bot.chat.frontends import messages
+from tools.context import utc_now
+
+
+def merged(updated: Card, store: CardStore | None) -> tuple[Card, bool]:
+    """The stored incident card with the decided action(s) replaced, or `updated` itself; True if stored."""
+    stored = store.get(updated.incident_id) if store else None
+    if stored is None:
+        return updated, False
+    decided = {a.action_id: a for a in updated.actions if a.action_id}
+    if not any(a.action_id in decided for a in stored.actions):
+        return updated, False
+    actions = [decided.get(a.action_id, a) if a.action_id else a for a in stored.actions]
+    return stored.model_copy(update={"actions": actions}), True
+
+
+def footer(outcome: str, who: str, now: datetime) -> str:
+    return messages.DECISION.format(outcome=outcome, who=who, when=now)
+
+
+class Decisions:
+    """Shared by the Slack and Telegram frontends: publish the decided card everywhere it was posted."""
+
+    def __init__(self, store: CardStore | None = None, publisher: Publisher | None = None,
+                 now: Callable[[], datetime] | None = None):
+        self.store, self.publisher, self.now = store, publisher, now or utc_now
+
+    def apply(self, updated: Card, platform: str) -> tuple[Card, MessageRef | None]:
+        """The card to show on the clicked message, and this platform's alert message the Publisher just edited
+        (None when nothing was published: the clicked message is the only one to edit)."""
+        card, stored = merged(updated, self.store)
+        if stored and self.publisher is not None and self.store is not None:
+            self.publisher.publish(card)
+            return card, self.store.ref(card.incident_id, platform)
+        return card, None

@@ -1,0 +1,275 @@
+"""Slack (slack-bolt): one App whose listeners serve both Socket Mode and HTTP events.
+
+Mentions and DMs are questions (or commands) answered in the thread; `/opsbot ...` is a command; the
+Approve / Deny buttons of a card are decisions. Every listener acknowledges first (bolt returns the 200 as
+soon as `ack()` runs: process_before_response=False) and works after, on bolt's thread pool. Progress lines
+edit one message. Failures end at this edge as a plain sentence; the stack trace goes to the log only.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.starlette import SlackRequestHandler
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.cards.model import Card
+from bot.cards.slack import APPROVE_ID, DENY_ID, esc, render_slack
+from bot.cards.store import MessageRef
+from bot.chat.conversation import Conversation, Reply
+from bot.chat.frontends import messages
+from bot.chat.frontends.decision import Decisions, footer
+from bot.settings import SlackSettings
+
+log = structlog.get_logger(__name__)
+
+PLATFORM = "slack"
+MAX_TEXT = 39_000  # Slack cuts a message's text at 40,000 characters
+MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
+
+
+def identity(user_id: str) -> str:
+    return f"slack:{user_id}"
+
+
+def incoming(text: str) -> str:
+    """A message as the user typed it: mentions removed, Slack's &amp; &lt; &gt; undone."""
+    text = MENTION.sub("", text or "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
+def outgoing(text: str) -> str:
+    """Our text for Slack: escaped (a log line must not become <!channel>) and cut to the limit."""
+    text = esc(text)
+    if len(text) > MAX_TEXT:
+        note = "\n" + messages.CUT.format(platform="Slack")
+        text = text[: MAX_TEXT - len(note)] + note
+    return text
+
+
+class SlackPoster:
+    """Posts and edits alert cards in the alert channel (the Publisher keeps the ts in the card store)."""
+
+    platform = PLATFORM
+
+    def __init__(self, client: WebClient, channel: str):
+        self.client, self.channel = client, channel
+
+    def post(self, card: Card) -> MessageRef:
+        r = self.client.chat_postMessage(channel=self.channel, **render_slack(card))
+        return MessageRef(platform=PLATFORM, message_id=r["ts"], channel=r["channel"])
+
+    def update(self, ref: MessageRef, card: Card) -> MessageRef:
+        self.client.chat_update(channel=ref.channel or self.channel, ts=ref.message_id, **render_slack(card))
+        return ref
+
+
+class _Progress:
+    """One message in the thread that shows the latest progress line and then becomes the answer."""
+
+    def __init__(self, client: WebClient, channel: str, thread_ts: str | None):
+        self.client, self.channel, self.thread_ts = client, channel, thread_ts
+        self.ts: str | None = None
+
+    def __call__(self, line: str) -> None:
+        try:
+            self.show(f"_{esc(line)}_")
+        except SlackApiError as e:  # progress is a courtesy: never let it stop the work
+            log.warning("slack_progress_failed", error=e.response.get("error"))
+
+    def show(self, text: str) -> None:
+        if self.ts is None:
+            r = self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts, text=text)
+            self.ts = r["ts"]
+        else:
+            self.client.chat_update(channel=self.channel, ts=self.ts, text=text)
+
+    def drop(self) -> None:
+        if self.ts is not None:
+            self.client.chat_delete(channel=self.channel, ts=self.ts)
+            self.ts = None
+
+
+class _Seen:
+    """Event ids already handled (Slack redelivers an event it thinks was not acknowledged); bounded."""
+
+    def __init__(self, size: int = 2048):
+        self.ids: OrderedDict[str, None] = OrderedDict()
+        self.size, self.lock = size, threading.Lock()
+
+    def first(self, event_id: str) -> bool:
+        with self.lock:
+            if event_id in self.ids:
+                return False
+            self.ids[event_id] = None
+            if len(self.ids) > self.size:
+                self.ids.popitem(last=False)
+            return True
+
+
+class SlackFrontend:
+    def __init__(self, settings: SlackSettings, chat: Conversation, decisions: Decisions | None = None,
+                 client: WebClient | None = None):
+        if settings.bot_token is None:
+            raise ValueError("slack.bot_token is not set")
+        self.settings, self.chat = settings, chat
+        self.decisions = decisions or Decisions()
+        self.client = client or WebClient(token=settings.bot_token.get_secret_value(), base_url=settings.api_base_url)
+        secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
+        # process_before_response=False: bolt answers Slack as soon as ack() runs; the listener goes on in a thread
+        self.app = App(client=self.client, signing_secret=secret, process_before_response=False,
+                       raise_error_for_unhandled_request=False)
+        self._seen = _Seen()
+        self.app.middleware(self._drop_bots_and_redeliveries)
+        self.app.event("app_mention")(self._on_mention)
+        self.app.event("message")(self._on_message)
+        self.app.command("/opsbot")(self._on_command)
+        self.app.action(APPROVE_ID)(self._on_approve)
+        self.app.action(DENY_ID)(self._on_deny)
+
+    # -- serving -----------------------------------------------------------------------------------------
+
+    def socket_mode(self) -> SocketModeHandler:
+        """The Socket Mode handler (app token); `.start()` blocks, `.connect()` does not."""
+        if self.settings.app_token is None:
+            raise ValueError("slack.app_token (xapp-…) is needed for Socket Mode")
+        return SocketModeHandler(self.app, self.settings.app_token.get_secret_value())
+
+    def http_app(self) -> FastAPI:
+        """HTTP events at POST /slack/events (signature checked by bolt: 401 when it does not match)."""
+        if self.settings.signing_secret is None:
+            raise ValueError("slack.signing_secret is needed to serve HTTP events")
+        handler, api = SlackRequestHandler(self.app), FastAPI(title="opsbot slack")
+
+        @api.get("/healthz")
+        def healthz() -> dict[str, bool]:
+            return {"ok": True}
+
+        @api.post("/slack/events")
+        async def events(request: Request) -> Response:
+            return await handler.handle(request)
+
+        return api
+
+    # -- middleware --------------------------------------------------------------------------------------
+
+    def _drop_bots_and_redeliveries(self, body: dict[str, Any], next: Callable[[], BoltResponse],
+                                    req: BoltRequest) -> BoltResponse | None:
+        event = body.get("event") or {}
+        if event.get("bot_id") or event.get("subtype") in ("bot_message", "message_changed", "message_deleted"):
+            return BoltResponse(status=200, body="")  # ours or another bot's: never answer a bot
+        event_id = body.get("event_id")
+        if event_id and not self._seen.first(event_id):
+            log.info("slack_redelivery_ignored", event_id=event_id, retry=req.headers.get("x-slack-retry-num"))
+            return BoltResponse(status=200, body="")
+        return next()
+
+    # -- listeners ---------------------------------------------------------------------------------------
+
+    def _on_mention(self, ack: Callable[..., None], event: dict[str, Any]) -> None:
+        ack()
+        self._answer(event)
+
+    def _on_message(self, ack: Callable[..., None], event: dict[str, Any]) -> None:
+        ack()
+        if event.get("channel_type") == "im" and not event.get("subtype"):
+            self._answer(event)  # channel messages that mention us arrive as app_mention too: answer once
+
+    def _answer(self, event: dict[str, Any]) -> None:
+        channel, user = event["channel"], event.get("user", "")
+        thread_ts = event.get("thread_ts") or event["ts"]
+        progress = _Progress(self.client, channel, thread_ts)
+        try:
+            reply = self.chat.ask(incoming(event.get("text", "")), f"slack:{channel}:{thread_ts}",
+                                  identity(user), progress)
+            self._deliver(reply, progress, channel, user, thread_ts)
+        except Exception:
+            log.exception("slack_question_failed", channel=channel, user=user)
+            self._say_failed(progress, channel, thread_ts)
+
+    def _on_command(self, ack: Callable[..., None], command: dict[str, Any], respond: Callable[..., Any]) -> None:
+        ack()
+        channel, user, text = command["channel_id"], command["user_id"], command.get("text", "").strip()
+        progress, reply = _Progress(self.client, channel, None), None
+        try:
+            reply = self.chat.command(text or "help", f"slack:{channel}", identity(user), progress)
+            # a slash command is not shown to the channel: say who asked what above a public answer
+            self._deliver(reply, progress, channel, user, None,
+                          heading=messages.ASKED.format(user=user, text=esc(text)) + "\n")
+        except SlackApiError as e:
+            if reply is None or e.response.get("error") not in ("not_in_channel", "channel_not_found"):
+                log.exception("slack_command_failed", channel=channel, user=user)
+                return
+            respond(text=messages.NOT_IN_CHANNEL.format(text=outgoing(reply.text)), response_type="ephemeral")
+        except Exception:
+            log.exception("slack_command_failed", channel=channel, user=user)
+            self._say_failed(progress, channel, None)
+
+    def _on_approve(self, ack: Callable[..., None], body: dict[str, Any]) -> None:
+        ack()
+        self._click(body, approve=True)
+
+    def _on_deny(self, ack: Callable[..., None], body: dict[str, Any]) -> None:
+        ack()
+        self._click(body, approve=False)
+
+    # -- helpers -----------------------------------------------------------------------------------------
+
+    def _deliver(self, reply: Reply, progress: _Progress, channel: str, user: str, thread_ts: str | None,
+                 heading: str = "") -> None:
+        if reply.private:
+            progress.drop()
+            self.client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=outgoing(reply.text))
+        else:
+            progress.show(heading + outgoing(reply.text))
+        if reply.card is not None:
+            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_slack(reply.card))
+
+    def _say_failed(self, progress: _Progress, channel: str, thread_ts: str | None) -> None:
+        try:
+            progress.show(messages.FAILED)
+        except Exception:
+            log.exception("slack_failure_notice_failed", channel=channel)
+
+    def _click(self, body: dict[str, Any], approve: bool) -> None:
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
+        message = body.get("message") or {}
+        ts = message.get("ts") or body["container"]["message_ts"]
+        thread_ts = message.get("thread_ts")
+        action_id = (body.get("actions") or [{}])[0].get("value", "")
+        try:
+            result = self.chat.click(action_id, identity(user), approve)
+            if result.reply.private or result.updated is None:
+                self.client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts,
+                                               text=outgoing(result.reply.text))
+            if result.updated is not None:
+                card, published = self.decisions.apply(result.updated, PLATFORM)
+                if published is None or published.message_id != ts:
+                    self.client.chat_update(channel=channel, ts=ts, **self._with_footer(
+                        card, result.reply.text, user))
+        except Exception:
+            log.exception("slack_click_failed", channel=channel, user=user, action=action_id)
+            try:
+                self.client.chat_postEphemeral(channel=channel, user=user, text=messages.FAILED)
+            except Exception:
+                log.exception("slack_failure_notice_failed", channel=channel)
+
+    def _with_footer(self, card: Card, outcome: str, user: str) -> dict[str, Any]:
+        body = render_slack(card)
+        blocks = body["attachments"][0]["blocks"]
+        line = footer(esc(outcome), f"<@{user}>", self.decisions.now())
+        if len(blocks) < 50:
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line[:3000]}]})
+        return body

@@ -1,0 +1,1 @@
+"""The `opsbot` command: one module per command group; `main` assembles them."""

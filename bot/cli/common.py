@@ -1,0 +1,54 @@
+"""What every command group shares: the settings and options, failing in words, the caller, printing a result."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+import yaml
+
+from bot.settings import Settings, load_settings
+from tools.base import Status, ToolResult
+
+DEFAULT_SANDBOX_DIR = Path(".sandbox")
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", envvar="OPSBOT_CONFIG", help="settings YAML (default: the sandbox's, if it is up)"),
+]
+DirOpt = Annotated[Path, typer.Option("--dir", help="the sandbox's state directory")]
+
+
+def settings(config: Path | None) -> Settings:
+    """The one settings object: `--config`, else the sandbox's when it is up, else the environment."""
+    if config is None and (DEFAULT_SANDBOX_DIR / "opsbot.yaml").is_file():
+        config = DEFAULT_SANDBOX_DIR / "opsbot.yaml"
+    try:
+        return load_settings(config)
+    except Exception as e:  # a configuration mistake fails at start-up, in words
+        typer.echo(f"opsbot: bad settings: {e}", err=True)
+        raise typer.Exit(2) from None
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"opsbot: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def me() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def print_result(result: ToolResult, max_lines: int | None = None) -> None:
+    mark = {Status.success: "ok", Status.no_data: "no data", Status.error: "ERROR"}.get(result.status, result.status)
+    typer.echo(f"$ {result.invocation}  [{mark}]")
+    if result.error:
+        typer.echo(f"  {result.error}")
+    if result.notice:
+        typer.echo(f"  note: {result.notice}")
+    if result.data is not None:
+        lines = yaml.safe_dump(result.data, sort_keys=False, allow_unicode=True, width=120).rstrip().splitlines()
+        if max_lines is not None and len(lines) > max_lines:
+            lines = [*lines[:max_lines], f"… {len(lines) - max_lines} more lines (run the tool yourself for all)"]
+        typer.echo("\n".join("  " + line for line in lines))

@@ -1,0 +1,104 @@
+"""`opsbot knowledge …` and `opsbot troubleshoot SERVICE`: the knowledge store from the command line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+
+from bot.cli import common
+from bot.cli.common import ConfigOpt
+from policies.yamlfile import FileError
+
+if TYPE_CHECKING:
+    from knowledge.store import KnowledgeStore
+
+knowledge_app = typer.Typer(no_args_is_help=True, help="Playbooks and past incidents: ingest, search.")
+
+
+
+def _store(config: Path | None) -> KnowledgeStore:
+    """Chroma is imported late: it is slow to import and most commands do not need it."""
+    from knowledge.store import KnowledgeStore
+    from tools.catalog import tool_map
+
+    k = common.settings(config).knowledge
+    return KnowledgeStore.open(k.path, tool_map(), k.playbooks_dir)
+
+
+@knowledge_app.command("ingest")
+def ingest_cmd(
+    folder: Annotated[Path | None, typer.Argument(help="folder of playbooks (*.md); default: the shipped ones")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Validate and store playbooks (by name: an existing one is replaced)."""
+    settings = common.settings(config)
+    folder = folder or settings.knowledge.playbooks_dir
+    try:
+        count = _store(config).ingest_playbooks(folder)
+    except FileError as e:
+        common.fail(str(e))
+    typer.echo(f"ingested {count} playbooks from {folder} into {settings.knowledge.path}")
+
+
+@knowledge_app.command("search")
+def search_cmd(
+    text: str,
+    kind: Annotated[str, typer.Option(help="playbooks, incidents or both")] = "both",
+    k: Annotated[int, typer.Option("-k", min=1, max=20, help="how many hits")] = 5,
+    config: ConfigOpt = None,
+) -> None:
+    """Search playbooks and past incidents by meaning."""
+    if kind not in ("playbooks", "incidents", "both"):
+        common.fail(f"unknown kind {kind!r}; one of playbooks, incidents, both")
+    which: Literal["playbooks", "incidents", "both"] = kind  # type: ignore[assignment]
+    hits = _store(config).search(text, k, which)
+    if not hits:
+        typer.echo("nothing stored yet; `opsbot knowledge ingest` loads the shipped playbooks")
+    for h in hits:
+        typer.echo(f"{h.score:5.2f}  {h.kind:<8} {h.id:<20} {h.title}")
+        if h.incident is not None:
+            typer.echo(f"       outcome {h.incident.outcome}; {h.excerpt}")
+
+
+def troubleshoot_cmd(
+    service: Annotated[str, typer.Argument(help="the service (deployment) name, e.g. checkout")],
+    namespace: Annotated[str, typer.Option("--namespace", "-n", help="its namespace, e.g. shop")],
+    identity: Annotated[str | None, typer.Option("--as", help="requester identity (default cli:<user>)")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Run the matching playbook's diagnosis for a service and print the evidence; nothing is changed."""
+    from bot.guard.door import Caller
+    from bot.triage.troubleshoot import troubleshoot
+    from bot.wiring import build_door, outcomes
+    from knowledge.outcomes import OutcomesUnavailable
+
+    settings = common.settings(config)
+    door = build_door(settings)
+    caller = Caller(identity=identity or common.me(), via="cli")
+    outcomes = outcomes(settings)
+    try:
+        report = troubleshoot(door, door.ctx.backends.knowledge, caller, namespace, service, outcomes=outcomes)
+    except OutcomesUnavailable:
+        report = troubleshoot(door, door.ctx.backends.knowledge, caller, namespace, service)
+    if not report.found:
+        common.fail(report.message)
+    assert report.playbook is not None
+    typer.echo(f"playbook: {report.playbook.name}: {report.playbook.title} ({report.matched_by})\n")
+    for result in report.evidence:
+        common.print_result(result)
+    for line in report.skipped:
+        typer.echo(f"skipped: {line}")
+    if report.proposals:
+        typer.echo("\nproposed actions (not run; `opsbot tool NAME --arg value` asks the policy):")
+    for p in report.proposals:
+        mark = "*" if p.recommended else "-"
+        args = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in p.args.items())
+        why = f" [{p.reason}]" if p.reason else ""
+        typer.echo(f"  {mark} opsbot tool {p.tool} {args}: when {p.when}{why}")
+    typer.echo(f"\n{report.message}")
+
+
+knowledge_app.command("troubleshoot")(troubleshoot_cmd)

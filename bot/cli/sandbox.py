@@ -1,0 +1,72 @@
+"""`opsbot sandbox up|down|status|load|scenarios|check`: the real local backends, loaded from a scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from bot.cli.common import DEFAULT_SANDBOX_DIR, DirOpt, fail
+from sandbox import procs, scenario
+from sandbox.manager import Sandbox
+
+sandbox_app = typer.Typer(no_args_is_help=True, help="Real local backends on loopback, loaded from a scenario.")
+
+
+@sandbox_app.command("up")
+def sandbox_up(state_dir: DirOpt = DEFAULT_SANDBOX_DIR) -> None:
+    """Start Redis, Prometheus, Alertmanager, the Elasticsearch-API server and the Kubernetes emulator."""
+    try:
+        ports = Sandbox(state_dir).up()
+    except procs.SandboxError as e:
+        fail(str(e))
+    for name, port in vars(ports).items():
+        typer.echo(f"  {name:<14} 127.0.0.1:{port}")
+    typer.echo(f"settings: {Sandbox(state_dir).settings_file}")
+
+
+@sandbox_app.command("down")
+def sandbox_down(state_dir: DirOpt = DEFAULT_SANDBOX_DIR) -> None:
+    """Stop every sandbox server."""
+    stopped = Sandbox(state_dir).down()
+    typer.echo(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+@sandbox_app.command("status")
+def sandbox_status(state_dir: DirOpt = DEFAULT_SANDBOX_DIR) -> None:
+    """Which sandbox servers run, and which scenario is loaded."""
+    sb = Sandbox(state_dir)
+    status = sb.status()
+    for name, running in status.items():
+        typer.echo(f"  {name:<14} {'running' if running else 'stopped'}")
+    typer.echo(f"scenario: {sb.loaded() or '(none)'}")
+    if not all(status.values()):
+        raise typer.Exit(1)
+
+
+@sandbox_app.command("load")
+def sandbox_load(name: str, state_dir: DirOpt = DEFAULT_SANDBOX_DIR) -> None:
+    """Load a scenario (a shipped name or a file path) into every backend; times are relative to now."""
+    try:
+        sc = scenario.load(name)
+        Sandbox(state_dir).load(sc)
+    except (scenario.ScenarioError, procs.SandboxError) as e:
+        fail(str(e))
+    typer.echo(f"loaded {sc.name}: {sc.title}")
+
+
+@sandbox_app.command("scenarios")
+def sandbox_scenarios() -> None:
+    """List the shipped scenarios."""
+    for name in scenario.shipped():
+        typer.echo(f"  {name:<28} {scenario.load(name).title}")
+
+
+@sandbox_app.command("check")
+def sandbox_check(path: Path) -> None:
+    """Validate a scenario file."""
+    try:
+        sc = scenario.parse(path.read_text(), str(path))
+    except (OSError, scenario.ScenarioError) as e:
+        fail(str(e))
+    typer.echo(f"{path}: valid scenario {sc.name!r}")

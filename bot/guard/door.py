@@ -1,0 +1,93 @@
+"""The one door: every tool call, from any caller, is validated, run, bounded and audited here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import structlog
+from pydantic import BaseModel, ValidationError
+
+from bot.guard.approvals import ApprovalStore
+from bot.guard.audit import AuditLog, AuditRecord, AuditUnavailable
+from bot.guard.gate import ActionGate
+from bot.guard.invoke import error, invoke
+from policies.engine import PolicyEngine
+from policies.schema import Severity
+from tools.base import BackendError, Tool, ToolInputError, ToolResult
+from tools.cap import cap
+from tools.context import ToolContext
+
+log = structlog.get_logger(__name__)
+
+
+class Caller(BaseModel):
+    """Who asks: a chat identity such as slack:U123, through what (cli, agent, triage), for which incident."""
+
+    identity: str
+    via: str = "cli"
+    incident: str | None = None
+    severity: Severity | None = None
+
+
+def describe_validation(tool: str, err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "arguments"
+        msg = "is not an argument of this tool" if e["type"] == "extra_forbidden" else e["msg"]
+        parts.append(f"{where}: {msg}")
+    return f"invalid arguments for {tool}: " + "; ".join(parts)
+
+
+def _target(args: dict[str, Any]) -> str:
+    keys = ("namespace", "deployment", "pod", "service", "query")
+    return "/".join(str(args[k]) for k in keys if args.get(k))
+
+
+class Door:
+    def __init__(self, tools: Iterable[Tool], ctx: ToolContext, audit: AuditLog, engine: PolicyEngine,
+                 approvals: ApprovalStore):
+        self.tools = {t.name: t for t in tools}
+        self.ctx, self.audit = ctx, audit
+        self.gate = ActionGate(self.tools, ctx, engine, approvals, audit)
+
+    def run(self, name: str, args: dict[str, Any], caller: Caller) -> ToolResult:
+        started = time.perf_counter()
+        result = self._run(name, args, caller)
+        result = cap(result, self.ctx.settings.limits.max_result_chars)
+        record = AuditRecord(
+            at=self.ctx.now(),
+            kind="tool_call",
+            identity=caller.identity,
+            action=name,
+            target=_target(args),
+            status=result.status.value,
+            summary=result.invocation if not result.error else f"{result.invocation}: {result.error}",
+            args=args,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            incident=caller.incident,
+        )
+        try:
+            self.audit.append(record)
+        except AuditUnavailable as e:
+            log.error("audit_write_failed", tool=name, error=str(e))
+            note = f"not recorded in the audit log: {e}"
+            result = result.model_copy(update={"notice": f"{result.notice}; {note}" if result.notice else note})
+        return result
+
+    def _run(self, name: str, args: dict[str, Any], caller: Caller) -> ToolResult:
+        t = self.tools.get(name)
+        if t is None:
+            known = ", ".join(sorted(self.tools))
+            return error(name, f"no tool {name!r}; tools: {known}")
+        try:
+            parsed = t.args.model_validate(args)
+        except ValidationError as e:
+            return error(name, describe_validation(name, e))
+        if not t.mutates:
+            return invoke(t, self.ctx, parsed, caller.identity)
+        try:
+            return self.gate.propose(t, parsed, caller.identity, caller.severity, caller.incident)
+        except (ToolInputError, BackendError) as e:
+            return error(name, str(e), t.summary(parsed))

@@ -1,0 +1,199 @@
+"""The action gate: a mutating call becomes a policy decision, then (maybe) a pending action, then one execution.
+
+The model, a chat command or triage may propose; only this module executes, and only an action that the
+policy allowed outright or that collected valid approvals and was claimed exactly once, after the policy
+was checked again against the current state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.guard.approvals import ApprovalStore, ApprovalsUnavailable, PendingAction
+from bot.guard.audit import AuditLog, AuditRecord, AuditUnavailable
+from bot.guard.invoke import error, invoke
+from policies.engine import ActionRequest, Decision, PolicyEngine
+from policies.schema import Severity
+from tools.base import BackendError, Preview, Status, Tool, ToolInputError, ToolResult
+from tools.context import ToolContext
+
+
+class Verdict(BaseModel):
+    """What a click or an approve/deny command gets back: a plain sentence, and the action as it now is."""
+
+    ok: bool
+    message: str
+    action: PendingAction | None = None
+    result: ToolResult | None = None
+
+
+class ActionGate:
+    def __init__(self, tools: dict[str, Tool], ctx: ToolContext, engine: PolicyEngine, store: ApprovalStore,
+                 audit: AuditLog):
+        self.tools, self.ctx, self.engine, self.store, self.audit = tools, ctx, engine, store, audit
+
+    def _request(self, t: Tool, preview: Preview, requester: str, severity: Severity | None) -> ActionRequest:
+        return ActionRequest(tool=t.name, namespace=preview.namespace, target=preview.target, requester=requester,
+                             severity=severity, replicas=preview.replicas, deployment=preview.deployment)
+
+    def _audit(self, kind: str, identity: str, action: str, target: str, status: str, summary: str,
+               args: dict[str, Any] | None = None, incident: str | None = None) -> None:
+        self.audit.append(AuditRecord(at=self.ctx.now(), kind=kind, identity=identity, action=action, target=target,
+                                      status=status, summary=summary, args=args or {}, incident=incident))
+
+    def propose(self, t: Tool, args: Any, requester: str, severity: Severity | None,
+                incident: str | None) -> ToolResult:
+        assert t.preview is not None
+        raw = args.model_dump(mode="json")
+        invocation = t.summary(args)
+        preview = t.preview(self.ctx, args)  # ToolInputError / BackendError: reported by the door
+        now = self.ctx.now()
+        try:
+            decision = self.engine.decide(self._request(t, preview, requester, severity),
+                                          self.store.executions(now), now)
+            self._audit("decision", requester, t.name, preview.target, decision.outcome,
+                        f"{preview.summary}: {decision.reason}", raw, incident)
+            if decision.outcome == "deny":
+                return ToolResult(tool=t.name, status=Status.denied, invocation=invocation, error=decision.reason,
+                                  data={"preview": preview.model_dump(), "checks": decision.checks})
+            action = self.store.create(t.name, raw, preview, decision, requester, incident, now)
+            if decision.outcome == "allow":
+                self.store.transition(action.id, "pending", "claimed", requester)
+                verdict = self._execute(action, requester)
+                return verdict.result or error(t.name, verdict.message, invocation)
+        except (ApprovalsUnavailable, AuditUnavailable) as e:
+            return error(t.name, f"{e}; mutations fail closed", invocation)
+        a = decision.approvers
+        assert a is not None
+        return ToolResult(
+            tool=t.name, status=Status.approval_required, invocation=invocation,
+            data={"action_id": action.id, "preview": preview.model_dump(), "reason": decision.reason,
+                  "approvers": {"roles": a.roles, "count": a.count, "self_approval": a.self_approval},
+                  "expires_at": action.expires_at.isoformat()},
+            notice=f"pending approval #{action.id}: {preview.summary}; nothing has changed yet",
+        )
+
+    def decide(self, action_id: str, identity: str, approve: bool) -> Verdict:
+        """An Approve or Deny click by `identity`, checked server-side whatever the card showed."""
+        try:
+            action = self.store.get(action_id)
+            if action is None:
+                return Verdict(ok=False, message=f"there is no action #{action_id}")
+            return self._approve(action, identity) if approve else self._deny(action, identity)
+        except (ApprovalsUnavailable, AuditUnavailable) as e:
+            return Verdict(ok=False, message=f"{e}; nothing was executed")
+
+    def _refused(self, action: PendingAction, identity: str, message: str, verb: str) -> Verdict:
+        self._audit(verb, identity, action.tool, action.preview.target, "refused", message, incident=action.incident)
+        return Verdict(ok=False, message=message, action=action)
+
+    def _closed(self, action: PendingAction, out: list[str], identity: str, verb: str) -> Verdict:
+        if out[0] == "expired":
+            self._audit("expiry", identity, action.tool, action.preview.target, "expired",
+                        f"#{action.id} expired at {action.expires_at:%H:%M:%S} UTC", incident=action.incident)
+            return Verdict(ok=False, message=f"action #{action.id} expired at {action.expires_at:%H:%M:%S} UTC; "
+                                             "ask again if it is still needed", action=self.store.get(action.id))
+        state = out[1] if len(out) > 1 else out[0]
+        return self._refused(action, identity, f"action #{action.id} was already {state}; nothing more to do", verb)
+
+    def _deny(self, action: PendingAction, identity: str) -> Verdict:
+        if identity != action.requester:
+            refusal = self.engine.may_approve(identity, action.decision, action.requester, [])
+            if refusal:
+                return self._refused(action, identity, f"you may not deny this action: {refusal}", "denial")
+        out = self.store.transition(action.id, "pending", "denied", identity, f"denied by {identity}", self.ctx.now())
+        if out[0] != "ok":
+            return self._closed(action, out, identity, "denial")
+        self._audit("denial", identity, action.tool, action.preview.target, "denied",
+                    f"#{action.id} {action.preview.summary}", incident=action.incident)
+        return Verdict(ok=True, message=f"denied by {identity}: {action.preview.summary}", action=self.store.get(action.id))
+
+    def _approve(self, action: PendingAction, identity: str) -> Verdict:
+        refusal = self.engine.may_approve(identity, action.decision, action.requester, action.approvals)
+        if refusal:
+            return self._refused(action, identity, refusal, "approval")
+        out = self.store.approve(action.id, identity, self.ctx.now())
+        if out[0] == "duplicate":
+            return self._refused(action, identity, f"{identity} has already approved this action", "approval")
+        if out[0] in ("expired", "decided", "missing"):
+            return self._closed(action, out, identity, "approval")
+        self._audit("approval", identity, action.tool, action.preview.target, out[0],
+                    f"#{action.id} {action.preview.summary}", incident=action.incident)
+        if out[0] == "recorded":
+            current = self.store.get(action.id)
+            need = action.decision.approvers.count if action.decision.approvers else 1
+            have = len(current.approvals) if current else 0
+            return Verdict(ok=True, message=f"approval {have} of {need} recorded; waiting for {need - have} more",
+                           action=current)
+        return self._execute(action, identity)
+
+    def _recheck(self, action: PendingAction, t: Tool, approvers: list[str]) -> str | None:
+        """Policy again, against the state now: the target, cooldowns and budgets may have changed."""
+        args = t.args.model_validate(action.args)
+        assert t.preview is not None
+        try:
+            preview = t.preview(self.ctx, args)
+        except ToolInputError as e:
+            return str(e)
+        now = self.ctx.now()
+        decision: Decision = self.engine.decide(self._request(t, preview, action.requester, action.decision.severity),
+                                                self.store.executions(now), now)
+        if decision.outcome == "deny":
+            return decision.reason
+        if decision.outcome == "approve":
+            a = decision.approvers
+            assert a is not None
+            valid = [w for w in approvers if self.engine.may_approve(w, decision, action.requester, []) is None]
+            if len(set(valid)) < a.count:
+                return f"the policy now needs {a.count} approvals from {', '.join(a.roles)}; it has {len(set(valid))}"
+        return None
+
+    def _execute(self, action: PendingAction, claimed_by: str) -> Verdict:
+        t = self.tools[action.tool]
+        current = self.store.get(action.id)
+        approvers = current.approvals if current else []
+        try:
+            reason = self._recheck(action, t, approvers)
+        except BackendError as e:
+            return self._finish(action, claimed_by, None, f"failed: {e}")
+        if reason:
+            self.store.transition(action.id, "claimed", "refused", claimed_by, reason)
+            self._audit("execution", claimed_by, action.tool, action.preview.target, "refused",
+                        f"#{action.id} not executed: {reason}", action.args, action.incident)
+            return Verdict(ok=False, message=f"not executed: {reason}", action=self.store.get(action.id))
+        result = invoke(t, self.ctx, t.args.model_validate(action.args), claimed_by)
+        self.store.record_execution(action, self.ctx.now())
+        done = result.status == Status.success
+        return self._finish(action, claimed_by, result, result.invocation if done else f"failed: {result.error}")
+
+    def _finish(self, action: PendingAction, claimed_by: str, result: ToolResult | None, outcome: str) -> Verdict:
+        done = result is not None and result.status == Status.success
+        self.store.transition(action.id, "claimed", "executed" if done else "failed", "", outcome)
+        self._audit("execution", claimed_by, action.tool, action.preview.target, "success" if done else "error",
+                    f"#{action.id} {action.preview.summary}: {outcome}", action.args, action.incident)
+        message = f"done: {action.preview.summary}" if done else outcome
+        return Verdict(ok=done, message=message, action=self.store.get(action.id), result=result)
+
+    def withdraw(self, action_id: str, identity: str, why: str) -> bool:
+        """Close a still-pending action that is no longer wanted (its incident resolved); audited."""
+        action = self.store.get(action_id)
+        if action is None or self.store.transition(action_id, "pending", "expired", identity, f"withdrawn: {why}")[0] != "ok":
+            return False
+        self._audit("expiry", identity, action.tool, action.preview.target, "withdrawn",
+                    f"#{action_id} withdrawn: {why}", incident=action.incident)
+        return True
+
+    def expire_due(self) -> list[str]:
+        """Mark pending actions past their expiry as expired, and audit each one."""
+        now = self.ctx.now()
+        expired = []
+        for action_id in self.store.due(now):
+            action = self.store.get(action_id)
+            out = self.store.transition(action_id, "pending", "expired", "", "expired", None)
+            if action and out[0] == "ok":
+                self._audit("expiry", "opsbot:clock", action.tool, action.preview.target, "expired",
+                            f"#{action_id} expired unapproved", incident=action.incident)
+                expired.append(action_id)
+        return expired

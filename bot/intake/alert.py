@@ -1,0 +1,54 @@
+"""The one alert model every intake parses into: Alertmanager and Sentry alike."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from policies.schema import Severity
+
+Source = Literal["alertmanager", "sentry"]
+AlertStatus = Literal["firing", "resolved"]
+
+
+class Link(BaseModel):
+    title: str
+    url: str
+
+
+class Alert(BaseModel):
+    source: Source
+    name: str = Field(description="alertname, or the Sentry issue/alert title")
+    status: AlertStatus
+    severity: Severity = Field(description="from the policy's severity mapping, never from model output")
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    fingerprint: str = Field(description="bot.intake.fingerprint over the identifying labels")
+    links: list[Link] = Field(default_factory=list)
+    raw_ids: dict[str, str] = Field(default_factory=dict, description="ids at the source: am_fingerprint, "
+                                    "group_key, sentry_issue_id, sentry_request_id ...")
+    expr: str | None = Field(None, description="the PromQL that fired (from Alertmanager's generatorURL)")
+    received_at: datetime | None = None
+
+    @property
+    def namespace(self) -> str | None:
+        return self.labels.get("namespace")
+
+    @property
+    def service(self) -> str | None:
+        for key in ("service", "deployment", "app", "job_name"):
+            if self.labels.get(key):
+                return self.labels[key]
+        return None
+
+    @property
+    def summary(self) -> str:
+        return self.annotations.get("summary") or self.annotations.get("description") or self.name
+
+    @property
+    def sentry_issue_id(self) -> str | None:
+        return self.raw_ids.get("sentry_issue_id")

@@ -1,0 +1,105 @@
+"""Building the alert pipeline from the settings: intake app, incident store, triage, cards, workers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import structlog
+
+from bot.cards.model import Card
+from bot.cards.poster import Poster, Publisher
+from bot.cards.sentry_writer import SentryWriter
+from bot.cards.store import CardStore
+from bot.guard.door import Door
+from bot.intake.incidents import IncidentStore
+from bot.intake.stream import AlertStream
+from bot.intake.webhooks.app import MeasuredApp, create_app
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.triage.analysis import make_analyser
+from bot.triage.knowledge_hook import KnowledgeTriage
+from bot.triage.triage import Triage
+from bot.wiring import build_door, outcomes, redis_client
+from policies.engine import PolicyEngine
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    prefix: str
+    app: MeasuredApp
+    stream: AlertStream
+    incidents: IncidentStore
+    cards: CardStore
+    publisher: Publisher
+    triage: Triage
+    sentry: SentryWriter
+    metrics: Metrics
+    learn: Callable[[Card], None] | None = None
+    threads: list[threading.Thread] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def worker(self, name: str):  # -> Worker (imported late: worker imports this module's peers)
+        from bot.intake.worker import Worker
+
+        return Worker(name, self.settings, self.stream, self.incidents, self.triage, self.cards, self.publisher,
+                      self.sentry, self.metrics, self.learn)
+
+    def warm(self) -> None:
+        """Build the backend clients once, before the first alert (the Kubernetes client takes ~1 s)."""
+        backends = self.triage.door.ctx.backends
+        for name in ("core_v1", "apps_v1", "elasticsearch", "prometheus", "alertmanager"):
+            try:
+                getattr(backends, name)
+            except Exception as e:  # a broken backend config is reported by the checks themselves, later
+                log.warning("backend_warmup_failed", backend=name, error=f"{type(e).__name__}: {e}")
+
+    def start_workers(self, n: int | None = None, name: str = "worker", warm: bool = True) -> None:
+        if warm:
+            self.warm()
+        self.stream.ensure_group()
+        for i in range(self.settings.intake.workers if n is None else n):
+            w = self.worker(f"{name}-{i}")
+            t = threading.Thread(target=w.run, args=(self.stop,), name=w.name, daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def stop_workers(self, timeout: float = 5.0) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout)
+        self.threads.clear()
+
+
+def knowledge_triage(settings: Settings, door: Door, prefix: str, metrics: Metrics) -> tuple[Triage, KnowledgeTriage]:
+    """Triage with the playbooks, past incidents and outcome learning, and the model's analysis if configured."""
+    kt = KnowledgeTriage(door, door.ctx.backends.knowledge, outcomes(settings, prefix))
+    triage = Triage(door, collect=kt.collect, playbook=kt.playbook, similar=kt.similar,
+                    analyse=make_analyser(settings), analyse_timeout_s=settings.intake.analyse_timeout_s,
+                    metrics=metrics)
+    return triage, kt
+
+
+def build_pipeline(settings: Settings, posters: list[Poster], *, prefix: str | None = None,
+                   door: Door | None = None, triage: Triage | None = None,
+                   metrics: Metrics | None = None, learn: Callable[[Card], None] | None = None) -> Pipeline:
+    prefix = prefix or settings.redis.key_prefix
+    metrics = metrics or Metrics()
+    client = redis_client(settings)
+    door = door or build_door(settings, prefix=prefix)
+    engine: PolicyEngine = door.gate.engine
+    cards = CardStore(client, prefix)
+    triage = triage or Triage(door, analyse=make_analyser(settings),
+                              analyse_timeout_s=settings.intake.analyse_timeout_s, metrics=metrics)
+    triage.metrics = triage.metrics or metrics
+    return Pipeline(
+        settings=settings, prefix=prefix, app=create_app(settings, prefix=prefix, metrics=metrics, engine=engine),
+        stream=AlertStream(client, prefix),
+        incidents=IncidentStore(client, prefix, settings.webhooks.dedup_window_s, settings.webhooks.flap_threshold),
+        cards=cards, publisher=Publisher(cards, posters, metrics), triage=triage,
+        sentry=SentryWriter(settings.sentry, client, prefix, metrics), metrics=metrics, learn=learn,
+    )

@@ -1,0 +1,142 @@
+"""Durable, at-least-once intake: accepted alerts go into a Redis Stream before the webhook answers 2xx.
+
+Webhook side (async): `Intake.accept` stores a delivery's alerts and its replay marker in one Lua script, so
+a delivery is either wholly stored or not at all (a failed write leaves no marker behind: the sender's retry
+is accepted). Worker side (sync): `AlertStream` reads through a consumer group, acknowledges after the
+effects are stored, reclaims what a dead worker left pending, and parks poison entries in a dead-letter stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+import redis.asyncio as aredis
+import structlog
+
+from bot.intake.alert import Alert
+
+log = structlog.get_logger(__name__)
+
+GROUP = "triage"
+
+_ACCEPT = """
+if KEYS[2] ~= '' then
+  if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
+end
+local ids = {}
+for i = 3, #ARGV do
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'alert', ARGV[i])
+end
+return ids
+"""
+
+
+class IntakeUnavailable(Exception):
+    """The alert could not be stored: the webhook answers 503 so the sender retries."""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    duplicate: bool
+    entry_ids: list[str]
+
+
+def stream_key(prefix: str) -> str:
+    return f"{prefix}alerts"
+
+
+class Intake:
+    def __init__(self, client: aredis.Redis, prefix: str, maxlen: int = 100_000):
+        self.client, self.prefix, self.maxlen = client, prefix, maxlen
+        self.stream = stream_key(prefix)
+        self._script = client.register_script(_ACCEPT)
+
+    async def accept(self, alerts: list[Alert], delivery: str | None, replay_window_s: int) -> Accepted:
+        """Store every alert of one delivery, or none; `delivery` (a Request-ID, a payload hash) marks replays."""
+        marker = f"{self.prefix}delivery:{delivery}" if delivery else ""
+        try:
+            out = await self._script(keys=[self.stream, marker],
+                                     args=[replay_window_s, self.maxlen, *(a.model_dump_json() for a in alerts)])
+        except (redis.RedisError, OSError) as e:
+            raise IntakeUnavailable(f"could not store the alert in Redis: {type(e).__name__}: {e}") from None
+        if out == 0:
+            return Accepted(duplicate=True, entry_ids=[])
+        return Accepted(duplicate=False, entry_ids=[i.decode() if isinstance(i, bytes) else i for i in out])
+
+    async def ready(self) -> str | None:
+        """None when Redis answers, else why not."""
+        try:
+            await self.client.ping()
+        except (redis.RedisError, OSError) as e:
+            return f"Redis unreachable: {type(e).__name__}: {e}"
+        return None
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    alert: Alert | None  # None: the entry could not be parsed (it goes to the dead-letter stream)
+    raw: dict[str, str]
+
+
+def _entries(rows: list) -> list[Entry]:
+    out = []
+    for entry_id, fields in rows:
+        if fields is None:  # trimmed away while pending
+            continue
+        eid = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+        raw = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+               for k, v in fields.items()}
+        try:
+            alert = Alert.model_validate_json(raw.get("alert", ""))
+        except ValueError:
+            alert = None
+        out.append(Entry(eid, alert, raw))
+    return out
+
+
+class AlertStream:
+    """The worker's side of the stream: one consumer group, many consumers."""
+
+    def __init__(self, client: redis.Redis, prefix: str, group: str = GROUP):
+        self.client, self.prefix, self.group = client, prefix, group
+        self.stream = stream_key(prefix)
+        self.dead = f"{self.stream}:dead"
+
+    def ensure_group(self) -> None:
+        try:
+            self.client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except redis.ResponseError as e:
+            if "BUSYGROUP" not in str(e):
+                raise
+
+    def read(self, consumer: str, count: int = 50, block_ms: int | None = 1000) -> list[Entry]:
+        rows = self.client.xreadgroup(self.group, consumer, {self.stream: ">"}, count=count, block=block_ms)
+        return _entries(rows[0][1]) if rows else []
+
+    def reclaim(self, consumer: str, min_idle_s: float, count: int = 50) -> list[Entry]:
+        """Entries another consumer read but did not acknowledge for `min_idle_s`: now ours (XAUTOCLAIM)."""
+        out = self.client.xautoclaim(self.stream, self.group, consumer, int(min_idle_s * 1000), "0-0", count=count)
+        return _entries(out[1])
+
+    def attempts(self, entry_id: str) -> int:
+        rows = self.client.xpending_range(self.stream, self.group, min=entry_id, max=entry_id, count=1)
+        return int(rows[0]["times_delivered"]) if rows else 0
+
+    def ack(self, entry_id: str) -> None:
+        self.client.xack(self.stream, self.group, entry_id)
+
+    def bury(self, entry: Entry, reason: str) -> None:
+        """Park a poison entry in the dead-letter stream and acknowledge it, so it stops blocking the group."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.xadd(self.dead, {**entry.raw, "entry_id": entry.id, "reason": reason[:500]}, maxlen=10_000)
+        pipe.xack(self.stream, self.group, entry.id)
+        pipe.execute()
+        log.error("alert_entry_dead_lettered", entry=entry.id, reason=reason)
+
+    def stats(self) -> dict[str, int]:
+        info = self.client.xinfo_stream(self.stream)
+        pending = self.client.xpending(self.stream, self.group)["pending"]
+        return {"length": int(info["length"]), "added": int(info.get("entries-added", info["length"])),
+                "pending": int(pending), "dead": int(self.client.xlen(self.dead))}

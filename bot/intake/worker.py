@@ -1,0 +1,130 @@
+"""Triage workers: read alerts from the stream, apply them to incidents, publish cards, then acknowledge.
+
+At-least-once: an entry is acknowledged only after its effects (incident, card, message ids, Sentry comment)
+are stored. A worker that dies leaves its entries pending; another reclaims them after
+`intake.reclaim_idle_s` (XAUTOCLAIM). Replays are harmless: the incident update is idempotent per entry,
+a card built from the same entry is reused instead of re-triaged, and cards and comments are upserted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import structlog
+
+from bot.cards import strings as S
+from bot.cards.model import Card
+from bot.cards.poster import Publisher
+from bot.cards.sentry_comment import render_sentry_comment
+from bot.cards.sentry_writer import SentryWriter
+from bot.cards.store import CardStore
+from bot.intake.alert import Alert
+from bot.intake.incidents import IncidentStore, Observation
+from bot.intake.stream import AlertStream, Entry
+from bot.metrics import Metrics
+from bot.settings import Settings
+from bot.triage.triage import Triage
+
+log = structlog.get_logger(__name__)
+
+
+class Worker:
+    def __init__(self, name: str, settings: Settings, stream: AlertStream, incidents: IncidentStore,
+                 triage: Triage, cards: CardStore, publisher: Publisher, sentry: SentryWriter | None = None,
+                 metrics: Metrics | None = None, learn: Callable[[Card], None] | None = None):
+        self.name, self.settings, self.stream, self.incidents = name, settings, stream, incidents
+        self.triage, self.cards, self.publisher, self.sentry = triage, cards, publisher, sentry
+        self.metrics = metrics or Metrics()
+        self.learn = learn
+        self.processed = 0
+
+    # -- one entry ----------------------------------------------------------------------------------------
+
+    def handle(self, entry: Entry) -> None:
+        """Apply one entry's effects; raises if they could not all be stored (then it is not acknowledged)."""
+        if entry.alert is None:
+            self.stream.bury(entry, "the entry does not hold a valid alert")
+            return
+        started = time.perf_counter()
+        obs = self.incidents.observe(entry.id, entry.alert)
+        self.metrics.incidents.labels(obs.kind).inc()
+        if obs.flapping_now:
+            self.metrics.incidents.labels("flapping").inc()
+        if obs.needs_card and obs.incident:
+            self._card(entry, entry.alert, obs)
+            self.metrics.triage_duration.labels(obs.kind).observe(time.perf_counter() - started)
+        self.stream.ack(entry.id)
+        self.processed += 1
+
+    def _card(self, entry: Entry, alert: Alert, obs: Observation) -> None:
+        assert obs.incident
+        previous = self.cards.get(obs.incident)
+        flapping = previous is not None and any(n.startswith("flapping") for n in previous.notices)
+        replay = previous is not None and previous.made_from == entry.id
+        if replay:
+            card = previous  # this entry was triaged before a crash: reuse, do not propose twice
+        elif obs.kind == "new" or (obs.kind == "reopened" and not flapping and not obs.flapping_now):
+            card = self.triage.card(alert, obs.incident, obs.count, made_from=entry.id)
+            if previous is not None:
+                card.notices = previous.notices
+        else:  # resolved, or a flapping reopen: only the status changes
+            card = previous or self.triage.bare_card(alert, obs.incident, obs.count)
+            card = card.model_copy(update={"status": alert.status, "made_from": entry.id})
+        now = datetime.now(UTC)
+        card.count, card.updated_at = obs.count, now
+        card.resolved_at = (alert.ends_at or now) if alert.status == "resolved" else None
+        if alert.status == "resolved" and not replay:
+            card = self.triage.withdraw_pending(card)
+        if obs.flapping_now:
+            card.notices = [*card.notices, S.FLAPPING.format(
+                flips=obs.flips, window=S.window_text(self.settings.webhooks.dedup_window_s))]
+        self.publisher.publish(card)
+        if self.learn and obs.kind == "resolved" and not replay:
+            try:
+                self.learn(card)
+            except Exception as e:  # a lesson lost is logged; the alert's own effects are already stored
+                log.error("learning_failed", incident=obs.incident, error=f"{type(e).__name__}: {e}")
+        if self.sentry and card.sentry_issue_id and card.made_from == entry.id and obs.kind in ("new", "reopened"):
+            self.sentry.upsert(card.sentry_issue_id, render_sentry_comment(card))
+
+    # -- the loop -----------------------------------------------------------------------------------------
+
+    def _process(self, entries: list[Entry]) -> int:
+        done = 0
+        for entry in entries:
+            try:
+                self.handle(entry)
+                done += 1
+            except Exception as e:  # not acknowledged: reclaimed and retried, up to max_attempts
+                log.error("alert_entry_failed", worker=self.name, entry=entry.id, error=f"{type(e).__name__}: {e}")
+        return done
+
+    def reclaim(self) -> int:
+        """Take over entries another consumer left pending too long; bury those retried too often."""
+        entries = self.stream.reclaim(self.name, self.settings.intake.reclaim_idle_s)
+        alive = []
+        for entry in entries:
+            if self.stream.attempts(entry.id) > self.settings.intake.max_attempts:
+                self.stream.bury(entry, f"failed {self.settings.intake.max_attempts} times")
+            else:
+                alive.append(entry)
+        if alive:
+            log.warning("alert_entries_reclaimed", worker=self.name, count=len(alive))
+        return self._process(alive)
+
+    def step(self, block_ms: int | None = 1000, count: int = 50) -> int:
+        return self.reclaim() + self._process(self.stream.read(self.name, count=count, block_ms=block_ms))
+
+    def run(self, stop: threading.Event, block_ms: int = 500) -> None:
+        self.stream.ensure_group()
+        log.info("worker_started", worker=self.name)
+        while not stop.is_set():
+            try:
+                self.step(block_ms=block_ms)
+            except Exception as e:  # Redis down: keep trying, the webhook answers 503 meanwhile
+                log.error("worker_step_failed", worker=self.name, error=f"{type(e).__name__}: {e}")
+                stop.wait(1.0)
+        log.info("worker_stopped", worker=self.name)

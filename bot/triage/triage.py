@@ -1,0 +1,145 @@
+"""Triage: an incident's alert in, a Card out. Deterministic evidence first; every other part is optional.
+
+Seams (all plain callables, injected at wiring time):
+  collect(alert, incident_id) -> Evidence              default: bot.evidence.ReadChecks through the door
+  playbook(alert, evidence) -> PlaybookMatch | None    knowledge: the matching playbook and its actions
+  similar(alert, evidence) -> list[SimilarIncident]    knowledge: past incidents like this one
+  analyse(alert, evidence) -> Analysis | None          the model's RCA; bounded by a timeout
+  propose(alert, evidence, analysis) -> list[Proposal] the model's proposals (the playbook's come first)
+Proposals go through Door.run as opsbot:triage with the incident's severity: the policy decides, and the
+card carries the pending action ids. Without a model, the card still has the evidence and the playbook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from pydantic import BaseModel, Field
+
+from bot.cards import strings as S
+from bot.cards.model import Analysis, Card, CardAction, PlaybookRef, SimilarIncident
+from bot.guard.door import Caller, Door
+from bot.intake.alert import Alert
+from bot.metrics import Metrics
+from bot.triage.evidence import TRIAGE_IDENTITY, Evidence, ReadChecks
+from tools.base import Status, ToolResult
+
+log = structlog.get_logger(__name__)
+
+
+class Proposal(BaseModel):
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    why: str = ""
+
+
+class PlaybookMatch(BaseModel):
+    playbook: PlaybookRef
+    proposals: list[Proposal] = Field(default_factory=list)
+
+
+Collector = Callable[[Alert, str | None], Evidence]
+PlaybookFinder = Callable[[Alert, Evidence], PlaybookMatch | None]
+SimilarFinder = Callable[[Alert, Evidence], list[SimilarIncident]]
+Analyser = Callable[[Alert, Evidence], Analysis | None]
+Proposer = Callable[[Alert, Evidence, Analysis | None], list[Proposal]]
+
+_STATUS = {Status.approval_required: "pending", Status.denied: "denied", Status.success: "executed",
+           Status.no_data: "executed", Status.error: "error"}
+
+
+def failing(alert: Alert) -> str:
+    where = "/".join(x for x in (alert.namespace, alert.service) if x)
+    text = alert.summary
+    desc = alert.annotations.get("description")
+    if desc and desc != text:
+        text += f". {desc}"
+    since = f" since {alert.starts_at:%H:%M} UTC" if alert.starts_at else ""
+    return f"{text} ({where}{since})" if where else f"{text}{' (' + since.strip() + ')' if since else ''}"
+
+
+def card_action(p: Proposal, result: ToolResult) -> CardAction:
+    data = result.data if isinstance(result.data, dict) else {}
+    preview = data.get("preview") or {}
+    return CardAction(tool=p.tool, summary=preview.get("summary") or result.invocation, action_id=data.get("action_id"),
+                      status=_STATUS.get(result.status, "error"), why=p.why,
+                      reason=data.get("reason") or result.error or result.notice or "")
+
+
+class Triage:
+    def __init__(self, door: Door, *, collect: Collector | None = None, playbook: PlaybookFinder | None = None,
+                 similar: SimilarFinder | None = None, analyse: Analyser | None = None,
+                 propose: Proposer | None = None, analyse_timeout_s: float = 20.0, metrics: Metrics | None = None,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.door = door
+        self.collect = collect or ReadChecks(door)
+        self.playbook, self.similar, self.analyse, self.propose = playbook, similar, analyse, propose
+        self.analyse_timeout_s, self.metrics, self.now = analyse_timeout_s, metrics, now
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="opsbot-analyse")
+
+    def _analysis(self, alert: Alert, ev: Evidence) -> tuple[Analysis | None, str | None]:
+        if self.analyse is None:
+            return None, S.NO_ANALYSIS_MODEL
+        future = self._pool.submit(self.analyse, alert, ev)
+        try:
+            result = future.result(timeout=self.analyse_timeout_s)
+        except FutureTimeout:
+            log.warning("analysis_timeout", alert=alert.name, timeout_s=self.analyse_timeout_s)
+            return None, S.ANALYSIS_TIMEOUT.format(seconds=self.analyse_timeout_s)
+        except Exception as e:  # the model's failure must not cost the evidence card
+            log.error("analysis_failed", alert=alert.name, error=f"{type(e).__name__}: {e}")
+            return None, S.ANALYSIS_FAILED
+        return result, None if result else S.ANALYSIS_FAILED
+
+    def _propose(self, proposals: list[Proposal], alert: Alert, incident_id: str) -> list[CardAction]:
+        caller = Caller(identity=TRIAGE_IDENTITY, via="triage", incident=incident_id, severity=alert.severity)
+        out, seen = [], set()
+        for p in proposals:
+            key = (p.tool, tuple(sorted(p.args.items())))
+            if key in seen:
+                continue
+            seen.add(key)
+            result = self.door.run(p.tool, p.args, caller)
+            if self.metrics:
+                self.metrics.actions.labels(p.tool, result.status.value).inc()
+            out.append(card_action(p, result))
+        return out
+
+    def card(self, alert: Alert, incident_id: str, count: int = 1, made_from: str | None = None) -> Card:
+        ev = self.collect(alert, incident_id)
+        match = self.playbook(alert, ev) if self.playbook else None
+        similar = self.similar(alert, ev) if self.similar else []
+        analysis, note = self._analysis(alert, ev)
+        proposals = list(match.proposals) if match else []
+        if self.propose:
+            proposals += self.propose(alert, ev, analysis)
+        return Card(
+            incident_id=incident_id, title=f"{alert.name}: {alert.summary}" if alert.summary != alert.name
+            else alert.name, severity=alert.severity, status=alert.status, source=alert.source,
+            failing=failing(alert), labels=alert.labels, evidence=ev.lines, could_not_run=ev.could_not_run,
+            similar=similar, playbook=match.playbook if match else None, analysis=analysis, analysis_note=note,
+            actions=self._propose(proposals, alert, incident_id), links=alert.links, count=count,
+            started_at=alert.starts_at, updated_at=self.now(), sentry_issue_id=alert.sentry_issue_id,
+            made_from=made_from,
+        )
+
+    def withdraw_pending(self, card: Card) -> Card:
+        """The incident resolved: its actions still waiting for approval are withdrawn, on the card too."""
+        actions = []
+        for a in card.actions:
+            if a.status == "pending" and a.action_id and \
+                    self.door.gate.withdraw(a.action_id, TRIAGE_IDENTITY, S.WITHDRAWN):
+                a = a.model_copy(update={"status": "expired", "outcome": f"withdrawn: {S.WITHDRAWN}"})
+            actions.append(a)
+        return card.model_copy(update={"actions": actions})
+
+    def bare_card(self, alert: Alert, incident_id: str, count: int = 1) -> Card:
+        """A card from the alert alone (a resolution whose firing card is gone): no checks run."""
+        return Card(incident_id=incident_id, title=alert.name, severity=alert.severity, status=alert.status,
+                    source=alert.source, failing=failing(alert), labels=alert.labels, links=alert.links, count=count,
+                    started_at=alert.starts_at, updated_at=self.now(), sentry_issue_id=alert.sentry_issue_id)

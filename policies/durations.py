@@ -1,0 +1,26 @@
+"""Durations as people write them in policies, scenarios and tool arguments: '90s', '30m', '2h', '1d', '-5m'."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"^\s*(-?)(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+
+
+class DurationError(ValueError):
+    """Not a duration; the message gives the accepted forms."""
+
+
+def is_duration(text: str) -> bool:
+    return _DURATION.match(text) is not None
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90s', '30m', '2h', '-5m' → timedelta. Raises DurationError with the accepted forms."""
+    m = _DURATION.match(text)
+    if not m:
+        raise DurationError(f"'{text}' is not a duration; use a number and a unit s/m/h/d/w, e.g. '30m'")
+    seconds = float(m.group(2)) * _UNITS[m.group(3)]
+    return timedelta(seconds=-seconds if m.group(1) else seconds)

@@ -1,0 +1,1 @@
+"""Tests of cards: rendering per platform and posting through the chat posters."""

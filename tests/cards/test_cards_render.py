@@ -1,0 +1,114 @@
+"""Card renderers respect each platform's limits by cutting with a notice, never by failing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.cards import strings as S
+from bot.cards.model import Analysis, Card, CardAction, EvidenceLine
+from bot.cards.sentry_comment import render_sentry_comment
+from bot.cards.slack import APPROVE_ID, DENY_ID, MAX_BLOCKS, MAX_SECTION, render_slack
+from bot.cards.telegram import MAX_CALLBACK, MAX_TEXT, render_telegram, size
+from bot.cards.text import render_text
+from bot.intake.alert import Link
+
+
+def card(**over: object) -> Card:
+    base = dict(incident_id="inc-7", title="KubePodCrashLooping: checkout pods are crash-looping", severity="P0",
+                status="firing", source="alertmanager", failing="checkout pods are crash-looping (shop/checkout)",
+                evidence=[EvidenceLine(check="k8s_list_pods", text="3 pods, 0 healthy: 3 CrashLoopBackOff")],
+                actions=[CardAction(tool="k8s_rollback", summary="roll back shop/checkout to revision 1",
+                                    action_id="a1b2c3d4", reason="a rollback during a P0 needs one on-call lead")],
+                links=[Link(title="Prometheus", url="http://prom.example/graph?g0.expr=up")],
+                updated_at=datetime(2026, 11, 22, 10, 0, tzinfo=UTC))
+    return Card(**{**base, **over})
+
+
+def slack_blocks(body: dict) -> list[dict]:
+    return body["attachments"][0]["blocks"]
+
+
+def section_texts(blocks: list[dict]) -> list[str]:
+    return [b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b]
+
+
+def test_slack_card_has_colour_emoji_and_buttons_carrying_the_action_id() -> None:
+    body = render_slack(card())
+    blocks = slack_blocks(body)
+    assert body["attachments"][0]["color"] == S.SEVERITY_COLOUR["P0"]
+    assert blocks[0]["type"] == "header" and blocks[0]["text"]["text"].startswith(S.SEVERITY_EMOJI["P0"])
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert {(b["action_id"], b["value"]) for b in buttons} == {(APPROVE_ID, "a1b2c3d4"), (DENY_ID, "a1b2c3d4")}
+
+
+def test_resolved_card_is_green_and_has_no_buttons() -> None:
+    body = render_slack(card(status="resolved"))
+    assert body["attachments"][0]["color"] == S.RESOLVED_COLOUR
+    assert not [b for b in slack_blocks(body) if b["type"] == "actions"]
+    assert "reply_markup" not in render_telegram(card(status="resolved"))
+
+
+def test_sixty_evidence_lines_fit_in_fifty_blocks_with_a_notice() -> None:
+    lines = [EvidenceLine(check=f"check-{i}", text="x" * 2000 + f" line {i}") for i in range(60)]
+    many_actions = [CardAction(tool="k8s_delete_pod", summary=f"delete pod {i}", action_id=f"{i:08x}")
+                    for i in range(12)]
+    blocks = slack_blocks(render_slack(card(evidence=lines, actions=many_actions)))
+    assert len(blocks) <= MAX_BLOCKS
+    assert all(len(t) <= MAX_SECTION for t in section_texts(blocks))
+    rendered = json.dumps(blocks, ensure_ascii=False)
+    assert "line 0" in rendered and "more lines not shown" in rendered
+    assert "more proposed actions" in rendered
+
+
+def test_a_very_long_text_is_cut_with_a_notice_and_a_link() -> None:
+    c = card(failing="boom " * 2000, evidence=[EvidenceLine(check="logs", text="y" * 10_000)])
+    blocks = slack_blocks(render_slack(c))
+    assert all(len(t) <= MAX_SECTION for t in section_texts(blocks))
+    failing = next(t for t in section_texts(blocks) if t.startswith(f"*{S.FAILING}*"))
+    assert "cut to fit" in failing and "http://prom.example" in failing
+
+
+def test_telegram_escapes_html_and_keeps_callback_data_within_64_bytes() -> None:
+    c = card(title="<script>alert('x')</script> & co", evidence=[EvidenceLine(check="a<b", text="5 > 3 & 2 < 4")])
+    body = render_telegram(c)
+    assert "<script>" not in body["text"] and "&lt;script&gt;" in body["text"]
+    assert "5 &gt; 3 &amp; 2 &lt; 4" in body["text"]
+    assert body["parse_mode"] == "HTML"
+    buttons = [b for row in body["reply_markup"]["inline_keyboard"] for b in row]
+    assert [b["callback_data"] for b in buttons] == ["ap:a1b2c3d4", "dn:a1b2c3d4"]
+    assert all(len(b["callback_data"].encode()) <= MAX_CALLBACK for b in buttons)
+
+
+def test_telegram_button_is_dropped_rather_than_overflowing_callback_data() -> None:
+    body = render_telegram(card(actions=[CardAction(tool="t", summary="s", action_id="x" * 80)]))
+    assert "reply_markup" not in body
+
+
+@pytest.mark.parametrize("n", [60, 400])
+def test_telegram_text_stays_within_4096_with_a_notice(n: int) -> None:
+    lines = [EvidenceLine(check=f"check-{i}", text="🔥 <tag> & " + "z" * 120) for i in range(n)]
+    text = render_telegram(card(evidence=lines))["text"]
+    assert size(text) <= MAX_TEXT
+    assert "more lines not shown" in text and "http://prom.example" in text
+
+
+def test_telegram_falls_back_when_even_the_fixed_parts_are_too_long() -> None:
+    text = render_telegram(card(failing="f" * 9000))["text"]
+    assert size(text) <= MAX_TEXT and "cut to fit" in text
+
+
+def test_sentry_comment_has_every_section_and_the_time() -> None:
+    a = Analysis(summary="bad deploy", root_cause="DATABASE_URL removed in 1.5.0", confidence=0.8,
+                 impact="checkout down", fix="roll back to 1.4.2", prevention="validate env in CI")
+    md = render_sentry_comment(card(analysis=a))
+    for part in (S.ROOT_CAUSE, "DATABASE_URL removed", S.IMPACT, S.FIX, S.PREVENTION, S.CONFIDENCE, "high (80%)",
+                 "2026-11-22 10:00:00 UTC"):
+        assert part in md
+
+
+def test_plain_text_shows_everything() -> None:
+    out = render_text(card(could_not_run=["logs_search(...): could not reach elasticsearch"]))
+    assert "CrashLoopBackOff" in out and "#a1b2c3d4" in out and "could not reach elasticsearch" in out

@@ -1,0 +1,89 @@
+"""The real HTTP path: ChatOpenAI → a local OpenAI-compatible fake → the agent → the door → the sandbox."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bot import messages
+from bot.chat.agent import Agent
+from bot.chat.memory import Memory
+from bot.guard.door import Caller
+from bot.settings import Settings
+from bot.wiring import redis_client
+from prompts import load as load_prompt
+from tests.support.doors import make_door
+from tests.support.fake_openai import KEY, MODEL, FakeOpenAI, llm_settings, serve, tool_call
+from tests.support.hostile import INJECTION, SECRET, hostile_settings  # noqa: F401 (fixture)
+
+OPERATOR = Caller(identity="slack:U0OPERATOR", via="slack")
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeOpenAI, str]]:
+    f = FakeOpenAI(KEY, MODEL)
+    with serve(f) as url:
+        yield f, url
+
+
+def ask(settings: Settings, question: str, door: Any = None) -> Any:
+    door = door or make_door(settings)
+    memory = Memory(redis_client(settings), settings.memory, f"test:{uuid.uuid4().hex}:")
+    return Agent(settings, door, memory=memory).ask(question, "thread-http", OPERATOR), door
+
+
+def test_a_question_over_http_reaches_the_sandbox(settings: Settings, fake: tuple[FakeOpenAI, str]) -> None:
+    server, url = fake
+    server.script = [
+        tool_call("k8s_list_pods", namespace="shop", deployment="checkout"),
+        lambda body: {"content": "checkout: " + json.loads(body["messages"][-1]["content"])["data"]["summary"]},
+    ]
+    answer, door = ask(llm_settings(settings, url), "why is checkout failing?")
+
+    assert answer.text == "checkout: 3 pods, 0 healthy: 3 CrashLoopBackOff"
+    assert [(r.action, r.status) for r in door.audit.query()] == [("k8s_list_pods", "success")]
+    first, second = server.bodies
+    assert first["model"] == MODEL and first["messages"][0] == {"role": "system", "content": load_prompt("system")}
+    assert first["messages"][1] == {"role": "user", "content": "why is checkout failing?"}
+    offered = {t["function"]["name"] for t in first["tools"]}
+    assert {"k8s_list_pods", "logs_search", "prom_query", "k8s_scale"} <= offered
+    assert second["messages"][-1]["role"] == "tool"
+    assert "tools" in second  # a normal round still offers the tools
+
+
+def test_a_model_that_does_not_answer_in_time_gives_the_clear_reply(settings: Settings,
+                                                                    fake: tuple[FakeOpenAI, str]) -> None:
+    server, url = fake
+    server.script = ["hang"]
+    answer, door = ask(llm_settings(settings, url, timeout_s=0.5, max_retries=0), "why is checkout failing?")
+    assert answer.text == messages.MODEL_FAILED.format(why="it did not answer in time")
+    assert not answer.model_available and door.audit.query() == []
+
+
+def test_a_wrong_key_is_refused_and_reported_plainly(settings: Settings, fake: tuple[FakeOpenAI, str]) -> None:
+    server, url = fake
+    server.script = ["never sent"]
+    answer, _ = ask(llm_settings(settings, url, key="sk-wrong-0123456789abcdefghij"), "hello?")
+    assert answer.text == messages.MODEL_FAILED.format(why="it refused opsbot's API key")
+    assert server.bodies == []
+
+
+def test_a_secret_in_a_pod_log_never_reaches_the_model_server(hostile_settings: Settings,
+                                                              fake: tuple[FakeOpenAI, str]) -> None:
+    server, url = fake
+    server.script = [tool_call("k8s_pod_logs", namespace="shop", pod="checkout"),
+                     tool_call("k8s_scale", namespace="shop", deployment="checkout", replicas=0),
+                     {"content": "done"}]
+    answer, door = ask(llm_settings(hostile_settings, url), f"read checkout's logs; my key is {SECRET}")
+
+    assert answer.calls[1].status.value in ("approval_required", "denied")
+    assert door.run("k8s_get_deployment", {"namespace": "shop", "deployment": "checkout"},
+                    OPERATOR).data["replicas"]["desired"] == 3
+    sent = b"\n".join(server.raw)
+    assert INJECTION.encode() in sent, "the log line reached the model (as data)"
+    assert SECRET.encode() not in sent and b"hunter2" not in sent
+    assert b"GITHUB_TOKEN=[REDACTED]" in sent

@@ -1,0 +1,196 @@
+"""Slack: signed requests into the real Bolt app over HTTP, a fake Web API that checks what Slack checks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from slack_sdk import WebClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+
+from bot.chat.conversation import Conversation
+from bot.chat.frontends import messages as fm
+from bot.chat.frontends.slack import SlackFrontend
+from bot.settings import Settings, SlackSettings
+from tests.support.chatkit import conversation, executions, replicas, served
+from tests.support.doors import Clock
+from tests.support.fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack
+from tests.support.slack_workspace import CHANNEL, SECRET, Workspace, buttons, card_text
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    f = FakeSlack()
+    with served(f.app()) as server:
+        f.base_url = f"{server.url}/api/"  # type: ignore[attr-defined]
+        yield f
+    assert not [c for c in f.errors() if c.method != "auth.test"], f"Slack would have rejected: {f.errors()}"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def chat(mutable_settings: Settings, clock: Clock) -> Conversation:
+    return conversation(mutable_settings, clock)
+
+
+@pytest.fixture
+def frontend(fake: FakeSlack, chat: Conversation) -> SlackFrontend:
+    settings = SlackSettings(bot_token=SecretStr(fake.token), signing_secret=SecretStr(SECRET),
+                             app_token=SecretStr("xapp-1-test"), api_base_url=fake.base_url)  # type: ignore[attr-defined]
+    return SlackFrontend(settings, chat)
+
+
+@pytest.fixture
+def slack(frontend: SlackFrontend, fake: FakeSlack) -> Iterator[Workspace]:
+    with served(frontend.http_app()) as server:
+        yield Workspace(server.url, fake)
+
+
+# -- HTTP plumbing ---------------------------------------------------------------------------------------------
+
+def test_url_verification_and_bad_signature(slack: Workspace) -> None:
+    body = json.dumps({"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                       "type": "url_verification"})
+    ok = slack._post(body, "application/json")
+    assert ok.status_code == 200 and ok.json()["challenge"].startswith("3eZbrw")
+    assert slack._post(body, "application/json", secret="not-the-secret").status_code == 401
+    assert slack.mention("U0VIEWER", "help").status_code == 200
+    forged = slack.event({"type": "app_mention", "user": "U0ADMIN", "text": "restart checkout", "channel": CHANNEL,
+                          "ts": "1.2"}, secret="not-the-secret")
+    assert forged.status_code == 401
+
+
+def test_mention_answers_in_the_thread_with_progress(slack: Workspace, fake: FakeSlack) -> None:
+    assert slack.mention("U0VIEWER", "pods shop", thread_ts="1700000000.000001").status_code == 200
+    first = slack.next("chat.postMessage")
+    assert first["thread_ts"] == "1700000000.000001" and first["text"] == "_checking pods…_"
+    final = slack.next("chat.update")
+    assert "CrashLoopBackOff" in final["text"] and final["ts"] == fake.made("chat.postMessage")[0].result["ts"]
+    assert len(fake.made("chat.postMessage")) == 1, "progress and answer are one edited message"
+
+
+def test_bot_messages_and_redeliveries_are_ignored(slack: Workspace, fake: FakeSlack) -> None:
+    own = {"type": "message", "channel": "D0DM", "channel_type": "im", "user": BOT_USER, "bot_id": BOT_ID,
+           "text": "scale checkout to 6", "ts": "1700000001.000001"}
+    assert slack.event(own).status_code == 200
+    dm = {"type": "message", "channel": "D0DM", "channel_type": "im", "user": "U0VIEWER", "text": "help",
+          "ts": "1700000002.000001"}
+    slack.event(dm)
+    slack.seq -= 1  # the same event id again: Slack redelivering
+    slack.event(dm)
+    slack.next("chat.postEphemeral")  # help is private
+    slack.mention("U0VIEWER", "policy whatcan")  # a later event is answered, so the two above were handled
+    slack.next("chat.postEphemeral")
+    assert len(fake.made("chat.postEphemeral")) == 2 and not fake.made("chat.postMessage")
+
+
+def test_slash_command_private_and_public(slack: Workspace, fake: FakeSlack) -> None:
+    r = slack.slash("U0VIEWER", "help")
+    assert r.status_code == 200 and r.text == "", "acknowledged at once, empty"
+    help_ = slack.next("chat.postEphemeral")
+    assert help_["user"] == "U0VIEWER" and help_["text"].startswith("I am opsbot")
+    slack.slash("U0OPERATOR", "scale shop/checkout 5")
+    _, card = slack.next_card()
+    assert "scale shop/checkout from 3 to 5 replicas" in card["text"] + card_text(card)
+    answer = [c.args for c in fake.made("chat.update")] + [c.args for c in fake.made("chat.postMessage")]
+    assert any("<@U0OPERATOR> asked `/opsbot scale shop/checkout 5`" in a.get("text", "") for a in answer)
+
+
+def test_a_failure_is_a_sentence_not_a_trace(fake: FakeSlack, mutable_settings: Settings) -> None:
+    broken = conversation(mutable_settings, Clock())
+    broken.door.gate.store.client = None  # type: ignore[assignment]  # Redis client gone: every call raises
+    settings = SlackSettings(bot_token=SecretStr(fake.token), signing_secret=SecretStr(SECRET),
+                             api_base_url=fake.base_url)  # type: ignore[attr-defined]
+    with served(SlackFrontend(settings, broken).http_app()) as server:
+        ws = Workspace(server.url, fake)
+        ws.mention("U0LEAD", "status")  # checks alerts (progress), then reads the pending actions: fails
+        fake.wait_for("chat.update", text=fm.FAILED)
+    texts = [c.args.get("text", "") for c in fake.calls if c.method.startswith("chat.")]
+    assert texts == ["_checking alerts…_", fm.FAILED], "one message: the progress, then the sentence"
+
+
+def test_socket_mode_envelope_runs_the_same_listeners(frontend: SlackFrontend, fake: FakeSlack) -> None:
+    """A Socket Mode envelope (as Slack sends it over the websocket) goes through the handler bolt builds."""
+    handler = frontend.socket_mode()
+    sent: list[Any] = []
+
+    class Socket:  # the websocket side of slack_sdk's client: records what would go back to Slack
+        logger = handler.client.logger
+
+        def send_socket_mode_response(self, response: Any) -> None:
+            sent.append(response)
+
+    envelope = SocketModeRequest.from_dict({
+        "envelope_id": "57d6a792-4d35-4d0b-b6aa-3361493e1caf", "type": "events_api", "accepts_response_payload": False,
+        "payload": {"team_id": TEAM, "api_app_id": "A0OPSBOT", "type": "event_callback", "event_id": "EvSOCKET1",
+                    "event": {"type": "app_mention", "user": "U0VIEWER", "text": f"<@{BOT_USER}> policy whatcan",
+                              "channel": CHANNEL, "ts": "1700000009.000001"}}})
+    assert envelope is not None
+    handler.handle(Socket(), envelope)  # type: ignore[arg-type]  # what the socket's listener thread calls
+    assert [r.envelope_id for r in sent] == ["57d6a792-4d35-4d0b-b6aa-3361493e1caf"], "acknowledged by envelope id"
+    reply = fake.wait_for("chat.postEphemeral")[0].args
+    assert reply["user"] == "U0VIEWER" and reply["text"].startswith("slack:U0VIEWER: roles viewer")
+    assert handler.app is frontend.app and isinstance(handler.client.web_client, WebClient)
+
+
+# -- the shift, as a table --------------------------------------------------------------------------------------
+
+SHIFT = [
+    # who           does                            what Slack shows afterwards
+    ("U0OPERATOR", "@opsbot scale checkout to 6", "card: scale shop/checkout from 3 to 6 replicas — waiting for approval"),
+    ("U0VIEWER", "clicks Approve", "only to U0VIEWER: may not approve"),
+    ("U0OPERATOR", "clicks Approve", "only to U0OPERATOR: may not approve their own action"),
+    ("U0LEAD", "clicks Approve", "card for everyone: executed; decided by slack:U0LEAD"),
+    ("U0LEAD", "clicks Approve", "only to U0LEAD: has already approved this action"),
+    ("U0ADMIN", "clicks Deny", "only to U0ADMIN: was already executed"),
+]
+
+
+def test_shift_scale_checkout(slack: Workspace, fake: FakeSlack, chat: Conversation) -> None:
+    card_ts, action = "", ""
+    for who, does, shows in SHIFT:
+        if does.startswith("@opsbot"):
+            slack.mention(who, does.removeprefix("@opsbot "))
+            card_ts, card = slack.next_card()
+            [action] = set(buttons(card))
+            assert shows.removeprefix("card: ") in card_text(card)
+            continue
+        edits_before = len(fake.made("chat.update"))
+        card_before = json.dumps(fake.message(CHANNEL, card_ts)["attachments"])
+        assert slack.click(who, card_ts, action, approve=does == "clicks Approve").status_code == 200
+        if shows.startswith("only to"):
+            note = slack.next("chat.postEphemeral", user=who)
+            assert shows.split(": ", 1)[1] in note["text"], (who, note["text"])
+            assert json.dumps(fake.message(CHANNEL, card_ts)["attachments"]) == card_before, "card unchanged"
+            assert len(fake.made("chat.update")) == edits_before
+        else:
+            slack.next("chat.update", ts=card_ts)
+            now = fake.message(CHANNEL, card_ts)
+            text = card_text(now)
+            for part in shows.removeprefix("card for everyone: ").split("; "):
+                assert part in text, text
+            assert "<@U0LEAD>" in text and "UTC" in text, "who decided and when"
+            assert buttons(now) == [], "a decided card has no buttons"
+    assert replicas(chat.door) == 6
+    assert executions(chat.door) == ["success"], "executed exactly once"
+
+
+def test_expired_action_cannot_be_approved(slack: Workspace, fake: FakeSlack, chat: Conversation,
+                                           clock: Clock) -> None:
+    slack.slash("U0OPERATOR", "restart shop/checkout")
+    card_ts, card = slack.next_card()
+    [action] = set(buttons(card))
+    clock.advance(hours=2)
+    slack.click("U0LEAD", card_ts, action)
+    note = slack.next("chat.postEphemeral", user="U0LEAD")
+    assert f"action #{action} expired" in note["text"]
+    slack.next("chat.update", ts=card_ts)
+    assert "expired" in card_text(fake.message(CHANNEL, card_ts)) and buttons(fake.message(CHANNEL, card_ts)) == []
+    assert executions(chat.door) == []

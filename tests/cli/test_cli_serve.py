@@ -1,0 +1,58 @@
+"""`opsbot smoke`: every hop reported; a broken one makes it exit non-zero."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from bot.cards.poster import ConsolePoster
+from bot.cli.main import app
+from bot.intake.pipeline import build_pipeline
+from bot.settings import load_settings
+from bot.triage.triage import Triage
+from sandbox.manager import Sandbox
+from tests.support.alerting import label_evidence, serving
+from tests.support.doors import make_door
+
+
+def invoke(args: list[str]):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(app, args)
+
+
+def config(sandbox: Sandbox, tmp_path: Path, prefix: str) -> Path:
+    data = yaml.safe_load(sandbox.settings_file.read_text())
+    data["redis"]["key_prefix"] = prefix
+    data["webhooks"] = {"alertmanager_token": "tok", "sentry_client_secret": "sec"}
+    path = tmp_path / "opsbot.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_smoke_reports_every_hop_of_a_working_chain(sandbox: Sandbox, tmp_path: Path) -> None:
+    path = config(sandbox, tmp_path, f"test:{uuid.uuid4().hex}:")
+    settings = load_settings(path)
+    door = make_door(settings)
+    p = build_pipeline(settings, [ConsolePoster()], door=door, triage=Triage(door, collect=label_evidence))
+    with serving(p, workers=1) as server:
+        out = invoke(["smoke", "--config", str(path), "--url", server.url, "--timeout", "20"])
+    assert out.exit_code == 0, out.output
+    assert out.output.count("[ok]") == 8 and "every hop works" in out.output
+
+
+def test_smoke_exits_non_zero_when_no_worker_makes_the_card(sandbox: Sandbox, tmp_path: Path) -> None:
+    path = config(sandbox, tmp_path, f"test:{uuid.uuid4().hex}:")
+    settings = load_settings(path)
+    p = build_pipeline(settings, [ConsolePoster()], door=make_door(settings))
+    with serving(p, workers=0) as server:  # the webhook stores, but nothing triages
+        out = invoke(["smoke", "--config", str(path), "--url", server.url, "--timeout", "1"])
+    assert out.exit_code == 1
+    assert "[ok] webhook accepted the firing alert" in out.output and "[FAIL] card produced" in out.output
+
+
+def test_smoke_exits_non_zero_when_opsbot_is_not_running(sandbox: Sandbox, tmp_path: Path, dead_url: str) -> None:
+    path = config(sandbox, tmp_path, "test:smoke-dead:")
+    out = invoke(["smoke", "--config", str(path), "--url", dead_url])
+    assert out.exit_code == 1 and "[FAIL] webhook app ready" in out.output

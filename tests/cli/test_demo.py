@@ -1,0 +1,43 @@
+"""The demo, as the README's main command runs it, on a sandbox of its own: the transcript must show the
+whole story, from the alert to the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli.main import app
+from sandbox.manager import Sandbox
+
+
+@pytest.fixture(scope="module")
+def own_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    sb = Sandbox(tmp_path_factory.mktemp("demo-sandbox"))
+    sb.up()
+    yield sb
+    sb.down()
+
+
+@pytest.mark.parametrize("name", ["crashloop-missing-env", "bad-deploy-5xx"])
+def test_demo_tells_the_whole_story(own_sandbox: Sandbox, name: str) -> None:
+    result = CliRunner().invoke(app, ["demo", "--dir", str(own_sandbox.dir), "--scenario", name])
+    out = result.output
+    assert result.exit_code == 0, out
+    steps = ["== 1. loading scenario", "== 2. waiting for Prometheus", "== 3. cli:demo (on-call lead) approves",
+             "== 4. the cluster after the fix", "== 5. waiting for the alert to resolve", "== 6. written to knowledge",
+             "== the audit trail of this run"]
+    positions = [out.index(step) for step in steps]
+    assert positions == sorted(positions)
+    assert "roll back shop/checkout from revision 2" in out and "→ done: roll back shop/checkout" in out
+    assert ", 0 healthy" not in out.split("== 4.")[1].split("== 5.")[0], "the cluster recovered"
+    resolved = out.split("== 5.")[1]
+    assert "RESOLVED" in resolved, "the card was edited to resolved"
+    if name == "crashloop-missing-env":  # the restart proposed beside the rollback is closed with the incident
+        assert "withdrawn: the incident resolved before anyone approved it" in resolved
+    trail = out.split("== the audit trail of this run")[1]
+    for kind in ("decision", "approval", "execution"):
+        assert kind in trail
+    assert "KubePodCrashLooping" in out.split("== 6. written to knowledge")[1] or name != "crashloop-missing-env"
+    assert "demo complete" in out

@@ -1,1 +1,0 @@
-"""Local fakes of third-party APIs (Slack Web API, Telegram Bot API) that check what the real ones check."""

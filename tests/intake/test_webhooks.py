@@ -1,0 +1,220 @@
+"""Webhook intake over real HTTP: bad input is refused precisely and stores nothing; Redis down means 503."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from bot.cards.poster import ConsolePoster
+from bot.intake.pipeline import Pipeline
+from bot.intake.webhooks.app import create_app
+from bot.intake.webhooks.server import ThreadedServer
+from bot.intake.webhooks.synthetic import am_alert, am_payload, encode, sentry_headers, sentry_issue
+from bot.settings import Settings
+from tests.support.alerting import pipeline, quiet_settings, serving
+
+TOKEN = "am-token-123"
+SECRET = "sentry-client-secret"
+LIMIT = 20_000
+
+
+@pytest.fixture(scope="module")
+def guarded(settings: Settings) -> Settings:
+    return quiet_settings(settings, alertmanager_token=SecretStr(TOKEN), sentry_client_secret=SecretStr(SECRET),
+                          max_body_bytes=LIMIT)
+
+
+@pytest.fixture(scope="module")
+def served(guarded: Settings) -> Iterator[tuple[Pipeline, str]]:
+    p = pipeline(guarded, ConsolePoster())
+    with serving(p) as server:
+        yield p, server.url
+
+
+def good_am() -> dict:
+    return am_payload([am_alert({"alertname": "KubePodCrashLooping", "namespace": "shop", "service": "checkout",
+                                 "severity": "critical"})])
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def _am(body: bytes, headers: dict[str, str] | None = None) -> tuple[bytes, dict[str, str]]:
+    return body, {"Content-Type": "application/json", **(AUTH if headers is None else headers)}
+
+
+def _without(key: str) -> dict:
+    d = good_am()
+    del d[key]
+    return d
+
+
+AM_BAD = [
+    ("no token", *_am(encode(good_am()), {}), 401, "missing_token"),
+    ("wrong token", *_am(encode(good_am()), {"Authorization": "Bearer nope"}), 401, "bad_token"),
+    ("basic auth instead of bearer", *_am(encode(good_am()), {"Authorization": f"Basic {TOKEN}"}), 401, "bad_token"),
+    ("empty body", *_am(b""), 400, "empty_body"),
+    ("malformed json", *_am(b'{"version": "4", '), 400, "malformed_json"),
+    ("not utf-8", *_am(b"\xff\xfe\x00"), 400, "malformed_json"),
+    ("json array", *_am(b"[1, 2]"), 422, "invalid_payload"),
+    ("version 3", *_am(encode({**good_am(), "version": "3"})), 422, "invalid_payload"),
+    ("no alerts key", *_am(encode(_without("alerts"))), 422, "invalid_payload"),
+    ("empty alerts", *_am(encode({**good_am(), "alerts": []})), 422, "invalid_payload"),
+    ("no groupKey", *_am(encode(_without("groupKey"))), 422, "invalid_payload"),
+    ("alert status unknown", *_am(encode({**good_am(), "alerts": [{**good_am()["alerts"][0], "status": "on"}]})),
+     422, "invalid_payload"),
+    ("startsAt not a time", *_am(encode({**good_am(), "alerts": [{**good_am()["alerts"][0], "startsAt": "soon"}]})),
+     422, "invalid_payload"),
+    ("labels not strings", *_am(encode({**good_am(), "alerts": [{**good_am()["alerts"][0], "labels": {"a": [1]}}]})),
+     422, "invalid_payload"),
+    ("oversized", *_am(b'{"pad": "' + b"x" * (LIMIT + 10) + b'"}'), 413, "body_too_large"),
+]
+
+
+def stream_length(p: Pipeline) -> int:
+    return p.stream.client.xlen(p.stream.stream)
+
+
+@pytest.mark.parametrize(("case", "body", "headers", "status", "code"), AM_BAD, ids=[c[0] for c in AM_BAD])
+def test_alertmanager_bad_input_is_refused_precisely_and_stores_nothing(
+        served: tuple[Pipeline, str], case: str, body: bytes, headers: dict, status: int, code: str) -> None:
+    p, url = served
+    before = stream_length(p)
+    r = httpx.post(f"{url}/webhooks/alertmanager", content=body, headers=headers)
+    assert r.status_code == status, r.text
+    assert r.json()["error"] == code and r.json()["message"]
+    assert stream_length(p) == before
+
+
+def test_shape_errors_say_where(served: tuple[Pipeline, str]) -> None:
+    _, url = served
+    r = httpx.post(f"{url}/webhooks/alertmanager", content=encode(_without("groupKey")), headers=AUTH)
+    assert r.json()["detail"][0]["at"] == "groupKey"
+    assert "groupKey" in r.json()["message"]
+
+
+def test_chunked_oversized_body_is_refused_without_content_length(served: tuple[Pipeline, str]) -> None:
+    p, url = served
+    before = stream_length(p)
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(30):
+            yield b"x" * 1000
+
+    r = httpx.post(f"{url}/webhooks/alertmanager", content=chunks(), headers=AUTH)
+    assert r.status_code == 413 and stream_length(p) == before
+
+
+def test_a_group_is_stored_whole_and_its_replay_is_a_duplicate(served: tuple[Pipeline, str]) -> None:
+    p, url = served
+    before = stream_length(p)
+    payload = am_payload([am_alert({"alertname": "Many", "pod": f"p{i}", "severity": "warning"}) for i in range(25)])
+    first = httpx.post(f"{url}/webhooks/alertmanager", content=encode(payload), headers=AUTH)
+    assert first.status_code == 200 and first.json()["alerts"] == 25
+    assert len(set(first.json()["fingerprints"])) == 25
+    again = httpx.post(f"{url}/webhooks/alertmanager", content=encode(payload), headers=AUTH)
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    assert stream_length(p) == before + 25
+
+
+def _sentry(body: bytes, **kw: object) -> tuple[bytes, dict[str, str]]:
+    return body, sentry_headers(SECRET, body, **kw)  # type: ignore[arg-type]
+
+
+ISSUE = encode(sentry_issue("4711", "ZeroDivisionError: division by zero"))
+SENTRY_BAD = [
+    ("missing signature", ISSUE, sentry_headers(None, ISSUE), 401, "missing_signature"),
+    ("bad signature", ISSUE, {**sentry_headers(SECRET, ISSUE), "Sentry-Hook-Signature": "0" * 64}, 401,
+     "bad_signature"),
+    ("signed with another secret", ISSUE, sentry_headers("other", ISSUE), 401, "bad_signature"),
+    ("body changed after signing", ISSUE + b" ", sentry_headers(SECRET, ISSUE), 401, "bad_signature"),
+    ("no resource header", ISSUE, {k: v for k, v in sentry_headers(SECRET, ISSUE).items()
+                                   if k != "Sentry-Hook-Resource"}, 400, "missing_resource"),
+    ("stale timestamp", *_sentry(ISSUE, timestamp=time.time() - 3600), 409, "replayed"),
+    ("timestamp not a number", ISSUE, {**sentry_headers(SECRET, ISSUE), "Sentry-Hook-Timestamp": "yesterday"}, 400,
+     "bad_timestamp"),
+    ("malformed json", *_sentry(b"{nope"), 400, "malformed_json"),
+    ("issue without id", *_sentry(encode({"action": "created", "data": {"issue": {"title": "x"}}})), 422,
+     "invalid_payload"),
+    ("event_alert without event", *_sentry(encode({"action": "triggered", "data": {}}), resource="event_alert"),
+     422, "invalid_payload"),
+    ("metric_alert unknown action", *_sentry(encode({"action": "boiling", "data": {"metric_alert": {
+        "alert_rule": {"id": "1"}}}}), resource="metric_alert"), 422, "invalid_payload"),
+    ("oversized", *_sentry(b'{"a": "' + b"y" * LIMIT + b'"}'), 413, "body_too_large"),
+]
+
+
+@pytest.mark.parametrize(("case", "body", "headers", "status", "code"), SENTRY_BAD, ids=[c[0] for c in SENTRY_BAD])
+def test_sentry_bad_input_is_refused_precisely_and_stores_nothing(
+        served: tuple[Pipeline, str], case: str, body: bytes, headers: dict, status: int, code: str) -> None:
+    p, url = served
+    before = stream_length(p)
+    r = httpx.post(f"{url}/webhooks/sentry", content=body, headers=headers)
+    assert r.status_code == status, r.text
+    assert r.json()["error"] == code
+    assert stream_length(p) == before
+
+
+def test_sentry_replayed_request_id_is_refused(served: tuple[Pipeline, str]) -> None:
+    p, url = served
+    body = encode(sentry_issue("5001", "KeyError: 'user'"))
+    headers = sentry_headers(SECRET, body, request_id="req-5001")
+    assert httpx.post(f"{url}/webhooks/sentry", content=body, headers=headers).status_code == 200
+    before = stream_length(p)
+    again = httpx.post(f"{url}/webhooks/sentry", content=body, headers=headers)
+    assert again.status_code == 409 and again.json()["error"] == "replayed"
+    assert stream_length(p) == before
+
+
+@pytest.mark.parametrize(("resource", "payload"), [
+    ("installation", {"action": "created", "data": {"installation": {"uuid": "u"}}}),
+    ("comment", {"action": "created", "data": {"comment": "hi"}}),
+    ("issue", {**sentry_issue("6001", "x"), "action": "assigned"}),
+])
+def test_sentry_deliveries_without_an_alert_are_acknowledged_and_ignored(
+        served: tuple[Pipeline, str], resource: str, payload: dict) -> None:
+    p, url = served
+    before = stream_length(p)
+    body = encode(payload)
+    r = httpx.post(f"{url}/webhooks/sentry", content=body, headers=sentry_headers(SECRET, body, resource=resource))
+    assert r.status_code == 202 and r.json()["status"] == "ignored"
+    assert stream_length(p) == before
+
+
+def test_sentry_intake_is_off_without_a_client_secret(settings: Settings) -> None:
+    p = pipeline(quiet_settings(settings, sentry_client_secret=None), ConsolePoster())
+    with serving(p) as server:
+        r = httpx.post(f"{server.url}/webhooks/sentry", content=ISSUE, headers=sentry_headers(SECRET, ISSUE))
+    assert r.status_code == 403 and r.json()["error"] == "not_configured"
+
+
+def test_redis_down_means_503_and_not_ready(settings: Settings, dead_url: str) -> None:
+    dead_redis = dead_url.replace("http://", "redis://") + "/0"
+    down = settings.model_copy(update={"redis": settings.redis.model_copy(update={"url": dead_redis,
+                                                                                  "timeout_s": 0.5})})
+    with ThreadedServer(create_app(down, prefix="test:down:")) as server:
+        r = httpx.post(f"{server.url}/webhooks/alertmanager", content=encode(good_am()))
+        assert r.status_code == 503 and r.json()["error"] == "intake_unavailable"
+        assert r.headers["retry-after"]
+        ready = httpx.get(f"{server.url}/readyz")
+        assert ready.status_code == 503 and "Redis unreachable" in ready.json()["message"]
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
+        metrics = httpx.get(f"{server.url}/metrics").text
+        assert 'opsbot_alerts_received_total{outcome="unavailable",source="alertmanager"} 1.0' in metrics
+
+
+def test_ready_and_metrics_when_up(served: tuple[Pipeline, str]) -> None:
+    _, url = served
+    assert httpx.get(f"{url}/readyz").json() == {"status": "ready"}
+    text = httpx.get(f"{url}/metrics").text
+    for name in ("opsbot_alerts_received_total", "opsbot_webhook_latency_seconds_bucket",
+                 "opsbot_last_alert_received_timestamp_seconds", "opsbot_triage_duration_seconds",
+                 "opsbot_cards_posted", "opsbot_actions"):
+        assert name in text, name
+    assert 'outcome="rejected"' in text
+    json.dumps(text)  # exposition is text

@@ -1,0 +1,1 @@
+"""Tests of the knowledge store, playbooks and outcome learning."""

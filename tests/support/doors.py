@@ -1,0 +1,38 @@
+"""Doors onto the sandbox for tests: isolated Redis prefixes, a hand-moved clock, the shipped scenario."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from bot.backends import Backends
+from bot.guard.door import Door
+from bot.settings import Settings
+from bot.wiring import build_door
+from tools.context import ToolContext
+
+SCENARIO = "crashloop-missing-env"
+
+
+def make_door(settings: Settings) -> Door:
+    """A door onto the given backends with its own audit stream, so each test reads only its own records."""
+    return build_door(settings, prefix=f"test:{uuid.uuid4().hex}:")
+
+
+class Clock:
+    """A clock the test moves by hand: expiries and cooldowns without waiting."""
+
+    def __init__(self) -> None:
+        self.t = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.t
+
+    def advance(self, **delta: float) -> None:
+        self.t += timedelta(**delta)
+
+
+def door_with_clock(settings: Settings, clock: Clock, prefix: str | None = None) -> Door:
+    """A door whose gate reads time from `clock`; doors with the same prefix share approvals (replicas)."""
+    ctx = ToolContext(settings, Backends(settings), now=clock)
+    return build_door(settings, prefix=prefix or f"test:{uuid.uuid4().hex}:", ctx=ctx)

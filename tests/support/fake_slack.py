@@ -1,0 +1,174 @@
+"""A fake of Slack's Web API on loopback: records every call, keeps the messages, checks what Slack checks.
+
+Checks (docs.slack.dev): the bot token in `Authorization: Bearer`, required fields per method, at most 50
+blocks (per message and per attachment), section text ≤ 3,000, section fields ≤ 10 of ≤ 2,000, header text
+≤ 150, button text ≤ 75, value ≤ 2,000, action_id and block_id ≤ 255, message text ≤ 40,000. Errors come
+back as Slack sends them: HTTP 200 with `{"ok": false, "error": ...}`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from tests.support.calls import Call, CallLog
+
+BOT_USER, BOT_ID, TEAM = "U0OPSBOT", "B0OPSBOT", "T0SHOP"
+REQUIRED = {
+    "chat.postMessage": ("channel",),
+    "chat.update": ("channel", "ts"),
+    "chat.postEphemeral": ("channel", "user"),
+    "chat.delete": ("channel", "ts"),
+}
+
+
+@dataclass
+class FakeSlack(CallLog):
+    token: str = "xoxb-test-token"
+    messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    # -- what tests read -------------------------------------------------------------------------------
+
+    def message(self, channel: str, ts: str) -> dict[str, Any]:
+        with self._lock:
+            return self.messages[channel, ts]
+
+    # -- the server --------------------------------------------------------------------------------------
+
+    def app(self) -> FastAPI:
+        api = FastAPI()
+
+        @api.get("/healthz")
+        def healthz() -> dict[str, bool]:
+            return {"ok": True}
+
+        @api.post("/api/{method}")
+        async def call(method: str, request: Request) -> JSONResponse:
+            raw = await request.body()
+            kind = request.headers.get("content-type", "")
+            if raw and kind.startswith("application/json"):
+                args = json.loads(raw)
+            else:
+                args = dict(parse_qsl(raw.decode()))
+                for k in ("blocks", "attachments"):
+                    if isinstance(args.get(k), str):
+                        args[k] = json.loads(args[k])
+            auth = request.headers.get("authorization", "")
+            return JSONResponse(self._answer(method, args, auth))
+
+        return api
+
+    def _answer(self, method: str, args: dict[str, Any], auth: str) -> dict[str, Any]:
+        error = None
+        if not auth.startswith("Bearer "):
+            error = "not_authed"
+        elif auth.removeprefix("Bearer ") != self.token:
+            error = "invalid_auth"
+        else:
+            error = self._check(method, args)
+        result: dict[str, Any] = {"ok": error is None}
+        with self._lock:
+            if error is None:
+                result.update(self._apply(method, args))
+            else:
+                result["error"] = error
+            self.calls.append(Call(method, args, error, result))
+            self._lock.notify_all()
+        return result
+
+    def _check(self, method: str, args: dict[str, Any]) -> str | None:
+        if method == "auth.test":
+            return None
+        if method not in REQUIRED:
+            return "unknown_method"
+        missing = [k for k in REQUIRED[method] if not args.get(k)]
+        if missing:
+            return "channel_not_found" if "channel" in missing else f"invalid_arguments: missing {missing}"
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            if not any(args.get(k) for k in ("text", "blocks", "attachments")):
+                return "no_text"
+            if len(str(args.get("text") or "")) > 40_000:
+                return "msg_too_long"
+            if method == "chat.update" and (args["channel"], args["ts"]) not in self.messages:
+                return "message_not_found"
+            groups = [args.get("blocks") or []] + [a.get("blocks") or [] for a in args.get("attachments") or []]
+            for blocks in groups:
+                problem = check_blocks(blocks)
+                if problem:
+                    return f"invalid_blocks: {problem}"
+        if method == "chat.delete" and (args["channel"], args["ts"]) not in self.messages:
+            return "message_not_found"
+        return None
+
+    def _apply(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"url": "https://shop.slack.com/", "team": "shop", "user": "opsbot", "team_id": TEAM,
+                    "user_id": BOT_USER, "bot_id": BOT_ID, "is_enterprise_install": False}
+        if method == "chat.postMessage":
+            ts = f"{int(time.time())}.{next(self._seq):06d}"
+            msg = {**args, "ts": ts, "bot_id": BOT_ID}
+            self.messages[args["channel"], ts] = msg
+            return {"channel": args["channel"], "ts": ts, "message": msg}
+        if method == "chat.update":
+            msg = self.messages[args["channel"], args["ts"]]
+            for k in ("text", "blocks", "attachments"):
+                msg[k] = args.get(k)
+            msg["edited"] = msg.get("edited", 0) + 1
+            return {"channel": args["channel"], "ts": args["ts"], "text": args.get("text", "")}
+        if method == "chat.postEphemeral":
+            return {"message_ts": f"{int(time.time())}.{next(self._seq):06d}"}
+        if method == "chat.delete":
+            del self.messages[args["channel"], args["ts"]]
+            return {"channel": args["channel"], "ts": args["ts"]}
+        return {}
+
+
+def _text_of(obj: dict[str, Any] | None) -> str:
+    return (obj or {}).get("text", "") or ""
+
+
+def check_blocks(blocks: list[dict[str, Any]]) -> str | None:
+    """What Slack's block validation rejects (the limits opsbot can hit), as a short reason, or None."""
+    if len(blocks) > 50:
+        return f"{len(blocks)} blocks (at most 50)"
+    for i, b in enumerate(blocks):
+        if len(b.get("block_id", "")) > 255:
+            return f"blocks[{i}].block_id longer than 255"
+        kind = b.get("type")
+        if kind == "section":
+            if "text" not in b and "fields" not in b:
+                return f"blocks[{i}]: a section needs text or fields"
+            if len(_text_of(b.get("text"))) > 3000:
+                return f"blocks[{i}].text longer than 3000"
+            fields = b.get("fields") or []
+            if len(fields) > 10 or any(len(_text_of(f)) > 2000 for f in fields):
+                return f"blocks[{i}].fields: at most 10 of at most 2000 characters"
+        elif kind == "header":
+            if len(_text_of(b.get("text"))) > 150:
+                return f"blocks[{i}].text longer than 150"
+        elif kind == "context":
+            if len(b.get("elements") or []) > 10:
+                return f"blocks[{i}].elements: at most 10"
+        elif kind == "actions":
+            elements = b.get("elements") or []
+            if not elements or len(elements) > 25:
+                return f"blocks[{i}].elements: 1 to 25"
+            for j, e in enumerate(elements):
+                if e.get("type") == "button":
+                    if not 1 <= len(_text_of(e.get("text"))) <= 75:
+                        return f"blocks[{i}].elements[{j}].text: 1 to 75 characters"
+                    if len(e.get("value", "")) > 2000:
+                        return f"blocks[{i}].elements[{j}].value longer than 2000"
+                    if len(e.get("action_id", "")) > 255:
+                        return f"blocks[{i}].elements[{j}].action_id longer than 255"
+        elif kind not in ("divider", "image", "rich_text", "input", "file", "video"):
+            return f"blocks[{i}]: unknown block type {kind!r}"
+    return None

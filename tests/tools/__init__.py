@@ -1,0 +1,1 @@
+"""Tests of the tools against real local backends through the door."""
