@@ -1,4 +1,4 @@
-"""A throwaway redis-server for the sandbox: loopback only, nothing kept on disk."""
+"""The sandbox's redis-server: loopback only, with an append-only file, as production Redis should run."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from sandbox import procs
 
 
 def start(state_dir: Path, port: int) -> None:
-    argv = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
+    data = state_dir / "redis-data"
+    data.mkdir(parents=True, exist_ok=True)
+    argv = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir", str(data), "--save", "",
+            "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]
     pid = procs.start("redis", argv, state_dir)
     client = redis.Redis(port=port, socket_timeout=0.5)
 

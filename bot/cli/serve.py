@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import httpx
+import redis
 import typer
 
 from bot.cards.model import Card
@@ -21,7 +22,7 @@ from bot.intake.webhooks.synthetic import am_alert, am_payload, encode, sentry_h
 from bot.metrics import Metrics
 from bot.polling import poll
 from bot.settings import Settings
-from bot.wiring import build_door, redis_client
+from bot.wiring import build_door, redis_client, redis_durability
 
 
 def posters_for(settings: Settings) -> list[Poster]:
@@ -43,6 +44,12 @@ def serve_cmd(
     from bot.intake.pipeline import build_pipeline, knowledge_triage
 
     settings = common.settings(config)
+    try:
+        for problem in redis_durability(redis_client(settings)):
+            typer.echo(f"opsbot: warning: {problem} (docs/operations.md)", err=True)
+    except redis.RedisError as e:
+        typer.echo(f"opsbot: warning: Redis is not reachable yet ({type(e).__name__}); "
+                   "the webhooks answer 503 and the workers retry until it is", err=True)
     door = build_door(settings)
     triage, kt = knowledge_triage(settings, door, settings.redis.key_prefix, Metrics())
     p = build_pipeline(settings, posters_for(settings), door=door, triage=triage, metrics=triage.metrics,

@@ -64,12 +64,21 @@ class Intake:
             return Accepted(duplicate=True, entry_ids=[])
         return Accepted(duplicate=False, entry_ids=[i.decode() if isinstance(i, bytes) else i for i in out])
 
-    async def ready(self) -> str | None:
-        """None when Redis answers, else why not."""
+    async def ready(self, group: str = GROUP) -> str | None:
+        """None when alerts will be triaged (Redis answers and the workers' group exists), else why not.
+
+        The reason is for the public /readyz: it names no address; the log has the details."""
         try:
-            await self.client.ping()
+            groups = await self.client.xinfo_groups(self.stream)
+        except redis.ResponseError:  # no stream yet: no worker has created its group
+            groups = []
         except (redis.RedisError, OSError) as e:
-            return f"Redis unreachable: {type(e).__name__}: {e}"
+            log.warning("redis_unreachable", error=f"{type(e).__name__}: {e}")
+            return "Redis is unreachable"
+        names = {g["name"].decode() if isinstance(g["name"], bytes) else g["name"] for g in groups}
+        if group not in names:
+            return ("the triage workers' consumer group does not exist yet "
+                    "(they are starting, or recovering from a Redis restart)")
         return None
 
 

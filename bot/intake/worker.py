@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import redis
 import structlog
 
 from bot.cards import strings as S
@@ -119,12 +120,32 @@ class Worker:
         return self.reclaim() + self._process(self.stream.read(self.name, count=count, block_ms=block_ms))
 
     def run(self, stop: threading.Event, block_ms: int = 500) -> None:
-        self.stream.ensure_group()
+        """Read and triage until `stop`; Redis going away or coming back empty is survived, not fatal."""
         log.info("worker_started", worker=self.name)
+        failures, group_ready = 0, False
         while not stop.is_set():
             try:
+                if not group_ready:
+                    self.stream.ensure_group()  # again after a Redis restart that lost the group
+                    group_ready = True
                 self.step(block_ms=block_ms)
-            except Exception as e:  # Redis down: keep trying, the webhook answers 503 meanwhile
+                failures = 0
+            except redis.ResponseError as e:
+                if "NOGROUP" in str(e):
+                    log.warning("consumer_group_missing", worker=self.name, action="recreating it")
+                    group_ready = False
+                    continue
+                failures += 1
                 log.error("worker_step_failed", worker=self.name, error=f"{type(e).__name__}: {e}")
-                stop.wait(1.0)
+                stop.wait(backoff_s(failures))
+            except Exception as e:  # Redis down: keep trying, the webhook answers 503 meanwhile
+                failures += 1
+                log.error("worker_step_failed", worker=self.name, error=f"{type(e).__name__}: {e}",
+                          retry_in_s=backoff_s(failures))
+                stop.wait(backoff_s(failures))
         log.info("worker_stopped", worker=self.name)
+
+
+def backoff_s(failures: int, first: float = 0.5, cap: float = 10.0) -> float:
+    """How long to wait after the n-th failure in a row: doubling from `first`, at most `cap`."""
+    return min(cap, first * 2 ** max(failures - 1, 0))

@@ -202,14 +202,18 @@ def test_redis_down_means_503_and_not_ready(settings: Settings, dead_url: str) -
         assert r.status_code == 503 and r.json()["error"] == "intake_unavailable"
         assert r.headers["retry-after"]
         ready = httpx.get(f"{server.url}/readyz")
-        assert ready.status_code == 503 and "Redis unreachable" in ready.json()["message"]
+        assert ready.status_code == 503 and ready.json()["message"] == "Redis is unreachable"
+        assert dead_redis.split("//")[1].split("/")[0] not in ready.text  # no internal address in public
         assert httpx.get(f"{server.url}/healthz").status_code == 200
         metrics = httpx.get(f"{server.url}/metrics").text
         assert 'opsbot_alerts_received_total{outcome="unavailable",source="alertmanager"} 1.0' in metrics
 
 
 def test_ready_and_metrics_when_up(served: tuple[Pipeline, str]) -> None:
-    _, url = served
+    p, url = served
+    not_yet = httpx.get(f"{url}/readyz")
+    assert not_yet.status_code == 503 and "consumer group does not exist yet" in not_yet.json()["message"]
+    p.stream.ensure_group()  # what every worker does first
     assert httpx.get(f"{url}/readyz").json() == {"status": "ready"}
     text = httpx.get(f"{url}/metrics").text
     for name in ("opsbot_alerts_received_total", "opsbot_webhook_latency_seconds_bucket",
