@@ -6,6 +6,7 @@ exactly one approval claims the action (pending → claimed), and only a claimed
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -116,8 +117,19 @@ class ApprovalStore:
         })
         pipe.expire(key, self.keep)
         pipe.zadd(self._pending, {key: action.expires_at.timestamp()})
+        if incident is not None:
+            pipe.set(self._proposal_key(incident, tool, args), action.id, ex=self.keep)
         self._call(pipe.execute)
         return action
+
+    def _proposal_key(self, incident: str, tool: str, args: dict[str, Any]) -> str:
+        digest = hashlib.sha256(json.dumps([tool, args], sort_keys=True, default=str).encode()).hexdigest()[:24]
+        return f"{self.prefix}proposal:{incident}:{digest}"
+
+    def proposal(self, incident: str, tool: str, args: dict[str, Any]) -> PendingAction | None:
+        """The latest action proposed for this incident with this tool and these arguments, if any."""
+        held = self._call(self.client.get, self._proposal_key(incident, tool, args))
+        return self.get(held.decode()) if held else None
 
     def get(self, action_id: str) -> PendingAction | None:
         key = self._key(action_id)

@@ -45,12 +45,18 @@ class ActionGate:
 
     def propose(self, t: Tool, args: Any, requester: str, severity: Severity | None,
                 incident: str | None) -> ToolResult:
+        """Preview, decide, then deny, execute (allowed) or leave pending. Within an incident the same tool
+        with the same arguments is proposed once: a retried triage gets the action already waiting."""
         assert t.preview is not None
         raw = args.model_dump(mode="json")
         invocation = t.summary(args)
-        preview = t.preview(self.ctx, args)  # ToolInputError / BackendError: reported by the door
-        now = self.ctx.now()
         try:
+            if incident is not None:
+                held = self.store.proposal(incident, t.name, raw)
+                if held is not None and held.state in ("pending", "claimed"):
+                    return self._pending_result(t.name, invocation, held)
+            preview = t.preview(self.ctx, args)  # ToolInputError / BackendError: reported by the door
+            now = self.ctx.now()
             decision = self.engine.decide(self._request(t, preview, requester, severity),
                                           self.store.executions(now), now)
             self._audit("decision", requester, t.name, preview.target, decision.outcome,
@@ -65,14 +71,18 @@ class ActionGate:
                 return verdict.result or error(t.name, verdict.message, invocation)
         except (ApprovalsUnavailable, AuditUnavailable) as e:
             return error(t.name, f"{e}; mutations fail closed", invocation)
-        a = decision.approvers
+        return self._pending_result(t.name, invocation, action)
+
+    @staticmethod
+    def _pending_result(tool: str, invocation: str, action: PendingAction) -> ToolResult:
+        a = action.decision.approvers
         assert a is not None
         return ToolResult(
-            tool=t.name, status=Status.approval_required, invocation=invocation,
-            data={"action_id": action.id, "preview": preview.model_dump(), "reason": decision.reason,
+            tool=tool, status=Status.approval_required, invocation=invocation,
+            data={"action_id": action.id, "preview": action.preview.model_dump(), "reason": action.decision.reason,
                   "approvers": {"roles": a.roles, "count": a.count, "self_approval": a.self_approval},
                   "expires_at": action.expires_at.isoformat()},
-            notice=f"pending approval #{action.id}: {preview.summary}; nothing has changed yet",
+            notice=f"pending approval #{action.id}: {action.preview.summary}; nothing has changed yet",
         )
 
     def decide(self, action_id: str, identity: str, approve: bool) -> Verdict:

@@ -227,6 +227,27 @@ def test_proposals_become_pending_actions_whose_ids_the_card_carries(s: Settings
     assert p.metrics.actions.labels("k8s_rollout_restart", "approval_required")._value.get() == 1
 
 
+def test_a_triage_retried_after_a_crash_reuses_its_proposals(s: Settings, mutable_settings: Settings) -> None:
+    poster = ConsolePoster()
+    door = make_door(mutable_settings)
+
+    def restart(alert: Alert, ev: Evidence, analysis: object) -> list[Proposal]:
+        return [Proposal(tool="k8s_rollout_restart", args={"namespace": "shop", "deployment": "checkout"})]
+
+    p = pipeline(s, poster, door=door, propose=restart)
+    with serving(p) as server:
+        post(server.url, am_alert(LABELS))
+    p.stream.ensure_group()
+    [entry] = p.stream.read("worker-a", count=10, block_ms=None)
+    obs = p.incidents.observe(entry.id, entry.alert)
+    first = p.triage.card(entry.alert, obs.incident, made_from=entry.id)  # worker A proposed, then died
+    assert len(door.gate.store.pending()) == 1 and poster.posts() == []
+    assert p.worker("worker-b").reclaim() == 1
+    [posted] = poster.posts()
+    assert [a.action_id for a in posted.card.actions] == [a.action_id for a in first.actions]
+    assert door.gate.store.pending() == [first.actions[0].action_id]  # one approvable action: the card's
+
+
 def test_incident_window_expiry_opens_a_new_incident(settings: Settings) -> None:
     clock = [datetime.now(UTC)]
     store = IncidentStore(redis_client(settings), f"test:{uuid.uuid4().hex}:", window_s=60, flap_threshold=3,
