@@ -47,7 +47,7 @@ def _serve(redis_url: str, port: int, workers: int) -> None:
     from bot.wiring import build_door
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))  # errors only
-    settings = Settings(redis={"url": redis_url}, webhooks={"port": port})
+    settings = Settings(redis={"url": redis_url}, webhooks={"port": port, "alertmanager_open": True})
 
     def labels_only(alert: Alert, incident: str | None) -> Evidence:
         return Evidence(lines=[EvidenceLine(check="labels", text=str(alert.labels))])

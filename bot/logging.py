@@ -1,4 +1,4 @@
-"""structlog set-up: every event passes the redaction processor before it is rendered."""
+"""Logging set-up: every structlog event and every stdlib record is redacted before it is rendered."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TextIO
 
 import structlog
 
-from bot.redact import structlog_processor
+from bot.redact import redacting_record_factory, structlog_processor
 
 
 class _Stderr:
@@ -22,7 +22,10 @@ class _Stderr:
 
 
 def configure(level: str = "INFO", json: bool = False, stream: TextIO | None = None) -> None:
-    """Call once at start-up (the CLI, a frontend, the worker). Secrets are masked in every log line."""
+    """Call once at start-up (the CLI, a frontend, the worker). Secrets are masked in every log line, structlog's
+    and the standard library's alike."""
+    if not getattr(logging.getLogRecordFactory(), "redacting", False):
+        logging.setLogRecordFactory(redacting_record_factory(logging.getLogRecordFactory()))
     # format_exc_info below has already made the traceback (redacted) text: the console prints it as it is.
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(
         colors=False, exception_formatter=structlog.dev.plain_traceback)

@@ -8,6 +8,7 @@ the reader still sees that a credential was there.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter
@@ -63,6 +64,16 @@ _TOKENS = re.compile(
             r"\bsntry[su]_[A-Za-z0-9_=+/-]{20,}",  # Sentry
             r"\bnpm_[A-Za-z0-9]{36}",
             r"\bhooks\.slack\.com/services/[A-Za-z0-9/]+",
+            r"(?<![\d:])\d{8,10}:[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])",  # Telegram bot tokens, also in bot URLs
+            r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b",  # SendGrid
+            r"\b(?:SK|AC)[0-9a-f]{32}\b",  # Twilio API key / account SID
+            r"\b[MNO][A-Za-z0-9]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}\b",  # Discord bot tokens
+            r"\b[0-9a-f]{32}-us[0-9]{1,2}\b",  # Mailchimp
+            r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",  # PyPI upload tokens
+            r"\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b",  # Shopify
+            r"\bdop_v1_[a-f0-9]{64}\b",  # DigitalOcean
+            r"\bhf_[A-Za-z0-9]{30,}\b",  # Hugging Face
+            r"\bAccountKey=[A-Za-z0-9+/=]{40,}",  # Azure storage connection strings
         )
     )
 )
@@ -124,8 +135,46 @@ def redact_data(data: Any) -> Any:
         return {k: (MASK if isinstance(k, str) and secret_key(k) and v not in (None, "") else redact_data(v))
                 for k, v in data.items()}
     if isinstance(data, (list, tuple)):
-        return [redact_data(v) for v in data]
+        return _mask_key_blocks([redact_data(v) for v in data])
     return data
+
+
+_BLOCK_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+_BLOCK_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY-----")
+
+
+def _mask_key_blocks(items: list[Any]) -> list[Any]:
+    """A private key split over several items (log lines) is masked whole: from its BEGIN line to its END line
+    (or to the end of the list), every line in between is a secret."""
+    out, inside = [], False
+    for item in items:
+        if isinstance(item, str) and (inside or _BLOCK_BEGIN.search(item) or "[REDACTED private key]" in item):
+            began = bool(_BLOCK_BEGIN.search(item)) or "[REDACTED private key]" in item
+            ended = bool(_BLOCK_END.search(item))
+            if began and not ended and not inside:
+                inside = True
+                out.append(item)
+                continue
+            if inside:
+                out.append("[REDACTED private key]" if not ended else "[REDACTED private key end]")
+                inside = not ended
+                continue
+        out.append(item)
+    return out
+
+
+def redacting_record_factory(make: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    """A stdlib LogRecord factory that masks every record as it is made: uvicorn, bolt, python-telegram-bot and
+    httpx log through it whatever handlers they configure."""
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        record.msg, record.args = redact(record.getMessage()), None
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return record
+
+    factory.redacting = True  # type: ignore[attr-defined]
+    return factory
 
 
 def structlog_processor(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:

@@ -52,6 +52,8 @@ class WebhookSettings(Section):
     host: str = "127.0.0.1"
     port: int = 8080
     alertmanager_token: SecretStr | None = Field(None, description="bearer token Alertmanager must send")
+    alertmanager_open: bool = Field(False, description="accept Alertmanager posts without a bearer token "
+                                    "(a loopback sandbox); without a token and without this, they are refused")
     sentry_client_secret: SecretStr | None = Field(None, description="verifies Sentry-Hook-Signature")
     max_body_bytes: int = 1_000_000
     dedup_window_s: int = 3600

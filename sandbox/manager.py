@@ -100,5 +100,6 @@ class Sandbox:
             "elasticsearch": {"url": f"http://127.0.0.1:{ports.elasticsearch}", "index": "logs-*"},
             "kubernetes": {"kubeconfig": str(k8s.kubeconfig_path(self.dir))},
             "knowledge": {"path": str(self.dir / "knowledge")},
+            "webhooks": {"alertmanager_open": True},  # loopback only: the sandbox's Alertmanager sends no token
         }
         self.settings_file.write_text(yaml.safe_dump(settings, sort_keys=False))

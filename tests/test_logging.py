@@ -42,3 +42,19 @@ def test_a_logged_exception_prints_its_redacted_traceback_without_a_warning(
     err = capsys.readouterr().err
     assert "Traceback" in err and "postgres://app:[REDACTED]@db/shop" in err and "s3cr3t" not in err
     assert not [w for w in recwarn if "format_exc_info" in str(w.message)]
+
+
+def test_stdlib_loggers_are_masked_too(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    configure("INFO")
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("thirdparty.client").warning("POST https://api.telegram.org/bot%s/sendMessage",
+                                                "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0")
+        try:
+            raise RuntimeError("postgres://app:s3cr3tPw0rd@db/shop unreachable")
+        except RuntimeError:
+            logging.getLogger("thirdparty.client").exception("request failed")
+    text = caplog.text
+    assert "sendMessage" in text and "AAHdqTcv" not in text
+    assert "request failed" in text and "s3cr3tPw0rd" not in text

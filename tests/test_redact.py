@@ -40,6 +40,18 @@ MASKED = [
     ("signature=9f8e7d6c5b4a39281706f5e4d3c2b1aZ", "signature=[REDACTED]"),
     ("GET /cb?token=abc123&page=2", "GET /cb?token=[REDACTED]&page=2"),
     ("psql --password hunter2", "psql --password [REDACTED]"),
+    ("GET https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0/getMe",
+     "GET https://api.telegram.org/bot[REDACTED]/getMe"),
+    ("sendgrid SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ", "sendgrid [REDACTED]"),
+    ("twilio SK0123456789abcdef0123456789abcdef", "twilio [REDACTED]"),
+    ("discord MTA0NTY3ODkwMTIzNDU2Nzg5MA.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789", "discord [REDACTED]"),
+    ("mailchimp 0123456789abcdef0123456789abcdef-us12", "mailchimp [REDACTED]"),
+    ("pypi-AgEIcHlwaS5vcmcCJDAxMjM0NTY3LTg5YWItY2RlZi0wMTIzLTQ1Njc4OWFiY2RlZgACKlsz", "[REDACTED]"),
+    ("shpat_0123456789abcdef0123456789abcdef", "[REDACTED]"),
+    ("hf_abcdefghijklmnopqrstuvwxyzABCDEFGH", "[REDACTED]"),
+    ("DefaultEndpointsProtocol=https;AccountName=shop;AccountKey=" + "A" * 86 + "==;EndpointSuffix=x",
+     "DefaultEndpointsProtocol=https;AccountName=shop;[REDACTED];EndpointSuffix=x"),
+    ("DD_API_KEY=0123456789abcdef0123456789abcdef", "DD_API_KEY=[REDACTED]"),
 ]
 
 UNTOUCHED = [
@@ -76,6 +88,14 @@ def test_structures_mask_secret_keys_and_secret_strings() -> None:
     assert redact_data(data) == {"env": {"DB_PASSWORD": "[REDACTED]", "LOG_LEVEL": "info"},
                                  "Authorization": "[REDACTED]", "lines": ["ok", "token=[REDACTED]"],
                                  "replicas": 3, "api_key": None}
+
+
+def test_a_private_key_split_over_log_lines_is_masked_whole() -> None:
+    lines = ["starting", "loaded -----BEGIN RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEAx4Lx", "q8b2ZxZ0a1b2c3d4e5",
+             "-----END RSA PRIVATE KEY-----", "listening on :8080"]
+    out = redact_data(lines)
+    assert out[0] == "starting" and out[-1] == "listening on :8080"
+    assert not any("MIIE" in x or "q8b2" in x for x in out)
 
 
 def test_log_lines_are_redacted() -> None:

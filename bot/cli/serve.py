@@ -50,6 +50,9 @@ def serve_cmd(
     except redis.RedisError as e:
         typer.echo(f"opsbot: warning: Redis is not reachable yet ({type(e).__name__}); "
                    "the webhooks answer 503 and the workers retry until it is", err=True)
+    if settings.webhooks.alertmanager_token is None and settings.webhooks.alertmanager_open:
+        typer.echo("opsbot: warning: the Alertmanager webhook accepts posts without a bearer token "
+                   "(webhooks.alertmanager_open); set webhooks.alertmanager_token outside a sandbox", err=True)
     door = build_door(settings)
     triage, kt = knowledge_triage(settings, door, settings.redis.key_prefix, Metrics())
     p = build_pipeline(settings, posters_for(settings), door=door, triage=triage, metrics=triage.metrics,

@@ -13,10 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import redis
+import structlog
 from pydantic import BaseModel
 
 from policies.engine import Decision, Execution
 from tools.base import Preview
+
+log = structlog.get_logger(__name__)
 
 State = Literal["pending", "claimed", "executed", "failed", "refused", "denied", "expired"]
 
@@ -99,7 +102,8 @@ class ApprovalStore:
         try:
             return fn(*args, **kwargs)
         except redis.RedisError as e:
-            raise ApprovalsUnavailable(f"Redis is unreachable ({e}); no change was made") from None
+            log.error("approvals_redis_failed", error=f"{type(e).__name__}: {e}")  # the address: logs only
+            raise ApprovalsUnavailable("Redis is unreachable; no change was made") from None
 
     def create(self, tool: str, args: dict[str, Any], preview: Preview, decision: Decision, requester: str,
                incident: str | None, now: datetime) -> PendingAction:

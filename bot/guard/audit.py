@@ -8,7 +8,10 @@ from datetime import datetime
 from typing import Any
 
 import redis
+import structlog
 from pydantic import BaseModel, Field
+
+log = structlog.get_logger(__name__)
 
 
 class AuditUnavailable(Exception):
@@ -40,7 +43,8 @@ class AuditLog:
         try:
             return self.client.xadd(self.key, fields).decode()
         except redis.RedisError as e:
-            raise AuditUnavailable(f"could not write the audit log to Redis: {e}") from None
+            log.error("audit_redis_failed", error=f"{type(e).__name__}: {e}")  # the address: logs only
+            raise AuditUnavailable("could not write the audit log: Redis is unreachable") from None
 
     def query(
         self,
@@ -72,7 +76,8 @@ class AuditLog:
             try:
                 entries = self.client.xrange(self.key, lo, hi, count=batch)
             except redis.RedisError as e:
-                raise AuditUnavailable(f"could not read the audit log from Redis: {e}") from None
+                log.error("audit_redis_failed", error=f"{type(e).__name__}: {e}")
+                raise AuditUnavailable("could not read the audit log: Redis is unreachable") from None
             for entry_id, fields in entries:
                 yield AuditRecord(**json.loads(fields[b"json"]), id=entry_id.decode())
             if len(entries) < batch:

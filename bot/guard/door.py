@@ -13,6 +13,7 @@ from bot.guard.approvals import ApprovalStore
 from bot.guard.audit import AuditLog, AuditRecord, AuditUnavailable
 from bot.guard.gate import ActionGate
 from bot.guard.invoke import error, invoke
+from bot.redact import redact, redact_data
 from policies.engine import PolicyEngine
 from policies.schema import Severity
 from tools.base import BackendError, Tool, ToolInputError, ToolResult
@@ -40,6 +41,14 @@ def describe_validation(tool: str, err: ValidationError) -> str:
     return f"invalid arguments for {tool}: " + "; ".join(parts)
 
 
+def masked(result: ToolResult) -> ToolResult:
+    """The result with every secret masked: chat replies, cards, the model, knowledge and Redis get only this."""
+    return result.model_copy(update={
+        "data": redact_data(result.data), "invocation": redact(result.invocation),
+        "error": redact(result.error) if result.error else result.error,
+        "notice": redact(result.notice) if result.notice else result.notice})
+
+
 def _target(args: dict[str, Any]) -> str:
     keys = ("namespace", "deployment", "pod", "service", "query")
     return "/".join(str(args[k]) for k in keys if args.get(k))
@@ -54,7 +63,7 @@ class Door:
 
     def run(self, name: str, args: dict[str, Any], caller: Caller) -> ToolResult:
         started = time.perf_counter()
-        result = self._run(name, args, caller)
+        result = masked(self._run(name, args, caller))
         result = cap(result, self.ctx.settings.limits.max_result_chars)
         record = AuditRecord(
             at=self.ctx.now(),
@@ -64,7 +73,7 @@ class Door:
             target=_target(args),
             status=result.status.value,
             summary=result.invocation if not result.error else f"{result.invocation}: {result.error}",
-            args=args,
+            args=redact_data(args),
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
             incident=caller.incident,
         )

@@ -1,12 +1,13 @@
-"""The one alert model every intake parses into: Alertmanager and Sentry alike."""
+"""The one alert model every intake parses into: Alertmanager and Sentry alike, with secrets masked on entry."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from bot.redact import redact, redact_data
 from policies.schema import Severity
 
 Source = Literal["alertmanager", "sentry"]
@@ -33,6 +34,17 @@ class Alert(BaseModel):
                                     "group_key, sentry_issue_id, sentry_request_id ...")
     expr: str | None = Field(None, description="the PromQL that fired (from Alertmanager's generatorURL)")
     received_at: datetime | None = None
+
+    @field_validator("name", "expr")
+    @classmethod
+    def _masked_text(cls, value: str | None) -> str | None:
+        return redact(value) if value else value
+
+    @field_validator("labels", "annotations")
+    @classmethod
+    def _masked_map(cls, value: dict[str, str]) -> dict[str, str]:
+        """Redact at the source: cards, Sentry comments, knowledge, Redis and the model see only this."""
+        return redact_data(value)
 
     @property
     def namespace(self) -> str | None:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import SecretStr
 from slack_sdk import WebClient
@@ -65,6 +66,22 @@ def test_url_verification_and_bad_signature(slack: Workspace) -> None:
     forged = slack.event({"type": "app_mention", "user": "U0ADMIN", "text": "restart checkout", "channel": CHANNEL,
                           "ts": "1.2"}, secret="not-the-secret")
     assert forged.status_code == 401
+
+
+def test_hostile_signed_bodies_get_4xx_and_no_docs_are_served(slack: Workspace) -> None:
+    assert slack._post("{", "application/json").status_code == 400
+    assert slack._post("payload=%7B", "application/x-www-form-urlencoded").status_code == 400
+    huge = httpx.post(f"{slack.url}/slack/events", content=b"x" * 2_000_000,
+                      headers={"Content-Type": "application/json"})  # unsigned: refused while it is read
+    assert huge.status_code == 413
+    listed = slack.event({"type": "app_mention", "user": "U0VIEWER", "text": "help", "channel": CHANNEL,
+                          "ts": "1.3"})
+    assert listed.status_code == 200
+    body = json.dumps({"token": "legacy", "team_id": "T0", "type": "event_callback", "event_id": ["a", "b"],
+                       "event": {"type": "app_mention", "user": "U0VIEWER", "text": "help", "channel": CHANNEL}})
+    assert slack._post(body, "application/json").status_code == 400
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert httpx.get(f"{slack.url}{path}").status_code == 404
 
 
 def test_mention_answers_in_the_thread_with_progress(slack: Workspace, fake: FakeSlack) -> None:

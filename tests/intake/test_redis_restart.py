@@ -15,10 +15,10 @@ import pytest
 import redis
 
 from bot.cards.poster import ConsolePoster
+from bot.intake.fingerprint import fingerprint
 from bot.intake.pipeline import Pipeline
 from bot.intake.webhooks.synthetic import am_alert, am_payload, encode
 from bot.settings import Settings
-from bot.intake.fingerprint import fingerprint
 from bot.wiring import redis_durability
 from sandbox import procs, redis_server
 from tests.guard.test_approvals import propose_scale

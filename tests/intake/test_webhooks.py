@@ -73,6 +73,13 @@ AM_BAD = [
     ("labels not strings", *_am(encode({**good_am(), "alerts": [{**good_am()["alerts"][0], "labels": {"a": [1]}}]})),
      422, "invalid_payload"),
     ("oversized", *_am(b'{"pad": "' + b"x" * (LIMIT + 10) + b'"}'), 413, "body_too_large"),
+    ("nested 10,000 deep", *_am(b"[" * 10_000), 400, "malformed_json"),
+    ("nested 40 deep", *_am(b"[" * 40 + b"]" * 40), 400, "malformed_json"),
+    ("a 5,000-digit number", *_am(b'{"version": "4", "n": ' + b"9" * 5000 + b"}"), 400, "malformed_json"),
+    ("a number beyond float", *_am(b'{"version": "4", "n": 1e999}'), 400, "malformed_json"),
+    ("NaN", *_am(b'{"version": "4", "n": NaN}'), 400, "malformed_json"),
+    ("a lone surrogate in a label", *_am(encode(good_am()).replace(b'"shop"', b'"sh\\ud800op"')), 400,
+     "malformed_json"),
 ]
 
 
@@ -146,6 +153,10 @@ SENTRY_BAD = [
     ("metric_alert unknown action", *_sentry(encode({"action": "boiling", "data": {"metric_alert": {
         "alert_rule": {"id": "1"}}}}), resource="metric_alert"), 422, "invalid_payload"),
     ("oversized", *_sentry(b'{"a": "' + b"y" * LIMIT + b'"}'), 413, "body_too_large"),
+    ("a lone brace, validly signed", *_sentry(b"{"), 400, "malformed_json"),
+    ("nested 10,000 deep, validly signed", *_sentry(b"[" * 10_000), 400, "malformed_json"),
+    ("a lone surrogate in the title", *_sentry(encode(sentry_issue("5002", "KeyError")).replace(
+        b"KeyError", b"Key\\udfffError")), 400, "malformed_json"),
 ]
 
 
@@ -193,6 +204,15 @@ def test_sentry_intake_is_off_without_a_client_secret(settings: Settings) -> Non
     assert r.status_code == 403 and r.json()["error"] == "not_configured"
 
 
+def test_alertmanager_intake_is_closed_without_a_token_unless_opened(settings: Settings) -> None:
+    closed = quiet_settings(settings, alertmanager_token=None, alertmanager_open=False)
+    p = pipeline(closed, ConsolePoster())
+    with serving(p) as server:
+        r = httpx.post(f"{server.url}/webhooks/alertmanager", content=encode(good_am()))
+    assert r.status_code == 403 and r.json()["error"] == "not_configured"
+    assert "alertmanager_token" in r.json()["message"] and stream_length(p) == 0
+
+
 def test_redis_down_means_503_and_not_ready(settings: Settings, dead_url: str) -> None:
     dead_redis = dead_url.replace("http://", "redis://") + "/0"
     down = settings.model_copy(update={"redis": settings.redis.model_copy(update={"url": dead_redis,
@@ -207,6 +227,15 @@ def test_redis_down_means_503_and_not_ready(settings: Settings, dead_url: str) -
         assert httpx.get(f"{server.url}/healthz").status_code == 200
         metrics = httpx.get(f"{server.url}/metrics").text
         assert 'opsbot_alerts_received_total{outcome="unavailable",source="alertmanager"} 1.0' in metrics
+
+
+def test_unknown_paths_share_one_metric_label(served: tuple[Pipeline, str]) -> None:
+    _, url = served
+    for i in range(30):
+        assert httpx.post(f"{url}/webhooks/probe-{i}", content=b"{}").status_code == 404
+    text = httpx.get(f"{url}/metrics").text
+    assert "probe-" not in text
+    assert 'opsbot_webhook_latency_seconds_count{source="unknown"} 30.0' in text
 
 
 def test_ready_and_metrics_when_up(served: tuple[Pipeline, str]) -> None:

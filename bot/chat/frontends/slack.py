@@ -13,10 +13,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.starlette import SlackRequestHandler
@@ -30,12 +31,14 @@ from bot.cards.store import MessageRef
 from bot.chat.conversation import Conversation, Reply
 from bot.chat.frontends import messages
 from bot.chat.frontends.decision import Decisions, footer
+from bot.intake.webhooks.errors import WebhookError, error_body, parse_json, read_body
 from bot.settings import SlackSettings
 
 log = structlog.get_logger(__name__)
 
 PLATFORM = "slack"
 MAX_TEXT = 39_000  # Slack cuts a message's text at 40,000 characters
+MAX_BODY_BYTES = 1_000_000  # an Events API or interactivity request is a few KB
 MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 
 
@@ -150,7 +153,8 @@ class SlackFrontend:
         """HTTP events at POST /slack/events (signature checked by bolt: 401 when it does not match)."""
         if self.settings.signing_secret is None:
             raise ValueError("slack.signing_secret is needed to serve HTTP events")
-        handler, api = SlackRequestHandler(self.app), FastAPI(title="opsbot slack")
+        handler = SlackRequestHandler(self.app)
+        api = FastAPI(title="opsbot slack", docs_url=None, redoc_url=None, openapi_url=None)
 
         @api.get("/healthz")
         def healthz() -> dict[str, bool]:
@@ -158,6 +162,17 @@ class SlackFrontend:
 
         @api.post("/slack/events")
         async def events(request: Request) -> Response:
+            try:  # bounded while it is read, and well-formed, before bolt (and its signature check) sees it
+                body = await read_body(request, MAX_BODY_BYTES)
+                if request.headers.get("content-type", "").startswith("application/json"):
+                    parse_json(body)
+                else:
+                    payload = parse_qs(body.decode("utf-8", "replace")).get("payload")
+                    if payload:
+                        parse_json(payload[0].encode())
+            except WebhookError as e:
+                return JSONResponse(error_body(e.code, e.message), status_code=e.status)
+            request._body = body  # Starlette's cache of the body: bolt reads it from there
             return await handler.handle(request)
 
         return api
@@ -170,6 +185,8 @@ class SlackFrontend:
         if event.get("bot_id") or event.get("subtype") in ("bot_message", "message_changed", "message_deleted"):
             return BoltResponse(status=200, body="")  # ours or another bot's: never answer a bot
         event_id = body.get("event_id")
+        if not isinstance(event_id, str | None):
+            return BoltResponse(status=400, body="event_id must be a string")
         if event_id and not self._seen.first(event_id):
             log.info("slack_redelivery_ignored", event_id=event_id, retry=req.headers.get("x-slack-retry-num"))
             return BoltResponse(status=200, body="")

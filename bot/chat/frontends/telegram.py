@@ -193,7 +193,7 @@ class TelegramFrontend:
             await self.application.stop()
             await self.application.shutdown()
 
-        api = FastAPI(title="opsbot telegram", lifespan=lifespan)
+        api = FastAPI(title="opsbot telegram", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 
         @api.get("/healthz")
         def healthz() -> dict[str, bool]:

@@ -97,6 +97,9 @@ def check_token(request: Request, token: str | None) -> None:
 async def alertmanager(request: Request) -> dict[str, Any]:
     deps = request.app.state.opsbot
     wh = deps.settings.webhooks
+    if wh.alertmanager_token is None and not wh.alertmanager_open:
+        raise WebhookError(403, "not_configured", "the Alertmanager intake needs webhooks.alertmanager_token "
+                           "(or webhooks.alertmanager_open: true to accept unauthenticated posts)")
     check_token(request, wh.alertmanager_token.get_secret_value() if wh.alertmanager_token else None)
     body = await read_body(request, wh.max_body_bytes)
     data = parse_json(body)
