@@ -135,7 +135,7 @@ def redact_data(data: Any) -> Any:
         return {k: (MASK if isinstance(k, str) and secret_key(k) and v not in (None, "") else redact_data(v))
                 for k, v in data.items()}
     if isinstance(data, (list, tuple)):
-        return _mask_key_blocks([redact_data(v) for v in data])
+        return [redact_data(v) for v in _mask_key_blocks(data)]
     return data
 
 
@@ -143,22 +143,19 @@ _BLOCK_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 _BLOCK_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY-----")
 
 
-def _mask_key_blocks(items: list[Any]) -> list[Any]:
-    """A private key split over several items (log lines) is masked whole: from its BEGIN line to its END line
-    (or to the end of the list), every line in between is a secret."""
+def _mask_key_blocks(items: list[Any] | tuple[Any, ...]) -> list[Any]:
+    """A private key split over several items (log lines) is masked whole: the lines after a BEGIN line that
+    does not close, up to and including its END line (or the end of the list). The BEGIN line itself is
+    masked by redact()."""
     out, inside = [], False
     for item in items:
-        if isinstance(item, str) and (inside or _BLOCK_BEGIN.search(item) or "[REDACTED private key]" in item):
-            began = bool(_BLOCK_BEGIN.search(item)) or "[REDACTED private key]" in item
-            ended = bool(_BLOCK_END.search(item))
-            if began and not ended and not inside:
-                inside = True
-                out.append(item)
-                continue
+        if isinstance(item, str):
             if inside:
-                out.append("[REDACTED private key]" if not ended else "[REDACTED private key end]")
-                inside = not ended
+                inside = not _BLOCK_END.search(item)
+                out.append("[REDACTED private key]")
                 continue
+            begin = _BLOCK_BEGIN.search(item)
+            inside = begin is not None and not _BLOCK_END.search(item, begin.end())
         out.append(item)
     return out
 

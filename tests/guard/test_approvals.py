@@ -7,23 +7,15 @@ import uuid
 
 from bot.guard.door import Caller, Door
 from bot.settings import Settings
-from tests.support.doors import Clock, door_with_clock
+from tests.support.doors import OPERATOR, Clock, door_with_clock, propose_scale
 from tools.base import Status
 
-OPERATOR = Caller(identity="slack:U0OPERATOR", via="chat", severity="P1", incident="inc-1")
 LEAD, ADMIN, VIEWER = "slack:U0LEAD", "slack:U0ADMIN", "slack:U0VIEWER"
 
 
 def replicas(door: Door) -> int:
     r = door.run("k8s_get_deployment", {"namespace": "shop", "deployment": "checkout"}, Caller(identity="cli:t"))
     return r.data["replicas"]["desired"]
-
-
-def propose_scale(door: Door, to: int = 5, caller: Caller = OPERATOR) -> str:
-    r = door.run("k8s_scale", {"namespace": "shop", "deployment": "checkout", "replicas": to}, caller)
-    assert r.status == Status.approval_required, r.error
-    assert r.notice and r.notice.startswith(f"pending approval #{r.data['action_id']}")
-    return r.data["action_id"]
 
 
 def kinds(door: Door) -> list[tuple[str, str, str]]:

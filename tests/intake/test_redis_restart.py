@@ -21,9 +21,8 @@ from bot.intake.webhooks.synthetic import am_alert, am_payload, encode
 from bot.settings import Settings
 from bot.wiring import redis_durability
 from sandbox import procs, redis_server
-from tests.guard.test_approvals import propose_scale
 from tests.support.alerting import pipeline, quiet_settings, serving, wait_for
-from tests.support.doors import make_door
+from tests.support.doors import make_door, propose_scale
 
 
 @pytest.fixture

@@ -6,12 +6,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from bot.backends import Backends
-from bot.guard.door import Door
+from bot.guard.door import Caller, Door
 from bot.settings import Settings
 from bot.wiring import build_door
+from tools.base import Status
 from tools.context import ToolContext
 
 SCENARIO = "crashloop-missing-env"
+OPERATOR = Caller(identity="slack:U0OPERATOR", via="chat", severity="P1", incident="inc-1")
 
 
 def make_door(settings: Settings) -> Door:
@@ -36,3 +38,11 @@ def door_with_clock(settings: Settings, clock: Clock, prefix: str | None = None)
     """A door whose gate reads time from `clock`; doors with the same prefix share approvals (replicas)."""
     ctx = ToolContext(settings, Backends(settings), now=clock)
     return build_door(settings, prefix=prefix or f"test:{uuid.uuid4().hex}:", ctx=ctx)
+
+
+def propose_scale(door: Door, to: int = 5, caller: Caller = OPERATOR) -> str:
+    """Ask to scale shop/checkout; the policy makes it a pending action, whose id this returns."""
+    r = door.run("k8s_scale", {"namespace": "shop", "deployment": "checkout", "replicas": to}, caller)
+    assert r.status == Status.approval_required, r.error
+    assert r.notice and r.notice.startswith(f"pending approval #{r.data['action_id']}")
+    return r.data["action_id"]

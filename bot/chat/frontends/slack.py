@@ -172,8 +172,10 @@ class SlackFrontend:
                         parse_json(payload[0].encode())
             except WebhookError as e:
                 return JSONResponse(error_body(e.code, e.message), status_code=e.status)
-            request._body = body  # Starlette's cache of the body: bolt reads it from there
-            return await handler.handle(request)
+            async def replay() -> dict[str, Any]:  # bolt reads the body we already read, once more
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            return await handler.handle(Request(request.scope, replay))
 
         return api
 
