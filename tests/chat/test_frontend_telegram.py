@@ -97,6 +97,19 @@ def test_webhook_checks_the_secret_header(group: Group, fake: FakeTelegram) -> N
     assert help_["parse_mode"] == "HTML" and "I am opsbot" in check_html(help_["text"])
 
 
+def test_hostile_webhook_bodies_get_4xx_and_no_docs_are_served(group: Group, fake: FakeTelegram) -> None:
+    post = group.client.post
+    headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+    assert post("/telegram/webhook", content=b"{", headers=headers).status_code == 400
+    assert post("/telegram/webhook", content=b"[" * 10_000, headers=headers).status_code == 400
+    assert post("/telegram/webhook", content=b'{"update_id": "x"}', headers=headers).status_code == 400
+    assert post("/telegram/webhook", content=b'{"update_id": 1, "message": 7}', headers=headers).status_code == 400
+    assert post("/telegram/webhook", content=b"x" * 2_000_000, headers=headers).status_code == 413
+    assert not fake.made("sendMessage"), "nothing reached the handlers"
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert group.client.get(path).status_code == 404
+
+
 def test_commands_show_progress_in_one_message(group: Group, fake: FakeTelegram) -> None:
     group.says(1002, "/pods@opsbot_bot shop")
     first = group.next("sendMessage", chat_id=GROUP).args

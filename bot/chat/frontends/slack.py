@@ -31,7 +31,7 @@ from bot.cards.store import MessageRef
 from bot.chat.conversation import Conversation, Reply
 from bot.chat.frontends import messages
 from bot.chat.frontends.decision import Decisions, footer
-from bot.intake.webhooks.errors import WebhookError, error_body, parse_json, read_body
+from bot.http_input import WebhookError, error_body, parse_json, read_body
 from bot.settings import SlackSettings
 
 log = structlog.get_logger(__name__)

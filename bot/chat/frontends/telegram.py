@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import (
@@ -40,12 +40,14 @@ from bot.cards.telegram import APPROVE_PREFIX, DENY_PREFIX, MAX_TEXT, render_tel
 from bot.chat.conversation import Conversation, Reply
 from bot.chat.frontends import messages
 from bot.chat.frontends.decision import Decisions, footer
+from bot.http_input import WebhookError, error_body, parse_json, read_body
 from bot.settings import TelegramSettings
 
 log = structlog.get_logger(__name__)
 
 PLATFORM = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY_BYTES = 1_000_000  # an Update is a few KB; Telegram caps a message at 4,096 characters
 MAX_ANSWER = 200  # answerCallbackQuery text
 CODE = re.compile(r"`([^`\n]+)`")
 UPDATES = ["message", "callback_query"]
@@ -205,10 +207,16 @@ class TelegramFrontend:
             if not hmac.compare_digest(given.encode(), secret.encode()):
                 log.warning("telegram_webhook_bad_secret", client=request.client.host if request.client else None)
                 return Response(status_code=403)
-            try:
-                update = Update.de_json(await request.json(), self.application.bot)
-            except Exception:
-                return Response(status_code=400)
+            try:  # the secret is checked first; then the body is bounded while read and parsed under bounds
+                data = parse_json(await read_body(request, MAX_BODY_BYTES))
+                if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                    raise WebhookError(400, "invalid_update", "not a Telegram Update: an object with update_id")
+                update = Update.de_json(data, self.application.bot)
+            except WebhookError as e:
+                return JSONResponse(error_body(e.code, e.message), status_code=e.status)
+            except Exception as e:  # de_json on a shape it does not know fails in many ways: all are 400
+                log.warning("telegram_update_unreadable", error=f"{type(e).__name__}: {e}"[:300])
+                return JSONResponse(error_body("invalid_update", "not a Telegram Update"), status_code=400)
             await self.application.update_queue.put(update)
             return Response(status_code=200)
 

@@ -18,9 +18,10 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.http_input import WebhookError, parse_json, read_body
 from bot.intake.alert import Alert, Link
 from bot.intake.fingerprint import fingerprint
-from bot.intake.webhooks.errors import WebhookError, parse_json, read_body, shape_error
+from bot.intake.webhooks.errors import shape_error
 from bot.intake.webhooks.intake_call import store
 
 router = APIRouter()

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bot.http_input import WebhookError, error_body
 from bot.intake.stream import Intake
 from bot.intake.webhooks import alertmanager, errors, sentry
 from bot.metrics import Metrics
@@ -47,7 +48,7 @@ def create_app(settings: Settings, *, prefix: str | None = None, metrics: Metric
                 metrics=metrics or Metrics(), now=now)
     app = FastAPI(title="opsbot webhooks", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.opsbot = deps
-    app.add_exception_handler(errors.WebhookError, errors.handle)
+    app.add_exception_handler(WebhookError, errors.handle)
     app.include_router(alertmanager.router)
     app.include_router(sentry.router)
 
@@ -59,7 +60,7 @@ def create_app(settings: Settings, *, prefix: str | None = None, metrics: Metric
     async def readyz() -> JSONResponse:
         problem = await deps.intake.ready()
         if problem:
-            return JSONResponse(errors.error_body("not_ready", problem), status_code=503)
+            return JSONResponse(error_body("not_ready", problem), status_code=503)
         return JSONResponse({"status": "ready"})
 
     @app.get("/metrics")

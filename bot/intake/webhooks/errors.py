@@ -2,113 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-
-class WebhookError(Exception):
-    def __init__(self, status: int, code: str, message: str, detail: Any = None,
-                 headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.detail, self.headers = status, code, message, detail, headers
-
-
-def error_body(code: str, message: str, detail: Any = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": code, "message": message}
-    if detail is not None:
-        body["detail"] = detail
-    return body
+from bot.http_input import WebhookError, error_body
 
 
 async def handle(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, WebhookError)
     return JSONResponse(error_body(exc.code, exc.message, exc.detail), status_code=exc.status, headers=exc.headers)
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refused with 413 as soon as it exceeds `limit` (declared or streamed)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise WebhookError(413, "body_too_large", f"the body is {declared} bytes; the limit is {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise WebhookError(413, "body_too_large", f"the body exceeds the limit of {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-MAX_DEPTH = 32  # Alertmanager and Sentry bodies nest about 8 deep
-MAX_NUMBER_DIGITS = 40
-
-
-def _refuse(message: str) -> WebhookError:
-    return WebhookError(400, "malformed_json", message)
-
-
-def _integer(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
-        raise _refuse(f"a number has {len(text)} digits; at most {MAX_NUMBER_DIGITS} are accepted")
-    return int(text)
-
-
-def _real(text: str) -> float:
-    if len(text) > MAX_NUMBER_DIGITS + 10:
-        raise _refuse(f"a number is {len(text)} characters long; at most {MAX_NUMBER_DIGITS + 10} are accepted")
-    value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise _refuse(f"the number {text[:20]}… is out of range")
-    return value
-
-
-def _constant(name: str) -> Any:
-    raise _refuse(f"{name} is not JSON; numbers must be finite")
-
-
-def _check(value: Any) -> None:
-    """Depth at most MAX_DEPTH, and every string (keys too) encodable as UTF-8 (no lone surrogates)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise _refuse(f"the JSON nests deeper than {MAX_DEPTH} levels")
-        if isinstance(item, str):
-            items = [item]
-        elif isinstance(item, dict):
-            items = list(item.keys())
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            items = []
-            stack.extend((v, depth + 1) for v in item)
-        else:
-            continue
-        for text in items:
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:
-                raise _refuse("a string holds a lone surrogate (an invalid \\uD800-\\uDFFF escape)") from None
-
-
-def parse_json(body: bytes) -> Any:
-    """The body as JSON, or a 400 that says what is wrong: empty, not UTF-8, not JSON, too deep, a number too
-    large or not finite, a lone surrogate. Never a 500, whatever the bytes."""
-    if not body.strip():
-        raise WebhookError(400, "empty_body", "the body is empty; a JSON object was expected")
-    try:
-        value = json.loads(body, parse_int=_integer, parse_float=_real, parse_constant=_constant)
-    except UnicodeDecodeError:
-        raise _refuse("the body is not UTF-8 text") from None
-    except json.JSONDecodeError as e:
-        raise _refuse(f"the body is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
-    except RecursionError:
-        raise _refuse(f"the JSON nests deeper than {MAX_DEPTH} levels") from None
-    _check(value)
-    return value
 
 
 def shape_error(what: str, err: ValidationError) -> WebhookError:

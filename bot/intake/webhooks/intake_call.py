@@ -6,9 +6,9 @@ from typing import Any
 
 import structlog
 
+from bot.http_input import WebhookError
 from bot.intake.alert import Alert
 from bot.intake.stream import Accepted, IntakeUnavailable
-from bot.intake.webhooks.errors import WebhookError
 
 log = structlog.get_logger(__name__)
 

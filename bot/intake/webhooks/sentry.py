@@ -25,9 +25,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.http_input import WebhookError, parse_json, read_body
 from bot.intake.alert import Alert, AlertStatus, Link
 from bot.intake.fingerprint import fingerprint
-from bot.intake.webhooks.errors import WebhookError, parse_json, read_body, shape_error
+from bot.intake.webhooks.errors import shape_error
 from bot.intake.webhooks.intake_call import store
 
 router = APIRouter()
