@@ -33,7 +33,9 @@ from sandbox import procs, redis_server  # noqa: E402
 PREFIX = "bench:storm:"
 
 
-def _serve(redis_url: str, port: int, workers: int) -> None:
+def serve(redis_url: str, port: int, workers: int, webhooks: dict[str, object] | None = None,
+          prefix: str = PREFIX) -> None:
+    """opsbot's webhooks and workers as `opsbot serve` runs them, with label-only triage (the child process)."""
     import structlog
     import uvicorn
 
@@ -47,13 +49,14 @@ def _serve(redis_url: str, port: int, workers: int) -> None:
     from bot.wiring import build_door
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))  # errors only
-    settings = Settings(redis={"url": redis_url}, webhooks={"port": port, "alertmanager_open": True})
+    settings = Settings(redis={"url": redis_url},
+                        webhooks={"port": port, "alertmanager_open": True, **(webhooks or {})})
 
     def labels_only(alert: Alert, incident: str | None) -> Evidence:
         return Evidence(lines=[EvidenceLine(check="labels", text=str(alert.labels))])
 
-    door = build_door(settings, prefix=PREFIX)
-    p = build_pipeline(settings, [ConsolePoster()], prefix=PREFIX, door=door, triage=Triage(door, collect=labels_only))
+    door = build_door(settings, prefix=prefix)
+    p = build_pipeline(settings, [ConsolePoster()], prefix=prefix, door=door, triage=Triage(door, collect=labels_only))
     p.start_workers(workers, warm=False)
     uvicorn.run(p.app, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
@@ -111,7 +114,7 @@ def main() -> None:
     rport, port = procs.free_port(), procs.free_port()
     redis_server.start(state, rport)
     redis_url = f"redis://127.0.0.1:{rport}/0"
-    server = mp.get_context("spawn").Process(target=_serve, args=(redis_url, port, args.workers), daemon=True)
+    server = mp.get_context("spawn").Process(target=serve, args=(redis_url, port, args.workers), daemon=True)
     server.start()
     url = f"http://127.0.0.1:{port}"
     try:

@@ -88,13 +88,22 @@ def _check(value: Any) -> None:
                 raise _refuse("a string holds a lone surrogate (an invalid \\uD800-\\uDFFF escape)") from None
 
 
+def text_of(body: bytes) -> str:
+    """The body as UTF-8 text, or a 400 (form bodies; JSON goes through parse_json)."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _refuse("the body is not UTF-8 text") from None
+
+
 def parse_json(body: bytes) -> Any:
     """The body as JSON, or a 400 that says what is wrong: empty, not UTF-8, not JSON, too deep, a number too
     large or not finite, a lone surrogate. Never a 500, whatever the bytes."""
     if not body.strip():
         raise WebhookError(400, "empty_body", "the body is empty; a JSON object was expected")
     try:
-        value = json.loads(body, parse_int=_integer, parse_float=_real, parse_constant=_constant)
+        value = json.loads(body.decode("utf-8"),  # strictly: json.loads(bytes) would also take UTF-16/32
+                           parse_int=_integer, parse_float=_real, parse_constant=_constant)
     except UnicodeDecodeError:
         raise _refuse("the body is not UTF-8 text") from None
     except json.JSONDecodeError as e:

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote_from_bytes
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 from slack_sdk import WebClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
+from bench.hostile_payloads import hostile_body
 from bot.chat.conversation import Conversation
 from bot.chat.frontends import messages as fm
 from bot.chat.frontends.slack import SlackFrontend
@@ -82,6 +87,19 @@ def test_hostile_signed_bodies_get_4xx_and_no_docs_are_served(slack: Workspace) 
     assert slack._post(body, "application/json").status_code == 400
     for path in ("/docs", "/redoc", "/openapi.json"):
         assert httpx.get(f"{slack.url}{path}").status_code == 404
+
+
+@given(st.randoms(use_true_random=False))
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # one server serves every example
+def test_generated_hostile_bodies_get_a_4xx_never_a_5xx(slack: Workspace, rnd: random.Random) -> None:
+    valid = json.dumps({"token": "legacy", "team_id": "T0", "type": "event_callback", "event_id": "Ev1",
+                        "event": {"type": "app_mention", "user": "U0VIEWER", "text": "help", "channel": CHANNEL}})
+    kind, body = hostile_body(rnd, valid.encode())
+    as_json = slack.post_raw(body, "application/json")
+    assert as_json.status_code < 500, f"json {kind}: {as_json.status_code}"
+    as_form = slack.post_raw(b"payload=" + quote_from_bytes(body).encode(), "application/x-www-form-urlencoded")
+    assert as_form.status_code < 500, f"form {kind}: {as_form.status_code}"
 
 
 def test_mention_answers_in_the_thread_with_progress(slack: Workspace, fake: FakeSlack) -> None:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
+from bench.hostile_payloads import hostile_body
 from bot.chat.conversation import Conversation
 from bot.chat.frontends import messages as fm
 from bot.chat.frontends.telegram import SECRET_HEADER, UPDATES, TelegramFrontend, html_text
@@ -108,6 +113,18 @@ def test_hostile_webhook_bodies_get_4xx_and_no_docs_are_served(group: Group, fak
     assert not fake.made("sendMessage"), "nothing reached the handlers"
     for path in ("/docs", "/redoc", "/openapi.json"):
         assert group.client.get(path).status_code == 404
+
+
+@given(st.randoms(use_true_random=False))
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # one app serves every example
+def test_generated_hostile_bodies_get_a_4xx_never_a_5xx(group: Group, fake: FakeTelegram,
+                                                         rnd: random.Random) -> None:
+    valid = json.dumps(fake.message_update(GROUP, 1001, "/help")).encode()
+    kind, body = hostile_body(rnd, valid)
+    r = group.client.post("/telegram/webhook", content=body,
+                          headers={SECRET_HEADER: SECRET, "Content-Type": "application/json"})
+    assert r.status_code < 500, f"{kind}: {r.status_code} {r.text[:200]}"
 
 
 def test_commands_show_progress_in_one_message(group: Group, fake: FakeTelegram) -> None:

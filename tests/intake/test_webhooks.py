@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
+from bench.hostile_payloads import hostile_body
 from bot.cards.poster import ConsolePoster
 from bot.intake.pipeline import Pipeline
 from bot.intake.webhooks.app import create_app
@@ -227,6 +231,22 @@ def test_redis_down_means_503_and_not_ready(settings: Settings, dead_url: str) -
         assert httpx.get(f"{server.url}/healthz").status_code == 200
         metrics = httpx.get(f"{server.url}/metrics").text
         assert 'opsbot_alerts_received_total{outcome="unavailable",source="alertmanager"} 1.0' in metrics
+
+
+@given(st.randoms(use_true_random=False))
+@settings(max_examples=120, deadline=None, derandomize=True)
+def test_generated_hostile_bodies_get_a_4xx_never_a_5xx(served: tuple[Pipeline, str], rnd: random.Random) -> None:
+    p, url = served
+    for endpoint, valid in (("alertmanager", encode(good_am())), ("sentry", ISSUE)):
+        kind, body = hostile_body(rnd, valid, LIMIT)
+        headers = AUTH if endpoint == "alertmanager" else sentry_headers(SECRET, body)  # validly signed
+        before = stream_length(p)
+        r = httpx.post(f"{url}/webhooks/{endpoint}", content=body, headers={**headers,
+                                                                           "Content-Type": "application/json"})
+        assert r.status_code < 500, f"{endpoint} {kind}: {r.status_code} {r.text[:200]}"
+        if r.status_code >= 400:
+            assert r.json()["error"] and r.json()["message"], kind
+            assert stream_length(p) == before, f"{endpoint} {kind}: refused but stored"
 
 
 def test_unknown_paths_share_one_metric_label(served: tuple[Pipeline, str]) -> None:

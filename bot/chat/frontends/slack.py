@@ -31,7 +31,7 @@ from bot.cards.store import MessageRef
 from bot.chat.conversation import Conversation, Reply
 from bot.chat.frontends import messages
 from bot.chat.frontends.decision import Decisions, footer
-from bot.http_input import WebhookError, error_body, parse_json, read_body
+from bot.http_input import WebhookError, error_body, parse_json, read_body, text_of
 from bot.settings import SlackSettings
 
 log = structlog.get_logger(__name__)
@@ -121,6 +121,12 @@ class _Seen:
             return True
 
 
+def _slack_object(body: bytes) -> None:
+    """Slack sends one JSON object per event or interaction; anything else is refused before bolt parses it."""
+    if not isinstance(parse_json(body), dict):
+        raise WebhookError(400, "invalid_payload", "a Slack event or interaction is a JSON object")
+
+
 class SlackFrontend:
     def __init__(self, settings: SlackSettings, chat: Conversation, decisions: Decisions | None = None,
                  client: WebClient | None = None):
@@ -165,13 +171,14 @@ class SlackFrontend:
             try:  # bounded while it is read, and well-formed, before bolt (and its signature check) sees it
                 body = await read_body(request, MAX_BODY_BYTES)
                 if request.headers.get("content-type", "").startswith("application/json"):
-                    parse_json(body)
+                    _slack_object(body)
                 else:
-                    payload = parse_qs(body.decode("utf-8", "replace")).get("payload")
+                    payload = parse_qs(text_of(body)).get("payload")
                     if payload:
-                        parse_json(payload[0].encode())
+                        _slack_object(payload[0].encode())
             except WebhookError as e:
                 return JSONResponse(error_body(e.code, e.message), status_code=e.status)
+
             async def replay() -> dict[str, Any]:  # bolt reads the body we already read, once more
                 return {"type": "http.request", "body": body, "more_body": False}
 
