@@ -74,6 +74,20 @@ _TOKENS = re.compile(
             r"\bdop_v1_[a-f0-9]{64}\b",  # DigitalOcean
             r"\bhf_[A-Za-z0-9]{30,}\b",  # Hugging Face
             r"\bAccountKey=[A-Za-z0-9+/=]{40,}",  # Azure storage connection strings
+            r"\bsq0(?:atp|csp)-[A-Za-z0-9_-]{22,43}",  # Square
+            r"\blin_api_[A-Za-z0-9]{40}",  # Linear
+            r"\bATATT3[A-Za-z0-9_=-]{60,}",  # Atlassian API tokens
+            r"\bdapi[a-f0-9]{32}(?:-\d)?\b",  # Databricks
+            r"\bdp\.(?:st|ct|sa|scim|audit)\.[A-Za-z0-9_.-]{40,}",  # Doppler
+            r"\bgl(?:sa|c)_[A-Za-z0-9_=+/-]{32,}",  # Grafana service-account and cloud tokens
+            r"\bNRAK-[A-Z0-9]{27}\b",  # New Relic user keys
+            r"\bpul-[a-f0-9]{40}\b",  # Pulumi
+            r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{50,}",  # Terraform Cloud
+            r"\bhv[sbr]\.[A-Za-z0-9_-]{24,}",  # HashiCorp Vault
+            r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b",  # Postman
+            r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b",  # age
+            r"\bAAAA[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{100,}",  # Firebase Cloud Messaging server keys
+            r"\bsecret_[A-Za-z0-9]{43}\b",  # Notion
         )
     )
 )
