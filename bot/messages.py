@@ -62,3 +62,5 @@ USAGE = {
 UNKNOWN_COMMAND = "I do not know the command '{got}'. " + HELP
 
 NOT_FOUND = "I found no deployment '{name}' in the namespaces I look in ({namespaces}); name it as NAMESPACE/{name}."
+NOT_THIS_CARD = ("that button does not belong to the card it was pressed on; nothing was done. Use the buttons "
+                 "on the action's own card.")

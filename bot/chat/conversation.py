@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from bot import messages
 from bot.cards.model import Card, CardAction
 from bot.chat.agent import Agent
-from bot.guard.approvals import PendingAction
+from bot.guard.approvals import ApprovalsUnavailable, PendingAction
 from bot.guard.door import Caller, Door
 from tools.base import Status, ToolResult
 from tools.timerange import parse_point
@@ -118,11 +118,23 @@ class Conversation:
         handler = getattr(self, f"_cmd_{verb}")
         return handler(args, caller, progress)
 
-    def click(self, action_id: str, identity: str, approve: bool) -> ClickResult:
-        """An Approve/Deny button: authorised server-side; a refusal is private and leaves the card as it was."""
+    def click(self, action_id: str, identity: str, approve: bool, on_its_card: bool = True) -> ClickResult:
+        """An Approve/Deny button: authorised server-side; a refusal is private and leaves the card as it was.
+
+        `on_its_card` says whether the clicked message shows this action's button (the frontend checks the
+        message as the platform reports it). A pending action is decided only from its own card; a click
+        elsewhere can at most learn, privately, that the action was already decided, and edits nothing."""
+        if not on_its_card:
+            try:
+                action = self.door.gate.store.get(action_id)
+            except ApprovalsUnavailable as e:
+                return ClickResult(reply=Reply(text=str(e), private=True), updated=None)
+            if action is None or action.state == "pending":
+                return ClickResult(reply=Reply(text=messages.NOT_THIS_CARD, private=True), updated=None)
         verdict = self.door.gate.decide(action_id, identity, approve)
         card = action_card(verdict.action) if verdict.action else None
-        if not verdict.ok and (verdict.action is None or verdict.action.state in ("pending", "executed", "denied")):
+        quiet = ("pending", "claimed", "executed", "denied")  # a refusal beside a running decision edits nothing
+        if not on_its_card or (not verdict.ok and (verdict.action is None or verdict.action.state in quiet)):
             return ClickResult(reply=Reply(text=verdict.message, private=True), updated=None)
         return ClickResult(reply=Reply(text=verdict.message, private=not verdict.ok), updated=card)
 

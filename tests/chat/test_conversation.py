@@ -74,3 +74,35 @@ def test_troubleshoot_runs_the_playbook_without_a_model(settings: Settings) -> N
     assert door.gate.store.pending() == [], "troubleshooting proposes; it never requests a change"
     missing = chat.command("troubleshoot nosuch", "t5", VIEWER)
     assert missing.private and "no service 'nosuch'" in missing.text
+
+
+def test_concurrent_clicks_leave_one_edit_and_it_shows_the_final_state(mutable_settings: Settings) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    clock = Clock()
+    door = door_with_clock(mutable_settings, clock)
+    chat = Conversation(door, Agent(mutable_settings, door), namespaces=["shop"])
+    for to in (4, 5, 6):
+        clock.advance(minutes=10)  # past the scale cooldown
+        reply = chat.ask(f"scale checkout to {to}", f"t-race-{to}", OPERATOR)
+        assert reply.card is not None, reply.text
+        [action] = reply.card.actions
+        approvers = [LEAD, "slack:U0ADMIN", LEAD, "slack:U0ADMIN"]
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda who: chat.click(action.action_id, who, approve=True), approvers))
+        edits = [r.updated for r in results if r.updated is not None]
+        assert len(edits) == 1, [r.reply.text for r in results]  # the refused clicks edit nothing
+        assert edits[0].actions[0].status == "executed"
+        assert sum(1 for r in results if not r.reply.private) == 1
+
+
+def test_a_click_off_its_card_never_decides_and_never_edits(chat: Conversation) -> None:
+    reply = chat.ask("scale checkout to 4", "t-off", OPERATOR)
+    assert reply.card is not None
+    [action] = reply.card.actions
+    off = chat.click(action.action_id, LEAD, approve=True, on_its_card=False)
+    assert off.reply.private and off.reply.text == messages.NOT_THIS_CARD and off.updated is None
+    assert chat.door.gate.store.get(action.action_id).state == "pending"
+    assert chat.click(action.action_id, LEAD, approve=True).updated is not None  # from its own card it works
+    late = chat.click(action.action_id, LEAD, approve=True, on_its_card=False)
+    assert late.reply.private and "already" in late.reply.text and late.updated is None

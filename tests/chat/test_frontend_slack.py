@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bench.hostile_payloads import hostile_body
+from bot import messages
 from bot.chat.conversation import Conversation
 from bot.chat.frontends import messages as fm
 from bot.chat.frontends.slack import SlackFrontend
@@ -215,6 +216,21 @@ def test_shift_scale_checkout(slack: Workspace, fake: FakeSlack, chat: Conversat
             assert buttons(now) == [], "a decided card has no buttons"
     assert replicas(chat.door) == 6
     assert executions(chat.door) == ["success"], "executed exactly once"
+
+
+def test_a_click_acts_only_on_its_own_card(slack: Workspace, fake: FakeSlack, chat: Conversation) -> None:
+    slack.mention("U0OPERATOR", "scale checkout to 6")
+    a_ts, a = slack.next_card()
+    slack.mention("U0OPERATOR", "restart checkout")
+    b_ts, b = slack.next_card()
+    [a_action], [b_action] = set(buttons(a)), set(buttons(b))
+    before = json.dumps(fake.message(CHANNEL, a_ts)["attachments"])
+    assert slack.click("U0LEAD", a_ts, b_action).status_code == 200  # B's id on A's message
+    note = slack.next("chat.postEphemeral", user="U0LEAD")
+    assert note["text"] == messages.NOT_THIS_CARD
+    assert json.dumps(fake.message(CHANNEL, a_ts)["attachments"]) == before, "card A unchanged"
+    assert not [c for c in fake.made("chat.update") if c.args["ts"] == a_ts] and executions(chat.door) == []
+    assert chat.door.gate.store.get(b_action).state == "pending" and chat.door.gate.store.get(a_action).approvals == []
 
 
 def test_expired_action_cannot_be_approved(slack: Workspace, fake: FakeSlack, chat: Conversation,

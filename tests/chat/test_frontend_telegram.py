@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from bench.hostile_payloads import hostile_body
+from bot import messages
 from bot.chat.conversation import Conversation
 from bot.chat.frontends import messages as fm
 from bot.chat.frontends.telegram import SECRET_HEADER, UPDATES, TelegramFrontend, html_text
@@ -191,6 +192,20 @@ def test_shift_scale_checkout(group: Group, fake: FakeTelegram, chat: Conversati
     assert replicas(chat.door) == 6
     assert executions(chat.door) == ["success"]
     assert len(fake.made("answerCallbackQuery")) == 4, "every press answered"
+
+
+def test_a_forged_callback_acts_only_on_its_own_card(group: Group, fake: FakeTelegram, chat: Conversation) -> None:
+    group.says(1001, "/scale checkout 6")
+    a_id, a = group.next_card()
+    group.says(1001, "/restart shop/checkout")
+    _, b = group.next_card()
+    b_approve = b["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    edits = len(fake.made("editMessageText"))
+    assert group.presses(1002, a_id, b_approve) == 200  # a modified client sends B's data on A's message
+    answer = group.next("answerCallbackQuery").args
+    assert answer["text"] == messages.NOT_THIS_CARD[:200] and answer["show_alert"] in (True, "true")
+    assert len(fake.made("editMessageText")) == edits and executions(chat.door) == []
+    assert chat.door.gate.store.get(b_approve.split(":", 1)[1]).state == "pending"
 
 
 def test_expired_action_and_strangers_buttons(group: Group, fake: FakeTelegram, clock: Clock,

@@ -119,7 +119,8 @@ class FakeTelegram(CallLog):
             "id": f"cq{cid}", "chat_instance": str(chat_id), "data": data,
             "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"},
             "message": {"message_id": message_id, "date": msg["date"], "text": msg["plain"],
-                        "chat": msg["chat"], "from": BOT}}}
+                        "chat": msg["chat"], "from": BOT,
+                        **({"reply_markup": msg["reply_markup"]} if msg.get("reply_markup") else {})}}}
 
     def push(self, update: dict[str, Any]) -> None:
         """Queue an update for getUpdates (long polling)."""

@@ -66,11 +66,17 @@ class Workspace:
         payload = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
                    "api_app_id": "A0OPSBOT", "channel": {"id": CHANNEL}, "trigger_id": "1.2.3",
                    "container": {"type": "message", "message_ts": card_ts, "channel_id": CHANNEL},
-                   "message": {"ts": card_ts, "type": "message", "bot_id": BOT_ID},
+                   "message": self.reported(card_ts),
                    "response_url": f"{self.url}/nowhere",
                    "actions": [{"type": "button", "action_id": APPROVE_ID if approve else DENY_ID,
                                 "block_id": f"act:{action_id}", "value": action_id, "action_ts": "1"}]}
         return self._post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+    def reported(self, ts: str) -> dict[str, Any]:
+        """The message as Slack reports it in an interaction payload: what the bot posted, as Slack keeps it."""
+        stored = self.fake.message(CHANNEL, ts)
+        return {"ts": ts, "type": "message", "bot_id": BOT_ID,
+                **{k: stored[k] for k in ("text", "blocks", "attachments", "thread_ts") if stored.get(k)}}
 
     def next(self, method: str, **match: Any) -> dict[str, Any]:
         """Wait for the next successful call of `method` after the ones already seen; its arguments."""

@@ -121,6 +121,14 @@ class _Seen:
             return True
 
 
+def buttons_of(message: dict[str, Any]) -> set[str]:
+    """The action ids of the buttons on a message, as Slack reports the message in the click's payload."""
+    blocks = list(message.get("blocks") or [])
+    for attachment in message.get("attachments") or []:
+        blocks += attachment.get("blocks") or []
+    return {e.get("value", "") for b in blocks if b.get("type") == "actions" for e in b.get("elements") or []}
+
+
 def _slack_object(body: bytes) -> None:
     """Slack sends one JSON object per event or interaction; anything else is refused before bolt parses it."""
     if not isinstance(parse_json(body), dict):
@@ -275,8 +283,11 @@ class SlackFrontend:
         ts = message.get("ts") or body["container"]["message_ts"]
         thread_ts = message.get("thread_ts")
         action_id = (body.get("actions") or [{}])[0].get("value", "")
+        on_its_card = action_id in buttons_of(message)
+        if not on_its_card:
+            log.warning("slack_click_not_on_its_card", channel=channel, user=user, action=action_id, ts=ts)
         try:
-            result = self.chat.click(action_id, identity(user), approve)
+            result = self.chat.click(action_id, identity(user), approve, on_its_card)
             if result.reply.private or result.updated is None:
                 self.client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts,
                                                text=outgoing(result.reply.text))

@@ -153,6 +153,13 @@ class _Progress:
                     raise
 
 
+def buttons_of(message: object) -> set[str]:
+    """The callback data of the buttons on a message, as Telegram reports the message with the click."""
+    markup = getattr(message, "reply_markup", None)
+    rows = markup.inline_keyboard if markup is not None else ()
+    return {b.callback_data for row in rows for b in row if isinstance(b.callback_data, str)}
+
+
 class TelegramFrontend:
     def __init__(self, settings: TelegramSettings, chat: Conversation, decisions: Decisions | None = None,
                  concurrency: int = 16):
@@ -281,9 +288,13 @@ class TelegramFrontend:
             await query.answer(messages.UNKNOWN_BUTTON, show_alert=True)
             return
         approve, action_id = data.startswith(APPROVE_PREFIX), data.split(":", 1)[1]
+        on_its_card = data in buttons_of(query.message)  # callback_data is the client's to choose; not the message
+        if not on_its_card:
+            log.warning("telegram_click_not_on_its_card", action=action_id, user=query.from_user.id)
         answered = False
         try:
-            result = await asyncio.to_thread(self.chat.click, action_id, identity(query.from_user.id), approve)
+            result = await asyncio.to_thread(self.chat.click, action_id, identity(query.from_user.id), approve,
+                                             on_its_card)
             text = result.reply.text
             await query.answer(text if len(text) <= MAX_ANSWER else text[: MAX_ANSWER - 1] + "…",
                                show_alert=result.reply.private)
