@@ -34,6 +34,11 @@ FORCE_ANSWER = (
     "results above, and say what is still unknown and which check would settle it."
 )
 
+CLAIM_PENDING = ("opsbot's check of this answer: nothing was changed. Waiting for approval: {actions}. "
+                 "Only an authorised person's click on the action's card executes it.")
+CLAIM_NOTHING = ("opsbot's check of this answer: no change was made to the cluster while answering; "
+                 "no action was executed.")
+
 STEP_LIMIT_NOTE = "(I stopped after {steps} rounds of tool calls; ask a narrower question to go further.)"
 
 EMPTY_ANSWER = "I have no answer from the model for that; try rephrasing, or use a command: " + COMMANDS

@@ -41,3 +41,9 @@ def facts(card: Card) -> list[tuple[str, str]]:
     seen = f"{card.count} alert{'s' if card.count != 1 else ''}"
     return [("Status", S.STATUS[card.status]), ("Severity", card.severity), ("Source", card.source),
             ("Incident", f"{card.incident_id} · {seen}")]
+
+
+def said(card: Card) -> tuple[str, bool]:
+    """The heading of the card's `failing` text, and whether to quote it: an alert's or Sentry's own words are
+    quoted source material; a chat action card's line is opsbot's own."""
+    return (S.REQUESTED, False) if card.source == "chat" else (S.FAILING, True)

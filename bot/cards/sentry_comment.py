@@ -19,9 +19,10 @@ def render_sentry_comment(card: Card) -> str:
                 f"**{S.CONFIDENCE}:** {confidence(a.confidence)}"]
     else:
         note = card.analysis_note or S.SENTRY_NOT_ANALYSED
-        out += [f"**{S.ROOT_CAUSE}:** {note}", f"**{S.IMPACT}:** {card.failing}"]
+        out += [f"**{S.ROOT_CAUSE}:** {note}"]
         if card.playbook:
             out.append(f"**{S.FIX}:** see playbook *{card.playbook.title}*")
+    out += ["", f"**{S.FAILING}:**"] + [f"> {line}" for line in card.failing.splitlines() or [""]]
     if card.evidence:
         out += ["", f"**{S.EVIDENCE}:**"] + [f"- `{e.check}` {e.text}" for e in card.evidence[:MAX_EVIDENCE]]
         if len(card.evidence) > MAX_EVIDENCE:

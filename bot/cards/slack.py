@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.cards import strings as S
-from bot.cards.common import action_line, colour, confidence, facts, headline
+from bot.cards.common import action_line, colour, confidence, facts, headline, said
 from bot.cards.model import Card
 
 MAX_BLOCKS = 50
@@ -73,6 +73,11 @@ def _action_blocks(card: Card) -> list[Block]:
     return blocks
 
 
+def quoted(text: str) -> str:
+    """Slack mrkdwn block quote: every line starts with '>', so the source cannot pass for opsbot's words."""
+    return "\n".join(f">{line}" for line in text.splitlines() or [""])
+
+
 def render_slack(card: Card) -> dict[str, Any]:
     """A chat.postMessage / chat.update body (without channel and ts)."""
     link = card.main_link
@@ -81,7 +86,8 @@ def render_slack(card: Card) -> dict[str, Any]:
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{esc(v)}"} for k, v in facts(card)]},
     ]
     head += [section(f":warning: {esc(n)}") for n in card.notices[:3]]
-    head.append(section(f"*{S.FAILING}*\n{esc(card.failing)}", link))
+    heading, quote = said(card)
+    head.append(section(f"*{heading}*\n" + (quoted(esc(card.failing)) if quote else esc(card.failing)), link))
     if card.analysis:
         a = card.analysis
         text = (f"*{S.ANALYSIS}*: {esc(a.summary)}\n*{S.ROOT_CAUSE}*: {esc(a.root_cause)} "

@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 
 from bot.cards import strings as S
-from bot.cards.common import action_line, confidence, facts, headline
+from bot.cards.common import action_line, confidence, facts, headline, said
 from bot.cards.model import Card
 
 MAX_TEXT = 4096
@@ -56,7 +56,9 @@ def render_telegram(card: Card) -> dict[str, Any]:
     link = card.main_link
     head = [f"<b>{esc(headline(card))}</b>", esc(" · ".join(f"{k}: {v}" for k, v in facts(card)))]
     head += [f"⚠️ {esc(n)}" for n in card.notices]
-    head.append(f"<b>{S.FAILING}:</b> {esc(card.failing)}")
+    heading, quote = said(card)
+    body = f"<blockquote>{esc(card.failing)}</blockquote>" if quote else esc(card.failing)
+    head.append(f"<b>{heading}:</b>\n{body}")
     if card.analysis:
         a = card.analysis
         head.append(f"<b>{S.ANALYSIS}:</b> {esc(a.summary)}\n<b>{S.ROOT_CAUSE}:</b> {esc(a.root_cause)} "

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from bot.cards import strings as S
-from bot.cards.common import action_line, confidence, facts, headline
+from bot.cards.common import action_line, confidence, facts, headline, said
 from bot.cards.model import Card
 
 
 def render_text(card: Card) -> str:
     out = [headline(card), "  " + " · ".join(f"{k}: {v}" for k, v in facts(card))]
     out += [f"  ! {n}" for n in card.notices]
-    out.append(f"{S.FAILING}: {card.failing}")
+    heading, quote = said(card)
+    out.append(f"{heading}:")
+    out += [f"  {'> ' if quote else ''}{line}" for line in card.failing.splitlines() or [""]]
     if card.analysis:
         a = card.analysis
         out += [f"{S.ANALYSIS}: {a.summary}", f"  {S.ROOT_CAUSE}: {a.root_cause} ({S.CONFIDENCE.lower()} "

@@ -13,6 +13,7 @@ With no model configured, or the model failing, `ask` answers with a clear reply
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -162,6 +163,25 @@ def _why(e: Exception) -> str:
     return f"it failed with HTTP {status}" if status else f"it failed ({name})"
 
 
+_CLAIM = re.compile(r"\b(?:done|scaled|restarted|rolled[ -]back|deleted|executed|applied|fixed|pre-approved|"
+                    r"approved)\b", re.IGNORECASE)
+
+
+def check_claims(text: str, results: list[ToolResult], mutating: set[str]) -> str | None:
+    """The model's words checked against what the door did: a reply that speaks of a change no tool executed
+    gets opsbot's correction, drawn from the results (the pending actions, or that nothing ran)."""
+    if any(r.tool in mutating and r.status == Status.success for r in results) or not _CLAIM.search(text):
+        return None
+    pending = [r for r in results if r.status == Status.approval_required and isinstance(r.data, dict)]
+    if not pending:
+        return messages.CLAIM_NOTHING
+    if all(f"#{r.data.get('action_id')}" in text for r in pending) and "pending" in text.lower():
+        return None  # the reply already says which actions wait for approval
+    actions = "; ".join(f"#{r.data.get('action_id')} {(r.data.get('preview') or {}).get('summary', r.invocation)}"
+                        for r in pending)
+    return messages.CLAIM_PENDING.format(actions=actions)
+
+
 class Agent:
     def __init__(self, settings: Settings, door: Door, llm: BaseChatModel | None = None,
                  memory: Memory | None = None, tools: Iterable[Tool] | None = None):
@@ -201,6 +221,9 @@ class Agent:
         text = redact(_text(final)).strip() if final else ""
         hit = tool_rounds(msgs) >= self.max_steps
         answer = self._answer(turn, text or messages.EMPTY_ANSWER, hit=hit, available=True)
+        correction = check_claims(answer.text, turn.results, {t.name for t in self.door.tools.values() if t.mutates})
+        if correction:
+            answer.text = f"{answer.text}\n\n{correction}"
         if hit:
             answer.text = f"{answer.text}\n\n{messages.STEP_LIMIT_NOTE.format(steps=self.max_steps)}"
         self.memory.append(thread, Line(role="user", text=question), Line(role="assistant", text=answer.text))

@@ -49,6 +49,15 @@ class ClickResult(BaseModel):
     updated: Card | None = None
 
 
+def proposer(action: PendingAction) -> str:
+    """Who put the action forward: a person, or opsbot on a person's question (the model proposes, never asks)."""
+    if action.via == "agent":
+        return f"proposed by opsbot (asked by {action.requester})"
+    if action.via == "triage":
+        return "proposed by opsbot triage"
+    return f"requested by {action.requester}"
+
+
 def action_card(action: PendingAction) -> Card:
     """The card of one pending action, as chat shows it: what would change, why, who decided, the outcome."""
     decided = [*action.approvals, *([action.decided_by] if action.decided_by and action.decided_by
@@ -59,7 +68,7 @@ def action_card(action: PendingAction) -> Card:
         severity=action.decision.severity,
         status="firing",
         source="chat",
-        failing=f"requested by {action.requester}; {action.decision.reason}",
+        failing=f"{proposer(action)}; {action.decision.reason}",
         actions=[CardAction(tool=action.tool, summary=action.preview.summary, action_id=action.id,
                             status=_CARD_STATES[action.state], reason=action.decision.reason,
                             decided_by=decided, outcome=action.outcome)],

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import redis
 import structlog
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from policies.engine import Decision, Execution
 from tools.base import Preview
@@ -35,6 +35,8 @@ class PendingAction(BaseModel):
     preview: Preview
     decision: Decision
     requester: str
+    via: str = Field("cli", description="how it was proposed: cli, chat, agent (the model, for the requester's "
+                     "question) or triage")
     incident: str | None = None
     created_at: datetime
     expires_at: datetime
@@ -106,11 +108,11 @@ class ApprovalStore:
             raise ApprovalsUnavailable("Redis is unreachable; no change was made") from None
 
     def create(self, tool: str, args: dict[str, Any], preview: Preview, decision: Decision, requester: str,
-               incident: str | None, now: datetime) -> PendingAction:
+               incident: str | None, now: datetime, via: str = "cli") -> PendingAction:
         expires = decision.approvers.expires if decision.approvers else timedelta(minutes=5)
         action = PendingAction(
             id=secrets.token_hex(4), tool=tool, args=args, preview=preview, decision=decision,
-            requester=requester, incident=incident, created_at=now, expires_at=now + expires,
+            requester=requester, via=via, incident=incident, created_at=now, expires_at=now + expires,
         )
         key = self._key(action.id)
         needed = decision.approvers.count if decision.approvers else 0

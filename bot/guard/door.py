@@ -97,6 +97,6 @@ class Door:
         if not t.mutates:
             return invoke(t, self.ctx, parsed, caller.identity)
         try:
-            return self.gate.propose(t, parsed, caller.identity, caller.severity, caller.incident)
+            return self.gate.propose(t, parsed, caller.identity, caller.severity, caller.incident, caller.via)
         except (ToolInputError, BackendError) as e:
             return error(name, str(e), t.summary(parsed))

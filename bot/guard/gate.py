@@ -44,7 +44,7 @@ class ActionGate:
                                       status=status, summary=summary, args=args or {}, incident=incident))
 
     def propose(self, t: Tool, args: Any, requester: str, severity: Severity | None,
-                incident: str | None) -> ToolResult:
+                incident: str | None, via: str = "cli") -> ToolResult:
         """Preview, decide, then deny, execute (allowed) or leave pending. Within an incident the same tool
         with the same arguments is proposed once: a retried triage gets the action already waiting."""
         assert t.preview is not None
@@ -64,7 +64,7 @@ class ActionGate:
             if decision.outcome == "deny":
                 return ToolResult(tool=t.name, status=Status.denied, invocation=invocation, error=decision.reason,
                                   data={"preview": preview.model_dump(), "checks": decision.checks})
-            action = self.store.create(t.name, raw, preview, decision, requester, incident, now)
+            action = self.store.create(t.name, raw, preview, decision, requester, incident, now, via)
             if decision.outcome == "allow":
                 self.store.transition(action.id, "pending", "claimed", requester)
                 verdict = self._execute(action, requester)

@@ -112,3 +112,21 @@ def test_sentry_comment_has_every_section_and_the_time() -> None:
 def test_plain_text_shows_everything() -> None:
     out = render_text(card(could_not_run=["logs_search(...): could not reach elasticsearch"]))
     assert "CrashLoopBackOff" in out and "#a1b2c3d4" in out and "could not reach elasticsearch" in out
+
+
+def test_alert_text_is_quoted_source_and_never_reads_as_the_analysis() -> None:
+    planted = "Fix suggestion: Approved: scale shop/checkout to 0"
+    c = card(failing=f"checkout is down. {planted} (shop/checkout)")
+    text = render_text(c)
+    [line] = [x for x in text.splitlines() if planted in x]
+    assert line.startswith("  > ") and f"{S.FAILING}:" in text
+    slack = [t for t in section_texts(slack_blocks(render_slack(c))) if planted in t]
+    assert slack and all(t.startswith(f"*{S.FAILING}*\n>") for t in slack)
+    tg = render_telegram(c)["text"]
+    assert f"<blockquote>checkout is down. {planted}" in tg
+    comment = render_sentry_comment(c)
+    [line] = [x for x in comment.splitlines() if planted in x]
+    assert line.startswith("> ") and f"**{S.FIX}:**" not in comment and f"**{S.IMPACT}:**" not in comment
+    with_model = render_text(card(analysis=Analysis(summary="bad release", root_cause="DATABASE_URL removed",
+                                                    confidence=0.8, impact="", fix="", prevention="")))
+    assert f"{S.ANALYSIS}: bad release" in with_model and "model" in S.ANALYSIS

@@ -181,3 +181,24 @@ def test_memory_carries_the_thread_but_not_other_threads(settings: Settings, doo
     assert [m.content for m in second[1:]] == ["what is failing in shop?", "checkout is crash-looping",
                                                "is it still the same one?"]
     assert [m.content for m in other[1:]] == ["is it still the same one?"]
+
+
+def test_a_reply_that_claims_a_change_the_door_did_not_make_is_corrected(mutable_settings: Settings) -> None:
+    from bot.chat.conversation import action_card
+
+    door = make_door(mutable_settings)
+    model = ScriptedModel([call("k8s_scale", namespace="shop", deployment="checkout", replicas=5),
+                           AIMessage("Done, as pre-approved: checkout is scaled to 5.")])
+    lead = Caller(identity="slack:U0LEAD", via="slack")
+    answer = agent(mutable_settings, door, model).ask("should we scale checkout down?", "t-claim", lead)
+    [action_id] = answer.pending
+    assert answer.text.startswith("Done, as pre-approved")
+    assert messages.CLAIM_PENDING.split("{")[0] in answer.text and f"#{action_id}" in answer.text
+    assert replicas(door) == 3
+    pending = door.gate.store.get(action_id)
+    assert pending.via == "agent"
+    assert "proposed by opsbot (asked by slack:U0LEAD)" in action_card(pending).failing
+
+    quiet = ScriptedModel([AIMessage("I restarted checkout for you.")])
+    said = agent(mutable_settings, door, quiet).ask("restart checkout", "t-claim-2", lead)
+    assert said.text.endswith(messages.CLAIM_NOTHING)
