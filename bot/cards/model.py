@@ -79,6 +79,7 @@ class Card(BaseModel):
     updated_at: datetime
     sentry_issue_id: str | None = None
     made_from: str | None = Field(None, description="the stream entry whose triage built this card (idempotency)")
+    version: int = Field(0, description="bumped by every publish; what the platforms show is the highest")
 
     @property
     def main_link(self) -> str | None:

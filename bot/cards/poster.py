@@ -9,7 +9,7 @@ from typing import Protocol
 
 import structlog
 
-from bot.cards.model import Card
+from bot.cards.model import Card, CardAction
 from bot.cards.store import CardStore, MessageRef
 from bot.cards.text import render_text
 from bot.metrics import Metrics
@@ -68,6 +68,23 @@ class ConsolePoster:
             return [p for p in self.history if p.op == "update" and incident_id in (None, p.incident_id)]
 
 
+_PROGRESS = {"pending": 0, "error": 0, "approved": 1, "denied": 2, "executed": 2, "failed": 2, "expired": 2}
+
+
+def reconciled(card: Card, stored: Card) -> Card:
+    """`card` as the next version after `stored`, keeping any action `stored` has taken further (a decision)."""
+    known = {a.action_id: a for a in stored.actions if a.action_id}
+    def kept(a: CardAction) -> CardAction:
+        before = known.get(a.action_id) if a.action_id else None
+        if before is None:
+            return a
+        final = _PROGRESS[before.status] == 2  # a decision, execution or expiry is never rewritten
+        return before if final or _PROGRESS[before.status] > _PROGRESS[a.status] else a
+
+    actions = [kept(a) for a in card.actions]
+    return card.model_copy(update={"actions": actions, "version": stored.version + 1})
+
+
 class Publisher:
     """Upsert a card on every platform: post when the incident has no message there yet, else edit it.
 
@@ -79,7 +96,15 @@ class Publisher:
         self.store, self.posters, self.metrics = store, posters, metrics
 
     def publish(self, card: Card) -> None:
-        self.store.save(card)
+        """Save and show `card`, one publish per incident at a time. A card built from an older state cannot undo
+        a decision made meanwhile: each action keeps its furthest state, and the version only grows."""
+        with self.store.lock(card.incident_id):
+            stored = self.store.get(card.incident_id)
+            card = reconciled(card, stored) if stored else card.model_copy(update={"version": 1})
+            self.store.save(card)
+            self._show(card)
+
+    def _show(self, card: Card) -> None:
         for poster in self.posters:
             ref = self.store.ref(card.incident_id, poster.platform)
             if ref is None:

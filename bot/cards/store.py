@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import redis
 from pydantic import BaseModel
@@ -27,6 +28,10 @@ class CardStore:
 
     def _refs(self, incident_id: str) -> str:
         return f"{self.prefix}card:{incident_id}:messages"
+
+    def lock(self, incident_id: str) -> Any:
+        """One publisher at a time per incident, across processes (held at most 30 s)."""
+        return self.client.lock(f"{self.prefix}card:{incident_id}:lock", timeout=30, blocking_timeout=30)
 
     def save(self, card: Card) -> None:
         self.client.set(self._card(card.incident_id), card.model_dump_json(), ex=self.keep)
