@@ -32,6 +32,19 @@ def posters_for(settings: Settings) -> list[Poster]:
     return [ConsolePoster(echo=typer.echo), *chat_posters(settings)]
 
 
+def startup_warnings(settings: Settings) -> list[str]:
+    """What `opsbot serve` warns about before it starts: a Redis that may lose or evict data, an open intake."""
+    try:
+        warnings = [f"{problem} (docs/operations.md)" for problem in redis_durability(redis_client(settings))]
+    except redis.RedisError as e:
+        warnings = [f"Redis is not reachable yet ({type(e).__name__}); the webhooks answer 503 and the workers "
+                    "retry until it is"]
+    if settings.webhooks.alertmanager_token is None and settings.webhooks.alertmanager_open:
+        warnings.append("the Alertmanager webhook accepts posts without a bearer token (webhooks.alertmanager_open); "
+                        "set webhooks.alertmanager_token outside a sandbox")
+    return warnings
+
+
 def serve_cmd(
     config: ConfigOpt = None,
     host: Annotated[str | None, typer.Option(help="listen address (default webhooks.host)")] = None,
@@ -44,15 +57,8 @@ def serve_cmd(
     from bot.intake.pipeline import build_pipeline, knowledge_triage
 
     settings = common.settings(config)
-    try:
-        for problem in redis_durability(redis_client(settings)):
-            typer.echo(f"opsbot: warning: {problem} (docs/operations.md)", err=True)
-    except redis.RedisError as e:
-        typer.echo(f"opsbot: warning: Redis is not reachable yet ({type(e).__name__}); "
-                   "the webhooks answer 503 and the workers retry until it is", err=True)
-    if settings.webhooks.alertmanager_token is None and settings.webhooks.alertmanager_open:
-        typer.echo("opsbot: warning: the Alertmanager webhook accepts posts without a bearer token "
-                   "(webhooks.alertmanager_open); set webhooks.alertmanager_token outside a sandbox", err=True)
+    for warning in startup_warnings(settings):
+        typer.echo(f"opsbot: warning: {warning}", err=True)
     door = build_door(settings)
     triage, kt = knowledge_triage(settings, door, settings.redis.key_prefix, Metrics())
     p = build_pipeline(settings, posters_for(settings), door=door, triage=triage, metrics=triage.metrics,

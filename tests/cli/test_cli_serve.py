@@ -6,12 +6,13 @@ import uuid
 from pathlib import Path
 
 import yaml
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from bot.cards.poster import ConsolePoster
 from bot.cli.main import app
 from bot.intake.pipeline import build_pipeline
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from bot.triage.triage import Triage
 from sandbox.manager import Sandbox
 from tests.support.alerting import label_evidence, serving
@@ -56,3 +57,16 @@ def test_smoke_exits_non_zero_when_opsbot_is_not_running(sandbox: Sandbox, tmp_p
     path = config(sandbox, tmp_path, "test:smoke-dead:")
     out = invoke(["smoke", "--config", str(path), "--url", dead_url])
     assert out.exit_code == 1 and "[FAIL] webhook app ready" in out.output
+
+
+def test_serve_warns_about_an_open_intake_and_a_redis_that_keeps_nothing(settings: Settings) -> None:
+    from bot.cli.serve import startup_warnings
+
+    assert [w for w in startup_warnings(settings) if "alertmanager_open" in w], "the sandbox opens the intake"
+    assert not [w for w in startup_warnings(settings) if "Redis" in w], "the sandbox Redis keeps an AOF"
+    tokened = settings.model_copy(update={"webhooks": settings.webhooks.model_copy(
+        update={"alertmanager_token": SecretStr("t")})})
+    assert startup_warnings(tokened) == []
+    dead = settings.model_copy(update={"redis": settings.redis.model_copy(
+        update={"url": "redis://127.0.0.1:1/0", "timeout_s": 0.5})})
+    assert any("not reachable yet" in w for w in startup_warnings(dead))
