@@ -14,51 +14,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing as mp
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.served import served  # noqa: E402
 from bot.intake.webhooks.synthetic import am_alert, am_payload, encode  # noqa: E402
-from sandbox import procs, redis_server  # noqa: E402
 
 PREFIX = "bench:storm:"
-
-
-def serve(redis_url: str, port: int, workers: int, webhooks: dict[str, object] | None = None,
-          prefix: str = PREFIX) -> None:
-    """opsbot's webhooks and workers as `opsbot serve` runs them, with label-only triage (the child process)."""
-    import structlog
-    import uvicorn
-
-    from bot.cards.model import EvidenceLine
-    from bot.cards.poster import ConsolePoster
-    from bot.intake.alert import Alert
-    from bot.intake.pipeline import build_pipeline
-    from bot.settings import Settings
-    from bot.triage.evidence import Evidence
-    from bot.triage.triage import Triage
-    from bot.wiring import build_door
-
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))  # errors only
-    settings = Settings(redis={"url": redis_url},
-                        webhooks={"port": port, "alertmanager_open": True, **(webhooks or {})})
-
-    def labels_only(alert: Alert, incident: str | None) -> Evidence:
-        return Evidence(lines=[EvidenceLine(check="labels", text=str(alert.labels))])
-
-    door = build_door(settings, prefix=prefix)
-    p = build_pipeline(settings, [ConsolePoster()], prefix=prefix, door=door, triage=Triage(door, collect=labels_only))
-    p.start_workers(workers, warm=False)
-    uvicorn.run(p.app, host="127.0.0.1", port=port, log_level="error", access_log=False)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -108,29 +77,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
 
-    import redis
-
-    state = Path(tempfile.mkdtemp(prefix="opsbot-storm-"))
-    rport, port = procs.free_port(), procs.free_port()
-    redis_server.start(state, rport)
-    redis_url = f"redis://127.0.0.1:{rport}/0"
-    server = mp.get_context("spawn").Process(target=serve, args=(redis_url, port, args.workers), daemon=True)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with served(PREFIX, args.workers) as opsbot:
+        url, r = opsbot.url, opsbot.redis
         t0 = time.perf_counter()
         accepted, latencies, statuses = asyncio.run(
             storm(url, args.alerts, args.fingerprints, args.batch, args.concurrency))
         acked_in = time.perf_counter() - t0
 
-        r = redis.Redis.from_url(redis_url)
         stream = f"{PREFIX}alerts"
 
         def processed() -> int:
@@ -140,12 +93,7 @@ def main() -> None:
                 pipe.hget(f"{PREFIX}incident:inc-{i}", "count")
             return sum(int(c or 0) for c in pipe.execute())
 
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            groups = r.xinfo_groups(stream)
-            if groups and groups[0]["pending"] == 0 and groups[0]["lag"] == 0:
-                break
-            time.sleep(0.05)
+        opsbot.drain()
         done_in = time.perf_counter() - t0
         stored = int(r.xinfo_stream(stream)["entries-added"])
         applied = processed()
@@ -167,10 +115,6 @@ def main() -> None:
         print(f"  intake throughput   {accepted / acked_in:,.0f} alerts/s ({acked_in:.2f} s)")
         print(f"  end-to-end          {applied / done_in:,.0f} alerts/s processed ({done_in:.2f} s until the "
               f"stream was drained)")
-    finally:
-        server.terminate()
-        server.join(5)
-        procs.stop("redis", state)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,8 @@ never became an incident (lost).
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import random
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -25,11 +23,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.alert_storm import serve  # noqa: E402
 from bench.hostile_payloads import hostile_body  # noqa: E402
+from bench.served import Served, served  # noqa: E402
 from bot.intake.fingerprint import fingerprint  # noqa: E402
 from bot.intake.webhooks.synthetic import am_alert, am_payload, encode, sentry_headers, sentry_issue  # noqa: E402
-from sandbox import procs, redis_server  # noqa: E402
 
 PREFIX = "bench:hostile:"
 TOKEN, SECRET, LIMIT = "bench-am-token", "bench-sentry-secret", 1_000_000
@@ -46,72 +43,50 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
 
-    import redis
-
-    state = Path(tempfile.mkdtemp(prefix="opsbot-hostile-"))
-    rport, port = procs.free_port(), procs.free_port()
-    redis_server.start(state, rport)
-    redis_url = f"redis://127.0.0.1:{rport}/0"
     webhooks = {"alertmanager_token": TOKEN, "sentry_client_secret": SECRET, "max_body_bytes": LIMIT}
-    server = mp.get_context("spawn").Process(target=serve, args=(redis_url, port, 2, webhooks, PREFIX), daemon=True)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
+    with served(PREFIX, 2, webhooks) as opsbot:
+        run(opsbot, args)
+
+
+def run(opsbot: Served, args: argparse.Namespace) -> None:
+    url = opsbot.url
     rnd = random.Random(args.seed)
     valid_am = encode(am_payload([am_alert(labels(-1))]))
     valid_sentry = encode(sentry_issue("9001", "KeyError: 'user'"))
     statuses: dict[str, Counter[int]] = {"alertmanager": Counter(), "sentry": Counter(), "valid": Counter()}
     kinds_5xx: Counter[str] = Counter()
     accepted: list[int] = []
-    try:
-        with httpx.Client(timeout=30) as client:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    if client.get(f"{url}/readyz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.1)
-            t0 = time.perf_counter()
-            for i in range(args.hostile):
-                endpoint = "alertmanager" if i % 2 == 0 else "sentry"
-                kind, body = hostile_body(rnd, valid_am if endpoint == "alertmanager" else valid_sentry, LIMIT)
-                headers = ({"Authorization": f"Bearer {TOKEN}"} if endpoint == "alertmanager"
-                           else sentry_headers(SECRET, body))
-                r = client.post(f"{url}/webhooks/{endpoint}", content=body,
+    with httpx.Client(timeout=30) as client:
+        t0 = time.perf_counter()
+        for i in range(args.hostile):
+            endpoint = "alertmanager" if i % 2 == 0 else "sentry"
+            kind, body = hostile_body(rnd, valid_am if endpoint == "alertmanager" else valid_sentry, LIMIT)
+            headers = ({"Authorization": f"Bearer {TOKEN}"} if endpoint == "alertmanager"
+                       else sentry_headers(SECRET, body))
+            reply = client.post(f"{url}/webhooks/{endpoint}", content=body,
                                 headers={**headers, "Content-Type": "application/json"})
-                statuses[endpoint][r.status_code] += 1
-                if r.status_code >= 500:
-                    kinds_5xx[f"{endpoint}: {kind}"] += 1
-                if i % args.every == args.every - 1:
-                    n = i // args.every
-                    v = client.post(f"{url}/webhooks/alertmanager", content=encode(am_payload([am_alert(labels(n))])),
-                                    headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
-                    statuses["valid"][v.status_code] += 1
-                    if v.status_code == 200:
-                        accepted.append(n)
-            sent_in = time.perf_counter() - t0
+            statuses[endpoint][reply.status_code] += 1
+            if reply.status_code >= 500:
+                kinds_5xx[f"{endpoint}: {kind}"] += 1
+            if i % args.every == args.every - 1:
+                n = i // args.every
+                v = client.post(f"{url}/webhooks/alertmanager", content=encode(am_payload([am_alert(labels(n))])),
+                                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+                statuses["valid"][v.status_code] += 1
+                if v.status_code == 200:
+                    accepted.append(n)
+        sent_in = time.perf_counter() - t0
 
-        r = redis.Redis.from_url(redis_url)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            groups = r.xinfo_groups(f"{PREFIX}alerts")
-            if groups and groups[0]["pending"] == 0 and groups[0]["lag"] == 0:
-                break
-            time.sleep(0.1)
-        lost = [n for n in accepted
-                if not r.exists(f"{PREFIX}incident:fp:{fingerprint('alertmanager', labels(n))}")]
-        total_5xx = sum(n for c in statuses.values() for s, n in c.items() if s >= 500)
-        print(f"hostile input: {args.hostile} hostile bodies (seed {args.seed}), a valid alert every {args.every}; "
-              f"{sent_in:.1f} s")
-        for name, counts in statuses.items():
-            print(f"  {name:<13} {dict(sorted(counts.items()))}")
-        print(f"  5xx           {total_5xx}" + (f"  {dict(kinds_5xx)}" if kinds_5xx else ""))
-        print(f"  valid         {len(accepted)} answered 2xx, {len(lost)} lost (no incident after the drain)")
-    finally:
-        server.terminate()
-        server.join(5)
-        procs.stop("redis", state)
+    opsbot.drain()
+    lost = [n for n in accepted
+            if not opsbot.redis.exists(f"{PREFIX}incident:fp:{fingerprint('alertmanager', labels(n))}")]
+    total_5xx = sum(n for c in statuses.values() for s, n in c.items() if s >= 500)
+    print(f"hostile input: {args.hostile} hostile bodies (seed {args.seed}), a valid alert every {args.every}; "
+          f"{sent_in:.1f} s")
+    for name, counts in statuses.items():
+        print(f"  {name:<13} {dict(sorted(counts.items()))}")
+    print(f"  5xx           {total_5xx}" + (f"  {dict(kinds_5xx)}" if kinds_5xx else ""))
+    print(f"  valid         {len(accepted)} answered 2xx, {len(lost)} lost (no incident after the drain)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,88 @@
+"""opsbot as `opsbot serve` runs it, for the benches: webhooks and triage workers in a child process (so the load
+generator does not share its GIL), on a throwaway Redis with an AOF, with label-only triage."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import redis
+
+from sandbox import procs, redis_server
+
+
+def serve(redis_url: str, port: int, workers: int, webhooks: dict[str, object] | None = None,
+          prefix: str = "bench:") -> None:
+    """opsbot's webhooks and workers as `opsbot serve` runs them, with label-only triage (the child process)."""
+    import structlog
+    import uvicorn
+
+    from bot.cards.model import EvidenceLine
+    from bot.cards.poster import ConsolePoster
+    from bot.intake.alert import Alert
+    from bot.intake.pipeline import build_pipeline
+    from bot.settings import Settings
+    from bot.triage.evidence import Evidence
+    from bot.triage.triage import Triage
+    from bot.wiring import build_door
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))  # errors only
+    settings = Settings(redis={"url": redis_url},
+                        webhooks={"port": port, "alertmanager_open": True, **(webhooks or {})})
+
+    def labels_only(alert: Alert, incident: str | None) -> Evidence:
+        return Evidence(lines=[EvidenceLine(check="labels", text=str(alert.labels))])
+
+    door = build_door(settings, prefix=prefix)
+    p = build_pipeline(settings, [ConsolePoster()], prefix=prefix, door=door, triage=Triage(door, collect=labels_only))
+    p.start_workers(workers, warm=False)
+    uvicorn.run(p.app, host="127.0.0.1", port=port, log_level="error", access_log=False)
+
+
+@dataclass
+class Served:
+    url: str
+    redis: redis.Redis
+    prefix: str
+
+    def drain(self, timeout: float = 120) -> None:
+        """Wait until the workers have read and acknowledged everything in the stream."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            groups = self.redis.xinfo_groups(f"{self.prefix}alerts")
+            if groups and groups[0]["pending"] == 0 and groups[0]["lag"] == 0:
+                return
+            time.sleep(0.05)
+
+
+@contextmanager
+def served(prefix: str, workers: int = 2, webhooks: dict[str, object] | None = None) -> Iterator[Served]:
+    """Start Redis and opsbot, wait until /readyz says ready, and stop both afterwards."""
+    state = Path(tempfile.mkdtemp(prefix="opsbot-bench-"))
+    rport, port = procs.free_port(), procs.free_port()
+    redis_server.start(state, rport)
+    redis_url = f"redis://127.0.0.1:{rport}/0"
+    server = mp.get_context("spawn").Process(target=serve, args=(redis_url, port, workers, webhooks, prefix),
+                                             daemon=True)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        yield Served(url, redis.Redis.from_url(redis_url), prefix)
+    finally:
+        server.terminate()
+        server.join(5)
+        procs.stop("redis", state)
