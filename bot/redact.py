@@ -179,7 +179,11 @@ def redacting_record_factory(make: Callable[..., logging.LogRecord]) -> Callable
     httpx log through it whatever handlers they configure."""
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make(*args, **kwargs)
-        record.msg, record.args = redact(record.getMessage()), None
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a call whose arguments do not fit its format: keep what there is
+            message = f"{record.msg} {record.args}"
+        record.msg, record.args = redact(message), None
         if record.exc_info:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return record
