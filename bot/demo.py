@@ -88,7 +88,7 @@ def run_demo(sb: Sandbox, sc: Scenario, settings: Settings, echo: Echo, question
         echo("== 4. the cluster after the fix")
         ns = card.labels.get("namespace", sc.cluster.namespaces[0])
         service = card.labels.get("service", "")
-        pods = door.run("k8s_list_pods", {"namespace": ns, "deployment": service}, Caller(identity=APPROVER))
+        pods = door.run("k8s_list", {"namespace": ns, "deployment": service}, Caller(identity=APPROVER))
         echo(f"   {pods.invocation}: {(pods.data or {}).get('summary', pods.error)}")
         echo("== 5. waiting for the alert to resolve (the exporter sees the recovered deployment) …")
         resolved: Card = wait_for("the resolved card", lambda: next(

@@ -9,7 +9,7 @@ labels: {}                        # label matchers, values are regular expressio
 signals: [CrashLoopBackOff]       # exact words (pod states, termination reasons) that point here
 symptoms: ["pods restart again and again"]
 diagnosis:                        # read tool calls, run in order; args may use placeholders
-  - {tool: k8s_list_pods, args: {namespace: "{namespace}", deployment: "{deployment}"}}
+  - {tool: k8s_list, args: {namespace: "{namespace}", deployment: "{deployment}"}}
 remediation:                      # proposed actions, never run by the playbook itself
   - {tool: k8s_rollback, args: {namespace: "{namespace}", deployment: "{deployment}"}, when: "..."}
 recommended: k8s_rollback         # the remediation tool proposed first

@@ -1,4 +1,5 @@
-"""The sandbox's live exporter: /metrics with every scenario series' value now, for Prometheus to scrape.
+"""The sandbox's live exporter: /metrics with every scenario series' value now, and the emulated cluster's
+kube-state-metrics and cAdvisor series (sandbox/k8s_state_metrics.py), for Prometheus to scrape.
 
     python -m sandbox.exporter --port P --state-dir D
 
@@ -68,8 +69,19 @@ def live_value(series: Series, metrics: Metrics, t: float, recovered: float | No
     return value_at(series, metrics, recovered) + series.recovery.value * (t - recovered)
 
 
+def _by_family(text: str) -> dict[str, tuple[list[str], list[str]]]:
+    """Exposition text as family -> (its # lines, its samples), so families the scenario also writes merge."""
+    out: dict[str, tuple[list[str], list[str]]] = {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE ") or line.startswith("# HELP "):
+            out.setdefault(line.split()[2], ([], []))[0].append(line)
+        elif line and not line.startswith("#"):
+            out.setdefault(line.split("{")[0].split(" ")[0], ([], []))[1].append(line)
+    return out
+
+
 def render(scenario: Scenario | None, t0: float, now: float, watch: ClusterWatch | None = None) -> str:
-    """The Prometheus text exposition of every series at `now` (epoch seconds)."""
+    """The Prometheus text exposition of every series at `now` (epoch seconds), stamped with that instant."""
     if scenario is None:
         return ""
 
@@ -78,6 +90,11 @@ def render(scenario: Scenario | None, t0: float, now: float, watch: ClusterWatch
             return None
         at = watch.recovered_at(s.labels["namespace"], s.recovery.deployment, now)
         return None if at is None else at - t0
+    now_ms = int(now * 1000)
+    # a scenario sample carries the instant it is the value of, so a slow scrape shifts nothing; the cluster's
+    # carry none, so a pod that is gone goes stale at the next scrape instead of lingering for 5 minutes
+    now = now_ms / 1000
+    cluster = _by_family(watch.state_metrics()) if watch is not None else {}
     lines = []
     for name, members in families(scenario.metrics.series).items():
         if members[0].help:
@@ -85,7 +102,10 @@ def render(scenario: Scenario | None, t0: float, now: float, watch: ClusterWatch
         lines.append(f"# TYPE {name} {members[0].type}")
         for s in members:
             value = live_value(s, scenario.metrics, now - t0, recovered(s))
-            lines.append(f"{name}{format_labels(labels_of(s))} {value!r}")
+            lines.append(f"{name}{format_labels(labels_of(s))} {value!r} {now_ms}")
+        lines += cluster.pop(name, ([], []))[1]
+    for name, (header, samples) in cluster.items():  # a family the scenario does not write itself
+        lines += header + samples
     return "\n".join(lines) + "\n"
 
 

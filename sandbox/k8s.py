@@ -51,10 +51,10 @@ def start(state_dir: Path, port: int) -> None:
             return False
 
     procs.wait_until(NAME, ready, pid, state_dir)
-    _write_kubeconfig(kubeconfig_path(state_dir), _url(port), token)
+    write_kubeconfig(kubeconfig_path(state_dir), _url(port), token)
 
 
-def _write_kubeconfig(path: Path, server: str, token: str) -> None:
+def write_kubeconfig(path: Path, server: str, token: str) -> None:
     config = {
         "apiVersion": "v1", "kind": "Config", "current-context": "opsbot-sandbox", "preferences": {},
         "clusters": [{"name": "opsbot-sandbox", "cluster": {"server": server}}],

@@ -1,20 +1,18 @@
-"""The controller effects of the emulated cluster: what the deployment, ReplicaSet and pod controllers, the
-scheduler and the kubelet would do after a change, and the events they would record."""
+"""The deployment and ReplicaSet controllers of the emulated cluster: what they would do after a change, and
+the events they would record. A new template rolls out as the real controller does it, within `maxSurge`
+and `maxUnavailable` (unhealthy old pods go first), so a rollout to a revision whose pods never get ready
+stalls with the old pods still there."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
 from typing import Any
 
 from sandbox import k8s_objects as o
-from sandbox.scenario import PodState
+from sandbox.k8s_kubelet import Key, Kubelet, key_of
+from sandbox.scenario_cluster import PodState
 
-Key = tuple[str, str]
 PROGRESS_DEADLINE = 600
-
-
-def key_of(obj: dict[str, Any]) -> Key:
-    return obj["metadata"]["namespace"], obj["metadata"]["name"]
 
 
 def revision_of(rs: dict[str, Any]) -> int:
@@ -25,20 +23,31 @@ def is_ready(p: dict[str, Any]) -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
 
 
-class Controllers:
+def _resolve(value: Any, desired: int, round_up: bool) -> int:
+    if isinstance(value, str) and value.endswith("%"):
+        exact = desired * int(value[:-1]) / 100
+        return math.ceil(exact) if round_up else math.floor(exact)
+    return int(value)
+
+
+def rolling_limits(deploy: dict[str, Any]) -> tuple[int, int]:
+    """(maxSurge, maxUnavailable) resolved against the desired replicas, as the controller rounds them."""
+    desired = deploy["spec"]["replicas"]
+    rolling = (deploy["spec"].get("strategy") or {}).get("rollingUpdate") or {}
+    surge = _resolve(rolling.get("maxSurge", "25%"), desired, round_up=True)
+    unavailable = _resolve(rolling.get("maxUnavailable", "25%"), desired, round_up=False)
+    return surge, (1 if surge == 0 and unavailable == 0 else unavailable)
+
+
+class Controllers(Kubelet):
     """Mixed into the Cluster, whose state these methods change (see Cluster.reset for the fields)."""
 
-    clock: Callable[[], float]
     deployments: dict[Key, dict[str, Any]]
     replicasets: dict[Key, dict[str, Any]]
-    pods: dict[Key, dict[str, Any]]
-    logs: dict[Key, tuple[list[tuple[float, str]], list[tuple[float, str]]]]
-    events: list[dict[str, Any]]
     behaviour: dict[Key, dict[str, PodState]]
     rs_state: dict[Key, PodState]
     rollout_started: dict[Key, float]
     made: dict[Key, int]
-    seq: int
 
     def _owned(self, deploy: dict[str, Any]) -> list[dict[str, Any]]:
         uid = deploy["metadata"]["uid"]
@@ -49,7 +58,7 @@ class Controllers:
 
     def _pods_of(self, rs: dict[str, Any]) -> list[dict[str, Any]]:
         uid = rs["metadata"]["uid"]
-        pods = [p for p in self.pods.values() if any(r["uid"] == uid for r in p["metadata"]["ownerReferences"])]
+        pods = [p for p in self.pods.values() if any(r["uid"] == uid for r in p["metadata"].get("ownerReferences", []))]
         return sorted(pods, key=lambda p: (p["metadata"]["creationTimestamp"], p["metadata"]["name"]))
 
     def _pods_of_deployment(self, deploy: dict[str, Any]) -> list[dict[str, Any]]:
@@ -72,15 +81,60 @@ class Controllers:
             if cause:
                 live["metadata"]["annotations"][o.CHANGE_CAUSE] = cause
         deploy["metadata"].setdefault("annotations", {})[o.REVISION] = live["metadata"]["annotations"][o.REVISION]
-        self._scale_rs(live, deploy["spec"]["replicas"], now)
-        for rs in owned:
-            if rs is not live and (rs["spec"]["replicas"] or self._pods_of(rs)):
+        old = [rs for rs in owned if rs is not live and (rs["spec"]["replicas"] or self._pods_of(rs))]
+        if (deploy["spec"].get("strategy") or {}).get("type") == "Recreate":
+            for rs in old:
                 self._scale_rs(rs, 0, now)
+            self._scale_rs(live, deploy["spec"]["replicas"], now)
+        else:
+            self._roll(deploy, live, old, now)
         history = [rs for rs in self._owned(deploy) if rs is not live]
         for rs in history[: max(len(history) - deploy["spec"].get("revisionHistoryLimit", 10), 0)]:
             del self.replicasets[key_of(rs)]  # like the controller: old, empty ReplicaSets beyond the limit go
         deploy["status"]["observedGeneration"] = deploy["metadata"].get("generation", 1)
         self._touch(deploy)
+
+    def _available(self, rs: dict[str, Any]) -> int:
+        return sum(1 for p in self._pods_of(rs) if is_ready(p))
+
+    def _roll(self, deploy: dict[str, Any], live: dict[str, Any], old: list[dict[str, Any]], now: float) -> None:
+        """One rolling update, step after step until nothing changes: the new ReplicaSet grows while the total
+        stays within desired + maxSurge; old ones shrink (unhealthy pods first) while available pods stay at
+        least desired - maxUnavailable."""
+        desired = deploy["spec"]["replicas"]
+        surge, unavailable = rolling_limits(deploy)
+        if not old:
+            self._scale_rs(live, desired, now)
+            return
+        replicas = lambda rs: rs["spec"]["replicas"]  # noqa: E731
+        while True:
+            changed = False
+            total = replicas(live) + sum(map(replicas, old))
+            if replicas(live) > desired:
+                target = desired
+            else:
+                target = replicas(live) + max(min(desired + surge - total, desired - replicas(live)), 0)
+            if target != replicas(live):
+                self._scale_rs(live, target, now)
+                changed = True
+            min_available = desired - unavailable
+            total = replicas(live) + sum(map(replicas, old))
+            room = total - min_available - (replicas(live) - self._available(live))
+            for rs in sorted(old, key=revision_of):  # cleanup: unhealthy old pods cost no availability
+                cut = min(replicas(rs) - self._available(rs), room)
+                if cut > 0:
+                    self._scale_rs(rs, replicas(rs) - cut, now)
+                    room -= cut
+                    changed = True
+            spare = self._available(live) + sum(map(self._available, old)) - min_available
+            for rs in sorted(old, key=revision_of):
+                cut = min(replicas(rs), spare)
+                if cut > 0:
+                    self._scale_rs(rs, replicas(rs) - cut, now)
+                    spare -= cut
+                    changed = True
+            if not changed:
+                return
 
     def _scale_rs(self, rs: dict[str, Any], want: int, now: float, announce: bool = True) -> None:
         ns, rs_name = key_of(rs)
@@ -106,48 +160,14 @@ class Controllers:
                             component="deployment-controller")
         self._rs_status(rs)
 
-    def _make_pod(self, rs: dict[str, Any], created: float, ref: float, fresh: bool) -> None:
+    def _make_pod(self, rs: dict[str, Any], created: float, ref: float, fresh: bool, name: str | None = None) -> None:
         ns, rs_name = key_of(rs)
-        state = self.rs_state[(ns, rs_name)]
-        while True:
+        while name is None:
             self.made[(ns, rs_name)] = n = self.made.get((ns, rs_name), 0) + 1
-            name = f"{rs_name}-{o.short_hash(f'{ns}/{rs_name}/{n}', 5)}"
-            if (ns, name) not in self.pods:
-                break
-        # a fresh pod of a healthy-looking revision starts clean; one of a crashing revision has crashed once
-        restarts = (min(state.restarts, 1) if state.state != "running" else 0) if fresh else state.restarts
-        p = o.pod(rs, name, state, created, ref, restarts)
-        self.pods[(ns, name)] = p
-        self._touch(p)
-        current, previous = o.container_starts(state, created, ref)
-        self.logs[(ns, name)] = ([(current + i * 0.1, s) for i, s in enumerate(state.logs)],
-                                 [(previous + i * 0.1, s) for i, s in enumerate(state.previous_logs)])
-        if not fresh:
-            return
-        c = p["spec"]["containers"][0]
-        self._event(ns, o.involved("ReplicaSet", rs, ns), "Normal", "SuccessfulCreate", f"Created pod: {name}",
-                    created, created, component="replicaset-controller")
-        target = o.involved("Pod", p, ns)
-        if state.unschedulable is not None:
-            self._event(ns, target, "Warning", "FailedScheduling", state.unschedulable, created, created,
-                        component="default-scheduler")
-            return
-        self._event(ns, target, "Normal", "Scheduled", f"Successfully assigned {ns}/{name} to {p['spec']['nodeName']}",
-                    created, created, component="default-scheduler")
-        for reason, message in (("Pulled", f'Container image "{c["image"]}" already present on machine'),
-                                ("Created", f"Created container {c['name']}"),
-                                ("Started", f"Started container {c['name']}")):
-            self._event(ns, target, "Normal", reason, message, created + 1, created + 1, component="kubelet")
-        if state.reason == "CrashLoopBackOff":
-            self._event(ns, target, "Warning", "BackOff", f"Back-off restarting failed container {c['name']} in pod "
-                        f"{name}_{ns}({p['metadata']['uid']})", created + 2, created + 2, component="kubelet")
-
-    def _kill(self, p: dict[str, Any], now: float) -> None:
-        ns, name = key_of(p)
-        self.pods.pop((ns, name), None)
-        self.logs.pop((ns, name), None)
-        self._event(ns, o.involved("Pod", p, ns), "Normal", "Killing",
-                    f"Stopping container {p['spec']['containers'][0]['name']}", now, now, component="kubelet")
+            candidate = f"{rs_name}-{o.short_hash(f'{ns}/{rs_name}/{n}', 5)}"
+            name = None if (ns, candidate) in self.pods else candidate
+        self._spawn(ns, rs, "ReplicaSet", name, rs["spec"]["template"], self.rs_state[(ns, rs_name)], created, ref,
+                    fresh, announce=fresh)
 
     def _refresh_owner(self, rs: dict[str, Any]) -> None:
         ns = rs["metadata"]["namespace"]
@@ -171,17 +191,3 @@ class Controllers:
         started = self.rollout_started.get(key_of(deploy), self.clock())
         return o.deployment_status(deploy, live, [is_ready(p) for p in pods], [is_ready(p) for p in new], started,
                                    self.clock(), PROGRESS_DEADLINE)
-
-    def _event(self, ns: str, target: dict[str, Any], type_: str, reason: str, message: str, first: float,
-               last: float, count: int = 1, component: str = "kubelet") -> None:
-        for e in self.events:
-            if (e["involvedObject"] == target and e["reason"] == reason and e["message"] == message):
-                e["count"] += count
-                e["lastTimestamp"] = o.ts(last)
-                return
-        self.seq += 1
-        self.events.append(o.event(ns, target, type_, reason, message, count, first, last, self.seq, component))
-
-    def _touch(self, obj: dict[str, Any]) -> None:
-        self.seq += 1
-        obj["metadata"]["resourceVersion"] = str(self.seq)

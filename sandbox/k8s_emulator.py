@@ -20,8 +20,9 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from sandbox import k8s_state_metrics
 from sandbox.k8s_cluster import Cluster
-from sandbox.k8s_objects import ApiError, status
+from sandbox.k8s_objects import RESOURCES, ApiError, status
 from sandbox.scenario import Scenario
 
 VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.0-opsbot-sandbox", "platform": "linux/amd64"}
@@ -29,6 +30,14 @@ VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.0-opsbot-sandbox", 
 
 def _list(kind: str, api_version: str, items: list[dict[str, Any]], rv: int) -> dict[str, Any]:
     return {"kind": kind, "apiVersion": api_version, "metadata": {"resourceVersion": str(rv)}, "items": items}
+
+
+def _resource(group_version: str, plural: str, ns: str | None) -> tuple[str, str]:
+    """(group/version, kind) of a resource served at this path; 404 like the API server for anything else."""
+    gv, kind, namespaced = RESOURCES.get(plural, ("", "", False))
+    if gv != group_version or (ns is not None and not namespaced):
+        raise ApiError(404, "NotFound", "the server could not find the requested resource")
+    return gv, kind
 
 
 def _status_response(e: ApiError) -> JSONResponse:
@@ -90,6 +99,11 @@ def create_app(token: str, cluster: Cluster | None = None) -> FastAPI:
         cluster.load(scenario, t0)
         return {"loaded": scenario.name, "pods": len(cluster.pods), "events": len(cluster.events)}
 
+    @app.get("/metrics")
+    async def state_metrics() -> Response:
+        return PlainTextResponse(k8s_state_metrics.render(cluster, cluster.clock()),
+                                 media_type="text/plain; version=0.0.4")
+
     @app.get("/version")
     async def version() -> dict[str, Any]:
         return VERSION
@@ -99,23 +113,7 @@ def create_app(token: str, cluster: Cluster | None = None) -> FastAPI:
         return {"kind": "APIVersions", "versions": ["v1"],
                 "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}
 
-    # -- core/v1 -----------------------------------------------------------------------------------
-
-    @app.get("/api/v1/namespaces")
-    async def list_namespaces() -> dict[str, Any]:
-        return _list("NamespaceList", "v1", list(cluster.namespaces.values()), cluster.seq)
-
-    @app.get("/api/v1/namespaces/{ns}")
-    async def read_namespace(ns: str) -> dict[str, Any]:
-        return cluster.namespace(ns)
-
-    @app.get("/api/v1/namespaces/{ns}/pods")
-    async def list_pods(ns: str, labelSelector: str | None = None, fieldSelector: str | None = None):  # noqa: N803
-        return _list("PodList", "v1", cluster.list_pods(ns, labelSelector, fieldSelector), cluster.seq)
-
-    @app.get("/api/v1/namespaces/{ns}/pods/{name}")
-    async def read_pod(ns: str, name: str) -> dict[str, Any]:
-        return cluster.pod(ns, name)
+    # -- the specific operations -------------------------------------------------------------------
 
     @app.delete("/api/v1/namespaces/{ns}/pods/{name}")
     async def delete_pod(ns: str, name: str) -> dict[str, Any]:
@@ -129,20 +127,6 @@ def create_app(token: str, cluster: Cluster | None = None) -> FastAPI:
             _int(q.get("sinceSeconds"), "sinceSeconds"), q.get("timestamps") == "true",
         )
         return PlainTextResponse(text)
-
-    @app.get("/api/v1/namespaces/{ns}/events")
-    async def list_events(ns: str, fieldSelector: str | None = None) -> dict[str, Any]:  # noqa: N803
-        return _list("EventList", "v1", cluster.list_events(ns, fieldSelector), cluster.seq)
-
-    # -- apps/v1 -----------------------------------------------------------------------------------
-
-    @app.get("/apis/apps/v1/namespaces/{ns}/deployments")
-    async def list_deployments(ns: str, labelSelector: str | None = None) -> dict[str, Any]:  # noqa: N803
-        return _list("DeploymentList", "apps/v1", cluster.list_deployments(ns, labelSelector), cluster.seq)
-
-    @app.get("/apis/apps/v1/namespaces/{ns}/deployments/{name}")
-    async def read_deployment(ns: str, name: str) -> dict[str, Any]:
-        return cluster.deployment(ns, name)
 
     @app.patch("/apis/apps/v1/namespaces/{ns}/deployments/{name}")
     async def patch_deployment(ns: str, name: str, request: Request) -> dict[str, Any]:
@@ -158,13 +142,50 @@ def create_app(token: str, cluster: Cluster | None = None) -> FastAPI:
         body = await _body(request)
         return cluster.patch_scale(ns, name, body, request.headers.get("content-type", ""))
 
-    @app.get("/apis/apps/v1/namespaces/{ns}/replicasets")
-    async def list_replicasets(ns: str, labelSelector: str | None = None) -> dict[str, Any]:  # noqa: N803
-        return _list("ReplicaSetList", "apps/v1", cluster.list_replicasets(ns, labelSelector), cluster.seq)
+    # -- every kind: list (one namespace, all, or cluster-scoped) and read, on the client's paths ----
 
-    @app.get("/apis/apps/v1/namespaces/{ns}/replicasets/{name}")
-    async def read_replicaset(ns: str, name: str) -> dict[str, Any]:
-        return cluster.replicaset(ns, name)
+    def listed(group_version: str, plural: str, ns: str | None, request: Request) -> dict[str, Any]:
+        gv, kind = _resource(group_version, plural, ns)
+        q = request.query_params
+        items = cluster.list(plural, ns, q.get("labelSelector"), q.get("fieldSelector"))
+        return _list(f"{kind}List", gv, items, cluster.seq)
+
+    def read(group_version: str, plural: str, ns: str, name: str) -> dict[str, Any]:
+        _resource(group_version, plural, ns or None)
+        return cluster.get(plural, ns, name)
+
+    @app.get("/api/v1/{plural}")
+    async def core_list(plural: str, request: Request) -> dict[str, Any]:
+        return listed("v1", plural, None, request)
+
+    @app.get("/api/v1/{plural}/{name}")
+    async def core_read(plural: str, name: str) -> dict[str, Any]:
+        return read("v1", plural, "", name)
+
+    @app.get("/api/v1/namespaces/{ns}/{plural}")
+    async def core_list_namespaced(ns: str, plural: str, request: Request) -> dict[str, Any]:
+        return listed("v1", plural, ns, request)
+
+    @app.get("/api/v1/namespaces/{ns}/{plural}/{name}")
+    async def core_read_namespaced(ns: str, plural: str, name: str) -> dict[str, Any]:
+        return read("v1", plural, ns, name)
+
+    @app.get("/apis/{group}/{version}/{plural}")
+    async def group_list(group: str, version: str, plural: str, request: Request) -> dict[str, Any]:
+        return listed(f"{group}/{version}", plural, None, request)
+
+    @app.get("/apis/{group}/{version}/{plural}/{name}")
+    async def group_read(group: str, version: str, plural: str, name: str) -> dict[str, Any]:
+        return read(f"{group}/{version}", plural, "", name)
+
+    @app.get("/apis/{group}/{version}/namespaces/{ns}/{plural}")
+    async def group_list_namespaced(group: str, version: str, ns: str, plural: str,
+                                    request: Request) -> dict[str, Any]:
+        return listed(f"{group}/{version}", plural, ns, request)
+
+    @app.get("/apis/{group}/{version}/namespaces/{ns}/{plural}/{name}")
+    async def group_read_namespaced(group: str, version: str, ns: str, plural: str, name: str) -> dict[str, Any]:
+        return read(f"{group}/{version}", plural, ns, name)
 
     return app
 

@@ -8,18 +8,31 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-
-from sandbox.scenario import PodState, Revision
 
 SAFE = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for generated name suffixes
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
-NODES = ("sandbox-node-1", "sandbox-node-2", "sandbox-node-3")
+
+# plural -> (group/version, kind, namespaced): every resource the emulator serves
+RESOURCES: dict[str, tuple[str, str, bool]] = {
+    "namespaces": ("v1", "Namespace", False), "nodes": ("v1", "Node", False),
+    "persistentvolumes": ("v1", "PersistentVolume", False),
+    "pods": ("v1", "Pod", True), "services": ("v1", "Service", True), "endpoints": ("v1", "Endpoints", True),
+    "configmaps": ("v1", "ConfigMap", True), "secrets": ("v1", "Secret", True), "events": ("v1", "Event", True),
+    "persistentvolumeclaims": ("v1", "PersistentVolumeClaim", True),
+    "deployments": ("apps/v1", "Deployment", True), "replicasets": ("apps/v1", "ReplicaSet", True),
+    "statefulsets": ("apps/v1", "StatefulSet", True), "daemonsets": ("apps/v1", "DaemonSet", True),
+    "jobs": ("batch/v1", "Job", True), "cronjobs": ("batch/v1", "CronJob", True),
+    "networkpolicies": ("networking.k8s.io/v1", "NetworkPolicy", True),
+    "storageclasses": ("storage.k8s.io/v1", "StorageClass", False),
+    "horizontalpodautoscalers": ("autoscaling/v2", "HorizontalPodAutoscaler", True),
+}
+PLURAL = {kind: plural for plural, (_, kind, _) in RESOURCES.items()}
+API_VERSION = {kind: gv for gv, kind, _ in RESOURCES.values()}
 
 
 class ApiError(Exception):
@@ -88,22 +101,6 @@ def containers_key(template: dict[str, Any]) -> str:
     return json.dumps(normalize(template.get("spec", {}).get("containers", [])), sort_keys=True)
 
 
-def pod_template(name: str, labels: dict[str, str], rev: Revision) -> dict[str, Any]:
-    container: dict[str, Any] = {
-        "name": name,
-        "image": rev.image,
-        "ports": [{"containerPort": 8080, "protocol": "TCP"}],
-        "env": [{"name": k, "value": v} for k, v in rev.env.items()],
-        "imagePullPolicy": "IfNotPresent",
-    }
-    if rev.memory_limit:
-        container["resources"] = {"limits": {"memory": rev.memory_limit}, "requests": {"memory": rev.memory_limit}}
-    return normalize({
-        "metadata": {"labels": dict(labels)},
-        "spec": {"containers": [container], "restartPolicy": "Always", "terminationGracePeriodSeconds": 30},
-    })
-
-
 def owner(kind: str, api_version: str, obj: dict[str, Any]) -> dict[str, Any]:
     meta = obj["metadata"]
     return {"apiVersion": api_version, "kind": kind, "name": meta["name"], "uid": meta["uid"],
@@ -128,87 +125,6 @@ def replica_set(deploy: dict[str, Any], template: dict[str, Any], revision: int,
                      "ownerReferences": [owner("Deployment", "apps/v1", deploy)], "generation": 1},
         "spec": {"replicas": 0, "selector": {"matchLabels": labels}, "template": tmpl},
         "status": {"replicas": 0, "observedGeneration": 1},
-    }
-
-
-def _terminated(exit_code: int, reason: str, message: str | None, started: float) -> dict[str, Any]:
-    return normalize({"exitCode": exit_code, "reason": reason, "message": message, "startedAt": ts(started),
-                      "finishedAt": ts(started + 1), "containerID": f"containerd://{short_hash(str(started), 24)}"})
-
-
-def container_starts(state: PodState, created: float, ref: float) -> tuple[float, float]:
-    """When the current and the previous container started: logs are stamped from these."""
-    if state.last_termination or state.restarts:
-        current = max(created + 3, ref - 40)
-        return current, current - 2  # a crash-looping container dies within a second or two of starting
-    return created + 3, created + 2
-
-
-def pod(rs: dict[str, Any], name: str, state: PodState, created: float, ref: float, restarts: int) -> dict[str, Any]:
-    """A pod of the replica set `rs`, looking like `state` says, as seen at time `ref`."""
-    ns = rs["metadata"]["namespace"]
-    spec = json.loads(json.dumps(rs["spec"]["template"]["spec"]))
-    labels = dict(rs["spec"]["template"]["metadata"]["labels"])
-    c = spec["containers"][0]
-    current, previous = container_starts(state, created, ref)
-    scheduled = state.unschedulable is None
-    node = NODES[int(hashlib.sha256(name.encode()).hexdigest(), 16) % len(NODES)]
-    if scheduled:
-        spec["nodeName"] = node
-    cid = f"containerd://{short_hash(name + str(current), 24)}"
-
-    if state.state == "running":
-        cstate: dict[str, Any] = {"running": {"startedAt": ts(current)}}
-    elif state.state == "waiting":
-        cstate = {"waiting": normalize({"reason": state.reason or "ContainerCreating", "message": state.message})}
-    else:
-        t = state.last_termination
-        cstate = {"terminated": _terminated(t.exit_code if t else 0, state.reason or (t.reason if t else "Completed"),
-                                            state.message, current)}
-    last: dict[str, Any] = {}
-    if state.last_termination and restarts:
-        t = state.last_termination
-        last = {"terminated": _terminated(t.exit_code, t.reason, t.message, previous)}
-    ready = "True" if state.ready and scheduled else "False"
-    not_ready = None if ready == "True" else "ContainersNotReady"
-    not_ready_msg = None if ready == "True" else f"containers with unready status: [{c['name']}]"
-    conditions = [
-        normalize({"type": "PodScheduled", "status": "True" if scheduled else "False",
-                   "reason": None if scheduled else "Unschedulable", "message": state.unschedulable,
-                   "lastTransitionTime": ts(created)}),
-    ]
-    if scheduled:
-        conditions += [
-            {"type": "Initialized", "status": "True", "lastTransitionTime": ts(created + 1)},
-            normalize({"type": "ContainersReady", "status": ready, "reason": not_ready, "message": not_ready_msg,
-                       "lastTransitionTime": ts(current)}),
-            normalize({"type": "Ready", "status": ready, "reason": not_ready, "message": not_ready_msg,
-                       "lastTransitionTime": ts(current)}),
-        ]
-    status_: dict[str, Any] = {"phase": "Pending" if not scheduled else state.phase, "conditions": conditions,
-                               "qosClass": "Burstable" if c.get("resources") else "BestEffort"}
-    if scheduled:
-        digest = hashlib.sha256(c["image"].encode()).hexdigest()
-        octets = hashlib.sha256(name.encode()).digest()
-        status_.update({
-            "hostIP": f"10.0.0.{NODES.index(node) + 11}", "podIP": f"10.244.{octets[0]}.{octets[1] or 1}",
-            "startTime": ts(created + 1),
-            "containerStatuses": [normalize({
-                "name": c["name"], "image": c["image"], "imageID": f"{c['image'].split(':')[0]}@sha256:{digest}",
-                "containerID": cid if state.state != "waiting" or restarts else None,
-                "ready": state.ready, "started": state.state == "running", "restartCount": restarts,
-                "state": cstate, "lastState": last,
-            })],
-        })
-        if not status_["containerStatuses"][0].get("lastState"):
-            status_["containerStatuses"][0]["lastState"] = {}
-    return {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "generateName": f"{rs['metadata']['name']}-", "namespace": ns,
-                     "uid": uid("pod", ns, name), "creationTimestamp": ts(created), "labels": labels,
-                     "ownerReferences": [owner("ReplicaSet", "apps/v1", rs)]},
-        "spec": spec,
-        "status": status_,
     }
 
 
@@ -254,61 +170,14 @@ def event(ns: str, involved: dict[str, Any], type_: str, reason: str, message: s
     }
 
 
-def involved(kind: str, obj_or_name: dict[str, Any] | str, ns: str) -> dict[str, Any]:
-    api = {"Pod": "v1", "Node": "v1"}.get(kind, "apps/v1")
+def involved(kind: str, obj_or_name: dict[str, Any] | str, ns: str, container: str | None = None) -> dict[str, Any]:
+    """The involvedObject of an event about an object (or a name); for a pod, about one of its containers."""
+    api = API_VERSION.get(kind, "v1")
+    scope = {"namespace": ns} if ns else {}
     if isinstance(obj_or_name, str):
-        return {"kind": kind, "namespace": ns, "name": obj_or_name, "apiVersion": api}
+        return {"kind": kind, **scope, "name": obj_or_name, "apiVersion": api}
     meta = obj_or_name["metadata"]
-    return {"kind": kind, "namespace": ns, "name": meta["name"], "uid": meta["uid"], "apiVersion": api,
-            **({"fieldPath": f"spec.containers{{{obj_or_name['spec']['containers'][0]['name']}}}"}
-               if kind == "Pod" else {})}
-
-
-# -- selectors -------------------------------------------------------------------------------------
-
-_LABEL_TERM = re.compile(r"^\s*(!?)([A-Za-z0-9._/-]+)\s*(?:(==|=|!=)\s*([A-Za-z0-9._-]*))?\s*$")
-
-
-def label_matcher(selector: str | None):
-    """Equality-based label selector (a=b, a==b, a!=b, a, !a), comma-separated; 400 for anything else."""
-    terms = []
-    for part in (selector or "").split(","):
-        if not part.strip():
-            continue
-        m = _LABEL_TERM.match(part)
-        if not m or (m.group(1) and m.group(3)):
-            raise ApiError(400, "BadRequest", f"unable to parse requirement: {part.strip()!r}")
-        terms.append((m.group(1) == "!", m.group(2), m.group(3), m.group(4)))
-
-    def match(labels: dict[str, str]) -> bool:
-        for negated, key, op, value in terms:
-            if op is None and (key in labels) == negated:
-                return False
-            if op in ("=", "==") and labels.get(key) != value:
-                return False
-            if op == "!=" and labels.get(key) == value:
-                return False
-        return True
-
-    return match
-
-
-def field_matcher(selector: str | None, allowed: tuple[str, ...]):
-    """Field selector terms path=value / path!=value over the paths the real API allows for the resource."""
-    terms = []
-    for part in (selector or "").split(","):
-        if not part.strip():
-            continue
-        m = re.match(r"^\s*([A-Za-z.]+)\s*(==|=|!=)\s*(.*?)\s*$", part)
-        if not m:
-            raise ApiError(400, "BadRequest", f"invalid field selector: {part.strip()!r}")
-        if m.group(1) not in allowed:
-            raise ApiError(400, "BadRequest", f'field label not supported: {m.group(1)}')
-        terms.append((m.group(1), m.group(2) == "!=", m.group(3)))
-
-    def value(obj: dict[str, Any], path: str) -> str:
-        for key in path.split("."):
-            obj = obj.get(key, {}) if isinstance(obj, dict) else {}
-        return "" if obj == {} else str(obj)
-
-    return lambda obj: all((value(obj, p) == v) != neg for p, neg, v in terms)
+    out = {"kind": kind, **scope, "name": meta["name"], "uid": meta["uid"], "apiVersion": api}
+    if kind == "Pod":
+        out["fieldPath"] = f"spec.containers{{{container or obj_or_name['spec']['containers'][0]['name']}}}"
+    return out

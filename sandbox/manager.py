@@ -6,12 +6,14 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from sandbox import es, k8s, procs, prom, redis_server
 from sandbox.scenario import Scenario
 
+UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens there, connections are refused
 SERVICES = ("redis", "elasticsearch", "kubernetes", "exporter", "prometheus", "alertmanager")
 
 
@@ -27,6 +29,20 @@ class Ports:
     @classmethod
     def fresh(cls) -> Ports:
         return cls(**{name: procs.free_port() for name in SERVICES})
+
+
+def for_scenario(settings: dict[str, Any], scenario: Scenario, state_dir: Path) -> dict[str, Any]:
+    """opsbot's settings for a loaded scenario: chat in its namespaces, and each backend it marks
+    `unreachable` pointed at a port nothing listens on."""
+    out = {**settings, "chat": {"namespaces": scenario.cluster.namespaces}}
+    for backend in scenario.unreachable:
+        if backend == "kubernetes":
+            dead = state_dir / "kubeconfig-unreachable.yaml"
+            k8s.write_kubeconfig(dead, UNREACHABLE, "unreachable")
+            out["kubernetes"] = {"kubeconfig": str(dead)}
+        else:
+            out[backend] = {**out[backend], "url": UNREACHABLE}
+    return out
 
 
 class Sandbox:
@@ -72,15 +88,15 @@ class Sandbox:
         return {name: procs.running_pid(name, self.dir) is not None for name in SERVICES}
 
     def load(self, scenario: Scenario) -> float:
-        """Put the scenario into every backend, times relative to now. Returns the load time (epoch s)."""
+        """Put the scenario into every backend, times relative to now (or to its pinned clock). Returns the
+        instant its offsets count from (epoch s)."""
         ports = self.ports()
-        t0 = time.time()
+        t0 = scenario.t0(time.time())
         k8s.load(self.dir, ports.kubernetes, scenario, t0)
         es.load(ports.elasticsearch, scenario, t0)
         prom.load(self.dir, ports.exporter, ports.prometheus, ports.alertmanager, scenario, t0)
         (self.dir / "scenario.name").write_text(scenario.name)
-        settings = yaml.safe_load(self.settings_file.read_text())
-        settings["chat"] = {"namespaces": scenario.cluster.namespaces}
+        settings = for_scenario(self._settings(ports), scenario, self.dir)
         self.settings_file.write_text(yaml.safe_dump(settings, sort_keys=False))
         return t0
 
@@ -93,7 +109,10 @@ class Sandbox:
         return path.read_text() if path.exists() else None
 
     def _write_settings(self, ports: Ports) -> None:
-        settings = {
+        self.settings_file.write_text(yaml.safe_dump(self._settings(ports), sort_keys=False))
+
+    def _settings(self, ports: Ports) -> dict[str, Any]:
+        return {
             "redis": {"url": f"redis://127.0.0.1:{ports.redis}/0"},
             "prometheus": {"url": f"http://127.0.0.1:{ports.prometheus}"},
             "alertmanager": {"url": f"http://127.0.0.1:{ports.alertmanager}"},
@@ -102,4 +121,3 @@ class Sandbox:
             "knowledge": {"path": str(self.dir / "knowledge")},
             "webhooks": {"alertmanager_open": True},  # loopback only: the sandbox's Alertmanager sends no token
         }
-        self.settings_file.write_text(yaml.safe_dump(settings, sort_keys=False))

@@ -1,4 +1,5 @@
-"""When has the emulated cluster recovered? The exporter asks before serving series that declare `recovery`.
+"""The exporter's view of the emulated cluster: when has it recovered (asked before serving series that
+declare `recovery`), and its kube-state-metrics series.
 
 A deployment has recovered once its live revision differs from the one first seen after the scenario was
 loaded (someone restarted or rolled it back) and all its desired replicas are available. This stands in for
@@ -32,6 +33,18 @@ class ClusterWatch:
         server = config["clusters"][0]["cluster"]["server"]
         token = config["users"][0]["user"]["token"]
         return httpx.Client(base_url=server, headers={"Authorization": f"Bearer {token}"}, timeout=1.0)
+
+    def state_metrics(self) -> str:
+        """The emulator's kube-state-metrics and cAdvisor exposition, or "" while it cannot be read."""
+        client = self._client()
+        if client is None:
+            return ""
+        try:
+            with client:
+                r = client.get("/metrics")
+        except httpx.HTTPError:
+            return ""
+        return r.text if r.status_code == 200 else ""
 
     def recovered_at(self, namespace: str, deployment: str, now: float) -> float | None:
         """The time the recovery was first seen, or None while the incident goes on (or the API is away)."""

@@ -11,149 +11,79 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from policies.durations import parse_duration
 from policies.yamlfile import FileError, load_model
+from sandbox.scenario_cluster import Cluster, Level, Name, Offset, Strict
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 class ScenarioError(FileError):
     """A scenario file that cannot be used, with the file and every reason."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-Offset = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?[smhdw]$", description="offset from load, e.g. -5m")]
-Name = Annotated[str, Field(pattern=_DNS_LABEL.pattern, max_length=63)]
-
-
-class Termination(_Strict):
-    reason: str = Field(description="e.g. Error, OOMKilled, Completed")
-    exit_code: int = 1
-    message: str = ""
-
-
-class PodState(_Strict):
-    """How a pod of a revision looks: phase, readiness, the container's state and its history."""
-
-    phase: Literal["Pending", "Running", "Succeeded", "Failed"] = "Running"
-    ready: bool = True
-    state: Literal["running", "waiting", "terminated"] = "running"
-    reason: str | None = Field(None, description="waiting/terminated reason, e.g. CrashLoopBackOff")
-    message: str | None = None
-    restarts: int = Field(0, ge=0)
-    last_termination: Termination | None = None
-    unschedulable: str | None = Field(None, description="PodScheduled=False message for Pending pods")
-    logs: list[str] = Field(default_factory=list, description="current container's log lines")
-    previous_logs: list[str] = Field(default_factory=list, description="previous container's log lines")
-
-
-class Revision(_Strict):
-    image: str
-    env: dict[str, str] = Field(default_factory=dict)
-    memory_limit: str | None = None
-    change_cause: str | None = None
-    created: Offset = "-7d"
-    pods: PodState = PodState()
-
-
-class Deployment(_Strict):
-    name: Name
-    namespace: Name
-    replicas: int = Field(1, ge=0, le=50)
-    labels: dict[str, str] = Field(default_factory=dict, description="pod labels; app=<name> by default")
-    revisions: list[Revision] = Field(min_length=1, description="oldest first; the last one is live")
-
-
-class Event(_Strict):
-    kind: Literal["Pod", "Deployment", "Node"] = "Pod"
-    name: str = Field(description="the object's name; for pods, the deployment whose pods it concerns")
-    namespace: Name
-    type: Literal["Normal", "Warning"] = "Warning"
-    reason: str
-    message: str
-    count: int = Field(1, ge=1)
-    last_seen: Offset = "-1m"
-
-
-class Cluster(_Strict):
-    namespaces: list[Name] = Field(min_length=1)
-    deployments: list[Deployment] = Field(default_factory=list)
-    events: list[Event] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _known_namespaces(self) -> Cluster:
-        for what in [*self.deployments, *self.events]:
-            if what.namespace not in self.namespaces:
-                raise ValueError(f"{what.name!r} is in namespace {what.namespace!r}, not listed in namespaces")
-        return self
-
-
-class Repeat(_Strict):
+class Repeat(Strict):
     count: int = Field(ge=1, le=5000)
     every: Offset
 
 
-class LogDocument(_Strict):
+class LogDocument(Strict):
     at: Offset
     service: str
     namespace: Name
-    level: Literal["debug", "info", "warn", "error", "fatal"] = "info"
+    level: Level = "info"
     message: str
     pod: str | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
     repeat: Repeat | None = Field(None, description="emit count copies, every apart, going back from `at`")
 
 
-class Logs(_Strict):
+class Logs(Strict):
     index: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")] = "logs-sandbox"
     documents: list[LogDocument] = Field(default_factory=list)
 
 
-class Constant(_Strict):
+class Constant(Strict):
     constant: float
 
 
-class RampArgs(_Strict):
+class RampArgs(Strict):
     start_value: float = Field(alias="from")
     end_value: float = Field(alias="to")
     start: Offset
     end: Offset = "0s"
 
 
-class Ramp(_Strict):
+class Ramp(Strict):
     ramp: RampArgs
 
 
-class SpikeArgs(_Strict):
+class SpikeArgs(Strict):
     peak: float = Field(description="added at the spike's height")
     at: Offset
     width: Offset = "5m"
     hold: bool = Field(False, description="stay at the peak after the window instead of returning")
 
 
-class Spike(_Strict):
+class Spike(Strict):
     spike: SpikeArgs
 
 
-class NoiseArgs(_Strict):
+class NoiseArgs(Strict):
     amplitude: float = Field(ge=0)
     seed: int = 0
 
 
-class Noise(_Strict):
+class Noise(Strict):
     noise: NoiseArgs
 
 
 Component = Constant | Ramp | Spike | Noise
 
 
-class Recovery(_Strict):
+class Recovery(Strict):
     """How the series looks once the incident is fixed in the emulated cluster: the deployment's live
     revision changed (a restart or a rollback) and all its replicas are available."""
 
@@ -161,7 +91,7 @@ class Recovery(_Strict):
     value: float = Field(description="a gauge then holds this value; a counter grows at this rate per second")
 
 
-class Series(_Strict):
+class Series(Strict):
     name: Annotated[str, Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")]
     type: Literal["gauge", "counter"] = Field(
         "gauge", description="for a counter the signal is its rate per second, integrated over time"
@@ -186,13 +116,13 @@ class Series(_Strict):
         return v
 
 
-class Metrics(_Strict):
+class Metrics(Strict):
     history: Offset = "2h"
     step: Offset = "15s"
     series: list[Series] = Field(default_factory=list)
 
 
-class AlertRule(_Strict):
+class AlertRule(Strict):
     name: Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")]
     expr: str
     for_: Offset = Field("0s", alias="for")
@@ -200,18 +130,25 @@ class AlertRule(_Strict):
     annotations: dict[str, str] = Field(default_factory=dict)
 
 
-class ExpectedAction(_Strict):
+class ExpectedAction(Strict):
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
 
 
-class Expect(_Strict):
+class Expect(Strict):
     evidence: list[str] = Field(default_factory=list, description="strings a good triage must surface")
     actions: list[ExpectedAction] = Field(default_factory=list, description="actions it should propose")
     playbook: str | None = None
 
 
-class Scenario(_Strict):
+class Clock(Strict):
+    now: AwareDatetime = Field(description="an absolute instant with its zone, e.g. 2026-03-14T09:26:00Z")
+
+
+BackendName = Literal["prometheus", "alertmanager", "elasticsearch", "kubernetes"]
+
+
+class Scenario(Strict):
     name: Name
     title: str
     description: str = ""
@@ -220,6 +157,13 @@ class Scenario(_Strict):
     metrics: Metrics = Metrics()
     alerts: list[AlertRule] = Field(default_factory=list)
     expect: Expect = Expect()
+    clock: Clock | None = Field(None, description="pin the scenario's now: every offset counts from this instant")
+    unreachable: list[BackendName] = Field(default_factory=list, description="backends opsbot is pointed at "
+                                           "but cannot reach, to exercise the honest 'could not check' path")
+
+    def t0(self, wall: float) -> float:
+        """The instant every offset counts from: the pinned clock, else the load's wall-clock time."""
+        return self.clock.now.timestamp() if self.clock else wall
 
 
 def offset(value: str) -> timedelta:

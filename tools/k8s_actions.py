@@ -25,7 +25,7 @@ from tools.k8s_api import (
     require_namespace,
     selector_of,
 )
-from tools.k8s_workloads import REVISION
+from tools.k8s_detail_workloads import REVISION
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
@@ -41,7 +41,7 @@ class K8sScaleArgs(DeploymentArgs):
 
 class K8sDeletePodArgs(Args):
     namespace: Namespace
-    pod: PodName = Field(description="the pod's full name, from k8s_list_pods")
+    pod: PodName = Field(description="the pod's full name, from k8s_list")
 
 
 class K8sRollbackArgs(DeploymentArgs):

@@ -11,19 +11,23 @@ import json
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import urllib3
+from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config import ConfigException
 from pydantic import AfterValidator, Field
 
 from tools.base import BackendError, ToolInputError
 from tools.context import ToolContext
+from tools.k8s_kinds import API_CLASSES, KINDS, ApiGroup, plural
 
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_SELECTOR_TERM = re.compile(r"^\s*!?[A-Za-z0-9][A-Za-z0-9._/-]*\s*((==|=|!=)\s*[A-Za-z0-9._-]*)?\s*$")
+_KEY = r"[A-Za-z0-9][A-Za-z0-9._/-]*"
+_SELECTOR_TERM = re.compile(rf"^\s*(!?\s*{_KEY}|{_KEY}\s*(==|=|!=)\s*[A-Za-z0-9._-]*"
+                            rf"|{_KEY}\s+(in|notin)\s*\(\s*[A-Za-z0-9._-]+(\s*,\s*[A-Za-z0-9._-]+)*\s*\))\s*$")
 
 
 def _dns_label(value: str) -> str:
@@ -39,10 +43,23 @@ def _dns_subdomain(value: str) -> str:
     return value
 
 
+def selector_terms(value: str) -> list[str]:
+    """Comma-separated selector terms, commas inside a set's parentheses kept."""
+    terms, depth, current = [], 0, ""
+    for ch in value:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            terms.append(current)
+            current = ""
+        else:
+            current += ch
+    return [*terms, current]
+
+
 def _selector(value: str) -> str:
-    if not all(_SELECTOR_TERM.match(term) for term in value.split(",")):
-        raise ValueError(f"{value!r} is not an equality label selector; use e.g. 'app=checkout' or "
-                         "'app=checkout,tier!=canary'")
+    if not all(_SELECTOR_TERM.match(term) for term in selector_terms(value)):
+        raise ValueError(f"{value!r} is not a label selector; use e.g. 'app=checkout', 'tier!=canary', "
+                         "'env in (prod,staging)', 'app', '!canary'")
     return value
 
 
@@ -52,7 +69,6 @@ PodName = Annotated[str, Field(min_length=1, max_length=253), AfterValidator(_dn
 ObjectName = Annotated[str, Field(min_length=1, max_length=253), AfterValidator(_dns_subdomain)]
 ContainerName = Annotated[str, Field(min_length=1, max_length=63), AfterValidator(_dns_label)]
 LabelSelector = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_selector)]
-Api = Literal["core", "apps"]
 
 
 def url(ctx: ToolContext) -> str:
@@ -62,13 +78,20 @@ def url(ctx: ToolContext) -> str:
         return str(ctx.settings.kubernetes.kubeconfig or "in-cluster config")
 
 
-def call(ctx: ToolContext, asked: str, api: Api, method: str, *args: Any,
+def _client(ctx: ToolContext, api: ApiGroup) -> Any:
+    if api == "core":
+        return ctx.backends.core_v1
+    if api == "apps":
+        return ctx.backends.apps_v1
+    return getattr(k8s_client, API_CLASSES[api])(ctx.backends.kubernetes)
+
+
+def call(ctx: ToolContext, asked: str, api: ApiGroup, method: str, *args: Any,
          passthrough: tuple[int, ...] = (400, 404), **kwargs: Any) -> Any:
     """Call a client method with the configured timeout; statuses in `passthrough` re-raise as ApiException."""
     timeout = ctx.settings.kubernetes.timeout_s
     try:
-        client = ctx.backends.core_v1 if api == "core" else ctx.backends.apps_v1
-        return getattr(client, method)(*args, _request_timeout=timeout, **kwargs)
+        return getattr(_client(ctx, api), method)(*args, _request_timeout=timeout, **kwargs)
     except ApiException as e:
         if e.status in passthrough:
             raise
@@ -120,7 +143,7 @@ def pod_not_found(ctx: ToolContext, ns: str, name: str) -> ToolInputError:
     """A helpful refusal: is it a deployment's name? which pods are there?"""
     try:
         call(ctx, f"deployment {ns}/{name}", "apps", "read_namespaced_deployment", name, ns, passthrough=(404,))
-        hint = f"'{name}' is a deployment; list its pods with k8s_list_pods(namespace='{ns}', deployment='{name}')"
+        hint = f"'{name}' is a deployment; list its pods with k8s_list(namespace='{ns}', deployment='{name}')"
     except ApiException:
         pods = sorted(p.metadata.name for p in call(ctx, f"pods in {ns}", "core", "list_namespaced_pod", ns).items)
         hint = f"pods there: {', '.join(pods[:15])}{', …' if len(pods) > 15 else ''}" if pods else "it has no pods"
@@ -134,12 +157,32 @@ def deployment_not_found(ctx: ToolContext, ns: str, name: str) -> ToolInputError
     return ToolInputError(f"deployment '{name}' not found in namespace '{ns}'; {there}")
 
 
-def read_or(ctx: ToolContext, asked: str, api: Api, method: str, *args: Any,
+def read_or(ctx: ToolContext, asked: str, api: ApiGroup, method: str, *args: Any,
             missing: Callable[[], Exception]) -> Any:
     try:
         return call(ctx, asked, api, method, *args, passthrough=(404,))
     except ApiException:
         raise missing() from None
+
+
+def read_kind(ctx: ToolContext, kind: str, name: str, ns: str) -> Any:
+    """One object of any known kind; if it is not there, say which objects of that kind are."""
+    info = KINDS[kind]
+    where = f"{ns}/{name}" if info.namespaced else name
+    try:
+        return call(ctx, f"{kind} {where}", info.api, info.read_method, *info.read_args(name, ns), passthrough=(404,))
+    except ApiException:
+        if kind == "Pod":
+            raise pod_not_found(ctx, ns, name) from None
+        if kind == "Deployment":
+            raise deployment_not_found(ctx, ns, name) from None
+    listed = call(ctx, f"the {plural(kind)}" + (f" in {ns}" if info.namespaced else ""), info.api, info.list_method,
+                  *((ns,) if info.namespaced else ())).items
+    names = sorted(i.metadata.name for i in listed)
+    scope = f" in namespace '{ns}'" if info.namespaced else ""
+    there = (f"{plural(kind)} there: {', '.join(names[:15])}{', …' if len(names) > 15 else ''}" if names
+             else f"there are no {plural(kind)}{scope}")
+    raise ToolInputError(f"{kind} '{name}' not found{scope}; {there}")
 
 
 def selector_of(label_selector: Any) -> str:
@@ -165,3 +208,26 @@ def age(when: datetime | None, now: datetime) -> str | None:
 
 def iso(when: datetime | None) -> str | None:
     return when.isoformat().replace("+00:00", "Z") if when else None
+
+
+def selects(label_selector: Any, labels: dict[str, str] | None) -> bool:
+    """Whether a V1LabelSelector (matchLabels, matchExpressions) selects these labels; empty selects all."""
+    labels = labels or {}
+    if label_selector is None:
+        return True
+    if any(labels.get(k) != v for k, v in (label_selector.match_labels or {}).items()):
+        return False
+    for ex in label_selector.match_expressions or []:
+        present, value, values = ex.key in labels, labels.get(ex.key), ex.values or []
+        ok = {"In": present and value in values, "NotIn": value not in values, "Exists": present,
+              "DoesNotExist": not present}.get(ex.operator, False)
+        if not ok:
+            return False
+    return True
+
+
+def object_events(ctx: ToolContext, kind: str, name: str, ns: str) -> list[Any]:
+    """The events about exactly this object (by kind and name), as `kubectl describe` shows them."""
+    where = ns or "default"
+    return call(ctx, f"the events of {kind} {name}", "core", "list_namespaced_event", where,
+                field_selector=f"involvedObject.kind={kind},involvedObject.name={name}").items

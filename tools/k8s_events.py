@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from tools.base import Args, ToolResult, empty, ok, tool
 from tools.context import ToolContext
@@ -17,6 +17,7 @@ from tools.k8s_api import (
     iso,
     require_namespace,
 )
+from tools.k8s_kinds import KINDS
 
 # -- events -------------------------------------------------------------------------------------------
 
@@ -26,22 +27,38 @@ class K8sEventsArgs(Args):
     object_name: ObjectName | None = Field(
         None, description="only events about this object and those named after it (a deployment's name also "
         "matches its replica sets and pods), e.g. 'checkout'")
+    kind: str | None = Field(None, max_length=32, description="with object_name: only that one object's "
+                             "events, e.g. 'Pod', 'Job', 'Node'")
     limit: int = Field(20, ge=1, le=100, description="at most this many events")
+
+    @model_validator(mode="after")
+    def _kind_needs_a_name(self) -> K8sEventsArgs:
+        if self.kind and not self.object_name:
+            raise ValueError("kind needs object_name")
+        if self.kind and self.kind not in KINDS:
+            raise ValueError(f"kind {self.kind!r} is not one of {', '.join(sorted(KINDS))}")
+        return self
 
 
 @tool("kubernetes")
 def k8s_events(ctx: ToolContext, args: K8sEventsArgs) -> ToolResult:
     """Recent Kubernetes events in a namespace, warnings first, then newest first: type, reason, the
-    object, message, how many times it happened and when last. Events are kept about an hour."""
+    object, message, how many times it happened and when last. Events are kept about an hour; events of
+    cluster-scoped objects (Node) are in namespace 'default'."""
     ns, name = args.namespace, args.object_name
     require_namespace(ctx, ns)
     invocation = k8s_events.summary(args)
-    items = call(ctx, f"the events in namespace {ns}", "core", "list_namespaced_event", ns).items
-    if name:
+    if name and args.kind:
+        items = call(ctx, f"the events of {args.kind} {ns}/{name}", "core", "list_namespaced_event", ns,
+                     field_selector=f"involvedObject.kind={args.kind},involvedObject.name={name}").items
+    else:
+        items = call(ctx, f"the events in namespace {ns}", "core", "list_namespaced_event", ns).items
+    if name and not args.kind:
         items = [e for e in items if e.involved_object.name == name
                  or (e.involved_object.name or "").startswith(f"{name}-")]
     if not items:
-        about = f" about '{name}' or objects named after it" if name else ""
+        about = (f" about {args.kind} '{name}'" if args.kind else f" about '{name}' or objects named after it") \
+            if name else ""
         return empty(k8s_events.name, invocation, f"no events in namespace '{ns}'{about} (events are kept ~1h)")
     now = ctx.now()
     ordered = sort_events(items)

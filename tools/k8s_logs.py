@@ -30,7 +30,8 @@ MAX_SCANNED_LOG_LINES = 5000
 class K8sPodLogsArgs(Args):
     namespace: Namespace
     pod: PodName = Field(description="a pod name, or a deployment name to read the logs of its newest pod")
-    container: ContainerName | None = Field(None, description="the container; default: the pod's first")
+    container: ContainerName | None = Field(None, description="any container, init and sidecar ones too; "
+                                            "default: the pod's first")
     tail_lines: int = Field(100, ge=1, le=1000, description="at most this many lines, the newest")
     previous: bool = Field(False, description="the previous (crashed) container's logs instead of the current")
     since: str | None = Field(None, max_length=16, description="only lines newer than this, e.g. '30m', '2h'")
@@ -54,9 +55,12 @@ def k8s_pod_logs(ctx: ToolContext, args: K8sPodLogsArgs) -> ToolResult:
         return empty(k8s_pod_logs.name, k8s_pod_logs.summary(args), notice or "")
     name = p.metadata.name
     containers = [c.name for c in p.spec.containers]
+    inits = [c.name for c in p.spec.init_containers or []]
     container = args.container or containers[0]
-    if container not in containers:
-        raise ToolInputError(f"pod '{name}' has no container '{container}'; containers: {', '.join(containers)}")
+    if container not in containers + inits:
+        also = f"; init containers: {', '.join(inits)}" if inits else ""
+        raise ToolInputError(f"pod '{name}' has no container '{container}'; containers: {', '.join(containers)}"
+                             + also)
     invocation = k8s_pod_logs.summary(args)
     fetch = MAX_SCANNED_LOG_LINES if args.filter else args.tail_lines
     try:

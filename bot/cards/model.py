@@ -13,7 +13,7 @@ CheckStatus = Literal["ok", "no_data", "error"]
 
 
 class EvidenceLine(BaseModel):
-    check: str = Field(description="which check said it, e.g. 'k8s_list_pods shop/checkout'")
+    check: str = Field(description="which check said it, e.g. 'k8s_list shop/checkout'")
     text: str
     status: CheckStatus = "ok"
 

@@ -195,7 +195,7 @@ class Conversation:
 
     def _cmd_pods(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
         ns = args[0] if args else self.namespaces[0]
-        return Reply(text=result_text(self._run("k8s_list_pods", {"namespace": ns}, caller, progress,
+        return Reply(text=result_text(self._run("k8s_list", {"namespace": ns}, caller, progress,
                                                 "checking pods…")))
 
     def _cmd_events(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
@@ -251,7 +251,7 @@ class Conversation:
             return ns, name
         progress(f"looking for deployment {name}…")
         for candidate in self.namespaces:
-            r = self.door.run("k8s_get_deployment", {"namespace": candidate, "deployment": name}, caller)
+            r = self.door.run("k8s_describe", {"namespace": candidate, "kind": "Deployment", "name": name}, caller)
             if r.status == Status.success:
                 return candidate, name
             if r.status == Status.error and "could not reach" in (r.error or ""):

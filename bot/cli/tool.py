@@ -41,7 +41,7 @@ def tool_cmd(
     severity: Annotated[str | None, typer.Option(help="incident severity for mutations: P0..P3, INFO")] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Run any tool through the one door, e.g. `opsbot tool k8s_list_pods --namespace shop`."""
+    """Run any tool through the one door, e.g. `opsbot tool k8s_list --namespace shop`."""
     door = build_door(common.settings(config))
     if name is None:
         for t in door.tools.values():

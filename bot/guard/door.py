@@ -50,7 +50,7 @@ def masked(result: ToolResult) -> ToolResult:
 
 
 def _target(args: dict[str, Any]) -> str:
-    keys = ("namespace", "deployment", "pod", "service", "query")
+    keys = ("namespace", "kind", "deployment", "pod", "name", "service", "query")
     return "/".join(str(args[k]) for k in keys if args.get(k))
 
 

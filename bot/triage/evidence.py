@@ -36,10 +36,10 @@ def plan(alert: Alert) -> list[Check]:
     ns, svc = alert.namespace, alert.service
     checks: list[Check] = []
     if ns:
-        checks.append(("k8s_list_pods", {"namespace": ns, "deployment": svc} if svc
+        checks.append(("k8s_list", {"namespace": ns, "deployment": svc} if svc
                        else {"namespace": ns, "only_unhealthy": True}))
         if svc:
-            checks.append(("k8s_get_deployment", {"namespace": ns, "deployment": svc}))
+            checks.append(("k8s_describe", {"namespace": ns, "kind": "Deployment", "name": svc}))
         checks.append(("k8s_events", {"namespace": ns, **({"object_name": svc} if svc else {}), "limit": 10}))
         if svc:
             checks.append(("k8s_pod_logs", {"namespace": ns, "pod": svc, "tail_lines": 10}))
@@ -58,8 +58,12 @@ def _dedupe(lines: list[str]) -> list[str]:
     return list(seen)[:MAX_LINES_PER_CHECK]
 
 
-def _pods(d: dict[str, Any]) -> list[str]:
+def _listed(d: dict[str, Any]) -> list[str]:
     out = [d.get("summary", "")]
+    for item in d.get("items", []):
+        if not item.get("healthy"):
+            facts = ", ".join(f"{k} {v}" for k, v in item.items() if k not in ("name", "healthy", "age") and v)
+            out.append(f"{d.get('kind')}/{item['name']}: {facts}")
     for p in d.get("pods", []):
         if p.get("healthy"):
             continue
@@ -82,6 +86,13 @@ def _deployment(d: dict[str, Any]) -> list[str]:
         out.append(f"revision {new.get('revision')} ({new.get('image')}, {new.get('change_cause') or 'no cause'}) "
                    f"{new.get('age')} ago replaced revision {old.get('revision')} ({old.get('image')})")
     return out
+
+
+def _described(d: dict[str, Any]) -> list[str]:
+    if d.get("kind") == "Deployment":
+        return _deployment(d)
+    state = d.get("status") or d.get("verdict") or d.get("rollout")
+    return [f"{d.get('kind')}/{d.get('name')}: {state}" if state else "", *_events(d)]
 
 
 def _events(d: dict[str, Any]) -> list[str]:
@@ -108,7 +119,7 @@ def _prom(d: dict[str, Any]) -> list[str]:
 
 
 SUMMARISERS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
-    "k8s_list_pods": _pods, "k8s_get_deployment": _deployment, "k8s_events": _events,
+    "k8s_list": _listed, "k8s_describe": _described, "k8s_events": _events,
     "k8s_pod_logs": _pod_logs, "logs_search": _logs, "prom_query": _prom,
 }
 

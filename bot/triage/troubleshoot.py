@@ -141,7 +141,7 @@ class _Runner:
     def probe(self, v: dict[str, str]) -> str | None:
         """The deployment, its firing alerts, its unhealthy pods; a message if the service does not exist."""
         ns, dep = v["namespace"], v["deployment"]
-        d = self.run("k8s_get_deployment", {"namespace": ns, "deployment": dep})
+        d = self.run("k8s_describe", {"namespace": ns, "kind": "Deployment", "name": dep})
         if d.status == Status.error and any(s in (d.error or "") for s in NOT_FOUND):
             return f"no service '{dep}' in namespace '{ns}': {d.error}"
         if d.status == Status.success and isinstance(d.data, dict):
@@ -150,11 +150,12 @@ class _Runner:
         a = self.run("prom_alerts", {"state": "firing", "namespace": ns, "service": v["service"]})
         if a.status == Status.success:
             self.alerts = [x["alertname"] for x in a.data["alerts"] if x.get("state") == "firing"]
-        p = self.run("k8s_list_pods", {"namespace": ns, "deployment": dep, "only_unhealthy": True})
+        p = self.run("k8s_list", {"namespace": ns, "deployment": dep, "only_unhealthy": True})
         if p.status == Status.success:
             for row in p.data["pods"]:
                 last = row.get("last_termination") or {}
-                self.pod_signals += [str(row["status"]), str(last.get("reason") or ""), str(last.get("exit_code") or "")]
+                self.pod_signals += [str(row["status"]), str(last.get("reason") or ""),
+                                     str(last.get("exit_code") or "")]
         return None
 
     def steps(self, pb: Playbook, values: dict[str, str]) -> list[str]:

@@ -19,7 +19,7 @@ from bot.intake.alert import Link
 def card(**over: object) -> Card:
     base = dict(incident_id="inc-7", title="KubePodCrashLooping: checkout pods are crash-looping", severity="P0",
                 status="firing", source="alertmanager", failing="checkout pods are crash-looping (shop/checkout)",
-                evidence=[EvidenceLine(check="k8s_list_pods", text="3 pods, 0 healthy: 3 CrashLoopBackOff")],
+                evidence=[EvidenceLine(check="k8s_list", text="3 pods, 0 healthy: 3 CrashLoopBackOff")],
                 actions=[CardAction(tool="k8s_rollback", summary="roll back shop/checkout to revision 1",
                                     action_id="a1b2c3d4", reason="a rollback during a P0 needs one on-call lead")],
                 links=[Link(title="Prometheus", url="http://prom.example/graph?g0.expr=up")],

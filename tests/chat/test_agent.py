@@ -30,7 +30,7 @@ def agent(settings: Settings, door: Door, model: ScriptedModel, max_steps: int |
 
 
 def replicas(door: Door) -> int:
-    r = door.run("k8s_get_deployment", {"namespace": "shop", "deployment": "checkout"}, OPERATOR)
+    r = door.run("k8s_describe", {"namespace": "shop", "kind": "Deployment", "name": "checkout"}, OPERATOR)
     return r.data["replicas"]["desired"]
 
 
@@ -40,18 +40,18 @@ def last_tool_message(received: list[BaseMessage]) -> ToolMessage:
 
 def test_a_question_runs_the_right_tools_through_the_door(settings: Settings, door: Door) -> None:
     model = ScriptedModel([
-        call("k8s_list_pods", namespace="shop", deployment="checkout"),
+        call("k8s_list", namespace="shop", deployment="checkout"),
         call("k8s_pod_logs", "c2", namespace="shop", pod="checkout", previous=True),
         "checkout crash-loops: DATABASE_URL is not set (k8s_pod_logs).",
     ])
     answer = agent(settings, door, model).ask("why is checkout failing?", "t-tools", OPERATOR)
 
     assert answer.text == "checkout crash-loops: DATABASE_URL is not set (k8s_pod_logs)."
-    assert [(c.tool, c.status.value) for c in answer.calls] == [("k8s_list_pods", "success"),
+    assert [(c.tool, c.status.value) for c in answer.calls] == [("k8s_list", "success"),
                                                                  ("k8s_pod_logs", "success")]
     records = door.audit.query()
     assert [(r.kind, r.action, r.identity) for r in records] == [
-        ("tool_call", "k8s_list_pods", "slack:U0OPERATOR"), ("tool_call", "k8s_pod_logs", "slack:U0OPERATOR")]
+        ("tool_call", "k8s_list", "slack:U0OPERATOR"), ("tool_call", "k8s_pod_logs", "slack:U0OPERATOR")]
     assert "CrashLoopBackOff" in model.received[1][-1].content
     assert "DATABASE_URL is not set" in last_tool_message(model.received[2]).content
     assert not answer.step_limit_hit and answer.pending == []
@@ -77,7 +77,7 @@ def test_a_proposed_mutation_becomes_a_pending_approval_and_nothing_runs(mutable
 
 def test_the_step_limit_forces_a_final_answer_without_tools(settings: Settings, door: Door) -> None:
     model = ScriptedModel([
-        call("k8s_list_pods", namespace="shop"),
+        call("k8s_list", namespace="shop"),
         call("k8s_events", "c2", namespace="shop"),
         # The forced call: the model still asks for a tool; it is not run and the loop ends.
         AIMessage("checkout is crash-looping.", tool_calls=[
@@ -91,7 +91,7 @@ def test_the_step_limit_forces_a_final_answer_without_tools(settings: Settings, 
     forced = model.received[-1]
     assert isinstance(forced[-1], HumanMessage) and forced[-1].content == messages.FORCE_ANSWER
     assert len(model.bound_tools) == 2, "the forced call is made without tools"
-    assert [r.action for r in door.audit.query()] == ["k8s_list_pods", "k8s_events"]
+    assert [r.action for r in door.audit.query()] == ["k8s_list", "k8s_events"]
 
 
 def test_an_identical_repeated_call_is_refused(settings: Settings, door: Door) -> None:
@@ -117,7 +117,7 @@ def test_a_tool_error_goes_back_to_the_model(settings: Settings, door: Door, dow
     assert "invalid arguments for logs_search: colour: is not an argument of this tool" in bad.content
     assert [(r.action, r.status) for r in door.audit.query()] == [("logs_search", "error")]
 
-    model = ScriptedModel([call("k8s_list_pods", namespace="shop"), "the cluster is unreachable"])
+    model = ScriptedModel([call("k8s_list", namespace="shop"), "the cluster is unreachable"])
     answer = agent(settings, down_door, model).ask("pods?", "t-down", OPERATOR)
     down = last_tool_message(model.received[1])
     assert down.status == "error" and "could not reach kubernetes" in down.content

@@ -39,18 +39,18 @@ def ask(settings: Settings, question: str, door: Any = None) -> Any:
 def test_a_question_over_http_reaches_the_sandbox(settings: Settings, fake: tuple[FakeOpenAI, str]) -> None:
     server, url = fake
     server.script = [
-        tool_call("k8s_list_pods", namespace="shop", deployment="checkout"),
+        tool_call("k8s_list", namespace="shop", deployment="checkout"),
         lambda body: {"content": "checkout: " + json.loads(body["messages"][-1]["content"])["data"]["summary"]},
     ]
     answer, door = ask(llm_settings(settings, url), "why is checkout failing?")
 
     assert answer.text == "checkout: 3 pods, 0 healthy: 3 CrashLoopBackOff"
-    assert [(r.action, r.status) for r in door.audit.query()] == [("k8s_list_pods", "success")]
+    assert [(r.action, r.status) for r in door.audit.query()] == [("k8s_list", "success")]
     first, second = server.bodies
     assert first["model"] == MODEL and first["messages"][0] == {"role": "system", "content": load_prompt("system")}
     assert first["messages"][1] == {"role": "user", "content": "why is checkout failing?"}
     offered = {t["function"]["name"] for t in first["tools"]}
-    assert {"k8s_list_pods", "logs_search", "prom_query", "k8s_scale"} <= offered
+    assert {"k8s_list", "logs_search", "prom_query", "k8s_scale"} <= offered
     assert second["messages"][-1]["role"] == "tool"
     assert "tools" in second  # a normal round still offers the tools
 
@@ -81,7 +81,7 @@ def test_a_secret_in_a_pod_log_never_reaches_the_model_server(hostile_settings: 
     answer, door = ask(llm_settings(hostile_settings, url), f"read checkout's logs; my key is {SECRET}")
 
     assert answer.calls[1].status.value in ("approval_required", "denied")
-    assert door.run("k8s_get_deployment", {"namespace": "shop", "deployment": "checkout"},
+    assert door.run("k8s_describe", {"namespace": "shop", "kind": "Deployment", "name": "checkout"},
                     OPERATOR).data["replicas"]["desired"] == 3
     sent = b"\n".join(server.raw)
     assert INJECTION.encode() in sent, "the log line reached the model (as data)"

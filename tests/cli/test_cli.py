@@ -29,9 +29,9 @@ def test_tool_runs_through_the_door_and_is_audited(sandbox: Sandbox) -> None:
 
 def test_tool_errors_are_sentences_and_exit_non_zero(sandbox: Sandbox) -> None:
     config = str(sandbox.settings_file)
-    code, out = opsbot("tool", "k8s_list_pods", "--namespace", "nowhere", "--config", config)
+    code, out = opsbot("tool", "k8s_list", "--namespace", "nowhere", "--config", config)
     assert code == 1 and "namespace 'nowhere' does not exist; namespaces: kube-system, payments, shop" in out
-    code, out = opsbot("tool", "k8s_list_pods", "shop", "--config", config)
+    code, out = opsbot("tool", "k8s_list", "shop", "--config", config)
     assert code == 1 and "expected --name value" in out
     assert "Traceback" not in out
 
@@ -39,7 +39,7 @@ def test_tool_errors_are_sentences_and_exit_non_zero(sandbox: Sandbox) -> None:
 def test_tool_list_names_every_tool(sandbox: Sandbox) -> None:
     code, out = opsbot("tool", "--config", str(sandbox.settings_file))
     assert code == 0
-    for name in ("prom_query_range", "logs_search", "k8s_list_pods", "k8s_scale", "k8s_rollback"):
+    for name in ("prom_query_range", "logs_search", "k8s_list", "k8s_scale", "k8s_rollback"):
         assert name in out
 
 
@@ -62,6 +62,6 @@ def test_sandbox_status_and_scenario_check(sandbox: Sandbox, tmp_path: Path) -> 
     code, out = opsbot("sandbox", "status", "--dir", str(sandbox.dir))
     assert code == 0 and "kubernetes     running" in out and "scenario: crashloop-missing-env" in out
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: x\ntitle: t\ncluster: {namespaces: [a], nodes: 3}\n")
+    bad.write_text("name: x\ntitle: t\ncluster: {namespaces: [a], nodez: 3}\n")
     code, out = opsbot("sandbox", "check", str(bad))
-    assert code == 1 and "cluster.nodes: unknown key" in out
+    assert code == 1 and "cluster.nodez: unknown key" in out

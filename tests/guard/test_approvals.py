@@ -14,7 +14,8 @@ LEAD, ADMIN, VIEWER = "slack:U0LEAD", "slack:U0ADMIN", "slack:U0VIEWER"
 
 
 def replicas(door: Door) -> int:
-    r = door.run("k8s_get_deployment", {"namespace": "shop", "deployment": "checkout"}, Caller(identity="cli:t"))
+    r = door.run("k8s_describe", {"namespace": "shop", "kind": "Deployment", "name": "checkout"},
+                 Caller(identity="cli:t"))
     return r.data["replicas"]["desired"]
 
 
@@ -98,7 +99,7 @@ def test_rollback_needs_two_distinct_approvers_and_restores_the_good_revision(mu
     assert not twice.ok and "already approved" in twice.message
     done = door.gate.decide(action_id, ADMIN, approve=True)
     assert done.ok, done.message
-    pods = door.run("k8s_list_pods", {"namespace": "shop", "deployment": "checkout"}, Caller(identity="cli:t"))
+    pods = door.run("k8s_list", {"namespace": "shop", "deployment": "checkout"}, Caller(identity="cli:t"))
     assert pods.data["summary"].endswith("3 healthy") or "3 healthy" in pods.data["summary"]
 
 

@@ -38,7 +38,7 @@ def machine(base: Settings, private_k8s: tuple[Path, int]) -> type[RuleBasedStat
             RAN["sequences"] += 1
 
         def _current_replicas(self) -> int:
-            r = self.door.run("k8s_get_deployment", {"namespace": "shop", "deployment": "checkout"},
+            r = self.door.run("k8s_describe", {"namespace": "shop", "kind": "Deployment", "name": "checkout"},
                               Caller(identity="cli:check"))
             return r.data["replicas"]["desired"]
 

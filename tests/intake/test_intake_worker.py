@@ -181,7 +181,7 @@ def test_a_backend_down_is_named_on_the_card(s: Settings, down_settings: Setting
     [posted] = poster.posts()
     problems = "\n".join(posted.card.could_not_run)
     assert "could not reach" in problems
-    for check in ("k8s_list_pods", "logs_search", "prom_query"):
+    for check in ("k8s_list", "logs_search", "prom_query"):
         assert check in problems, check
 
 

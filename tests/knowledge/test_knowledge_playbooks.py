@@ -22,7 +22,7 @@ name: demo
 title: A demo playbook
 alerts: [DemoAlert]
 diagnosis:
-  - {tool: k8s_list_pods, args: {namespace: "{namespace}"}}
+  - {tool: k8s_list, args: {namespace: "{namespace}"}}
 remediation:
   - {tool: k8s_rollout_restart, args: {namespace: "{namespace}", deployment: "{deployment}"}, when: "always"}
 recommended: k8s_rollout_restart
@@ -75,7 +75,7 @@ def test_an_unknown_key_in_a_step_is_named_with_its_line(tmp_path: Path) -> None
     (("recommended: k8s_rollout_restart", "recommended: k8s_scale"), "is not one of the remediation tools"),
     (('"{namespace}"}}\nremediation', '"{cluster}"}}\nremediation'), "unknown placeholder {cluster}"),
     (("name: demo", "name: Demo Book"), "name: String should match pattern"),
-    (("diagnosis:\n  - {tool: k8s_list_pods, args: {namespace: \"{namespace}\"}}\n", "diagnosis: []\n"),
+    (("diagnosis:\n  - {tool: k8s_list, args: {namespace: \"{namespace}\"}}\n", "diagnosis: []\n"),
      "diagnosis: List should have at least 1 item"),
 ])
 def test_schema_errors_say_what_is_wrong(tmp_path: Path, change: tuple[str, str], reason: str) -> None:
@@ -85,10 +85,10 @@ def test_schema_errors_say_what_is_wrong(tmp_path: Path, change: tuple[str, str]
 
 
 @pytest.mark.parametrize(("change", "reason"), [
-    (("tool: k8s_list_pods", "tool: kubectl_exec"), "diagnosis.0: no tool 'kubectl_exec'"),
+    (("tool: k8s_list", "tool: kubectl_exec"), "diagnosis.0: no tool 'kubectl_exec'"),
     (('args: {namespace: "{namespace}"}}', 'args: {namespace: "{namespace}", tail: 5}}'),
-     "diagnosis.0: k8s_list_pods: tail: Extra inputs are not permitted"),
-    (("tool: k8s_list_pods, args: {namespace: \"{namespace}\"}",
+     "diagnosis.0: k8s_list: tail: Extra inputs are not permitted"),
+    (("tool: k8s_list, args: {namespace: \"{namespace}\"}",
       "tool: k8s_scale, args: {namespace: \"{namespace}\", deployment: x, replicas: 2}"),
      "diagnosis.0: k8s_scale changes the cluster"),
 ])

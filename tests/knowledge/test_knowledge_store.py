@@ -43,7 +43,7 @@ def test_the_fallback_playbook_is_not_a_match(knowledge: KnowledgeStore) -> None
 
 def test_label_matchers_decide_between_playbooks_for_one_alert(tmp_path: Path) -> None:
     body = ("---\nname: {name}\ntitle: {name} playbook\nalerts: [KubePodCrashLooping]\nlabels: {labels}\n"
-            "diagnosis:\n  - {{tool: k8s_list_pods, args: {{namespace: \"{{namespace}}\"}}}}\n---\ntext\n")
+            "diagnosis:\n  - {{tool: k8s_list, args: {{namespace: \"{{namespace}}\"}}}}\n---\ntext\n")
     (tmp_path / "system.md").write_text(body.format(name="system-crash", labels="{namespace: kube-system|monitoring}"))
     (tmp_path / "apps.md").write_text(body.format(name="app-crash", labels="{namespace: '(?!kube-system).*'}"))
     store = KnowledgeStore.open(tmp_path / "db", tool_map())

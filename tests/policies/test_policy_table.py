@@ -23,8 +23,8 @@ def request(tool: str, who: str, severity: str = "P2", namespace: str = "shop", 
 
 # tool, requester, severity, namespace, outcome, approver count, self-approval
 TABLE = [
-    ("k8s_list_pods", VIEWER, "P3", "shop", "allow", None, None),
-    ("k8s_list_pods", VIEWER, "P0", "kube-system", "allow", None, None),
+    ("k8s_list", VIEWER, "P3", "shop", "allow", None, None),
+    ("k8s_list", VIEWER, "P0", "kube-system", "allow", None, None),
     ("k8s_rollout_restart", VIEWER, "P0", "shop", "deny", None, None),
     ("k8s_rollout_restart", OPERATOR, "P0", "shop", "approve", 1, True),
     ("k8s_rollout_restart", OPERATOR, "P1", "shop", "approve", 1, True),

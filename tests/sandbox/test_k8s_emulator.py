@@ -172,30 +172,46 @@ def test_scaling_up_and_down_adds_and_removes_pods(kube: Cluster) -> None:
     assert scaling == [f"Scaled up replica set {rs} to 4 from 2", f"Scaled down replica set {rs} to 1 from 4"]
 
 
-def test_rollout_restart_replaces_every_pod_and_a_crashing_revision_still_crashes(kube: Cluster) -> None:
+def test_a_restart_of_a_crashing_revision_stalls_within_max_surge_and_keeps_the_old_pods(kube: Cluster) -> None:
+    """3 replicas, maxSurge 25% (1) and maxUnavailable 25% (0): the controller adds one new pod and, since
+    it never gets ready, removes none of the old ones, as a real rollout to a broken template does."""
     before = kube.names("checkout")
     restarted = {"spec": {"template": {"metadata": {"annotations": {
         "kubectl.kubernetes.io/restartedAt": "2026-11-22T10:00:00Z"}}}}}
     kube.apps.patch_namespaced_deployment("checkout", NS, restarted)
     pods = kube.pods("checkout")
-    assert len(pods) == 3 and not before & {p.metadata.name for p in pods}
-    for p in pods:
-        cs = p.status.container_statuses[0]
-        assert cs.image == "registry.local/shop/checkout:1.5.0"
-        assert cs.state.waiting.reason == "CrashLoopBackOff"
-        assert not _ready(p)
+    new = [p for p in pods if p.metadata.name not in before]
+    assert len(pods) == 4 and len(new) == 1 and before <= {p.metadata.name for p in pods}
+    cs = new[0].status.container_statuses[0]
+    assert cs.image == "registry.local/shop/checkout:1.5.0"
+    assert cs.state.waiting.reason == "CrashLoopBackOff" and not _ready(new[0])
     revisions = [(rs.metadata.annotations["deployment.kubernetes.io/revision"], rs.spec.replicas)
                  for rs in kube.owned_replica_sets("checkout")]
-    assert revisions == [("1", 0), ("2", 0), ("3", 3)]
+    assert revisions == [("1", 0), ("2", 3), ("3", 1)]
     d = kube.apps.read_namespaced_deployment("checkout", NS)
     assert d.metadata.annotations["deployment.kubernetes.io/revision"] == "3"
+    assert (d.status.replicas, d.status.updated_replicas, d.status.ready_replicas) == (4, 1, None)
     progressing = next(c for c in d.status.conditions if c.type == "Progressing")
     assert progressing.reason == "ReplicaSetUpdated", "a fresh rollout is progressing, not yet past its deadline"
-    killed = {e.involved_object.name for e in kube.events(reason="Killing")}
-    assert killed == before
-    for p in pods:
-        reasons = {e.reason for e in kube.events(**{"involvedObject.name": p.metadata.name})}
-        assert {"Scheduled", "Created", "Started", "BackOff"} <= reasons
+    assert kube.events(reason="Killing") == []
+    reasons = {e.reason for e in kube.events(**{"involvedObject.name": new[0].metadata.name})}
+    assert {"Scheduled", "Created", "Started", "BackOff"} <= reasons
+
+
+def test_a_restart_of_a_healthy_deployment_rolls_pod_by_pod_to_all_new_pods(kube: Cluster) -> None:
+    """cart: 2 replicas, maxSurge 1, maxUnavailable 0: up one new, down one old, until all are new."""
+    before = kube.names("cart")
+    restarted = {"spec": {"template": {"metadata": {"annotations": {
+        "kubectl.kubernetes.io/restartedAt": "2026-11-22T10:00:00Z"}}}}}
+    kube.apps.patch_namespaced_deployment("cart", NS, restarted)
+    pods = kube.pods("cart")
+    assert len(pods) == 2 and not before & {p.metadata.name for p in pods} and all(_ready(p) for p in pods)
+    old, new = (rs.metadata.name for rs in kube.owned_replica_sets("cart"))
+    events = kube.events(**{"involvedObject.name": "cart", "reason": "ScalingReplicaSet"})
+    scaling = [e.message for e in sorted(events, key=lambda e: int(e.metadata.resource_version))]
+    assert scaling == [f"Scaled up replica set {new} to 1 from 0", f"Scaled down replica set {old} to 1 from 2",
+                       f"Scaled up replica set {new} to 2 from 1", f"Scaled down replica set {old} to 0 from 1"]
+    assert {e.involved_object.name for e in kube.events(reason="Killing")} == before
 
 
 def test_a_deleted_pod_is_replaced_under_a_new_name(kube: Cluster) -> None:
@@ -247,12 +263,12 @@ def test_patching_the_old_template_back_is_a_rollback_to_healthy_pods(
 
     door = make_door(settings.model_copy(update={"kubernetes": settings.kubernetes.model_copy(
         update={"kubeconfig": k8s.kubeconfig_path(kube.dir)})}))
-    r = door.run("k8s_get_deployment", {"namespace": NS, "deployment": "checkout"}, oncall)
+    r = door.run("k8s_describe", {"namespace": NS, "kind": "Deployment", "name": "checkout"}, oncall)
     assert r.status == Status.success
     assert r.data["healthy"] is True and r.data["revision"] == 3
     assert r.data["image"] == "registry.local/shop/checkout:1.4.2"
     assert [x["revision"] for x in r.data["revisions"]] == [2, 3]
-    described = door.run("k8s_describe_pod", {"namespace": NS, "pod": pods[0].metadata.name}, oncall)
+    described = door.run("k8s_describe", {"namespace": NS, "kind": "Pod", "name": pods[0].metadata.name}, oncall)
     assert described.data["containers"][0]["env"] == ["DATABASE_URL", "LOG_LEVEL"]
     assert "postgres://" not in described.model_dump_json(), "env values (secrets) never leave the tool"
     logs = door.run("k8s_pod_logs", {"namespace": NS, "pod": "checkout"}, oncall)
@@ -286,13 +302,13 @@ def test_every_shipped_scenario_loads_and_reads_back_through_the_client(
     door = make_door(settings.model_copy(update={"kubernetes": settings.kubernetes.model_copy(
         update={"kubeconfig": k8s.kubeconfig_path(own_cluster.dir)})}))
     for d in loaded.cluster.deployments:
-        pods = door.run("k8s_list_pods", {"namespace": d.namespace, "deployment": d.name}, oncall)
+        pods = door.run("k8s_list", {"namespace": d.namespace, "deployment": d.name}, oncall)
         assert pods.status == Status.success and len(pods.data["pods"]) == d.replicas
-        got = door.run("k8s_get_deployment", {"namespace": d.namespace, "deployment": d.name}, oncall)
+        got = door.run("k8s_describe", {"namespace": d.namespace, "kind": "Deployment", "name": d.name}, oncall)
         assert got.data["image"] == d.revisions[-1].image
         assert len(got.data["revisions"]) == len(d.revisions)
-        described = door.run("k8s_describe_pod", {"namespace": d.namespace, "pod": pods.data["pods"][0]["name"]},
-                             oncall)
+        first = pods.data["pods"][0]["name"]
+        described = door.run("k8s_describe", {"namespace": d.namespace, "kind": "Pod", "name": first}, oncall)
         assert described.data["containers"][0]["env"] == list(d.revisions[-1].env)
         for value in d.revisions[-1].env.values():
             if len(value) > 3:  # ("0" is in any number)
@@ -305,10 +321,10 @@ def test_oom_killed_pods_that_are_running_again_still_count_as_unhealthy(
     k8s.load(own_cluster.dir, own_cluster.port, scenario.load("oom-memory-leak"), time.time())
     door = make_door(settings.model_copy(update={"kubernetes": settings.kubernetes.model_copy(
         update={"kubeconfig": k8s.kubeconfig_path(own_cluster.dir)})}))
-    r = door.run("k8s_list_pods", {"namespace": "payments", "only_unhealthy": True}, oncall)
+    r = door.run("k8s_list", {"namespace": "payments", "only_unhealthy": True}, oncall)
     assert r.status == Status.success
     for p in r.data["pods"]:
         assert (p["status"], p["ready"], p["restarts"]) == ("Running", "1/1", 6)
         assert (p["last_termination"]["reason"], p["last_termination"]["exit_code"]) == ("OOMKilled", 137)
-    d = door.run("k8s_describe_pod", {"namespace": "payments", "pod": r.data["pods"][0]["name"]}, oncall)
+    d = door.run("k8s_describe", {"namespace": "payments", "kind": "Pod", "name": r.data["pods"][0]["name"]}, oncall)
     assert d.data["containers"][0]["limits"] == {"memory": "512Mi"}

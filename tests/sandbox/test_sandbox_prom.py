@@ -72,7 +72,9 @@ def test_openmetrics_history_ends_a_minute_before_load_with_the_values_the_expor
     live = render(SC, T0, T0 + 30)
     line = next(ln for ln in live.splitlines() if ln.startswith("kube_pod_container_status_restarts_total{"))
     assert 'job="sandbox"' in line
-    live_value = float(line.rsplit(" ", 1)[1])
+    value, stamp = line.rsplit(" ", 2)[1:]
+    live_value = float(value)
+    assert int(stamp) == int((T0 + 30) * 1000), "the sample says which instant it is the value of"
     assert live_value == pytest.approx(last_value + 0.006 * (30 + T0 - last_ts), abs=1e-6)
 
 
@@ -108,8 +110,9 @@ def instant(url: str, query: str) -> list[dict[str, Any]]:
 def test_exporter_serves_every_series_with_the_job_label(sandbox: Sandbox) -> None:
     page = httpx.get(f"http://127.0.0.1:{sandbox.ports().exporter}/metrics", timeout=5).text
     exposed = [ln for ln in page.splitlines() if ln and not ln.startswith("#")]
-    assert len(exposed) == len(SC.metrics.series)
-    assert all('job="sandbox"' in ln for ln in exposed)
+    own = [ln for ln in exposed if 'job="sandbox"' in ln]
+    assert len(own) == len(SC.metrics.series)
+    assert all('job="kube-state-metrics"' in ln or 'job="kubelet"' in ln for ln in set(exposed) - set(own))
     assert re.search(r'kube_deployment_status_replicas_available\{[^}]*deployment="checkout"[^}]*\} 0\.0', page)
 
 
@@ -117,7 +120,7 @@ def test_history_shows_the_replicas_dropping_at_the_scenarios_offset(prom: tuple
     url, t0 = prom
     body = httpx.get(
         f"{url}/api/v1/query_range",
-        params={"query": REPLICAS.name, "start": t0 - 7200, "end": t0 - 120, "step": 15},
+        params={"query": f'{REPLICAS.name}{{job="sandbox"}}', "start": t0 - 7200, "end": t0 - 120, "step": 15},
         timeout=5,
     ).json()
     (series,) = body["data"]["result"]
@@ -129,9 +132,10 @@ def test_history_shows_the_replicas_dropping_at_the_scenarios_offset(prom: tuple
 
 def test_live_scrape_continues_the_backfilled_counter_without_a_reset(prom: tuple[str, float]) -> None:
     url, t0 = prom
-    poll(lambda: instant(url, f"timestamp({RESTARTS.name}) > {t0}"))  # a live sample has been scraped
-    assert float(instant(url, f"resets({RESTARTS.name}[30m])")[0]["value"][1]) == 0.0
-    (raw,) = instant(url, f"{RESTARTS.name}[10m]")  # one series: history and live scrape share labels
+    series = f'{RESTARTS.name}{{job="sandbox"}}'
+    poll(lambda: instant(url, f"timestamp({series}) > {t0}"))  # a live sample has been scraped
+    assert float(instant(url, f"resets({series}[30m])")[0]["value"][1]) == 0.0
+    (raw,) = instant(url, f"{series}[10m]")  # one series: history and live scrape share labels
     stored = [(float(t), float(v)) for t, v in raw["values"]]
     assert any(t < t0 for t, _ in stored) and any(t > t0 for t, _ in stored)
     for t, v in stored:  # each backfilled and each scraped sample is the signal's value at its timestamp
@@ -157,3 +161,19 @@ def test_the_exporter_follows_a_reload_without_a_restart(tmp_path: Path) -> None
     assert state.current() == (SC, T0)
     write_state(tmp_path, SC, T0 + 60)
     assert state.current() == (SC, T0 + 60)
+
+
+def test_the_cluster_is_in_prometheus_as_kube_state_metrics_shows_it(prom: tuple[str, float]) -> None:
+    """kubernetes-mixin's KubePodCrashLooping and KubeDeploymentReplicasMismatch, as they are written, find the
+    emulated cluster's pods and deployments by their real names."""
+    url, _ = prom
+    crash = ('max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff", '
+             'job="kube-state-metrics", namespace=~".*"}[5m]) >= 1')
+    found = poll(lambda: instant(url, crash))
+    assert {r["metric"]["container"] for r in found} == {"checkout"} and len(found) == 3
+    assert all(r["metric"]["pod"].startswith("checkout-") and r["metric"]["namespace"] == "shop" for r in found)
+    mismatch = ('(kube_deployment_spec_replicas{job="kube-state-metrics"} > '
+                'kube_deployment_status_replicas_available{job="kube-state-metrics"})')
+    assert {r["metric"]["deployment"] for r in instant(url, mismatch)} == {"checkout"}
+    restarts = instant(url, 'kube_pod_container_status_restarts_total{job="kube-state-metrics", namespace="shop"}')
+    assert sorted(float(r["value"][1]) for r in restarts if r["metric"]["pod"].startswith("checkout-")) == [9.0] * 3

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from sandbox import scenario
+import pytest
+import yaml
+
+from bot.guard.door import Caller
+from bot.settings import load_settings
+from sandbox import procs, scenario
+from sandbox.manager import SERVICES, Ports, Sandbox, for_scenario
+from tests.support.doors import make_door
+from tools.base import Status
 
 MINIMAL = """
 name: tiny
@@ -85,3 +93,84 @@ def test_not_yaml_and_not_a_mapping() -> None:
 def test_unknown_scenario_name_lists_the_shipped_ones() -> None:
     with pytest.raises(scenario.ScenarioError, match="crashloop-missing-env"):
         scenario.load("no-such-scenario")
+
+
+def _with_cluster(extra: str) -> str:
+    return MINIMAL + extra
+
+
+@pytest.mark.parametrize(("extra", "said"), [
+    ("""  workloads:
+    - kind: Pod
+      name: p
+      namespace: shop
+      spec: {containers: [{name: c, image: x}], nodeSelctor: {pool: gpu}}
+""", "Pod/p.spec.nodeSelctor: unknown key for PodSpec (did you mean nodeSelector?)"),
+    ("""  workloads:
+    - {kind: Job, name: j, namespace: shop, spec: {backoffLimit: 1}}
+""", "Job j: spec needs a pod template (template)"),
+    ("""  workloads:
+    - kind: Pod
+      name: p
+      namespace: shop
+      spec: {containers: [{image: x}]}
+""", "Pod/p.spec.containers[0].name: required"),
+    ("""  objects:
+    - {kind: Deployment, metadata: {name: d, namespace: shop}}
+""", "kind 'Deployment' is not one of"),
+    ("""  objects:
+    - {kind: Job, metadata: {name: d, namespace: shop}}
+""", "(write it under workloads:)"),
+    ("""  objects:
+    - {kind: StorageClass, metadata: {name: fast, namespace: shop}, provisioner: x}
+""", "StorageClass fast is cluster-scoped: drop metadata.namespace"),
+    ("""  objects:
+    - {kind: ConfigMap, metadata: {name: c, namespace: elsewhere}}
+""", "'c' is in namespace 'elsewhere', not listed in namespaces"),
+    ("""  objects:
+    - {apiVersion: v1, kind: Service, metadata: {name: s, namespace: shop}, spec: {ports: [{port: eighty}]}}
+""", "objects[0].spec.ports[0].port: expected int, got str"),
+    ("""  events:
+    - {kind: Widget, name: w, namespace: shop, reason: R, message: m}
+""", "kind 'Widget' is not one of"),
+])
+def test_new_cluster_keys_are_checked_against_the_kubernetes_models(extra: str, said: str) -> None:
+    with pytest.raises(scenario.ScenarioError) as e:
+        scenario.parse(_with_cluster(extra))
+    assert said in str(e.value)
+
+
+def test_quantities_written_as_numbers_are_served_as_the_strings_the_api_returns() -> None:
+    sc = scenario.parse(_with_cluster("""  workloads:
+    - kind: Pod
+      name: p
+      namespace: shop
+      spec: {containers: [{name: c, image: x, resources: {limits: {cpu: 2, nvidia.com/gpu: 1}}}]}
+"""))
+    assert sc.cluster.workloads[0].spec["containers"][0]["resources"]["limits"] == {"cpu": "2", "nvidia.com/gpu": "1"}
+
+
+def test_a_pinned_clock_needs_a_zone_and_backends_can_be_marked_unreachable() -> None:
+    sc = scenario.parse(MINIMAL + 'clock: {now: "2026-03-14T09:26:00Z"}\nunreachable: [elasticsearch]\n')
+    assert sc.t0(0.0) == 1773480360.0 and sc.unreachable == ["elasticsearch"]
+    with pytest.raises(scenario.ScenarioError, match="timezone"):
+        scenario.parse(MINIMAL + 'clock: {now: "2026-03-14T09:26:00"}\n')
+    with pytest.raises(scenario.ScenarioError, match="unreachable"):
+        scenario.parse(MINIMAL + "unreachable: [redis]\n")
+
+
+@pytest.mark.parametrize(("backend", "tool", "args"), [
+    ("elasticsearch", "logs_search", {"service": "web"}),
+    ("kubernetes", "k8s_list", {"namespace": "shop"}),
+    ("prometheus", "prom_query", {"query": "up"}),
+])
+def test_a_backend_marked_unreachable_gives_the_honest_could_not_check(
+    tmp_path: Path, backend: str, tool: str, args: dict
+) -> None:
+    sc = scenario.parse(MINIMAL + f"unreachable: [{backend}]\n")
+    base = Sandbox(tmp_path)._settings(Ports(**{name: procs.free_port() for name in SERVICES}))
+    settings_file = tmp_path / "opsbot.yaml"
+    settings_file.write_text(yaml.safe_dump(for_scenario(base, sc, tmp_path)))
+    r = make_door(load_settings(settings_file)).run(tool, args, Caller(identity="cli:test"))
+    assert r.status == Status.error
+    assert r.error.startswith(f"could not reach {backend} at http://127.0.0.1:9") and "refused" in r.error

@@ -19,7 +19,8 @@ def conversation(settings: Settings, clock: Clock) -> Conversation:
 
 
 def replicas(door: Door, namespace: str = "shop", name: str = "checkout") -> int:
-    r = door.run("k8s_get_deployment", {"namespace": namespace, "deployment": name}, Caller(identity="test", via="cli"))
+    r = door.run("k8s_describe", {"namespace": namespace, "kind": "Deployment", "name": name},
+                 Caller(identity="test", via="cli"))
     return int(r.data["replicas"]["desired"])
 
 

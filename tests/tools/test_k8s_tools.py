@@ -21,17 +21,17 @@ def run(door: Door, caller: Caller, tool: str, **args: Any) -> ToolResult:
 
 @pytest.fixture
 def checkout_pod(door: Door, oncall: Caller) -> str:
-    r = run(door, oncall, "k8s_list_pods", namespace="shop", deployment="checkout")
+    r = run(door, oncall, "k8s_list", namespace="shop", deployment="checkout")
     return r.data["pods"][0]["name"]
 
 
-# -- k8s_list_pods ------------------------------------------------------------------------------------
+# -- k8s_list ------------------------------------------------------------------------------------
 
 
 def test_crash_looping_checkout_pods_are_listed_first_with_their_reason(door: Door, oncall: Caller) -> None:
-    r = run(door, oncall, "k8s_list_pods", namespace="shop")
+    r = run(door, oncall, "k8s_list", namespace="shop")
     assert r.status == Status.success
-    assert r.invocation == "k8s_list_pods(namespace='shop')"
+    assert r.invocation == "k8s_list(namespace='shop')"
     pods = r.data["pods"]
     checkout = [p for p in pods if p["name"].startswith("checkout-")]
     assert len(checkout) == 3
@@ -51,45 +51,46 @@ def test_crash_looping_checkout_pods_are_listed_first_with_their_reason(door: Do
 
 
 def test_pods_of_one_deployment_and_only_the_unhealthy_ones(door: Door, oncall: Caller) -> None:
-    r = run(door, oncall, "k8s_list_pods", namespace="shop", deployment="checkout", only_unhealthy=True)
+    r = run(door, oncall, "k8s_list", namespace="shop", deployment="checkout", only_unhealthy=True)
     assert r.status == Status.success
-    assert r.invocation == "k8s_list_pods(namespace='shop', deployment='checkout', only_unhealthy=True)"
+    assert r.invocation == "k8s_list(namespace='shop', deployment='checkout', only_unhealthy=True)"
     assert len(r.data["pods"]) == 3
 
-    healthy = run(door, oncall, "k8s_list_pods", namespace="shop", deployment="cart", only_unhealthy=True)
+    healthy = run(door, oncall, "k8s_list", namespace="shop", deployment="cart", only_unhealthy=True)
     assert healthy.status == Status.no_data
     assert "all 2 pods" in healthy.notice and "none is unhealthy" in healthy.notice
 
 
 def test_a_label_selector_matching_nothing_says_what_was_searched(door: Door, oncall: Caller) -> None:
-    r = run(door, oncall, "k8s_list_pods", namespace="shop", selector="app=nothing-here")
+    r = run(door, oncall, "k8s_list", namespace="shop", selector="app=nothing-here")
     assert r.status == Status.no_data
     assert r.data is None
     assert r.notice == "no pods in namespace 'shop' with label selector 'app=nothing-here'"
 
 
 def test_deployment_and_selector_together_are_refused(door: Door, oncall: Caller) -> None:
-    r = run(door, oncall, "k8s_list_pods", namespace="shop", deployment="checkout", selector="app=checkout")
+    r = run(door, oncall, "k8s_list", namespace="shop", deployment="checkout", selector="app=checkout")
     assert r.status == Status.error
     assert "either deployment or selector" in r.error
 
 
 def test_an_unknown_deployment_names_the_ones_that_exist(door: Door, oncall: Caller) -> None:
-    r = run(door, oncall, "k8s_list_pods", namespace="shop", deployment="chekout")
+    r = run(door, oncall, "k8s_list", namespace="shop", deployment="chekout")
     assert r.status == Status.error
     assert r.error == "deployment 'chekout' not found in namespace 'shop'; deployments there: cart, checkout"
 
 
-# -- k8s_describe_pod ---------------------------------------------------------------------------------
+# -- k8s_describe: pods -----------------------------------------------------------------------------
 
 
 def test_describe_shows_why_the_container_keeps_dying(door: Door, oncall: Caller, checkout_pod: str) -> None:
-    r = run(door, oncall, "k8s_describe_pod", namespace="shop", pod=checkout_pod)
+    r = run(door, oncall, "k8s_describe", kind="Pod", namespace="shop", name=checkout_pod)
     assert r.status == Status.success
-    assert r.invocation == f"k8s_describe_pod(namespace='shop', pod='{checkout_pod}')"
+    assert r.invocation == f"k8s_describe(kind='Pod', name='{checkout_pod}', namespace='shop')"
     d = r.data
     assert d["status"] == "CrashLoopBackOff"
-    assert d["controlled_by"].startswith("ReplicaSet/checkout-")
+    rs, deploy = d["controlled_by"]
+    assert rs.startswith("ReplicaSet/checkout-") and deploy == "Deployment/checkout"
     assert {"type": "Ready", "status": "False", "reason": "ContainersNotReady",
             "message": "containers with unready status: [checkout]"} in d["conditions"]
     (c,) = d["containers"]
@@ -107,12 +108,12 @@ def test_describe_shows_why_the_container_keeps_dying(door: Door, oncall: Caller
 
 
 def test_describing_a_deployment_name_as_a_pod_points_at_the_right_tool(door: Door, oncall: Caller) -> None:
-    r = run(door, oncall, "k8s_describe_pod", namespace="shop", pod="checkout")
+    r = run(door, oncall, "k8s_describe", kind="Pod", namespace="shop", name="checkout")
     assert r.status == Status.error
     assert "pod 'checkout' not found in namespace 'shop'" in r.error
     assert "'checkout' is a deployment" in r.error
 
-    r = run(door, oncall, "k8s_describe_pod", namespace="shop", pod="nothing-like-this")
+    r = run(door, oncall, "k8s_describe", kind="Pod", namespace="shop", name="nothing-like-this")
     assert r.status == Status.error
     assert "pods there: cart-" in r.error
 
@@ -206,11 +207,11 @@ def test_no_events_is_said_plainly(door: Door, oncall: Caller) -> None:
     assert "about 'cart'" in r.notice
 
 
-# -- k8s_get_deployment -------------------------------------------------------------------------------
+# -- k8s_describe: deployments ----------------------------------------------------------------------
 
 
 def test_checkout_deployment_is_stuck_on_revision_2(door: Door, oncall: Caller) -> None:
-    r = run(door, oncall, "k8s_get_deployment", namespace="shop", deployment="checkout")
+    r = run(door, oncall, "k8s_describe", kind="Deployment", namespace="shop", name="checkout")
     assert r.status == Status.success
     d = r.data
     assert d["image"] == "registry.local/shop/checkout:1.5.0"
@@ -228,7 +229,7 @@ def test_checkout_deployment_is_stuck_on_revision_2(door: Door, oncall: Caller) 
 
 
 def test_a_healthy_deployment_is_rolled_out(door: Door, oncall: Caller) -> None:
-    r = run(door, oncall, "k8s_get_deployment", namespace="shop", deployment="cart")
+    r = run(door, oncall, "k8s_describe", kind="Deployment", namespace="shop", name="cart")
     assert r.data["healthy"] is True
     assert r.data["rollout"] == "rolled out: 2 of 2 replicas updated and available"
 
@@ -236,11 +237,11 @@ def test_a_healthy_deployment_is_rolled_out(door: Door, oncall: Caller) -> None:
 # -- errors every tool shares -------------------------------------------------------------------------
 
 ONE_CALL_EACH = [
-    ("k8s_list_pods", {}),
-    ("k8s_describe_pod", {"pod": "checkout-abc"}),
+    ("k8s_list", {}),
+    ("k8s_describe", {"kind": "Pod", "name": "checkout-abc"}),
     ("k8s_events", {}),
     ("k8s_pod_logs", {"pod": "checkout"}),
-    ("k8s_get_deployment", {"deployment": "checkout"}),
+    ("k8s_describe", {"kind": "Deployment", "name": "checkout"}),
 ]
 
 
@@ -284,28 +285,28 @@ def test_names_that_are_not_kubernetes_names_are_rejected_before_any_call(
 
 
 def test_a_selector_with_shell_characters_is_rejected(door: Door, oncall: Caller) -> None:
-    r = run(door, oncall, "k8s_list_pods", namespace="shop", selector="app=checkout;reboot")
+    r = run(door, oncall, "k8s_list", namespace="shop", selector="app=checkout;reboot")
     assert r.status == Status.error
-    assert "not an equality label selector" in r.error
+    assert "is not a label selector" in r.error
 
 
 def test_every_call_is_audited_with_its_outcome(door: Door, oncall: Caller) -> None:
-    run(door, oncall, "k8s_list_pods", namespace="shop")
-    run(door, oncall, "k8s_list_pods", namespace="shop", selector="app=none")
-    run(door, oncall, "k8s_get_deployment", namespace="nowhere", deployment="checkout")
+    run(door, oncall, "k8s_list", namespace="shop")
+    run(door, oncall, "k8s_list", namespace="shop", selector="app=none")
+    run(door, oncall, "k8s_describe", kind="Deployment", namespace="nowhere", name="checkout")
     records = door.audit.query()
     assert [(r.action, r.status) for r in records] == [
-        ("k8s_list_pods", "success"), ("k8s_list_pods", "no_data"), ("k8s_get_deployment", "error"),
+        ("k8s_list", "success"), ("k8s_list", "no_data"), ("k8s_describe", "error"),
     ]
-    assert records[0].summary == "k8s_list_pods(namespace='shop')"
+    assert records[0].summary == "k8s_list(namespace='shop')"
     assert records[0].identity == oncall.identity
-    assert records[2].target == "nowhere/checkout"
+    assert records[2].target == "nowhere/Deployment/checkout"
 
 
 def test_the_tools_are_described_for_the_model() -> None:
-    from tools import k8s_events, k8s_logs, k8s_pods, k8s_workloads
+    from tools import k8s_describe, k8s_events, k8s_list, k8s_logs
 
-    for t in [*k8s_pods.TOOLS, *k8s_events.TOOLS, *k8s_logs.TOOLS, *k8s_workloads.TOOLS]:
+    for t in [*k8s_list.TOOLS, *k8s_describe.TOOLS, *k8s_events.TOOLS, *k8s_logs.TOOLS]:
         assert t.backend == "kubernetes" and not t.mutates
         schema = t.args.model_json_schema()
         for name, prop in schema["properties"].items():

@@ -11,8 +11,8 @@ from bot.polling import poll
 from tools.base import ToolResult
 from tools.trend import trend
 
-REPLICAS = 'kube_deployment_status_replicas_available{namespace="shop", deployment="checkout"}'
-RESTART_RATE = 'rate(kube_pod_container_status_restarts_total{namespace="shop"}[5m])'
+REPLICAS = 'kube_deployment_status_replicas_available{job="sandbox", namespace="shop", deployment="checkout"}'
+RESTART_RATE = 'rate(kube_pod_container_status_restarts_total{job="sandbox", namespace="shop"}[5m])'
 
 
 def run(door: Door, caller: Caller, tool: str, args: dict[str, Any], status: str) -> ToolResult:

@@ -45,7 +45,7 @@ def alert(door: Door, annotations: dict[str, str] | None = None) -> Alert:
                     datetime.now(UTC))
 
 
-EVIDENCE = Evidence(lines=[EvidenceLine(check="k8s_list_pods shop/checkout", text="3 pods, 0 healthy")])
+EVIDENCE = Evidence(lines=[EvidenceLine(check="k8s_list shop/checkout", text="3 pods, 0 healthy")])
 
 
 def analyse(settings: Settings, url: str, a: Alert, ev: Evidence = EVIDENCE, **llm: Any) -> Analysis | None:
@@ -64,7 +64,7 @@ def test_a_good_answer_becomes_the_analysis(settings: Settings, door: Door, fake
     system, user = body["messages"]
     assert system == {"role": "system", "content": load_prompt("triage")}
     assert user["content"].startswith("<evidence>\nalert: KubePodCrashLooping (firing, severity P0, from alertmanager)")
-    assert "- [ok] k8s_list_pods shop/checkout: 3 pods, 0 healthy" in user["content"]
+    assert "- [ok] k8s_list shop/checkout: 3 pods, 0 healthy" in user["content"]
 
 
 @pytest.mark.parametrize(("answer", "reason"), [

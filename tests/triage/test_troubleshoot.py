@@ -26,7 +26,7 @@ def test_troubleshoot_a_crash_looping_service_collects_the_expected_evidence(
     assert all(r.status != Status.error for r in report.evidence), [r.error for r in report.evidence]
     ran = [r.action for r in door.audit.query(since=start)]
     assert ran == [r.tool for r in report.evidence]
-    assert {"k8s_list_pods", "k8s_pod_logs", "k8s_get_deployment"} <= set(ran)
+    assert {"k8s_list", "k8s_pod_logs", "k8s_describe"} <= set(ran)
     first = report.proposals[0]
     assert first.recommended and {"tool": first.tool, "args": first.args} == SC.expect.actions[0].model_dump()
     assert door.gate.store.pending() == []  # proposed, never run

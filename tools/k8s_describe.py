@@ -1,0 +1,69 @@
+"""Describing one Kubernetes object of any common kind, with the detail `kubectl describe` gives for it and
+the events about exactly that object, warnings first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from tools import k8s_detail_cluster as cluster
+from tools import k8s_detail_workloads as workloads
+from tools.base import Args, ToolResult, ok, tool
+from tools.context import ToolContext
+from tools.k8s_api import Namespace, ObjectName, object_events, read_kind, require_namespace
+from tools.k8s_detail_pod import describe_pod
+from tools.k8s_events import event_row, sort_events
+from tools.k8s_kinds import KINDS, Kind
+
+MAX_EVENTS = 10
+DETAIL: dict[str, Callable[[ToolContext, Any, datetime], dict[str, Any]]] = {
+    "Pod": describe_pod, "Deployment": workloads.describe_deployment,
+    "ReplicaSet": workloads.describe_replica_set, "StatefulSet": workloads.describe_stateful_set,
+    "DaemonSet": workloads.describe_daemon_set, "Job": workloads.describe_job, "CronJob": workloads.describe_cron_job,
+    "HorizontalPodAutoscaler": workloads.describe_hpa, "Node": cluster.describe_node,
+    "PersistentVolumeClaim": cluster.describe_claim, "PersistentVolume": cluster.describe_volume,
+    "StorageClass": cluster.describe_storage_class, "Service": cluster.describe_service,
+    "Endpoints": cluster.describe_endpoints, "NetworkPolicy": cluster.describe_network_policy,
+    "ConfigMap": cluster.describe_config_map, "Secret": cluster.describe_secret,
+    "Namespace": cluster.describe_namespace, "Event": cluster.describe_event,
+}
+
+
+class K8sDescribeArgs(Args):
+    kind: Kind = Field(description="the object's kind")
+    name: ObjectName = Field(description="its name, e.g. 'checkout' or 'checkout-7d9f5b6c4-x2x9q'")
+    namespace: Namespace | None = Field(None, description="its namespace (not for Node, PersistentVolume, "
+                                        "StorageClass, Namespace)")
+
+    @model_validator(mode="after")
+    def _scoped(self) -> K8sDescribeArgs:
+        if KINDS[self.kind].namespaced and not self.namespace:
+            raise ValueError(f"{self.kind} is namespaced: give namespace")
+        return self
+
+
+@tool("kubernetes")
+def k8s_describe(ctx: ToolContext, args: K8sDescribeArgs) -> ToolResult:
+    """Describe one object and its events. Pod: each container's (init, sidecar) state, last exit, resources
+    (GPU too), owner chain, referenced ConfigMaps/Secrets/claims and whether they exist, selecting Services
+    and NetworkPolicies. Deployment: rollout status, revision history. Job/CronJob: failure reason, pods.
+    Node: conditions, taints, pods vs max, requests vs allocatable. PersistentVolumeClaim: volume and class.
+    Service: endpoints by readiness. NetworkPolicy: what it allows (DNS?). Secret: key names only."""
+    info = KINDS[args.kind]
+    ns = args.namespace if info.namespaced else ""
+    if ns:
+        require_namespace(ctx, ns)
+    obj = read_kind(ctx, args.kind, args.name, ns)
+    now = ctx.now()
+    data: dict[str, Any] = {"kind": args.kind, "name": args.name, **({"namespace": ns} if ns else {}),
+                            **DETAIL[args.kind](ctx, obj, now)}
+    if args.kind != "Event":
+        events = sort_events(object_events(ctx, args.kind, args.name, ns))
+        data["events"] = [event_row(e, now) for e in events[:MAX_EVENTS]]
+    return ok(k8s_describe.name, k8s_describe.summary(args), data)
+
+
+TOOLS = [k8s_describe]
