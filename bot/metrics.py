@@ -14,6 +14,8 @@ class Metrics:
             "(accepted, duplicate, ignored, rejected, unavailable)", ["source", "outcome"], registry=r)
         self.last_alert = Gauge("opsbot_last_alert_received_timestamp_seconds",
                                 "When the last alert was accepted, by source", ["source"], registry=r)
+        self.heartbeat = Gauge("opsbot_heartbeat_timestamp_seconds", "When a heartbeat alert (Watchdog …) last "
+                               "arrived, by name: alert on it going stale", ["alertname"], registry=r)
         self.webhook_latency = Histogram(
             "opsbot_webhook_latency_seconds", "Time to answer a webhook delivery", ["source"], registry=r,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))

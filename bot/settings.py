@@ -70,6 +70,9 @@ class IntakeSettings(Section):
     max_attempts: int = Field(5, ge=1, description="deliveries of one entry before it goes to the dead-letter stream")
     stream_maxlen: int = Field(100_000, ge=1000, description="approximate cap on the alert stream's length")
     analyse_timeout_s: float = Field(20.0, gt=0, description="the model's analysis is dropped after this long")
+    heartbeats: list[str] = Field(["Watchdog", "InfoInhibitor", "DeadMansSwitch"], description="alert names "
+                                  "that only prove the alerting pipeline works: they open no incident and post "
+                                  "no card; their last arrival is the metric opsbot_heartbeat_timestamp_seconds")
 
 
 class SentrySettings(Section):

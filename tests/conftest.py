@@ -14,6 +14,7 @@ from bot.settings import KnowledgeSettings, Settings, load_settings
 from sandbox import k8s, procs, scenario
 from sandbox.manager import Sandbox
 from tests.support.doors import SCENARIO, make_door
+from tests.support.every_kind import every_kind_cluster
 
 if TYPE_CHECKING:
     from knowledge.store import KnowledgeStore
@@ -71,6 +72,14 @@ def down_door(down_settings: Settings) -> Door:
 @pytest.fixture
 def oncall() -> Caller:
     return Caller(identity="cli:tester", via="cli")
+
+
+@pytest.fixture(scope="session")
+def every_kind_door_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings whose Kubernetes is an emulator of its own holding tests/sandbox/data/every-kind.yaml (read only)."""
+    with every_kind_cluster(tmp_path_factory.mktemp("every-kind")) as kubeconfig:
+        yield settings.model_copy(update={"kubernetes": settings.kubernetes.model_copy(
+            update={"kubeconfig": kubeconfig})})
 
 
 @pytest.fixture(scope="module")

@@ -210,6 +210,21 @@ def iso(when: datetime | None) -> str | None:
     return when.isoformat().replace("+00:00", "Z") if when else None
 
 
+OWNER_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
+
+
+def owner_selector(ctx: ToolContext, ns: str, name: str) -> tuple[str, str] | None:
+    """(kind, pod selector) of the Deployment, StatefulSet, DaemonSet or Job of this name, or None."""
+    for kind in OWNER_KINDS:
+        info = KINDS[kind]
+        try:
+            obj = call(ctx, f"{kind} {ns}/{name}", info.api, info.read_method, name, ns, passthrough=(404,))
+        except ApiException:
+            continue
+        return kind, selector_of(obj.spec.selector)
+    return None
+
+
 def selects(label_selector: Any, labels: dict[str, str] | None) -> bool:
     """Whether a V1LabelSelector (matchLabels, matchExpressions) selects these labels; empty selects all."""
     labels = labels or {}

@@ -16,15 +16,14 @@ from tools.k8s_api import (
     call,
     deployment_not_found,
     message,
+    owner_selector,
     require_namespace,
-    selector_of,
 )
 from tools.k8s_kinds import KINDS, Kind, plural
 from tools.k8s_pods import pods_summary
 from tools.k8s_rows import ROWS
 
 MAX_ROWS = 50
-OWNERS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 
 
 class K8sListArgs(Args):
@@ -61,7 +60,10 @@ def k8s_list(ctx: ToolContext, args: K8sListArgs) -> ToolResult:
         require_namespace(ctx, ns)
     selector = args.selector
     if args.deployment:
-        selector = _owner_selector(ctx, ns or "", args.deployment)
+        found = owner_selector(ctx, ns or "", args.deployment)
+        if found is None:
+            raise deployment_not_found(ctx, ns or "", args.deployment)
+        selector = found[1]
     invocation = k8s_list.summary(args)
     noun = "pods" if args.kind == "Pod" else plural(args.kind)
     where = (f"namespace '{ns}'" if ns else "the cluster") + (f" with label selector '{selector}'" if selector else "")
@@ -85,18 +87,6 @@ def k8s_list(ctx: ToolContext, args: K8sListArgs) -> ToolResult:
                             key: shown[:MAX_ROWS]}
     notice = f"showing {MAX_ROWS} of {len(shown)}" if len(shown) > MAX_ROWS else None
     return ok(k8s_list.name, invocation, data, notice)
-
-
-def _owner_selector(ctx: ToolContext, ns: str, name: str) -> str:
-    """The pod selector of the Deployment, StatefulSet, DaemonSet or Job of this name."""
-    for kind in OWNERS:
-        info = KINDS[kind]
-        try:
-            obj = call(ctx, f"{kind} {ns}/{name}", info.api, info.read_method, name, ns, passthrough=(404,))
-        except ApiException:
-            continue
-        return selector_of(obj.spec.selector)
-    raise deployment_not_found(ctx, ns, name)
 
 
 TOOLS = [k8s_list]

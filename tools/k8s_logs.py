@@ -15,9 +15,9 @@ from tools.k8s_api import (
     PodName,
     call,
     message,
+    owner_selector,
     pod_not_found,
     require_namespace,
-    selector_of,
 )
 from tools.timerange import parse_duration
 
@@ -29,7 +29,8 @@ MAX_SCANNED_LOG_LINES = 5000
 
 class K8sPodLogsArgs(Args):
     namespace: Namespace
-    pod: PodName = Field(description="a pod name, or a deployment name to read the logs of its newest pod")
+    pod: PodName = Field(description="a pod name, or a Deployment, StatefulSet, DaemonSet or Job name to read "
+                         "its newest pod")
     container: ContainerName | None = Field(None, description="any container, init and sidecar ones too; "
                                             "default: the pod's first")
     tail_lines: int = Field(100, ge=1, le=1000, description="at most this many lines, the newest")
@@ -42,7 +43,7 @@ class K8sPodLogsArgs(Args):
 
 @tool("kubernetes")
 def k8s_pod_logs(ctx: ToolContext, args: K8sPodLogsArgs) -> ToolResult:
-    """A pod's container logs, newest lines last. Give a deployment name instead of a pod to read its newest
+    """A pod's container logs, newest lines last. Give a workload's name instead of a pod to read its newest
     pod (the answer says which). Use previous=true for the crashed container of a restarting pod (e.g. in
     CrashLoopBackOff: why it exited)."""
     ns = args.namespace
@@ -50,7 +51,7 @@ def k8s_pod_logs(ctx: ToolContext, args: K8sPodLogsArgs) -> ToolResult:
     since_s = int(parse_duration(args.since).total_seconds()) if args.since else None
     if since_s is not None and since_s <= 0:
         raise ToolInputError(f"since must be a positive duration such as '30m', not '{args.since}'")
-    p, notice = _pod_or_newest_of_deployment(ctx, ns, args.pod)
+    p, notice = _pod_or_newest_of_workload(ctx, ns, args.pod)
     if p is None:
         return empty(k8s_pod_logs.name, k8s_pod_logs.summary(args), notice or "")
     name = p.metadata.name
@@ -82,22 +83,21 @@ def k8s_pod_logs(ctx: ToolContext, args: K8sPodLogsArgs) -> ToolResult:
     return ok(k8s_pod_logs.name, invocation, data, notice)
 
 
-def _pod_or_newest_of_deployment(ctx: ToolContext, ns: str, name: str) -> tuple[Any, str | None]:
+def _pod_or_newest_of_workload(ctx: ToolContext, ns: str, name: str) -> tuple[Any, str | None]:
     try:
         return call(ctx, f"pod {ns}/{name}", "core", "read_namespaced_pod", name, ns, passthrough=(404,)), None
     except ApiException:
         pass
-    try:
-        d = call(ctx, f"deployment {ns}/{name}", "apps", "read_namespaced_deployment", name, ns, passthrough=(404,))
-    except ApiException:
+    found = owner_selector(ctx, ns, name)
+    if found is None:
         raise pod_not_found(ctx, ns, name) from None
-    selector = selector_of(d.spec.selector)
-    pods = call(ctx, f"the pods of deployment {ns}/{name}", "core", "list_namespaced_pod", ns,
+    kind, selector = found
+    pods = call(ctx, f"the pods of {kind} {ns}/{name}", "core", "list_namespaced_pod", ns,
                 label_selector=selector).items
     if not pods:
-        return None, f"deployment '{name}' in namespace '{ns}' has no pods (selector {selector})"
+        return None, f"{kind} '{name}' in namespace '{ns}' has no pods (selector {selector})"
     newest = max(pods, key=lambda p: (p.metadata.creation_timestamp, p.metadata.name))
-    return newest, f"'{name}' is a deployment; showing its newest pod {newest.metadata.name} (of {len(pods)})"
+    return newest, f"'{name}' is a {kind}; showing its newest pod {newest.metadata.name} (of {len(pods)})"
 
 
 TOOLS = [k8s_pod_logs]

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from bot.intake.target import Target, from_labels, workload_name
 from bot.redact import redact, redact_data
 from policies.schema import Severity
 
@@ -52,10 +53,11 @@ class Alert(BaseModel):
 
     @property
     def service(self) -> str | None:
-        for key in ("service", "deployment", "app", "job_name"):
-            if self.labels.get(key):
-                return self.labels[key]
-        return None
+        return workload_name(self.labels)
+
+    @property
+    def target(self) -> Target:
+        return from_labels(self.labels)
 
     @property
     def summary(self) -> str:

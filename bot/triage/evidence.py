@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field
 from bot.cards.model import EvidenceLine
 from bot.guard.door import Caller, Door
 from bot.intake.alert import Alert
+from bot.intake.target import Target
+from bot.triage.owners import resolve
 from tools.base import Status, ToolResult
 
 TRIAGE_IDENTITY = "opsbot:triage"
@@ -31,23 +33,50 @@ class Evidence(BaseModel):
 Check = tuple[str, dict[str, Any]]
 
 
-def plan(alert: Alert) -> list[Check]:
-    """Pods, the deployment (image, recent revisions), events, last log lines, error logs, the alert's metric."""
-    ns, svc = alert.namespace, alert.service
+def plan(alert: Alert, target: Target | None = None) -> list[Check]:
+    """The object the alert names (described: a pod's containers, a Job's failure, a node's conditions; a pod's
+    logs), its workload (pods, the deployment's image and revisions), events, error logs, the alert's metric."""
+    target = target or alert.target
+    ns = alert.namespace or target.namespace
+    svc = target.deployment or (alert.service if target.kind in (None, "Deployment") else None)
     checks: list[Check] = []
+    if target.kind not in (None, "Deployment") and (ns or target.kind == "Node"):
+        scope = {} if target.kind == "Node" else {"namespace": ns}
+        checks.append(("k8s_describe", {"kind": target.kind, "name": target.name, **scope}))
+        if target.kind in ("Pod", "Job", "StatefulSet", "DaemonSet"):  # a workload's name reads its newest pod
+            container = {"container": target.container} if target.container else {}
+            checks.append(("k8s_pod_logs", {"namespace": ns, "pod": target.name, **container, "tail_lines": 10}))
     if ns:
-        checks.append(("k8s_list", {"namespace": ns, "deployment": svc} if svc
-                       else {"namespace": ns, "only_unhealthy": True}))
+        if svc or target.kind is None:
+            checks.append(("k8s_list", {"namespace": ns, "deployment": svc} if svc
+                           else {"namespace": ns, "only_unhealthy": True}))
         if svc:
             checks.append(("k8s_describe", {"namespace": ns, "kind": "Deployment", "name": svc}))
-        checks.append(("k8s_events", {"namespace": ns, **({"object_name": svc} if svc else {}), "limit": 10}))
-        if svc:
+        about = svc or target.name
+        checks.append(("k8s_events", {"namespace": ns, **({"object_name": about} if about else {}), "limit": 10}))
+        if svc and target.kind != "Pod":
             checks.append(("k8s_pod_logs", {"namespace": ns, "pod": svc, "tail_lines": 10}))
-    if ns or svc:
-        checks.append(("logs_search", {**({"namespace": ns} if ns else {}), **({"service": svc} if svc else {}),
+        checks.append(("logs_search", {"namespace": ns, **({"service": svc} if svc else {}),
                                        "level": "warn", "since": "last 30m", "limit": 10}))
+    elif svc:
+        checks.append(("logs_search", {"service": svc, "level": "warn", "since": "last 30m", "limit": 10}))
     if alert.expr:
         checks.append(("prom_query", {"query": alert.expr[:1000], "limit": 5}))
+    return checks
+
+
+def follow_ups(results: list[ToolResult]) -> list[Check]:
+    """What the described pods show calls for: the previous logs of each container that restarted and is not
+    ready (init containers too), where the reason it last exited is written."""
+    checks: list[Check] = []
+    for r in results:
+        d = r.data if r.tool == "k8s_describe" and r.status == Status.success and isinstance(r.data, dict) else {}
+        if d.get("kind") != "Pod":
+            continue
+        for c in [*d.get("init_containers", []), *d.get("containers", [])]:
+            if not c.get("ready") and c.get("restarts") and c.get("last_state"):
+                checks.append(("k8s_pod_logs", {"namespace": d["namespace"], "pod": d["name"],
+                                                "container": c["name"], "previous": True, "tail_lines": 10}))
     return checks
 
 
@@ -88,11 +117,33 @@ def _deployment(d: dict[str, Any]) -> list[str]:
     return out
 
 
+def _containers(d: dict[str, Any]) -> list[str]:
+    """Each container of a described pod that is not running and ready: its state and last exit, word for word."""
+    out = []
+    for c in [*d.get("init_containers", []), *d.get("containers", [])]:
+        state, last = c.get("state") or {}, c.get("last_state") or {}
+        if c.get("ready") or (c.get("init") and state.get("reason") == "Completed"):
+            continue
+        line = f"{d.get('name')} {c['name']}: {state.get('reason') or state.get('state')}"
+        if state.get("message"):
+            line += f": {state['message']}"
+        if last:
+            line += f"; last exit {last.get('exit_code')} ({last.get('reason')}" + (
+                f": {last['message']}" if last.get("message") else "") + ")"
+        out.append(line)
+    return out
+
+
 def _described(d: dict[str, Any]) -> list[str]:
     if d.get("kind") == "Deployment":
         return _deployment(d)
     state = d.get("status") or d.get("verdict") or d.get("rollout")
-    return [f"{d.get('kind')}/{d.get('name')}: {state}" if state else "", *_events(d)]
+    pending = [c["message"] for c in d.get("conditions", []) if c.get("status") == "False" and c.get("message")
+               and c.get("type") in ("PodScheduled", "Failed")]
+    failed = [f"{c['reason']}: {c['message']}" for c in d.get("conditions", [])
+              if c.get("type") == "Failed" and c.get("status") == "True"]
+    return [f"{d.get('kind')}/{d.get('name')}: {state}" if state else "", *failed, *pending, *_containers(d),
+            *_events(d)]
 
 
 def _events(d: dict[str, Any]) -> list[str]:
@@ -102,7 +153,8 @@ def _events(d: dict[str, Any]) -> list[str]:
 
 def _pod_logs(d: dict[str, Any]) -> list[str]:
     lines = [str(x) for x in d.get("lines", [])]
-    return [f"{d.get('pod')}: {line}" for line in lines[-MAX_LINES_PER_CHECK:]]
+    where = f"{d.get('pod')} {d.get('container')}" + (" (previous)" if d.get("previous") else "")
+    return [f"{where}: {line}" for line in lines[-MAX_LINES_PER_CHECK:]]
 
 
 def _logs(d: dict[str, Any]) -> list[str]:
@@ -142,11 +194,13 @@ class ReadChecks:
 
     def __call__(self, alert: Alert, incident: str | None = None) -> Evidence:
         caller = Caller(identity=TRIAGE_IDENTITY, via="triage", incident=incident, severity=alert.severity)
-        checks = plan(alert)
+        checks = plan(alert, resolve(self.door, caller, alert.target))
         if not checks:
             return Evidence()
         with ThreadPoolExecutor(max_workers=min(self.parallel, len(checks))) as pool:
             results = list(pool.map(lambda c: self.door.run(c[0], c[1], caller), checks))
+            more = follow_ups(results)
+            results += list(pool.map(lambda c: self.door.run(c[0], c[1], caller), more))
         ev = Evidence(results=results)
         for r in results:
             if r.status == Status.error:

@@ -54,12 +54,13 @@ _STATUS = {Status.approval_required: "pending", Status.denied: "denied", Status.
 
 
 def failing(alert: Alert) -> str:
-    where = "/".join(x for x in (alert.namespace, alert.service) if x)
+    where = "/".join(x for x in (alert.namespace, alert.service or alert.target.name) if x)
     text = alert.summary
     desc = alert.annotations.get("description")
     if desc and desc != text:
         text += f". {desc}"
-    since = f" since {alert.starts_at:%H:%M} UTC" if alert.starts_at else ""
+    start = alert.starts_at.astimezone(UTC) if alert.starts_at and alert.starts_at.tzinfo else alert.starts_at
+    since = f" since {start:%Y-%m-%d %H:%M} UTC" if start else ""
     return f"{text} ({where}{since})" if where else f"{text}{' (' + since.strip() + ')' if since else ''}"
 
 

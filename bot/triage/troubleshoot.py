@@ -28,6 +28,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bot.guard.door import Caller, Door
+from bot.intake.target import Target, from_labels, workload_name
+from bot.triage.owners import resolve
 from knowledge.outcomes import Outcomes, Recommendation
 from knowledge.playbooks import Playbook
 from knowledge.store import KnowledgeStore
@@ -63,11 +65,13 @@ class Troubleshooting(BaseModel):
         return "\n".join(json.dumps(r.model_dump(mode="json"), ensure_ascii=False) for r in self.evidence)
 
 
-def placeholder_values(namespace: str | None, service: str | None, labels: Mapping[str, str]) -> dict[str, str]:
-    values = {"namespace": namespace or labels.get("namespace"),
-              "service": service or labels.get("service") or labels.get("app") or labels.get("deployment"),
-              "pod": labels.get("pod")}
-    values["deployment"] = labels.get("deployment") or values["service"]
+def placeholder_values(namespace: str | None, service: str | None, labels: Mapping[str, str],
+                       target: Target | None = None) -> dict[str, str]:
+    """Playbook placeholders from the target: the deployment a pod belongs to, not an exporter's `service`."""
+    target = target or from_labels(labels)
+    values = {"namespace": namespace or target.namespace, "pod": labels.get("pod"),
+              "service": service or target.deployment or workload_name(labels)}
+    values["deployment"] = target.deployment or values["service"]
     return {k: v for k, v in values.items() if v}
 
 
@@ -76,7 +80,7 @@ def troubleshoot(door: Door, store: KnowledgeStore, caller: Caller, namespace: s
                  text: str = "", outcomes: Outcomes | None = None) -> Troubleshooting:
     """Run the matching playbook's diagnosis for a service (or an alert's labels); see the module doc."""
     labels = dict(labels or {})
-    values = placeholder_values(namespace, service, labels)
+    values = placeholder_values(namespace, service, labels, resolve(door, caller, from_labels(labels)))
     ns, svc = values.get("namespace"), values.get("service")
     if not ns or not svc:
         return Troubleshooting(namespace=ns, service=svc, found=False,

@@ -60,6 +60,24 @@ def test_a_storm_of_one_alert_makes_one_incident_and_one_card(s: Settings) -> No
     assert p.incidents.count() == 1
 
 
+def test_a_heartbeat_opens_no_incident_and_is_counted_as_the_pipeline_alive(s: Settings) -> None:
+    """kube-prometheus' Watchdog fires forever on purpose: it proves alerting works, so it is no incident."""
+    poster = ConsolePoster()
+    p = pipeline(s, poster)
+    with serving(p) as server:
+        post(server.url, am_alert({"alertname": "Watchdog", "severity": "none", "prometheus": "monitoring/k8s"}),
+             am_alert(LABELS))
+    before = datetime.now(UTC).timestamp()
+    assert drain(p) == 2
+    after = datetime.now(UTC).timestamp()
+    [card] = poster.posts()
+    assert "Watchdog" not in card.card.title and p.incidents.count() == 1
+    assert p.incidents.by_fingerprint(fingerprint("alertmanager", {"alertname": "Watchdog", "severity": "none",
+                                                                   "prometheus": "monitoring/k8s"})) is None
+    seen = p.metrics.registry.get_sample_value("opsbot_heartbeat_timestamp_seconds", {"alertname": "Watchdog"})
+    assert seen is not None and before <= seen <= after
+
+
 def test_resolution_edits_the_card_and_a_refire_reopens_it(s: Settings) -> None:
     poster = ConsolePoster()
     p = pipeline(s, poster)

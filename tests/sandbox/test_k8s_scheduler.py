@@ -67,3 +67,14 @@ def test_selector_pod_limit_and_claims() -> None:
         '0/3 nodes are available: persistentvolumeclaim "data" not found.')
     assert "pod has unbound immediate PersistentVolumeClaims" in schedule(claim, _nodes(), {}, {"data": "Pending"})[1]
     assert schedule(claim, _nodes(), {}, {"data": "Bound"}) == ("a", None)
+
+
+def test_required_node_affinity_is_a_selector_too() -> None:
+    wants_gpu_pool = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["gpu"]}]}]}}}
+    where, why = schedule(_pod(affinity=wants_gpu_pool), _nodes(), {}, {})
+    assert where is None and "1 node(s) didn't match Pod's node affinity/selector" in why
+    assert "1 node(s) had untolerated taint {nvidia.com/gpu: present}" in why
+    not_gpu = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": "pool", "operator": "NotIn", "values": ["gpu"]}]}]}}}
+    assert schedule(_pod(affinity=not_gpu), _nodes(), {}, {}) == ("a", None)

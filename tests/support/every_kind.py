@@ -23,3 +23,4 @@ def every_kind_cluster(state: Path) -> Iterator[Path]:
         yield k8s.kubeconfig_path(state)
     finally:
         procs.stop(k8s.NAME, state)
+

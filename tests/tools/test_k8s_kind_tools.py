@@ -4,8 +4,6 @@ tests/sandbox/data/every-kind.yaml: one of each kind, failing in the ways real c
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,20 +11,12 @@ import pytest
 from bot.guard.door import Caller, Door
 from bot.settings import Settings
 from tests.support.doors import make_door
-from tests.support.every_kind import every_kind_cluster
 from tools.base import Status, ToolResult
 
 
-@pytest.fixture(scope="module")
-def kinds_kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with every_kind_cluster(tmp_path_factory.mktemp("k8s-kind-tools")) as kubeconfig:
-        yield kubeconfig
-
-
 @pytest.fixture
-def kdoor(settings: Settings, kinds_kubeconfig: Path) -> Door:
-    return make_door(settings.model_copy(update={"kubernetes": settings.kubernetes.model_copy(
-        update={"kubeconfig": kinds_kubeconfig})}))
+def kdoor(every_kind_door_settings: Settings) -> Door:
+    return make_door(every_kind_door_settings)
 
 
 def run(door: Door, caller: Caller, tool: str, **args: Any) -> ToolResult:

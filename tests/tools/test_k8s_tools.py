@@ -140,7 +140,7 @@ def test_logs_by_deployment_name_pick_its_newest_pod_and_say_which(door: Door, o
     r = run(door, oncall, "k8s_pod_logs", namespace="shop", pod="checkout", since="30m")
     assert r.status == Status.success
     assert r.data["pod"].startswith("checkout-")
-    assert r.notice == f"'checkout' is a deployment; showing its newest pod {r.data['pod']} (of 3)"
+    assert r.notice == f"'checkout' is a Deployment; showing its newest pod {r.data['pod']} (of 3)"
     assert any("DATABASE_URL" in line for line in r.data["lines"])
 
 
