@@ -177,7 +177,10 @@ SUMMARISERS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
 
 
 def summarise(result: ToolResult) -> list[EvidenceLine]:
+    """The evidence lines of one result; a check that failed gives none (it is listed as not run)."""
     check = result.invocation if len(result.invocation) <= 80 else result.invocation[:77] + "…"
+    if result.status == Status.error:
+        return []
     if result.status == Status.no_data:
         return [EvidenceLine(check=check, text=result.notice or "no data", status="no_data")]
     fn = SUMMARISERS.get(result.tool)

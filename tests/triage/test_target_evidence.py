@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.guard.door import Caller, Door
 from bot.intake.alert import Alert
 from bot.intake.fingerprint import fingerprint
 from bot.settings import Settings
-from bot.triage.evidence import ReadChecks, plan
+from bot.triage.evidence import ReadChecks, plan, summarise
 from tests.support.doors import make_door
+from tools.base import Status
 
 KSM = {"job": "kube-state-metrics", "service": "robusta-kube-state-metrics", "instance": "10.244.0.7:8080",
        "endpoint": "http", "severity": "warning"}
@@ -57,3 +59,9 @@ def test_a_failed_job_shows_its_reason_and_the_line_that_explains_it(checks: Rea
     assert "BackoffLimitExceeded: Job has reached the specified backoff limit" in text
     assert "All host(s) tried for db query failed (tried: prod-db:3333)" in text
     assert not [c for c in ev.could_not_run if "kube-state-metrics" in c]
+
+
+def test_a_check_that_failed_is_never_an_evidence_line(down_door: Door, oncall: Caller) -> None:
+    failed = down_door.run("k8s_list", {"namespace": "shop"}, oncall)
+    assert failed.status == Status.error
+    assert summarise(failed) == [], "listed under could_not_run, never shown as an 'ok' line"
