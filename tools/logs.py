@@ -43,7 +43,8 @@ class LogsSearchArgs(Args):
         description="minimum level: 'error' returns error and fatal lines, 'warn' returns warn, error and "
         "fatal; omit for every level",
     )
-    since: str = Field("last 30m", description="start: 'last 30m', '2h' (that long ago) or an ISO 8601 time")
+    since: str = Field("last 30m", description="start: 'last 30m', '2h' (that long ago), 'yesterday 14:00', "
+                       "'last Thursday' or ISO 8601")
     until: str = Field("now", description="end: 'now', '10m' (that long ago) or an ISO 8601 time")
     limit: int = Field(20, ge=1, le=100, description="how many of the newest lines to return")
 

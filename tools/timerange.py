@@ -1,11 +1,18 @@
-"""Durations ("90s", "30m", "2h", "1d") and points in time ("last 30m", "30m", ISO 8601) for tool arguments."""
+"""Durations ("90s", "30m", "2h", "1d") and points in time for tool arguments: "last 30m", "30m", ISO 8601, and
+the way people say it ("yesterday 14:00", "last Thursday", "3 hours ago", "2026-11-20"), read by dateparser
+in UTC against the caller's now."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+
+import dateparser
 
 from policies import durations
 from tools.base import ToolInputError
+
+_LEADING = re.compile(r"^(since|from|until|till|to|starting)\s+", re.IGNORECASE)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -28,10 +35,20 @@ def parse_point(text: str, now: datetime) -> datetime:
     try:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ToolInputError(
-            f"'{text}' is not a time; use 'last 30m', '2h' or an ISO time such as 2026-11-22T10:00:00Z"
-        ) from None
+        return _natural(text, now)
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _natural(text: str, now: datetime) -> datetime:
+    spoken = _LEADING.sub("", text.strip())
+    base = now.astimezone(UTC).replace(tzinfo=None)
+    when = dateparser.parse(spoken, languages=["en"], settings={
+        "RELATIVE_BASE": base, "TIMEZONE": "UTC", "TO_TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": True,
+        "PREFER_DATES_FROM": "past"}) if spoken else None
+    if when is None:
+        raise ToolInputError(f"'{text}' is not a time; use 'last 30m', '2h', 'yesterday 14:00', 'last Thursday' "
+                             "or an ISO time such as 2026-11-22T10:00:00Z")
+    return when
 
 
 def parse_range(since: str, until: str, now: datetime) -> tuple[datetime, datetime]:

@@ -70,6 +70,16 @@ def test_a_redis_that_keeps_nothing_or_evicts_is_warned_about(own_redis: tuple[P
     assert "keeps nothing on disk" in problems[0] and "maxmemory-policy allkeys-lru" in problems[1]
 
 
+def test_readiness_fails_while_the_consumer_group_is_gone(settings: Settings, own_redis: tuple[Path, int]) -> None:
+    _, port = own_redis
+    p = pipeline(on_redis(settings, port), ConsolePoster())
+    with serving(p) as server:  # no worker runs, so nothing recreates the group behind the check
+        p.stream.ensure_group()
+        assert httpx.get(f"{server.url}/readyz").status_code == 200
+        redis.Redis(port=port).flushall()  # a restart without persistence: stream, group, incidents gone
+        assert httpx.get(f"{server.url}/readyz").status_code == 503
+
+
 def test_workers_recreate_their_group_when_redis_comes_back_empty(settings: Settings,
                                                                   own_redis: tuple[Path, int]) -> None:
     _, port = own_redis
@@ -79,7 +89,6 @@ def test_workers_recreate_their_group_when_redis_comes_back_empty(settings: Sett
         assert post(server.url, 0) == 200
         wait_for(lambda: has_card(p, 0), 20, "the first card")
         redis.Redis(port=port).flushall()  # a restart without persistence: stream, group, incidents gone
-        assert httpx.get(f"{server.url}/readyz").status_code == 503
         assert post(server.url, 1) == 200
         wait_for(lambda: has_card(p, 1), 20, "a card after the group was lost")
         assert httpx.get(f"{server.url}/readyz").json() == {"status": "ready"}

@@ -114,7 +114,7 @@ def test_nothing_matched_says_what_was_searched_and_where(door: Door, oncall: Ca
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ({"since": "yesterday"}, "'yesterday' is not a time"),
+        ({"since": "a while back"}, "'a while back' is not a time"),
         ({"since": "last 5m", "until": "last 10m"}, "the time range is empty"),
         ({"level": "critical"}, "invalid arguments for logs_search: level"),
         ({"limit": 1000}, "invalid arguments for logs_search: limit"),
@@ -149,7 +149,7 @@ def test_an_index_that_does_not_exist_is_named(settings: Settings, oncall: Calle
 def test_every_call_is_audited(door: Door, down_door: Door, oncall: Caller) -> None:
     door.run("logs_search", {"service": "checkout", "level": "error"}, oncall)
     door.run("logs_search", {"query": "segfault"}, oncall)
-    door.run("logs_search", {"since": "yesterday"}, oncall)
+    door.run("logs_search", {"since": "when the moon is blue"}, oncall)
     down_door.run("logs_search", {"service": "cart"}, oncall)
 
     records = door.audit.query(action="logs_search")
@@ -228,3 +228,12 @@ def test_the_official_client_talks_to_the_server_unchanged(door: Door, settings:
     )
     assert answer.status_code == 200
     assert answer.headers["X-Elastic-Product"] == "Elasticsearch"
+
+
+def test_a_spoken_start_is_resolved_and_shown(door: Door, oncall: Caller) -> None:
+    r = door.run("logs_search", {"service": "checkout", "level": "error", "since": "yesterday"}, oncall)
+    assert r.status == "success", r.error
+    yesterday = (door.ctx.now() - timedelta(days=1)).date()
+    assert r.data["since"].startswith(yesterday.isoformat()), "the window the words resolved to is in the answer"
+    bad = door.run("logs_search", {"service": "checkout", "since": "when the moon is blue"}, oncall)
+    assert bad.status == "error" and "'last Thursday'" in bad.error
