@@ -3,18 +3,21 @@ follows a pod's owner chain to its workload).
 
 Labels are trusted in a known order: pod (and container); deployment, statefulset, daemonset, job_name,
 cronjob; persistentvolumeclaim; node (or a node-exporter's instance); then service or app naming a workload;
-namespace last. The labels an exporter adds about itself (kube-state-metrics' `service`, `job` and
-`instance`, node-exporter's, cAdvisor's) name the source of the series, not its subject, and are skipped.
+namespace last. A Sentry event's `server_name` tag, with a namespace tag, is its pod's hostname: the pod.
+The labels an exporter adds about itself (kube-state-metrics' `service`, `job` and `instance`,
+node-exporter's, cAdvisor's) name the source of the series, not its subject, and are skipped.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from pydantic import BaseModel
 
 EXPORTERS = ("kube-state-metrics", "node-exporter", "kubelet", "cadvisor", "prometheus", "alertmanager",
              "blackbox-exporter", "apiserver", "kube-proxy", "coredns", "kube-dns")
+_POD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 WORKLOAD_LABELS = (("deployment", "Deployment"), ("statefulset", "StatefulSet"), ("daemonset", "DaemonSet"),
                    ("job_name", "Job"), ("cronjob", "CronJob"))
 
@@ -43,6 +46,9 @@ def from_labels(labels: Mapping[str, str]) -> Target:
     ns = labels.get("namespace") or labels.get("exported_namespace")
     if labels.get("pod"):
         return Target(namespace=ns, kind="Pod", name=labels["pod"], container=labels.get("container"), via="pod")
+    if labels.get("server_name") and ns and _POD_NAME.match(labels["server_name"]):
+        # a Sentry event from a pod: its server_name is the pod's hostname, i.e. the pod's name
+        return Target(namespace=ns, kind="Pod", name=labels["server_name"], via="server_name")
     for label, kind in WORKLOAD_LABELS:
         if labels.get(label):
             return Target(namespace=ns, kind=kind, name=labels[label], workload_kind=kind, workload=labels[label],

@@ -27,6 +27,10 @@ KSM = {"job": "kube-state-metrics", "service": "robusta-kube-state-metrics", "in
     ({"alertname": "HighErrorRate", "namespace": "shop", "service": "checkout"}, "Deployment", "checkout",
      "service"),
     ({**KSM, "alertname": "KubeQuotaAlmostFull"}, None, None, "namespace"),
+    ({"sentry_issue": "4711", "namespace": "shop", "server_name": "checkout-7d9f5b6c4-x2x9q", "release": "1.6.0",
+      "environment": "production", "level": "error"}, "Pod", "checkout-7d9f5b6c4-x2x9q", "server_name"),
+    ({"sentry_issue": "4711", "server_name": "ip-10-0-1-7.ec2.internal", "service": "checkout"}, "Deployment",
+     "checkout", "service"),
 ])
 def test_labels_name_the_object_in_the_trusted_order(labels: dict, kind: str | None, name: str | None,
                                                      via: str) -> None:
