@@ -43,7 +43,7 @@ from bot.triage.analysis import make_analyser
 from bot.triage.knowledge_hook import KnowledgeTriage
 from knowledge.store import KnowledgeStore
 from sandbox import es, k8s, scenario
-from tests.support.alerting import pipeline, quiet_settings, serving
+from tests.support.alerting import pipeline, quiet_settings, serving, wait_for
 from tests.support.doors import SCENARIO, make_door
 from tests.support.fake_openai import KEY, MODEL, FakeOpenAI, llm_settings, serve, tool_call
 from tests.support.fake_sentry import FakeSentry
@@ -163,10 +163,8 @@ def test_no_secret_shape_reaches_any_surface(planted: Settings, model: tuple[Fak
                               headers={"Content-Type": "application/json"}).status_code == 200
             assert httpx.post(f"{server.url}/webhooks/sentry", content=body,
                               headers=sentry_headers(HOOK_SECRET, body)).status_code == 200
-            deadline = time.monotonic() + 60
-            while p.cards.get("inc-1") is None or p.cards.get("inc-2") is None or not fake_sentry.comments("8080"):
-                assert time.monotonic() < deadline, "the two cards and the Sentry comment were not made"
-                time.sleep(0.05)
+            wait_for(lambda: p.cards.get("inc-1") and p.cards.get("inc-2") and fake_sentry.comments("8080"), 60,
+                     "the two cards and the Sentry comment")
         cards = [p.cards.get("inc-1"), p.cards.get("inc-2")]
         for card in cards:
             assert card is not None and card.evidence, "triage collected evidence from the planted backends"

@@ -97,12 +97,16 @@ def _listed(d: dict[str, Any]) -> list[str]:
         if p.get("healthy"):
             continue
         line = f"{p['status']}, ready {p.get('ready')}, restarts {p.get('restarts')}"
-        t = p.get("last_termination")
-        if t:
-            line += f", last exit {t.get('exit_code')} ({t.get('reason')}" + (
-                f": {t['message']}" if t.get("message") else "") + ")"
+        if p.get("last_termination"):
+            line += f", {_last_exit(p['last_termination'])}"
         out.append(line)
     return out
+
+
+def _last_exit(t: dict[str, Any]) -> str:
+    """'last exit 1 (Error: config error: …)': the code, the reason and the message as the kubelet wrote them."""
+    message = f": {t['message']}" if t.get("message") else ""
+    return f"last exit {t.get('exit_code')} ({t.get('reason')}{message})"
 
 
 def _deployment(d: dict[str, Any]) -> list[str]:
@@ -128,8 +132,7 @@ def _containers(d: dict[str, Any]) -> list[str]:
         if state.get("message"):
             line += f": {state['message']}"
         if last:
-            line += f"; last exit {last.get('exit_code')} ({last.get('reason')}" + (
-                f": {last['message']}" if last.get("message") else "") + ")"
+            line += f"; {_last_exit(last)}"
         out.append(line)
     return out
 
