@@ -48,7 +48,8 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout_s: float) -> T:
     return found
 
 
-def _serve(p: Pipeline, port: int) -> uvicorn.Server:
+def serve_webhooks(p: Pipeline, port: int) -> uvicorn.Server:
+    """The pipeline's webhook app on loopback, in a thread; returns once it accepts connections."""
     server = uvicorn.Server(uvicorn.Config(p.app, host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False))
     threading.Thread(target=server.run, name="demo-webhooks", daemon=True).start()
@@ -66,7 +67,7 @@ def run_demo(sb: Sandbox, sc: Scenario, settings: Settings, echo: Echo, question
     p = build_pipeline(settings, [console], prefix=prefix, door=door, triage=triage, metrics=metrics,
                        learn=learned.resolved)
     port = procs.free_port()
-    server = _serve(p, port)
+    server = serve_webhooks(p, port)
     p.start_workers(2)
     try:
         sb.point_alerts_at(f"http://127.0.0.1:{port}/webhooks/alertmanager")

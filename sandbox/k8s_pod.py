@@ -32,8 +32,14 @@ def pod_template(d: Deployment, labels: dict[str, str], rev: Revision) -> dict[s
         "imagePullPolicy": "IfNotPresent",
     }
     extra = json.loads(json.dumps(rev.spec))
+    others = []
+    for c in extra.get("containers", []):  # one named like the main container adds to it (env, probes, mounts)
+        if c.get("name") == container["name"]:
+            container = {**container, **c, "env": [*container["env"], *c.get("env", [])]}
+        else:
+            others.append(c)
     spec = {"restartPolicy": "Always", "terminationGracePeriodSeconds": 30, **extra,
-            "containers": [container, *extra.get("containers", [])]}
+            "containers": [container, *others]}
     return normalize({"metadata": {"labels": dict(labels)}, "spec": spec})
 
 

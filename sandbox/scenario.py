@@ -130,6 +130,19 @@ class AlertRule(Strict):
     annotations: dict[str, str] = Field(default_factory=dict)
 
 
+class SentryEvent(Strict):
+    """A Sentry issue alert (`event_alert`) the scenario delivers to opsbot's Sentry webhook, signed."""
+
+    title: str = Field(min_length=1, description="the issue's title, e.g. 'OperationalError: connection refused'")
+    culprit: str = ""
+    level: Literal["fatal", "error", "warning", "info", "debug"] = "error"
+    issue_id: Annotated[str, Field(pattern=r"^[0-9]+$")] = "4711"
+    project: str = Field("", description="the Sentry project's slug")
+    triggered_rule: str = "A new issue is created"
+    tags: dict[str, str] = Field(default_factory=dict, description="the event's tags: environment, release, "
+                                 "server_name (a pod's name), namespace, transaction…")
+
+
 class ExpectedAction(Strict):
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
@@ -156,6 +169,7 @@ class Scenario(Strict):
     logs: Logs = Logs()
     metrics: Metrics = Metrics()
     alerts: list[AlertRule] = Field(default_factory=list)
+    sentry: list[SentryEvent] = Field(default_factory=list, description="Sentry issue alerts delivered to opsbot")
     expect: Expect = Expect()
     clock: Clock | None = Field(None, description="pin the scenario's now: every offset counts from this instant")
     unreachable: list[BackendName] = Field(default_factory=list, description="backends opsbot is pointed at "

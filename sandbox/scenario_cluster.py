@@ -74,7 +74,8 @@ class Revision(Strict):
     args: list[str] = Field(default_factory=list)
     resources: dict[str, Any] = Field(default_factory=dict, description="the main container's requests/limits")
     spec: dict[str, Any] = Field(default_factory=dict, description="pod spec keys merged into the generated "
-                                 "one: initContainers, more containers (sidecars), nodeSelector, tolerations…")
+                                 "one: initContainers, more containers (sidecars), nodeSelector, tolerations…; "
+                                 "a container named like the main one adds to it (env valueFrom, probes, mounts)")
     change_cause: str | None = None
     created: Offset = "-7d"
     pods: PodState = PodState()

@@ -19,6 +19,15 @@ from tests.support.every_kind import every_kind_cluster
 if TYPE_CHECKING:
     from knowledge.store import KnowledgeStore
 
+@pytest.fixture(scope="module")
+def own_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """A sandbox of the test module's own, nothing loaded: the demo and the eval load scenarios into it."""
+    sb = Sandbox(tmp_path_factory.mktemp("own-sandbox"))
+    sb.up()
+    yield sb
+    sb.down()
+
+
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     sb = Sandbox(tmp_path_factory.mktemp("sandbox"))

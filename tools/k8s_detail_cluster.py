@@ -43,9 +43,9 @@ def _fraction(used: Decimal, of: Decimal) -> str:
 
 def describe_node(ctx: ToolContext, n: Any, now: datetime) -> dict[str, Any]:
     name = n.metadata.name
-    pods = [p for p in call(ctx, f"the pods on node {name}", "core", "list_pod_for_all_namespaces",
-                            field_selector=f"spec.nodeName={name}").items
-            if p.status.phase not in ("Succeeded", "Failed")]
+    every = call(ctx, f"the pods on node {name}", "core", "list_pod_for_all_namespaces",
+                 field_selector=f"spec.nodeName={name}").items
+    pods = [p for p in every if p.status.phase not in ("Succeeded", "Failed")]
     allocatable = n.status.allocatable or {}
     used: Counter = Counter()
     for p in pods:
@@ -66,6 +66,8 @@ def describe_node(ctx: ToolContext, n: Any, now: datetime) -> dict[str, Any]:
         "requests": requested,
         "kubelet": n.status.node_info.kubelet_version if n.status.node_info else None,
         "pods_on_node": sorted(f"{p.metadata.namespace}/{p.metadata.name}" for p in pods)[:30],
+        "failed_pods": sorted(f"{p.metadata.namespace}/{p.metadata.name}" for p in every
+                              if p.status.phase == "Failed")[:10],
     }
 
 

@@ -120,6 +120,8 @@ def describe_pod(ctx: ToolContext, p: Any, now: datetime) -> dict[str, Any]:
     statuses = {cs.name: cs for cs in [*(p.status.container_statuses or []), *(p.status.init_container_statuses or [])]}
     return {
         "status": pod_status(p), "phase": p.status.phase, "node": p.spec.node_name,
+        **({"reason": p.status.reason} if p.status.reason else {}),
+        **({"message": p.status.message} if p.status.message else {}),
         "created": iso(p.metadata.creation_timestamp), "age": age(p.metadata.creation_timestamp, now),
         "controlled_by": owner_chain(ctx, p, ns), "labels": p.metadata.labels or {}, "qos": p.status.qos_class,
         "node_selector": p.spec.node_selector or None,

@@ -28,6 +28,11 @@ class KindInfo:
         return f"list_namespaced_{self.snake}" if self.namespaced else f"list_{self.snake}"
 
     @property
+    def list_all_method(self) -> str:
+        """Every namespace's objects of a namespaced kind (kubectl get -A)."""
+        return f"list_{self.snake}_for_all_namespaces"
+
+    @property
     def read_method(self) -> str:
         return f"read_namespaced_{self.snake}" if self.namespaced else f"read_{self.snake}"
 

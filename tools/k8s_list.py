@@ -28,8 +28,8 @@ MAX_ROWS = 50
 
 class K8sListArgs(Args):
     kind: Kind = Field("Pod", description="what to list")
-    namespace: Namespace | None = Field(None, description="the namespace, e.g. 'shop' (not for Node, "
-                                        "PersistentVolume, StorageClass, Namespace)")
+    namespace: Namespace | None = Field(None, description="the namespace, e.g. 'shop'; omitted: every "
+                                        "namespace (not for Node, PersistentVolume, StorageClass, Namespace)")
     deployment: ObjectName | None = Field(None, description="kind Pod: only the pods of this Deployment, "
                                           "StatefulSet, DaemonSet or Job, e.g. 'checkout'")
     selector: LabelSelector | None = Field(None, description="label selector, e.g. 'app=checkout', "
@@ -43,8 +43,8 @@ class K8sListArgs(Args):
             raise ValueError("give either deployment or selector, not both")
         if self.deployment and self.kind != "Pod":
             raise ValueError("deployment filters pods only; use selector for other kinds")
-        if KINDS[self.kind].namespaced and not self.namespace:
-            raise ValueError(f"{self.kind} is namespaced: give namespace")
+        if self.deployment and not self.namespace:
+            raise ValueError("deployment needs its namespace")
         return self
 
 
@@ -66,16 +66,20 @@ def k8s_list(ctx: ToolContext, args: K8sListArgs) -> ToolResult:
         selector = found[1]
     invocation = k8s_list.summary(args)
     noun = "pods" if args.kind == "Pod" else plural(args.kind)
-    where = (f"namespace '{ns}'" if ns else "the cluster") + (f" with label selector '{selector}'" if selector else "")
+    every_ns = info.namespaced and not ns
+    where = (f"namespace '{ns}'" if ns else "any namespace" if every_ns else "the cluster") + \
+        (f" with label selector '{selector}'" if selector else "")
+    method = info.list_all_method if every_ns else info.list_method
     try:
-        items = call(ctx, f"the {noun} in {where}", info.api, info.list_method, *((ns,) if ns else ()),
+        items = call(ctx, f"the {noun} in {where}", info.api, method, *((ns,) if ns else ()),
                      label_selector=selector).items
     except ApiException as e:
         raise ToolInputError(f"the API server rejected the selector '{selector}': {message(e)}") from None
     if not items:
         return empty(k8s_list.name, invocation, f"no {noun} in {where}")
     now = ctx.now()
-    rows = sorted((ROWS[args.kind](i, now) for i in items), key=lambda r: (r["healthy"], r["name"]))
+    rows = sorted(({**({"namespace": i.metadata.namespace} if every_ns else {}), **ROWS[args.kind](i, now)}
+                   for i in items), key=lambda r: (r["healthy"], r.get("namespace", ""), r["name"]))
     shown = [r for r in rows if not r["healthy"]] if args.only_unhealthy else rows
     if not shown:
         return empty(k8s_list.name, invocation, f"all {len(rows)} {noun} in {where} are healthy; none is "

@@ -5,6 +5,7 @@ Environment variable values never leave this module: only their names are report
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -100,6 +101,18 @@ def container_state(state: Any, now: datetime) -> dict[str, Any] | None:
     return None
 
 
+_URL_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/\s]*@)?([A-Za-z0-9.-]+)")
+_HOST_PORT = re.compile(r"^([a-z0-9][-a-z0-9.]*):\d{2,5}$")
+
+
+def env_hosts(c: Any) -> list[str]:
+    """The host an env value points at (a URL's host, or a plain host:port's): where the container connects.
+    Only the host: the value itself never leaves the tool (user, password, port and path may be secrets)."""
+    hosts = [m.group(1) for e in c.env or [] if (m := _URL_HOST.match(e.value or "") or
+                                                 _HOST_PORT.match(e.value or ""))]
+    return list(dict.fromkeys(hosts))
+
+
 def container(c: Any, cs: Any, now: datetime, init: bool = False) -> dict[str, Any]:
     resources = c.resources
     env_from = [f"configMap/{s.config_map_ref.name}" if s.config_map_ref else f"secret/{s.secret_ref.name}"
@@ -114,6 +127,7 @@ def container(c: Any, cs: Any, now: datetime, init: bool = False) -> dict[str, A
         "state": container_state(cs.state, now) if cs else None,
         "last_state": container_state(cs.last_state, now) if cs else None,
         "env": [e.name for e in c.env or []],  # names only: values may be secrets
+        "env_hosts": env_hosts(c),
         "env_from": env_from,
         "limits": dict(resources.limits or {}) if resources else {},
         "requests": dict(resources.requests or {}) if resources else {},

@@ -43,6 +43,11 @@ def facts(card: Card) -> list[tuple[str, str]]:
             ("Incident", f"{card.incident_id} · {seen}")]
 
 
+def diagnosed(card: Card) -> list[tuple[str, str]]:
+    """(heading, text) of the diagnosis and of what a person should do, those the card has."""
+    return [(h, t) for h, t in ((S.DIAGNOSIS, card.diagnosis), (S.TO_DO, card.advice)) if t]
+
+
 def said(card: Card) -> tuple[str, bool]:
     """The heading of the card's `failing` text, and whether to quote it: an alert's or Sentry's own words are
     quoted source material; a chat action card's line is opsbot's own."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -48,6 +48,7 @@ class CardAction(BaseModel):
 
     tool: str
     summary: str
+    args: dict[str, Any] = Field(default_factory=dict, description="the tool's arguments, as proposed")
     action_id: str | None = Field(None, description="the pending action's id: what the buttons carry")
     status: Literal["pending", "denied", "executed", "failed", "approved", "expired", "error"] = "pending"
     reason: str = Field("", description="the policy's reason for the decision")
@@ -64,6 +65,9 @@ class Card(BaseModel):
     source: str
     failing: str = Field(description="what is failing, in one or two sentences")
     labels: dict[str, str] = Field(default_factory=dict)
+    failure_mode: str | None = Field(None, description="what the object's state shows, e.g. imagepullbackoff")
+    diagnosis: str | None = Field(None, description="the failure mode and the object, in one line")
+    advice: str | None = Field(None, description="what a person should do when no action of opsbot's fixes it")
     evidence: list[EvidenceLine] = Field(default_factory=list)
     could_not_run: list[str] = Field(default_factory=list, description="checks whose backend was down, and why")
     similar: list[SimilarIncident] = Field(default_factory=list)

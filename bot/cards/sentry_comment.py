@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.cards import strings as S
-from bot.cards.common import confidence
+from bot.cards.common import confidence, diagnosed
 from bot.cards.model import Card
 
 MAX_COMMENT = 8000
@@ -22,6 +22,7 @@ def render_sentry_comment(card: Card) -> str:
         out += [f"**{S.ROOT_CAUSE}:** {note}"]
         if card.playbook:
             out.append(f"**{S.FIX}:** see playbook *{card.playbook.title}*")
+    out += [f"**{h}:** {t}" for h, t in diagnosed(card)]
     out += ["", f"**{S.FAILING}:**"] + [f"> {line}" for line in card.failing.splitlines() or [""]]
     if card.evidence:
         out += ["", f"**{S.EVIDENCE}:**"] + [f"- `{e.check}` {e.text}" for e in card.evidence[:MAX_EVIDENCE]]

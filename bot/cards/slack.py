@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.cards import strings as S
-from bot.cards.common import action_line, colour, confidence, facts, headline, said
+from bot.cards.common import action_line, colour, confidence, diagnosed, facts, headline, said
 from bot.cards.model import Card
 
 MAX_BLOCKS = 50
@@ -88,6 +88,7 @@ def render_slack(card: Card) -> dict[str, Any]:
     head += [section(f":warning: {esc(n)}") for n in card.notices[:3]]
     heading, quote = said(card)
     head.append(section(f"*{heading}*\n" + (quoted(esc(card.failing)) if quote else esc(card.failing)), link))
+    head += [section(f"*{h}*\n{esc(t)}", link) for h, t in diagnosed(card)]
     if card.analysis:
         a = card.analysis
         text = (f"*{S.ANALYSIS}*: {esc(a.summary)}\n*{S.ROOT_CAUSE}*: {esc(a.root_cause)} "

@@ -9,7 +9,7 @@ from html import escape
 from typing import Any
 
 from bot.cards import strings as S
-from bot.cards.common import action_line, confidence, facts, headline, said
+from bot.cards.common import action_line, confidence, diagnosed, facts, headline, said
 from bot.cards.model import Card
 
 MAX_TEXT = 4096
@@ -59,6 +59,7 @@ def render_telegram(card: Card) -> dict[str, Any]:
     heading, quote = said(card)
     body = f"<blockquote>{esc(card.failing)}</blockquote>" if quote else esc(card.failing)
     head.append(f"<b>{heading}:</b>\n{body}")
+    head += [f"<b>{h}:</b> {esc(t)}" for h, t in diagnosed(card)]
     if card.analysis:
         a = card.analysis
         head.append(f"<b>{S.ANALYSIS}:</b> {esc(a.summary)}\n<b>{S.ROOT_CAUSE}:</b> {esc(a.root_cause)} "

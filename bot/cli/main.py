@@ -9,6 +9,7 @@ from bot.cli.ask import ask_cmd, setup_logging
 from bot.cli.audit import audit_cmd
 from bot.cli.chat import chat_cmd, serve_slack_cmd, serve_telegram_cmd
 from bot.cli.demo import demo_cmd
+from bot.cli.evaluate import eval_cmd
 from bot.cli.knowledge import knowledge_app, troubleshoot_cmd
 from bot.cli.policy import policy_app
 from bot.cli.sandbox import sandbox_app
@@ -21,6 +22,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.command("tool", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(tool_cmd)
 app.command("audit")(audit_cmd)
 app.command("demo")(demo_cmd)
+app.command("eval")(eval_cmd)
 app.add_typer(policy_app, name="policy")
 app.add_typer(action_app, name="action")
 app.add_typer(knowledge_app, name="knowledge")

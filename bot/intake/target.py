@@ -2,8 +2,9 @@
 follows a pod's owner chain to its workload).
 
 Labels are trusted in a known order: pod (and container); deployment, statefulset, daemonset, job_name,
-cronjob; persistentvolumeclaim; node (or a node-exporter's instance); then service or app naming a workload;
-namespace last. A Sentry event's `server_name` tag, with a namespace tag, is its pod's hostname: the pod.
+cronjob; persistentvolumeclaim, horizontalpodautoscaler; node (or a node-exporter's instance); then service
+or app naming a workload; namespace last. A Sentry event's `server_name` tag, with a namespace tag, is its
+pod's hostname: the pod; without one, a `release` tag in Sentry's `package@version` form names the workload.
 The labels an exporter adds about itself (kube-state-metrics' `service`, `job` and `instance`,
 node-exporter's, cAdvisor's) name the source of the series, not its subject, and are skipped.
 """
@@ -20,6 +21,9 @@ EXPORTERS = ("kube-state-metrics", "node-exporter", "kubelet", "cadvisor", "prom
 _POD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 WORKLOAD_LABELS = (("deployment", "Deployment"), ("statefulset", "StatefulSet"), ("daemonset", "DaemonSet"),
                    ("job_name", "Job"), ("cronjob", "CronJob"))
+# objects an alert names that are not workloads (KubePersistentVolumeFillingUp, KubeHpaMaxedOut)
+OBJECT_LABELS = (("persistentvolumeclaim", "PersistentVolumeClaim"), ("horizontalpodautoscaler",
+                                                                       "HorizontalPodAutoscaler"))
 
 
 def is_exporter(value: str | None) -> bool:
@@ -53,9 +57,13 @@ def from_labels(labels: Mapping[str, str]) -> Target:
         if labels.get(label):
             return Target(namespace=ns, kind=kind, name=labels[label], workload_kind=kind, workload=labels[label],
                           container=labels.get("container"), via=label)
-    if labels.get("persistentvolumeclaim"):
-        return Target(namespace=ns, kind="PersistentVolumeClaim", name=labels["persistentvolumeclaim"],
-                      via="persistentvolumeclaim")
+    package = (labels.get("release") or "").split("@", 1)[0] if "@" in (labels.get("release") or "") else ""
+    if package and ns and _POD_NAME.match(package) and labels.get("sentry_issue"):
+        return Target(namespace=ns, kind="Deployment", name=package, workload_kind="Deployment", workload=package,
+                      via="release")
+    for label, kind in OBJECT_LABELS:
+        if labels.get(label):
+            return Target(namespace=ns, kind=kind, name=labels[label], via=label)
     if labels.get("node"):
         return Target(namespace=ns, kind="Node", name=labels["node"], via="node")
     if labels.get("instance") and "node-exporter" in (labels.get("job") or "") + (labels.get("service") or ""):

@@ -1,8 +1,10 @@
-"""Deterministic evidence: the read checks an engineer runs first for an alert, through the one door.
+"""Deterministic evidence: the reads an engineer runs first for an alert, through the one door, and what
+they show.
 
-`ReadChecks` is the default `collect(alert, incident) -> Evidence` of triage; knowledge/troubleshoot.py
-(a playbook's diagnosis steps) plugs into the same seam. Every check runs through `Door.run` (audited,
-capped, policy-checked); a check whose backend is down is listed under `could_not_run`, never hidden.
+`ReadChecks` is the default `collect(alert, incident) -> Evidence` of triage: the reads of bot.triage.reads
+(the named object, then what its state calls for), the diagnosis of bot.triage.diagnosis, and each result
+summarised word for word. Every read runs through `Door.run` (audited, capped, policy-checked); a read whose
+backend is down is listed under `could_not_run`, never hidden and never counted as evidence.
 """
 
 from __future__ import annotations
@@ -17,67 +19,22 @@ from bot.cards.model import EvidenceLine
 from bot.guard.door import Caller, Door
 from bot.intake.alert import Alert
 from bot.intake.target import Target
+from bot.triage.diagnosis import Diagnosis, diagnose
 from bot.triage.owners import resolve
+from bot.triage.quotes import container_line, last_exit, telling
+from bot.triage.reads import MAX_ROUNDS, failing_container, follow_ups, key, plan
 from tools.base import Status, ToolResult
 
 TRIAGE_IDENTITY = "opsbot:triage"
-MAX_LINES_PER_CHECK = 4
+MAX_LINES_PER_CHECK = 6
 
 
 class Evidence(BaseModel):
     lines: list[EvidenceLine] = Field(default_factory=list)
     could_not_run: list[str] = Field(default_factory=list)
     results: list[ToolResult] = Field(default_factory=list, description="the raw results, for the analysis")
-
-
-Check = tuple[str, dict[str, Any]]
-
-
-def plan(alert: Alert, target: Target | None = None) -> list[Check]:
-    """The object the alert names (described: a pod's containers, a Job's failure, a node's conditions; a pod's
-    logs), its workload (pods, the deployment's image and revisions), events, error logs, the alert's metric."""
-    target = target or alert.target
-    ns = alert.namespace or target.namespace
-    svc = target.deployment or (alert.service if target.kind in (None, "Deployment") else None)
-    checks: list[Check] = []
-    if target.kind not in (None, "Deployment") and (ns or target.kind == "Node"):
-        scope = {} if target.kind == "Node" else {"namespace": ns}
-        checks.append(("k8s_describe", {"kind": target.kind, "name": target.name, **scope}))
-        if target.kind in ("Pod", "Job", "StatefulSet", "DaemonSet"):  # a workload's name reads its newest pod
-            container = {"container": target.container} if target.container else {}
-            checks.append(("k8s_pod_logs", {"namespace": ns, "pod": target.name, **container, "tail_lines": 10}))
-    if ns:
-        if svc or target.kind is None:
-            checks.append(("k8s_list", {"namespace": ns, "deployment": svc} if svc
-                           else {"namespace": ns, "only_unhealthy": True}))
-        if svc:
-            checks.append(("k8s_describe", {"namespace": ns, "kind": "Deployment", "name": svc}))
-        about = svc or target.name
-        checks.append(("k8s_events", {"namespace": ns, **({"object_name": about} if about else {}), "limit": 10}))
-        if svc and target.kind != "Pod":
-            checks.append(("k8s_pod_logs", {"namespace": ns, "pod": svc, "tail_lines": 10}))
-        checks.append(("logs_search", {"namespace": ns, **({"service": svc} if svc else {}),
-                                       "level": "warn", "since": "last 30m", "limit": 10}))
-    elif svc:
-        checks.append(("logs_search", {"service": svc, "level": "warn", "since": "last 30m", "limit": 10}))
-    if alert.expr:
-        checks.append(("prom_query", {"query": alert.expr[:1000], "limit": 5}))
-    return checks
-
-
-def follow_ups(results: list[ToolResult]) -> list[Check]:
-    """What the described pods show calls for: the previous logs of each container that restarted and is not
-    ready (init containers too), where the reason it last exited is written."""
-    checks: list[Check] = []
-    for r in results:
-        d = r.data if r.tool == "k8s_describe" and r.status == Status.success and isinstance(r.data, dict) else {}
-        if d.get("kind") != "Pod":
-            continue
-        for c in [*d.get("init_containers", []), *d.get("containers", [])]:
-            if not c.get("ready") and c.get("restarts") and c.get("last_state"):
-                checks.append(("k8s_pod_logs", {"namespace": d["namespace"], "pod": d["name"],
-                                                "container": c["name"], "previous": True, "tail_lines": 10}))
-    return checks
+    diagnosis: Diagnosis | None = None
+    target: Target | None = None
 
 
 def _dedupe(lines: list[str]) -> list[str]:
@@ -96,17 +53,11 @@ def _listed(d: dict[str, Any]) -> list[str]:
     for p in d.get("pods", []):
         if p.get("healthy"):
             continue
-        line = f"{p['status']}, ready {p.get('ready')}, restarts {p.get('restarts')}"
+        line = f"{p['name']}: {p['status']}, ready {p.get('ready')}, restarts {p.get('restarts')}"
         if p.get("last_termination"):
-            line += f", {_last_exit(p['last_termination'])}"
+            line += f", {last_exit(p['last_termination'])}"
         out.append(line)
     return out
-
-
-def _last_exit(t: dict[str, Any]) -> str:
-    """'last exit 1 (Error: config error: …)': the code, the reason and the message as the kubelet wrote them."""
-    message = f": {t['message']}" if t.get("message") else ""
-    return f"last exit {t.get('exit_code')} ({t.get('reason')}{message})"
 
 
 def _deployment(d: dict[str, Any]) -> list[str]:
@@ -118,35 +69,53 @@ def _deployment(d: dict[str, Any]) -> list[str]:
         new, old = revs[0], revs[1]
         out.append(f"revision {new.get('revision')} ({new.get('image')}, {new.get('change_cause') or 'no cause'}) "
                    f"{new.get('age')} ago replaced revision {old.get('revision')} ({old.get('image')})")
+    elif revs:
+        out.append(f"revision {revs[0].get('revision')} ({revs[0].get('image')}) is {revs[0].get('age')} old; "
+                   "no earlier revision to roll back to")
     return out
 
 
 def _containers(d: dict[str, Any]) -> list[str]:
     """Each container of a described pod that is not running and ready: its state and last exit, word for word."""
-    out = []
-    for c in [*d.get("init_containers", []), *d.get("containers", [])]:
-        state, last = c.get("state") or {}, c.get("last_state") or {}
-        if c.get("ready") or (c.get("init") and state.get("reason") == "Completed"):
-            continue
-        line = f"{d.get('name')} {c['name']}: {state.get('reason') or state.get('state')}"
-        if state.get("message"):
-            line += f": {state['message']}"
-        if last:
-            line += f"; {_last_exit(last)}"
-        out.append(line)
-    return out
+    return [f"{d.get('name')} {container_line(c)}" for c in [*d.get("init_containers", []), *d.get("containers", [])]
+            if failing_container(c) and (c.get("state") or c.get("last_state"))]
+
+
+WANT_TRUE = {"Ready", "PodScheduled", "Available", "Progressing", "Initialized", "AbleToScale", "ScalingActive"}
+WANT_FALSE = {"MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable", "Failed", "ScalingLimited",
+              "ReplicaFailure"}
+
+
+def _conditions(d: dict[str, Any]) -> list[str]:
+    """The conditions that say something is wrong, as the controller wrote them."""
+    return [f"{c['type']} {c['status']} ({c.get('reason')}): {c.get('message')}" for c in d.get("conditions", [])
+            if (c.get("type") in WANT_TRUE and c.get("status") != "True")
+            or (c.get("type") in WANT_FALSE and c.get("status") == "True")]
 
 
 def _described(d: dict[str, Any]) -> list[str]:
-    if d.get("kind") == "Deployment":
-        return _deployment(d)
     state = d.get("status") or d.get("verdict") or d.get("rollout")
-    pending = [c["message"] for c in d.get("conditions", []) if c.get("status") == "False" and c.get("message")
-               and c.get("type") in ("PodScheduled", "Failed")]
-    failed = [f"{c['reason']}: {c['message']}" for c in d.get("conditions", [])
-              if c.get("type") == "Failed" and c.get("status") == "True"]
-    return [f"{d.get('kind')}/{d.get('name')}: {state}" if state else "", *failed, *pending, *_containers(d),
-            *_events(d)]
+    head = [*_deployment(d)] if d.get("kind") == "Deployment" else \
+        [f"{d.get('kind')}/{d.get('name')}: {state}" if state else ""]
+    if d.get("kind") == "Pod" and d.get("phase") == "Pending":
+        head[0] += f" (image {', '.join(c['image'] for c in d.get('containers', []))})"
+    if d.get("kind") == "Service":
+        e = d.get("endpoints") or {}
+        head.append(f"endpoints ready: {', '.join(e.get('ready', [])) or 'none'}; not ready: "
+                    f"{', '.join(e.get('not_ready', [])) or 'none'}")
+    if d.get("message"):
+        head.append(f"{d.get('reason') or d.get('status')}: {d['message']}")
+    taints = [f"{t['key']}{'=' + t['value'] if t.get('value') else ''}:{t['effect']}" for t in d.get("taints", [])]
+    if taints:
+        head.append(f"taints: {', '.join(taints)}")
+    if d.get("kind") == "Pod" and d.get("phase") == "Pending" and d.get("node_selector"):
+        head.append("nodeSelector: " + ", ".join(f"{k}={v}" for k, v in d["node_selector"].items()))
+    head += [f"{r['kind']} {r['name']}{' key ' + r['key'] if r.get('key') else ''} ({r['used_by']}): "
+             f"{'missing' if not r.get('exists') else 'no such key'}" for r in d.get("config_refs", [])
+             if not r.get("exists") or r.get("key_exists") is False]
+    if d.get("failed_pods"):
+        head.append(f"failed pods on it: {', '.join(d['failed_pods'][:5])}")
+    return [*head, *_conditions(d), *_containers(d), *_events(d)]
 
 
 def _events(d: dict[str, Any]) -> list[str]:
@@ -157,7 +126,7 @@ def _events(d: dict[str, Any]) -> list[str]:
 def _pod_logs(d: dict[str, Any]) -> list[str]:
     lines = [str(x) for x in d.get("lines", [])]
     where = f"{d.get('pod')} {d.get('container')}" + (" (previous)" if d.get("previous") else "")
-    return [f"{where}: {line}" for line in lines[-MAX_LINES_PER_CHECK:]]
+    return [f"{where}: {line}" for line in telling(lines, MAX_LINES_PER_CHECK)]
 
 
 def _logs(d: dict[str, Any]) -> list[str]:
@@ -192,25 +161,45 @@ def summarise(result: ToolResult) -> list[EvidenceLine]:
     return [EvidenceLine(check=check, text=t) for t in texts]
 
 
+def gather(door: Door, caller: Caller, alert: Alert,
+           parallel: int = 6) -> tuple[Target, list[ToolResult], set[str]]:
+    """The alert's target through its owner chain, then reads.plan and its follow-ups, each round concurrent;
+    also the keys (reads.key) of every read made."""
+    target = resolve(door, caller, alert.target)
+    checks = plan(alert, target)
+    results: list[ToolResult] = []
+    done: set[str] = set()
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        for _ in range(MAX_ROUNDS + 1):
+            if not checks:
+                break
+            done |= {key(c) for c in checks}
+            results += list(pool.map(lambda c: door.run(c[0], c[1], caller), checks))
+            checks = follow_ups(results, done)
+    return target, results, done
+
+
+def evidence_of(alert: Alert, target: Target, results: list[ToolResult]) -> Evidence:
+    """The diagnosis, its decisive lines first, then every result summarised; failed reads apart."""
+    diagnosis = diagnose(alert, results)
+    ev = Evidence(results=results, diagnosis=diagnosis, target=target)
+    if diagnosis:
+        ev.lines += [EvidenceLine(check="diagnosis", text=t) for t in [diagnosis.line(), *diagnosis.quotes]]
+    for r in results:
+        if r.status == Status.error:
+            ev.could_not_run.append(f"{r.invocation}: {r.error}")
+        else:
+            ev.lines += summarise(r)
+    return ev
+
+
 class ReadChecks:
-    """The default evidence collector: `plan(alert)` run concurrently through the door."""
+    """The default evidence collector: the alert's reads through the door, diagnosed and summarised."""
 
     def __init__(self, door: Door, parallel: int = 6):
         self.door, self.parallel = door, parallel
 
     def __call__(self, alert: Alert, incident: str | None = None) -> Evidence:
         caller = Caller(identity=TRIAGE_IDENTITY, via="triage", incident=incident, severity=alert.severity)
-        checks = plan(alert, resolve(self.door, caller, alert.target))
-        if not checks:
-            return Evidence()
-        with ThreadPoolExecutor(max_workers=min(self.parallel, len(checks))) as pool:
-            results = list(pool.map(lambda c: self.door.run(c[0], c[1], caller), checks))
-            more = follow_ups(results)
-            results += list(pool.map(lambda c: self.door.run(c[0], c[1], caller), more))
-        ev = Evidence(results=results)
-        for r in results:
-            if r.status == Status.error:
-                ev.could_not_run.append(f"{r.invocation}: {r.error}")
-            else:
-                ev.lines += summarise(r)
-        return ev
+        target, results, _ = gather(self.door, caller, alert, self.parallel)
+        return evidence_of(alert, target, results)

@@ -1,4 +1,4 @@
-"""Knowledge in triage: the matching playbook's diagnosis as evidence, its proposals, similar past incidents,
+"""Knowledge in triage: the playbook the failure mode names (its extra reads, its runbook), similar past incidents,
 and, when an incident resolves, the lesson: the incident written back and each executed action's outcome.
 """
 
@@ -11,15 +11,17 @@ import structlog
 from bot.cards.model import Card, PlaybookRef, SimilarIncident
 from bot.guard.door import Caller, Door
 from bot.intake.alert import Alert
-from bot.triage.evidence import TRIAGE_IDENTITY, Evidence, ReadChecks, summarise
-from bot.triage.triage import PlaybookMatch, Proposal
-from bot.triage.troubleshoot import Troubleshooting, troubleshoot
+from bot.triage.diagnosis import diagnose
+from bot.triage.evidence import TRIAGE_IDENTITY, Evidence, evidence_of, gather
+from bot.triage.reads import key
+from bot.triage.triage import PlaybookMatch
+from bot.triage.troubleshoot import placeholder_values
 from knowledge.incident import Incident
 from knowledge.outcomes import Outcomes
+from knowledge.playbooks import Playbook
 from knowledge.store import KnowledgeStore
 
 log = structlog.get_logger(__name__)
-MAX_PROPOSALS = 2
 
 
 def knowledge_id(card: Card) -> str:
@@ -32,33 +34,39 @@ class KnowledgeTriage:
 
     def __init__(self, door: Door, store: KnowledgeStore, outcomes: Outcomes):
         self.door, self.store, self.outcomes = door, store, outcomes
-        self._runs: dict[str, Troubleshooting] = {}
+        self._runs: dict[str, Playbook] = {}
         self._lock = threading.Lock()
 
     def collect(self, alert: Alert, incident_id: str | None) -> Evidence:
+        """The target's reads and diagnosis, then the steps of the playbook the failure mode names (or the
+        alert matches) that were not read yet."""
         caller = Caller(identity=TRIAGE_IDENTITY, via="triage", incident=incident_id, severity=alert.severity)
-        run = troubleshoot(self.door, self.store, caller, alert=alert.name, labels=alert.labels,
-                           text=f"{alert.summary} {alert.annotations.get('description', '')}", outcomes=self.outcomes)
-        if not run.found or run.playbook is None:
-            return ReadChecks(self.door)(alert, incident_id)
-        with self._lock:
-            self._runs[alert.fingerprint] = run
-        lines = [line for r in run.evidence for line in summarise(r)]
-        failed = [f"{r.invocation}: {r.error}" for r in run.evidence if r.status.value == "error"]
-        return Evidence(lines=lines, could_not_run=failed, results=run.evidence)
+        target, results, done = gather(self.door, caller, alert)
+        first = diagnose(alert, results)
+        pb = self.store.playbook(first.mode) if first else None
+        if pb is None:
+            hits = self.store.match_playbooks(alert.name, alert.labels, f"{alert.summary} "
+                                              f"{alert.annotations.get('description', '')}", k=1)
+            pb = hits[0].playbook if hits and not hits[0].matched_by.startswith("similar") else None
+        if pb is not None:
+            values = placeholder_values(alert.namespace, None, alert.labels, target)
+            for step in pb.diagnosis:
+                check = (step.tool, step.fill(values)) if step.needs <= values.keys() else None
+                if check and key(check) not in done:
+                    done.add(key(check))
+                    results.append(self.door.run(*check, caller))
+            with self._lock:
+                self._runs[alert.fingerprint] = pb
+        return evidence_of(alert, target, results)
 
     def playbook(self, alert: Alert, ev: Evidence) -> PlaybookMatch | None:
+        """The playbook for the card; its remediation is not proposed here: actions follow the diagnosis."""
         with self._lock:
-            run = self._runs.pop(alert.fingerprint, None)
-        if run is None or run.playbook is None:
+            pb = self._runs.pop(alert.fingerprint, None)
+        if pb is None:
             return None
-        pb = run.playbook
-        ready = [p for p in run.proposals if not p.missing]
-        ready.sort(key=lambda p: not p.recommended)
-        proposals = [Proposal(tool=p.tool, args=p.args, why=f"playbook {pb.name}: {p.when}"
-                              + (f" ({p.reason})" if p.reason else "")) for p in ready[:MAX_PROPOSALS]]
         steps = [f"{s.tool}({', '.join(f'{k}={v}' for k, v in s.args.items())})" for s in pb.diagnosis]
-        return PlaybookMatch(playbook=PlaybookRef(name=pb.name, title=pb.title, steps=steps), proposals=proposals)
+        return PlaybookMatch(playbook=PlaybookRef(name=pb.name, title=pb.title, steps=steps))
 
     def similar(self, alert: Alert, ev: Evidence) -> list[SimilarIncident]:
         text = f"{alert.name} {alert.summary} " + " ".join(line.text for line in ev.lines[:8])

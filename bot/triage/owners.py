@@ -14,6 +14,10 @@ def resolve(door: Door, caller: Caller, target: Target) -> Target:
     if target.kind != "Pod" or not target.namespace:
         return target
     r = door.run("k8s_describe", {"kind": "Pod", "name": target.name, "namespace": target.namespace}, caller)
+    if r.status == Status.error and f"'{target.name}' is a deployment" in (r.error or ""):
+        # a `pod` label holding the deployment's name (recording rules that aggregate by workload)
+        return target.model_copy(update={"kind": "Deployment", "workload_kind": "Deployment",
+                                         "workload": target.name, "container": None})
     if r.status != Status.success or not isinstance(r.data, dict):
         return target
     chain = [link.split("/", 1) for link in r.data.get("controlled_by") or [] if "/" in link]

@@ -67,8 +67,8 @@ def failing(alert: Alert) -> str:
 def card_action(p: Proposal, result: ToolResult) -> CardAction:
     data = result.data if isinstance(result.data, dict) else {}
     preview = data.get("preview") or {}
-    return CardAction(tool=p.tool, summary=preview.get("summary") or result.invocation, action_id=data.get("action_id"),
-                      status=_STATUS.get(result.status, "error"), why=p.why,
+    return CardAction(tool=p.tool, summary=preview.get("summary") or result.invocation, args=p.args,
+                      action_id=data.get("action_id"), status=_STATUS.get(result.status, "error"), why=p.why,
                       reason=data.get("reason") or result.error or result.notice or "")
 
 
@@ -116,13 +116,18 @@ class Triage:
         match = self.playbook(alert, ev) if self.playbook else None
         similar = self.similar(alert, ev) if self.similar else []
         analysis, note = self._analysis(alert, ev)
-        proposals = list(match.proposals) if match else []
+        d = ev.diagnosis
+        proposals = [Proposal(tool="k8s_rollback", args=d.rollback, why=f"{d.mode}: the failure began with the "
+                              "current revision and a previous one exists")] if d and d.rollback else []
+        proposals += match.proposals if match else []
         if self.propose:
             proposals += self.propose(alert, ev, analysis)
         return Card(
             incident_id=incident_id, title=f"{alert.name}: {alert.summary}" if alert.summary != alert.name
             else alert.name, severity=alert.severity, status=alert.status, source=alert.source,
-            failing=failing(alert), labels=alert.labels, evidence=ev.lines, could_not_run=ev.could_not_run,
+            failing=failing(alert), labels=alert.labels, failure_mode=d.mode if d else None,
+            diagnosis=d.line() if d else None, advice=d.advice if d else None, evidence=ev.lines,
+            could_not_run=ev.could_not_run,
             similar=similar, playbook=match.playbook if match else None, analysis=analysis, analysis_note=note,
             actions=self._propose(proposals, alert, incident_id), links=alert.links, count=count,
             started_at=alert.starts_at, updated_at=self.now(), sentry_issue_id=alert.sentry_issue_id,

@@ -245,14 +245,34 @@ def test_proposals_become_pending_actions_whose_ids_the_card_carries(s: Settings
     assert p.metrics.actions.labels("k8s_rollout_restart", "approval_required")._value.get() == 1
 
 
+def restart_checkout(alert: Alert, ev: Evidence, analysis: object) -> list[Proposal]:
+    return [Proposal(tool="k8s_rollout_restart", args={"namespace": "shop", "deployment": "checkout"})]
+
+
+def test_a_resolution_withdraws_the_actions_nobody_approved(s: Settings, mutable_settings: Settings) -> None:
+    poster = ConsolePoster()
+    door = make_door(mutable_settings)
+
+    p = pipeline(s, poster, door=door, propose=restart_checkout)
+    t0 = datetime.now(UTC) - timedelta(minutes=5)
+    with serving(p) as server:
+        post(server.url, am_alert(LABELS, starts_at=t0))
+        drain(p)
+        [posted] = poster.posts()
+        action_id = posted.card.actions[0].action_id
+        post(server.url, am_alert(LABELS, status="resolved", starts_at=t0, ends_at=t0 + timedelta(minutes=1)))
+        drain(p)
+    [edit] = poster.updates()
+    assert edit.card.actions[0].status == "expired"
+    assert edit.card.actions[0].outcome == "withdrawn: the incident resolved before anyone approved it"
+    assert door.gate.store.pending() == [] and door.gate.store.get(action_id).state != "pending"
+
+
 def test_a_triage_retried_after_a_crash_reuses_its_proposals(s: Settings, mutable_settings: Settings) -> None:
     poster = ConsolePoster()
     door = make_door(mutable_settings)
 
-    def restart(alert: Alert, ev: Evidence, analysis: object) -> list[Proposal]:
-        return [Proposal(tool="k8s_rollout_restart", args={"namespace": "shop", "deployment": "checkout"})]
-
-    p = pipeline(s, poster, door=door, propose=restart)
+    p = pipeline(s, poster, door=door, propose=restart_checkout)
     with serving(p) as server:
         post(server.url, am_alert(LABELS))
     p.stream.ensure_group()

@@ -31,6 +31,10 @@ KSM = {"job": "kube-state-metrics", "service": "robusta-kube-state-metrics", "in
       "environment": "production", "level": "error"}, "Pod", "checkout-7d9f5b6c4-x2x9q", "server_name"),
     ({"sentry_issue": "4711", "server_name": "ip-10-0-1-7.ec2.internal", "service": "checkout"}, "Deployment",
      "checkout", "service"),
+    ({"sentry_issue": "4712", "namespace": "identity", "release": "accounts-web@2.8.0", "server_name": "web01.corp"},
+     "Deployment", "accounts-web", "release"),
+    ({**KSM, "alertname": "KubeHpaMaxedOut", "namespace": "search", "horizontalpodautoscaler": "query-api"},
+     "HorizontalPodAutoscaler", "query-api", "horizontalpodautoscaler"),
 ])
 def test_labels_name_the_object_in_the_trusted_order(labels: dict, kind: str | None, name: str | None,
                                                      via: str) -> None:

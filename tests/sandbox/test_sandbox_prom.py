@@ -101,8 +101,9 @@ def prom(sandbox: Sandbox) -> tuple[str, float]:
     return f"http://127.0.0.1:{sandbox.ports().prometheus}", t0
 
 
-def instant(url: str, query: str) -> list[dict[str, Any]]:
-    body = httpx.get(f"{url}/api/v1/query", params={"query": query}, timeout=5).json()
+def instant(url: str, query: str, at: float | None = None) -> list[dict[str, Any]]:
+    params = {"query": query, **({"time": str(at)} if at is not None else {})}
+    body = httpx.get(f"{url}/api/v1/query", params=params, timeout=5).json()
     assert body["status"] == "success", body
     return body["data"]["result"]
 
@@ -133,9 +134,10 @@ def test_history_shows_the_replicas_dropping_at_the_scenarios_offset(prom: tuple
 def test_live_scrape_continues_the_backfilled_counter_without_a_reset(prom: tuple[str, float]) -> None:
     url, t0 = prom
     series = f'{RESTARTS.name}{{job="sandbox"}}'
-    poll(lambda: instant(url, f"timestamp({series}) > {t0}"))  # a live sample has been scraped
-    assert float(instant(url, f"resets({series}[30m])")[0]["value"][1]) == 0.0
-    (raw,) = instant(url, f"{series}[10m]")  # one series: history and live scrape share labels
+    poll(lambda: instant(url, f"timestamp({series}) > {t0} + 15"))  # live samples have been scraped
+    at = t0 + 30  # the ten minutes around the load, however long ago it was
+    assert float(instant(url, f"resets({series}[30m])", at)[0]["value"][1]) == 0.0
+    (raw,) = instant(url, f"{series}[10m]", at)  # one series: history and live scrape share labels
     stored = [(float(t), float(v)) for t, v in raw["values"]]
     assert any(t < t0 for t, _ in stored) and any(t > t0 for t, _ in stored)
     for t, v in stored:  # each backfilled and each scraped sample is the signal's value at its timestamp

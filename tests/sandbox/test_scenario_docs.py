@@ -36,3 +36,9 @@ def test_the_every_kind_example_in_the_tests_is_a_valid_scenario() -> None:
     kinds = {w.kind for w in loaded.cluster.workloads} | {o["kind"] for o in loaded.cluster.objects}
     assert kinds >= {"Pod", "Job", "CronJob", "StatefulSet", "DaemonSet", "Service", "ConfigMap", "Secret",
                      "NetworkPolicy", "StorageClass", "PersistentVolumeClaim", "HorizontalPodAutoscaler"}
+
+
+def test_every_shipped_scenario_is_in_the_docs_table() -> None:
+    table = DOC.split("## Shipped scenarios")[1]
+    missing = [name for name in scenario.shipped() if f"| `{name}` |" not in table]
+    assert not missing, f"add to the table in docs/scenarios.md: {', '.join(missing)}"

@@ -30,8 +30,9 @@ cluster:
 def test_shipped_scenarios_are_valid_and_complete(name: str) -> None:
     sc = scenario.load(name)
     assert sc.name == name
-    assert sc.alerts, "every shipped scenario fires an alert"
-    assert sc.expect.evidence and sc.expect.actions, "every shipped scenario says what a good triage finds"
+    assert sc.alerts or sc.sentry, "every shipped scenario fires an alert or delivers a Sentry event"
+    assert sc.expect.evidence and sc.expect.playbook, "every shipped scenario says what a good triage finds"
+    assert len(sc.alerts) + len(sc.sentry) == 1, "one alert rule or one event: one card to score"
 
 
 def test_at_least_three_realistic_scenarios_ship() -> None:
