@@ -26,20 +26,21 @@ from tools.settings import (
 
 class RedisSettings(Section):
     url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL without credentials")
-    password: SecretStr | None = None
-    key_prefix: str = "opsbot:"
-    timeout_s: float = 2.0
+    password: SecretStr | None = Field(None, description="Redis AUTH password")
+    key_prefix: str = Field("opsbot:",
+        description="prefix of every key opsbot writes (several installs can share one Redis)")
+    timeout_s: float = Field(2.0, description="seconds a Redis command may take")
 
 
 class LLMSettings(Section):
     """Any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server). No model: `model` unset."""
 
-    base_url: str | None = None
-    model: str | None = None
-    api_key: SecretStr | None = None
-    timeout_s: float = 30.0
+    base_url: str | None = Field(None, description="the OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
+    model: str | None = Field(None, description="the model name; unset: no model, triage and commands still work")
+    api_key: SecretStr | None = Field(None, description="the endpoint's API key")
+    timeout_s: float = Field(30.0, description="seconds one model call may take")
     max_steps: int = Field(6, ge=1, le=20, description="tool-calling rounds before a forced final answer")
-    temperature: float = 0.0
+    temperature: float = Field(0.0, description="sampling temperature of every model call")
     max_retries: int = Field(1, ge=0, le=5, description="retries of a failed model call (the client's own)")
 
 
@@ -49,14 +50,15 @@ class MemorySettings(Section):
 
 
 class WebhookSettings(Section):
-    host: str = "127.0.0.1"
-    port: int = 8080
+    host: str = Field("127.0.0.1", description="address the webhook server listens on (0.0.0.0 in a container)")
+    port: int = Field(8080, description="port of /webhooks/alertmanager, /webhooks/sentry, /healthz, /readyz, /metrics")
     alertmanager_token: SecretStr | None = Field(None, description="bearer token Alertmanager must send")
     alertmanager_open: bool = Field(False, description="accept Alertmanager posts without a bearer token "
                                     "(a loopback sandbox); without a token and without this, they are refused")
     sentry_client_secret: SecretStr | None = Field(None, description="verifies Sentry-Hook-Signature")
-    max_body_bytes: int = 1_000_000
-    dedup_window_s: int = 3600
+    max_body_bytes: int = Field(1_000_000,
+        description="a webhook body larger than this is refused (413) while it is read")
+    dedup_window_s: int = Field(3600, description="alerts with one fingerprint within this long are one incident")
     flap_threshold: int = Field(3, description="firing↔resolved changes within the window that count as flapping")
     replay_window_s: int = Field(300, ge=1, description="a delivery seen again within this long is a replay; "
                                  "Sentry-Hook-Timestamp may be at most this old")
@@ -76,10 +78,11 @@ class IntakeSettings(Section):
 
 
 class SentrySettings(Section):
-    base_url: str = "https://sentry.io"
-    token: SecretStr | None = None
-    timeout_s: float = 10.0
-    retries: int = 3
+    base_url: str = Field("https://sentry.io", description="Sentry's base URL (self-hosted: your own)")
+    token: SecretStr | None = Field(None,
+        description="internal integration token with event:write, for the analysis comment")
+    timeout_s: float = Field(10.0, description="seconds a Sentry API call may take")
+    retries: int = Field(3, description="attempts of a failed Sentry comment")
 
 
 class ChatSettings(Section):
@@ -94,21 +97,21 @@ class SlackSettings(Section):
     signing_secret: SecretStr | None = Field(None, description="verifies HTTP events (X-Slack-Signature)")
     alert_channel: str | None = Field(None, description="channel id where alert cards are posted")
     api_base_url: str = Field("https://slack.com/api/", description="Web API base URL (a local fake in tests)")
-    host: str = "127.0.0.1"
-    port: int = Field(3000, description="port of the HTTP events endpoint (`opsbot bot --platform slack --http`)")
+    host: str = Field("127.0.0.1", description="address the HTTP events endpoint listens on")
+    port: int = Field(3000, description="port of the HTTP events endpoint (`opsbot serve-slack --http`)")
 
 
 class TelegramSettings(Section):
     """Telegram: long polling, or a webhook whose secret token header is checked."""
 
-    bot_token: SecretStr | None = None
+    bot_token: SecretStr | None = Field(None, description="the token BotFather gave the bot")
     allowed_chat_ids: list[int] = Field(default_factory=list, description="chats opsbot answers in; others are "
                                         "told once that they are not allowed, then ignored")
     webhook_secret: SecretStr | None = Field(None, description="X-Telegram-Bot-Api-Secret-Token to expect")
     webhook_url: str | None = Field(None, description="public URL Telegram posts updates to (webhook mode)")
     alert_chat_id: int | None = Field(None, description="chat where alert cards are posted")
     base_url: str = Field("https://api.telegram.org/bot", description="Bot API base URL (a local fake in tests)")
-    host: str = "127.0.0.1"
+    host: str = Field("127.0.0.1", description="address the webhook endpoint listens on")
     port: int = Field(8443, description="port of the webhook endpoint")
 
 

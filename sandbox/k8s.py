@@ -77,3 +77,10 @@ def load(state_dir: Path, port: int, scenario: Scenario, t0: float) -> None:
     if r.status_code != 200:
         raise procs.SandboxError(f"{NAME}: loading scenario {scenario.name!r} failed ({r.status_code}): "
                                  f"{r.json().get('message', r.text)}")
+
+
+def recorded_requests(state_dir: Path, port: int) -> list[tuple[str, str]]:
+    """Every API call (method, path) the emulator answered since its last load."""
+    r = httpx.get(f"{_url(port)}/_sandbox/requests", headers=_headers(state_dir), timeout=10)
+    r.raise_for_status()
+    return [(method, path) for method, path in r.json()]

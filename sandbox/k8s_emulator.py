@@ -27,6 +27,8 @@ from sandbox.scenario import Scenario
 
 VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.0-opsbot-sandbox", "platform": "linux/amd64"}
 
+MAX_RECORDED = 100_000
+
 
 def _list(kind: str, api_version: str, items: list[dict[str, Any]], rv: int) -> dict[str, Any]:
     return {"kind": kind, "apiVersion": api_version, "metadata": {"resourceVersion": str(rv)}, "items": items}
@@ -65,12 +67,21 @@ def create_app(token: str, cluster: Cluster | None = None) -> FastAPI:
     app.state.cluster = cluster = cluster or Cluster()
     expected = f"Bearer {token}".encode()
 
+    requests: list[tuple[str, str]] = []  # (method, path) of every API call, for RBAC derivation
+
     @app.middleware("http")
     async def authenticate(request: Request, call_next):  # noqa: ANN001, ANN202
         given = request.headers.get("authorization", "").encode()
         if not hmac.compare_digest(given, expected):
             return JSONResponse(status(401, "Unauthorized", "Unauthorized"), status_code=401)
+        if not request.url.path.startswith("/_sandbox/") and len(requests) < MAX_RECORDED:
+            requests.append((request.method, request.url.path))
         return await call_next(request)
+
+    @app.get("/_sandbox/requests")
+    async def recorded() -> list[tuple[str, str]]:
+        """Every API call since the last load (method, path): what a client's RBAC must allow."""
+        return requests
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, e: ApiError) -> JSONResponse:
@@ -97,6 +108,7 @@ def create_app(token: str, cluster: Cluster | None = None) -> FastAPI:
         except (ValidationError, KeyError, TypeError, ValueError) as e:
             raise ApiError(400, "BadRequest", f"expected {{t0, scenario}}: {e}") from None
         cluster.load(scenario, t0)
+        requests.clear()
         return {"loaded": scenario.name, "pods": len(cluster.pods), "events": len(cluster.events)}
 
     @app.get("/metrics")

@@ -1,4 +1,4 @@
-"""`opsbot ask QUESTION`: the chat agent from the command line, and the CLI's logging set-up."""
+"""`opsbot ask QUESTION`: the chat agent from the command line."""
 
 from __future__ import annotations
 
@@ -8,14 +8,6 @@ import typer
 
 from bot.cli import common
 from bot.cli.common import ConfigOpt, me
-from bot.logging import configure
-
-
-def setup_logging(
-    log_level: Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING, ERROR")] = "WARNING",
-) -> None:
-    """opsbot: an on-call assistant in chat."""
-    configure(log_level)
 
 
 def ask_cmd(

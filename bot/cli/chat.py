@@ -62,14 +62,28 @@ def chat_cmd(
         console.script(script.read_text().splitlines())
 
 
+HealthPort = Annotated[int, typer.Option("--health-port", help="serve /healthz and /readyz on this port "
+                                                                 "(0: none), for the kubelet's probes")]
+
+
+def _health(settings: Settings, host: str, port: int) -> None:
+    if port:
+        from bot.chat.frontends.health import serve_health
+        from bot.wiring import redis_client
+
+        serve_health(redis_client(settings), host, port)
+
+
 def serve_slack_cmd(
     http: Annotated[bool, typer.Option("--http", help="serve HTTP events instead of Socket Mode")] = False,
+    health_port: HealthPort = 0,
     config: ConfigOpt = None,
 ) -> None:
     """Run the Slack bot: Socket Mode (slack.app_token) or HTTP events (slack.signing_secret)."""
     from bot.chat.frontends.slack import SlackFrontend
 
     settings = common.settings(config)
+    _health(settings, settings.slack.host, health_port)
     try:
         frontend = SlackFrontend(settings.slack, build_conversation(settings), build_decisions(settings))
         if http:
@@ -84,12 +98,14 @@ def serve_slack_cmd(
 
 def serve_telegram_cmd(
     webhook: Annotated[bool, typer.Option("--webhook", help="serve a webhook instead of long polling")] = False,
+    health_port: HealthPort = 0,
     config: ConfigOpt = None,
 ) -> None:
     """Run the Telegram bot: long polling, or a webhook checked against telegram.webhook_secret."""
     from bot.chat.frontends.telegram import TelegramFrontend
 
     settings = common.settings(config)
+    _health(settings, settings.telegram.host, health_port)
     try:
         frontend = TelegramFrontend(settings.telegram, build_conversation(settings), build_decisions(settings))
         if webhook:

@@ -8,7 +8,7 @@ import typer
 
 from bot.cli import common
 from bot.cli.common import DEFAULT_SANDBOX_DIR, DirOpt, fail
-from bot.demo import DemoFailed, run_demo
+from bot.runs.demo import DemoFailed, run_demo
 from sandbox import procs, scenario
 from sandbox.manager import Sandbox
 

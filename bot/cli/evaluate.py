@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import fail
-from bot.evaluation import line, load_all, report, run, scenario_files
+from bot.runs.evaluation import line, load_all, report, run, scenario_files
 from sandbox import procs
 from sandbox.manager import Sandbox
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from bot.cards.model import Card, CardAction, EvidenceLine
 from bot.cli.main import app
-from bot.evaluation import score
+from bot.runs.evaluation import score
 from sandbox import scenario
 from sandbox.manager import Sandbox
 

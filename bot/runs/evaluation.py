@@ -25,10 +25,10 @@ from pydantic import BaseModel, Field, SecretStr
 from bot.cards.model import Card
 from bot.cards.poster import ConsolePoster
 from bot.cards.text import render_text
-from bot.demo import serve_webhooks
 from bot.intake.pipeline import build_pipeline, knowledge_triage
 from bot.metrics import Metrics
 from bot.polling import poll
+from bot.runs.demo import serve_webhooks
 from bot.settings import Settings, load_settings
 from bot.wiring import build_door
 from sandbox import procs, scenario

@@ -1,0 +1,1 @@
+"""End-to-end runs on the sandbox: the demo, and the evaluation of triage on scenarios."""

@@ -1,0 +1,73 @@
+"""`opsbot config`: the reference of every key stays equal to the settings object, `show` never prints a
+secret, `check` names what is off or unreachable, and the logging options work after any subcommand."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from bot.cli.main import app, global_options_first
+from bot.config.reference import keys, markdown
+from bot.settings import Settings
+
+DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "configuration.md"
+
+
+def test_the_configuration_reference_is_the_settings_objects_own() -> None:
+    assert DOC.read_text() == markdown(), "regenerate it: opsbot config reference > docs/configuration.md"
+    undescribed = [k.path for k in keys() if not k.description]
+    assert not undescribed, f"every key says what it does: {', '.join(undescribed)}"
+    assert "| `slack.bot_token` | `OPSBOT_SLACK__BOT_TOKEN` | secret, optional | `unset` |" in DOC.read_text()
+
+
+def _config(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "opsbot.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_show_prints_the_settings_in_force_with_every_secret_masked(tmp_path: Path) -> None:
+    path = _config(tmp_path, {"slack": {"bot_token": "xoxb-1234-abcdefSECRET", "alert_channel": "C0ALERTS"},
+                              "redis": {"password": "hunter2-redis"}})
+    result = CliRunner().invoke(app, ["config", "show", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    shown = yaml.safe_load(result.output)
+    assert shown["slack"]["bot_token"] == "********" and shown["slack"]["alert_channel"] == "C0ALERTS"
+    assert shown["redis"]["password"] == "********" and shown["slack"]["app_token"] is None
+    assert "SECRET" not in result.output and "hunter2" not in result.output
+
+
+def test_check_fails_on_a_combination_that_cannot_work_and_names_it(tmp_path: Path) -> None:
+    path = _config(tmp_path, {"slack": {"bot_token": "xoxb-1"}, "telegram": {"webhook_url": "https://x/tg"}})
+    result = CliRunner().invoke(app, ["config", "check", "--offline", "--config", str(path)])
+    assert result.exit_code == 1
+    assert "FAIL slack: bot_token without app_token (Socket Mode) or signing_secret" in result.output
+    assert "FAIL telegram: webhook_url without webhook_secret" in result.output
+    assert "OK   policy:" in result.output and "2 failed" in result.output
+
+
+def test_check_reaches_each_backend_and_names_the_one_that_does_not_answer(settings: Settings,
+                                                                          tmp_path: Path) -> None:
+    data = json.loads(settings.model_dump_json())
+    data["alertmanager"]["url"] = "http://127.0.0.1:9"
+    data["webhooks"] = {"alertmanager_token": "t" * 24}
+    result = CliRunner().invoke(app, ["config", "check", "--config", str(_config(tmp_path, data))])
+    assert result.exit_code == 1, result.output
+    for backend in ("redis", "prometheus", "elasticsearch", "kubernetes"):
+        assert f"OK   {backend}:" in result.output
+    assert "FAIL alertmanager: http://127.0.0.1:9: ConnectError" in result.output
+
+
+def test_the_logging_options_work_after_any_subcommand(tmp_path: Path) -> None:
+    assert global_options_first(["serve", "--workers", "2", "--log-format", "json", "--log-level=INFO"]) == \
+        ["--log-format", "json", "--log-level=INFO", "serve", "--workers", "2"]
+    opsbot = Path(sys.executable).parent / "opsbot"  # the console script pyproject installs
+    done = subprocess.run([str(opsbot), "config", "check", "--offline", "--log-format", "json",
+                           "--config", str(_config(tmp_path, {}))], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "OK   playbooks:" in done.stdout
