@@ -14,6 +14,8 @@ def as_reply(t: Troubleshooting) -> Reply:
     parts += [result_text(r, limit=10) for r in t.evidence]
     if t.skipped:
         parts.append("skipped: " + "; ".join(t.skipped))
+    if t.diagnosis and t.diagnosis.advice:
+        parts.append(f"what a person should do: {t.diagnosis.advice}")
     for p in t.proposals:
         target = "/".join(str(p.args[k]) for k in ("namespace", "deployment", "pod") if k in p.args)
         mark = " (recommended)" if p.recommended else ""

@@ -91,6 +91,8 @@ def troubleshoot_cmd(
         common.print_result(result)
     for line in report.skipped:
         typer.echo(f"skipped: {line}")
+    if report.diagnosis and report.diagnosis.advice:
+        typer.echo(f"\nwhat a person should do: {report.diagnosis.advice}")
     if report.proposals:
         typer.echo("\nproposed actions (not run; `opsbot tool NAME --arg value` asks the policy):")
     for p in report.proposals:

@@ -93,7 +93,7 @@ def run_demo(sb: Sandbox, sc: Scenario, settings: Settings, echo: Echo, question
         echo(f"   {pods.invocation}: {(pods.data or {}).get('summary', pods.error)}")
         echo("== 5. waiting for the alert to resolve (the exporter sees the recovered deployment) …")
         resolved: Card = wait_for("the resolved card", lambda: next(
-            (h.card for h in console.history if h.card.status == "resolved"), None), 120)
+            (h.card for h in console.history if h.card.status == "resolved"), None), 180)  # slow machines
         echo("== 6. written to knowledge")
         store = door.ctx.backends.knowledge
         hit = wait_for("the incident in knowledge", lambda: next(

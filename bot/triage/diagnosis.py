@@ -17,12 +17,13 @@ action of opsbot's fixes it, `advice` says in one line what a person should do.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from bot.intake.alert import Alert
+from bot.intake.target import Target
 from bot.triage.quotes import container_line, events, pod_logs, state_of, state_text, telling
 from bot.triage.reads import (
     CERTIFICATE,
@@ -41,6 +42,24 @@ RELEASE_MODES = {"crashloopbackoff", "oomkilled", "init-container-failure", "ima
                  "latency-regression", "http-5xx-spike"}
 IMAGE_PULL = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
 CONFIG_ERROR = {"CreateContainerConfigError", "CreateContainerError"}
+class Subject(Protocol):
+    """What is diagnosed: an alert (bot.intake.alert.Alert), or a service someone asked about."""
+
+    name: str
+    labels: Mapping[str, str]
+    starts_at: datetime | None
+    expr: str | None
+
+    @property
+    def target(self) -> Target: ...
+
+    @property
+    def namespace(self) -> str | None: ...
+
+    @property
+    def service(self) -> str | None: ...
+
+
 class Diagnosis(BaseModel):
     mode: str = Field(description="the failure mode, also the playbook's name")
     about: str = Field(description="the object, e.g. 'Pod shop/checkout-5d8f-x2 container checkout'")
@@ -56,14 +75,21 @@ class Diagnosis(BaseModel):
 class _Reader:
     """The results, and the facts every rule asks about."""
 
-    def __init__(self, alert: Alert, results: list[ToolResult], now: datetime):
+    def __init__(self, alert: Subject, results: list[ToolResult], now: datetime):
         self.alert, self.results, self.now = alert, results, now
         theirs = dependency_pods(results)
         pods = described(results, "Pod")
-        self.pods = [p for p in pods if p["name"] not in theirs]  # the alert's own pods
+        self.pods = [p for p in pods if p["name"] not in theirs and self._own(p)]  # the alert's own pods
         self.dependency = [p for p in pods if p["name"] in theirs]  # behind a Service a failing call named
         self.deployments = described(results, "Deployment")
         self.logs = log_lines(results)
+
+    def _own(self, pod: dict[str, Any]) -> bool:
+        """A pod of the workload (or the pod) the alert names; any pod when it names none (a node, a namespace)."""
+        t = self.alert.target
+        mine = t.workload or (t.name if t.kind == "Pod" else None)
+        return not mine or pod["name"] == mine or pod["name"].startswith(f"{mine}-") or any(
+            str(link).split("/", 1)[-1].removesuffix(" (gone)") == mine for link in pod.get("controlled_by") or [])
 
     def rollback(self, mode: str) -> dict[str, str] | None:
         """The deployment to roll back: a previous revision exists and the current one began the failure."""
@@ -336,7 +362,7 @@ def _about(r: _Reader) -> str:
 RULES = (_node, _claim, _hpa, _job, _pod, _rollout, _signals)
 
 
-def diagnose(alert: Alert, results: list[ToolResult], now: datetime | None = None) -> Diagnosis | None:
+def diagnose(alert: Subject, results: list[ToolResult], now: datetime | None = None) -> Diagnosis | None:
     """The first rule that recognises the state (see the module doc), or None: no failure mode is known."""
     r = _Reader(alert, results, now or datetime.now(UTC))
     for rule in RULES:

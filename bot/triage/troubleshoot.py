@@ -6,8 +6,11 @@
 
 Returns a `Troubleshooting`: the target, the playbook and why it matched, the evidence (every
 ToolResult, in order, each one run through `door.run`, so validated, policy-gated and audited), the
-steps skipped for lack of a label value, and the playbook's remediation as proposals (never executed:
-a caller that wants one passes it to the door, where the policy decides).
+steps skipped for lack of a label value, the diagnosis of bot/triage/diagnosis.py over all of it (after the
+follow-up reads of bot/triage/reads.py: the worst pod described, its previous logs…), and as proposals only
+what the diagnosis supports, as in alert triage: a rollback when the current revision began the failure,
+else none, and the diagnosis says what a person should do (never executed: a caller that wants one passes
+it to the door, where the policy decides).
 
 How the playbook is chosen:
 - with an alert name: `KnowledgeStore.match_playbooks(alert, labels, text)`;
@@ -23,13 +26,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from bot.guard.door import Caller, Door
 from bot.intake.target import Target, from_labels, workload_name
+from bot.triage.diagnosis import Diagnosis, diagnose
 from bot.triage.owners import resolve
+from bot.triage.reads import MAX_ROUNDS, follow_ups, key
 from knowledge.outcomes import Outcomes, Recommendation
 from knowledge.playbooks import Playbook
 from knowledge.store import KnowledgeStore
@@ -39,14 +46,38 @@ NOT_FOUND = ("not found", "does not exist")
 
 
 class Proposal(BaseModel):
-    """A remediation the playbook proposes; run it only through the door (the policy decides)."""
+    """A remediation the diagnosis supports; run it only through the door (the policy decides)."""
 
     tool: str
     args: dict[str, Any]
     when: str
     recommended: bool = False
-    reason: str | None = None
-    missing: list[str] = Field(default_factory=list, description="placeholders without a value")
+    reason: str | None = Field(None, description="what past outcomes of this action say")
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A service someone asked about (or an alert's labels), in the shape the diagnosis reads."""
+
+    name: str
+    labels: Mapping[str, str]
+    starts_at: datetime | None = None
+    expr: str | None = None
+
+    @property
+    def target(self) -> Target:
+        """The service asked about, whatever other labels say (an alert's node, say)."""
+        svc, ns = self.labels.get("service"), self.labels.get("namespace")
+        return Target(namespace=ns, kind="Deployment", name=svc, workload_kind="Deployment", workload=svc,
+                      via="service") if svc else from_labels(self.labels)
+
+    @property
+    def namespace(self) -> str | None:
+        return self.labels.get("namespace")
+
+    @property
+    def service(self) -> str | None:
+        return self.labels.get("service")
 
 
 class Troubleshooting(BaseModel):
@@ -59,6 +90,7 @@ class Troubleshooting(BaseModel):
     evidence: list[ToolResult] = Field(default_factory=list)
     skipped: list[str] = Field(default_factory=list)
     proposals: list[Proposal] = Field(default_factory=list)
+    diagnosis: Diagnosis | None = None
 
     def evidence_text(self) -> str:
         """Everything the reads returned, as one string (for searching and for tests)."""
@@ -104,11 +136,14 @@ def troubleshoot(door: Door, store: KnowledgeStore, caller: Caller, namespace: s
                                message="no playbook matched and no fallback playbook is ingested; "
                                        "run `opsbot knowledge ingest`")
     skipped = run.steps(pb, values)
+    run.follow()
+    diagnosis = diagnose(Asked(name=alert or f"troubleshoot {svc}", labels=labels), run.results)
     rec = outcomes.recommended_action(pb) if outcomes else None
+    found = f"; {diagnosis.line()}" if diagnosis else "; no failure mode recognised"
     return Troubleshooting(namespace=ns, service=svc, playbook=pb, matched_by=why, evidence=run.results,
-                           skipped=skipped, proposals=_proposals(pb, values, rec),
+                           skipped=skipped, proposals=_proposals(pb, values, rec, diagnosis), diagnosis=diagnosis,
                            message=f"{ns}/{svc}: playbook {pb.name} ({why}); {len(run.results)} reads, "
-                                   f"{sum(r.status == Status.error for r in run.results)} failed")
+                                   f"{sum(r.status == Status.error for r in run.results)} failed{found}")
 
 
 def _match_probe(store: KnowledgeStore, labels: dict[str, str], alerts: list[str], texts: list[str]) -> list[Any]:
@@ -137,7 +172,7 @@ class _Runner:
         self.pod_signals: list[str] = []  # unhealthy pods' states, termination reasons, exit codes
 
     def run(self, tool: str, args: dict[str, Any]) -> ToolResult:
-        self.done.add(json.dumps([tool, args], sort_keys=True))
+        self.done.add(key((tool, args)))
         result = self.door.run(tool, args, self.caller)
         self.results.append(result)
         return result
@@ -170,19 +205,26 @@ class _Runner:
                 skipped.append(f"{step.render()}: no value for {', '.join('{' + m + '}' for m in missing)}")
                 continue
             args = step.fill(values)
-            if json.dumps([step.tool, args], sort_keys=True) not in self.done:
+            if key((step.tool, args)) not in self.done:
                 self.run(step.tool, args)
         return skipped
 
+    def follow(self) -> None:
+        """What the answers point at (reads.follow_ups), round after round, as alert triage reads it."""
+        for _ in range(MAX_ROUNDS):
+            checks = follow_ups(self.results, self.done)
+            if not checks:
+                return
+            for tool, args in checks:
+                self.run(tool, args)
 
-def _proposals(pb: Playbook, values: dict[str, str], rec: Recommendation | None) -> list[Proposal]:
-    first = rec.action if rec else pb.recommended
-    out = []
-    for action in pb.remediation:
-        missing = sorted(action.needs - values.keys())
-        args = action.args if missing else action.fill(values)
-        reason = rec.reason if rec and rec.action == action.tool else None
-        out.append(Proposal(tool=action.tool, args=args, when=action.when, recommended=action.tool == first,
-                            reason=reason, missing=missing))
-    out.sort(key=lambda p: not p.recommended)
-    return out
+
+def _proposals(pb: Playbook, values: dict[str, str], rec: Recommendation | None,
+               diagnosis: Diagnosis | None) -> list[Proposal]:
+    """The diagnosis's rollback, with the playbook's words for when it is right; nothing else."""
+    if diagnosis is None or diagnosis.rollback is None:
+        return []
+    action = next((a for a in pb.remediation if a.tool == "k8s_rollback"), None)
+    reason = rec.reason if rec and rec.action == "k8s_rollback" else None
+    return [Proposal(tool="k8s_rollback", args=diagnosis.rollback, recommended=True, reason=reason,
+                     when=action.when if action else "the failure began with the current revision")]

@@ -130,3 +130,16 @@ def test_alert_text_is_quoted_source_and_never_reads_as_the_analysis() -> None:
     with_model = render_text(card(analysis=Analysis(summary="bad release", root_cause="DATABASE_URL removed",
                                                     confidence=0.8, impact="", fix="", prevention="")))
     assert f"{S.ANALYSIS}: bad release" in with_model and "model" in S.ANALYSIS
+
+
+def test_every_renderer_shows_the_diagnosis_and_what_a_person_should_do() -> None:
+    c = card(failure_mode="pvc-pending", actions=[],
+             diagnosis="pvc-pending: PersistentVolumeClaim data/data-clickhouse-0: Pending",
+             advice="create StorageClass standard-v2, or change the claim's storageClassName")
+    slack = "\n".join(section_texts(slack_blocks(render_slack(c))))
+    outputs = {"slack": slack, "telegram": render_telegram(c)["text"], "text": render_text(c),
+               "sentry": render_sentry_comment(c)}
+    for name, out in outputs.items():
+        assert S.DIAGNOSIS in out and "data-clickhouse-0: Pending" in out, name
+        assert S.TO_DO in out and "create StorageClass standard-v2" in out, name
+    assert all(b["type"] != "actions" for b in slack_blocks(render_slack(c))), "no button without an action"
