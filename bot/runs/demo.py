@@ -9,12 +9,8 @@ answers a free-form question.
 
 from __future__ import annotations
 
-import threading
-import uuid
 from collections.abc import Callable
 from typing import TypeVar
-
-import uvicorn
 
 from bot.cards.model import Card
 from bot.cards.poster import ConsolePoster
@@ -22,13 +18,10 @@ from bot.chat.agent import Agent
 from bot.chat.conversation import Conversation
 from bot.chat.frontends.decision import Decisions
 from bot.guard.door import Caller
-from bot.intake.pipeline import Pipeline, build_pipeline, knowledge_triage
-from bot.metrics import Metrics
 from bot.polling import poll
+from bot.runs.served import served
 from bot.settings import Settings
 from bot.triage.knowledge_hook import knowledge_id
-from bot.wiring import build_door
-from sandbox import procs
 from sandbox.manager import Sandbox
 from sandbox.scenario import Scenario
 
@@ -48,29 +41,12 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout_s: float) -> T:
     return found
 
 
-def serve_webhooks(p: Pipeline, port: int) -> uvicorn.Server:
-    """The pipeline's webhook app on loopback, in a thread; returns once it accepts connections."""
-    server = uvicorn.Server(uvicorn.Config(p.app, host="127.0.0.1", port=port, log_level="warning",
-                                           access_log=False))
-    threading.Thread(target=server.run, name="demo-webhooks", daemon=True).start()
-    wait_for("the webhook server", lambda: server.started, 20)
-    return server
-
-
 def run_demo(sb: Sandbox, sc: Scenario, settings: Settings, echo: Echo, question: str | None = None) -> list[str]:
     """Run the whole story; returns the audit trail's lines. Raises DemoFailed when a step does not happen."""
-    prefix = f"{settings.redis.key_prefix}demo-{uuid.uuid4().hex[:6]}:"
-    door = build_door(settings, prefix=prefix)
-    metrics = Metrics()
-    triage, learned = knowledge_triage(settings, door, settings.redis.key_prefix, metrics)
     console = ConsolePoster(echo=echo)
-    p = build_pipeline(settings, [console], prefix=prefix, door=door, triage=triage, metrics=metrics,
-                       learn=learned.resolved)
-    port = procs.free_port()
-    server = serve_webhooks(p, port)
-    p.start_workers(2)
-    try:
-        sb.point_alerts_at(f"http://127.0.0.1:{port}/webhooks/alertmanager")
+    with served(settings, console, "demo", workers=2, learn=True) as s:
+        p, door = s.pipeline, s.door
+        sb.point_alerts_at(s.alertmanager_url)
         echo(f"== 1. loading scenario {sc.name}: {sc.title}")
         sb.load(sc)
         echo("== 2. waiting for Prometheus to fire the alert and Alertmanager to deliver it …")
@@ -108,6 +84,3 @@ def run_demo(sb: Sandbox, sc: Scenario, settings: Settings, echo: Echo, question
         for line in trail:
             echo(line)
         return trail
-    finally:
-        p.stop_workers()
-        server.should_exit = True

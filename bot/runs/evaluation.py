@@ -25,12 +25,9 @@ from pydantic import BaseModel, Field, SecretStr
 from bot.cards.model import Card
 from bot.cards.poster import ConsolePoster
 from bot.cards.text import render_text
-from bot.intake.pipeline import build_pipeline, knowledge_triage
-from bot.metrics import Metrics
 from bot.polling import poll
-from bot.runs.demo import serve_webhooks
+from bot.runs.served import served
 from bot.settings import Settings, load_settings
-from bot.wiring import build_door
 from sandbox import procs, scenario
 from sandbox.manager import Sandbox
 from sandbox.scenario import ExpectedAction, Scenario, SentryEvent
@@ -130,15 +127,8 @@ def run_one(sb: Sandbox, sc: Scenario, file: str, knowledge_dir: Path, timeout_s
     port = procs.free_port()
     sb.point_alerts_at(f"http://127.0.0.1:{port}/webhooks/alertmanager")
     sb.load(sc)
-    settings = _settings(sb, knowledge_dir)
-    prefix = f"{settings.redis.key_prefix}eval-{uuid.uuid4().hex[:6]}:"
-    door, metrics, console = build_door(settings, prefix=prefix), Metrics(), ConsolePoster()
-    triage, _ = knowledge_triage(settings, door, prefix, metrics)
-    p = build_pipeline(settings, [console], prefix=prefix, door=door, triage=triage, metrics=metrics)
-    started = time.monotonic()
-    server = serve_webhooks(p, port)
-    p.start_workers(1)
-    try:
+    console, started = ConsolePoster(), time.monotonic()
+    with served(_settings(sb, knowledge_dir), console, "eval", workers=1, learn=False, port=port):
         for ev in sc.sentry:
             body, headers = sentry_delivery(ev, time.time())
             httpx.post(f"http://127.0.0.1:{port}/webhooks/sentry", content=body, headers=headers,
@@ -146,9 +136,6 @@ def run_one(sb: Sandbox, sc: Scenario, file: str, knowledge_dir: Path, timeout_s
         card = poll(lambda: next((h.card for h in console.history if h.op == "post"
                                   and h.card.status == "firing"), None), timeout_s, interval_s=0.5)
         return score(sc, file, card, round(time.monotonic() - started, 1) if card else None)
-    finally:
-        p.stop_workers()
-        server.should_exit = True
 
 
 Loaded = tuple[Path, Scenario | str]

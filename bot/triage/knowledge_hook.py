@@ -14,7 +14,6 @@ from bot.intake.alert import Alert
 from bot.triage.diagnosis import diagnose
 from bot.triage.evidence import TRIAGE_IDENTITY, Evidence, evidence_of, gather
 from bot.triage.reads import key
-from bot.triage.triage import PlaybookMatch
 from bot.triage.troubleshoot import placeholder_values
 from knowledge.incident import Incident
 from knowledge.outcomes import Outcomes
@@ -59,14 +58,14 @@ class KnowledgeTriage:
                 self._runs[alert.fingerprint] = pb
         return evidence_of(alert, target, results)
 
-    def playbook(self, alert: Alert, ev: Evidence) -> PlaybookMatch | None:
+    def playbook(self, alert: Alert, ev: Evidence) -> PlaybookRef | None:
         """The playbook for the card; its remediation is not proposed here: actions follow the diagnosis."""
         with self._lock:
             pb = self._runs.pop(alert.fingerprint, None)
         if pb is None:
             return None
         steps = [f"{s.tool}({', '.join(f'{k}={v}' for k, v in s.args.items())})" for s in pb.diagnosis]
-        return PlaybookMatch(playbook=PlaybookRef(name=pb.name, title=pb.title, steps=steps))
+        return PlaybookRef(name=pb.name, title=pb.title, steps=steps)
 
     def similar(self, alert: Alert, ev: Evidence) -> list[SimilarIncident]:
         text = f"{alert.name} {alert.summary} " + " ".join(line.text for line in ev.lines[:8])

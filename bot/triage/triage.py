@@ -2,10 +2,10 @@
 
 Seams (all plain callables, injected at wiring time):
   collect(alert, incident_id) -> Evidence              default: bot.evidence.ReadChecks through the door
-  playbook(alert, evidence) -> PlaybookMatch | None    knowledge: the matching playbook and its actions
+  playbook(alert, evidence) -> PlaybookRef | None      knowledge: the playbook the failure mode names
   similar(alert, evidence) -> list[SimilarIncident]    knowledge: past incidents like this one
   analyse(alert, evidence) -> Analysis | None          the model's RCA; bounded by a timeout
-  propose(alert, evidence, analysis) -> list[Proposal] the model's proposals (the playbook's come first)
+  propose(alert, evidence, analysis) -> list[Proposal] the model's proposals (the diagnosis's come first)
 Proposals go through Door.run as opsbot:triage with the incident's severity: the policy decides, and the
 card carries the pending action ids. Without a model, the card still has the evidence and the playbook.
 """
@@ -38,13 +38,8 @@ class Proposal(BaseModel):
     why: str = ""
 
 
-class PlaybookMatch(BaseModel):
-    playbook: PlaybookRef
-    proposals: list[Proposal] = Field(default_factory=list)
-
-
 Collector = Callable[[Alert, str | None], Evidence]
-PlaybookFinder = Callable[[Alert, Evidence], PlaybookMatch | None]
+PlaybookFinder = Callable[[Alert, Evidence], PlaybookRef | None]
 SimilarFinder = Callable[[Alert, Evidence], list[SimilarIncident]]
 Analyser = Callable[[Alert, Evidence], Analysis | None]
 Proposer = Callable[[Alert, Evidence, Analysis | None], list[Proposal]]
@@ -113,13 +108,12 @@ class Triage:
 
     def card(self, alert: Alert, incident_id: str, count: int = 1, made_from: str | None = None) -> Card:
         ev = self.collect(alert, incident_id)
-        match = self.playbook(alert, ev) if self.playbook else None
+        playbook = self.playbook(alert, ev) if self.playbook else None
         similar = self.similar(alert, ev) if self.similar else []
         analysis, note = self._analysis(alert, ev)
         d = ev.diagnosis
         proposals = [Proposal(tool="k8s_rollback", args=d.rollback, why=f"{d.mode}: the failure began with the "
                               "current revision and a previous one exists")] if d and d.rollback else []
-        proposals += match.proposals if match else []
         if self.propose:
             proposals += self.propose(alert, ev, analysis)
         return Card(
@@ -128,7 +122,7 @@ class Triage:
             failing=failing(alert), labels=alert.labels, failure_mode=d.mode if d else None,
             diagnosis=d.line() if d else None, advice=d.advice if d else None, evidence=ev.lines,
             could_not_run=ev.could_not_run,
-            similar=similar, playbook=match.playbook if match else None, analysis=analysis, analysis_note=note,
+            similar=similar, playbook=playbook, analysis=analysis, analysis_note=note,
             actions=self._propose(proposals, alert, incident_id), links=alert.links, count=count,
             started_at=alert.starts_at, updated_at=self.now(), sentry_issue_id=alert.sentry_issue_id,
             made_from=made_from,

@@ -141,7 +141,7 @@ def troubleshoot(door: Door, store: KnowledgeStore, caller: Caller, namespace: s
     rec = outcomes.recommended_action(pb) if outcomes else None
     found = f"; {diagnosis.line()}" if diagnosis else "; no failure mode recognised"
     return Troubleshooting(namespace=ns, service=svc, playbook=pb, matched_by=why, evidence=run.results,
-                           skipped=skipped, proposals=_proposals(pb, values, rec, diagnosis), diagnosis=diagnosis,
+                           skipped=skipped, proposals=_proposals(pb, rec, diagnosis), diagnosis=diagnosis,
                            message=f"{ns}/{svc}: playbook {pb.name} ({why}); {len(run.results)} reads, "
                                    f"{sum(r.status == Status.error for r in run.results)} failed{found}")
 
@@ -219,8 +219,7 @@ class _Runner:
                 self.run(tool, args)
 
 
-def _proposals(pb: Playbook, values: dict[str, str], rec: Recommendation | None,
-               diagnosis: Diagnosis | None) -> list[Proposal]:
+def _proposals(pb: Playbook, rec: Recommendation | None, diagnosis: Diagnosis | None) -> list[Proposal]:
     """The diagnosis's rollback, with the playbook's words for when it is right; nothing else."""
     if diagnosis is None or diagnosis.rollback is None:
         return []
