@@ -26,7 +26,7 @@ def chat_model(llm: LLMSettings) -> BaseChatModel | None:
         # servers (llama.cpp, Ollama, vLLM) accept any key.
         api_key=llm.api_key.get_secret_value() if llm.api_key else "unused",
         timeout=llm.timeout_s,
-        max_retries=llm.max_retries,
+        max_retries=0,  # the agent retries within its deadline; the client's own would multiply timeouts
         temperature=llm.temperature,
         use_responses_api=False,  # chat.completions: what every OpenAI-compatible server speaks
     )

@@ -18,12 +18,11 @@ MODEL_FAILED = (
     f"These commands still work: {COMMANDS}."
 )
 
-# -- to the model -------------------------------------------------------------------------------------
-
-REPEATED_CALL = (
-    "refused: you already called {tool} with exactly these arguments for this question; the result is above. "
-    "Change the query (other filters, another time range, another tool) or answer with what you have."
+MODEL_FELL_BACK = (
+    "The language model could not answer ({why}); here is what opsbot's own checks found.\n\n{evidence}"
 )
+
+# -- to the model -------------------------------------------------------------------------------------
 
 PENDING_APPROVAL = (
     "pending approval #{action_id}: {summary}; nothing has changed; an authorised person must approve it in chat"

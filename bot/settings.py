@@ -38,10 +38,17 @@ class LLMSettings(Section):
     base_url: str | None = Field(None, description="the OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1")
     model: str | None = Field(None, description="the model name; unset: no model, triage and commands still work")
     api_key: SecretStr | None = Field(None, description="the endpoint's API key")
-    timeout_s: float = Field(30.0, description="seconds one model call may take")
-    max_steps: int = Field(6, ge=1, le=20, description="tool-calling rounds before a forced final answer")
+    timeout_s: float = Field(90.0, gt=0, description="seconds one model call may take (a CPU server's first, "
+                             "uncached call of a question can take a minute)")
+    deadline_s: float = Field(150.0, gt=0, description="seconds one question may take, model calls and tools "
+                              "together; then opsbot answers from its evidence")
+    max_tokens: int = Field(600, ge=16, le=16384, description="the longest reply of one model call, in tokens")
+    max_calls_per_reply: int = Field(3, ge=1, le=20, description="tool calls run from one model reply; the "
+                                     "model is told about the rest")
+    max_steps: int = Field(4, ge=1, le=20, description="tool-calling rounds before a forced final answer")
     temperature: float = Field(0.0, description="sampling temperature of every model call")
-    max_retries: int = Field(1, ge=0, le=5, description="retries of a failed model call (the client's own)")
+    max_retries: int = Field(1, ge=0, le=5, description="retries of a model call that failed to connect, or "
+                             "with HTTP 5xx or 429, while the question's deadline allows (never of a timeout)")
 
 
 class MemorySettings(Section):
@@ -71,7 +78,10 @@ class IntakeSettings(Section):
     reclaim_idle_s: float = Field(60.0, ge=0, description="an entry pending this long on a dead worker is reclaimed")
     max_attempts: int = Field(5, ge=1, description="deliveries of one entry before it goes to the dead-letter stream")
     stream_maxlen: int = Field(100_000, ge=1000, description="approximate cap on the alert stream's length")
-    analyse_timeout_s: float = Field(20.0, gt=0, description="the model's analysis is dropped after this long")
+    analyse_timeout_s: float = Field(20.0, gt=0, description="how long a card waits for the model's analysis; "
+                                     "a later one edits the card when it arrives")
+    analyse_late_s: float = Field(180.0, gt=0, description="the model's analysis is dropped after this long (a CPU "
+                                  "server may need minutes for triage's evidence)")
     heartbeats: list[str] = Field(["Watchdog", "InfoInhibitor", "DeadMansSwitch"], description="alert names "
                                   "that only prove the alerting pipeline works: they open no incident and post "
                                   "no card; their last arrival is the metric opsbot_heartbeat_timestamp_seconds")

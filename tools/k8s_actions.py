@@ -32,7 +32,7 @@ RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
 class DeploymentArgs(Args):
     namespace: Namespace
-    deployment: ObjectName = Field(description="the deployment's name, e.g. 'checkout'")
+    deployment: ObjectName = Field(description="the deployment's name, exactly as the cluster has it")
 
 
 class K8sScaleArgs(DeploymentArgs):

@@ -32,7 +32,7 @@ _SELECTOR_TERM = re.compile(rf"^\s*(!?\s*{_KEY}|{_KEY}\s*(==|=|!=)\s*[A-Za-z0-9.
 
 def _dns_label(value: str) -> str:
     if not _LABEL.match(value):
-        raise ValueError(f"{value!r} is not a Kubernetes name: use lowercase letters, digits and '-' (e.g. 'shop')")
+        raise ValueError(f"{value!r} is not a Kubernetes name: use lowercase letters, digits and '-' (e.g. 'my-app')")
     return value
 
 
@@ -63,7 +63,8 @@ def _selector(value: str) -> str:
     return value
 
 
-Namespace = Annotated[str, Field(min_length=1, max_length=63, description="the namespace, e.g. 'shop'"),
+Namespace = Annotated[str, Field(min_length=1, max_length=63,
+                                 description="the namespace, exactly as the evidence or k8s_list names it"),
                       AfterValidator(_dns_label)]
 PodName = Annotated[str, Field(min_length=1, max_length=253), AfterValidator(_dns_subdomain)]
 ObjectName = Annotated[str, Field(min_length=1, max_length=253), AfterValidator(_dns_subdomain)]
@@ -147,14 +148,30 @@ def pod_not_found(ctx: ToolContext, ns: str, name: str) -> ToolInputError:
     except ApiException:
         pods = sorted(p.metadata.name for p in call(ctx, f"pods in {ns}", "core", "list_namespaced_pod", ns).items)
         hint = f"pods there: {', '.join(pods[:15])}{', …' if len(pods) > 15 else ''}" if pods else "it has no pods"
-    return ToolInputError(f"pod '{name}' not found in namespace '{ns}'; {hint}")
+    where = elsewhere(ctx, "Pod", name, ns) or elsewhere(ctx, "Deployment", name, ns).replace(
+        "; it is in", f"; deployment {name} is in")
+    return ToolInputError(f"pod '{name}' not found in namespace '{ns}'{where}; {hint}")
 
 
 def deployment_not_found(ctx: ToolContext, ns: str, name: str) -> ToolInputError:
     items = call(ctx, f"deployments in {ns}", "apps", "list_namespaced_deployment", ns).items
     names = sorted(d.metadata.name for d in items)
     there = f"deployments there: {', '.join(names)}" if names else "it has no deployments"
-    return ToolInputError(f"deployment '{name}' not found in namespace '{ns}'; {there}")
+    return ToolInputError(f"deployment '{name}' not found in namespace '{ns}'{elsewhere(ctx, 'Deployment', name, ns)}; "
+                          f"{there}")
+
+
+def elsewhere(ctx: ToolContext, kind: str, name: str, ns: str) -> str:
+    """'; it is in namespace payments' when an object of this name lives in other namespaces (the usual
+    mistake: the right name in a guessed namespace), else ''."""
+    info = KINDS[kind]
+    if not info.namespaced:
+        return ""
+    items = call(ctx, f"the {plural(kind)} of every namespace", info.api, info.list_all_method).items
+    found = sorted({i.metadata.namespace for i in items if i.metadata.name == name} - {ns})
+    if not found:
+        return ""
+    return f"; it is in namespace {found[0]}" if len(found) == 1 else f"; it is in namespaces {', '.join(found)}"
 
 
 def read_or(ctx: ToolContext, asked: str, api: ApiGroup, method: str, *args: Any,
@@ -179,7 +196,7 @@ def read_kind(ctx: ToolContext, kind: str, name: str, ns: str) -> Any:
     listed = call(ctx, f"the {plural(kind)}" + (f" in {ns}" if info.namespaced else ""), info.api, info.list_method,
                   *((ns,) if info.namespaced else ())).items
     names = sorted(i.metadata.name for i in listed)
-    scope = f" in namespace '{ns}'" if info.namespaced else ""
+    scope = f" in namespace '{ns}'{elsewhere(ctx, kind, name, ns)}" if info.namespaced else ""
     there = (f"{plural(kind)} there: {', '.join(names[:15])}{', …' if len(names) > 15 else ''}" if names
              else f"there are no {plural(kind)}{scope}")
     raise ToolInputError(f"{kind} '{name}' not found{scope}; {there}")

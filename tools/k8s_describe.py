@@ -34,7 +34,7 @@ DETAIL: dict[str, Callable[[ToolContext, Any, datetime], dict[str, Any]]] = {
 
 class K8sDescribeArgs(Args):
     kind: Kind = Field(description="the object's kind")
-    name: ObjectName = Field(description="its name, e.g. 'checkout' or 'checkout-7d9f5b6c4-x2x9q'")
+    name: ObjectName = Field(description="its exact name (a pod's full name, such as <deployment>-<hash>-<id>)")
     namespace: Namespace | None = Field(None, description="its namespace (not for Node, PersistentVolume, "
                                         "StorageClass, Namespace)")
 

@@ -26,7 +26,7 @@ class K8sEventsArgs(Args):
     namespace: Namespace
     object_name: ObjectName | None = Field(
         None, description="only events about this object and those named after it (a deployment's name also "
-        "matches its replica sets and pods), e.g. 'checkout'")
+        "matches its replica sets and pods)")
     kind: str | None = Field(None, max_length=32, description="with object_name: only that one object's "
                              "events, e.g. 'Pod', 'Job', 'Node'")
     limit: int = Field(20, ge=1, le=100, description="at most this many events")

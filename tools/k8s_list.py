@@ -28,11 +28,11 @@ MAX_ROWS = 50
 
 class K8sListArgs(Args):
     kind: Kind = Field("Pod", description="what to list")
-    namespace: Namespace | None = Field(None, description="the namespace, e.g. 'shop'; omitted: every "
+    namespace: Namespace | None = Field(None, description="the namespace; omitted: every "
                                         "namespace (not for Node, PersistentVolume, StorageClass, Namespace)")
     deployment: ObjectName | None = Field(None, description="kind Pod: only the pods of this Deployment, "
-                                          "StatefulSet, DaemonSet or Job, e.g. 'checkout'")
-    selector: LabelSelector | None = Field(None, description="label selector, e.g. 'app=checkout', "
+                                          "StatefulSet, DaemonSet or Job")
+    selector: LabelSelector | None = Field(None, description="label selector, e.g. 'app=<name>', "
                                            "'env in (prod,staging)', '!canary'")
     only_unhealthy: bool = Field(False, description="only objects that are not healthy (pods: not Running "
                                  "and ready, or restarted in the last hour)")

@@ -33,11 +33,11 @@ class LogsSearchArgs(Args):
         min_length=1,
         max_length=200,
         description="words that must all appear in the log message (full text, case-insensitive, whole words: "
-        "'DATABASE_URL' matches, 'DATABASE' does not); omit to match every message",
+        "'refused' matches 'connection refused', 'refus' does not); omit to match every message",
     )
-    service: str | None = Field(None, min_length=1, description="exact service name, e.g. 'checkout'")
-    namespace: str | None = Field(None, min_length=1, description="exact Kubernetes namespace, e.g. 'shop'")
-    pod: str | None = Field(None, min_length=1, description="a pod name or its beginning, e.g. 'checkout-7d9f'")
+    service: str | None = Field(None, min_length=1, description="exact service name")
+    namespace: str | None = Field(None, min_length=1, description="exact Kubernetes namespace")
+    pod: str | None = Field(None, min_length=1, description="a pod name or its beginning")
     level: Level | None = Field(
         None,
         description="minimum level: 'error' returns error and fatal lines, 'warn' returns warn, error and "
@@ -52,7 +52,7 @@ class LogsSearchArgs(Args):
 @tool("elasticsearch")
 def logs_search(ctx: ToolContext, args: LogsSearchArgs) -> ToolResult:
     """Search the logs: the newest matching lines first, the total count, and the most frequent messages
-    with their counts (e.g. 'config error: DATABASE_URL is not set' ×60). Filter by text, service,
+    with their counts (message ×count). Filter by text, service,
     namespace, pod, minimum level and time range (default: the last 30 minutes). An empty answer means
     nothing matched these filters in this range, not that the service is healthy."""
     settings = ctx.settings.elasticsearch

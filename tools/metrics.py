@@ -26,7 +26,8 @@ _NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10
 _NOT_HEALTH = "an empty result is not a sign of health: the metric may be absent, or named or labelled differently"
 
 Query = Annotated[
-    str, Field(min_length=1, max_length=4000, description="a PromQL expression, e.g. rate(http_requests_total[5m])")
+    str, Field(min_length=1, max_length=4000,
+               description="a PromQL expression, e.g. sum(rate(<metric>{namespace='<namespace>'}[5m]))")
 ]
 Limit = Annotated[int, Field(ge=1, le=50, description="at most this many series in the answer; the total is given")]
 

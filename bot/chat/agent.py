@@ -1,36 +1,39 @@
-"""The chat agent: LangChain's tool-calling agent on any OpenAI-compatible model, with the door as its only hands.
+"""The chat agent: evidence first, then a bounded tool-calling loop on any OpenAI-compatible model, with the
+door as its only hands.
 
-Each registered Tool becomes a LangChain StructuredTool whose schema is the tool's Args model and whose body
-is `door.run(name, args, caller)`: validation, policy, approvals, caps and audit all happen there, so a
-mutating call comes back as "pending approval #id" and never runs inside the agent. Around the loop:
-- `StepBudget` middleware: after `llm.max_steps` rounds of tool calls the model is called once more without
-  tools and told to answer from what it has;
-- identical calls (same tool, same arguments) within one question are refused with a message to the model;
-- everything the model reads (the question, memory, tool results) and everything it says is redacted.
-With no model configured, or the model failing, `ask` answers with a clear reply that offers the commands.
+One question, in order:
+1. bot/chat/briefing.py finds what the question is about and runs triage's reads and diagnosis through the
+   door (no model needed); with no model, or a model that fails, that evidence is the answer;
+2. the model reads the evidence with the question and explains it, calling tools only for what is missing:
+   every reply is sorted by bot/chat/replies.py (at most `llm.max_calls_per_reply` calls run, cut-off,
+   unknown and repeated calls are audited and told to the model in words, never sent back as calls);
+   every call has `llm.max_tokens`; each tool call runs through `door.run` (validation, policy, approvals,
+   caps, audit), so a mutating call comes back as "pending approval #id" and never runs here;
+3. after `llm.max_steps` rounds, one last call without tools must answer; the whole question has one
+   deadline (`llm.deadline_s`), each call the time that is left (at most `llm.timeout_s`);
+4. the answer cites the evidence it rests on, and a claim of a change no tool executed gets opsbot's
+   correction. A tool call is never shown to a person as an answer.
+Everything the model reads (question, memory, evidence, tool results) and says is redacted.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from langchain.agents import create_agent
-from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, ToolMessage
-from langchain_core.tools import StructuredTool
-from langgraph.prebuilt import ToolRuntime
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 from pydantic import BaseModel, Field
 
 from bot import messages
+from bot.chat.briefing import Briefing, brief
 from bot.chat.memory import Line, Memory
-from bot.chat.tool_schema import description, model_schema
+from bot.chat.replies import MAX_RAW, Refused, Sorted, sort_reply, without_echo
+from bot.chat.tool_schema import openai_tool
 from bot.guard.door import Caller, Door
 from bot.llm import chat_model, render
 from bot.redact import redact
@@ -39,6 +42,21 @@ from prompts import load as load_prompt
 from tools.base import Status, Tool, ToolResult
 
 log = structlog.get_logger(__name__)
+
+# The tools a question is offered, in a fixed order (a stable prefix the server's prompt cache reuses). The
+# evidence already holds the firing alerts and the playbook, so their tools are not offered; the changes
+# are offered only when the question (or the last answer in the thread) is about making one.
+QUESTION_TOOLS = ("k8s_describe", "k8s_list", "k8s_pod_logs", "k8s_events", "logs_search", "prom_query")
+_CHANGE = re.compile(r"\b(restart|scale|roll ?back|undo|delete|kill|bounce|redeploy|replicas?|revert|"
+                     r"approve|do it|go ahead)\b", re.IGNORECASE)
+_RETRYABLE = {"APIConnectionError", "InternalServerError", "RateLimitError"}  # not APITimeoutError: a CPU
+MIN_CALL_S = 3.0  # server that ran out of time will not be quicker the second time; nor below this.
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
 
 
 class Call(BaseModel):
@@ -56,95 +74,11 @@ class Answer(BaseModel):
     pending: list[str] = Field(default_factory=list, description="ids of actions waiting for approval")
     step_limit_hit: bool = False
     model_available: bool = True
-
-
-# -- one question's run state ---------------------------------------------------------------------------
-
-
-@dataclass
-class Turn:
-    """The runtime context of one question: who asks, and what the tools have done so far."""
-
-    caller: Caller
-    results: list[ToolResult] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def first_time(self, name: str, args: dict[str, Any]) -> bool:
-        key = name + json.dumps(args, sort_keys=True, default=str)
-        with self.lock:
-            if key in self.seen:
-                return False
-            self.seen.add(key)
-            return True
-
-    def record(self, result: ToolResult) -> None:
-        with self.lock:
-            self.results.append(result)
-
-
-class DoorTool(StructuredTool):
-    """A StructuredTool that leaves argument validation to the door, so a bad call is audited and the model
-    gets the door's exact message ("invalid arguments for k8s_scale: replicas: ...")."""
-
-    def _parse_input(self, tool_input: str | dict[str, Any], tool_call_id: str | None) -> str | dict[str, Any]:
-        return tool_input
-
-
-def door_tool(t: Tool, door: Door) -> StructuredTool:
-    def run(runtime: ToolRuntime[Turn], **args: Any) -> ToolMessage:
-        turn = runtime.context
-        call_id = runtime.tool_call_id or ""
-        if not turn.first_time(t.name, args):
-            return ToolMessage(messages.REPEATED_CALL.format(tool=t.name), tool_call_id=call_id, name=t.name,
-                               status="error")
-        result = door.run(t.name, args, turn.caller)
-        turn.record(result)
-        failed = result.status in (Status.error, Status.denied)
-        return ToolMessage(render(result), tool_call_id=call_id, name=t.name, status="error" if failed else "success")
-
-    return DoorTool(name=t.name, description=description(t.description), args_schema=model_schema(t.args),
-                    func=run)
-
-
-# -- the bounded loop -----------------------------------------------------------------------------------
-
-
-def _this_question(msgs: list[AnyMessage]) -> list[AnyMessage]:
-    last_human = max((i for i, m in enumerate(msgs) if isinstance(m, HumanMessage)), default=-1)
-    return msgs[last_human + 1:]
-
-
-def tool_rounds(msgs: list[AnyMessage]) -> int:
-    """Rounds of tool calls the model made since the question was asked."""
-    return sum(1 for m in _this_question(msgs) if isinstance(m, AIMessage) and m.tool_calls)
-
-
-class StepBudget(AgentMiddleware[Any, Any]):
-    """At most `max_steps` tool rounds; then one call without tools that must answer."""
-
-    def __init__(self, max_steps: int):
-        super().__init__()
-        self.max_steps = max_steps
-
-    def wrap_model_call(self, request: ModelRequest[Any],
-                        handler: Callable[[ModelRequest[Any]], ModelResponse[Any]]) -> ModelResponse[Any]:
-        if tool_rounds(request.messages) < self.max_steps:
-            return handler(request)
-        forced = request.override(tools=[], tool_choice=None,
-                                  messages=[*request.messages, HumanMessage(messages.FORCE_ANSWER)])
-        response = handler(forced)
-        # A model that still asks for tools gets its words kept and its calls dropped: the loop ends here.
-        response.result = [m.model_copy(update={"tool_calls": [], "invalid_tool_calls": []})
-                           if isinstance(m, AIMessage) else m for m in response.result]
-        return response
-
-
-def _text(message: BaseMessage) -> str:
-    content = message.content
-    if isinstance(content, str):
-        return content
-    return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
+    about: str | None = Field(None, description="what the evidence was gathered about, e.g. 'Deployment shop/x'")
+    checks: int = Field(0, description="reads opsbot ran (and audited) for the evidence before the model")
+    model_calls: int = 0
+    input_tokens: int = Field(0, description="as the server counted them")
+    output_tokens: int = 0
 
 
 def _why(e: Exception) -> str:
@@ -182,9 +116,26 @@ def check_claims(text: str, results: list[ToolResult], mutating: set[str]) -> st
     return messages.CLAIM_PENDING.format(actions=actions)
 
 
+def offered(tools: dict[str, Tool], question: str, last_answer: str = "") -> list[dict[str, Any]]:
+    """The tools a question is offered, as the API takes them (see QUESTION_TOOLS)."""
+    names = [n for n in QUESTION_TOOLS if n in tools]
+    if _CHANGE.search(question) or _CHANGE.search(last_answer):
+        names += [t.name for t in tools.values() if t.mutates]
+    return [openai_tool(tools[n]) for n in names]
+
+
+def cited(text: str, briefing: Briefing) -> str:
+    """The answer with the evidence it rests on."""
+    lines = briefing.cites()
+    if not briefing.about or not lines:
+        return text
+    return f"{text}\n\nEvidence (opsbot's checks of {briefing.about}):\n" + "\n".join(f"• {x}" for x in lines)
+
+
 class Agent:
     def __init__(self, settings: Settings, door: Door, llm: BaseChatModel | None = None,
-                 memory: Memory | None = None, tools: Iterable[Tool] | None = None):
+                 memory: Memory | None = None, tools: Iterable[Tool] | None = None,
+                 namespaces: list[str] | None = None):
         self.settings, self.door = settings, door
         self.llm = llm if llm is not None else chat_model(settings.llm)
         if memory is None:
@@ -192,47 +143,149 @@ class Agent:
 
             memory = Memory(redis_client(settings), settings.memory, settings.redis.key_prefix)
         self.memory = memory
-        self.tools = [door_tool(t, door) for t in (tools if tools is not None else door.tools.values())]
+        self.tools = {t.name: t for t in (tools if tools is not None else door.tools.values())}
+        self.namespaces = namespaces if namespaces is not None else settings.chat.namespaces
         self.max_steps = settings.llm.max_steps
-        self.graph = None
-        if self.llm is not None:
-            self.graph = create_agent(self.llm, self.tools, system_prompt=load_prompt("system"),
-                                      middleware=[StepBudget(self.max_steps)], context_schema=Turn)
 
-    def ask(self, question: str, thread: str, caller: Caller) -> Answer:
+    def offered(self, question: str, history: list[Line]) -> list[dict[str, Any]]:
+        last = next((x.text for x in reversed(history) if x.role == "assistant"), "")
+        return offered(self.tools, question, last)
+
+    def ask(self, question: str, thread: str, caller: Caller, progress: Progress = _quiet) -> Answer:
         caller = caller.model_copy(update={"via": "agent"})
-        if self.graph is None:
-            return Answer(text=messages.NO_MODEL, model_available=False)
         question = redact(question)
-        history: list[AnyMessage] = [HumanMessage(line.text) if line.role == "user" else AIMessage(line.text)
-                                     for line in self.memory.load(thread)]
-        turn = Turn(caller=caller)
-        try:
-            state = self.graph.invoke(
-                {"messages": [*history, HumanMessage(question)]},
-                context=turn,
-                config={"recursion_limit": 2 * self.max_steps + 6},
-            )
-        except Exception as e:  # the model is remote and fallible: the user gets a sentence, the log the type
-            log.warning("model_failed", error_type=type(e).__name__, error=redact(str(e))[:500], thread=thread)
-            return self._answer(turn, messages.MODEL_FAILED.format(why=_why(e)), hit=False, available=False)
-        msgs = state["messages"]
-        final = next((m for m in reversed(msgs) if isinstance(m, AIMessage)), None)
-        text = redact(_text(final)).strip() if final else ""
-        hit = tool_rounds(msgs) >= self.max_steps
-        answer = self._answer(turn, text or messages.EMPTY_ANSWER, hit=hit, available=True)
-        correction = check_claims(answer.text, turn.results, {t.name for t in self.door.tools.values() if t.mutates})
+        history = self.memory.load(thread)
+        deadline = time.monotonic() + self.settings.llm.deadline_s
+        briefing = brief(self.door, caller, question, self.namespaces, progress)
+        if self.llm is None:
+            text = f"{messages.NO_MODEL}\n\n{briefing.summary()}" if briefing.about else messages.NO_MODEL
+            return self._answer(text, [], briefing, hit=False, available=False)
+        msgs: list[AnyMessage] = [
+            SystemMessage(load_prompt("system")),
+            *[HumanMessage(x.text) if x.role == "user" else AIMessage(x.text) for x in history],
+            # The evidence, then the question on its own: a model that starts by repeating the last message
+            # (small ones do) repeats a line, not the whole evidence.
+            HumanMessage(f"opsbot's checks for the question that follows:\n{briefing.for_model()}"),
+            HumanMessage(question),
+        ]
+        results: list[ToolResult] = []
+        usage = Answer(text="")
+        said, failure, rounds = self._loop(msgs, self.offered(question, history), caller, deadline, results,
+                                           progress, usage)
+        if failure or not said:
+            why = failure or "it gave no answer in words"
+            text = (messages.MODEL_FELL_BACK.format(why=why, evidence=briefing.summary()) if briefing.about
+                    else messages.MODEL_FAILED.format(why=why))
+            answer = self._answer(text, results, briefing, hit=False, available=failure is None)
+        else:
+            answer = self._answer(cited(redact(said), briefing), results, briefing,
+                                  hit=rounds >= self.max_steps, available=True)
+        correction = check_claims(answer.text, results, {t.name for t in self.tools.values() if t.mutates})
         if correction:
             answer.text = f"{answer.text}\n\n{correction}"
-        if hit:
+        if answer.step_limit_hit:
             answer.text = f"{answer.text}\n\n{messages.STEP_LIMIT_NOTE.format(steps=self.max_steps)}"
-        self.memory.append(thread, Line(role="user", text=question), Line(role="assistant", text=answer.text))
+        answer.model_calls, answer.input_tokens, answer.output_tokens = \
+            usage.model_calls, usage.input_tokens, usage.output_tokens
+        if not failure:
+            self.memory.append(thread, Line(role="user", text=question), Line(role="assistant", text=answer.text))
         return answer
 
-    @staticmethod
-    def _answer(turn: Turn, text: str, hit: bool, available: bool) -> Answer:
+    def _loop(self, msgs: list[AnyMessage], tools: list[dict[str, Any]], caller: Caller, deadline: float,
+              results: list[ToolResult], progress: Progress, usage: Answer) -> tuple[str, str | None, int]:
+        """(the model's final words, why it failed or None, tool rounds run); `usage` counts the calls."""
+        seen: set[str] = set()
+        for step in range(self.max_steps + 1):
+            last = step == self.max_steps
+            if last:
+                msgs.append(HumanMessage(messages.FORCE_ANSWER))
+            progress("asking the model…" if step == 0 else f"asking the model again (round {step + 1})…")
+            try:
+                reply = self._call(msgs, [] if last else tools, deadline)
+            except Exception as e:  # remote and fallible: the user gets a sentence, the log the type
+                log.warning("model_failed", error_type=type(e).__name__, error=redact(str(e))[:500])
+                return "", _why(e), step
+            tokens = reply.usage_metadata or {}
+            usage.model_calls += 1
+            usage.input_tokens += tokens.get("input_tokens", 0)
+            usage.output_tokens += tokens.get("output_tokens", 0)
+            s = sort_reply(reply, set(self.tools), self.settings.llm.max_calls_per_reply, seen)
+            if last or not s.asked_for_tools:
+                sent = [str(m.content) for m in msgs if isinstance(m, HumanMessage)]
+                return without_echo(s.text, list(reversed(sent))), None, step
+            self._one_change(s, results)
+            self._run_calls(s, msgs, caller, results, progress)
+        return "", None, self.max_steps  # not reached: the last step always returns
+
+    def _one_change(self, s: Sorted, results: list[ToolResult]) -> None:
+        """At most one change is put forward per question: once one is pending or refused, further changing
+        calls are refused (a small model that is denied a restart tries a scale, a delete, a rollback)."""
+        mutating = {n for n, t in self.tools.items() if t.mutates}
+        proposed = [r for r in results if r.tool in mutating]
+        keep = []
+        for c in s.run:
+            if c["name"] in mutating and (proposed or any(k["name"] in mutating for k in keep)):
+                done = proposed[0].invocation if proposed else keep[0]["name"]
+                s.refused.append(Refused(c["name"], json.dumps(c["args"])[:MAX_RAW],
+                                         f"one change per question: {done} was already put forward"))
+            else:
+                keep.append(c)
+        s.run = keep
+
+    def _run_calls(self, s: Sorted, msgs: list[AnyMessage], caller: Caller, results: list[ToolResult],
+                   progress: Progress) -> None:
+        """The reply's runnable calls through the door, in the history as the assistant's calls and their
+        results; the rest audited and told to the model in words."""
+        # The reply's own words are left out of the history: next to calls they are an echo or a plan, and
+        # small models repeat the whole question there.
+        msgs.append(AIMessage("",
+                              tool_calls=[{"name": c["name"], "args": c["args"], "id": c["id"], "type": "tool_call"}
+                                          for c in s.run]))
+        for c in s.run:
+            progress(f"running {c['name']}…")
+            r = self.door.run(c["name"], c["args"], caller)
+            results.append(r)
+            failed = r.status in (Status.error, Status.denied)
+            msgs.append(ToolMessage(render(r), tool_call_id=c["id"], name=c["name"],
+                                    status="error" if failed else "success"))
+        words = [s.problems()] if s.problems() else []
+        for c in s.unknown:  # the door refuses and audits them; the model reads why
+            r = self.door.run(c["name"], c["args"], caller)
+            results.append(r)
+            words.append(f"opsbot: {r.error}")
+        for bad in s.refused:
+            self.door.refuse(bad.name, bad.raw, bad.why, caller)
+        if words:
+            msgs.append(HumanMessage("\n".join(w for w in words if w)))
+
+    def _call(self, msgs: list[AnyMessage], tools: list[dict[str, Any]], deadline: float) -> AIMessage:
+        """One model call within the question's deadline; connection errors, 5xx and 429 retried while time
+        is left (`llm.max_retries`)."""
+        llm = self.settings.llm
+        model = self.llm.bind_tools(tools) if tools else self.llm
+        for attempt in range(llm.max_retries + 1):
+            left = deadline - time.monotonic()
+            if left < MIN_CALL_S:
+                raise QuestionTimeout()
+            try:
+                reply = model.invoke(msgs, max_tokens=llm.max_tokens, timeout=min(llm.timeout_s, left))
+                assert isinstance(reply, AIMessage)
+                return reply
+            except Exception as e:
+                if type(e).__name__ not in _RETRYABLE or attempt == llm.max_retries:
+                    raise
+                log.info("model_retry", error_type=type(e).__name__, attempt=attempt + 1)
+        raise QuestionTimeout()  # not reached: the last attempt returns or raises
+
+    def _answer(self, text: str, results: list[ToolResult], briefing: Briefing, hit: bool,
+                available: bool) -> Answer:
         calls = [Call(tool=r.tool, invocation=r.invocation, status=r.status,
                       action_id=r.data.get("action_id") if isinstance(r.data, dict) and
-                      r.status == Status.approval_required else None) for r in turn.results]
+                      r.status == Status.approval_required else None) for r in results]
         pending = [c.action_id for c in calls if c.action_id]
-        return Answer(text=text, calls=calls, pending=pending, step_limit_hit=hit, model_available=available)
+        return Answer(text=text, calls=calls, pending=pending, step_limit_hit=hit, model_available=available,
+                      about=briefing.about, checks=briefing.reads)
+
+
+class QuestionTimeout(TimeoutError):
+    """The question's deadline came before the model's answer (`_why` reads it as a timeout)."""

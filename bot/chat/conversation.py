@@ -103,7 +103,7 @@ class Conversation:
         if words and words[0].lower().lstrip("/") in VERBS:
             return self.command(text, thread, identity, progress)
         progress("thinking…")
-        answer = self.agent.ask(text, thread, Caller(identity=identity, via="chat"))
+        answer = self.agent.ask(text, thread, Caller(identity=identity, via="chat"), progress)
         used = "".join(f"\n• `{c.invocation}` → {c.status.value}" for c in answer.calls)
         reply = answer.text + (f"\n\nTools used:{used}" if used else "")
         card = None

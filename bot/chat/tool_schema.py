@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from tools.base import Tool
+
 _DROPPED = {"title", "minLength", "maxLength"}
 
 
@@ -61,3 +63,9 @@ def model_schema(args: type[BaseModel]) -> dict[str, Any]:
 def description(doc: str) -> str:
     """A tool's docstring on one line."""
     return " ".join(doc.split())
+
+
+def openai_tool(t: Tool) -> dict[str, Any]:
+    """A tool as the chat.completions API offers it to the model."""
+    return {"type": "function",
+            "function": {"name": t.name, "description": description(t.description), "parameters": model_schema(t.args)}}

@@ -65,7 +65,7 @@ class Door:
         started = time.perf_counter()
         result = masked(self._run(name, args, caller))
         result = cap(result, self.ctx.settings.limits.max_result_chars)
-        record = AuditRecord(
+        note = self._record(AuditRecord(
             at=self.ctx.now(),
             kind="tool_call",
             identity=caller.identity,
@@ -76,14 +76,27 @@ class Door:
             args=redact_data(args),
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
             incident=caller.incident,
-        )
+        ))
+        if note:
+            result = result.model_copy(update={"notice": f"{result.notice}; {note}" if result.notice else note})
+        return result
+
+    def refuse(self, name: str, raw: str, why: str, caller: Caller) -> None:
+        """Audit a call that never reached a tool (a model's call cut off, unparsable or over a limit), so the
+        trail holds every call that was asked for, run or not."""
+        self._record(AuditRecord(at=self.ctx.now(), kind="tool_call", identity=caller.identity,
+                                 action=redact(name)[:80] or "(no name)", status="refused",
+                                 summary=f"{redact(name)[:80]}: {why}", args={"raw": redact(raw)[:300]},
+                                 duration_ms=0.0, incident=caller.incident))
+
+    def _record(self, record: AuditRecord) -> str | None:
+        """Append to the audit log; if it is down, say so (a sentence for the result's notice)."""
         try:
             self.audit.append(record)
         except AuditUnavailable as e:
-            log.error("audit_write_failed", tool=name, error=str(e))
-            note = f"not recorded in the audit log: {e}"
-            result = result.model_copy(update={"notice": f"{result.notice}; {note}" if result.notice else note})
-        return result
+            log.error("audit_write_failed", tool=record.action, error=str(e))
+            return f"not recorded in the audit log: {e}"
+        return None
 
     def _run(self, name: str, args: dict[str, Any], caller: Caller) -> ToolResult:
         t = self.tools.get(name)

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from bot.cards.model import Card
+from bot.cards.model import Analysis, Card
 from bot.cards.poster import Poster, Publisher
+from bot.cards.sentry_comment import render_sentry_comment
 from bot.cards.sentry_writer import SentryWriter
 from bot.cards.store import CardStore
 from bot.guard.door import Door
@@ -96,10 +97,28 @@ def build_pipeline(settings: Settings, posters: list[Poster], *, prefix: str | N
     triage = triage or Triage(door, analyse=make_analyser(settings),
                               analyse_timeout_s=settings.intake.analyse_timeout_s, metrics=metrics)
     triage.metrics = triage.metrics or metrics
+    publisher, sentry = Publisher(cards, posters, metrics), SentryWriter(settings.sentry, client, prefix, metrics)
+    triage.on_late = late_analysis(cards, publisher, sentry)
     return Pipeline(
         settings=settings, prefix=prefix, app=create_app(settings, prefix=prefix, metrics=metrics, engine=engine),
         stream=AlertStream(client, prefix),
         incidents=IncidentStore(client, prefix, settings.webhooks.dedup_window_s, settings.webhooks.flap_threshold),
-        cards=cards, publisher=Publisher(cards, posters, metrics), triage=triage,
-        sentry=SentryWriter(settings.sentry, client, prefix, metrics), metrics=metrics, learn=learn,
+        cards=cards, publisher=publisher, triage=triage, sentry=sentry, metrics=metrics, learn=learn,
     )
+
+
+def late_analysis(cards: CardStore, publisher: Publisher, sentry: SentryWriter) -> Callable[[str, Analysis], None]:
+    """An analysis that arrived after its card was posted: the card (as it is now) is edited to show it, and
+    so is the Sentry comment."""
+
+    def edit(incident_id: str, analysis: Analysis) -> None:
+        card = cards.get(incident_id)
+        if card is None or card.analysis is not None:
+            return
+        card = card.model_copy(update={"analysis": analysis, "analysis_note": None})
+        publisher.publish(card)
+        if card.sentry_issue_id:
+            sentry.upsert(card.sentry_issue_id, render_sentry_comment(card))
+        log.info("late_analysis_shown", incident=incident_id)
+
+    return edit

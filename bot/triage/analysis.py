@@ -124,7 +124,7 @@ class ModelAnalyser:
 
 def make_analyser(settings: Settings) -> ModelAnalyser | None:
     """The analyser on the configured model; None when no model is configured (the card goes without).
-    The client gives up when triage stops waiting, so an abandoned call does not hold a worker thread."""
-    timeout = min(settings.llm.timeout_s, settings.intake.analyse_timeout_s)
+    The client gives up after `intake.analyse_late_s`, so an abandoned call does not hold a thread for ever."""
+    timeout = max(settings.intake.analyse_late_s, settings.intake.analyse_timeout_s)
     llm = chat_model(settings.llm.model_copy(update={"timeout_s": timeout}))
     return ModelAnalyser(llm) if llm is not None else None

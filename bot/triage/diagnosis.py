@@ -17,13 +17,11 @@ action of opsbot's fixes it, `advice` says in one line what a person should do.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot.intake.target import Target
 from bot.triage.quotes import container_line, events, pod_logs, state_of, state_text, telling
 from bot.triage.reads import (
     CERTIFICATE,
@@ -34,6 +32,7 @@ from bot.triage.reads import (
     failing_container,
     log_lines,
 )
+from bot.triage.subject import Subject
 from tools.base import ToolResult
 
 RELEASE_WINDOW = timedelta(hours=1)  # a revision this much older than the alert's start did not start it
@@ -42,22 +41,6 @@ RELEASE_MODES = {"crashloopbackoff", "oomkilled", "init-container-failure", "ima
                  "latency-regression", "http-5xx-spike"}
 IMAGE_PULL = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
 CONFIG_ERROR = {"CreateContainerConfigError", "CreateContainerError"}
-class Subject(Protocol):
-    """What is diagnosed: an alert (bot.intake.alert.Alert), or a service someone asked about."""
-
-    name: str
-    labels: Mapping[str, str]
-    starts_at: datetime | None
-    expr: str | None
-
-    @property
-    def target(self) -> Target: ...
-
-    @property
-    def namespace(self) -> str | None: ...
-
-    @property
-    def service(self) -> str | None: ...
 
 
 class Diagnosis(BaseModel):

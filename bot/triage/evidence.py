@@ -23,6 +23,7 @@ from bot.triage.diagnosis import Diagnosis, diagnose
 from bot.triage.owners import resolve
 from bot.triage.quotes import container_line, last_exit, telling
 from bot.triage.reads import MAX_ROUNDS, failing_container, follow_ups, key, plan
+from bot.triage.subject import Subject
 from tools.base import Status, ToolResult
 
 TRIAGE_IDENTITY = "opsbot:triage"
@@ -161,7 +162,7 @@ def summarise(result: ToolResult) -> list[EvidenceLine]:
     return [EvidenceLine(check=check, text=t) for t in texts]
 
 
-def gather(door: Door, caller: Caller, alert: Alert,
+def gather(door: Door, caller: Caller, alert: Subject,
            parallel: int = 6) -> tuple[Target, list[ToolResult], set[str]]:
     """The alert's target through its owner chain, then reads.plan and its follow-ups, each round concurrent;
     also the keys (reads.key) of every read made."""
@@ -179,7 +180,7 @@ def gather(door: Door, caller: Caller, alert: Alert,
     return target, results, done
 
 
-def evidence_of(alert: Alert, target: Target, results: list[ToolResult]) -> Evidence:
+def evidence_of(alert: Subject, target: Target, results: list[ToolResult]) -> Evidence:
     """The diagnosis, its decisive lines first, then every result summarised; failed reads apart."""
     diagnosis = diagnose(alert, results)
     ev = Evidence(results=results, diagnosis=diagnosis, target=target)

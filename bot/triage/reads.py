@@ -16,8 +16,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from bot.intake.alert import Alert
 from bot.intake.target import Target
+from bot.triage.subject import Subject
 from tools.base import Status, ToolResult
 
 Check = tuple[str, dict[str, Any]]
@@ -51,7 +51,7 @@ def key(check: Check) -> str:
     return json.dumps([tool, {k: v for k, v in args.items() if k not in VOLUME_ARGS}], sort_keys=True)
 
 
-def plan(alert: Alert, target: Target | None = None) -> list[Check]:
+def plan(alert: Subject, target: Target | None = None) -> list[Check]:
     target = target or alert.target
     ns = alert.namespace or target.namespace
     svc = target.deployment or (alert.service if target.kind in (None, "Deployment") else None)

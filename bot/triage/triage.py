@@ -4,7 +4,8 @@ Seams (all plain callables, injected at wiring time):
   collect(alert, incident_id) -> Evidence              default: bot.evidence.ReadChecks through the door
   playbook(alert, evidence) -> PlaybookRef | None      knowledge: the playbook the failure mode names
   similar(alert, evidence) -> list[SimilarIncident]    knowledge: past incidents like this one
-  analyse(alert, evidence) -> Analysis | None          the model's RCA; bounded by a timeout
+  analyse(alert, evidence) -> Analysis | None          the model's RCA; the card waits analyse_timeout_s for
+                                                       it, a later one goes to `on_late` (the card is edited)
   propose(alert, evidence, analysis) -> list[Proposal] the model's proposals (the diagnosis's come first)
 Proposals go through Door.run as opsbot:triage with the incident's severity: the policy decides, and the
 card carries the pending action ids. Without a model, the card still has the evidence and the playbook.
@@ -13,7 +14,7 @@ card carries the pending action ids. Without a model, the card still has the evi
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 from typing import Any
@@ -77,20 +78,35 @@ class Triage:
         self.playbook, self.similar, self.analyse, self.propose = playbook, similar, analyse, propose
         self.analyse_timeout_s, self.metrics, self.now = analyse_timeout_s, metrics, now
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="opsbot-analyse")
+        # Where an analysis that missed the card goes when it arrives (the pipeline edits the card); None:
+        # it is dropped. The analyser's own client timeout bounds how late it can be.
+        self.on_late: Callable[[str, Analysis], None] | None = None
 
-    def _analysis(self, alert: Alert, ev: Evidence) -> tuple[Analysis | None, str | None]:
+    def _analysis(self, alert: Alert, ev: Evidence, incident_id: str) -> tuple[Analysis | None, str | None]:
         if self.analyse is None:
             return None, S.NO_ANALYSIS_MODEL
         future = self._pool.submit(self.analyse, alert, ev)
         try:
             result = future.result(timeout=self.analyse_timeout_s)
         except FutureTimeout:
-            log.warning("analysis_timeout", alert=alert.name, timeout_s=self.analyse_timeout_s)
-            return None, S.ANALYSIS_TIMEOUT.format(seconds=self.analyse_timeout_s)
+            log.warning("analysis_timeout", alert=alert.name, timeout_s=self.analyse_timeout_s,
+                        late=self.on_late is not None)
+            if self.on_late is None:
+                return None, S.ANALYSIS_TIMEOUT.format(seconds=self.analyse_timeout_s)
+            future.add_done_callback(lambda f: self._late(incident_id, f))
+            return None, S.ANALYSIS_LATE.format(seconds=self.analyse_timeout_s)
         except Exception as e:  # the model's failure must not cost the evidence card
             log.error("analysis_failed", alert=alert.name, error=f"{type(e).__name__}: {e}")
             return None, S.ANALYSIS_FAILED
         return result, None if result else S.ANALYSIS_FAILED
+
+    def _late(self, incident_id: str, future: Future[Analysis | None]) -> None:
+        try:
+            analysis = future.result()
+            if analysis is not None and self.on_late is not None:
+                self.on_late(incident_id, analysis)
+        except Exception as e:  # a late analysis lost costs nothing the card does not already show
+            log.error("late_analysis_failed", incident=incident_id, error=f"{type(e).__name__}: {e}")
 
     def _propose(self, proposals: list[Proposal], alert: Alert, incident_id: str) -> list[CardAction]:
         caller = Caller(identity=TRIAGE_IDENTITY, via="triage", incident=incident_id, severity=alert.severity)
@@ -110,7 +126,7 @@ class Triage:
         ev = self.collect(alert, incident_id)
         playbook = self.playbook(alert, ev) if self.playbook else None
         similar = self.similar(alert, ev) if self.similar else []
-        analysis, note = self._analysis(alert, ev)
+        analysis, note = self._analysis(alert, ev, incident_id)
         d = ev.diagnosis
         proposals = [Proposal(tool="k8s_rollback", args=d.rollback, why=f"{d.mode}: the failure began with the "
                               "current revision and a previous one exists")] if d and d.rollback else []

@@ -34,6 +34,11 @@ def replicas(door: Door) -> int:
     return r.data["replicas"]["desired"]
 
 
+def _inside_evidence(text: str, needle: str) -> bool:
+    start, end = text.find("<evidence>"), text.rfind("</evidence>")
+    return 0 <= start < text.find(needle) < end
+
+
 def last_tool_message(received: list[BaseMessage]) -> ToolMessage:
     return [m for m in received if isinstance(m, ToolMessage)][-1]
 
@@ -46,12 +51,13 @@ def test_a_question_runs_the_right_tools_through_the_door(settings: Settings, do
     ])
     answer = agent(settings, door, model).ask("why is checkout failing?", "t-tools", OPERATOR)
 
-    assert answer.text == "checkout crash-loops: DATABASE_URL is not set (k8s_pod_logs)."
+    assert answer.text.startswith("checkout crash-loops: DATABASE_URL is not set (k8s_pod_logs).")
     assert [(c.tool, c.status.value) for c in answer.calls] == [("k8s_list", "success"),
                                                                  ("k8s_pod_logs", "success")]
     records = door.audit.query()
-    assert [(r.kind, r.action, r.identity) for r in records] == [
-        ("tool_call", "k8s_list", "slack:U0OPERATOR"), ("tool_call", "k8s_pod_logs", "slack:U0OPERATOR")]
+    assert answer.checks > 0 and {r.identity for r in records} == {"slack:U0OPERATOR"}
+    assert [(r.kind, r.action) for r in records[answer.checks:]] == [("tool_call", "k8s_list"),
+                                                                     ("tool_call", "k8s_pod_logs")]
     assert "CrashLoopBackOff" in model.received[1][-1].content
     assert "DATABASE_URL is not set" in last_tool_message(model.received[2]).content
     assert not answer.step_limit_hit and answer.pending == []
@@ -91,37 +97,42 @@ def test_the_step_limit_forces_a_final_answer_without_tools(settings: Settings, 
     forced = model.received[-1]
     assert isinstance(forced[-1], HumanMessage) and forced[-1].content == messages.FORCE_ANSWER
     assert len(model.bound_tools) == 2, "the forced call is made without tools"
-    assert [r.action for r in door.audit.query()] == ["k8s_list", "k8s_events"]
+    assert [r.action for r in door.audit.query()[answer.checks:]] == ["k8s_list", "k8s_events"]
 
 
 def test_an_identical_repeated_call_is_refused(settings: Settings, door: Door) -> None:
     model = ScriptedModel([
         call("k8s_events", namespace="shop"),
         call("k8s_events", "c2", namespace="shop"),
-        call("k8s_events", "c3", namespace="shop", kind="Deployment"),
+        call("k8s_events", "c3", namespace="shop", object_name="checkout"),
         "done",
     ])
     answer = agent(settings, door, model).ask("events in shop?", "t-repeat", OPERATOR)
 
-    refused = last_tool_message(model.received[2])
-    assert refused.content == messages.REPEATED_CALL.format(tool="k8s_events") and refused.status == "error"
-    assert [r.args for r in door.audit.query()] == [{"namespace": "shop"}, {"namespace": "shop", "kind": "Deployment"}]
+    told = model.received[2][-1]
+    assert isinstance(told, HumanMessage) and "already called with exactly these arguments" in told.content
+    assert not [m for m in model.received[2] if isinstance(m, AIMessage) and m.tool_calls
+                and m.tool_calls[0]["id"] == "c2"], "the repeat is not in the history as a call"
+    mine = door.audit.query()[answer.checks:]
+    assert [(r.status, r.args) for r in mine] == [("success", {"namespace": "shop"}),
+                                                  ("refused", {"raw": '{"namespace": "shop"}'}),
+                                                  ("success", {"namespace": "shop", "object_name": "checkout"})]
     assert len(answer.calls) == 2
 
 
 def test_a_tool_error_goes_back_to_the_model(settings: Settings, door: Door, down_door: Door) -> None:
     model = ScriptedModel([call("logs_search", service="checkout", colour="blue"), "sorry"])
-    agent(settings, door, model).ask("logs?", "t-err", OPERATOR)
+    answer = agent(settings, door, model).ask("logs?", "t-err", OPERATOR)
     bad = last_tool_message(model.received[1])
     assert bad.status == "error"
     assert "invalid arguments for logs_search: colour: is not an argument of this tool" in bad.content
-    assert [(r.action, r.status) for r in door.audit.query()] == [("logs_search", "error")]
+    assert [(r.action, r.status) for r in door.audit.query()[answer.checks:]] == [("logs_search", "error")]
 
     model = ScriptedModel([call("k8s_list", namespace="shop"), "the cluster is unreachable"])
     answer = agent(settings, down_door, model).ask("pods?", "t-down", OPERATOR)
     down = last_tool_message(model.received[1])
     assert down.status == "error" and "could not reach kubernetes" in down.content
-    assert answer.text == "the cluster is unreachable"
+    assert answer.text == "the cluster is unreachable" and answer.about is None
 
 
 def test_an_instruction_in_a_log_line_changes_nothing(hostile_settings: Settings) -> None:
@@ -139,8 +150,9 @@ def test_an_instruction_in_a_log_line_changes_nothing(hostile_settings: Settings
     assert replicas(door) == 3
     assert not [r for r in door.audit.query() if r.kind == "execution"]
     seen = model.received[-1]
-    assert [m for m in seen if INJECTION in str(m.content)] == [seen[3]], "the log line reached the model only as data"
-    assert isinstance(seen[3], ToolMessage)
+    carrying = [m for m in seen if INJECTION in str(m.content)]
+    assert carrying and all(isinstance(m, ToolMessage) or _inside_evidence(str(m.content), INJECTION)
+                            for m in carrying), "the log line reached the model only as data"
     everything = "\n".join(str(m.content) for received in model.received for m in received)
     assert SECRET not in everything and "hunter2" not in everything
     assert "GITHUB_TOKEN=[REDACTED]" in everything
@@ -150,16 +162,22 @@ def test_the_question_and_the_answer_are_redacted(settings: Settings, door: Door
     model = ScriptedModel([lambda received: AIMessage(f"you said: {received[-1].content}; key {SECRET}")])
     answer = agent(settings, door, model).ask(f"is {SECRET} still valid? password=hunter2", "t-red", OPERATOR)
     assert model.received[0][-1].content == "is [REDACTED] still valid? password=[REDACTED]"
+    assert model.received[0][-2].content.startswith("opsbot's checks for the question that follows:\n<evidence>")
     assert SECRET not in answer.text and "hunter2" not in answer.text
     assert isinstance(model.received[0][0], SystemMessage)
 
 
-def test_no_model_configured_gives_the_commands(settings: Settings, door: Door) -> None:
+def test_no_model_configured_still_answers_from_the_evidence(settings: Settings, door: Door) -> None:
     no_model = settings.model_copy(update={"llm": settings.llm.model_copy(update={"model": None})})
     answer = Agent(no_model, door, memory=memory(settings)).ask("why is checkout failing?", "t-none", OPERATOR)
-    assert answer.text == messages.NO_MODEL and not answer.model_available
+    assert answer.text.startswith(messages.NO_MODEL) and not answer.model_available
     assert "troubleshoot SERVICE" in answer.text
-    assert door.audit.query() == []
+    assert "opsbot's checks of Deployment shop/checkout" in answer.text
+    assert "DATABASE_URL is not set" in answer.text and "A rollback fits: rollback shop/checkout" in answer.text
+    assert not [r for r in door.audit.query() if r.status not in ("success", "no_data")]
+
+    vague = Agent(no_model, door, memory=memory(settings)).ask("hello there", "t-none-2", OPERATOR)
+    assert vague.text == messages.NO_MODEL
 
 
 def test_a_failing_model_gives_a_clear_reply(settings: Settings, door: Door) -> None:
@@ -170,6 +188,10 @@ def test_a_failing_model_gives_a_clear_reply(settings: Settings, door: Door) -> 
     assert answer.text == messages.MODEL_FAILED.format(why="it could not be reached")
     assert not answer.model_available and "Traceback" not in answer.text
 
+    answer = agent(settings, door, ScriptedModel([broken])).ask("why is checkout failing?", "t-broken-2", OPERATOR)
+    assert answer.text.startswith(messages.MODEL_FELL_BACK.split("{")[0])
+    assert "DATABASE_URL is not set" in answer.text and "pw@" not in answer.text
+
 
 def test_memory_carries_the_thread_but_not_other_threads(settings: Settings, door: Door) -> None:
     model = ScriptedModel(["checkout is crash-looping", "yes, still checkout", "which service?"])
@@ -178,9 +200,9 @@ def test_memory_carries_the_thread_but_not_other_threads(settings: Settings, doo
     a.ask("is it still the same one?", "thread-1", OPERATOR)
     a.ask("is it still the same one?", "thread-2", OPERATOR)
     second, other = model.received[1], model.received[2]
-    assert [m.content for m in second[1:]] == ["what is failing in shop?", "checkout is crash-looping",
-                                               "is it still the same one?"]
-    assert [m.content for m in other[1:]] == ["is it still the same one?"]
+    said = [m.content.split("\n\n")[0] for m in second[1:] if not m.content.startswith("opsbot's checks")]
+    assert said == ["what is failing in shop?", "checkout is crash-looping", "is it still the same one?"]
+    assert [m.content for m in other[1:]][-1:] == ["is it still the same one?"] and len(other) == 3
 
 
 def test_a_reply_that_claims_a_change_the_door_did_not_make_is_corrected(mutable_settings: Settings) -> None:

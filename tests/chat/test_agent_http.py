@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot import messages
-from bot.chat.agent import Agent
+from bot.chat.agent import QUESTION_TOOLS, Agent
 from bot.chat.memory import Memory
 from bot.guard.door import Caller
 from bot.settings import Settings
@@ -44,13 +44,17 @@ def test_a_question_over_http_reaches_the_sandbox(settings: Settings, fake: tupl
     ]
     answer, door = ask(llm_settings(settings, url), "why is checkout failing?")
 
-    assert answer.text == "checkout: 3 pods, 0 healthy: 3 CrashLoopBackOff"
-    assert [(r.action, r.status) for r in door.audit.query()] == [("k8s_list", "success")]
+    assert answer.text.startswith("checkout: 3 pods, 0 healthy: 3 CrashLoopBackOff\n\nEvidence (opsbot's checks")
+    assert [(r.action, r.status) for r in door.audit.query()[answer.checks:]] == [("k8s_list", "success")]
     first, second = server.bodies
     assert first["model"] == MODEL and first["messages"][0] == {"role": "system", "content": load_prompt("system")}
-    assert first["messages"][1] == {"role": "user", "content": "why is checkout failing?"}
-    offered = {t["function"]["name"] for t in first["tools"]}
-    assert {"k8s_list", "logs_search", "prom_query", "k8s_scale"} <= offered
+    assert first["max_completion_tokens"] == settings.llm.max_tokens
+    evidence, question = first["messages"][1:3]
+    assert question == {"role": "user", "content": "why is checkout failing?"}
+    assert evidence["role"] == "user" and "<evidence>" in evidence["content"]
+    assert "DATABASE_URL is not set" in evidence["content"], "the model starts from triage's evidence"
+    offered = [t["function"]["name"] for t in first["tools"]]
+    assert offered == list(QUESTION_TOOLS), "a question that asks for no change is offered no change"
     assert second["messages"][-1]["role"] == "tool"
     assert "tools" in second  # a normal round still offers the tools
 
@@ -60,8 +64,19 @@ def test_a_model_that_does_not_answer_in_time_gives_the_clear_reply(settings: Se
     server, url = fake
     server.script = ["hang"]
     answer, door = ask(llm_settings(settings, url, timeout_s=0.5, max_retries=0), "why is checkout failing?")
-    assert answer.text == messages.MODEL_FAILED.format(why="it did not answer in time")
-    assert not answer.model_available and door.audit.query() == []
+    assert answer.text.startswith(messages.MODEL_FELL_BACK.split("{")[0] + "it did not answer in time")
+    assert "DATABASE_URL is not set" in answer.text, "the person still gets the evidence"
+    assert not answer.model_available and len(door.audit.query()) == answer.checks
+
+
+def test_one_deadline_bounds_the_whole_question(settings: Settings, fake: tuple[FakeOpenAI, str]) -> None:
+    server, url = fake
+    server.script = ["hang", "hang", "hang"]
+    # Less time left than one call needs: the model is not called at all, the evidence is the answer.
+    answer, _ = ask(llm_settings(settings, url, timeout_s=30, deadline_s=0.5, max_retries=3),
+                    "why is checkout failing?")
+    assert answer.text.startswith(messages.MODEL_FELL_BACK.split("{")[0] + "it did not answer in time")
+    assert "DATABASE_URL is not set" in answer.text and server.bodies == []
 
 
 def test_a_wrong_key_is_refused_and_reported_plainly(settings: Settings, fake: tuple[FakeOpenAI, str]) -> None:

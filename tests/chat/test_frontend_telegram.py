@@ -149,9 +149,11 @@ def test_other_chats_get_one_refusal_then_silence(group: Group, fake: FakeTelegr
 
 def test_free_question_without_a_model(group: Group) -> None:
     group.says(1001, "why is checkout failing? <b>now</b> & then")
-    said = group.next("sendMessage", chat_id=GROUP).args
-    text = said["text"] if said["text"] != "<i>thinking…</i>" else group.next("editMessageText").args["text"]
+    text = group.next("sendMessage", chat_id=GROUP).args["text"]
+    while text.startswith("<i>"):  # progress: thinking…, checking Deployment shop/checkout…
+        text = group.next("editMessageText").args["text"]
     assert "No language model is configured" in check_html(text)
+    assert "DATABASE_URL is not set" in text, "the evidence still answers"
 
 
 # -- the shift, as a table --------------------------------------------------------------------------------------

@@ -107,6 +107,15 @@ def test_describe_shows_why_the_container_keeps_dying(door: Door, oncall: Caller
     assert all(e["object"] == f"Pod/{checkout_pod}" for e in events)
 
 
+def test_the_right_name_in_a_guessed_namespace_says_where_it_is(door: Door, oncall: Caller) -> None:
+    r = run(door, oncall, "k8s_describe", kind="Deployment", namespace="shop", name="payments-api")
+    assert r.status == Status.error
+    assert r.error == ("deployment 'payments-api' not found in namespace 'shop'; it is in namespace payments; "
+                       "deployments there: cart, checkout")
+    r = run(door, oncall, "k8s_pod_logs", namespace="shop", pod="payments-api")
+    assert r.status == Status.error and "; deployment payments-api is in namespace payments;" in r.error
+
+
 def test_describing_a_deployment_name_as_a_pod_points_at_the_right_tool(door: Door, oncall: Caller) -> None:
     r = run(door, oncall, "k8s_describe", kind="Pod", namespace="shop", name="checkout")
     assert r.status == Status.error

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -12,14 +14,21 @@ from structlog.testing import capture_logs
 
 from bot.cards import strings as S
 from bot.cards.model import Analysis, EvidenceLine
+from bot.cards.poster import ConsolePoster, Publisher
+from bot.cards.sentry_writer import SentryWriter
+from bot.cards.store import CardStore
 from bot.guard.door import Door
 from bot.intake.alert import Alert
+from bot.intake.pipeline import late_analysis
 from bot.intake.webhooks.alertmanager import AMPayload, to_alert
 from bot.intake.webhooks.synthetic import am_alert, am_payload
+from bot.metrics import Metrics
+from bot.polling import poll
 from bot.settings import Settings
 from bot.triage.analysis import MAX_EVIDENCE_CHARS, make_analyser
 from bot.triage.evidence import Evidence
 from bot.triage.triage import Triage
+from bot.wiring import redis_client
 from prompts import load as load_prompt
 from tests.support.fake_openai import KEY, MODEL, FakeOpenAI, llm_settings, serve
 from tests.support.hostile import INJECTION, SECRET, SECRET_LINE
@@ -162,3 +171,29 @@ def test_triage_keeps_the_evidence_card_when_the_answer_is_garbage(settings: Set
     server.script = ["no idea"]
     card = Triage(door, analyse=make_analyser(llm_settings(settings, url))).card(alert(door), "inc-rca-2")
     assert card.analysis is None and card.analysis_note == S.ANALYSIS_FAILED and card.evidence
+
+
+def test_an_analysis_later_than_the_card_edits_the_card(settings: Settings, door: Door,
+                                                         fake: tuple[FakeOpenAI, str]) -> None:
+    server, url = fake
+    go = threading.Event()
+
+    def slow(body: dict[str, Any]) -> dict[str, Any]:  # answers only once the card is out
+        go.wait(60)
+        return {"content": json.dumps(GOOD)}
+
+    server.script = [slow]
+    prefix = f"test:{uuid.uuid4().hex}:"
+    client = redis_client(settings)
+    console, cards = ConsolePoster(), CardStore(client, prefix)
+    publisher = Publisher(cards, [console], Metrics())
+    triage = Triage(door, analyse=make_analyser(llm_settings(settings, url)), analyse_timeout_s=0.2)
+    triage.on_late = late_analysis(cards, publisher, SentryWriter(settings.sentry, client, prefix, Metrics()))
+
+    card = triage.card(alert(door), "inc-late")
+    assert card.analysis is None and card.analysis_note == S.ANALYSIS_LATE.format(seconds=0.2)
+    publisher.publish(card)
+    go.set()
+    edited = poll(lambda: next((h.card for h in console.history if h.card.analysis), None), 60, interval_s=0.1)
+    assert edited is not None and edited.analysis == Analysis(**GOOD) and edited.analysis_note is None
+    assert [h.op for h in console.history] == ["post", "update"], "the same card, edited"

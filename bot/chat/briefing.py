@@ -1,0 +1,189 @@
+"""Evidence first: what a question is about, and what triage's reads and diagnosis say about it, before any
+model is asked (and when none is configured, or it fails, this is the answer).
+
+    brief(door, caller, "why is payments-api failing?", namespaces=["shop", "payments"]) -> Briefing
+
+The subject is found in code, never guessed by a model:
+1. an object named in the question (Deployment, StatefulSet, DaemonSet, CronJob, Job, Node, claim, then
+   Pod), found in every namespace (a namespace named in the question, or a chat namespace, wins a tie); a
+   word that is the beginning of exactly one name counts too ("payments" → payments-api);
+2. else a firing alert named in the question, or the most severe firing alert in a namespace the question
+   names (naming none: in a chat namespace, else anywhere);
+3. else a namespace named in the question: its unhealthy pods.
+Then the same reads, follow-ups and diagnosis as alert triage (bot/triage/evidence.py) run through the door,
+each audited under the asker's identity. `Briefing.for_model` is the evidence as the model reads it (inside
+<evidence> delimiters the data cannot close), `Briefing.cites` the lines an answer rests on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.guard.door import Caller, Door
+from bot.redact import redact
+from bot.triage.diagnosis import Diagnosis
+from bot.triage.evidence import Evidence, evidence_of, gather
+from bot.triage.troubleshoot import Asked
+from tools.base import Status, ToolResult
+
+MAX_MODEL_CHARS = 3000  # the evidence the model reads on its first call
+MAX_FINDINGS = 14
+MAX_CITES = 4
+SUBJECT_KINDS = (("Deployment", "deployment"), ("StatefulSet", "statefulset"), ("DaemonSet", "daemonset"),
+                 ("CronJob", "cronjob"), ("Job", "job_name"), ("Node", "node"),
+                 ("PersistentVolumeClaim", "persistentvolumeclaim"), ("Pod", "pod"))
+_WORD = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+_ALERT_NAME = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][A-Za-z0-9]+)+\b")
+_DELIMITER = re.compile(r"</?\s*evidence\s*>", re.IGNORECASE)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Briefing:
+    about: str | None = None  # "Deployment payments/payments-api", or None when the question names nothing
+    why: str = ""  # how the subject was found
+    evidence: Evidence = field(default_factory=Evidence)
+    reads: int = 0  # every read through the door: finding the subject, then the evidence
+
+    @property
+    def diagnosis(self) -> Diagnosis | None:
+        return self.evidence.diagnosis
+
+    def cites(self) -> list[str]:
+        """The lines an answer rests on: the diagnosis and its decisive quotes, else the first findings."""
+        d = self.diagnosis
+        if d:
+            return [d.line(), *d.quotes][:MAX_CITES]
+        return [f"{line.check}: {line.text}" for line in self.evidence.lines][:MAX_CITES]
+
+    def summary(self) -> str:
+        """The evidence in a few lines for a person, when no model explains it."""
+        if not self.about:
+            return "opsbot found no workload, alert or namespace named in the question to check."
+        parts = [f"opsbot's checks of {self.about} ({self.why}):"]
+        parts += [f"• {line}" for line in self.cites()] or ["• no failure found in these reads"]
+        d = self.diagnosis
+        if d and d.advice:
+            parts.append(f"What a person should do: {d.advice}")
+        if d and d.rollback:
+            parts.append(f"A rollback fits: rollback {d.rollback['namespace']}/{d.rollback['deployment']} "
+                         "(needs approval).")
+        if self.evidence.could_not_run:
+            parts.append(f"Could not run: {'; '.join(self.evidence.could_not_run[:3])}")
+        return "\n".join(parts)
+
+    def for_model(self, limit: int = MAX_MODEL_CHARS) -> str:
+        if not self.about:
+            body = "no workload, alert or namespace named in the question was found in the cluster"
+        else:
+            ev, d = self.evidence, self.diagnosis
+            parts = [f"subject: {self.about} ({self.why})"]
+            if d:
+                parts.append(f"diagnosis: {d.line()}")
+                parts += [f"decisive line: {q}" for q in d.quotes]
+                if d.advice:
+                    parts.append(f"what a person should do: {d.advice}")
+                if d.rollback:
+                    parts.append(f"a rollback fits: k8s_rollback namespace={d.rollback['namespace']} "
+                                 f"deployment={d.rollback['deployment']}")
+            else:
+                parts.append("diagnosis: no failure mode recognised in these reads")
+            parts.append("findings (check: finding):")
+            parts += [f"- [{line.status}] {line.check}: {line.text}" for line in ev.lines[:MAX_FINDINGS]]
+            parts += [f"- could not run: {x}" for x in ev.could_not_run]
+            body = "\n".join(parts)
+        body = redact(body)
+        if len(body) > limit:
+            body = body[:limit] + f"\n[cut: {len(body) - limit} more characters]"
+        return f"<evidence>\n{_DELIMITER.sub('(evidence)', body)}\n</evidence>"
+
+
+def _words(question: str) -> set[str]:
+    return set(_WORD.findall(question.lower()))
+
+
+def _pick(names: list[tuple[str, str]], words: set[str], namespaces: list[str]) -> tuple[str, str] | None:
+    """(namespace, name): a name the question says, else the one name a word begins; preferred namespaces
+    (named in the question, then chat namespaces, in order) break a tie."""
+    exact = [n for n in names if n[1] in words]
+    prefix = [n for n in names if any(len(w) >= 4 and n[1].startswith(w + "-") for w in words)]
+    for found in (exact, prefix if len({n[1] for n in prefix}) == 1 else []):
+        if found:
+            rank = {ns: i for i, ns in enumerate(namespaces)}
+            return min(found, key=lambda n: rank.get(n[0], len(rank)))
+    return None
+
+
+def _names(door: Door, caller: Caller, kind: str, reads: list[ToolResult]) -> list[tuple[str, str]]:
+    r = door.run("k8s_list", {"kind": kind}, caller)
+    reads.append(r)
+    if r.status != Status.success or not isinstance(r.data, dict):
+        return []
+    rows = r.data.get("pods" if kind == "Pod" else "items", [])
+    return [(row.get("namespace", ""), row["name"]) for row in rows if row.get("name")]
+
+
+def _alert(door: Door, caller: Caller, question: str, namespaces: list[str],
+           reads: list[ToolResult]) -> Asked | None:
+    r = door.run("prom_alerts", {"state": "firing"}, caller)
+    reads.append(r)
+    if r.status != Status.success or not isinstance(r.data, dict):
+        return None
+    alerts = [a for a in r.data.get("alerts", []) if a.get("state") == "firing"]
+    named = set(_ALERT_NAME.findall(question))
+    chosen = [a for a in alerts if a.get("alertname") in named] or \
+        [a for a in alerts if (a.get("labels") or {}).get("namespace") in namespaces] or alerts
+    if not chosen:
+        return None
+    top = chosen[0]  # prom_alerts answers the most severe first
+    labels = {k: str(v) for k, v in (top.get("labels") or {}).items()}
+    labels["alertname"] = str(top["alertname"])
+    if top.get("severity"):
+        labels["severity"] = str(top["severity"])
+    since = top.get("since")
+    starts = datetime.fromisoformat(since.replace("Z", "+00:00")) if isinstance(since, str) and since else None
+    return Asked(name=str(top["alertname"]), labels=labels, starts_at=starts)
+
+
+def find(door: Door, caller: Caller, question: str, namespaces: list[str],
+         reads: list[ToolResult]) -> tuple[Asked, str, str] | None:
+    """(subject, what it is, how it was found), or None; see the module doc for the order. Every read made
+    is appended to `reads`."""
+    words = _words(question)
+    named_ns = [ns for ns in namespaces if ns in words]
+    prefer = [*named_ns, *[ns for ns in namespaces if ns not in named_ns]]
+    for kind, label in SUBJECT_KINDS:
+        hit = _pick(_names(door, caller, kind, reads), words, prefer)
+        if hit:
+            ns, name = hit
+            where = {"namespace": ns} if ns else {}
+            return Asked(name=f"question about {kind} {name}", labels={**where, label: name}), \
+                f"{kind} {ns + '/' if ns else ''}{name}", f"{kind.lower()} named in the question"
+    alert = _alert(door, caller, question, named_ns or namespaces, reads)
+    if alert:
+        return alert, f"alert {alert.name} ({alert.namespace or 'cluster'})", "a firing alert"
+    existing = {name for _, name in _names(door, caller, "Namespace", reads)} | set(namespaces)
+    ns_words = sorted(words & existing)
+    if ns_words:
+        ns = ns_words[0]
+        return Asked(name=f"question about namespace {ns}", labels={"namespace": ns}), \
+            f"namespace {ns}", "namespace named in the question"
+    return None
+
+
+def brief(door: Door, caller: Caller, question: str, namespaces: list[str],
+          progress: Progress = lambda _: None) -> Briefing:
+    """The subject and its evidence (see the module doc); an empty Briefing when the question names nothing."""
+    reads: list[ToolResult] = []
+    found = find(door, caller, question, namespaces, reads)
+    if found is None:
+        return Briefing(reads=len(reads))
+    subject, about, why = found
+    progress(f"checking {about}…")
+    target, results, _ = gather(door, caller, subject)
+    return Briefing(about=about, why=why, evidence=evidence_of(subject, target, results),
+                    reads=len(reads) + len(results))
