@@ -2,8 +2,8 @@
 
 For each scenario (default: the shipped ones; `--limit N` takes the first N) the sandbox is loaded and two
 questions an on-call engineer would type are asked, each in a fresh thread:
-- the first alert's description (or the Sentry issue's title and culprit) followed by "Why?", which names
-  the object the way the alert does;
+- the first alert's description as Alertmanager shows it (or the Sentry issue's title and culprit) followed
+  by "Why?", which names the object the way the alert does;
 - "What is broken right now, and why?", which names nothing (scenarios with a firing alert only).
 Scoring, per question: the tools the model called; whether the answer names the cause (at least half of the
 scenario's `expect.evidence` strings, word for word, case-insensitive; also counted in the model's own words
@@ -31,6 +31,8 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import httpx  # noqa: E402
+
 from bot.chat.agent import Agent  # noqa: E402
 from bot.chat.memory import Memory  # noqa: E402
 from bot.guard.door import Caller  # noqa: E402
@@ -46,16 +48,14 @@ ASKER = Caller(identity="bench:oncall", via="chat")
 OPEN_QUESTION = "What is broken right now, and why?"
 
 
-def questions(sc: Scenario) -> list[str]:
-    out = []
+def questions(sc: Scenario, description: str | None) -> list[str]:
+    """The alert as Alertmanager shows it (its rendered description) + "Why?", then the open question; for a
+    Sentry scenario, its issue."""
     if sc.alerts:
-        notes = sc.alerts[0].annotations
-        out.append(f"{notes.get('description') or notes.get('summary') or sc.alerts[0].name} Why?")
-    elif sc.sentry:
-        out.append(f"Sentry reports \"{sc.sentry[0].title}\" in {sc.sentry[0].culprit}. Why?")
-    if sc.alerts:
-        out.append(OPEN_QUESTION)
-    return out
+        return [f"{description or sc.alerts[0].name} Why?", OPEN_QUESTION]
+    if sc.sentry:
+        return [f"Sentry reports \"{sc.sentry[0].title}\" in {sc.sentry[0].culprit}. Why?"]
+    return []
 
 
 def names_cause(text: str, expected: list[str]) -> bool:
@@ -89,15 +89,19 @@ def ask_one(s: Settings, sc: Scenario, question: str) -> dict[str, Any]:
     }
 
 
-def firing(s: Settings, sc: Scenario) -> bool:
-    """Wait until the scenario's first alert fires (the open question needs it)."""
-    door = build_door(s, prefix=f"bench:{uuid.uuid4().hex}:")
+def firing(s: Settings, sc: Scenario) -> str | None:
+    """Wait until the scenario's first alert fires; its description as Prometheus rendered it."""
+    url = f"{s.alertmanager.url.rstrip('/')}/api/v2/alerts"
 
-    def up() -> bool | None:
-        r = door.run("prom_alerts", {"state": "firing", "alertname": sc.alerts[0].name}, ASKER)
-        return True if r.status == Status.success and r.data.get("alerts") else None
+    def up() -> str | None:
+        try:
+            alerts = httpx.get(url, params={"filter": f'alertname="{sc.alerts[0].name}"'}, timeout=5).json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        notes = alerts[0].get("annotations", {}) if alerts else None
+        return None if notes is None else notes.get("description") or notes.get("summary") or sc.alerts[0].name
 
-    return bool(poll(up, 90, interval_s=1.0))
+    return poll(up, 120, interval_s=1.0)
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -143,10 +147,11 @@ def main() -> int:
             for sc in loaded:
                 sb.load(sc)
                 s = settings_for(sb, args.base_url, args.model, {})
-                for q in questions(sc):
-                    if q == OPEN_QUESTION and not firing(s, sc):
-                        print(f"{sc.name}: its alert did not fire; open question skipped", flush=True)
-                        continue
+                description = firing(s, sc) if sc.alerts else None
+                if sc.alerts and description is None:
+                    print(f"{sc.name}: its alert did not fire; skipped", flush=True)
+                    continue
+                for q in questions(sc, description):
                     row = ask_one(s, sc, q)
                     rows.append(row)
                     print(table([row]).splitlines()[-1], flush=True)

@@ -1,5 +1,4 @@
-"""`opsbot chat`, `opsbot serve-slack`, `opsbot serve-telegram`: the frontends from the command line.
-"""
+"""`opsbot chat`, `opsbot serve-slack`, `opsbot serve-telegram`: the frontends from the command line."""
 
 from __future__ import annotations
 
@@ -15,18 +14,19 @@ from bot.cli.common import ConfigOpt
 if TYPE_CHECKING:
     from bot.chat.conversation import Conversation
     from bot.chat.frontends.decision import Decisions
+    from bot.guard.door import Door
     from bot.settings import Settings
 
 
 
-def build_conversation(settings: Settings) -> Conversation:
+def build_conversation(settings: Settings, door: Door | None = None) -> Conversation:
     """The conversation core on the configured backends (the door, and the agent if a model is set)."""
     from bot.chat.agent import Agent
     from bot.chat.conversation import Conversation
     from bot.chat.troubleshoot import troubleshooter
     from bot.wiring import build_door
 
-    door = build_door(settings)
+    door = door or build_door(settings)
     namespaces = settings.chat.namespaces
     return Conversation(door, Agent(settings, door), namespaces, troubleshooter(door, namespaces))
 

@@ -50,6 +50,9 @@ def serve_cmd(
     host: Annotated[str | None, typer.Option(help="listen address (default webhooks.host)")] = None,
     port: Annotated[int | None, typer.Option(help="listen port (default webhooks.port)")] = None,
     workers: Annotated[int | None, typer.Option(help="triage worker threads (default intake.workers)")] = None,
+    chat: Annotated[bool, typer.Option("--chat", help="also run the configured chat frontends in this process "
+                                                      "(Telegram long polling, Slack Socket Mode): the whole "
+                                                      "ChatOps loop in one process, for a small install")] = False,
 ) -> None:
     """Serve the Alertmanager and Sentry webhooks and run the triage workers that turn alerts into cards."""
     import uvicorn
@@ -63,10 +66,17 @@ def serve_cmd(
     triage, kt = knowledge_triage(settings, door, settings.redis.key_prefix, Metrics())
     p = build_pipeline(settings, posters_for(settings), door=door, triage=triage, metrics=triage.metrics,
                        learn=kt.resolved)
+    if chat:
+        from bot.chat.frontends.together import frontends_lifespan
+        from bot.cli.chat import build_conversation, build_decisions
+
+        p.app.app.router.lifespan_context = frontends_lifespan(
+            settings, build_conversation(settings, door), build_decisions(settings),
+            lambda started: typer.echo(f"opsbot: {started}"))
     p.start_workers(workers)
     h, po = host or settings.webhooks.host, port or settings.webhooks.port
     typer.echo(f"opsbot: webhooks on http://{h}:{po}/webhooks/alertmanager and /webhooks/sentry; "
-               f"{len(p.threads)} triage workers")
+               f"{len(p.threads)} triage workers" + ("; chat frontends starting" if chat else ""))
     try:
         uvicorn.run(p.app, host=h, port=po, log_level="info", access_log=False)
     finally:
