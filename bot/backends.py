@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
+from elastic_transport import HttpHeaders, Urllib3HttpNode
+from elastic_transport._node._base import NodeApiResponse
+from elastic_transport.client_utils import DEFAULT
 from elasticsearch import Elasticsearch
 from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
@@ -13,6 +16,7 @@ from prometheus_api_client import PrometheusConnect
 from urllib3.util.retry import Retry
 
 from bot.settings import Settings
+from tools.base import BackendError
 from tools.catalog import tool_map
 
 if TYPE_CHECKING:
@@ -39,13 +43,18 @@ class Backends:
 
     @cached_property
     def elasticsearch(self) -> Elasticsearch:
+        """The client for the server's major version: an 8.x server refuses the 9.x client's
+        `compatible-with=9` media types (400 media_type_header_exception), so its requests say 8. OpenSearch
+        fails the client's product check on every call: it is refused here, once, in words."""
         s = self.settings.elasticsearch
-        auth = {}
+        auth: dict[str, Any] = {}
         if s.api_key:
             auth["api_key"] = s.api_key.get_secret_value()
         elif s.username and s.password:
             auth["basic_auth"] = (s.username, s.password.get_secret_value())
-        return Elasticsearch(s.url, request_timeout=s.timeout_s, max_retries=0, retry_on_timeout=False, **auth)
+        major = s.server_major or _server_major(s.url, auth, s.timeout_s)
+        node = {"node_class": Compat8Node} if major == 8 else {}
+        return Elasticsearch(s.url, request_timeout=s.timeout_s, max_retries=0, retry_on_timeout=False, **node, **auth)
 
     @cached_property
     def kubernetes(self) -> k8s_client.ApiClient:
@@ -74,3 +83,43 @@ class Backends:
 
         k = self.settings.knowledge
         return KnowledgeStore.open(k.path, tool_map(), k.playbooks_dir)
+
+
+class Compat8Node(Urllib3HttpNode):
+    """Sends the 9.x client's requests as an 8.x server accepts them (compatible-with=8)."""
+
+    def perform_request(self, method: str, target: str, body: bytes | None = None,
+                        headers: HttpHeaders | None = None, request_timeout: Any = DEFAULT) -> NodeApiResponse:
+        if headers:
+            headers = headers.copy()
+            for key in ("accept", "content-type"):
+                if headers.get(key):
+                    headers[key] = headers[key].replace("compatible-with=9", "compatible-with=8")
+        return super().perform_request(method, target, body=body, headers=headers, request_timeout=request_timeout)
+
+
+def _server_major(url: str, auth: dict[str, Any], timeout_s: float) -> int | None:
+    """The server's major version from GET / (plain JSON, which every version answers); None when it cannot
+    be asked now (the searches then report the outage). OpenSearch raises OpenSearchRefused."""
+    headers = {"Accept": "application/json"}
+    if "api_key" in auth:
+        headers["Authorization"] = f"ApiKey {auth['api_key']}"
+    try:
+        r = httpx.get(url, headers=headers, auth=auth.get("basic_auth"), timeout=timeout_s)
+        version = r.json().get("version") or {}
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    if version.get("distribution") == "opensearch":
+        raise OpenSearchRefused(url, str(version.get("number")))
+    number = str(version.get("number") or "")
+    return int(number.split(".")[0]) if number.split(".")[0].isdigit() else None
+
+
+class OpenSearchRefused(BackendError):
+    """The logs backend is OpenSearch, which the Elasticsearch client cannot talk to: said as what to configure."""
+
+    def __init__(self, url: str, number: str):
+        self.backend, self.url, self.asked = "elasticsearch", url, "the server's version"
+        self.reason = (f"elasticsearch.url ({url}) is OpenSearch {number}: opsbot's Elasticsearch client refuses "
+                       "it (its product check fails); point elasticsearch.url at Elasticsearch 8 or 9")
+        Exception.__init__(self, self.reason)

@@ -12,6 +12,9 @@ class Metrics:
         self.alerts_received = Counter(
             "opsbot_alerts_received", "Alerts received by source and outcome "
             "(accepted, duplicate, ignored, rejected, unavailable)", ["source", "outcome"], registry=r)
+        self.truncated_alerts = Counter(
+            "opsbot_alertmanager_truncated_alerts", "Alerts Alertmanager left out of its group payloads "
+            "(truncatedAlerts: the receiver's max_alerts was reached)", registry=r)
         self.last_alert = Gauge("opsbot_last_alert_received_timestamp_seconds",
                                 "When the last alert was accepted, by source", ["source"], registry=r)
         self.heartbeat = Gauge("opsbot_heartbeat_timestamp_seconds", "When a heartbeat alert (Watchdog …) last "

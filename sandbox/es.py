@@ -48,7 +48,11 @@ MAPPINGS: dict[str, Any] = {
 
 def _binary() -> Path:
     """The server binary shipped in the noida-db wheel (run directly, so its pid is the server's)."""
-    path = Path(str(files("noida_db").joinpath("noida-db")))
+    try:
+        path = Path(str(files("noida_db").joinpath("noida-db")))
+    except ModuleNotFoundError:
+        raise procs.SandboxError(f"{NAME}: the sandbox needs the 'sandbox' extra (pip install "
+                                 "'opsbot-oncall[sandbox]'), which scripts/bootstrap.sh installs") from None
     if not path.is_file():
         raise procs.SandboxError(f"{NAME}: noida-db's binary is missing at {path}; run scripts/bootstrap.sh")
     return path

@@ -22,7 +22,7 @@ if [ ! -f "$stamp" ]; then
   echo "bootstrap: creating .venv and installing opsbot (first run takes a minute or two)"
   [ -x .venv/bin/python ] || "$PY" -m venv .venv
   .venv/bin/python -m pip install -q -U pip 2> >(grep -v "is ignored" >&2)
-  .venv/bin/python -m pip install -q -e '.[test]' 2> >(grep -v 'is ignored' >&2)
+  .venv/bin/python -m pip install -q -e '.[test,sandbox]' 2> >(grep -v 'is ignored' >&2)
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

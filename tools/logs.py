@@ -101,6 +101,11 @@ def logs_search(ctx: ToolContext, args: LogsSearchArgs) -> ToolResult:
         )
     hits = [_line(h["_source"]) for h in response["hits"]["hits"]]
     agg = response.get("aggregations", {}).get("by_message", {})
+    notes = []
+    if hits and not agg.get("buckets"):  # no keyword sub-field to count on (ECS maps message as text only)
+        agg = {"buckets": _grouped(hits), "sum_other_doc_count": None}
+        notes.append(f"messages grouped from the {len(hits)} lines shown only: index {index} has no "
+                     f"{MESSAGE_KEYWORD} field to count every matching line")
     data = {
         "index": index,
         "since": _iso(start),
@@ -111,7 +116,6 @@ def logs_search(ctx: ToolContext, args: LogsSearchArgs) -> ToolResult:
         "other_messages_count": agg.get("sum_other_doc_count", 0),
         "hits": hits,
     }
-    notes = []
     if total["value"] > len(hits):
         shown = f"{total['value']}" if data["total_exact"] else f"at least {total['value']}"
         notes.append(f"showing the {len(hits)} newest of {shown} matching lines")
@@ -179,6 +183,17 @@ def _line(source: dict[str, Any]) -> dict[str, Any]:
         "message": _clip(_get(source, MESSAGE)),
     }
     return {k: v for k, v in line.items() if v is not None}
+
+
+def _grouped(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Buckets as the terms aggregation gives them, counted over the lines at hand (newest first)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for h in hits:
+        groups.setdefault(str(h.get("message")), []).append(h)
+    ranked = sorted(groups.items(), key=lambda kv: -len(kv[1]))[:TOP_MESSAGES]
+    return [{"key": message, "doc_count": len(lines), "last": {"hits": {"hits": [{"_source": {
+        TIME: lines[0].get("time"), LEVEL: lines[0].get("level"), SERVICE: lines[0].get("service")}}]}}}
+            for message, lines in ranked]
 
 
 def _bucket(bucket: dict[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,8 @@ class ElasticsearchSettings(Section):
     password: SecretStr | None = Field(None, description="basic-auth password")
     api_key: SecretStr | None = Field(None, description="an API key, instead of username and password")
     timeout_s: float = Field(5.0, description="seconds a search may take")
+    server_major: int | None = Field(None, ge=8, le=9, description="the server's major version (8 or 9); unset: "
+                                     "read from the server (GET /) at first use")
 
 
 class KubernetesSettings(Section):

@@ -1,8 +1,9 @@
 """Slack Block Kit: severity colour and emoji, sections, Approve/Deny buttons carrying our action id.
 
 Limits (docs.slack.dev/reference/block-kit): 50 blocks per message, 3,000 characters in a section's text,
-150 in a header, 75 in a button's text, 10 elements in a context block. We cut, with a notice and a link,
-never fail.
+150 in a header, 75 in a button's text, 10 elements in a context block, and about 12,000 characters of text
+across all blocks (msg_blocks_too_long). We cut, with a notice and a link, never fail: evidence lines that
+do not fit are counted in a last line.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bot.cards.common import action_line, colour, confidence, diagnosed, facts, 
 from bot.cards.model import Card
 
 MAX_BLOCKS = 50
+MAX_TEXT = 11_000  # all the text of a message's blocks: Slack refuses about 12,000 (msg_blocks_too_long)
 MAX_SECTION = 3000
 MAX_HEADER = 150
 MAX_ACTIONS = 10
@@ -42,18 +44,38 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, MAX_SECTION, None)}]}
 
 
-def _evidence_blocks(card: Card, link: str | None) -> list[Block]:
-    """Evidence lines packed into sections of at most 3,000 characters; a long line is cut on its own."""
+def text_size(blocks: list[Block]) -> int:
+    """The characters of text in blocks, as Slack totals them against its limit for one message."""
+    n = 0
+    for b in blocks:
+        n += len((b.get("text") or {}).get("text", ""))
+        n += sum(len(f.get("text", "")) for f in b.get("fields") or [])
+        n += sum(len(e.get("text", "") if isinstance(e.get("text"), str) else (e.get("text") or {}).get("text", ""))
+                 for e in b.get("elements") or [])
+    return n
+
+
+def _evidence_blocks(card: Card, link: str | None, room: int, budget: int) -> list[Block]:
+    """Evidence lines packed into sections of at most 3,000 characters (a long line cut on its own), in at
+    most `room` blocks and `budget` characters; what does not fit is counted in a last line with the link."""
     lines = [f"• `{esc(e.check)}` {esc(e.text)}" for e in card.evidence] or [f"_{S.NO_EVIDENCE}_"]
-    blocks, chunk = [], f"*{S.EVIDENCE}*"
+    blocks: list[Block] = []
+    chunk, used, shown = f"*{S.EVIDENCE}*", 0, 0
     for line in lines:
         line = clip(line, MAX_SECTION - 200, link)
+        if used + len(chunk) + 1 + len(line) > budget or (len(blocks) + 2 > room and
+                                                           len(chunk) + 1 + len(line) > MAX_SECTION):
+            break
         if len(chunk) + 1 + len(line) > MAX_SECTION:
             blocks.append(section(chunk, link))
+            used += len(chunk)
             chunk = line
         else:
             chunk += "\n" + line
+        shown += 1
     blocks.append(section(chunk, link))
+    if shown < len(lines):
+        blocks.append(context(esc(S.more_lines(len(lines) - shown, None)) + (f" <{link}|open>" if link else "")))
     return blocks
 
 
@@ -115,13 +137,12 @@ def render_slack(card: Card) -> dict[str, Any]:
     if card.links:
         tail.append(context("  ·  ".join(f"<{x.url}|{esc(x.title)}>" for x in card.links[:8])))
 
-    evidence = _evidence_blocks(card, link)
-    room = MAX_BLOCKS - len(head) - len(tail)
-    if len(evidence) > room:
-        shown = evidence[: max(room - 1, 0)]
-        hidden_lines = sum(b["text"]["text"].count("\n• ") + b["text"]["text"].startswith("• ")
-                           for b in evidence[len(shown):])
-        evidence = [*shown, context(esc(S.more_lines(hidden_lines, None)) + (f" <{link}|open>" if link else ""))]
+    if text_size(head) + text_size(tail) > MAX_TEXT - 1000:  # the card's own parts alone are too long
+        head = [*head[:2], section(clip(f"*{heading}*\n{esc(card.failing)}", 1500, link), link),
+                context(esc(S.truncated(link)))]
+        tail = [b for b in tail if b.get("type") == "actions" or b in _action_blocks(card)][:MAX_BLOCKS - 6]
+    budget = MAX_TEXT - text_size(head) - text_size(tail) - 200
+    evidence = _evidence_blocks(card, link, MAX_BLOCKS - len(head) - len(tail), budget)
     blocks = (head + evidence + tail)[:MAX_BLOCKS]
     return {"text": clip(headline(card), MAX_SECTION, None),
             "attachments": [{"color": colour(card), "blocks": blocks}]}

@@ -27,7 +27,9 @@ DENY = "Deny"
 NO_EVIDENCE = "no evidence could be collected"
 NO_ANALYSIS_MODEL = "no model configured: the evidence and the playbook are below"
 ANALYSIS_TIMEOUT = "the model's analysis timed out after {seconds:.0f}s: the evidence is below"
-ANALYSIS_LATE = ("the model's analysis is taking longer than {seconds:.0f}s: this card is edited when it arrives; "
+GROUP_TRUNCATED = ("Alertmanager left {count} more alerts of this group out of its notification (the receiver's "
+                   "max_alerts): see them in Alertmanager")
+ANALYSIS_LATE = ("the model's analysis is taking longer than {seconds:g}s: this card is edited when it arrives; "
                  "the evidence is below")
 ANALYSIS_FAILED = "the model's analysis failed: the evidence is below"
 FLAPPING = "flapping: {flips} firing↔resolved changes within {window}; opsbot will keep this card updated"

@@ -100,7 +100,8 @@ def render_telegram(card: Card) -> dict[str, Any]:
         notice = S.truncated(link)
         plain = _cut(f"{headline(card)}\n{card.failing}", MAX_TEXT - size(notice) - 20)
         text = f"{esc(plain)}\n<i>{esc(notice)}</i>"
-    body: dict[str, Any] = {"text": text, "parse_mode": "HTML", "disable_web_page_preview": True}
+    # link_preview_options replaced disable_web_page_preview in Bot API 7.0
+    body: dict[str, Any] = {"text": text, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
     keyboard = _keyboard(card)
     if keyboard:
         body["reply_markup"] = keyboard

@@ -31,7 +31,7 @@ from tools.base import Status, ToolResult
 
 MAX_MODEL_CHARS = 3000  # the evidence the model reads on its first call
 MAX_FINDINGS = 14
-MAX_CITES = 4
+MAX_CITES = 6
 SUBJECT_KINDS = (("Deployment", "deployment"), ("StatefulSet", "statefulset"), ("DaemonSet", "daemonset"),
                  ("CronJob", "cronjob"), ("Job", "job_name"), ("Node", "node"),
                  ("PersistentVolumeClaim", "persistentvolumeclaim"), ("Pod", "pod"))
@@ -54,11 +54,20 @@ class Briefing:
         return self.evidence.diagnosis
 
     def cites(self) -> list[str]:
-        """The lines an answer rests on: the diagnosis and its decisive quotes, else the first findings."""
+        """The lines an answer rests on: the diagnosis and its decisive quotes, then the first finding of
+        each other check (the workload's image and revision, the newest warning, a telling log line…)."""
         d = self.diagnosis
-        if d:
-            return [d.line(), *d.quotes][:MAX_CITES]
-        return [f"{line.check}: {line.text}" for line in self.evidence.lines][:MAX_CITES]
+        out = [d.line(), *d.quotes] if d else []
+        checks: set[str] = set()
+        for line in self.evidence.lines:
+            if len(out) >= MAX_CITES:
+                break
+            if line.check == "diagnosis" or line.status != "ok" or line.check in checks or \
+                    any(line.text in x for x in out):
+                continue
+            checks.add(line.check)
+            out.append(line.text)
+        return out[:MAX_CITES]
 
     def summary(self) -> str:
         """The evidence in a few lines for a person, when no model explains it."""

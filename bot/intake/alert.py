@@ -34,6 +34,8 @@ class Alert(BaseModel):
     raw_ids: dict[str, str] = Field(default_factory=dict, description="ids at the source: am_fingerprint, "
                                     "group_key, sentry_issue_id, sentry_request_id ...")
     expr: str | None = Field(None, description="the PromQL that fired (from Alertmanager's generatorURL)")
+    group_truncated: int = Field(0, description="alerts of the same Alertmanager group left out of the payload "
+                                 "(truncatedAlerts, the receiver's max_alerts)")
     received_at: datetime | None = None
 
     @field_validator("name", "expr")

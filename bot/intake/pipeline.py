@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,10 +61,13 @@ class Pipeline:
             except Exception as e:  # a broken backend config is reported by the checks themselves, later
                 log.warning("backend_warmup_failed", backend=name, error=f"{type(e).__name__}: {e}")
 
-    def start_workers(self, n: int | None = None, name: str = "worker", warm: bool = True) -> None:
+    def start_workers(self, n: int | None = None, name: str | None = None, warm: bool = True) -> None:
+        """`n` worker threads, consumers of the stream's group named `NAME-i`; by default NAME is this host
+        and process, so replicas (and a restarted pod) never share a consumer's pending entries."""
         if warm:
             self.warm()
         self.stream.ensure_group()
+        name = name or f"{socket.gethostname()}-{os.getpid()}"
         for i in range(self.settings.intake.workers if n is None else n):
             w = self.worker(f"{name}-{i}")
             t = threading.Thread(target=w.run, args=(self.stop,), name=w.name, daemon=True)

@@ -142,6 +142,7 @@ class Triage:
             actions=self._propose(proposals, alert, incident_id), links=alert.links, count=count,
             started_at=alert.starts_at, updated_at=self.now(), sentry_issue_id=alert.sentry_issue_id,
             made_from=made_from,
+            notices=[S.GROUP_TRUNCATED.format(count=alert.group_truncated)] if alert.group_truncated else [],
         )
 
     def withdraw_pending(self, card: Card) -> Card:

@@ -63,3 +63,30 @@ def test_a_decision_in_slack_edits_the_alert_card_everywhere(fakes: tuple[FakeSl
     assert not (telegram.messages[GROUP, tg_id].get("reply_markup") or {}).get("inline_keyboard")
     assert store.get(card.incident_id).actions[0].status == "executed"  # type: ignore[union-attr]
     assert executions(chat.door) == ["success"]
+
+
+def test_telegram_flood_control_is_waited_out_and_the_card_still_posts(mutable_settings: Settings) -> None:
+    telegram = FakeTelegram(flood=(2, 1.0))  # two messages a second to this chat; Telegram's is 20 a minute
+    chat = conversation(mutable_settings, Clock())
+    with served(telegram.app()) as t:
+        poster = TelegramPoster(TelegramSettings(bot_token=SecretStr(telegram.token), base_url=f"{t.url}/bot"), GROUP)
+        card = chat.command("scale shop/checkout 6", "t", "slack:U0OPERATOR").card
+        assert card is not None
+        refs = [poster.post(card) for _ in range(3)]
+    assert len({r.message_id for r in refs}) == 3, "all three posted"
+    [flooded] = [c for c in telegram.calls if c.error]
+    assert flooded.error.startswith("Too Many Requests: retry after") and flooded.method == "sendMessage"
+    sent = telegram.made("sendMessage")[0].args
+    assert sent["link_preview_options"] == {"is_disabled": True} and "disable_web_page_preview" not in sent
+
+
+def test_a_flood_wait_longer_than_a_minute_fails_the_post_clearly(mutable_settings: Settings) -> None:
+    telegram = FakeTelegram(flood=(1, 600.0))
+    chat = conversation(mutable_settings, Clock())
+    with served(telegram.app()) as t:
+        poster = TelegramPoster(TelegramSettings(bot_token=SecretStr(telegram.token), base_url=f"{t.url}/bot"), GROUP)
+        card = chat.command("scale shop/checkout 6", "t", "slack:U0OPERATOR").card
+        assert card is not None
+        poster.post(card)
+        with pytest.raises(RuntimeError, match="Telegram sendMessage failed: Too Many Requests: retry after"):
+            poster.post(card)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_from_bytes
 
@@ -34,7 +35,8 @@ def fake() -> Iterator[FakeSlack]:
     with served(f.app()) as server:
         f.base_url = f"{server.url}/api/"  # type: ignore[attr-defined]
         yield f
-    assert not [c for c in f.errors() if c.method != "auth.test"], f"Slack would have rejected: {f.errors()}"
+    assert not [c for c in f.errors() if c.method != "auth.test" and c.error != "ratelimited"], \
+        f"Slack would have rejected: {f.errors()}"
 
 
 @pytest.fixture
@@ -245,3 +247,50 @@ def test_expired_action_cannot_be_approved(slack: Workspace, fake: FakeSlack, ch
     slack.next("chat.update", ts=card_ts)
     assert "expired" in card_text(fake.message(CHANNEL, card_ts)) and buttons(fake.message(CHANNEL, card_ts)) == []
     assert executions(chat.door) == []
+
+
+def test_a_redelivery_to_another_replica_is_handled_once(fake: FakeSlack, chat: Conversation) -> None:
+    settings = SlackSettings(bot_token=SecretStr(fake.token), signing_secret=SecretStr(SECRET),
+                             api_base_url=fake.base_url)  # type: ignore[attr-defined]
+    one, two = SlackFrontend(settings, chat), SlackFrontend(settings, chat)  # two pods on one Redis
+    with served(one.http_app()) as a, served(two.http_app()) as b:
+        first, second = Workspace(a.url, fake), Workspace(b.url, fake)
+        first.mention("U0VIEWER", "policy whatcan")
+        second.seq = first.seq - 2  # Slack redelivers the same event (same id), and reaches the other pod
+        second.mention("U0VIEWER", "policy whatcan")
+        second.mention("U0VIEWER", "help")  # by its answer, the redelivery is long through
+        fake.wait_for("chat.postEphemeral", 2)
+    assert len(fake.made("chat.postEphemeral")) == 2, "policy once, help once"
+
+
+def test_a_long_reply_arrives_as_several_messages_in_order(slack: Workspace, fake: FakeSlack) -> None:
+    from bot.chat.frontends.slack import MAX_TEXT, outgoing
+
+    parts = outgoing("\n".join(f"line {i:05d} " + "x" * 90 for i in range(120)))
+    assert len(parts) == 4 and all(len(p) <= MAX_TEXT for p in parts)
+    assert [line for p in parts for line in p.splitlines()][-1].startswith("line 00119")
+
+
+def test_ratelimited_calls_are_waited_out(slack: Workspace, fake: FakeSlack) -> None:
+    fake.ratelimit = 1  # Slack answers the next chat.* call with 429 ratelimited, Retry-After: 1
+    slack.mention("U0VIEWER", "policy whatcan")
+    answered = slack.next_call("chat.postEphemeral")
+    assert answered.error is None and answered.args["text"].startswith("slack:U0VIEWER")
+    assert [c.error for c in fake.calls if c.method.startswith("chat.")] == ["ratelimited", None]
+
+
+def test_a_card_with_hundreds_of_evidence_lines_stays_within_slacks_text_limit(fake: FakeSlack) -> None:
+    from bot.cards.model import Card, EvidenceLine
+    from bot.cards.slack import render_slack
+    from bot.chat.frontends.slack import SlackPoster, slack_client
+    from tests.support.fake_slack import blocks_text
+
+    card = Card(incident_id="inc-big", title="KubePodCrashLooping: checkout", severity="P1", status="firing",
+                source="alertmanager", failing="checkout pods crash-loop", updated_at=datetime.now(UTC),
+                evidence=[EvidenceLine(check=f"k8s_pod_logs shop/checkout-{i}", text="FATAL " + "y" * 300)
+                          for i in range(200)])
+    body = render_slack(card)
+    size = blocks_text(body["attachments"][0]["blocks"])
+    assert size <= 12_000 and "more lines" in json.dumps(body)
+    SlackPoster(slack_client(fake.token, fake.base_url), CHANNEL).post(card)  # type: ignore[attr-defined]
+    assert fake.made("chat.postMessage"), "Slack took it"

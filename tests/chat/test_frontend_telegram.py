@@ -147,8 +147,18 @@ def test_other_chats_get_one_refusal_then_silence(group: Group, fake: FakeTelegr
     assert len(fake.made("sendMessage")) == 2, "nothing more was said to the strangers"
 
 
+def test_in_a_group_only_what_is_addressed_to_opsbot_reaches_it(group: Group, fake: FakeTelegram) -> None:
+    group.says(1001, "lunch at noon? checkout team is buying")  # the group's own talk
+    group.says(1001, "/policy whatcan")  # by its answer, the chatter before it is long through
+    answered = group.next("sendMessage", chat_id=GROUP)
+    assert len(fake.made("sendMessage")) == 1, "the chatter got no answer"
+    reply_id = int(answered.result["message_id"])
+    group.deliver(fake.message_update(GROUP, 1001, "and who may approve?", reply_to=reply_id))
+    group.next("sendMessage", chat_id=GROUP)  # a reply to opsbot's message is for opsbot
+
+
 def test_free_question_without_a_model(group: Group) -> None:
-    group.says(1001, "why is checkout failing? <b>now</b> & then")
+    group.says(1001, "@opsbot_bot why is checkout failing? <b>now</b> & then")
     text = group.next("sendMessage", chat_id=GROUP).args["text"]
     while text.startswith("<i>"):  # progress: thinking…, checking Deployment shop/checkout…
         text = group.next("editMessageText").args["text"]

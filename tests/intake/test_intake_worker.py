@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from bot.cards import strings as S
 from bot.cards.poster import ConsolePoster
 from bot.intake.alert import Alert
 from bot.intake.fingerprint import fingerprint
@@ -218,7 +219,8 @@ def test_a_model_timeout_still_posts_the_evidence_card(s: Settings) -> None:
     finally:
         release.set()
     [posted] = poster.posts()
-    assert posted.card.analysis is None and "timed out" in posted.card.analysis_note
+    assert posted.card.analysis is None
+    assert posted.card.analysis_note == S.ANALYSIS_LATE.format(seconds=0.2), "the card does not wait for it"
     assert posted.card.evidence
 
 
@@ -297,3 +299,34 @@ def test_incident_window_expiry_opens_a_new_incident(settings: Settings) -> None
     clock[0] += timedelta(seconds=120)
     later = store.observe("3-0", a)
     assert later.kind == "new" and later.incident == "inc-2"
+
+
+def test_consumer_names_are_this_host_and_process(settings: Settings) -> None:
+    import os
+    import socket
+
+    from bot.intake.pipeline import build_pipeline
+
+    p = build_pipeline(settings, [ConsolePoster()], prefix=f"test:{uuid.uuid4().hex}:")
+    p.start_workers(2, warm=False)
+    try:
+        names = sorted(t.name for t in p.threads)
+    finally:
+        p.stop_workers()
+    mine = f"{socket.gethostname()}-{os.getpid()}"
+    assert names == [f"{mine}-0", f"{mine}-1"], "two replicas never share a consumer name"
+
+
+def test_alerts_alertmanager_left_out_are_said_on_the_card_and_counted(s: Settings) -> None:
+    poster = ConsolePoster()
+    p = pipeline(s, poster)
+    payload = am_payload([am_alert(LABELS)])
+    payload["truncatedAlerts"] = 7  # the receiver's max_alerts cut the group
+    with serving(p) as server:
+        r = httpx.post(f"{server.url}/webhooks/alertmanager", content=encode(payload))
+        assert r.status_code == 200 and r.json()["truncated_alerts"] == 7
+        metrics = httpx.get(f"{server.url}/metrics").text
+    drain(p)
+    [posted] = poster.posts()
+    assert S.GROUP_TRUNCATED.format(count=7) in posted.card.notices
+    assert "opsbot_alertmanager_truncated_alerts_total 7.0" in metrics

@@ -67,6 +67,7 @@ AM_BAD = [
     ("not utf-8", *_am(b"\xff\xfe\x00"), 400, "malformed_json"),
     ("json array", *_am(b"[1, 2]"), 422, "invalid_payload"),
     ("version 3", *_am(encode({**good_am(), "version": "3"})), 422, "invalid_payload"),
+    ("version 1 without Grafana's orgId", *_am(encode({**good_am(), "version": "1"})), 422, "invalid_payload"),
     ("no alerts key", *_am(encode(_without("alerts"))), 422, "invalid_payload"),
     ("empty alerts", *_am(encode({**good_am(), "alerts": []})), 422, "invalid_payload"),
     ("no groupKey", *_am(encode(_without("groupKey"))), 422, "invalid_payload"),
@@ -274,3 +275,28 @@ def test_ready_and_metrics_when_up(served: tuple[Pipeline, str]) -> None:
         assert name in text, name
     assert 'outcome="rejected"' in text
     json.dumps(text)  # exposition is text
+
+
+def test_a_grafana_managed_alert_is_accepted_as_the_same_alert(served: tuple[Pipeline, str]) -> None:
+    """Grafana's webhook contact point: Alertmanager's shape, version "1", with orgId, title, state, message
+    and per-alert dashboard, panel and silence URLs (grafana.com/docs/grafana/latest/alerting/)."""
+    from bot.intake.alert import Alert
+
+    p, url = served
+    alert = {**am_alert({"alertname": "HighErrorRate", "namespace": "shop", "service": "checkout",
+                         "severity": "critical", "grafana_folder": "shop"}, {"summary": "5xx above 5%"}),
+             "dashboardURL": "https://grafana.example.com/d/abc",
+             "panelURL": "https://grafana.example.com/d/abc?viewPanel=2",
+             "silenceURL": "https://grafana.example.com/alerting/silence/new", "values": {"B": 0.07},
+             "valueString": "[ var='B' labels={} value=0.07 ]"}
+    grafana = {**am_payload([alert], external_url="https://grafana.example.com/"), "version": "1", "orgId": 1,
+               "title": "[FIRING:1] HighErrorRate shop checkout", "state": "alerting", "message": "5xx above 5%"}
+    before = stream_length(p)
+    r = httpx.post(f"{url}/webhooks/alertmanager", content=encode(grafana), headers=AUTH)
+    assert r.status_code == 200 and r.json()["alerts"] == 1, r.text
+    assert stream_length(p) == before + 1
+    [(_, fields)] = p.stream.client.xrevrange(p.stream.stream, count=1)
+    stored = Alert.model_validate_json(fields[b"alert"] if b"alert" in fields else fields["alert"])
+    assert (stored.source, stored.name, stored.status, stored.severity) == ("alertmanager", "HighErrorRate",
+                                                                            "firing", "P0")
+    assert {link.title for link in stored.links} >= {"Dashboard", "Panel", "Silence", "Grafana"}

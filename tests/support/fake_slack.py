@@ -2,8 +2,9 @@
 
 Checks (docs.slack.dev): the bot token in `Authorization: Bearer`, required fields per method, at most 50
 blocks (per message and per attachment), section text ≤ 3,000, section fields ≤ 10 of ≤ 2,000, header text
-≤ 150, button text ≤ 75, value ≤ 2,000, action_id and block_id ≤ 255, message text ≤ 40,000. Errors come
-back as Slack sends them: HTTP 200 with `{"ok": false, "error": ...}`.
+≤ 150, button text ≤ 75, value ≤ 2,000, action_id and block_id ≤ 255, message text ≤ 4,000 (msg_too_long),
+all the text of a message's blocks ≤ 12,000 (msg_blocks_too_long). Errors come back as Slack sends them:
+HTTP 200 with `{"ok": false, "error": ...}`; with `ratelimit` set, HTTP 429 `ratelimited` with Retry-After.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ REQUIRED = {
 class FakeSlack(CallLog):
     token: str = "xoxb-test-token"
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    ratelimit: int = 0  # the next this many chat.* calls are answered 429 ratelimited, Retry-After: 1
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     # -- what tests read -------------------------------------------------------------------------------
@@ -62,9 +64,22 @@ class FakeSlack(CallLog):
                     if isinstance(args.get(k), str):
                         args[k] = json.loads(args[k])
             auth = request.headers.get("authorization", "")
+            if self._limited(method):
+                with self._lock:
+                    self.calls.append(Call(method, args, "ratelimited", {"ok": False, "error": "ratelimited"}))
+                    self._lock.notify_all()
+                return JSONResponse({"ok": False, "error": "ratelimited"}, 429, headers={"Retry-After": "1"})
             return JSONResponse(self._answer(method, args, auth))
 
         return api
+
+    def _limited(self, method: str) -> bool:
+        """The next `ratelimit` calls of chat.* methods get HTTP 429, as Slack's rate limits answer."""
+        with self._lock:
+            if self.ratelimit and method.startswith("chat."):
+                self.ratelimit -= 1
+                return True
+        return False
 
     def _answer(self, method: str, args: dict[str, Any], auth: str) -> dict[str, Any]:
         error = None
@@ -95,8 +110,11 @@ class FakeSlack(CallLog):
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             if not any(args.get(k) for k in ("text", "blocks", "attachments")):
                 return "no_text"
-            if len(str(args.get("text") or "")) > 40_000:
+            if len(str(args.get("text") or "")) > 4_000:
                 return "msg_too_long"
+            groups = [args.get("blocks") or []] + [a.get("blocks") or [] for a in args.get("attachments") or []]
+            if sum(blocks_text(blocks) for blocks in groups) > 12_000:
+                return "msg_blocks_too_long"
             if method == "chat.update" and (args["channel"], args["ts"]) not in self.messages:
                 return "message_not_found"
             groups = [args.get("blocks") or []] + [a.get("blocks") or [] for a in args.get("attachments") or []]
@@ -129,6 +147,16 @@ class FakeSlack(CallLog):
             del self.messages[args["channel"], args["ts"]]
             return {"channel": args["channel"], "ts": args["ts"]}
         return {}
+
+
+def blocks_text(blocks: list[dict[str, Any]]) -> int:
+    """The characters of text in blocks (sections, fields, headers, context elements, buttons)."""
+    n = 0
+    for b in blocks:
+        n += len(_text_of(b.get("text"))) + sum(len(_text_of(f)) for f in b.get("fields") or [])
+        for e in b.get("elements") or []:
+            n += len(e["text"]) if isinstance(e.get("text"), str) else len(_text_of(e.get("text")))
+    return n
 
 
 def _text_of(obj: dict[str, Any] | None) -> str:

@@ -5,7 +5,8 @@ It takes form-encoded bodies (what python-telegram-bot sends; nested values as J
 Checks: the token; chat_id and text present; text ≤ 4,096 UTF-16 units after entity parsing; HTML parse
 mode well formed (only Telegram's tags, closed in order, every `<`, `>` and `&` escaped); callback_data
 ≤ 64 bytes; callback answer text ≤ 200; editing a missing message, or with nothing changed, fails as it does on
-Telegram ("message is not modified"); getUpdates while a webhook is set is a 409 conflict.
+Telegram ("message is not modified"); getUpdates while a webhook is set is a 409 conflict; with `flood` set,
+messages to a chat beyond its rate get 429 with `parameters.retry_after`, as Telegram's flood control answers.
 """
 
 from __future__ import annotations
@@ -95,20 +96,31 @@ class FakeTelegram(CallLog):
     _msg_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _update_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _callback_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    # Flood control as Telegram applies it to a group (20 messages a minute): (messages, window seconds), or
+    # None. Beyond it, 429 with parameters.retry_after, the whole seconds until the window has room again.
+    flood: tuple[int, float] | None = None
+    _sent: dict[int, list[float]] = field(default_factory=dict)
 
     # -- what tests do -------------------------------------------------------------------------------
 
-    def message_update(self, chat_id: int, user_id: int, text: str, chat_type: str = "group") -> dict[str, Any]:
-        """A user's message, as an update (the test pushes it or posts it to the webhook)."""
+    def message_update(self, chat_id: int, user_id: int, text: str, chat_type: str = "group",
+                       reply_to: int | None = None) -> dict[str, Any]:
+        """A user's message, as an update (the test pushes it or posts it to the webhook); `reply_to` makes it
+        a reply to the bot's message of that id."""
         with self._lock:
             mid = next(self._msg_ids)
             uid = next(self._update_ids)
+            replied = self.messages[chat_id, reply_to] if reply_to is not None else None
         entities = ([{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
                     if text.startswith("/") else [])
-        return {"update_id": uid, "message": {
-            "message_id": mid, "date": int(time.time()), "text": text, "entities": entities,
-            "chat": {"id": chat_id, "type": chat_type, **({"title": "ops"} if chat_type != "private" else {})},
-            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}}}
+        chat = {"id": chat_id, "type": chat_type, **({"title": "ops"} if chat_type != "private" else {})}
+        message: dict[str, Any] = {
+            "message_id": mid, "date": int(time.time()), "text": text, "entities": entities, "chat": chat,
+            "from": {"id": user_id, "is_bot": False, "first_name": f"user{user_id}"}}
+        if replied is not None:
+            message["reply_to_message"] = {"message_id": reply_to, "date": replied["date"], "chat": chat,
+                                           "text": replied["plain"], "from": BOT}
+        return {"update_id": uid, "message": message}
 
     def callback_update(self, chat_id: int, user_id: int, message_id: int, data: str) -> dict[str, Any]:
         """A button press on one of the bot's messages."""
@@ -151,6 +163,13 @@ class FakeTelegram(CallLog):
                 return self._fail(method, args, BadRequest("Unauthorized", 401))
             if method == "getUpdates":
                 return await self._get_updates(args)
+            wait = self._flooded(method, args)
+            if wait:
+                with self._lock:
+                    self.calls.append(Call(method, args, f"Too Many Requests: retry after {wait}"))
+                    self._lock.notify_all()
+                return JSONResponse({"ok": False, "error_code": 429, "parameters": {"retry_after": wait},
+                                     "description": f"Too Many Requests: retry after {wait}"}, 429)
             try:
                 with self._lock:
                     result = self._answer(method, args)
@@ -161,6 +180,20 @@ class FakeTelegram(CallLog):
             return JSONResponse({"ok": True, "result": result})
 
         return api
+
+    def _flooded(self, method: str, args: dict[str, Any]) -> int:
+        """Seconds to wait before this chat may be sent to again (0: it may now)."""
+        if self.flood is None or method not in ("sendMessage", "editMessageText", "sendPhoto"):
+            return 0
+        limit, window = self.flood
+        now, chat = time.monotonic(), int(args.get("chat_id", 0))
+        with self._lock:
+            recent = [t for t in self._sent.get(chat, []) if now - t < window]
+            if len(recent) >= limit:
+                self._sent[chat] = recent
+                return max(1, int(window - (now - recent[0]) + 0.999))
+            self._sent[chat] = [*recent, now]
+        return 0
 
     def _fail(self, method: str, args: dict[str, Any], e: BadRequest) -> JSONResponse:
         with self._lock:

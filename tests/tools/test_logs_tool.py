@@ -238,3 +238,46 @@ def test_a_spoken_start_is_resolved_and_shown(door: Door, oncall: Caller) -> Non
     assert r.data["since"].startswith(yesterday.isoformat()), "the window the words resolved to is in the answer"
     bad = door.run("logs_search", {"service": "checkout", "since": "when the moon is blue"}, oncall)
     assert bad.status == "error" and "'last Thursday'" in bad.error
+
+
+def _on(settings: Settings, url: str, **es: object) -> Settings:
+    return settings.model_copy(update={"elasticsearch": settings.elasticsearch.model_copy(update={"url": url, **es})})
+
+
+def test_an_elasticsearch_8_server_is_asked_as_8_accepts(settings: Settings, oncall: Caller) -> None:
+    from tests.support.chatkit import served
+    from tests.support.fake_es_versions import es8
+
+    with served(es8(settings.elasticsearch.url)) as node:
+        found = make_door(_on(settings, node.url)).run("logs_search", {"service": "checkout", "level": "error"}, oncall)
+        assert found.status == "success", found.error
+        assert found.data["by_message"][0]["message"] == FATAL
+
+        # the 9.x client's own media types, as every 8.x node refuses them: what opsbot avoids above
+        refused = make_door(_on(settings, node.url, server_major=9)).run("logs_search", {"service": "checkout"},
+                                                                         oncall)
+        assert refused.status == "error" and "media_type_header_exception" in refused.error
+
+
+def test_opensearch_is_refused_with_what_to_configure(settings: Settings, oncall: Caller) -> None:
+    from tests.support.chatkit import served
+    from tests.support.fake_es_versions import opensearch
+
+    with served(opensearch()) as node:
+        r = make_door(_on(settings, node.url)).run("logs_search", {"service": "checkout"}, oncall)
+    assert r.status == "error"
+    assert r.error == (f"elasticsearch.url ({node.url}) is OpenSearch 2.11.1: opsbot's Elasticsearch client refuses "
+                       "it (its product check fails); point elasticsearch.url at Elasticsearch 8 or 9")
+
+
+def test_an_index_without_message_keyword_still_groups_and_says_how(settings: Settings, oncall: Caller) -> None:
+    from tests.support.chatkit import served
+    from tests.support.fake_es_versions import es8
+
+    with served(es8(settings.elasticsearch.url, unmapped=frozenset({"message.keyword"}))) as node:
+        r = make_door(_on(settings, node.url)).run("logs_search", {"service": "checkout", "limit": 30}, oncall)
+    assert r.status == "success", r.error
+    counted = {b["message"]: b["count"] for b in r.data["by_message"]}
+    shown = [h["message"] for h in r.data["hits"]]
+    assert counted == {m: shown.count(m) for m in set(shown)}, "counted over the lines shown"
+    assert "index logs-* has no message.keyword field to count every matching line" in r.notice

@@ -10,12 +10,9 @@ def chat_posters(settings: Settings) -> list[Poster]:
     posters: list[Poster] = []
     s, t = settings.slack, settings.telegram
     if s.bot_token and s.alert_channel:
-        from slack_sdk import WebClient
+        from bot.chat.frontends.slack import SlackPoster, slack_client
 
-        from bot.chat.frontends.slack import SlackPoster
-
-        posters.append(SlackPoster(WebClient(token=s.bot_token.get_secret_value(), base_url=s.api_base_url),
-                                   s.alert_channel))
+        posters.append(SlackPoster(slack_client(s.bot_token.get_secret_value(), s.api_base_url), s.alert_channel))
     if t.bot_token and t.alert_chat_id is not None:
         from bot.chat.frontends.telegram import TelegramPoster
 

@@ -9,12 +9,11 @@ edit one message. Failures end at this edge as a plain sentence; the stack trace
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+import redis
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -24,6 +23,7 @@ from slack_bolt.adapter.starlette import SlackRequestHandler
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.cards.model import Card
 from bot.cards.slack import APPROVE_ID, DENY_ID, esc, render_slack
@@ -37,7 +37,8 @@ from bot.settings import SlackSettings
 log = structlog.get_logger(__name__)
 
 PLATFORM = "slack"
-MAX_TEXT = 39_000  # Slack cuts a message's text at 40,000 characters
+MAX_TEXT = 3_900  # one message's text: Slack refuses about 4,000 and more with msg_too_long
+MAX_PARTS = 8  # a longer reply is cut after this many messages in the thread
 MAX_BODY_BYTES = 1_000_000  # an Events API or interactivity request is a few KB
 MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 
@@ -52,13 +53,34 @@ def incoming(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
 
 
-def outgoing(text: str) -> str:
-    """Our text for Slack: escaped (a log line must not become <!channel>) and cut to the limit."""
-    text = esc(text)
-    if len(text) > MAX_TEXT:
+def outgoing(text: str) -> list[str]:
+    """Our text for Slack, escaped (a log line must not become <!channel>), as messages of at most MAX_TEXT
+    characters split at line ends; past MAX_PARTS messages it is cut with a notice."""
+    parts, part = [], ""
+    for line in esc(text).splitlines() or [""]:
+        while len(line) > MAX_TEXT:  # one enormous line: split it where it must be
+            if part:
+                parts.append(part)
+                part = ""
+            parts.append(line[:MAX_TEXT])
+            line = line[MAX_TEXT:]
+        if part and len(part) + 1 + len(line) > MAX_TEXT:
+            parts.append(part)
+            part = line
+        else:
+            part = f"{part}\n{line}" if part else line
+    parts.append(part)
+    if len(parts) > MAX_PARTS:
         note = "\n" + messages.CUT.format(platform="Slack")
-        text = text[: MAX_TEXT - len(note)] + note
-    return text
+        parts = [*parts[: MAX_PARTS - 1], parts[MAX_PARTS - 1][: MAX_TEXT - len(note)] + note]
+    return parts
+
+
+def slack_client(token: str, base_url: str) -> WebClient:
+    """A Web API client that waits out `ratelimited` (HTTP 429, Retry-After) and retries a dropped
+    connection, as every opsbot client of Slack must."""
+    return WebClient(token=token, base_url=base_url,
+                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3), ConnectionErrorRetryHandler()])
 
 
 class SlackPoster:
@@ -104,21 +126,17 @@ class _Progress:
             self.ts = None
 
 
-class _Seen:
-    """Event ids already handled (Slack redelivers an event it thinks was not acknowledged); bounded."""
+class Seen:
+    """Event ids already handled (Slack redelivers an event it thinks was not acknowledged, to any replica):
+    one Redis key per id, set once, kept an hour, shared by every frontend on the same Redis."""
 
-    def __init__(self, size: int = 2048):
-        self.ids: OrderedDict[str, None] = OrderedDict()
-        self.size, self.lock = size, threading.Lock()
+    TTL_S = 3600  # Slack retries a delivery three times within minutes
+
+    def __init__(self, client: redis.Redis, prefix: str):
+        self.client, self.prefix = client, prefix
 
     def first(self, event_id: str) -> bool:
-        with self.lock:
-            if event_id in self.ids:
-                return False
-            self.ids[event_id] = None
-            if len(self.ids) > self.size:
-                self.ids.popitem(last=False)
-            return True
+        return bool(self.client.set(f"{self.prefix}slack:event:{event_id}", 1, nx=True, ex=self.TTL_S))
 
 
 def buttons_of(message: dict[str, Any]) -> set[str]:
@@ -137,17 +155,18 @@ def _slack_object(body: bytes) -> None:
 
 class SlackFrontend:
     def __init__(self, settings: SlackSettings, chat: Conversation, decisions: Decisions | None = None,
-                 client: WebClient | None = None):
+                 client: WebClient | None = None, seen: Seen | None = None):
         if settings.bot_token is None:
             raise ValueError("slack.bot_token is not set")
         self.settings, self.chat = settings, chat
         self.decisions = decisions or Decisions()
-        self.client = client or WebClient(token=settings.bot_token.get_secret_value(), base_url=settings.api_base_url)
+        self.client = client or slack_client(settings.bot_token.get_secret_value(), settings.api_base_url)
         secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
         # process_before_response=False: bolt answers Slack as soon as ack() runs; the listener goes on in a thread
         self.app = App(client=self.client, signing_secret=secret, process_before_response=False,
                        raise_error_for_unhandled_request=False)
-        self._seen = _Seen()
+        # by default on the Redis (and key prefix) of the door's audit log: every replica shares it
+        self._seen = seen or Seen(chat.door.audit.client, chat.door.audit.key.removesuffix("audit"))
         self.app.middleware(self._drop_bots_and_redeliveries)
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
@@ -245,7 +264,7 @@ class SlackFrontend:
             if reply is None or e.response.get("error") not in ("not_in_channel", "channel_not_found"):
                 log.exception("slack_command_failed", channel=channel, user=user)
                 return
-            respond(text=messages.NOT_IN_CHANNEL.format(text=outgoing(reply.text)), response_type="ephemeral")
+            respond(text=messages.NOT_IN_CHANNEL.format(text=outgoing(reply.text)[0]), response_type="ephemeral")
         except Exception:
             log.exception("slack_command_failed", channel=channel, user=user)
             self._say_failed(progress, channel, None)
@@ -262,11 +281,15 @@ class SlackFrontend:
 
     def _deliver(self, reply: Reply, progress: _Progress, channel: str, user: str, thread_ts: str | None,
                  heading: str = "") -> None:
+        parts = outgoing(reply.text)
         if reply.private:
             progress.drop()
-            self.client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=outgoing(reply.text))
+            for part in parts:
+                self.client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=part)
         else:
-            progress.show(heading + outgoing(reply.text))
+            progress.show(heading + parts[0])
+            for part in parts[1:]:  # the rest of a long reply, in order, in the same thread
+                self.client.chat_postMessage(channel=channel, thread_ts=thread_ts or progress.ts, text=part)
         if reply.card is not None:
             self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_slack(reply.card))
 
@@ -290,7 +313,7 @@ class SlackFrontend:
             result = self.chat.click(action_id, identity(user), approve, on_its_card)
             if result.reply.private or result.updated is None:
                 self.client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts,
-                                               text=outgoing(result.reply.text))
+                                               text=outgoing(result.reply.text)[0])
             if result.updated is not None:
                 card, published = self.decisions.apply(result.updated, PLATFORM)
                 if published is None or published.message_id != ts:

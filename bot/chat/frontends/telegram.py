@@ -13,6 +13,7 @@ import asyncio
 import hmac
 import re
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from html import escape
@@ -89,6 +90,10 @@ def card_kwargs(card: Card, note: str | None = None) -> dict[str, Any]:
     return kwargs
 
 
+FLOOD_RETRIES = 3
+MAX_RETRY_AFTER_S = 60  # a longer flood wait fails the post: the Publisher retries the card later
+
+
 class TelegramPoster:
     """Posts and edits alert cards in the alert chat, synchronously (the Publisher runs in worker threads)."""
 
@@ -105,11 +110,20 @@ class TelegramPoster:
                                  timeout=timeout_s)
 
     def _call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
-        r = self.http.post(method, json=body)
-        data = r.json()
-        if not data.get("ok"):
-            raise RuntimeError(f"Telegram {method} failed: {data.get('description', r.status_code)}")
-        return data["result"]
+        """One Bot API call; flood control's 429 is waited out as its `retry_after` says (up to
+        MAX_RETRY_AFTER_S, FLOOD_RETRIES times), anything else that is not ok raises."""
+        for attempt in range(FLOOD_RETRIES + 1):
+            r = self.http.post(method, json=body)
+            data = r.json()
+            if data.get("ok"):
+                return data["result"]
+            wait = (data.get("parameters") or {}).get("retry_after")
+            if r.status_code != 429 or not isinstance(wait, int) or wait > MAX_RETRY_AFTER_S or \
+                    attempt == FLOOD_RETRIES:
+                raise RuntimeError(f"Telegram {method} failed: {data.get('description', r.status_code)}")
+            log.warning("telegram_flood_wait", method=method, retry_after_s=wait, attempt=attempt + 1)
+            time.sleep(wait)  # what Telegram asks for: any earlier call is refused again
+        raise AssertionError("not reached")
 
     def post(self, card: Card) -> MessageRef:
         msg = self._call("sendMessage", {"chat_id": self.chat_id, **render_telegram(card)})
@@ -158,6 +172,14 @@ def buttons_of(message: object) -> set[str]:
     markup = getattr(message, "reply_markup", None)
     rows = markup.inline_keyboard if markup is not None else ()
     return {b.callback_data for row in rows for b in row if isinstance(b.callback_data, str)}
+
+
+def addressed(msg: Message, bot_id: int, username: str | None) -> bool:
+    """Whether a group message is for opsbot: it mentions the bot, or replies to one of its messages."""
+    replied = msg.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
+        return True
+    return bool(username) and f"@{username}".lower() in (msg.text or "").lower()
 
 
 class TelegramFrontend:
@@ -258,6 +280,8 @@ class TelegramFrontend:
         msg = update.message
         if msg is None or msg.text is None or msg.from_user is None:
             return
+        if msg.chat.type in ("group", "supergroup") and not addressed(msg, context.bot.id, context.bot.username):
+            return  # a group's own conversation: only commands, mentions and replies to opsbot are for it
         text = msg.text.replace(f"@{context.bot.username}", "").strip()
         await self._converse(msg, text, command=False)
 

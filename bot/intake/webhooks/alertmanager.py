@@ -1,4 +1,5 @@
-"""POST /webhooks/alertmanager: Alertmanager's webhook payload, version 4.
+"""POST /webhooks/alertmanager: Alertmanager's webhook payload, version 4, and Grafana-managed alerts'
+(version "1", the same shape with orgId, title, state and message, and dashboard, panel and silence URLs).
 
 Shape (prometheus.io/docs/alerting/latest/configuration/#webhook_config): version "4", groupKey,
 truncatedAlerts, status, receiver, groupLabels, commonLabels, commonAnnotations, externalURL, and alerts[]
@@ -16,7 +17,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.http_input import WebhookError, parse_json, read_body
 from bot.intake.alert import Alert, Link
@@ -36,11 +37,15 @@ class AMAlert(BaseModel):
     endsAt: datetime | None = None
     generatorURL: str = ""
     fingerprint: str = ""
+    dashboardURL: str = ""  # Grafana-managed alerts also link their dashboard, panel and silence form
+    panelURL: str = ""
+    silenceURL: str = ""
 
 
 class AMPayload(BaseModel):
     model_config = ConfigDict(extra="allow")
-    version: Literal["4"]
+    version: Literal["4", "1"] = Field(description='"4": Alertmanager; "1": Grafana-managed alerts (with orgId)')
+    orgId: int | None = None
     groupKey: str
     truncatedAlerts: int = 0
     status: Literal["firing", "resolved"]
@@ -50,6 +55,12 @@ class AMPayload(BaseModel):
     commonAnnotations: dict[str, str] = Field(default_factory=dict)
     externalURL: str = ""
     alerts: list[AMAlert] = Field(min_length=1, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _grafana_names_its_org(self) -> AMPayload:
+        if self.version == "1" and self.orgId is None:
+            raise ValueError('version "1" is Grafana\'s webhook payload, which carries orgId; it is missing')
+        return self
 
 
 def _expr(generator_url: str) -> str | None:
@@ -69,15 +80,17 @@ def to_alert(a: AMAlert, p: AMPayload, severity: Any, now: datetime) -> Alert:
         links.append(Link(title="Prometheus", url=a.generatorURL))
     if a.annotations.get("runbook_url"):
         links.append(Link(title="Runbook", url=a.annotations["runbook_url"]))
+    links += [Link(title=title, url=url) for title, url in (("Dashboard", a.dashboardURL), ("Panel", a.panelURL),
+                                                             ("Silence", a.silenceURL)) if url]
     if p.externalURL:
-        links.append(Link(title="Alertmanager", url=p.externalURL))
+        links.append(Link(title="Grafana" if p.version == "1" else "Alertmanager", url=p.externalURL))
     return Alert(
         source="alertmanager", name=a.labels.get("alertname", "unnamed alert"), status=a.status,
         severity=severity(a.labels.get("severity")), labels=a.labels, annotations=a.annotations,
         starts_at=_real(a.startsAt), ends_at=_real(a.endsAt) if a.status == "resolved" else None,
         fingerprint=fingerprint("alertmanager", a.labels), links=links,
         raw_ids={"am_fingerprint": a.fingerprint, "group_key": p.groupKey}, expr=_expr(a.generatorURL),
-        received_at=now,
+        received_at=now, group_truncated=p.truncatedAlerts,
     )
 
 
@@ -109,13 +122,15 @@ async def alertmanager(request: Request) -> dict[str, Any]:
     try:
         payload = AMPayload.model_validate(data)
     except ValidationError as e:
-        raise shape_error("an Alertmanager webhook payload (version 4)", e) from None
+        raise shape_error("an Alertmanager (version 4) or Grafana (version 1) webhook payload", e) from None
     now = deps.now()
     alerts = [to_alert(a, payload, lambda label: deps.engine.severity("alertmanager", label), now)
               for a in payload.alerts]
     delivery = "am:" + hashlib.sha256(payload.groupKey.encode()).hexdigest()[:16] + ":" + \
         hashlib.sha256(body).hexdigest()[:32]
     accepted = await store(deps, "alertmanager", alerts, delivery)
+    if payload.truncatedAlerts and not accepted.duplicate:
+        deps.metrics.truncated_alerts.inc(payload.truncatedAlerts)
     if accepted.duplicate:
         return {"status": "duplicate", "message": "this group payload was already accepted; nothing stored again",
                 "alerts": 0}
