@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,18 @@ def ask_one(s: Settings, sc: Scenario, question: str) -> dict[str, Any]:
     }
 
 
+def forget_earlier_alerts(s: Settings) -> None:
+    """Resolve, in Alertmanager, every alert it holds right after a scenario is loaded: an earlier scenario's
+    stay firing until they time out, although Prometheus no longer sends them, while the new scenario's are
+    sent again at Prometheus' next evaluation. Each scenario is asked about as on a fresh Alertmanager."""
+    url = f"{s.alertmanager.url.rstrip('/')}/api/v2/alerts"
+    held = httpx.get(url, timeout=5).json()
+    if held:
+        now = datetime.now(UTC).isoformat()
+        httpx.post(url, json=[{"labels": a["labels"], "annotations": a.get("annotations", {}),
+                               "startsAt": a["startsAt"], "endsAt": now} for a in held], timeout=5)
+
+
 def firing(s: Settings, sc: Scenario) -> str | None:
     """Wait until the scenario's first alert fires; its description as Prometheus rendered it."""
     url = f"{s.alertmanager.url.rstrip('/')}/api/v2/alerts"
@@ -147,6 +160,7 @@ def main() -> int:
             for sc in loaded:
                 sb.load(sc)
                 s = settings_for(sb, args.base_url, args.model, {})
+                forget_earlier_alerts(s)
                 description = firing(s, sc) if sc.alerts else None
                 if sc.alerts and description is None:
                     print(f"{sc.name}: its alert did not fire; skipped", flush=True)

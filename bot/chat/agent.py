@@ -22,6 +22,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -78,6 +79,15 @@ class Answer(BaseModel):
     checks: int = Field(0, description="reads opsbot ran (and audited) for the evidence before the model")
     model_calls: int = 0
     input_tokens: int = Field(0, description="as the server counted them")
+    output_tokens: int = 0
+
+
+@dataclass
+class Usage:
+    """What one question cost, as the server counted it."""
+
+    model_calls: int = 0
+    input_tokens: int = 0
     output_tokens: int = 0
 
 
@@ -169,7 +179,7 @@ class Agent:
             HumanMessage(question),
         ]
         results: list[ToolResult] = []
-        usage = Answer(text="")
+        usage = Usage()
         said, failure, rounds = self._loop(msgs, self.offered(question, history), caller, deadline, results,
                                            progress, usage)
         if failure or not said:
@@ -192,7 +202,7 @@ class Agent:
         return answer
 
     def _loop(self, msgs: list[AnyMessage], tools: list[dict[str, Any]], caller: Caller, deadline: float,
-              results: list[ToolResult], progress: Progress, usage: Answer) -> tuple[str, str | None, int]:
+              results: list[ToolResult], progress: Progress, usage: Usage) -> tuple[str, str | None, int]:
         """(the model's final words, why it failed or None, tool rounds run); `usage` counts the calls."""
         seen: set[str] = set()
         for step in range(self.max_steps + 1):

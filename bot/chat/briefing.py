@@ -155,7 +155,7 @@ def _alert(door: Door, caller: Caller, question: str, namespaces: list[str],
         labels["severity"] = str(top["severity"])
     since = top.get("since")
     starts = datetime.fromisoformat(since.replace("Z", "+00:00")) if isinstance(since, str) and since else None
-    return Asked(name=str(top["alertname"]), labels=labels, starts_at=starts)
+    return Asked(name=str(top["alertname"]), labels=labels, starts_at=starts, service_first=False)
 
 
 def find(door: Door, caller: Caller, question: str, namespaces: list[str],
@@ -170,7 +170,7 @@ def find(door: Door, caller: Caller, question: str, namespaces: list[str],
         if hit:
             ns, name = hit
             where = {"namespace": ns} if ns else {}
-            return Asked(name=f"question about {kind} {name}", labels={**where, label: name}), \
+            return Asked(name=f"question about {kind} {name}", labels={**where, label: name}, service_first=False), \
                 f"{kind} {ns + '/' if ns else ''}{name}", f"{kind.lower()} named in the question"
     alert = _alert(door, caller, question, named_ns or namespaces, reads)
     if alert:
@@ -179,7 +179,7 @@ def find(door: Door, caller: Caller, question: str, namespaces: list[str],
     ns_words = sorted(words & existing)
     if ns_words:
         ns = ns_words[0]
-        return Asked(name=f"question about namespace {ns}", labels={"namespace": ns}), \
+        return Asked(name=f"question about namespace {ns}", labels={"namespace": ns}, service_first=False), \
             f"namespace {ns}", "namespace named in the question"
     return None
 

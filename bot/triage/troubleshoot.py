@@ -63,13 +63,15 @@ class Asked:
     labels: Mapping[str, str]
     starts_at: datetime | None = None
     expr: str | None = None
+    service_first: bool = True  # False: the labels name the object as an alert's do (an exporter's is skipped)
 
     @property
     def target(self) -> Target:
-        """The service asked about, whatever other labels say (an alert's node, say)."""
+        """The service asked about, whatever other labels say (an alert's node, say); or, not service first,
+        the object the labels name, as for an alert."""
         svc, ns = self.labels.get("service"), self.labels.get("namespace")
         return Target(namespace=ns, kind="Deployment", name=svc, workload_kind="Deployment", workload=svc,
-                      via="service") if svc else from_labels(self.labels)
+                      via="service") if svc and self.service_first else from_labels(self.labels)
 
     @property
     def namespace(self) -> str | None:
@@ -77,7 +79,7 @@ class Asked:
 
     @property
     def service(self) -> str | None:
-        return self.labels.get("service")
+        return self.labels.get("service") if self.service_first else workload_name(self.labels)
 
 
 class Troubleshooting(BaseModel):
