@@ -5,8 +5,8 @@ model is asked (and when none is configured, or it fails, this is the answer).
 
 The subject is found in code, never guessed by a model:
 1. an object named in the question (Deployment, StatefulSet, DaemonSet, CronJob, Job, Node, claim, then
-   Pod), found in every namespace (a namespace named in the question, or a chat namespace, wins a tie); a
-   word that is the beginning of exactly one name counts too ("payments" → payments-api);
+   Pod; a workload whose pod it names), found in every namespace (a namespace named in the question, or a
+   chat namespace, wins a tie); only then a word that begins exactly one name ("payments" → payments-api);
 2. else a firing alert named in the question, or the most severe firing alert in a namespace the question
    names (naming none: in a chat namespace, else anywhere);
 3. else a namespace named in the question: its unhealthy pods.
@@ -115,16 +115,21 @@ def _words(question: str) -> set[str]:
     return set(_WORD.findall(question.lower()))
 
 
-def _pick(names: list[tuple[str, str]], words: set[str], namespaces: list[str]) -> tuple[str, str] | None:
-    """(namespace, name): a name the question says, else the one name a word begins; preferred namespaces
-    (named in the question, then chat namespaces, in order) break a tie."""
-    exact = [n for n in names if n[1] in words]
-    prefix = [n for n in names if any(len(w) >= 4 and n[1].startswith(w + "-") for w in words)]
-    for found in (exact, prefix if len({n[1] for n in prefix}) == 1 else []):
-        if found:
-            rank = {ns: i for i, ns in enumerate(namespaces)}
-            return min(found, key=lambda n: rank.get(n[0], len(rank)))
-    return None
+def _exact(names: list[tuple[str, str]], words: set[str], kind: str) -> list[tuple[str, str]]:
+    """Names the question says; for a workload, also the one whose pod the question names (name-hash-id)."""
+    pods = kind in ("Deployment", "StatefulSet", "DaemonSet", "Job")
+    return [n for n in names if n[1] in words or (pods and any(w.startswith(n[1] + "-") for w in words))]
+
+
+def _begun(names: list[tuple[str, str]], words: set[str]) -> list[tuple[str, str]]:
+    """The one name a word of the question begins ("payments" → payments-api), if only one."""
+    found = [n for n in names if any(len(w) >= 4 and n[1].startswith(w + "-") for w in words)]
+    return found if len({n[1] for n in found}) == 1 else []
+
+
+def _preferred(found: list[tuple[str, str]], namespaces: list[str]) -> tuple[str, str]:
+    rank = {ns: i for i, ns in enumerate(namespaces)}
+    return min(found, key=lambda n: (rank.get(n[0], len(rank)), -len(n[1])))
 
 
 def _names(door: Door, caller: Caller, kind: str, reads: list[ToolResult]) -> list[tuple[str, str]]:
@@ -165,13 +170,17 @@ def find(door: Door, caller: Caller, question: str, namespaces: list[str],
     words = _words(question)
     named_ns = [ns for ns in namespaces if ns in words]
     prefer = [*named_ns, *[ns for ns in namespaces if ns not in named_ns]]
-    for kind, label in SUBJECT_KINDS:
-        hit = _pick(_names(door, caller, kind, reads), words, prefer)
-        if hit:
-            ns, name = hit
-            where = {"namespace": ns} if ns else {}
-            return Asked(name=f"question about {kind} {name}", labels={**where, label: name}, service_first=False), \
-                f"{kind} {ns + '/' if ns else ''}{name}", f"{kind.lower()} named in the question"
+    listed = {kind: _names(door, caller, kind, reads) for kind, _ in SUBJECT_KINDS}
+    # A name the question says, of any kind, before a name one of its words only begins.
+    for match in (lambda kind: _exact(listed[kind], words, kind), lambda kind: _begun(listed[kind], words)):
+        for kind, label in SUBJECT_KINDS:
+            found = match(kind)
+            if found:
+                ns, name = _preferred(found, prefer)
+                where = {"namespace": ns} if ns else {}
+                return Asked(name=f"question about {kind} {name}", labels={**where, label: name},
+                             service_first=False), f"{kind} {ns + '/' if ns else ''}{name}", \
+                    f"{kind.lower()} named in the question"
     alert = _alert(door, caller, question, named_ns or namespaces, reads)
     if alert:
         return alert, f"alert {alert.name} ({alert.namespace or 'cluster'})", "a firing alert"

@@ -25,6 +25,18 @@ def test_the_beginning_of_one_name_is_enough(door: Door) -> None:
     assert b.about == "Deployment payments/payments-api"
 
 
+def test_a_pod_named_in_the_question_means_its_workload(door: Door) -> None:
+    pods = door.run("k8s_list", {"namespace": "shop", "deployment": "checkout"}, ASKER).data["pods"]
+    b = brief(door, ASKER, f"what is wrong with {pods[0]['name']}?", ["shop"])
+    assert b.about == "Deployment shop/checkout"
+
+
+def test_a_name_the_question_says_beats_a_word_that_begins_another(door: Door) -> None:
+    node = door.run("k8s_list", {"kind": "Node"}, ASKER).data["items"][0]["name"]
+    b = brief(door, ASKER, f"is {node} healthy? payments feels slow", ["shop"])
+    assert b.about == f"Node {node}", "the node it names, not payments-api that 'payments' begins"
+
+
 def test_a_question_that_names_nothing_says_so(door: Door) -> None:
     b = Briefing()
     assert b.summary() == "opsbot found no workload, alert or namespace named in the question to check."
