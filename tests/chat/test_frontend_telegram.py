@@ -21,9 +21,9 @@ from bot.chat.conversation import Conversation
 from bot.chat.frontends import messages as fm
 from bot.chat.frontends.telegram import SECRET_HEADER, UPDATES, TelegramFrontend, html_text
 from bot.settings import Settings, TelegramSettings
-from tests.support.chatkit import conversation, executions, replicas, served
+from tests.support.chatkit import conversation, executions, replicas
 from tests.support.doors import Clock
-from tests.support.fake_telegram import Call, FakeTelegram, check_html
+from tests.support.fake_telegram import Call, FakeTelegram, check_html, running
 
 GROUP, STRANGERS = -100123, -100999
 SECRET = "s3cret-token_for-webhook"
@@ -31,11 +31,8 @@ SECRET = "s3cret-token_for-webhook"
 
 @pytest.fixture
 def fake() -> Iterator[FakeTelegram]:
-    f = FakeTelegram()
-    with served(f.app()) as server:
-        f.base_url = f"{server.url}/bot"  # type: ignore[attr-defined]
+    with running() as f:
         yield f
-    assert not f.errors(), f"Telegram would have rejected: {[(c.method, c.error) for c in f.errors()]}"
 
 
 @pytest.fixture

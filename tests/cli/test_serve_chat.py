@@ -17,8 +17,7 @@ from bot.intake.webhooks.synthetic import am_alert, am_payload, encode
 from bot.polling import poll
 from sandbox import procs
 from sandbox.manager import Sandbox
-from tests.support.chatkit import served
-from tests.support.fake_telegram import FakeTelegram
+from tests.support.fake_telegram import FakeTelegram, running
 
 GROUP, ONCALL = -100777, 1001
 OPSBOT = str(Path(sys.executable).parent / "opsbot")
@@ -26,11 +25,8 @@ OPSBOT = str(Path(sys.executable).parent / "opsbot")
 
 @pytest.fixture
 def fake() -> Iterator[FakeTelegram]:
-    f = FakeTelegram()
-    with served(f.app()) as server:
-        f.base_url = f"{server.url}/bot"  # type: ignore[attr-defined]
+    with running() as f:
         yield f
-    assert not f.errors(), f"Telegram would have rejected: {[(c.method, c.error) for c in f.errors()]}"
 
 
 def test_one_process_turns_an_alert_into_a_card_and_answers_in_the_chat(sandbox: Sandbox, fake: FakeTelegram,

@@ -17,6 +17,8 @@ import itertools
 import json
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -281,3 +283,15 @@ class FakeTelegram(CallLog):
         if "edit_date" in msg:
             out["edit_date"] = msg["edit_date"]
         return out
+
+
+@contextmanager
+def running() -> Iterator[FakeTelegram]:
+    """A fake Bot API served on loopback (its `base_url` set); on exit, nothing Telegram would have refused."""
+    from tests.support.chatkit import served
+
+    fake = FakeTelegram()
+    with served(fake.app()) as server:
+        fake.base_url = f"{server.url}/bot"  # type: ignore[attr-defined]
+        yield fake
+    assert not fake.errors(), f"Telegram would have rejected: {[(c.method, c.error) for c in fake.errors()]}"
