@@ -43,6 +43,11 @@ async def storm(url: str, alerts: int, fingerprints: int, batch: int, concurrenc
                            "pod": f"pod-{i % fingerprints}"}, {"sample": str(i)}, starts_at=started)
                  for i in range(first, min(first + batch, alerts))]
         bodies.append(encode(am_payload(group)))
+    return await send(url, bodies, concurrency)
+
+
+async def send(url: str, bodies: list[bytes], concurrency: int) -> tuple[int, list[float], dict[int, int]]:
+    """POST every body to /webhooks/alertmanager from `concurrency` senders: alerts accepted, latencies, statuses."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     accepted = 0

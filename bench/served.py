@@ -18,7 +18,7 @@ from sandbox import procs, redis_server
 
 
 def serve(redis_url: str, port: int, workers: int, webhooks: dict[str, object] | None = None,
-          prefix: str = "bench:") -> None:
+          prefix: str = "bench:", wait_replicas: int = 0) -> None:
     """opsbot's webhooks and workers as `opsbot serve` runs them, with label-only triage (the child process)."""
     import structlog
     import uvicorn
@@ -33,7 +33,7 @@ def serve(redis_url: str, port: int, workers: int, webhooks: dict[str, object] |
     from bot.wiring import build_door
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))  # errors only
-    settings = Settings(redis={"url": redis_url},
+    settings = Settings(redis={"url": redis_url, "wait_replicas": wait_replicas},
                         webhooks={"port": port, "alertmanager_open": True, **(webhooks or {})})
 
     def labels_only(alert: Alert, incident: str | None) -> Evidence:
@@ -62,17 +62,24 @@ class Served:
 
 
 @contextmanager
-def served(prefix: str, workers: int = 2, webhooks: dict[str, object] | None = None) -> Iterator[Served]:
-    """Start Redis and opsbot, wait until /readyz says ready, and stop both afterwards."""
+def served(prefix: str, workers: int = 2, webhooks: dict[str, object] | None = None,
+           replicas: int = 0) -> Iterator[Served]:
+    """Start Redis and opsbot, wait until /readyz says ready, and stop both afterwards. With `replicas`, Redis
+    has that many replicas and every alert waits for all of them (`redis.wait_replicas`)."""
     state = Path(tempfile.mkdtemp(prefix="opsbot-bench-"))
     rport, port = procs.free_port(), procs.free_port()
-    redis_server.start(state, rport)
-    redis_url = f"redis://127.0.0.1:{rport}/0"
-    server = mp.get_context("spawn").Process(target=serve, args=(redis_url, port, workers, webhooks, prefix),
-                                             daemon=True)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
+    names = ["redis", *(f"redis-replica-{i}" for i in range(replicas))]
+    redis_url, url = f"redis://127.0.0.1:{rport}/0", f"http://127.0.0.1:{port}"
+    server = mp.get_context("spawn").Process(
+        target=serve, args=(redis_url, port, workers, webhooks, prefix, replicas), daemon=True)
     try:
+        redis_server.start(state, rport)
+        for name in names[1:]:
+            redis_server.start(state, procs.free_port(), name, replica_of=rport)
+        primary, deadline = redis.Redis(port=rport), time.monotonic() + 30
+        while redis_server.online_replicas(primary) < replicas and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.start()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -83,6 +90,8 @@ def served(prefix: str, workers: int = 2, webhooks: dict[str, object] | None = N
             time.sleep(0.1)
         yield Served(url, redis.Redis.from_url(redis_url), prefix)
     finally:
-        server.terminate()
-        server.join(5)
-        procs.stop("redis", state)
+        if server.pid is not None:
+            server.terminate()
+            server.join(5)
+        for name in names:
+            procs.stop(name, state)

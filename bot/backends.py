@@ -78,11 +78,12 @@ class Backends:
 
     @cached_property
     def knowledge(self) -> KnowledgeStore:
-        """The Chroma knowledge store (imported late: Chroma and the model load only when used)."""
+        """The Chroma knowledge store (imported late: Chroma and the model load only when used); an unreachable
+        knowledge.chroma_url raises KnowledgeUnavailable, in words."""
         from knowledge.store import KnowledgeStore
 
         k = self.settings.knowledge
-        return KnowledgeStore.open(k.path, tool_map(), k.playbooks_dir)
+        return KnowledgeStore.open(k.path, tool_map(), k.playbooks_dir, url=k.chroma_url)
 
 
 class Compat8Node(Urllib3HttpNode):

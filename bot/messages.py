@@ -49,6 +49,8 @@ HELP = """I am opsbot. Ask me a question in plain words, or use a command:
 • pods [NAMESPACE] · events [NAMESPACE] · logs SERVICE [SINCE, e.g. 2h]
 • scale DEPLOYMENT to N · restart DEPLOYMENT · rollback DEPLOYMENT (NAMESPACE/DEPLOYMENT also works)
 • approve ID · deny ID: decide a pending action (the buttons do the same)
+• ack INCIDENT · silence INCIDENT [1h|4h|resolved] · unsilence INCIDENT: Alertmanager silences, as on the card
+• incident [ID]: the newest incidents, or one incident's timeline
 • status · incidents · audit [SINCE] · policy whatcan [IDENTITY]
 Changes to the cluster always go through the policy: most need an authorised person's approval."""
 
@@ -61,7 +63,15 @@ USAGE = {
     "policy": "usage: policy whatcan [IDENTITY]",
     "approve": "usage: approve ID, e.g. approve 1a2b3c4d",
     "deny": "usage: deny ID, e.g. deny 1a2b3c4d",
+    "ack": "usage: ack INCIDENT, e.g. ack inc-42",
+    "silence": "usage: silence INCIDENT [DURATION|resolved], e.g. silence inc-42 2h (default 1h)",
+    "unsilence": "usage: unsilence INCIDENT, e.g. unsilence inc-42",
 }
+
+QUESTION_LIMIT = ("{who} asked {limit} questions of the model in the last hour, the limit ({setting}); the next one "
+                  "is possible at {free}. Commands such as `pods`, `logs` and `incident` still work.")
+
+NO_SILENCER = "acknowledging and silencing need the card store `opsbot serve` writes, which this chat is not given"
 
 UNKNOWN_COMMAND = "I do not know the command '{got}'. " + HELP
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -12,6 +13,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from bot.cards.routing import Route
 from knowledge.settings import KnowledgeSettings
 from policies.schema import DEFAULT_POLICY
 from tools.settings import (
@@ -25,11 +27,41 @@ from tools.settings import (
 
 
 class RedisSettings(Section):
-    url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL without credentials")
+    url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL without credentials; rediss:// for TLS "
+                     "(a managed Redis), with ?ssl_ca_certs=FILE when its certificate is not from a public CA")
     password: SecretStr | None = Field(None, description="Redis AUTH password")
     key_prefix: str = Field("opsbot:",
         description="prefix of every key opsbot writes (several installs can share one Redis)")
     timeout_s: float = Field(2.0, description="seconds a Redis command may take")
+    sentinels: list[str] = Field(default_factory=list, description="Redis Sentinel addresses, host:port; set: "
+                                 "opsbot asks them for the primary of `sentinel_master` and follows a failover "
+                                 "(the url's host is then unused; its scheme, db and options still apply, "
+                                 "rediss:// to the sentinels too)")
+    sentinel_master: str = Field("mymaster", description="the name the sentinels monitor the primary under")
+    sentinel_password: SecretStr | None = Field(None, description="the sentinels' own AUTH password, if any")
+    wait_replicas: int = Field(0, ge=0, le=10, description="replicas that must hold an alert before the webhook "
+                               "answers 2xx (Redis WAIT), else 503 and the sender retries; 0: the primary's write is "
+                               "enough (an alert acknowledged just before a failover may be lost)")
+    wait_timeout_s: float = Field(0.5, gt=0, description="how long the webhook waits for `wait_replicas`")
+
+    @field_validator("sentinels")
+    @classmethod
+    def _host_port(cls, sentinels: list[str]) -> list[str]:
+        for address in sentinels:
+            host, _, port = address.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"a sentinel is host:port, not {address!r}")
+        return sentinels
+
+    @model_validator(mode="after")
+    def _wait_fits_the_timeout(self) -> RedisSettings:
+        if self.wait_replicas and self.wait_timeout_s >= self.timeout_s:
+            raise ValueError("redis.wait_timeout_s must be shorter than redis.timeout_s (else the socket gives up "
+                             "first)")
+        return self
+
+    def sentinel_addresses(self) -> list[tuple[str, int]]:
+        return [(host.strip("[]"), int(port)) for host, _, port in (a.rpartition(":") for a in self.sentinels)]
 
 
 class LLMSettings(Section):
@@ -82,6 +114,11 @@ class IntakeSettings(Section):
                                      "a later one edits the card when it arrives")
     analyse_late_s: float = Field(180.0, gt=0, description="the model's analysis is dropped after this long (a CPU "
                                   "server may need minutes for triage's evidence)")
+    cards: Literal["group", "alert"] = Field("group", description="group: one card per Alertmanager group, its "
+                                             "alerts as lines (the first one triaged); alert: a card per alert")
+    graphs: bool = Field(True, description="a new card of an alert with a PromQL expression gets a PNG of it over "
+                         "the last hour, threshold dashed: in the card's Slack thread (the app needs files:write) "
+                         "and as a Telegram reply to the card")
     heartbeats: list[str] = Field(["Watchdog", "InfoInhibitor", "DeadMansSwitch"], description="alert names "
                                   "that only prove the alerting pipeline works: they open no incident and post "
                                   "no card; their last arrival is the metric opsbot_heartbeat_timestamp_seconds")
@@ -97,6 +134,10 @@ class SentrySettings(Section):
 
 class ChatSettings(Section):
     namespaces: list[str] = Field(["default"], description="where chat commands look for a bare deployment name")
+    questions_per_user_per_hour: int = Field(30, ge=0, description="model questions one person may ask in an "
+                                             "hour, across replicas (0: no limit); commands are not counted")
+    questions_per_channel_per_hour: int = Field(120, ge=0, description="model questions one channel or chat may "
+                                                "ask in an hour (0: no limit)")
 
 
 class SlackSettings(Section):
@@ -145,6 +186,9 @@ class Settings(BaseSettings):
     intake: IntakeSettings = IntakeSettings()
     slack: SlackSettings = SlackSettings()
     telegram: TelegramSettings = TelegramSettings()
+    routes: list[Route] = Field(default_factory=list, description="where alert cards go, by namespace, team label "
+                                "and severity: the first matching route wins; unmatched cards go to "
+                                "slack.alert_channel and telegram.alert_chat_id")
     policy_file: Path = Field(DEFAULT_POLICY, description="the policy YAML (policies/default.yaml by default)")
 
     @classmethod

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis
+import redis.asyncio as aredis
 import structlog
+from redis.asyncio.sentinel import Sentinel as AsyncSentinel
+from redis.connection import parse_url
+from redis.sentinel import Sentinel
 
 from bot.backends import Backends
 from bot.guard.approvals import ApprovalStore
 from bot.guard.audit import AuditLog
 from bot.guard.door import Door
-from bot.settings import Settings
+from bot.settings import RedisSettings, Settings
 from knowledge.outcomes import Outcomes
 from policies.engine import PolicyEngine
 from policies.schema import load_policy
@@ -20,9 +26,42 @@ log = structlog.get_logger(__name__)
 
 
 def redis_client(settings: Settings) -> redis.Redis:
+    """The client of every Redis user: `redis.url` (rediss:// for TLS), or, with `redis.sentinels`, the primary
+    they name, asked again on every new connection, so a reconnect after a failover reaches the new one."""
     s = settings.redis
-    password = s.password.get_secret_value() if s.password else None
-    return redis.Redis.from_url(s.url, password=password, socket_timeout=s.timeout_s, socket_connect_timeout=s.timeout_s)
+    if s.sentinels:
+        sentinel = Sentinel(s.sentinel_addresses(), sentinel_kwargs=_sentinel_kwargs(s))
+        return sentinel.master_for(s.sentinel_master, **_primary_kwargs(s))
+    return redis.Redis.from_url(s.url, **_common_kwargs(s))
+
+
+def async_redis_client(settings: Settings) -> aredis.Redis:
+    """`redis_client` for asyncio (the webhook app)."""
+    s = settings.redis
+    if s.sentinels:
+        sentinel = AsyncSentinel(s.sentinel_addresses(), sentinel_kwargs=_sentinel_kwargs(s))
+        return sentinel.master_for(s.sentinel_master, **_primary_kwargs(s))
+    return aredis.Redis.from_url(s.url, **_common_kwargs(s))
+
+
+def _common_kwargs(s: RedisSettings) -> dict[str, Any]:
+    return {"password": s.password.get_secret_value() if s.password else None,
+            "socket_timeout": s.timeout_s, "socket_connect_timeout": s.timeout_s}
+
+
+def _primary_kwargs(s: RedisSettings) -> dict[str, Any]:
+    """The url's db, username and TLS options for the primary the sentinels name (its host and port are theirs)."""
+    options = parse_url(s.url)
+    for key in ("host", "port", "connection_class"):
+        options.pop(key, None)
+    return {**_common_kwargs(s), **options, "ssl": s.url.startswith("rediss://")}  # the url wins, as in from_url
+
+
+def _sentinel_kwargs(s: RedisSettings) -> dict[str, Any]:
+    """How to reach the sentinels: the same timeouts and TLS options, their own password."""
+    tls = {k: v for k, v in _primary_kwargs(s).items() if k.startswith("ssl")}
+    return {"socket_timeout": s.timeout_s, "socket_connect_timeout": s.timeout_s, **tls,
+            "password": s.sentinel_password.get_secret_value() if s.sentinel_password else None}
 
 
 def build_door(settings: Settings, prefix: str | None = None, ctx: ToolContext | None = None) -> Door:

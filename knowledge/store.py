@@ -1,4 +1,4 @@
-"""The knowledge store: Chroma on disk, with a `playbooks` and an `incidents` collection.
+"""The knowledge store: Chroma (on disk, or a shared server), with a `playbooks` and an `incidents` collection.
 
 - `ingest_playbooks(folder)` validates every playbook, its steps against the tools the store was given, and
   upserts them (by name); returns how many.
@@ -9,7 +9,8 @@
 - `add_incident(incident)`: a resolved incident is written back with its outcome (upsert by id).
 
 The offline embedding function is passed to every collection: reopened without it, Chroma would fall
-back to its downloading default.
+back to its downloading default. It runs in this process, also when the collections live on a Chroma
+server (knowledge/client.py).
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import chromadb
-from chromadb.config import Settings as ChromaSettings
 from pydantic import BaseModel
 
+from knowledge.client import chroma_client
 from knowledge.embedding import offline_embedding
 from knowledge.incident import Incident
 from knowledge.playbooks import Playbook, load_dir
@@ -68,12 +68,14 @@ def spaced(alert_name: str) -> str:
 
 
 class KnowledgeStore:
-    def __init__(self, path: Path, tools: Mapping[str, Any], model_dir: Path | None = None):
-        """`tools` maps tool names to tools: the playbooks' steps are checked against their argument models."""
+    def __init__(self, path: Path, tools: Mapping[str, Any], model_dir: Path | None = None, url: str | None = None):
+        """`tools` maps tool names to tools: the playbooks' steps are checked against their argument models.
+        With `url` (knowledge.chroma_url) the collections live on that Chroma server, and `path` only holds
+        the embedding model's files; an unreachable server raises KnowledgeUnavailable."""
         self.path, self.tools = path, tools
         path.mkdir(parents=True, exist_ok=True)
+        self.client = chroma_client(path, url)
         self.embedding = offline_embedding(model_dir or path / "model")
-        self.client = chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
         space = {"hnsw": {"space": "cosine"}}
         self.playbook_col = self.client.get_or_create_collection(
             "playbooks", embedding_function=self.embedding, configuration=space)  # type: ignore[arg-type]
@@ -83,9 +85,9 @@ class KnowledgeStore:
 
     @classmethod
     def open(cls, path: Path, tools: Mapping[str, Any], playbooks_dir: Path | None = None,
-             model_dir: Path | None = None) -> KnowledgeStore:
+             model_dir: Path | None = None, url: str | None = None) -> KnowledgeStore:
         """Open the store; an empty playbook collection is filled from `playbooks_dir` (the shipped ones)."""
-        store = cls(path, tools, model_dir)
+        store = cls(path, tools, model_dir, url)
         if playbooks_dir is not None and store.playbook_col.count() == 0:
             store.ingest_playbooks(playbooks_dir)
         return store
@@ -113,6 +115,13 @@ class KnowledgeStore:
     def playbook(self, name: str) -> Playbook | None:
         return self.playbooks().get(name)
 
+    def _known(self, names: Iterable[str]) -> dict[str, Playbook]:
+        """The playbooks, read again when the collection holds one this store has not read: another process
+        sharing the Chroma server ingested it."""
+        if not set(names) <= self.playbooks().keys():
+            self._playbooks = None
+        return self.playbooks()
+
     def _playbook_similarities(self, text: str) -> dict[str, float]:
         n = self.playbook_col.count()
         if not text.strip() or n == 0:
@@ -128,7 +137,7 @@ class KnowledgeStore:
         sims = self._playbook_similarities(query)
         words = set(_WORD.findall(text))
         hits = []
-        for name, pb in self.playbooks().items():
+        for name, pb in self._known(sims).items():
             if pb.fallback and not include_fallback:
                 continue
             sim = sims.get(name, 0.0)
@@ -189,8 +198,9 @@ class KnowledgeStore:
         hits: list[Hit] = []
         if kind in ("playbooks", "both"):
             sims = self._playbook_similarities(text)
+            known = self._known(sims)
             for name, sim in sims.items():
-                pb = self.playbooks()[name]
+                pb = known[name]
                 hits.append(Hit(kind="playbook", id=name, title=pb.title, score=sim,
                                 excerpt=_excerpt(pb.body), playbook=pb))
         if kind in ("incidents", "both"):

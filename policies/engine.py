@@ -146,6 +146,39 @@ class PolicyEngine:
                     f"approvers: {', '.join(a.roles)}")
         return None
 
+    def may_silence(self, identity: str, labels: dict[str, str], severity: Severity,
+                    duration: timedelta | None = None) -> str | None:
+        """None if `identity` may acknowledge (no `duration`) or silence these alerts; else the reason."""
+        s = self.policy.silences
+        roles = self.roles_of(identity)
+        if not set(roles) & set(s.roles):
+            return (f"{identity} ({', '.join(roles) or 'no role'}) may not acknowledge or silence alerts; the policy "
+                    f"allows {', '.join(s.roles) or 'nobody'}")
+        if duration is None:
+            return None
+        never = self.never_silenced(labels, severity)
+        if never:
+            return never
+        if duration > s.max:
+            return f"the longest silence the policy allows is {_ago(s.max)}; {_ago(duration)} was asked"
+        return None
+
+    def never_silenced(self, labels: dict[str, str], severity: Severity) -> str | None:
+        """Why these alerts may never be silenced by anyone, or None."""
+        s = self.policy.silences
+        if not s.roles:
+            return "the policy lets nobody silence alerts (no silences.roles)"
+        if severity in s.never_severities:
+            return f"{severity} alerts are never silenced (policy silences.never_severities)"
+        for never in s.never:
+            if all(labels.get(k) == v for k, v in never.items()):
+                shown = ", ".join(f"{k}={v}" for k, v in never.items())
+                return f"alerts with {shown} are never silenced (policy silences.never)"
+        return None
+
+    def longest_silence(self) -> timedelta:
+        return self.policy.silences.max
+
     def whatcan(self, identity: str) -> list[str]:
         """Per mutating tool: whether `identity` may request it and approve it, in words (a dry run)."""
         roles = self.roles_of(identity)
@@ -165,4 +198,6 @@ class PolicyEngine:
 
 def _ago(delta: timedelta) -> str:
     s = int(delta.total_seconds())
+    if s >= 3600 and s % 60 == 0:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m" if s % 3600 else f"{s // 3600}h"
     return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"

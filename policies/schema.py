@@ -110,6 +110,17 @@ class Guards(_Strict):
     freezes: list[Freeze] = Field(default_factory=list)
 
 
+class Silences(_Strict):
+    """Who may acknowledge, silence and unsilence alerts, for how long, and what is never silenced. A policy
+    without this section lets nobody silence."""
+
+    roles: list[str] = Field(default_factory=list, description="roles that may acknowledge, silence, unsilence")
+    max: Duration = Field(timedelta(hours=4), description="the longest silence; 'until resolved' is at most this")
+    never: list[dict[str, str]] = Field(default_factory=list,
+                                        description="label sets (every label must match) never silenced")
+    never_severities: list[Severity] = Field(default_factory=list, description="severities never silenced")
+
+
 class Policy(_Strict):
     severities: Severities
     tools: dict[str, Tier]
@@ -117,12 +128,14 @@ class Policy(_Strict):
     members: dict[Identity, list[str]]
     rules: list[Rule] = Field(min_length=1)
     guards: Guards
+    silences: Silences = Silences()
 
     @model_validator(mode="after")
     def _roles_exist(self) -> Policy:
         named = [(f"members.{who}", r) for who, rs in self.members.items() for r in rs]
         named += [(f"rules.{i}.approvers", r) for i, rule in enumerate(self.rules) if rule.approvers
                   for r in rule.approvers.roles]
+        named += [("silences.roles", r) for r in self.silences.roles]
         for where, role in named:
             if role not in self.roles:
                 raise ValueError(f"{where} names role {role!r}, which is not defined in roles")

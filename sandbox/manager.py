@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from sandbox import es, k8s, procs, prom, redis_server
+from sandbox import chroma_server, es, k8s, procs, prom, redis_server
 from sandbox.scenario import Scenario
 
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens there, connections are refused
@@ -25,10 +25,11 @@ class Ports:
     exporter: int
     prometheus: int
     alertmanager: int
+    chroma: int | None = None  # only in a sandbox that shares its knowledge through a Chroma server
 
     @classmethod
-    def fresh(cls) -> Ports:
-        return cls(**{name: procs.free_port() for name in SERVICES})
+    def fresh(cls, chroma: bool = False) -> Ports:
+        return cls(**{name: procs.free_port() for name in SERVICES}, chroma=procs.free_port() if chroma else None)
 
 
 def for_scenario(settings: dict[str, Any], scenario: Scenario, state_dir: Path) -> dict[str, Any]:
@@ -48,8 +49,11 @@ def for_scenario(settings: dict[str, Any], scenario: Scenario, state_dir: Path) 
 class Sandbox:
     """One sandbox lives in one state directory: pid files, logs, data dirs, ports and opsbot.yaml."""
 
-    def __init__(self, state_dir: Path):
+    def __init__(self, state_dir: Path, chroma: bool = False):
+        """`chroma`: `up` also starts a Chroma server and points knowledge.chroma_url at it, so that several
+        opsbot processes share one knowledge store. Off by default: the persistent directory starts faster."""
         self.dir = state_dir.resolve()
+        self.chroma = chroma
 
     @property
     def settings_file(self) -> Path:
@@ -70,22 +74,29 @@ class Sandbox:
         if self._ports_file.exists() and all(self.status().values()):
             return self.ports()
         self.down()
-        ports = Ports.fresh()
+        ports = Ports.fresh(self.chroma)
         self._ports_file.write_text(json.dumps(asdict(ports)))
         redis_server.start(self.dir, ports.redis)
         es.start(self.dir, ports.elasticsearch)
         k8s.start(self.dir, ports.kubernetes)
         prom.start(self.dir, ports.exporter, ports.prometheus, ports.alertmanager)
+        if ports.chroma is not None:
+            chroma_server.start(self.dir, ports.chroma)
         self._write_settings(ports)
         return ports
 
     def down(self) -> list[str]:
-        stopped = [name for name in reversed(SERVICES) if procs.stop(name, self.dir)]
+        stopped = [name for name in reversed((*SERVICES, chroma_server.NAME)) if procs.stop(name, self.dir)]
         self._ports_file.unlink(missing_ok=True)
         return stopped
 
     def status(self) -> dict[str, bool]:
-        return {name: procs.running_pid(name, self.dir) is not None for name in SERVICES}
+        return {name: procs.running_pid(name, self.dir) is not None for name in self._services()}
+
+    def _services(self) -> tuple[str, ...]:
+        """The servers this sandbox runs: Chroma's too when asked for, or when the running sandbox has it."""
+        shared = self.chroma or (self._ports_file.exists() and self.ports().chroma is not None)
+        return (*SERVICES, chroma_server.NAME) if shared else SERVICES
 
     def load(self, scenario: Scenario) -> float:
         """Put the scenario into every backend, times relative to now (or to its pinned clock). Returns the
@@ -118,6 +129,7 @@ class Sandbox:
             "alertmanager": {"url": f"http://127.0.0.1:{ports.alertmanager}"},
             "elasticsearch": {"url": f"http://127.0.0.1:{ports.elasticsearch}", "index": "logs-*"},
             "kubernetes": {"kubeconfig": str(k8s.kubeconfig_path(self.dir))},
-            "knowledge": {"path": str(self.dir / "knowledge")},
+            "knowledge": {"path": str(self.dir / "knowledge"),
+                          **({"chroma_url": chroma_server.url(ports.chroma)} if ports.chroma is not None else {})},
             "webhooks": {"alertmanager_open": True},  # loopback only: the sandbox's Alertmanager sends no token
         }

@@ -98,12 +98,26 @@ def stop(name: str, state_dir: Path, timeout: float = 10.0) -> bool:
     if pid is None:
         return False
     _signal_group(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if pid_alive(pid):
+    if not _gone(pid, timeout):
         _signal_group(pid, signal.SIGKILL)
     return True
+
+
+def kill(name: str, state_dir: Path, timeout: float = 10.0) -> None:
+    """SIGKILL a server, as a crash would end it (no shutdown, nothing flushed), and wait until it is gone."""
+    pid = running_pid(name, state_dir)
+    (state_dir / f"{name}.pid").unlink(missing_ok=True)
+    if pid is None:
+        return
+    _signal_group(pid, signal.SIGKILL)
+    _gone(pid, timeout)
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not pid_alive(pid)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

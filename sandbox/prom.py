@@ -108,7 +108,7 @@ def _start_prometheus(state_dir: Path, port: int) -> None:
     procs.wait_until("prometheus", lambda: _ready(f"http://127.0.0.1:{port}/-/ready"), pid, state_dir)
 
 
-def _start_alertmanager(state_dir: Path, port: int) -> None:
+def start_alertmanager(state_dir: Path, port: int) -> None:
     argv = [
         "prometheus-alertmanager",
         f"--config.file={state_dir / 'alertmanager.yml'}",
@@ -142,7 +142,7 @@ def start(state_dir: Path, exporter_port: int, prometheus_port: int, alertmanage
     _fresh_dir(state_dir / "prometheus-data")
     _fresh_dir(state_dir / "alertmanager-data")
     _start_exporter(state_dir, exporter_port)
-    _start_alertmanager(state_dir, alertmanager_port)
+    start_alertmanager(state_dir, alertmanager_port)
     _start_prometheus(state_dir, prometheus_port)
 
 
@@ -171,5 +171,5 @@ def load(
     shutil.rmtree(data, ignore_errors=True)
     blocks.rename(data)
     _fresh_dir(state_dir / "alertmanager-data")
-    _start_alertmanager(state_dir, alertmanager_port)
+    start_alertmanager(state_dir, alertmanager_port)
     _start_prometheus(state_dir, prometheus_port)

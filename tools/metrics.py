@@ -10,11 +10,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import httpx
 import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 from pydantic import Field
 
+from tools import alertmanager_api
+from tools.alertmanager_api import transport_reason as _reason
 from tools.base import Args, BackendError, ToolInputError, ToolResult, empty, ok, tool
 from tools.context import ToolContext
 from tools.timerange import parse_duration, parse_point, parse_range
@@ -33,13 +34,6 @@ Limit = Annotated[int, Field(ge=1, le=50, description="at most this many series 
 
 
 # --- talking to Prometheus -------------------------------------------------------------------------------
-
-def _reason(e: Exception) -> str:
-    """A short why from a requests exception: the innermost '[Errno n] ...' when there is one."""
-    text = str(e)
-    m = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
-    return m.group(1).strip() if m else text[:200]
-
 
 def _api_error(e: PrometheusApiClientException) -> tuple[int, str]:
     """(HTTP status, Prometheus's own error text) from the client's 'HTTP Status Code N (b'...')' message."""
@@ -213,22 +207,9 @@ def _matchers(args: PromAlertsArgs) -> list[str]:
 
 
 def _firing(ctx: ToolContext, matchers: list[str]) -> list[dict[str, Any]]:
-    url = ctx.settings.alertmanager.url
     asked = "GET /api/v2/alerts" + (f" filter {','.join(matchers)}" if matchers else "")
     params = [("active", "true"), ("silenced", "true"), ("inhibited", "true")] + [("filter", m) for m in matchers]
-    try:
-        response = ctx.backends.alertmanager.get("/api/v2/alerts", params=params)
-    except httpx.TimeoutException:
-        waited = f"no answer within {ctx.settings.alertmanager.timeout_s:g}s"
-        raise BackendError("alertmanager", url, asked, waited) from None
-    except httpx.HTTPError as e:
-        raise BackendError("alertmanager", url, asked, _reason(e) if "Errno" in str(e) else str(e)[:200]) from None
-    if response.status_code != 200:
-        raise BackendError("alertmanager", url, asked, f"HTTP {response.status_code}: {response.text.strip()[:200]}")
-    try:
-        answer = response.json()
-    except ValueError:
-        raise BackendError("alertmanager", url, asked, "the answer is not an Alertmanager API response") from None
+    answer = alertmanager_api.call(ctx, "GET", "/api/v2/alerts", asked, params=params)
     out = []
     for a in answer:
         status = a.get("status", {})

@@ -39,8 +39,47 @@ def action_line(a: CardAction) -> str:
 
 def facts(card: Card) -> list[tuple[str, str]]:
     seen = f"{card.count} alert{'s' if card.count != 1 else ''}"
-    return [("Status", S.STATUS[card.status]), ("Severity", card.severity), ("Source", card.source),
-            ("Incident", f"{card.incident_id} · {seen}")]
+    out = [("Status", S.STATUS[card.status]), ("Severity", card.severity), ("Source", card.source),
+           ("Incident", f"{card.incident_id} · {seen}")]
+    if card.acknowledged:
+        out.append((S.ACKNOWLEDGED, f"by {card.acknowledged.by} at {card.acknowledged.at:%H:%M} UTC"))
+    if s := card.silence:
+        if s.ended:
+            out.append((S.SILENCE, f"by {s.by}, ended {s.ended:%H:%M} UTC"
+                        + (f" by {s.ended_by}" if s.ended_by and not s.ended_by.startswith("opsbot") else "")))
+        else:
+            until = f"until resolved (at most {s.until:%H:%M} UTC)" if s.until_resolved else \
+                f"until {s.until:%Y-%m-%d %H:%M} UTC"
+            out.append((S.SILENCED, f"by {s.by} {until}"))
+    return out
+
+
+def controls(card: Card) -> list[tuple[str, str]]:
+    """The on-call buttons a firing Alertmanager card offers now: (verb, label); verbs as Silencer takes them."""
+    if card.status != "firing" or card.source != "alertmanager":
+        return []
+    out = [] if card.acknowledged else [("ack", S.ACK)]
+    if card.silence and not card.silence.ended:
+        return [*out, ("unsilence", S.UNSILENCE)]
+    if not card.silenceable:
+        return out
+    return [*out, ("silence:1h", S.SILENCE_FOR.format(d="1h")), ("silence:4h", S.SILENCE_FOR.format(d="4h")),
+            ("silence:resolved", S.SILENCE_UNTIL_RESOLVED)]
+
+
+def group_lines(card: Card) -> tuple[str, list[str]] | None:
+    """The heading and lines of the card's group (firing first), None on a card of one alert."""
+    if len(card.group) < 2:
+        return None
+    firing = sum(g.status == "firing" for g in card.group)
+    lines = []
+    for g in card.group[:S.GROUP_SHOWN]:
+        state = f"firing since {g.since:%H:%M} UTC" if g.status == "firing" and g.since else g.status
+        mark = S.RESOLVED_EMOJI if g.status == "resolved" else S.SEVERITY_EMOJI.get(card.severity, "⚪")
+        lines.append(f"{mark} {g.name} · {g.subject or g.incident_id} · {state} ({g.incident_id})")
+    if len(card.group) > S.GROUP_SHOWN:
+        lines.append(S.more_lines(len(card.group) - S.GROUP_SHOWN, card.incident_id))
+    return S.group_heading(firing, len(card.group) - firing), lines
 
 
 def diagnosed(card: Card) -> list[tuple[str, str]]:

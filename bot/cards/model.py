@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from bot.intake.alert import Link
+from bot.intake.target import Target
 
 CheckStatus = Literal["ok", "no_data", "error"]
 
@@ -57,6 +58,35 @@ class CardAction(BaseModel):
     outcome: str | None = None
 
 
+class GroupAlert(BaseModel):
+    """One alert of the card's Alertmanager group, as a line: what fired on which object, and its state."""
+
+    incident_id: str
+    name: str
+    subject: str = Field("", description="the object the labels name, e.g. 'Pod shop/checkout-7d9f'")
+    status: Literal["firing", "resolved"]
+    since: datetime | None = None
+
+
+class Stamp(BaseModel):
+    """Who did something to the card's alerts, and when."""
+
+    by: str
+    at: datetime
+
+
+class Silenced(BaseModel):
+    """An Alertmanager silence made from the card: its id, who made it, until when."""
+
+    id: str
+    by: str
+    at: datetime
+    until: datetime
+    until_resolved: bool = Field(False, description="lifted by opsbot when the incident resolves")
+    ended: datetime | None = Field(None, description="when it ended (expired, lifted or unsilenced)")
+    ended_by: str | None = None
+
+
 class Card(BaseModel):
     incident_id: str
     title: str
@@ -65,6 +95,8 @@ class Card(BaseModel):
     source: str
     failing: str = Field(description="what is failing, in one or two sentences")
     labels: dict[str, str] = Field(default_factory=dict)
+    target: Target | None = Field(None, description="the object triage resolved (its workload): what commands in "
+                                  "the card's thread act on")
     failure_mode: str | None = Field(None, description="what the object's state shows, e.g. imagepullbackoff")
     diagnosis: str | None = Field(None, description="the failure mode and the object, in one line")
     advice: str | None = Field(None, description="what a person should do when no action of opsbot's fixes it")
@@ -77,6 +109,14 @@ class Card(BaseModel):
     actions: list[CardAction] = Field(default_factory=list)
     links: list[Link] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list, description="e.g. flapping, said once")
+    common_labels: dict[str, str] = Field(default_factory=dict, description="the labels every alert of its group "
+                                          "shares (Alertmanager's commonLabels): what silencing the group matches")
+    silenceable: bool = Field(False, description="the policy's silences allow these alerts (they are not among those "
+                              "never silenced): the card offers Silence buttons")
+    acknowledged: Stamp | None = None
+    silence: Silenced | None = None
+    group: list[GroupAlert] = Field(default_factory=list, description="the alerts of this card's Alertmanager "
+                                    "group, its own included; empty on a card of one alert")
     count: int = 1
     started_at: datetime | None = None
     resolved_at: datetime | None = None

@@ -9,7 +9,7 @@ from typing import Protocol
 
 import structlog
 
-from bot.cards.model import Card, CardAction
+from bot.cards.model import Card, CardAction, Silenced
 from bot.cards.store import CardStore, MessageRef
 from bot.cards.text import render_text
 from bot.metrics import Metrics
@@ -24,10 +24,13 @@ class Poster(Protocol):
 
     def update(self, ref: MessageRef, card: Card) -> MessageRef: ...
 
+    def attach(self, ref: MessageRef, card: Card, png: bytes) -> None:
+        """The card's graph under its post (a reply in the card's thread)."""
+
 
 @dataclass
 class Posted:
-    op: str  # post | update
+    op: str  # post | update | graph
     incident_id: str
     message_id: str
     card: Card
@@ -35,7 +38,7 @@ class Posted:
 
 @dataclass
 class ConsolePoster:
-    """Prints the plain-text card (when `echo` is given) and records every post and edit."""
+    """Prints the plain-text card (when `echo` is given) and records every post, edit and graph."""
 
     echo: Callable[[str], None] | None = None
     platform: str = "console"
@@ -59,6 +62,12 @@ class ConsolePoster:
             self.echo(f"[edit {ref.message_id}]\n{render_text(card)}")
         return ref
 
+    def attach(self, ref: MessageRef, card: Card, png: bytes) -> None:
+        with self._lock:
+            self.history.append(Posted("graph", card.incident_id, ref.message_id, card))
+        if self.echo:
+            self.echo(f"[graph under {ref.message_id}: a {len(png) // 1024} KB PNG]")
+
     def posts(self, incident_id: str | None = None) -> list[Posted]:
         with self._lock:
             return [p for p in self.history if p.op == "post" and incident_id in (None, p.incident_id)]
@@ -71,8 +80,18 @@ class ConsolePoster:
 _PROGRESS = {"pending": 0, "error": 0, "approved": 1, "denied": 2, "executed": 2, "failed": 2, "expired": 2}
 
 
+def _silence(new: Silenced | None, old: Silenced | None) -> Silenced | None:
+    """The later word on a silence: a newer silence, or the same one's end."""
+    if new is None or old is None:
+        return new or old
+    if new.id != old.id:
+        return new if new.at >= old.at else old
+    return old if old.ended and not new.ended else new
+
+
 def reconciled(card: Card, stored: Card) -> Card:
-    """`card` as the next version after `stored`, keeping any action `stored` has taken further (a decision)."""
+    """`card` as the next version after `stored`, keeping any action `stored` has taken further (a decision),
+    and the acknowledgement and silence people gave it meanwhile."""
     known = {a.action_id: a for a in stored.actions if a.action_id}
     def kept(a: CardAction) -> CardAction:
         before = known.get(a.action_id) if a.action_id else None
@@ -82,7 +101,9 @@ def reconciled(card: Card, stored: Card) -> Card:
         return before if final or _PROGRESS[before.status] > _PROGRESS[a.status] else a
 
     actions = [kept(a) for a in card.actions]
-    return card.model_copy(update={"actions": actions, "version": stored.version + 1})
+    return card.model_copy(update={"actions": actions, "version": stored.version + 1,
+                                   "acknowledged": card.acknowledged or stored.acknowledged,
+                                   "silence": _silence(card.silence, stored.silence)})
 
 
 class Publisher:
@@ -95,14 +116,27 @@ class Publisher:
     def __init__(self, store: CardStore, posters: list[Poster], metrics: Metrics | None = None):
         self.store, self.posters, self.metrics = store, posters, metrics
 
-    def publish(self, card: Card) -> None:
+    def publish(self, card: Card, amend: Callable[[Card], Card] | None = None) -> None:
         """Save and show `card`, one publish per incident at a time. A card built from an older state cannot undo
-        a decision made meanwhile: each action keeps its furthest state, and the version only grows."""
+        a decision made meanwhile: each action keeps its furthest state, and the version only grows. `amend`
+        runs under the lock (a group's lines, read where no other publish can interleave)."""
         with self.store.lock(card.incident_id):
             stored = self.store.get(card.incident_id)
             card = reconciled(card, stored) if stored else card.model_copy(update={"version": 1})
+            card = amend(card) if amend else card
             self.store.save(card)
             self._show(card)
+
+    def edit(self, incident_id: str, change: Callable[[Card], Card]) -> Card | None:
+        """Change the stored card under its lock (nothing else can interleave) and show it; None if none."""
+        with self.store.lock(incident_id):
+            stored = self.store.get(incident_id)
+            if stored is None:
+                return None
+            card = change(stored).model_copy(update={"version": stored.version + 1})
+            self.store.save(card)
+            self._show(card)
+            return card
 
     def _show(self, card: Card) -> None:
         for poster in self.posters:
@@ -111,6 +145,7 @@ class Publisher:
                 ref = poster.post(card)
                 self.store.set_ref(card.incident_id, ref)
                 op = "post"
+                self._attach(poster, ref, card)
             else:
                 new = poster.update(ref, card)
                 if new != ref:
@@ -119,3 +154,16 @@ class Publisher:
             if self.metrics:
                 self.metrics.cards_posted.labels(poster.platform, op).inc()
             log.info("card_published", incident=card.incident_id, platform=poster.platform, op=op)
+
+    def _attach(self, poster: Poster, ref: MessageRef, card: Card) -> None:
+        """The graph triage kept for the card, under its first post on the platform; failing costs only the graph."""
+        try:
+            png = self.store.graph(card.incident_id)
+            if png is None:
+                return
+            poster.attach(ref, card, png)
+        except Exception as e:  # e.g. Slack's missing_scope (files:write): the card itself is posted
+            log.warning("card_graph_not_posted", incident=card.incident_id, platform=poster.platform,
+                        error=f"{type(e).__name__}: {e}"[:300])
+            return
+        log.info("card_graph_posted", incident=card.incident_id, platform=poster.platform, bytes=len(png))

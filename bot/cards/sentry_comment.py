@@ -27,7 +27,7 @@ def render_sentry_comment(card: Card) -> str:
     if card.evidence:
         out += ["", f"**{S.EVIDENCE}:**"] + [f"- `{e.check}` {e.text}" for e in card.evidence[:MAX_EVIDENCE]]
         if len(card.evidence) > MAX_EVIDENCE:
-            out.append(f"- {S.more_lines(len(card.evidence) - MAX_EVIDENCE, None)}")
+            out.append(f"- {S.more_lines(len(card.evidence) - MAX_EVIDENCE, card.incident_id)}")
     if card.could_not_run:
         out += ["", f"**{S.COULD_NOT_RUN}:**"] + [f"- {c}" for c in card.could_not_run]
     out += ["", f"_Updated {card.updated_at:%Y-%m-%d %H:%M:%S} UTC by opsbot; this comment is edited, not repeated._"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.cards import strings as S
-from bot.cards.common import action_line, colour, confidence, diagnosed, facts, headline, said
+from bot.cards.common import action_line, colour, confidence, controls, diagnosed, facts, group_lines, headline, said
 from bot.cards.model import Card
 
 MAX_BLOCKS = 50
@@ -21,6 +21,7 @@ MAX_HEADER = 150
 MAX_ACTIONS = 10
 APPROVE_ID = "opsbot_approve"
 DENY_ID = "opsbot_deny"
+CONTROL_PREFIX = "opsbot_card_"  # + verb; the value is "verb|incident id"
 
 Block = dict[str, Any]
 
@@ -75,7 +76,7 @@ def _evidence_blocks(card: Card, link: str | None, room: int, budget: int) -> li
         shown += 1
     blocks.append(section(chunk, link))
     if shown < len(lines):
-        blocks.append(context(esc(S.more_lines(len(lines) - shown, None)) + (f" <{link}|open>" if link else "")))
+        blocks.append(context(esc(S.more_lines(len(lines) - shown, card.incident_id))))
     return blocks
 
 
@@ -92,6 +93,11 @@ def _action_blocks(card: Card) -> list[Block]:
             ]})
     if len(card.actions) > MAX_ACTIONS:
         blocks.append(context(f"… {len(card.actions) - MAX_ACTIONS} more proposed actions: `opsbot action list`"))
+    if buttons := controls(card):
+        blocks.append({"type": "actions", "block_id": f"ctl:{card.incident_id}", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": label},
+             "action_id": CONTROL_PREFIX + verb.replace(":", "_"), "value": f"{verb}|{card.incident_id}"}
+            for verb, label in buttons]})
     return blocks
 
 
@@ -110,6 +116,8 @@ def render_slack(card: Card) -> dict[str, Any]:
     head += [section(f":warning: {esc(n)}") for n in card.notices[:3]]
     heading, quote = said(card)
     head.append(section(f"*{heading}*\n" + (quoted(esc(card.failing)) if quote else esc(card.failing)), link))
+    if group := group_lines(card):
+        head.append(section(f"*{group[0]}*\n" + "\n".join(esc(line) for line in group[1]), link))
     head += [section(f"*{h}*\n{esc(t)}", link) for h, t in diagnosed(card)]
     if card.analysis:
         a = card.analysis

@@ -1,4 +1,4 @@
-"""Cards in Redis: the latest card per incident, and the posted message per incident and platform."""
+"""Cards in Redis: the latest card per incident, its graph, and the posted message per incident and platform."""
 
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ class CardStore:
     def _refs(self, incident_id: str) -> str:
         return f"{self.prefix}card:{incident_id}:messages"
 
+    def _graph(self, incident_id: str) -> str:
+        return f"{self.prefix}card:{incident_id}:graph"
+
     def lock(self, incident_id: str) -> Any:
         """One publisher at a time per incident, across processes (held at most 30 s)."""
         return self.client.lock(f"{self.prefix}card:{incident_id}:lock", timeout=30, blocking_timeout=30)
@@ -39,6 +42,14 @@ class CardStore:
     def get(self, incident_id: str) -> Card | None:
         raw = self.client.get(self._card(incident_id))
         return Card.model_validate_json(raw) if raw else None
+
+    def save_graph(self, incident_id: str, png: bytes) -> None:
+        """The card's graph (a PNG, kept beside the card, not in it), posted under the card's first post."""
+        self.client.set(self._graph(incident_id), png, ex=self.keep)
+
+    def graph(self, incident_id: str) -> bytes | None:
+        raw = self.client.get(self._graph(incident_id))
+        return bytes(raw) if raw else None
 
     def ref(self, incident_id: str, platform: str) -> MessageRef | None:
         raw = self.client.hget(self._refs(incident_id), platform)
@@ -52,4 +63,13 @@ class CardStore:
         pipe = self.client.pipeline(transaction=True)
         pipe.hset(self._refs(incident_id), ref.platform, ref.model_dump_json())
         pipe.expire(self._refs(incident_id), self.keep)
+        pipe.set(self._posted(ref.platform, ref.channel, ref.message_id), incident_id, ex=self.keep)
         pipe.execute()
+
+    def _posted(self, platform: str, channel: str | None, message_id: str) -> str:
+        return f"{self.prefix}card:message:{platform}:{channel or ''}:{message_id}"
+
+    def incident_of(self, platform: str, channel: str | None, message_id: str) -> str | None:
+        """The incident whose card is this posted message (a reply in its thread is about that incident)."""
+        found = self.client.get(self._posted(platform, channel, message_id))
+        return found.decode() if found else None

@@ -23,6 +23,13 @@ DIAGNOSIS = "Diagnosis (from the objects' state)"
 TO_DO = "What a person should do"
 LINKS = "Links"
 APPROVE = "Approve"
+ACK = "Acknowledge"
+ACKNOWLEDGED = "Acknowledged"
+SILENCED = "Silenced"
+SILENCE = "Silence"
+SILENCE_FOR = "Silence {d}"
+SILENCE_UNTIL_RESOLVED = "Silence until resolved"
+UNSILENCE = "Unsilence"
 DENY = "Deny"
 NO_EVIDENCE = "no evidence could be collected"
 NO_ANALYSIS_MODEL = "no model configured: the evidence and the playbook are below"
@@ -32,14 +39,27 @@ GROUP_TRUNCATED = ("Alertmanager left {count} more alerts of this group out of i
 ANALYSIS_LATE = ("the model's analysis is taking longer than {seconds:g}s: this card is edited when it arrives; "
                  "the evidence is below")
 ANALYSIS_FAILED = "the model's analysis failed: the evidence is below"
+GRAPH = "graph of the alert's expression over the last hour"
+GRAPH_NO_DATA = GRAPH + ": no data on Prometheus at {url}"
+GRAPH_UNREACHABLE = GRAPH + ": could not reach Prometheus at {url}"
+GRAPH_REFUSED = GRAPH + ": Prometheus at {url} refused the query"
+GRAPH_FAILED = GRAPH + ": it could not be drawn"
 FLAPPING = "flapping: {flips} firing↔resolved changes within {window}; opsbot will keep this card updated"
 SENTRY_COMMENT_TITLE = "opsbot analysis"
 SENTRY_NOT_ANALYSED = "not analysed (no model configured)"
 
 
-def more_lines(n: int, link: str | None) -> str:
-    where = f": full card at {link}" if link else ": the full card is kept by opsbot (`opsbot incident show`)"
-    return f"… {n} more line{'s' if n != 1 else ''} not shown{where}"
+GROUP_SHOWN = 10  # a group's alert lines on a card; the rest are counted
+
+
+def group_heading(firing: int, resolved: int) -> str:
+    return f"Alerts in this group: {firing} firing, {resolved} resolved"
+
+
+def more_lines(n: int, incident_id: str) -> str:
+    """What a cut card says of the lines it leaves out, and where the whole incident is."""
+    return (f"… {n} more line{'s' if n != 1 else ''} not shown: `incident {incident_id}` in chat or "
+            f"`opsbot incident show {incident_id}`")
 
 
 def truncated(link: str | None) -> str:

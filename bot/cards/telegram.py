@@ -9,13 +9,15 @@ from html import escape
 from typing import Any
 
 from bot.cards import strings as S
-from bot.cards.common import action_line, confidence, diagnosed, facts, headline, said
+from bot.cards.common import action_line, confidence, controls, diagnosed, facts, group_lines, headline, said
 from bot.cards.model import Card
 
 MAX_TEXT = 4096
 MAX_CALLBACK = 64
 APPROVE_PREFIX = "ap:"
 DENY_PREFIX = "dn:"
+CONTROL_PREFIX = "c:"  # c:<code>:<incident id>
+CONTROL_CODES = {"ack": "ak", "silence:1h": "s1", "silence:4h": "s4", "silence:resolved": "sr", "unsilence": "us"}
 
 
 def size(text: str) -> int:
@@ -41,6 +43,10 @@ def _keyboard(card: Card) -> dict[str, Any] | None:
         if ap and dn:
             rows.append([{"text": f"✅ {S.APPROVE} #{a.action_id}", "callback_data": ap},
                          {"text": f"❌ {S.DENY}", "callback_data": dn}])
+    row = [{"text": label, "callback_data": data} for verb, label in controls(card)
+           if (data := callback(f"{CONTROL_PREFIX}{CONTROL_CODES[verb]}:", card.incident_id))]
+    if row:
+        rows.append(row)
     return {"inline_keyboard": rows} if rows else None
 
 
@@ -51,6 +57,15 @@ def _cut(text: str, limit: int) -> str:
     return text
 
 
+def control_of(data: str) -> tuple[str, str] | None:
+    """(verb, incident id) of a control button's callback data, None if it is not one."""
+    if not data.startswith(CONTROL_PREFIX):
+        return None
+    code, _, incident_id = data[len(CONTROL_PREFIX):].partition(":")
+    verb = next((v for v, c in CONTROL_CODES.items() if c == code), None)
+    return (verb, incident_id) if verb and incident_id else None
+
+
 def render_telegram(card: Card) -> dict[str, Any]:
     """A sendMessage / editMessageText body (without chat_id and message_id)."""
     link = card.main_link
@@ -59,6 +74,8 @@ def render_telegram(card: Card) -> dict[str, Any]:
     heading, quote = said(card)
     body = f"<blockquote>{esc(card.failing)}</blockquote>" if quote else esc(card.failing)
     head.append(f"<b>{heading}:</b>\n{body}")
+    if group := group_lines(card):
+        head.append(f"<b>{group[0]}:</b>\n" + "\n".join(esc(line) for line in group[1]))
     head += [f"<b>{h}:</b> {esc(t)}" for h, t in diagnosed(card)]
     if card.analysis:
         a = card.analysis
@@ -85,7 +102,7 @@ def render_telegram(card: Card) -> dict[str, Any]:
 
     lines = [f"• <code>{esc(e.check)}</code> {esc(e.text)}" for e in card.evidence] or [f"<i>{S.NO_EVIDENCE}</i>"]
     fixed = "\n\n".join([*head, f"<b>{S.EVIDENCE}:</b>", *tail])
-    reserve = size(esc(S.more_lines(len(lines), link))) + 8
+    reserve = size(esc(S.more_lines(len(lines), card.incident_id))) + 8
     budget = MAX_TEXT - size(fixed) - reserve
     shown: list[str] = []
     for line in lines:
@@ -94,7 +111,7 @@ def render_telegram(card: Card) -> dict[str, Any]:
         shown.append(line)
         budget -= size(line) + 1
     if len(shown) < len(lines):
-        shown.append(f"<i>{esc(S.more_lines(len(lines) - len(shown), link))}</i>")
+        shown.append(f"<i>{esc(S.more_lines(len(lines) - len(shown), card.incident_id))}</i>")
     text = "\n\n".join([*head, f"<b>{S.EVIDENCE}:</b>\n" + "\n".join(shown), *tail])
     if size(text) > MAX_TEXT:  # the fixed parts alone are too long: fall back to a cut plain version
         notice = S.truncated(link)

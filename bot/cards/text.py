@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.cards import strings as S
-from bot.cards.common import action_line, confidence, diagnosed, facts, headline, said
+from bot.cards.common import action_line, confidence, diagnosed, facts, group_lines, headline, said
 from bot.cards.model import Card
 
 
@@ -13,6 +13,9 @@ def render_text(card: Card) -> str:
     heading, quote = said(card)
     out.append(f"{heading}:")
     out += [f"  {'> ' if quote else ''}{line}" for line in card.failing.splitlines() or [""]]
+    if group := group_lines(card):
+        out.append(f"{group[0]}:")
+        out += [f"  {line}" for line in group[1]]
     out += [f"{heading}: {text}" for heading, text in diagnosed(card)]
     if card.analysis:
         a = card.analysis

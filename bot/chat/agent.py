@@ -39,6 +39,7 @@ from bot.guard.door import Caller, Door
 from bot.llm import chat_model, render
 from bot.redact import redact
 from bot.settings import Settings
+from bot.triage.troubleshoot import Asked
 from prompts import load as load_prompt
 from tools.base import Status, Tool, ToolResult
 
@@ -161,12 +162,14 @@ class Agent:
         last = next((x.text for x in reversed(history) if x.role == "assistant"), "")
         return offered(self.tools, question, last)
 
-    def ask(self, question: str, thread: str, caller: Caller, progress: Progress = _quiet) -> Answer:
+    def ask(self, question: str, thread: str, caller: Caller, progress: Progress = _quiet,
+            subject: tuple[Asked, str, str] | None = None) -> Answer:
+        """`subject`: (what, shown as, why), when the question's subject is known before it is read."""
         caller = caller.model_copy(update={"via": "agent"})
         question = redact(question)
         history = self.memory.load(thread)
         deadline = time.monotonic() + self.settings.llm.deadline_s
-        briefing = brief(self.door, caller, question, self.namespaces, progress)
+        briefing = brief(self.door, caller, question, self.namespaces, progress, subject)
         if self.llm is None:
             text = f"{messages.NO_MODEL}\n\n{briefing.summary()}" if briefing.about else messages.NO_MODEL
             return self._answer(text, [], briefing, hit=False, available=False)

@@ -194,10 +194,11 @@ def find(door: Door, caller: Caller, question: str, namespaces: list[str],
 
 
 def brief(door: Door, caller: Caller, question: str, namespaces: list[str],
-          progress: Progress = lambda _: None) -> Briefing:
-    """The subject and its evidence (see the module doc); an empty Briefing when the question names nothing."""
+          progress: Progress = lambda _: None, given: tuple[Asked, str, str] | None = None) -> Briefing:
+    """The subject and its evidence (see the module doc); an empty Briefing when the question names nothing.
+    `given`: the subject is already known (a question in an alert card's thread is about its incident)."""
     reads: list[ToolResult] = []
-    found = find(door, caller, question, namespaces, reads)
+    found = given or find(door, caller, question, namespaces, reads)
     if found is None:
         return Briefing(reads=len(reads))
     subject, about, why = found

@@ -11,21 +11,28 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
-import yaml
+import redis
 from pydantic import BaseModel
 
 from bot import messages
 from bot.cards.model import Card, CardAction
 from bot.chat.agent import Agent
+from bot.chat.limits import QuestionLimits
+from bot.chat.readable import result_text
 from bot.guard.approvals import ApprovalsUnavailable, PendingAction
+from bot.guard.audit import AuditUnavailable
 from bot.guard.door import Caller, Door
+from bot.guard.silencer import Silencer
+from bot.intake.timeline import Timelines, list_text, story_text
+from bot.triage.troubleshoot import Asked
+from policies.durations import parse_duration
 from tools.base import Status, ToolResult
 from tools.timerange import parse_point
 
 Progress = Callable[[str], None]
 Troubleshooter = Callable[[str, str | None, Caller, Progress], "Reply"]
-VERBS = ("help", "status", "incidents", "audit", "troubleshoot", "logs", "pods", "events", "scale", "restart",
-         "rollback", "policy", "approve", "deny")
+VERBS = ("help", "status", "incident", "incidents", "audit", "troubleshoot", "logs", "pods", "events", "scale",
+         "restart", "rollback", "policy", "approve", "deny", "ack", "silence", "unsilence")
 _CARD_STATES = {"pending": "pending", "claimed": "approved", "executed": "executed", "failed": "failed",
                 "refused": "error", "denied": "denied", "expired": "expired"}
 
@@ -76,44 +83,65 @@ def action_card(action: PendingAction) -> Card:
     )
 
 
-def result_text(r: ToolResult, limit: int = 30) -> str:
-    """A tool result as a short block of text for chat (the full data stays in the audit log)."""
-    head = f"`{r.invocation}`"
-    if r.status == Status.error:
-        return f"{head}: {r.error}"
-    if r.status == Status.no_data:
-        return f"{head}: nothing found: {r.notice}"
-    lines = yaml.safe_dump(r.data, sort_keys=False, allow_unicode=True, width=110).splitlines()
-    if len(lines) > limit:
-        lines = [*lines[:limit], f"… {len(lines) - limit} more lines"]
-    note = f"\n({r.notice})" if r.notice else ""
-    return head + note + "\n" + "\n".join(lines)
+def subject_of(card: Card) -> tuple[Asked, str, str]:
+    """An alert card's incident as the subject of a question asked in its thread."""
+    name = card.labels.get("alertname") or card.title.split(":")[0]
+    asked = Asked(name=name, labels=card.labels, starts_at=card.started_at, service_first=False)
+    return asked, f"incident {card.incident_id} ({name})", "the thread of its alert card"
+
+
+def filled(verb: str, args: list[str], card: Card) -> list[str]:
+    """A command's arguments with what the card's incident supplies: its id, its namespace, its workload."""
+    t = card.target
+    if verb in ("ack", "unsilence", "incident") and not args:
+        return [card.incident_id]
+    if verb == "silence" and len(args) < 2 and not (args and args[0].startswith("inc-")):
+        return [card.incident_id, *args]
+    if args or t is None:
+        return args
+    if verb in ("pods", "events") and t.namespace:
+        return [t.namespace]
+    if verb in ("logs", "troubleshoot", "restart", "rollback") and t.workload:
+        return [f"{t.namespace}/{t.workload}" if t.namespace else t.workload]
+    return args
 
 
 class Conversation:
     def __init__(self, door: Door, agent: Agent, namespaces: list[str],
-                 troubleshoot: Troubleshooter | None = None):
+                 troubleshoot: Troubleshooter | None = None, timelines: Timelines | None = None,
+                 silencer: Silencer | None = None, limits: QuestionLimits | None = None):
         self.door, self.agent, self.namespaces, self._troubleshoot = door, agent, namespaces, troubleshoot
+        self.timelines, self.silencer, self.limits = timelines, silencer, limits
 
     # -- the three entry points ------------------------------------------------------------------------
 
-    def ask(self, text: str, thread: str, identity: str, progress: Progress = _quiet) -> Reply:
-        """A mention or a DM: a command if it starts with one, otherwise a question for the agent."""
+    def ask(self, text: str, thread: str, identity: str, progress: Progress = _quiet,
+            incident: str | None = None) -> Reply:
+        """A mention or a DM: a command if it starts with one, otherwise a question for the agent. `incident`:
+        it was said in that incident's alert-card thread, so it is about the incident."""
         words = text.strip().split()
         if words and words[0].lower().lstrip("/") in VERBS:
-            return self.command(text, thread, identity, progress)
+            return self.command(text, thread, identity, progress, incident)
+        refusal = self.limits.take(identity, thread) if self.limits else None
+        if refusal:
+            return Reply(text=refusal, private=True)
+        card = self._card(incident)
+        caller = Caller(identity=identity, via="chat", incident=card.incident_id if card else None,
+                        severity=card.severity if card else None)  # type: ignore[arg-type]
         progress("thinking…")
-        answer = self.agent.ask(text, thread, Caller(identity=identity, via="chat"), progress)
+        answer = self.agent.ask(text, thread, caller, progress, subject_of(card) if card else None)
         used = "".join(f"\n• `{c.invocation}` → {c.status.value}" for c in answer.calls)
         reply = answer.text + (f"\n\nTools used:{used}" if used else "")
-        card = None
+        pending = None
         if answer.pending:
             action = self.door.gate.store.get(answer.pending[0])
-            card = action_card(action) if action else None
-        return Reply(text=reply, card=card)
+            pending = action_card(action) if action else None
+        return Reply(text=reply, card=pending)
 
-    def command(self, text: str, thread: str, identity: str, progress: Progress = _quiet) -> Reply:
-        """A slash command or a command typed in a message: `scale checkout to 6`, `logs payments-api`."""
+    def command(self, text: str, thread: str, identity: str, progress: Progress = _quiet,
+                incident: str | None = None) -> Reply:
+        """A slash command or a command typed in a message: `scale checkout to 6`, `logs payments-api`. In an
+        alert card's thread (`incident`), a command without its object acts on the incident's."""
         try:
             words = shlex.split(text.strip().lstrip("/"))
         except ValueError:
@@ -123,7 +151,11 @@ class Conversation:
         if not words or words[0].lower() not in VERBS:
             return Reply(text=messages.UNKNOWN_COMMAND.format(got=" ".join(words[:2])), private=True)
         verb, args = words[0].lower(), words[1:]
-        caller = Caller(identity=identity, via="chat")
+        card = self._card(incident)
+        if card is not None:
+            args = filled(verb, args, card)
+        caller = Caller(identity=identity, via="chat", incident=card.incident_id if card else None,
+                        severity=card.severity if card else None)  # type: ignore[arg-type]
         handler = getattr(self, f"_cmd_{verb}")
         return handler(args, caller, progress)
 
@@ -147,6 +179,25 @@ class Conversation:
             return ClickResult(reply=Reply(text=verdict.message, private=True), updated=None)
         return ClickResult(reply=Reply(text=verdict.message, private=not verdict.ok), updated=card)
 
+    def control(self, verb: str, incident_id: str, identity: str) -> Reply:
+        """An alert card's on-call button or command: ack, silence:1h|4h|<duration>|resolved, unsilence."""
+        if self.silencer is None:
+            return Reply(text=messages.NO_SILENCER, private=True)
+        if verb == "ack":
+            out = self.silencer.acknowledge(incident_id, identity)
+        elif verb == "unsilence":
+            out = self.silencer.unsilence(incident_id, identity)
+        else:
+            length = verb.partition(":")[2] or "1h"
+            try:
+                duration = None if length == "resolved" else parse_duration(length)
+            except ValueError:
+                return Reply(text=messages.USAGE["silence"], private=True)
+            if duration is not None and duration.total_seconds() <= 0:
+                return Reply(text=messages.USAGE["silence"], private=True)
+            out = self.silencer.silence(incident_id, identity, duration)
+        return Reply(text=out.message, private=not out.ok)
+
     # -- commands ----------------------------------------------------------------------------------------
 
     def _run(self, name: str, args: dict[str, Any], caller: Caller, progress: Progress, what: str) -> ToolResult:
@@ -162,6 +213,19 @@ class Conversation:
         lines = [result_text(alerts, limit=12), f"{len(pending)} action(s) waiting for approval"
                  + (": " + ", ".join(f"#{p}" for p in pending) if pending else "")]
         return Reply(text="\n\n".join(lines))
+
+    def _cmd_incident(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        if self.timelines is None:
+            return Reply(text="incidents are kept by `opsbot serve`, whose Redis this chat is not given", private=True)
+        try:
+            if not args:
+                return Reply(text="The newest incidents:\n" + list_text(self.timelines.recent(10)))
+            story = self.timelines.story(args[0].lstrip("#"))
+        except (redis.RedisError, AuditUnavailable):
+            return Reply(text="I could not read the incidents: Redis is unreachable", private=True)
+        if story is None:
+            return Reply(text=f"I know no incident {args[0]!r}; `incident` lists the newest", private=True)
+        return Reply(text=story_text(story))
 
     def _cmd_incidents(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
         alerts = self._run("prom_alerts", {"state": "all"}, caller, progress, "checking alerts…")
@@ -225,6 +289,21 @@ class Conversation:
         who = args[1] if len(args) > 1 else caller.identity
         return Reply(text="\n".join(self.door.gate.engine.whatcan(who)), private=True)
 
+    def _cmd_ack(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        if len(args) != 1:
+            return Reply(text=messages.USAGE["ack"], private=True)
+        return self.control("ack", args[0].lstrip("#"), caller.identity)
+
+    def _cmd_silence(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        if len(args) not in (1, 2):
+            return Reply(text=messages.USAGE["silence"], private=True)
+        return self.control(f"silence:{args[1] if len(args) == 2 else '1h'}", args[0].lstrip("#"), caller.identity)
+
+    def _cmd_unsilence(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        if len(args) != 1:
+            return Reply(text=messages.USAGE["unsilence"], private=True)
+        return self.control("unsilence", args[0].lstrip("#"), caller.identity)
+
     def _cmd_approve(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
         return self._decide(args, caller, approve=True)
 
@@ -232,6 +311,11 @@ class Conversation:
         return self._decide(args, caller, approve=False)
 
     # -- helpers -----------------------------------------------------------------------------------------
+
+    def _card(self, incident: str | None) -> Card | None:
+        if incident is None or self.timelines is None:
+            return None
+        return self.timelines.cards.get(incident)
 
     def _decide(self, args: list[str], caller: Caller, approve: bool) -> Reply:
         if len(args) != 1:

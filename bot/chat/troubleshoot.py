@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from bot.chat.conversation import Progress, Reply, Troubleshooter, result_text
+from bot.chat.conversation import Progress, Reply, Troubleshooter
+from bot.chat.readable import result_text
 from bot.guard.door import Caller, Door
 from bot.triage.troubleshoot import Troubleshooting, troubleshoot
+from knowledge.client import KnowledgeUnavailable
 
 
 def as_reply(t: Troubleshooting) -> Reply:
@@ -29,7 +31,10 @@ def troubleshooter(door: Door, namespaces: list[str]) -> Troubleshooter:
 
     def run(service: str, namespace: str | None, caller: Caller, progress: Progress) -> Reply:
         progress(f"running the playbook checks for {service}…")
-        store = door.ctx.backends.knowledge
+        try:
+            store = door.ctx.backends.knowledge
+        except KnowledgeUnavailable as e:  # a sentence naming the server and the setting
+            return Reply(text=str(e), private=True)
         result = None
         for ns in [namespace] if namespace else namespaces:
             result = troubleshoot(door, store, caller, ns, service)

@@ -23,12 +23,21 @@ def build_conversation(settings: Settings, door: Door | None = None) -> Conversa
     """The conversation core on the configured backends (the door, and the agent if a model is set)."""
     from bot.chat.agent import Agent
     from bot.chat.conversation import Conversation
+    from bot.chat.limits import QuestionLimits
     from bot.chat.troubleshoot import troubleshooter
+    from bot.guard.silencer import Silencer
+    from bot.intake.timeline import timelines
     from bot.wiring import build_door
 
     door = door or build_door(settings)
     namespaces = settings.chat.namespaces
-    return Conversation(door, Agent(settings, door), namespaces, troubleshooter(door, namespaces))
+    decisions = build_decisions(settings)
+    assert decisions.store is not None and decisions.publisher is not None
+    c = settings.chat
+    limits = QuestionLimits(decisions.store.client, settings.redis.key_prefix, c.questions_per_user_per_hour,
+                            c.questions_per_channel_per_hour)
+    return Conversation(door, Agent(settings, door), namespaces, troubleshooter(door, namespaces),
+                        timelines(settings), Silencer(door, decisions.store, decisions.publisher), limits)
 
 
 def build_decisions(settings: Settings) -> Decisions:

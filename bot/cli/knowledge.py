@@ -21,11 +21,15 @@ knowledge_app = typer.Typer(no_args_is_help=True, help="Playbooks and past incid
 
 def _store(config: Path | None) -> KnowledgeStore:
     """Chroma is imported late: it is slow to import and most commands do not need it."""
+    from knowledge.client import KnowledgeUnavailable
     from knowledge.store import KnowledgeStore
     from tools.catalog import tool_map
 
     k = common.settings(config).knowledge
-    return KnowledgeStore.open(k.path, tool_map(), k.playbooks_dir)
+    try:
+        return KnowledgeStore.open(k.path, tool_map(), k.playbooks_dir, url=k.chroma_url)
+    except KnowledgeUnavailable as e:
+        common.fail(str(e))
 
 
 @knowledge_app.command("ingest")
@@ -73,6 +77,7 @@ def troubleshoot_cmd(
     from bot.guard.door import Caller
     from bot.triage.troubleshoot import troubleshoot
     from bot.wiring import build_door, outcomes
+    from knowledge.client import KnowledgeUnavailable
     from knowledge.outcomes import OutcomesUnavailable
 
     settings = common.settings(config)
@@ -80,9 +85,13 @@ def troubleshoot_cmd(
     caller = Caller(identity=identity or common.me(), via="cli")
     outcomes = outcomes(settings)
     try:
-        report = troubleshoot(door, door.ctx.backends.knowledge, caller, namespace, service, outcomes=outcomes)
+        store = door.ctx.backends.knowledge
+    except KnowledgeUnavailable as e:
+        common.fail(str(e))
+    try:
+        report = troubleshoot(door, store, caller, namespace, service, outcomes=outcomes)
     except OutcomesUnavailable:
-        report = troubleshoot(door, door.ctx.backends.knowledge, caller, namespace, service)
+        report = troubleshoot(door, store, caller, namespace, service)
     if not report.found:
         common.fail(report.message)
     assert report.playbook is not None

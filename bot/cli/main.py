@@ -15,6 +15,7 @@ from bot.cli.chat import chat_cmd, serve_slack_cmd, serve_telegram_cmd
 from bot.cli.config import config_app
 from bot.cli.demo import demo_cmd
 from bot.cli.evaluate import eval_cmd
+from bot.cli.incident import incident_app
 from bot.cli.knowledge import knowledge_app, troubleshoot_cmd
 from bot.cli.policy import policy_app
 from bot.cli.sandbox import sandbox_app
@@ -58,6 +59,7 @@ app.command("demo")(demo_cmd)
 app.command("eval")(eval_cmd)
 app.add_typer(policy_app, name="policy")
 app.add_typer(action_app, name="action")
+app.add_typer(incident_app, name="incident")
 app.add_typer(knowledge_app, name="knowledge")
 app.command("troubleshoot")(troubleshoot_cmd)
 app.command("ask")(ask_cmd)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -14,14 +15,20 @@ sandbox_app = typer.Typer(no_args_is_help=True, help="Real local backends on loo
 
 
 @sandbox_app.command("up")
-def sandbox_up(state_dir: DirOpt = DEFAULT_SANDBOX_DIR) -> None:
+def sandbox_up(
+    state_dir: DirOpt = DEFAULT_SANDBOX_DIR,
+    chroma: Annotated[bool, typer.Option("--chroma", help="also start a Chroma server and point "
+                                         "knowledge.chroma_url at it: several opsbot processes share one "
+                                         "knowledge store")] = False,
+) -> None:
     """Start Redis, Prometheus, Alertmanager, the Elasticsearch-API server and the Kubernetes emulator."""
     try:
-        ports = Sandbox(state_dir).up()
+        ports = Sandbox(state_dir, chroma=chroma).up()
     except procs.SandboxError as e:
         fail(str(e))
     for name, port in vars(ports).items():
-        typer.echo(f"  {name:<14} 127.0.0.1:{port}")
+        if port is not None:
+            typer.echo(f"  {name:<14} 127.0.0.1:{port}")
     typer.echo(f"settings: {Sandbox(state_dir).settings_file}")
 
 

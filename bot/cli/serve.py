@@ -58,12 +58,16 @@ def serve_cmd(
     import uvicorn
 
     from bot.intake.pipeline import build_pipeline, knowledge_triage
+    from knowledge.client import KnowledgeUnavailable
 
     settings = common.settings(config)
     for warning in startup_warnings(settings):
         typer.echo(f"opsbot: warning: {warning}", err=True)
     door = build_door(settings)
-    triage, kt = knowledge_triage(settings, door, settings.redis.key_prefix, Metrics())
+    try:
+        triage, kt = knowledge_triage(settings, door, settings.redis.key_prefix, Metrics())
+    except KnowledgeUnavailable as e:  # the knowledge store opens at start-up: a wrong chroma_url fails here
+        common.fail(str(e))
     p = build_pipeline(settings, posters_for(settings), door=door, triage=triage, metrics=triage.metrics,
                        learn=kt.resolved)
     if chat:

@@ -89,8 +89,12 @@ def _ready(url: str, timeout: float) -> None:
     httpx.get(f"{url.rstrip('/')}/-/ready", timeout=timeout).raise_for_status()
 
 
+def _heartbeat(url: str) -> None:
+    httpx.get(f"{url.rstrip('/')}/api/v2/heartbeat", timeout=5).raise_for_status()
+
+
 def _backends(s: Settings) -> list[Finding]:
-    b = Backends(s)
+    b, chroma = Backends(s), s.knowledge.chroma_url
     return [
         _reach("redis", s.redis.url, lambda: redis_client(s).ping()),
         _reach("prometheus", s.prometheus.url, lambda: _ready(s.prometheus.url, s.prometheus.timeout_s)),
@@ -98,6 +102,7 @@ def _backends(s: Settings) -> list[Finding]:
         _reach("elasticsearch", s.elasticsearch.url, lambda: b.elasticsearch.info()),
         _reach("kubernetes", str(s.kubernetes.kubeconfig or "in-cluster"),
                lambda: b.core_v1.list_namespace(limit=1, _request_timeout=s.kubernetes.timeout_s)),
+        *([_reach("chroma", chroma, lambda: _heartbeat(chroma))] if chroma else []),
     ]
 
 

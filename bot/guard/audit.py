@@ -54,8 +54,9 @@ class AuditLog:
         target: str | None = None,
         action: str | None = None,
         limit: int = 1000,
+        incident: str | None = None,
     ) -> list[AuditRecord]:
-        """Records in time order, filtered by time range, identity, target (substring) and action."""
+        """Records in time order, filtered by time range, identity, target (substring), action and incident."""
         lo = str(int(since.timestamp() * 1000)) if since else "-"
         hi = str(int(until.timestamp() * 1000)) if until else "+"
         out: list[AuditRecord] = []
@@ -65,6 +66,8 @@ class AuditLog:
             if action and record.action != action:
                 continue
             if target and target not in record.target:
+                continue
+            if incident and record.incident != incident:
                 continue
             out.append(record)
             if len(out) >= limit:

@@ -34,6 +34,8 @@ class Alert(BaseModel):
     raw_ids: dict[str, str] = Field(default_factory=dict, description="ids at the source: am_fingerprint, "
                                     "group_key, sentry_issue_id, sentry_request_id ...")
     expr: str | None = Field(None, description="the PromQL that fired (from Alertmanager's generatorURL)")
+    common_labels: dict[str, str] = Field(default_factory=dict, description="labels every alert of the same "
+                                          "Alertmanager notification shares (commonLabels)")
     group_truncated: int = Field(0, description="alerts of the same Alertmanager group left out of the payload "
                                  "(truncatedAlerts, the receiver's max_alerts)")
     received_at: datetime | None = None
@@ -43,7 +45,7 @@ class Alert(BaseModel):
     def _masked_text(cls, value: str | None) -> str | None:
         return redact(value) if value else value
 
-    @field_validator("labels", "annotations")
+    @field_validator("labels", "annotations", "common_labels")
     @classmethod
     def _masked_map(cls, value: dict[str, str]) -> dict[str, str]:
         """Redact at the source: cards, Sentry comments, knowledge, Redis and the model see only this."""

@@ -4,7 +4,9 @@
 - a repeat inside the window only counts (count, last seen): no new work;
 - a resolved alert resolves its incident (its card is then edited); a firing one after that reopens it;
 - firing↔resolved changes within the window ≥ flap_threshold: flapping, said once per incident;
-- a status change older than the last one applied (two workers, out of order) is ignored as stale.
+- a status change older than the last one applied (two workers, out of order) is ignored as stale;
+- each opening, resolution and reopening is appended to the incident's timeline (`timeline`), in the same
+  script, so a replayed entry never writes it twice.
 
 `observe` is idempotent per stream entry: a redelivered entry gets the answer it got the first time, so a
 worker that crashed before acknowledging reproduces the same effects instead of counting a repeat.
@@ -81,6 +83,11 @@ else
     redis.call('HINCRBY', key, 'count', 1)
   end
 end
+if id and (kind == 'new' or kind == 'resolved' or kind == 'reopened') then
+  redis.call('RPUSH', key .. ':timeline', cjson.encode({at = event_at, kind = kind, text = ARGV[7],
+                                                       flapping = flapping_now}))
+  redis.call('LTRIM', key .. ':timeline', -500, -1)
+end
 local out = {kind = kind, flapping_now = flapping_now}
 if id then
   out.incident = id
@@ -104,6 +111,15 @@ class Incident(BaseModel):
     last_seen: datetime
     count: int
     flapping: bool
+
+
+class Change(BaseModel):
+    """One line of an incident's timeline: it opened, resolved or reopened."""
+
+    at: datetime
+    kind: str
+    text: str
+    flapping: bool = False
 
 
 class Observation(BaseModel):
@@ -156,6 +172,22 @@ class IncidentStore:
     def by_fingerprint(self, fingerprint: str) -> Incident | None:
         incident_id = self.client.get(f"{self.prefix}incident:fp:{fingerprint}")
         return self.get(incident_id.decode()) if incident_id else None
+
+    def timeline(self, incident_id: str) -> list[Change]:
+        """The incident's openings, resolutions and reopenings, oldest first, each at the alert's own time."""
+        rows = [json.loads(raw) for raw in self.client.lrange(f"{self.prefix}incident:{incident_id}:timeline", 0, -1)]
+        return [Change(at=_ts(r["at"]), kind=r["kind"], text=r["text"], flapping=r["flapping"] == 1) for r in rows]
+
+    def recent(self, limit: int = 20) -> list[Incident]:
+        """The newest incidents, newest first."""
+        top, out = self.count(), []
+        for seq in range(top, max(0, top - limit * 3), -1):  # a few may be gone (flushed, expired)
+            incident = self.get(f"inc-{seq}")
+            if incident:
+                out.append(incident)
+            if len(out) == limit:
+                break
+        return out
 
     def count(self) -> int:
         seq = self.client.get(f"{self.prefix}incident:seq")

@@ -16,12 +16,15 @@ from bot.cards.sentry_comment import render_sentry_comment
 from bot.cards.sentry_writer import SentryWriter
 from bot.cards.store import CardStore
 from bot.guard.door import Door
+from bot.guard.silencer import Silencer
+from bot.intake.groups import AlertGroups
 from bot.intake.incidents import IncidentStore
 from bot.intake.stream import AlertStream
 from bot.intake.webhooks.app import MeasuredApp, create_app
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.triage.analysis import make_analyser
+from bot.triage.graph import AlertGraph
 from bot.triage.knowledge_hook import KnowledgeTriage
 from bot.triage.triage import Triage
 from bot.wiring import build_door, outcomes, redis_client
@@ -43,6 +46,8 @@ class Pipeline:
     sentry: SentryWriter
     metrics: Metrics
     learn: Callable[[Card], None] | None = None
+    groups: AlertGroups | None = None
+    silencer: Silencer | None = None
     threads: list[threading.Thread] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -50,7 +55,11 @@ class Pipeline:
         from bot.intake.worker import Worker
 
         return Worker(name, self.settings, self.stream, self.incidents, self.triage, self.cards, self.publisher,
-                      self.sentry, self.metrics, self.learn)
+                      self.sentry, self.metrics, self.learn, self.groups, self.silencer)
+
+    def card_for(self, incident_id: str) -> Card | None:
+        """The card an incident is shown on: its own, or its group's."""
+        return self.cards.get(self.groups.card_of(incident_id) if self.groups else incident_id)
 
     def warm(self) -> None:
         """Build the backend clients once, before the first alert (the Kubernetes client takes ~1 s)."""
@@ -102,6 +111,8 @@ def build_pipeline(settings: Settings, posters: list[Poster], *, prefix: str | N
     triage = triage or Triage(door, analyse=make_analyser(settings),
                               analyse_timeout_s=settings.intake.analyse_timeout_s, metrics=metrics)
     triage.metrics = triage.metrics or metrics
+    if settings.intake.graphs and triage.graph is None:  # drawn from the Prometheus of the triage's own door
+        triage.graph = AlertGraph(triage.door, cards.save_graph)
     publisher, sentry = Publisher(cards, posters, metrics), SentryWriter(settings.sentry, client, prefix, metrics)
     triage.on_late = late_analysis(cards, publisher, sentry)
     return Pipeline(
@@ -109,6 +120,8 @@ def build_pipeline(settings: Settings, posters: list[Poster], *, prefix: str | N
         stream=AlertStream(client, prefix),
         incidents=IncidentStore(client, prefix, settings.webhooks.dedup_window_s, settings.webhooks.flap_threshold),
         cards=cards, publisher=publisher, triage=triage, sentry=sentry, metrics=metrics, learn=learn,
+        groups=AlertGroups(client, prefix) if settings.intake.cards == "group" else None,
+        silencer=Silencer(door, cards, publisher),
     )
 
 

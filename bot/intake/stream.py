@@ -2,13 +2,16 @@
 
 Webhook side (async): `Intake.accept` stores a delivery's alerts and its replay marker in one Lua script, so
 a delivery is either wholly stored or not at all (a failed write leaves no marker behind: the sender's retry
-is accepted). Worker side (sync): `AlertStream` reads through a consumer group, acknowledges after the
+is accepted). With `wait_replicas`, the write must also reach that many replicas (WAIT) before it counts, so a
+failover to a replica cannot lose an alert answered 2xx; if it does not, the marker is dropped and the sender
+told to retry. Worker side (sync): `AlertStream` reads through a consumer group, acknowledges after the
 effects are stored, reclaims what a dead worker left pending, and parks poison entries in a dead-letter stream.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 import redis.asyncio as aredis
@@ -47,22 +50,48 @@ def stream_key(prefix: str) -> str:
 
 
 class Intake:
-    def __init__(self, client: aredis.Redis, prefix: str, maxlen: int = 100_000):
+    def __init__(self, client: aredis.Redis, prefix: str, maxlen: int = 100_000, wait_replicas: int = 0,
+                 wait_timeout_s: float = 0.5):
         self.client, self.prefix, self.maxlen = client, prefix, maxlen
+        self.wait_replicas, self.wait_timeout_s = wait_replicas, wait_timeout_s
         self.stream = stream_key(prefix)
         self._script = client.register_script(_ACCEPT)
 
     async def accept(self, alerts: list[Alert], delivery: str | None, replay_window_s: int) -> Accepted:
         """Store every alert of one delivery, or none; `delivery` (a Request-ID, a payload hash) marks replays."""
         marker = f"{self.prefix}delivery:{delivery}" if delivery else ""
+        keys, args = [self.stream, marker], [replay_window_s, self.maxlen, *(a.model_dump_json() for a in alerts)]
         try:
-            out = await self._script(keys=[self.stream, marker],
-                                     args=[replay_window_s, self.maxlen, *(a.model_dump_json() for a in alerts)])
+            out, replicas = await self._store(keys, args)
         except (redis.RedisError, OSError) as e:
             raise IntakeUnavailable(f"could not store the alert in Redis: {type(e).__name__}: {e}") from None
+        if out != 0 and replicas < self.wait_replicas:
+            await self._forget(marker)
+            raise IntakeUnavailable(f"the alert reached {replicas} of {self.wait_replicas} replicas within "
+                                    f"{self.wait_timeout_s}s")
         if out == 0:
             return Accepted(duplicate=True, entry_ids=[])
         return Accepted(duplicate=False, entry_ids=[i.decode() if isinstance(i, bytes) else i for i in out])
+
+    async def _store(self, keys: list[str], args: list) -> tuple[Any, int]:
+        """The script's answer, and how many replicas hold its write (0 when none are waited for)."""
+        if not self.wait_replicas:
+            return await self._script(keys=keys, args=args), 0
+        async with self.client.pipeline(transaction=False) as pipe:  # one connection: WAIT counts its own write
+            await self._script(keys=keys, args=args, client=pipe)
+            pipe.wait(self.wait_replicas, int(self.wait_timeout_s * 1000))
+            out, replicas = await pipe.execute()
+        return out, replicas
+
+    async def _forget(self, marker: str) -> None:
+        """Drop the replay marker of a write that did not reach the replicas, so the sender's retry is stored."""
+        if not marker:
+            return
+        try:
+            await self.client.delete(marker)
+        except (redis.RedisError, OSError) as e:
+            # the primary is gone: the marker went with it, or reached a replica in one piece with the entries
+            log.warning("replay_marker_kept", marker=marker, error=f"{type(e).__name__}: {e}")
 
     async def ready(self, group: str = GROUP) -> str | None:
         """None when alerts will be triaged (Redis answers and the workers' group exists), else why not.

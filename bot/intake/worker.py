@@ -22,7 +22,9 @@ from bot.cards.poster import Publisher
 from bot.cards.sentry_comment import render_sentry_comment
 from bot.cards.sentry_writer import SentryWriter
 from bot.cards.store import CardStore
+from bot.guard.silencer import Silencer
 from bot.intake.alert import Alert
+from bot.intake.groups import AlertGroups
 from bot.intake.incidents import IncidentStore, Observation
 from bot.intake.stream import AlertStream, Entry
 from bot.metrics import Metrics
@@ -35,8 +37,10 @@ log = structlog.get_logger(__name__)
 class Worker:
     def __init__(self, name: str, settings: Settings, stream: AlertStream, incidents: IncidentStore,
                  triage: Triage, cards: CardStore, publisher: Publisher, sentry: SentryWriter | None = None,
-                 metrics: Metrics | None = None, learn: Callable[[Card], None] | None = None):
+                 metrics: Metrics | None = None, learn: Callable[[Card], None] | None = None,
+                 groups: AlertGroups | None = None, silencer: Silencer | None = None):
         self.name, self.settings, self.stream, self.incidents = name, settings, stream, incidents
+        self.groups, self.silencer = groups, silencer
         self.triage, self.cards, self.publisher, self.sentry = triage, cards, publisher, sentry
         self.metrics = metrics or Metrics()
         self.learn = learn
@@ -67,6 +71,10 @@ class Worker:
 
     def _card(self, entry: Entry, alert: Alert, obs: Observation) -> None:
         assert obs.incident
+        lead = self.groups.lead(alert, obs.incident) if self.groups else obs.incident
+        if lead != obs.incident:
+            self._line(entry, alert, obs, lead)
+            return
         previous = self.cards.get(obs.incident)
         flapping = previous is not None and any(n.startswith("flapping") for n in previous.notices)
         replay = previous is not None and previous.made_from == entry.id
@@ -82,19 +90,40 @@ class Worker:
         now = datetime.now(UTC)
         card.count, card.updated_at = obs.count, now
         card.resolved_at = (alert.ends_at or now) if alert.status == "resolved" else None
-        if alert.status == "resolved" and not replay:
-            card = self.triage.withdraw_pending(card)
         if obs.flapping_now:
             card.notices = [*card.notices, S.FLAPPING.format(
                 flips=obs.flips, window=S.window_text(self.settings.webhooks.dedup_window_s))]
-        self.publisher.publish(card)
-        if self.learn and obs.kind == "resolved" and not replay:
-            try:
-                self.learn(card)
-            except Exception as e:  # a lesson lost is logged; the alert's own effects are already stored
-                log.error("learning_failed", incident=obs.incident, error=f"{type(e).__name__}: {e}")
+        self._publish(card, alert, obs, resolved=alert.status == "resolved" and not replay)
         if self.sentry and card.sentry_issue_id and card.made_from == entry.id and obs.kind in ("new", "reopened"):
             self.sentry.upsert(card.sentry_issue_id, render_sentry_comment(card))
+
+    def _line(self, entry: Entry, alert: Alert, obs: Observation, lead: str) -> None:
+        """An alert of a group whose card another incident leads: its line changes on that card, no triage."""
+        card = self.cards.get(lead)
+        if card is None or not self.groups.lines(alert):  # type: ignore[union-attr]
+            return  # the lead's card is not saved yet (its publish reads this line under the lock), or the
+            # group closed before this replayed resolution: nothing left to change
+        self._publish(card.model_copy(update={"updated_at": datetime.now(UTC)}), alert, obs,
+                      resolved=alert.status == "resolved")
+
+    def _publish(self, card: Card, alert: Alert, obs: Observation, resolved: bool) -> None:
+        """Show the card with its group's lines. When its last firing alert resolved: withdraw what waits for
+        approval, close the group, and learn from the incident (once: whoever closed the group)."""
+        lines = self.groups.lines(alert) if self.groups else []
+        if resolved and lines:
+            resolved = all(g.status == "resolved" for g in lines)
+        if resolved:
+            card = self.triage.withdraw_pending(card)
+        self.publisher.publish(card, amend=self.groups.amend(alert) if self.groups else None)
+        if resolved and lines:
+            resolved = self.groups.close_if_resolved(alert)  # type: ignore[union-attr]
+        if resolved and self.silencer:
+            self.silencer.lift_on_resolve(card.incident_id)
+        if self.learn and resolved and obs.kind == "resolved":
+            try:
+                self.learn(self.cards.get(card.incident_id) or card)
+            except Exception as e:  # a lesson lost is logged; the alert's own effects are already stored
+                log.error("learning_failed", incident=card.incident_id, error=f"{type(e).__name__}: {e}")
 
     # -- the loop -----------------------------------------------------------------------------------------
 
@@ -122,6 +151,8 @@ class Worker:
         return self._process(alive)
 
     def step(self, block_ms: int | None = 1000, count: int = 50) -> int:
+        if self.silencer:
+            self.silencer.end_due()  # silences that reached their end: their cards say so
         return self.reclaim() + self._process(self.stream.read(self.name, count=count, block_ms=block_ms))
 
     def run(self, stop: threading.Event, block_ms: int = 500) -> None:

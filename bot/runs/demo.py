@@ -2,9 +2,9 @@
 
 the scenario's alert fires in Prometheus → Alertmanager posts it to opsbot's webhook → a worker triages it
 (playbook, evidence, similar incidents) and the card appears in the console with a proposed action → the
-on-call lead approves it → the emulated cluster recovers → the alert resolves and the card is edited → the
-incident is written to knowledge → the audit trail tells the story. With a model configured, opsbot also
-answers a free-form question.
+on-call lead acknowledges the card, then approves the action → the emulated cluster recovers → the alert
+resolves and the card is edited → the incident is written to knowledge → the audit trail tells the story.
+With a model configured, opsbot also answers a free-form question.
 """
 
 from __future__ import annotations
@@ -55,28 +55,35 @@ def run_demo(sb: Sandbox, sc: Scenario, settings: Settings, echo: Echo, question
         if not pending:
             raise DemoFailed(f"the card proposes no pending action: {[a.summary for a in card.actions]}")
         action = pending[0]
-        echo(f"== 3. {APPROVER} (on-call lead) approves #{action.action_id}: {action.summary}")
-        chat = Conversation(door, Agent(settings, door), settings.chat.namespaces)
+        chat = Conversation(door, Agent(settings, door), settings.chat.namespaces, silencer=p.silencer)
+        echo(f"== 3. {APPROVER} acknowledges the card (`ack {card.incident_id}`, or its Acknowledge button)")
+        acked = chat.command(f"ack {card.incident_id}", "demo", APPROVER)
+        echo(f"   → {acked.text}")
+        if acked.private:
+            raise DemoFailed(f"the acknowledgement was refused: {acked.text}")
+        shown = p.cards.get(card.incident_id)
+        echo(f"   the card now says: Acknowledged by {shown.acknowledged.by if shown and shown.acknowledged else '?'}")
+        echo(f"== 4. {APPROVER} (on-call lead) approves #{action.action_id}: {action.summary}")
         click = chat.click(action.action_id, APPROVER, approve=True)
         echo(f"   → {click.reply.text}")
         if click.updated is None or click.updated.actions[0].status != "executed":
             raise DemoFailed(f"the approved action did not execute: {click.reply.text}")
         Decisions(p.cards, p.publisher).apply(click.updated, "console")
-        echo("== 4. the cluster after the fix")
+        echo("== 5. the cluster after the fix")
         ns = card.labels.get("namespace", sc.cluster.namespaces[0])
         service = card.labels.get("service", "")
         pods = door.run("k8s_list", {"namespace": ns, "deployment": service}, Caller(identity=APPROVER))
         echo(f"   {pods.invocation}: {(pods.data or {}).get('summary', pods.error)}")
-        echo("== 5. waiting for the alert to resolve (the exporter sees the recovered deployment) …")
+        echo("== 6. waiting for the alert to resolve (the exporter sees the recovered deployment) …")
         resolved: Card = wait_for("the resolved card", lambda: next(
             (h.card for h in console.history if h.card.status == "resolved"), None), 180)  # slow machines
-        echo("== 6. written to knowledge")
+        echo("== 7. written to knowledge")
         store = door.ctx.backends.knowledge
         hit = wait_for("the incident in knowledge", lambda: next(
             (h for h in store.similar_incidents(resolved.title, k=3) if h.id == knowledge_id(resolved)), None), 30)
         echo(f"   {hit.title}: {hit.excerpt}")
         if question:
-            echo(f"== 7. a free-form question: {question}")
+            echo(f"== 8. a free-form question: {question}")
             echo(chat.ask(question, "demo", APPROVER).text)
         echo("== the audit trail of this run")
         trail = [f"{r.at:%H:%M:%S} {r.identity:<16} {r.kind:<10} {r.status:<17} {r.summary}"[:160]

@@ -7,6 +7,8 @@ Seams (all plain callables, injected at wiring time):
   analyse(alert, evidence) -> Analysis | None          the model's RCA; the card waits analyse_timeout_s for
                                                        it, a later one goes to `on_late` (the card is edited)
   propose(alert, evidence, analysis) -> list[Proposal] the model's proposals (the diagnosis's come first)
+  graph(alert, incident_id) -> str | None              draws and keeps the alert's graph (bot.triage.graph), beside
+                                                       the evidence; a reason when there is none ("Could not run")
 Proposals go through Door.run as opsbot:triage with the incident's severity: the policy decides, and the
 card carries the pending action ids. Without a model, the card still has the evidence and the playbook.
 """
@@ -44,6 +46,7 @@ PlaybookFinder = Callable[[Alert, Evidence], PlaybookRef | None]
 SimilarFinder = Callable[[Alert, Evidence], list[SimilarIncident]]
 Analyser = Callable[[Alert, Evidence], Analysis | None]
 Proposer = Callable[[Alert, Evidence, Analysis | None], list[Proposal]]
+Grapher = Callable[[Alert, str], str | None]
 
 _STATUS = {Status.approval_required: "pending", Status.denied: "denied", Status.success: "executed",
            Status.no_data: "executed", Status.error: "error"}
@@ -71,13 +74,17 @@ def card_action(p: Proposal, result: ToolResult) -> CardAction:
 class Triage:
     def __init__(self, door: Door, *, collect: Collector | None = None, playbook: PlaybookFinder | None = None,
                  similar: SimilarFinder | None = None, analyse: Analyser | None = None,
-                 propose: Proposer | None = None, analyse_timeout_s: float = 20.0, metrics: Metrics | None = None,
+                 propose: Proposer | None = None, graph: Grapher | None = None, analyse_timeout_s: float = 20.0,
+                 metrics: Metrics | None = None,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.door = door
         self.collect = collect or ReadChecks(door)
         self.playbook, self.similar, self.analyse, self.propose = playbook, similar, analyse, propose
+        self.graph = graph
         self.analyse_timeout_s, self.metrics, self.now = analyse_timeout_s, metrics, now
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="opsbot-analyse")
+        # graphs draw beside the evidence, in their own threads: a slow analysis never holds a card's graph up
+        self._drawing = ThreadPoolExecutor(max_workers=2, thread_name_prefix="opsbot-graph")
         # Where an analysis that missed the card goes when it arrives (the pipeline edits the card); None:
         # it is dropped. The analyser's own client timeout bounds how late it can be.
         self.on_late: Callable[[str, Analysis], None] | None = None
@@ -123,6 +130,7 @@ class Triage:
         return out
 
     def card(self, alert: Alert, incident_id: str, count: int = 1, made_from: str | None = None) -> Card:
+        drawing = self._drawing.submit(self.graph, alert, incident_id) if self.graph else None
         ev = self.collect(alert, incident_id)
         playbook = self.playbook(alert, ev) if self.playbook else None
         similar = self.similar(alert, ev) if self.similar else []
@@ -132,12 +140,15 @@ class Triage:
                               "current revision and a previous one exists")] if d and d.rollback else []
         if self.propose:
             proposals += self.propose(alert, ev, analysis)
+        no_graph = drawing.result() if drawing else None
         return Card(
             incident_id=incident_id, title=f"{alert.name}: {alert.summary}" if alert.summary != alert.name
             else alert.name, severity=alert.severity, status=alert.status, source=alert.source,
-            failing=failing(alert), labels=alert.labels, failure_mode=d.mode if d else None,
+            failing=failing(alert), labels=alert.labels, common_labels=alert.common_labels,
+            silenceable=self.door.gate.engine.never_silenced(alert.labels, alert.severity) is None, target=ev.target,
+            failure_mode=d.mode if d else None,
             diagnosis=d.line() if d else None, advice=d.advice if d else None, evidence=ev.lines,
-            could_not_run=ev.could_not_run,
+            could_not_run=ev.could_not_run + ([no_graph] if no_graph else []),
             similar=similar, playbook=playbook, analysis=analysis, analysis_note=note,
             actions=self._propose(proposals, alert, incident_id), links=alert.links, count=count,
             started_at=alert.starts_at, updated_at=self.now(), sentry_issue_id=alert.sentry_issue_id,
@@ -158,5 +169,6 @@ class Triage:
     def bare_card(self, alert: Alert, incident_id: str, count: int = 1) -> Card:
         """A card from the alert alone (a resolution whose firing card is gone): no checks run."""
         return Card(incident_id=incident_id, title=alert.name, severity=alert.severity, status=alert.status,
-                    source=alert.source, failing=failing(alert), labels=alert.labels, links=alert.links, count=count,
+                    source=alert.source, failing=failing(alert), labels=alert.labels,
+                    common_labels=alert.common_labels, links=alert.links, count=count,
                     started_at=alert.starts_at, updated_at=self.now(), sentry_issue_id=alert.sentry_issue_id)

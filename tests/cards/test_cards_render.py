@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.cards import strings as S
-from bot.cards.model import Analysis, Card, CardAction, EvidenceLine
+from bot.cards.model import Analysis, Card, CardAction, EvidenceLine, Silenced, Stamp
 from bot.cards.sentry_comment import render_sentry_comment
 from bot.cards.slack import APPROVE_ID, DENY_ID, MAX_BLOCKS, MAX_SECTION, render_slack
 from bot.cards.telegram import MAX_CALLBACK, MAX_TEXT, render_telegram, size
@@ -40,8 +40,34 @@ def test_slack_card_has_colour_emoji_and_buttons_carrying_the_action_id() -> Non
     blocks = slack_blocks(body)
     assert body["attachments"][0]["color"] == S.SEVERITY_COLOUR["P0"]
     assert blocks[0]["type"] == "header" and blocks[0]["text"]["text"].startswith(S.SEVERITY_EMOJI["P0"])
-    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    buttons = [e for b in blocks if b["type"] == "actions" and b["block_id"].startswith("act:") for e in b["elements"]]
     assert {(b["action_id"], b["value"]) for b in buttons} == {(APPROVE_ID, "a1b2c3d4"), (DENY_ID, "a1b2c3d4")}
+    [controls] = [b for b in blocks if b["type"] == "actions" and b["block_id"] == "ctl:inc-7"]
+    assert [e["value"] for e in controls["elements"]] == ["ack|inc-7"], "a P0 is acknowledged, never silenced"
+
+
+def test_on_call_controls_follow_the_card_state() -> None:
+    def values(c: Card) -> list[str]:
+        return [e["value"] for b in slack_blocks(render_slack(c)) if b.get("block_id") == "ctl:inc-7"
+                for e in b["elements"]]
+
+    def data(c: Card) -> list[str]:
+        return [b["callback_data"] for row in render_telegram(c)["reply_markup"]["inline_keyboard"] for b in row
+                if b["callback_data"].startswith("c:")]
+
+    quiet = card(severity="P2", silenceable=True)
+    assert values(quiet) == ["ack|inc-7", "silence:1h|inc-7", "silence:4h|inc-7", "silence:resolved|inc-7"]
+    assert data(quiet) == ["c:ak:inc-7", "c:s1:inc-7", "c:s4:inc-7", "c:sr:inc-7"]
+    at = datetime(2026, 11, 22, 10, 5, tzinfo=UTC)
+    silenced = quiet.model_copy(update={"acknowledged": Stamp(by="slack:U0LEAD", at=at), "silence": Silenced(
+        id="5e1", by="slack:U0LEAD", at=at, until=datetime(2026, 11, 22, 11, 5, tzinfo=UTC))})
+    assert values(silenced) == ["unsilence|inc-7"] and data(silenced) == ["c:us:inc-7"]
+    text = render_text(silenced)
+    assert "Acknowledged: by slack:U0LEAD at 10:05 UTC" in text and "Silenced: by slack:U0LEAD until 2026-11-22 " \
+        "11:05 UTC" in text
+    ended = silenced.model_copy(update={"silence": silenced.silence.model_copy(update={"ended": at})})
+    assert values(ended) == ["silence:1h|inc-7", "silence:4h|inc-7", "silence:resolved|inc-7"]
+    assert "Silence: by slack:U0LEAD, ended 10:05 UTC" in render_text(ended)
 
 
 def test_resolved_card_is_green_and_has_no_buttons() -> None:
@@ -78,13 +104,13 @@ def test_telegram_escapes_html_and_keeps_callback_data_within_64_bytes() -> None
     assert "5 &gt; 3 &amp; 2 &lt; 4" in body["text"]
     assert body["parse_mode"] == "HTML"
     buttons = [b for row in body["reply_markup"]["inline_keyboard"] for b in row]
-    assert [b["callback_data"] for b in buttons] == ["ap:a1b2c3d4", "dn:a1b2c3d4"]
+    assert [b["callback_data"] for b in buttons] == ["ap:a1b2c3d4", "dn:a1b2c3d4", "c:ak:inc-7"]
     assert all(len(b["callback_data"].encode()) <= MAX_CALLBACK for b in buttons)
 
 
 def test_telegram_button_is_dropped_rather_than_overflowing_callback_data() -> None:
     body = render_telegram(card(actions=[CardAction(tool="t", summary="s", action_id="x" * 80)]))
-    assert "reply_markup" not in body
+    assert [b["callback_data"] for row in body["reply_markup"]["inline_keyboard"] for b in row] == ["c:ak:inc-7"]
 
 
 @pytest.mark.parametrize("n", [60, 400])
@@ -142,4 +168,5 @@ def test_every_renderer_shows_the_diagnosis_and_what_a_person_should_do() -> Non
     for name, out in outputs.items():
         assert S.DIAGNOSIS in out and "data-clickhouse-0: Pending" in out, name
         assert S.TO_DO in out and "create StorageClass standard-v2" in out, name
-    assert all(b["type"] != "actions" for b in slack_blocks(render_slack(c))), "no button without an action"
+    assert all(not b.get("block_id", "").startswith("act:") for b in slack_blocks(render_slack(c))), \
+        "no approval button without an action"

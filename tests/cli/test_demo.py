@@ -15,19 +15,20 @@ def test_demo_tells_the_whole_story(own_sandbox: Sandbox, name: str) -> None:
     result = CliRunner().invoke(app, ["demo", "--dir", str(own_sandbox.dir), "--scenario", name])
     out = result.output
     assert result.exit_code == 0, out
-    steps = ["== 1. loading scenario", "== 2. waiting for Prometheus", "== 3. cli:demo (on-call lead) approves",
-             "== 4. the cluster after the fix", "== 5. waiting for the alert to resolve", "== 6. written to knowledge",
+    steps = ["== 1. loading scenario", "== 2. waiting for Prometheus", "== 3. cli:demo acknowledges the card",
+             "acknowledged by cli:demo", "the card now says: Acknowledged by cli:demo", "== 4. cli:demo (on-call lead) approves",
+             "== 5. the cluster after the fix", "== 6. waiting for the alert to resolve", "== 7. written to knowledge",
              "== the audit trail of this run"]
     positions = [out.index(step) for step in steps]
     assert positions == sorted(positions)
     assert "roll back shop/checkout from revision 2" in out and "→ done: roll back shop/checkout" in out
-    assert ", 0 healthy" not in out.split("== 4.")[1].split("== 5.")[0], "the cluster recovered"
-    resolved = out.split("== 5.")[1]
+    assert ", 0 healthy" not in out.split("== 5.")[1].split("== 6.")[0], "the cluster recovered"
+    resolved = out.split("== 6.")[1]
     assert "RESOLVED" in resolved, "the card was edited to resolved"
     proposed = out.split("== 2.")[1].split("== 3.")[0]
     assert "restart" not in proposed.split("Proposed actions:")[1], "a restart clears neither failure"
     trail = out.split("== the audit trail of this run")[1]
-    for kind in ("decision", "approval", "execution"):
+    for kind in ("acknowledge", "decision", "approval", "execution"):
         assert kind in trail
-    assert "KubePodCrashLooping" in out.split("== 6. written to knowledge")[1] or name != "crashloop-missing-env"
+    assert "KubePodCrashLooping" in out.split("== 7. written to knowledge")[1] or name != "crashloop-missing-env"
     assert "demo complete" in out

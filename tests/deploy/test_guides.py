@@ -18,7 +18,8 @@ from bot.intake.webhooks.app import create_app
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-GUIDES = sorted((ROOT / "docs" / "setup").glob("*.md")) + [ROOT / "docs" / "kubernetes.md"]
+GUIDES = sorted((ROOT / "docs" / "setup").glob("*.md")) + [
+    ROOT / "docs" / n for n in ("kubernetes.md", "scaling.md", "oncall.md")]
 SECTIONS = set(Settings.model_fields)
 
 
@@ -53,5 +54,7 @@ def test_the_slack_manifest_asks_for_what_the_frontend_listens_to() -> None:
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
     assert {c["command"] for c in manifest["features"]["slash_commands"]} == commands
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert scopes == {"app_mentions:read", "im:history", "commands", "chat:write"}, "each event's, no more"
+    assert "files_upload_v2" in source, "files:write is the card graph's upload"
+    assert scopes == {"app_mentions:read", "im:history", "commands", "chat:write", "files:write"}, \
+        "each event's and call's, no more"
     assert manifest["settings"]["interactivity"]["is_enabled"] and manifest["settings"]["socket_mode_enabled"]

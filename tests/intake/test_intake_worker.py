@@ -146,8 +146,8 @@ def test_a_crashed_worker_entries_are_reclaimed_and_effects_not_duplicated(s: Se
     b = p.worker("worker-b")
     assert b.reclaim() == 2
     assert p.stream.stats()["pending"] == 0
-    assert len(poster.posts()) == 2  # one per incident: A's card was edited, not posted again
-    assert {x.incident_id for x in poster.posts()} == {"inc-1", "inc-2"}
+    assert len(poster.posts()) == 1  # one card for the group: A's card was edited, not posted again
+    assert {g.incident_id for g in p.cards.get("inc-1").group} == {"inc-1", "inc-2"}
     assert p.incidents.get("inc-1").count == 1  # the replayed entry did not count as a repeat
     assert drain(p, "worker-c") == 0
 
@@ -184,10 +184,13 @@ def test_workers_in_threads_process_a_burst_without_loss(s: Settings) -> None:
         for i in range(20):
             post(server.url, *[am_alert({**LABELS, "pod": f"pod-{j}"}, {"n": str(i)}) for j in range(10)])
         wait_for(lambda: p.stream.stats()["pending"] == 0 and sum(
-            1 for _ in poster.posts()) == 10 and p.incidents.get("inc-10") and
+            1 for _ in poster.posts()) == 1 and p.incidents.get("inc-10") and
             p.incidents.get("inc-10").count + sum(p.incidents.get(f"inc-{k}").count for k in range(1, 10)) == 200,
             20, "200 alerts over 10 fingerprints processed")
-    assert len(poster.posts()) == 10 and p.incidents.count() == 10
+    [posted] = poster.posts()  # one group: one card, each pod's alert a line on it
+    assert p.incidents.count() == 10
+    assert sorted(g.subject for g in p.cards.get(posted.incident_id).group) == sorted(
+        f"Pod shop/pod-{j}" for j in range(10))
 
 
 def test_a_backend_down_is_named_on_the_card(s: Settings, down_settings: Settings) -> None:

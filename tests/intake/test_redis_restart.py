@@ -17,11 +17,10 @@ import redis
 from bot.cards.poster import ConsolePoster
 from bot.intake.fingerprint import fingerprint
 from bot.intake.pipeline import Pipeline
-from bot.intake.webhooks.synthetic import am_alert, am_payload, encode
 from bot.settings import Settings
 from bot.wiring import redis_durability
 from sandbox import procs, redis_server
-from tests.support.alerting import pipeline, quiet_settings, serving, wait_for
+from tests.support.alerting import pipeline, post_storm, quiet_settings, serving, storm_labels, wait_for
 from tests.support.doors import make_door, propose_scale
 
 
@@ -38,21 +37,9 @@ def on_redis(settings: Settings, port: int) -> Settings:
         update={"url": f"redis://127.0.0.1:{port}/0", "timeout_s": 1.0})}), alertmanager_token=None)
 
 
-def labels(i: int) -> dict[str, str]:
-    return {"alertname": "KubePodCrashLooping", "namespace": "shop", "pod": f"storm-{i}", "severity": "warning"}
-
-
-def post(url: str, i: int) -> int:
-    body = am_payload([am_alert(labels(i))])
-    try:
-        return httpx.post(f"{url}/webhooks/alertmanager", content=encode(body), timeout=5).status_code
-    except httpx.HTTPError:
-        return 0  # not answered: Alertmanager would retry; it was not accepted
-
-
 def has_card(p: Pipeline, i: int) -> bool:
-    incident = p.incidents.by_fingerprint(fingerprint("alertmanager", labels(i)))
-    return incident is not None and p.cards.get(incident.id) is not None
+    incident = p.incidents.by_fingerprint(fingerprint("alertmanager", storm_labels(i)))
+    return incident is not None and p.card_for(incident.id) is not None
 
 
 def test_the_sandbox_redis_persists_and_never_evicts(own_redis: tuple[Path, int]) -> None:
@@ -86,10 +73,10 @@ def test_workers_recreate_their_group_when_redis_comes_back_empty(settings: Sett
     s = on_redis(settings, port)
     p = pipeline(s, ConsolePoster())
     with serving(p, workers=2) as server:
-        assert post(server.url, 0) == 200
+        assert post_storm(server.url, 0) == 200
         wait_for(lambda: has_card(p, 0), 20, "the first card")
         redis.Redis(port=port).flushall()  # a restart without persistence: stream, group, incidents gone
-        assert post(server.url, 1) == 200
+        assert post_storm(server.url, 1) == 200
         wait_for(lambda: has_card(p, 1), 20, "a card after the group was lost")
         assert httpx.get(f"{server.url}/readyz").json() == {"status": "ready"}
 
@@ -108,9 +95,9 @@ def test_a_redis_restart_mid_storm_loses_no_accepted_alert(mutable_settings: Set
             if i == 30:
                 procs.stop("redis", state)  # SIGTERM: Redis flushes its AOF and exits
                 for j in range(30, 33):  # while it is down: refused with 503, so the sender retries
-                    refused += post(server.url, 1000 + j) != 200
+                    refused += post_storm(server.url, 1000 + j) != 200
                 redis_server.start(state, port)
-            if post(server.url, i) == 200:
+            if post_storm(server.url, i) == 200:
                 accepted.append(i)
         assert refused == 3
         assert len(accepted) == 60

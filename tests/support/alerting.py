@@ -7,12 +7,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
+import httpx
+
 from bot.cards.model import EvidenceLine
 from bot.cards.poster import ConsolePoster
 from bot.guard.door import Door
 from bot.intake.alert import Alert
 from bot.intake.pipeline import Pipeline, build_pipeline
 from bot.intake.webhooks.server import ThreadedServer
+from bot.intake.webhooks.synthetic import am_alert, am_payload, encode
 from bot.polling import poll
 from bot.settings import Settings
 from bot.triage.evidence import Evidence
@@ -33,6 +36,20 @@ def wait_for(probe: Callable[[], T | None], timeout: float, what: str) -> T:
 def label_evidence(alert: Alert, incident: str | None) -> Evidence:
     """An evidence provider that needs no backend: one line naming the alert."""
     return Evidence(lines=[EvidenceLine(check="labels", text=f"{alert.name} {alert.labels}")])
+
+
+def storm_labels(i: int) -> dict[str, str]:
+    """The labels of the i-th alert of a storm: one fingerprint each."""
+    return {"alertname": "KubePodCrashLooping", "namespace": "shop", "pod": f"storm-{i}", "severity": "warning"}
+
+
+def post_storm(url: str, i: int) -> int:
+    """Post the i-th alert of a storm as Alertmanager does; the status, or 0 when nothing answered."""
+    body = am_payload([am_alert(storm_labels(i))])
+    try:
+        return httpx.post(f"{url}/webhooks/alertmanager", content=encode(body), timeout=5).status_code
+    except httpx.HTTPError:
+        return 0  # not answered: Alertmanager would retry; it was not accepted
 
 
 def quiet_settings(settings: Settings, **webhooks: object) -> Settings:

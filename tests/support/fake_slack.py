@@ -3,7 +3,10 @@
 Checks (docs.slack.dev): the bot token in `Authorization: Bearer`, required fields per method, at most 50
 blocks (per message and per attachment), section text ≤ 3,000, section fields ≤ 10 of ≤ 2,000, header text
 ≤ 150, button text ≤ 75, value ≤ 2,000, action_id and block_id ≤ 255, message text ≤ 4,000 (msg_too_long),
-all the text of a message's blocks ≤ 12,000 (msg_blocks_too_long). Errors come back as Slack sends them:
+all the text of a message's blocks ≤ 12,000 (msg_blocks_too_long). Files upload v2: getUploadURLExternal
+needs a filename and a length > 0 and answers an upload URL on this server; the POST there must carry exactly
+that many bytes; completeUploadExternal takes only uploaded file ids, and a thread_ts of a message in
+channel_id. Errors come back as Slack sends them:
 HTTP 200 with `{"ok": false, "error": ...}`; with `ratelimit` set, HTTP 429 `ratelimited` with Retry-After.
 """
 
@@ -17,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from tests.support.calls import Call, CallLog
 
@@ -27,13 +30,29 @@ REQUIRED = {
     "chat.update": ("channel", "ts"),
     "chat.postEphemeral": ("channel", "user"),
     "chat.delete": ("channel", "ts"),
+    "files.getUploadURLExternal": ("filename", "length"),
+    "files.completeUploadExternal": ("files",),
 }
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass
+class Upload:
+    """A file of files upload v2: declared, then its bytes, then shared (completed) in a channel or thread."""
+
+    filename: str
+    length: int
+    data: bytes | None = None
+    title: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
 
 
 @dataclass
 class FakeSlack(CallLog):
     token: str = "xoxb-test-token"
     messages: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, Upload] = field(default_factory=dict)
     ratelimit: int = 0  # the next this many chat.* calls are answered 429 ratelimited, Retry-After: 1
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -42,6 +61,11 @@ class FakeSlack(CallLog):
     def message(self, channel: str, ts: str) -> dict[str, Any]:
         with self._lock:
             return self.messages[channel, ts]
+
+    def shared(self, channel: str, thread_ts: str) -> list[Upload]:
+        """The files completed into a message's thread."""
+        with self._lock:
+            return [f for f in self.files.values() if (f.channel, f.thread_ts) == (channel, thread_ts)]
 
     # -- the server --------------------------------------------------------------------------------------
 
@@ -60,7 +84,7 @@ class FakeSlack(CallLog):
                 args = json.loads(raw)
             else:
                 args = dict(parse_qsl(raw.decode()))
-                for k in ("blocks", "attachments"):
+                for k in ("blocks", "attachments", "files"):
                     if isinstance(args.get(k), str):
                         args[k] = json.loads(args[k])
             auth = request.headers.get("authorization", "")
@@ -69,7 +93,21 @@ class FakeSlack(CallLog):
                     self.calls.append(Call(method, args, "ratelimited", {"ok": False, "error": "ratelimited"}))
                     self._lock.notify_all()
                 return JSONResponse({"ok": False, "error": "ratelimited"}, 429, headers={"Retry-After": "1"})
-            return JSONResponse(self._answer(method, args, auth))
+            return JSONResponse(self._answer(method, args, auth, str(request.base_url)))
+
+        @api.post("/upload/{file_id}")
+        async def upload(file_id: str, request: Request) -> PlainTextResponse:
+            raw = await request.body()
+            with self._lock:
+                f = self.files.get(file_id)
+                error = "file_not_found" if f is None else None
+                if f is not None and len(raw) != f.length:
+                    error = f"{len(raw)} bytes sent, {f.length} declared"
+                elif f is not None:
+                    f.data = raw
+                self.calls.append(Call("upload", {"file_id": file_id, "bytes": len(raw)}, error))
+                self._lock.notify_all()
+            return PlainTextResponse(error or f"OK - {len(raw)}", 400 if error else 200)
 
         return api
 
@@ -81,7 +119,7 @@ class FakeSlack(CallLog):
                 return True
         return False
 
-    def _answer(self, method: str, args: dict[str, Any], auth: str) -> dict[str, Any]:
+    def _answer(self, method: str, args: dict[str, Any], auth: str, root: str) -> dict[str, Any]:
         error = None
         if not auth.startswith("Bearer "):
             error = "not_authed"
@@ -92,7 +130,7 @@ class FakeSlack(CallLog):
         result: dict[str, Any] = {"ok": error is None}
         with self._lock:
             if error is None:
-                result.update(self._apply(method, args))
+                result.update(self._apply(method, args, root))
             else:
                 result["error"] = error
             self.calls.append(Call(method, args, error, result))
@@ -124,9 +162,22 @@ class FakeSlack(CallLog):
                     return f"invalid_blocks: {problem}"
         if method == "chat.delete" and (args["channel"], args["ts"]) not in self.messages:
             return "message_not_found"
+        if method == "files.getUploadURLExternal" and not (str(args["length"]).isdigit() and int(args["length"])):
+            return "missing_argument"  # Slack's answer to a length of 0
+        if method == "files.completeUploadExternal":
+            return self._check_complete(args)
         return None
 
-    def _apply(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _check_complete(self, args: dict[str, Any]) -> str | None:
+        for f in args["files"]:
+            known = self.files.get(f.get("id", ""))
+            if known is None or known.data is None or known.channel:
+                return "file_not_found"  # never declared, its bytes never sent, or already shared
+        if args.get("thread_ts") and (args.get("channel_id"), args["thread_ts"]) not in self.messages:
+            return "invalid_thread_ts"  # a thread is named by its parent message, in that channel
+        return None
+
+    def _apply(self, method: str, args: dict[str, Any], root: str) -> dict[str, Any]:
         if method == "auth.test":
             return {"url": "https://shop.slack.com/", "team": "shop", "user": "opsbot", "team_id": TEAM,
                     "user_id": BOT_USER, "bot_id": BOT_ID, "is_enterprise_install": False}
@@ -146,6 +197,20 @@ class FakeSlack(CallLog):
         if method == "chat.delete":
             del self.messages[args["channel"], args["ts"]]
             return {"channel": args["channel"], "ts": args["ts"]}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._seq):08d}"
+            self.files[file_id] = Upload(args["filename"], int(args["length"]))
+            return {"upload_url": f"{root}upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            shared = []
+            for f in args["files"]:
+                upload = self.files[f["id"]]
+                upload.title, upload.channel = f.get("title"), args.get("channel_id") or "private"
+                upload.thread_ts = args.get("thread_ts")
+                mime = "image/png" if (upload.data or b"").startswith(PNG) else "application/octet-stream"
+                shared.append({"id": f["id"], "name": upload.filename, "title": upload.title, "mimetype": mime,
+                               "size": upload.length})
+            return {"files": shared}
         return {}
 
 

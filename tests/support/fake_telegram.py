@@ -1,7 +1,9 @@
 """A fake of the Telegram Bot API on loopback (`/bot<token>/<method>`): records calls, keeps messages, checks
 what Telegram checks.
 
-It takes form-encoded bodies (what python-telegram-bot sends; nested values as JSON strings) and JSON.
+It takes form-encoded bodies (what python-telegram-bot sends; nested values as JSON strings), multipart (a
+file) and JSON. sendPhoto takes an uploaded file part of at most 10 MB, a PNG (width + height ≤ 10,000, ratio
+≤ 20) or JPEG, a caption ≤ 1,024, and a reply to a message that exists.
 Checks: the token; chat_id and text present; text ≤ 4,096 UTF-16 units after entity parsing; HTML parse
 mode well formed (only Telegram's tags, closed in order, every `<`, `>` and `&` escaped); callback_data
 ≤ 64 bytes; callback answer text ≤ 200; editing a missing message, or with nothing changed, fails as it does on
@@ -25,7 +27,9 @@ from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import SecretStr
 
+from bot.settings import TelegramSettings
 from tests.support.calls import Call, CallLog
 
 BOT = {"id": 4242, "is_bot": True, "first_name": "opsbot", "username": "opsbot_bot",
@@ -34,12 +38,41 @@ TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code",
         "blockquote", "tg-emoji"}
 TOKEN = re.compile(r"<(/?)([a-zA-Z-]+)((?:\s+[a-z-]+=\"[^\"<>]*\")*)\s*>|&(?:#\d+|#x[0-9a-fA-F]+|lt|gt|amp|quot);")
 JSON_FIELDS = ("reply_markup", "entities", "reply_parameters", "link_preview_options", "allowed_updates")
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PNG, JPEG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
 
 
 class BadRequest(Exception):
     def __init__(self, description: str, code: int = 400):
         super().__init__(description)
         self.description, self.code = description, code
+
+
+def multipart(raw: bytes, content_type: str) -> dict[str, Any]:
+    """A multipart/form-data body's fields: a file part as bytes, any other as text."""
+    boundary = content_type.split("boundary=", 1)[1].strip('"').encode()
+    fields: dict[str, Any] = {}
+    for part in raw.split(b"--" + boundary)[1:-1]:
+        head, _, body = part[2:].partition(b"\r\n\r\n")  # after the boundary's line end: headers, blank line
+        name = re.search(rb'name="([^"]*)"', head)
+        if name:
+            value = body[:-2]  # the line end before the next boundary
+            fields[name.group(1).decode()] = value if b"filename=" in head else value.decode()
+    return fields
+
+
+def check_photo(photo: Any) -> None:
+    """What sendPhoto refuses of an uploaded photo, as Telegram words it."""
+    if not isinstance(photo, bytes):
+        raise BadRequest("Bad Request: wrong remote file identifier specified")  # this fake takes uploads only
+    if len(photo) > PHOTO_MAX_BYTES:
+        raise BadRequest("Request Entity Too Large", 413)
+    if not photo.startswith((PNG, JPEG)):
+        raise BadRequest("Bad Request: IMAGE_PROCESS_FAILED")
+    if photo.startswith(PNG):
+        width, height = int.from_bytes(photo[16:20]), int.from_bytes(photo[20:24])
+        if width + height > 10_000 or max(width, height) > 20 * max(1, min(width, height)):
+            raise BadRequest("Bad Request: PHOTO_INVALID_DIMENSIONS")
 
 
 def utf16(text: str) -> int:
@@ -136,6 +169,11 @@ class FakeTelegram(CallLog):
                         "chat": msg["chat"], "from": BOT,
                         **({"reply_markup": msg["reply_markup"]} if msg.get("reply_markup") else {})}}}
 
+    def photos(self, chat_id: int) -> list[dict[str, Any]]:
+        """The photos sent to a chat, as kept (`photo` the bytes, `reply_to` the message they reply to)."""
+        with self._lock:
+            return [m for (c, _), m in self.messages.items() if c == chat_id and "photo" in m]
+
     def push(self, update: dict[str, Any]) -> None:
         """Queue an update for getUpdates (long polling)."""
         with self._lock:
@@ -153,11 +191,12 @@ class FakeTelegram(CallLog):
 
         @api.post("/bot{token}/{method}")
         async def call(token: str, method: str, request: Request) -> JSONResponse:
-            raw = await request.body()
-            if request.headers.get("content-type", "").startswith("application/json") and raw:
+            raw, kind = await request.body(), request.headers.get("content-type", "")
+            if kind.startswith("application/json") and raw:
                 args = json.loads(raw)
             else:
-                args = dict(parse_qsl(raw.decode(), keep_blank_values=True))
+                multi = kind.startswith("multipart/form-data")
+                args = multipart(raw, kind) if multi else dict(parse_qsl(raw.decode(), keep_blank_values=True))
                 for k in JSON_FIELDS:
                     if isinstance(args.get(k), str):
                         args[k] = json.loads(args[k])
@@ -247,7 +286,28 @@ class FakeTelegram(CallLog):
             return True
         if method in ("sendMessage", "editMessageText"):
             return self._message(method, args)
+        if method == "sendPhoto":
+            return self._photo(args)
         raise BadRequest(f"Not Found: method {method} is not served by this fake", 404)
+
+    def _photo(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("chat_id"):
+            raise BadRequest("Bad Request: chat_id is empty")
+        photo, caption, chat_id = args.get("photo"), args.get("caption", ""), int(args["chat_id"])
+        check_photo(photo)
+        plain = check_html(caption) if args.get("parse_mode") == "HTML" else caption
+        if utf16(plain) > 1024:
+            raise BadRequest("Bad Request: message caption is too long")
+        reply = (args.get("reply_parameters") or {}).get("message_id") or args.get("reply_to_message_id")
+        if reply is not None and (chat_id, int(reply)) not in self.messages:
+            raise BadRequest("Bad Request: message to be replied not found")
+        mid = next(self._msg_ids)
+        chat = {"id": chat_id, "type": "private" if chat_id > 0 else "group"}
+        self.messages[chat_id, mid] = {"message_id": mid, "date": int(time.time()), "chat": chat, "text": "",
+                                       "plain": plain, "photo": photo, "reply_to": int(reply) if reply else None}
+        size = {"file_id": f"photo-{mid}", "file_unique_id": f"p{mid}", "file_size": len(photo)}
+        return {"message_id": mid, "date": int(time.time()), "chat": chat, "from": BOT, "photo": [size],
+                "caption": plain}
 
     def _message(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("chat_id"):
@@ -295,3 +355,10 @@ def running() -> Iterator[FakeTelegram]:
         fake.base_url = f"{server.url}/bot"  # type: ignore[attr-defined]
         yield fake
     assert not fake.errors(), f"Telegram would have rejected: {[(c.method, c.error) for c in fake.errors()]}"
+
+
+def telegram_settings(fake: FakeTelegram, chat_id: int) -> TelegramSettings:
+    """opsbot's Telegram frontend and poster on this fake: alert cards to `chat_id`, which may talk to opsbot."""
+    return TelegramSettings(bot_token=SecretStr(fake.token), allowed_chat_ids=[chat_id], alert_chat_id=chat_id,
+                            webhook_secret=SecretStr("s3cret"), webhook_url="https://opsbot.example/telegram/webhook",
+                            base_url=fake.base_url)  # type: ignore[attr-defined]

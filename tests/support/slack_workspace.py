@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-from bot.cards.slack import APPROVE_ID, DENY_ID
+from bot.cards.slack import APPROVE_ID, CONTROL_PREFIX, DENY_ID
 from tests.support.fake_slack import BOT_ID, BOT_USER, TEAM, Call, FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -70,6 +70,17 @@ class Workspace:
                    "response_url": f"{self.url}/nowhere",
                    "actions": [{"type": "button", "action_id": APPROVE_ID if approve else DENY_ID,
                                 "block_id": f"act:{action_id}", "value": action_id, "action_ts": "1"}]}
+        return self._post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+    def control(self, user: str, card_ts: str, value: str) -> httpx.Response:
+        """A click on an on-call button (Acknowledge, Silence …) of the card at `card_ts`; value 'verb|incident'."""
+        verb, _, incident = value.partition("|")
+        payload = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
+                   "api_app_id": "A0OPSBOT", "channel": {"id": CHANNEL}, "trigger_id": "1.2.3",
+                   "container": {"type": "message", "message_ts": card_ts, "channel_id": CHANNEL},
+                   "message": self.reported(card_ts), "response_url": f"{self.url}/nowhere",
+                   "actions": [{"type": "button", "action_id": CONTROL_PREFIX + verb.replace(":", "_"),
+                                "block_id": f"ctl:{incident}", "value": value, "action_ts": "1"}]}
         return self._post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
 
     def reported(self, ts: str) -> dict[str, Any]:

@@ -26,12 +26,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from bot.cards.model import Card
-from bot.cards.slack import APPROVE_ID, DENY_ID, esc, render_slack
+from bot.cards.routing import Route, route_for
+from bot.cards.slack import APPROVE_ID, CONTROL_PREFIX, DENY_ID, esc, render_slack
 from bot.cards.store import MessageRef
+from bot.cards.strings import GRAPH
 from bot.chat.conversation import Conversation, Reply
 from bot.chat.frontends import messages
 from bot.chat.frontends.decision import Decisions, footer
 from bot.http_input import WebhookError, error_body, parse_json, read_body, text_of
+from bot.messages import NOT_THIS_CARD
 from bot.settings import SlackSettings
 
 log = structlog.get_logger(__name__)
@@ -40,6 +43,7 @@ PLATFORM = "slack"
 MAX_TEXT = 3_900  # one message's text: Slack refuses about 4,000 and more with msg_too_long
 MAX_PARTS = 8  # a longer reply is cut after this many messages in the thread
 MAX_BODY_BYTES = 1_000_000  # an Events API or interactivity request is a few KB
+MAX_FILE_TITLE = 250  # a file's title
 MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 
 
@@ -84,20 +88,29 @@ def slack_client(token: str, base_url: str) -> WebClient:
 
 
 class SlackPoster:
-    """Posts and edits alert cards in the alert channel (the Publisher keeps the ts in the card store)."""
+    """Posts and edits alert cards in the alert channel, or the channel a route gives the card, mentioning the
+    route's people (the Publisher keeps the channel and ts in the card store)."""
 
     platform = PLATFORM
 
-    def __init__(self, client: WebClient, channel: str):
-        self.client, self.channel = client, channel
+    def __init__(self, client: WebClient, channel: str, routes: list[Route] | None = None):
+        self.client, self.channel, self.routes = client, channel, routes or []
 
     def post(self, card: Card) -> MessageRef:
-        r = self.client.chat_postMessage(channel=self.channel, **render_slack(card))
+        route, body = route_for(card, self.routes), render_slack(card)
+        if route.slack_mention:
+            body["text"] = f"{route.slack_mention} {body['text']}"  # the notification's text: it pings them
+        r = self.client.chat_postMessage(channel=route.slack_channel or self.channel, **body)
         return MessageRef(platform=PLATFORM, message_id=r["ts"], channel=r["channel"])
 
     def update(self, ref: MessageRef, card: Card) -> MessageRef:
         self.client.chat_update(channel=ref.channel or self.channel, ts=ref.message_id, **render_slack(card))
         return ref
+
+    def attach(self, ref: MessageRef, card: Card, png: bytes) -> None:
+        """The graph as a file in the card's thread (files upload v2; the app needs the files:write scope)."""
+        self.client.files_upload_v2(content=png, filename="graph.png", title=card.title[:MAX_FILE_TITLE],
+                                    alt_txt=GRAPH, channel=ref.channel or self.channel, thread_ts=ref.message_id)
 
 
 class _Progress:
@@ -173,6 +186,7 @@ class SlackFrontend:
         self.app.command("/opsbot")(self._on_command)
         self.app.action(APPROVE_ID)(self._on_approve)
         self.app.action(DENY_ID)(self._on_deny)
+        self.app.action(re.compile(f"^{CONTROL_PREFIX}"))(self._on_control)
 
     # -- serving -----------------------------------------------------------------------------------------
 
@@ -244,8 +258,10 @@ class SlackFrontend:
         thread_ts = event.get("thread_ts") or event["ts"]
         progress = _Progress(self.client, channel, thread_ts)
         try:
+            store = self.decisions.store  # a reply in an alert card's thread is about its incident
+            incident = store.incident_of(PLATFORM, channel, thread_ts) if store and event.get("thread_ts") else None
             reply = self.chat.ask(incoming(event.get("text", "")), f"slack:{channel}:{thread_ts}",
-                                  identity(user), progress)
+                                  identity(user), progress, incident)
             self._deliver(reply, progress, channel, user, thread_ts)
         except Exception:
             log.exception("slack_question_failed", channel=channel, user=user)
@@ -276,6 +292,24 @@ class SlackFrontend:
     def _on_deny(self, ack: Callable[..., None], body: dict[str, Any]) -> None:
         ack()
         self._click(body, approve=False)
+
+    def _on_control(self, ack: Callable[..., None], body: dict[str, Any]) -> None:
+        """Acknowledge / Silence / Unsilence: the silencer edits the card everywhere; the clicker is told privately."""
+        ack()
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
+        message = body.get("message") or {}
+        value = (body.get("actions") or [{}])[0].get("value", "")
+        verb, _, incident_id = value.partition("|")
+        try:
+            if value not in buttons_of(message):
+                text = NOT_THIS_CARD
+            else:
+                text = self.chat.control(verb, incident_id, identity(user)).text
+            self.client.chat_postEphemeral(channel=channel, user=user, thread_ts=message.get("thread_ts"),
+                                           text=outgoing(text)[0])
+        except Exception:
+            log.exception("slack_control_failed", channel=channel, user=user, control=value)
 
     # -- helpers -----------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import re
 import threading
 import time
@@ -23,7 +24,7 @@ import httpx
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -36,12 +37,14 @@ from telegram.ext import (
 )
 
 from bot.cards.model import Card
+from bot.cards.routing import Route, route_for
 from bot.cards.store import MessageRef
-from bot.cards.telegram import APPROVE_PREFIX, DENY_PREFIX, MAX_TEXT, render_telegram, size
+from bot.cards.telegram import APPROVE_PREFIX, DENY_PREFIX, MAX_TEXT, control_of, render_telegram, size
 from bot.chat.conversation import Conversation, Reply
 from bot.chat.frontends import messages
 from bot.chat.frontends.decision import Decisions, footer
 from bot.http_input import WebhookError, error_body, parse_json, read_body
+from bot.messages import NOT_THIS_CARD
 from bot.settings import TelegramSettings
 
 log = structlog.get_logger(__name__)
@@ -50,7 +53,9 @@ PLATFORM = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1_000_000  # an Update is a few KB; Telegram caps a message at 4,096 characters
 MAX_ANSWER = 200  # answerCallbackQuery text
+MAX_CAPTION = 1_024  # a photo's caption
 CODE = re.compile(r"`([^`\n]+)`")
+PRE = re.compile(r"```\n?(.*?)```", re.DOTALL)
 UPDATES = ["message", "callback_query"]
 
 
@@ -71,8 +76,10 @@ def cut(text: str, limit: int) -> str:
 
 
 def html_text(text: str) -> str:
-    """Our plain reply as Telegram HTML: escaped, `code` spans kept as code, within 4,096 visible units."""
-    return CODE.sub(r"<code>\1</code>", escape(cut(text, MAX_TEXT), quote=False))
+    """Our plain reply as Telegram HTML: escaped, ``` blocks as <pre> (tables), `code` spans as code, within
+    4,096 visible units."""
+    escaped = PRE.sub(r"<pre>\1</pre>", escape(cut(text, MAX_TEXT), quote=False))
+    return CODE.sub(r"<code>\1</code>", escaped)
 
 
 def card_kwargs(card: Card, note: str | None = None) -> dict[str, Any]:
@@ -99,7 +106,9 @@ class TelegramPoster:
 
     platform = PLATFORM
 
-    def __init__(self, settings: TelegramSettings, chat_id: int | None = None, timeout_s: float = 10.0):
+    def __init__(self, settings: TelegramSettings, chat_id: int | None = None, timeout_s: float = 10.0,
+                 routes: list[Route] | None = None):
+        self.routes = routes or []
         if settings.bot_token is None:
             raise ValueError("telegram.bot_token is not set")
         chat_id = chat_id if chat_id is not None else settings.alert_chat_id
@@ -109,11 +118,11 @@ class TelegramPoster:
         self.http = httpx.Client(base_url=f"{settings.base_url}{settings.bot_token.get_secret_value()}/",
                                  timeout=timeout_s)
 
-    def _call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
-        """One Bot API call; flood control's 429 is waited out as its `retry_after` says (up to
-        MAX_RETRY_AFTER_S, FLOOD_RETRIES times), anything else that is not ok raises."""
+    def _call(self, method: str, body: dict[str, Any], files: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One Bot API call (multipart when it sends `files`); flood control's 429 is waited out as its
+        `retry_after` says (up to MAX_RETRY_AFTER_S, FLOOD_RETRIES times), anything else that is not ok raises."""
         for attempt in range(FLOOD_RETRIES + 1):
-            r = self.http.post(method, json=body)
+            r = self.http.post(method, json=body) if files is None else self.http.post(method, data=body, files=files)
             data = r.json()
             if data.get("ok"):
                 return data["result"]
@@ -126,8 +135,17 @@ class TelegramPoster:
         raise AssertionError("not reached")
 
     def post(self, card: Card) -> MessageRef:
-        msg = self._call("sendMessage", {"chat_id": self.chat_id, **render_telegram(card)})
-        return MessageRef(platform=PLATFORM, message_id=str(msg["message_id"]), channel=str(self.chat_id))
+        """In the alert chat, or the chat a route gives the card, with the route's @handles above it."""
+        route, body = route_for(card, self.routes), render_telegram(card)
+        chat_id = route.telegram_chat_id or self.chat_id
+        mention = escape(route.telegram_mention or "", quote=False)
+        if mention and size(body["text"]) + size(mention) + 1 <= MAX_TEXT:
+            body["text"] = f"{mention}\n{body['text']}"
+        msg = self._call("sendMessage", {"chat_id": chat_id, **body})
+        if mention and not body["text"].startswith(mention):  # no room on the card: said in a reply to it
+            self._call("sendMessage", {"chat_id": chat_id, "text": mention, "parse_mode": "HTML",
+                                       "reply_parameters": {"message_id": msg["message_id"]}})
+        return MessageRef(platform=PLATFORM, message_id=str(msg["message_id"]), channel=str(chat_id))
 
     def update(self, ref: MessageRef, card: Card) -> MessageRef:
         body = {"chat_id": ref.channel or self.chat_id, "message_id": int(ref.message_id), **render_telegram(card)}
@@ -138,6 +156,12 @@ class TelegramPoster:
             if "message is not modified" not in str(e):
                 raise
         return ref
+
+    def attach(self, ref: MessageRef, card: Card, png: bytes) -> None:
+        """The graph as a photo replying to the card (sendPhoto: at most 10 MB, a caption of 1,024)."""
+        body = {"chat_id": ref.channel or str(self.chat_id), "caption": cut(card.title, MAX_CAPTION),
+                "reply_parameters": json.dumps({"message_id": int(ref.message_id)})}
+        self._call("sendPhoto", body, files={"photo": ("graph.png", png, "image/png")})
 
 
 class _Progress:
@@ -288,11 +312,15 @@ class TelegramFrontend:
     async def _converse(self, msg: Message, text: str, command: bool) -> None:
         assert msg.from_user is not None
         progress = _Progress(asyncio.get_running_loop(), msg)
-        thread = f"telegram:{msg.chat_id}"
+        thread, incident = f"telegram:{msg.chat_id}", None
+        replied, store = msg.reply_to_message, self.decisions.store
+        if replied is not None and store is not None:  # a reply to an alert card is about its incident
+            incident = await asyncio.to_thread(store.incident_of, PLATFORM, str(msg.chat_id), str(replied.message_id))
+            thread = f"{thread}:{replied.message_id}" if incident else thread
         who = identity(msg.from_user.id)
         try:
             call = self.chat.command if command else self.chat.ask
-            reply: Reply = await asyncio.to_thread(call, text, thread, who, progress)
+            reply: Reply = await asyncio.to_thread(call, text, thread, who, progress, incident)
             await self._deliver(msg, reply, progress)
         except Exception:
             log.exception("telegram_message_failed", chat=msg.chat_id)
@@ -308,6 +336,9 @@ class TelegramFrontend:
         query = update.callback_query
         assert query is not None
         data = query.data or ""
+        if (control := control_of(data)) is not None:
+            await self._on_control(query, data, *control)
+            return
         if not data.startswith((APPROVE_PREFIX, DENY_PREFIX)):
             await query.answer(messages.UNKNOWN_BUTTON, show_alert=True)
             return
@@ -337,6 +368,20 @@ class TelegramFrontend:
             log.exception("telegram_click_failed", action=action_id)
             if not answered:
                 await query.answer(messages.FAILED[:MAX_ANSWER], show_alert=True)
+
+    async def _on_control(self, query: CallbackQuery, data: str, verb: str, incident_id: str) -> None:
+        """Acknowledge / Silence / Unsilence: the silencer edits the card; the clicker gets the answer."""
+        try:
+            if data not in buttons_of(query.message):
+                reply = Reply(text=NOT_THIS_CARD, private=True)
+            else:
+                reply = await asyncio.to_thread(self.chat.control, verb, incident_id, identity(query.from_user.id))
+            text = reply.text
+            await query.answer(text if len(text) <= MAX_ANSWER else text[: MAX_ANSWER - 1] + "…",
+                               show_alert=reply.private)
+        except Exception:
+            log.exception("telegram_control_failed", control=data)
+            await query.answer(messages.FAILED[:MAX_ANSWER], show_alert=True)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram_handler_error", error_type=type(context.error).__name__)

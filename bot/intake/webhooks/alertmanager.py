@@ -90,7 +90,7 @@ def to_alert(a: AMAlert, p: AMPayload, severity: Any, now: datetime) -> Alert:
         starts_at=_real(a.startsAt), ends_at=_real(a.endsAt) if a.status == "resolved" else None,
         fingerprint=fingerprint("alertmanager", a.labels), links=links,
         raw_ids={"am_fingerprint": a.fingerprint, "group_key": p.groupKey}, expr=_expr(a.generatorURL),
-        received_at=now, group_truncated=p.truncatedAlerts,
+        received_at=now, group_truncated=p.truncatedAlerts, common_labels=p.commonLabels,
     )
 
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import redis.asyncio as aredis
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -17,6 +16,7 @@ from bot.intake.stream import Intake
 from bot.intake.webhooks import alertmanager, errors, sentry
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.wiring import async_redis_client
 from policies.engine import PolicyEngine
 from policies.schema import load_policy
 
@@ -30,20 +30,14 @@ class Deps:
     now: Callable[[], datetime]
 
 
-def async_redis(settings: Settings) -> aredis.Redis:
-    s = settings.redis
-    password = s.password.get_secret_value() if s.password else None
-    return aredis.Redis.from_url(s.url, password=password, socket_timeout=s.timeout_s,
-                                 socket_connect_timeout=s.timeout_s)
-
-
 def create_app(settings: Settings, *, prefix: str | None = None, metrics: Metrics | None = None,
                engine: PolicyEngine | None = None, intake: Intake | None = None,
                now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> MeasuredApp:
     """`prefix` isolates Redis keys (tests, benches); `metrics` is shared with the workers of the process."""
     prefix = prefix or settings.redis.key_prefix
     deps = Deps(settings=settings,
-                intake=intake or Intake(async_redis(settings), prefix, settings.intake.stream_maxlen),
+                intake=intake or Intake(async_redis_client(settings), prefix, settings.intake.stream_maxlen,
+                                        settings.redis.wait_replicas, settings.redis.wait_timeout_s),
                 engine=engine or PolicyEngine(load_policy(settings.policy_file)),
                 metrics=metrics or Metrics(), now=now)
     app = FastAPI(title="opsbot webhooks", docs_url=None, redoc_url=None, openapi_url=None)

@@ -1,0 +1,26 @@
+"""The platform fakes the chat tests share: Slack's Web API and Telegram's Bot API, served on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.chatkit import served
+from tests.support.fake_slack import FakeSlack
+from tests.support.fake_telegram import FakeTelegram, running
+
+
+@pytest.fixture
+def slack_fake() -> Iterator[FakeSlack]:
+    f = FakeSlack()
+    with served(f.app()) as server:
+        f.base_url = f"{server.url}/api/"  # type: ignore[attr-defined]
+        yield f
+    assert not [c for c in f.errors() if c.method != "auth.test"], f"Slack would have rejected: {f.errors()}"
+
+
+@pytest.fixture
+def telegram_fake() -> Iterator[FakeTelegram]:
+    with running() as f:
+        yield f
