@@ -76,12 +76,16 @@ class Sandbox:
         self.down()
         ports = Ports.fresh(self.chroma)
         self._ports_file.write_text(json.dumps(asdict(ports)))
-        redis_server.start(self.dir, ports.redis)
-        es.start(self.dir, ports.elasticsearch)
-        k8s.start(self.dir, ports.kubernetes)
-        prom.start(self.dir, ports.exporter, ports.prometheus, ports.alertmanager)
-        if ports.chroma is not None:
-            chroma_server.start(self.dir, ports.chroma)
+        try:
+            redis_server.start(self.dir, ports.redis)
+            es.start(self.dir, ports.elasticsearch)
+            k8s.start(self.dir, ports.kubernetes)
+            prom.start(self.dir, ports.exporter, ports.prometheus, ports.alertmanager)
+            if ports.chroma is not None:
+                chroma_server.start(self.dir, ports.chroma)
+        except BaseException:
+            self.down()  # a start that fails part-way leaves nothing running (a taken port, a missing binary)
+            raise
         self._write_settings(ports)
         return ports
 
