@@ -191,6 +191,15 @@ class Settings(BaseSettings):
                                 "slack.alert_channel and telegram.alert_chat_id")
     policy_file: Path = Field(DEFAULT_POLICY, description="the policy YAML (policies/default.yaml by default)")
 
+    @model_validator(mode="after")
+    def _routed_chats_are_served(self) -> Settings:
+        allowed = self.telegram.allowed_chat_ids
+        for i, route in enumerate(self.routes):
+            if route.telegram_chat_id is not None and allowed and route.telegram_chat_id not in allowed:
+                raise ValueError(f"routes.{i} posts to Telegram chat {route.telegram_chat_id}, which is not in "
+                                 "telegram.allowed_chat_ids: opsbot would refuse every button pressed there")
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -170,8 +170,8 @@ class PolicyEngine:
             return "the policy lets nobody silence alerts (no silences.roles)"
         if severity in s.never_severities:
             return f"{severity} alerts are never silenced (policy silences.never_severities)"
-        for never in s.never:
-            if all(labels.get(k) == v for k, v in never.items()):
+        for never in s.never:  # a label the silence does not match on matches every value: it would catch these
+            if all(labels.get(k, v) == v for k, v in never.items()):
                 shown = ", ".join(f"{k}={v}" for k, v in never.items())
                 return f"alerts with {shown} are never silenced (policy silences.never)"
         return None

@@ -206,7 +206,8 @@ def _matchers(args: PromAlertsArgs) -> list[str]:
     return [f'{k}="{json.dumps(v)[1:-1]}"' for k, v in wanted.items() if v]
 
 
-def _firing(ctx: ToolContext, matchers: list[str]) -> list[dict[str, Any]]:
+def active_alerts(ctx: ToolContext, matchers: list[str]) -> list[dict[str, Any]]:
+    """Alertmanager's active alerts matching `matchers` (each 'name=\"value\"'), silenced and inhibited included."""
     asked = "GET /api/v2/alerts" + (f" filter {','.join(matchers)}" if matchers else "")
     params = [("active", "true"), ("silenced", "true"), ("inhibited", "true")] + [("filter", m) for m in matchers]
     answer = alertmanager_api.call(ctx, "GET", "/api/v2/alerts", asked, params=params)
@@ -256,7 +257,7 @@ def prom_alerts(ctx: ToolContext, args: PromAlertsArgs) -> ToolResult:
     invocation = f"{args.state} alerts{shown} from {where[args.state]}"
     alerts = []
     if args.state in ("firing", "all"):
-        alerts += _firing(ctx, matchers)
+        alerts += active_alerts(ctx, matchers)
     if args.state in ("pending", "all"):
         alerts += _pending(ctx, matchers)
     if not alerts:

@@ -12,6 +12,7 @@ from typing import Any
 
 from tools import alertmanager_api
 from tools.context import ToolContext
+from tools.metrics import active_alerts
 
 
 def _iso(when: datetime) -> str:
@@ -39,11 +40,7 @@ def state(ctx: ToolContext, silence_id: str) -> str:
 
 def firing(ctx: ToolContext, labels: dict[str, str]) -> int:
     """How many alerts matching these labels are not resolved in Alertmanager (silenced ones included)."""
-    filters = [f"{k}={json.dumps(v)}" for k, v in sorted(labels.items()) if v]
-    params = [("active", "true"), ("silenced", "true"), ("inhibited", "true"), ("unprocessed", "true")]
-    answer: Any = alertmanager_api.call(ctx, "GET", "/api/v2/alerts", f"GET /api/v2/alerts filter {','.join(filters)}",
-                                        params=params + [("filter", f) for f in filters])
-    return len(answer)
+    return len(active_alerts(ctx, [f"{k}={json.dumps(v)}" for k, v in sorted(labels.items()) if v]))
 
 
 def expire(ctx: ToolContext, silence_id: str) -> None:

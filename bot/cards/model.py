@@ -85,6 +85,7 @@ class Silenced(BaseModel):
     until_resolved: bool = Field(False, description="lifted by opsbot when the incident resolves")
     ended: datetime | None = Field(None, description="when it ended (expired, lifted or unsilenced)")
     ended_by: str | None = None
+    matchers: dict[str, str] = Field(default_factory=dict, description="the labels it matches, as it was made")
 
 
 class Card(BaseModel):

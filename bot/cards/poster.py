@@ -102,7 +102,8 @@ def reconciled(card: Card, stored: Card) -> Card:
 
     actions = [kept(a) for a in card.actions]
     return card.model_copy(update={"actions": actions, "version": stored.version + 1,
-                                   "acknowledged": card.acknowledged or stored.acknowledged,
+                                   "acknowledged": card.acknowledged or (
+                                       stored.acknowledged if stored.status == "firing" else None),
                                    "silence": _silence(card.silence, stored.silence)})
 
 

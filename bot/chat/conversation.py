@@ -125,9 +125,8 @@ class Conversation:
         refusal = self.limits.take(identity, thread) if self.limits else None
         if refusal:
             return Reply(text=refusal, private=True)
-        card = self._card(incident)
-        caller = Caller(identity=identity, via="chat", incident=card.incident_id if card else None,
-                        severity=card.severity if card else None)  # type: ignore[arg-type]
+        card = self._card(incident)  # the incident is the subject; its severity tier is not lent to the model
+        caller = Caller(identity=identity, via="chat", incident=card.incident_id if card else None)
         progress("thinking…")
         answer = self.agent.ask(text, thread, caller, progress, subject_of(card) if card else None)
         used = "".join(f"\n• `{c.invocation}` → {c.status.value}" for c in answer.calls)
@@ -152,10 +151,13 @@ class Conversation:
             return Reply(text=messages.UNKNOWN_COMMAND.format(got=" ".join(words[:2])), private=True)
         verb, args = words[0].lower(), words[1:]
         card = self._card(incident)
-        if card is not None:
-            args = filled(verb, args, card)
-        caller = Caller(identity=identity, via="chat", incident=card.incident_id if card else None,
-                        severity=card.severity if card else None)  # type: ignore[arg-type]
+        given = filled(verb, args, card) if card is not None else args
+        # a command the thread filled in acts on the firing incident, under its severity tier; one that names
+        # its own object is an ordinary command
+        tied = card is not None and given != args and card.status == "firing"
+        args = given
+        caller = Caller(identity=identity, via="chat", incident=card.incident_id if card and tied else None,
+                        severity=card.severity if card and tied else None)  # type: ignore[arg-type]
         handler = getattr(self, f"_cmd_{verb}")
         return handler(args, caller, progress)
 
@@ -183,6 +185,8 @@ class Conversation:
         """An alert card's on-call button or command: ack, silence:1h|4h|<duration>|resolved, unsilence."""
         if self.silencer is None:
             return Reply(text=messages.NO_SILENCER, private=True)
+        if self.timelines is not None and self.timelines.groups is not None:
+            incident_id = self.timelines.groups.card_of(incident_id)  # a group's line: its card is the lead's
         if verb == "ack":
             out = self.silencer.acknowledge(incident_id, identity)
         elif verb == "unsilence":

@@ -77,14 +77,15 @@ class Silencer:
         except BackendError as e:
             self._audit("silence", identity, incident_id, "error", str(e))
             return Outcome(ok=False, message=f"the silence was not made: {e}")
-        mark = Silenced(id=silence_id, by=identity, at=now, until=now + length, until_resolved=until_resolved)
-        edited = self.publisher.edit(incident_id, lambda c: c.model_copy(update={"silence": mark}))
+        mark = Silenced(id=silence_id, by=identity, at=now, until=now + length, until_resolved=until_resolved,
+                        matchers=labels)
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        self._audit("silence", identity, incident_id, "success", f"silence {silence_id} until {_hm(mark.until)}"
+                    f"{' or resolution' if until_resolved else ''}: {shown}")  # it exists now, whatever follows
         self.cards.client.zadd(self._due, {incident_id: mark.until.timestamp()})
         if until_resolved:
             self.cards.client.zadd(self._watch, {incident_id: (now + WATCH_EVERY).timestamp()})
-        shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
-        self._audit("silence", identity, incident_id, "success", f"silence {silence_id} until {_hm(mark.until)}"
-                    f"{' or resolution' if until_resolved else ''}: {shown}")
+        edited = self.publisher.edit(incident_id, lambda c: c.model_copy(update={"silence": mark}))
         when = f"until it resolves (at most {_hm(mark.until)})" if until_resolved else f"until {_hm(mark.until)}"
         return Outcome(ok=True, message=f"{incident_id} silenced in Alertmanager {when} by {identity}; "
                        f"matching {shown}", card=edited)
@@ -110,32 +111,36 @@ class Silencer:
         for incident_id in self._take(self._due, now):
             card = self.cards.get(incident_id)
             if card and card.silence and not card.silence.ended:
-                self._mark_ended(incident_id, card.silence.until, "opsbot:clock")
-                ended += 1
+                try:
+                    self._mark_ended(incident_id, card.silence.until, "opsbot:clock")
+                    ended += 1
+                except Exception as e:  # Redis or a platform failed: put it back, try again next step
+                    self.cards.client.zadd(self._due, {incident_id: card.silence.until.timestamp()})
+                    log.warning("silence_end_not_shown", incident=incident_id, error=f"{type(e).__name__}: {e}")
         for incident_id in self._take(self._watch, now):
             card = self.cards.get(incident_id)
             if not (card and card.silence and not card.silence.ended):
                 continue
             try:
-                firing = silences.firing(self.ctx, matchers(card))
-            except BackendError as e:
-                log.warning("silence_watch_failed", incident=incident_id, error=str(e))
-                firing = 1
-            if firing:
+                if silences.firing(self.ctx, card.silence.matchers or matchers(card)):
+                    self.cards.client.zadd(self._watch, {incident_id: (now + WATCH_EVERY).timestamp()})
+                elif self.lift_on_resolve(incident_id):
+                    ended += 1
+            except Exception as e:  # Alertmanager, Redis or a platform failed: ask again later
                 self.cards.client.zadd(self._watch, {incident_id: (now + WATCH_EVERY).timestamp()})
-            else:
-                self.lift_on_resolve(incident_id)
-                ended += 1
+                log.warning("silence_watch_failed", incident=incident_id, error=f"{type(e).__name__}: {e}")
         return ended
 
-    def lift_on_resolve(self, incident_id: str) -> None:
+    def lift_on_resolve(self, incident_id: str) -> bool:
         """The incident (or its alerts in Alertmanager) resolved: an "until resolved" silence is expired there
-        and the card says so."""
+        and the card says so; True if one was lifted."""
         card = self.cards.get(incident_id)
-        if card and card.silence and card.silence.until_resolved and not card.silence.ended:
-            _, error = self._end(card, "opsbot:triage")
-            if error:
-                log.error("silence_not_lifted", incident=incident_id, error=error)
+        if not (card and card.silence and card.silence.until_resolved and not card.silence.ended):
+            return False
+        _, error = self._end(card, "opsbot:triage")
+        if error:
+            log.error("silence_not_lifted", incident=incident_id, error=error)
+        return error is None
 
     def _take(self, key: str, now: datetime) -> list[str]:
         raws = self.cards.client.zrangebyscore(key, "-inf", now.timestamp())
@@ -159,12 +164,19 @@ class Silencer:
         try:
             silences.expire(self.ctx, card.silence.id)
         except BackendError as e:
-            if "HTTP 4" not in e.reason:  # already expired or gone in Alertmanager: it has ended all the same
+            if not self._gone(card.silence.id):  # expired already, or deleted: it has ended all the same
                 self._audit("unsilence", identity, card.incident_id, "error", str(e))
                 return None, str(e)
         self.cards.client.zrem(self._due, card.incident_id)
         self.cards.client.zrem(self._watch, card.incident_id)
         return self._mark_ended(card.incident_id, self.ctx.now(), identity), None
+
+    def _gone(self, silence_id: str) -> bool:
+        """Whether Alertmanager no longer holds the silence active (expired, or unknown to it)."""
+        try:
+            return silences.state(self.ctx, silence_id) == "expired"
+        except BackendError as e:
+            return "HTTP 404" in e.reason
 
     def _mark_ended(self, incident_id: str, at: datetime, identity: str) -> Card | None:
         def ended(c: Card) -> Card:

@@ -37,6 +37,11 @@ redis.call('SET', KEYS[3], lead, 'EX', ARGV[4])
 return lead
 """
 
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 _CLOSE = """
 for _, line in ipairs(redis.call('HVALS', KEYS[2])) do
   if string.find(line, '"status":"firing"', 1, true) then return 0 end
@@ -50,6 +55,7 @@ class AlertGroups:
         self.client, self.prefix, self.keep = client, prefix, keep
         self._lead: Script = client.register_script(_LEAD)
         self._close: Script = client.register_script(_CLOSE)
+        self._release: Script = client.register_script(_RELEASE)
 
     def _key(self, alert: Alert) -> str | None:
         group_key = alert.raw_ids.get("group_key")
@@ -87,10 +93,17 @@ class AlertGroups:
             if len(lines) < 2:
                 return card
             status = "firing" if any(g.status == "firing" for g in lines) else "resolved"
-            return card.model_copy(update={"group": lines, "status": status,
+            shared = alert.common_labels or card.common_labels  # every notification carries the whole group
+            return card.model_copy(update={"group": lines, "status": status, "common_labels": shared,
                                            "resolved_at": (card.resolved_at or datetime.now(UTC))
                                            if status == "resolved" else None})
         return amended
+
+    def release(self, alert: Alert, incident_id: str) -> None:
+        """`incident_id` no longer leads its group (its card never came): the next alert of the group will."""
+        key = self._key(alert)
+        if key is not None:
+            self._release(keys=[f"{key}:lead"], args=[incident_id])
 
     def close_if_resolved(self, alert: Alert) -> bool:
         """Forget the group once all its alerts resolved (its card keeps the lines); True if it closed."""

@@ -57,9 +57,6 @@ class Pipeline:
         return Worker(name, self.settings, self.stream, self.incidents, self.triage, self.cards, self.publisher,
                       self.sentry, self.metrics, self.learn, self.groups, self.silencer)
 
-    def card_for(self, incident_id: str) -> Card | None:
-        """The card an incident is shown on: its own, or its group's."""
-        return self.cards.get(self.groups.card_of(incident_id) if self.groups else incident_id)
 
     def warm(self) -> None:
         """Build the backend clients once, before the first alert (the Kubernetes client takes ~1 s)."""
@@ -114,7 +111,7 @@ def build_pipeline(settings: Settings, posters: list[Poster], *, prefix: str | N
     if settings.intake.graphs and triage.graph is None:  # drawn from the Prometheus of the triage's own door
         triage.graph = AlertGraph(triage.door, cards.save_graph)
     publisher, sentry = Publisher(cards, posters, metrics), SentryWriter(settings.sentry, client, prefix, metrics)
-    triage.on_late = late_analysis(cards, publisher, sentry)
+    triage.on_late = late_analysis(publisher, sentry)
     return Pipeline(
         settings=settings, prefix=prefix, app=create_app(settings, prefix=prefix, metrics=metrics, engine=engine),
         stream=AlertStream(client, prefix),
@@ -125,18 +122,17 @@ def build_pipeline(settings: Settings, posters: list[Poster], *, prefix: str | N
     )
 
 
-def late_analysis(cards: CardStore, publisher: Publisher, sentry: SentryWriter) -> Callable[[str, Analysis], None]:
+def late_analysis(publisher: Publisher, sentry: SentryWriter) -> Callable[[str, Analysis], None]:
     """An analysis that arrived after its card was posted: the card (as it is now) is edited to show it, and
     so is the Sentry comment."""
 
     def edit(incident_id: str, analysis: Analysis) -> None:
-        card = cards.get(incident_id)
-        if card is None or card.analysis is not None:
+        shown = publisher.edit(incident_id, lambda card: card if card.analysis is not None else card.model_copy(
+            update={"analysis": analysis, "analysis_note": None}))
+        if shown is None or shown.analysis != analysis:
             return
-        card = card.model_copy(update={"analysis": analysis, "analysis_note": None})
-        publisher.publish(card)
-        if card.sentry_issue_id:
-            sentry.upsert(card.sentry_issue_id, render_sentry_comment(card))
+        if shown.sentry_issue_id:
+            sentry.upsert(shown.sentry_issue_id, render_sentry_comment(shown))
         log.info("late_analysis_shown", incident=incident_id)
 
     return edit

@@ -162,6 +162,11 @@ class AlertStream:
         rows = self.client.xpending_range(self.stream, self.group, min=entry_id, max=entry_id, count=1)
         return int(rows[0]["times_delivered"]) if rows else 0
 
+    def not_yet(self, consumer: str, entry_id: str) -> None:
+        """An entry that waits for another (not a failure): kept pending, its delivery count back to 0 so the
+        wait does not count towards burying it (XCLAIM RETRYCOUNT)."""
+        self.client.xclaim(self.stream, self.group, consumer, 0, [entry_id], retrycount=0, justid=True)
+
     def ack(self, entry_id: str) -> None:
         self.client.xack(self.stream, self.group, entry_id)
 

@@ -34,6 +34,10 @@ from bot.triage.triage import Triage
 log = structlog.get_logger(__name__)
 
 
+class LeadNotReady(Exception):
+    """A group line arrived before its lead's card was stored: the entry is retried, not dropped."""
+
+
 class Worker:
     def __init__(self, name: str, settings: Settings, stream: AlertStream, incidents: IncidentStore,
                  triage: Triage, cards: CardStore, publisher: Publisher, sentry: SentryWriter | None = None,
@@ -71,9 +75,12 @@ class Worker:
 
     def _card(self, entry: Entry, alert: Alert, obs: Observation) -> None:
         assert obs.incident
+        current = self.incidents.get(obs.incident)
+        if current is not None and current.status != alert.status:
+            return  # a replayed entry another one has since superseded (it resolved, or fired again)
         lead = self.groups.lead(alert, obs.incident) if self.groups else obs.incident
         if lead != obs.incident:
-            self._line(entry, alert, obs, lead)
+            self._line(alert, obs, lead)
             return
         previous = self.cards.get(obs.incident)
         flapping = previous is not None and any(n.startswith("flapping") for n in previous.notices)
@@ -93,37 +100,50 @@ class Worker:
         if obs.flapping_now:
             card.notices = [*card.notices, S.FLAPPING.format(
                 flips=obs.flips, window=S.window_text(self.settings.webhooks.dedup_window_s))]
-        self._publish(card, alert, obs, resolved=alert.status == "resolved" and not replay)
+        grouped = bool(self.groups and self.groups.lines(alert))
+        ends = alert.status == "resolved" and (grouped and self._group_resolved(alert) or not grouped and not replay)
+        if ends:
+            card = self.triage.withdraw_pending(card)
+        self.publisher.publish(card, amend=self.groups.amend(alert) if self.groups else None)
+        self._ended(card.incident_id, alert, obs, ends, grouped)
         if self.sentry and card.sentry_issue_id and card.made_from == entry.id and obs.kind in ("new", "reopened"):
             self.sentry.upsert(card.sentry_issue_id, render_sentry_comment(card))
 
-    def _line(self, entry: Entry, alert: Alert, obs: Observation, lead: str) -> None:
-        """An alert of a group whose card another incident leads: its line changes on that card, no triage."""
-        card = self.cards.get(lead)
-        if card is None or not self.groups.lines(alert):  # type: ignore[union-attr]
-            return  # the lead's card is not saved yet (its publish reads this line under the lock), or the
-            # group closed before this replayed resolution: nothing left to change
-        self._publish(card.model_copy(update={"updated_at": datetime.now(UTC)}), alert, obs,
-                      resolved=alert.status == "resolved")
+    def _line(self, alert: Alert, obs: Observation, lead: str) -> None:
+        """An alert of a group whose card another incident leads: its line changes on that card (edited under
+        the card's lock, so nothing another worker did meanwhile is undone), no triage."""
+        assert self.groups is not None
+        if not self.groups.lines(alert):
+            return  # the group closed before this replayed resolution: nothing left to change
+        if self.cards.get(lead) is None:  # the lead's card is not saved yet: retried once it is
+            raise LeadNotReady(f"the card of {lead}, which leads this alert's group, is not stored yet")
+        ends = alert.status == "resolved" and self._group_resolved(alert)
+        amend = self.groups.amend(alert)
 
-    def _publish(self, card: Card, alert: Alert, obs: Observation, resolved: bool) -> None:
-        """Show the card with its group's lines. When its last firing alert resolved: withdraw what waits for
-        approval, close the group, and learn from the incident (once: whoever closed the group)."""
-        lines = self.groups.lines(alert) if self.groups else []
-        if resolved and lines:
-            resolved = all(g.status == "resolved" for g in lines)
-        if resolved:
-            card = self.triage.withdraw_pending(card)
-        self.publisher.publish(card, amend=self.groups.amend(alert) if self.groups else None)
-        if resolved and lines:
-            resolved = self.groups.close_if_resolved(alert)  # type: ignore[union-attr]
-        if resolved and self.silencer:
-            self.silencer.lift_on_resolve(card.incident_id)
-        if self.learn and resolved and obs.kind == "resolved":
+        def change(card: Card) -> Card:
+            card = amend(card.model_copy(update={"updated_at": datetime.now(UTC)}))
+            return self.triage.withdraw_pending(card) if ends else card
+
+        self.publisher.edit(lead, change)
+        self._ended(lead, alert, obs, ends, grouped=True)
+
+    def _group_resolved(self, alert: Alert) -> bool:
+        return all(g.status == "resolved" for g in self.groups.lines(alert))  # type: ignore[union-attr]
+
+    def _ended(self, card_id: str, alert: Alert, obs: Observation, ends: bool, grouped: bool) -> None:
+        """After a card's last firing alert resolved: close its group (atomic: one worker does what follows,
+        even on a replay), lift an "until resolved" silence, learn from the incident once."""
+        if grouped and alert.status == "resolved":
+            ends = self.groups.close_if_resolved(alert)  # type: ignore[union-attr]
+        if not ends:
+            return
+        if self.silencer:
+            self.silencer.lift_on_resolve(card_id)
+        if self.learn and obs.kind == "resolved":
             try:
-                self.learn(self.cards.get(card.incident_id) or card)
+                self.learn(self.cards.get(card_id))  # type: ignore[arg-type]
             except Exception as e:  # a lesson lost is logged; the alert's own effects are already stored
-                log.error("learning_failed", incident=card.incident_id, error=f"{type(e).__name__}: {e}")
+                log.error("learning_failed", incident=card_id, error=f"{type(e).__name__}: {e}")
 
     # -- the loop -----------------------------------------------------------------------------------------
 
@@ -133,6 +153,9 @@ class Worker:
             try:
                 self.handle(entry)
                 done += 1
+            except LeadNotReady as e:  # expected while the lead's triage runs: retried after reclaim_idle_s,
+                self.stream.not_yet(self.name, entry.id)  # without counting as a failure
+                log.info("group_line_waits", worker=self.name, entry=entry.id, why=str(e))
             except Exception as e:  # not acknowledged: reclaimed and retried, up to max_attempts
                 log.error("alert_entry_failed", worker=self.name, entry=entry.id, error=f"{type(e).__name__}: {e}")
         return done
@@ -144,11 +167,21 @@ class Worker:
         for entry in entries:
             if self.stream.attempts(entry.id) > self.settings.intake.max_attempts:
                 self.stream.bury(entry, f"failed {self.settings.intake.max_attempts} times")
+                self._release(entry)
             else:
                 alive.append(entry)
         if alive:
             log.warning("alert_entries_reclaimed", worker=self.name, count=len(alive))
         return self._process(alive)
+
+    def _release(self, entry: Entry) -> None:
+        """A buried entry that led a group without ever getting its card gives the lead up, so the group's
+        other alerts are not lines on a card that never comes: the next of them leads instead."""
+        if self.groups is None or entry.alert is None:
+            return
+        incident = self.incidents.by_fingerprint(entry.alert.fingerprint)
+        if incident is not None and self.cards.get(incident.id) is None:
+            self.groups.release(entry.alert, incident.id)
 
     def step(self, block_ms: int | None = 1000, count: int = 50) -> int:
         if self.silencer:

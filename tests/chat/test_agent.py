@@ -23,6 +23,13 @@ def memory(settings: Settings) -> Memory:
     return Memory(redis_client(settings), settings.memory, f"test:{uuid.uuid4().hex}:")
 
 
+def nothing_firing(settings: Settings, dead_url: str) -> Door:
+    """A door whose Alertmanager answers nothing (down): a question that names nothing has no subject, whatever
+    the sandbox's own alert is doing by the time the test runs."""
+    return make_door(settings.model_copy(update={"alertmanager": settings.alertmanager.model_copy(
+        update={"url": dead_url})}))
+
+
 def agent(settings: Settings, door: Door, model: ScriptedModel, max_steps: int | None = None) -> Agent:
     if max_steps is not None:
         settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"max_steps": max_steps})})
@@ -167,7 +174,7 @@ def test_the_question_and_the_answer_are_redacted(settings: Settings, door: Door
     assert isinstance(model.received[0][0], SystemMessage)
 
 
-def test_no_model_configured_still_answers_from_the_evidence(settings: Settings, door: Door) -> None:
+def test_no_model_configured_still_answers_from_the_evidence(settings: Settings, door: Door, dead_url: str) -> None:
     no_model = settings.model_copy(update={"llm": settings.llm.model_copy(update={"model": None})})
     answer = Agent(no_model, door, memory=memory(settings)).ask("why is checkout failing?", "t-none", OPERATOR)
     assert answer.text.startswith(messages.NO_MODEL) and not answer.model_available
@@ -176,15 +183,17 @@ def test_no_model_configured_still_answers_from_the_evidence(settings: Settings,
     assert "DATABASE_URL is not set" in answer.text and "A rollback fits: rollback shop/checkout" in answer.text
     assert not [r for r in door.audit.query() if r.status not in ("success", "no_data")]
 
-    vague = Agent(no_model, door, memory=memory(settings)).ask("hello there", "t-none-2", OPERATOR)
+    vague = Agent(no_model, nothing_firing(settings, dead_url), memory=memory(settings)).ask(
+        "hello there", "t-none-2", OPERATOR)
     assert vague.text == messages.NO_MODEL
 
 
-def test_a_failing_model_gives_a_clear_reply(settings: Settings, door: Door) -> None:
+def test_a_failing_model_gives_a_clear_reply(settings: Settings, door: Door, dead_url: str) -> None:
     def broken(received: list[BaseMessage]) -> AIMessage:
         raise ConnectionError("connection refused by http://user:pw@llm.local")
 
-    answer = agent(settings, door, ScriptedModel([broken])).ask("why?", "t-broken", OPERATOR)
+    answer = agent(settings, nothing_firing(settings, dead_url), ScriptedModel([broken])).ask("why?", "t-broken",
+                                                                                              OPERATOR)
     assert answer.text == messages.MODEL_FAILED.format(why="it could not be reached")
     assert not answer.model_available and "Traceback" not in answer.text
 

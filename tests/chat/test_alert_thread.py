@@ -72,6 +72,10 @@ def test_replies_under_an_alert_card_act_on_its_incident(mutable_settings: Setti
         assert "restart" in str(proposed) and "shop/checkout" in str(proposed)
         [pending] = [door.gate.store.get(i) for i in door.gate.store.pending()]
         assert pending.incident == "inc-5" and pending.decision.severity == "P0", "the incident's severity tier"
+        ws.mention("U0OPERATOR", "restart payments/payments-api", thread_ts=card_ts)  # another object, named
+        ws.next_card()
+        [other] = [a for i in door.gate.store.pending() if (a := door.gate.store.get(i)).id != pending.id]
+        assert other.incident is None and other.decision.severity == "P3", "the thread lends no severity to it"
 
         tg_card = telegram_fake.wait_for("sendMessage", 1, chat_id=GROUP)[0].result["message_id"]
         update = telegram_fake.message_update(GROUP, 1001, "/pods", reply_to=tg_card)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from pydantic import SecretStr
+import pytest
+from pydantic import SecretStr, ValidationError
 
 from bot.cards.model import Card
 from bot.cards.poster import Publisher
@@ -58,3 +59,9 @@ def test_cards_go_where_their_route_says_with_its_mentions(settings: Settings, s
     publisher.publish(edited.model_copy(update={"status": "resolved"}))
     assert slack_fake.made("chat.update")[-1].args["channel"] == "C0PAYMENTS", "edited where it was posted"
     assert int(telegram_fake.made("editMessageText")[-1].args["chat_id"]) == -100777
+
+
+def test_a_route_to_a_telegram_chat_opsbot_refuses_is_a_settings_error() -> None:
+    with pytest.raises(ValidationError, match=r"routes.0 posts to Telegram chat -100999, which is not in "
+                                              r"telegram.allowed_chat_ids"):
+        Settings(telegram=TelegramSettings(allowed_chat_ids=[-100111]), routes=[Route(telegram_chat_id=-100999)])

@@ -17,7 +17,7 @@ from bot.cards.text import render_text
 from bot.intake.pipeline import Pipeline
 from bot.intake.webhooks.synthetic import am_alert, am_payload, encode
 from bot.settings import Settings
-from tests.support.alerting import pipeline, quiet_settings, serving
+from tests.support.alerting import label_evidence, pipeline, quiet_settings, serving
 
 T0 = datetime.now(UTC) - timedelta(minutes=10)
 
@@ -125,3 +125,40 @@ def test_a_fifty_alert_group_card_fits_slack_and_telegram(s: Settings) -> None:
     assert text_size(blocks) <= 12_000 and len(blocks) <= 50
     assert card.group[0].subject in str(blocks) and "40 more lines" in str(blocks)
     assert size(render_telegram(card)["text"]) <= MAX_TEXT and "40 more lines" in render_telegram(card)["text"]
+
+
+def test_a_line_that_arrives_before_its_leads_card_waits_for_it(s: Settings) -> None:
+    poster = ConsolePoster()
+    p = pipeline(s, poster)
+    with serving(p) as server:
+        notify(server.url, [firing(0), firing(1)])
+    p.stream.ensure_group()
+    w = p.worker("w")
+    lead, line = p.stream.read("w", count=10, block_ms=None)
+    p.groups.lead(lead.alert, p.incidents.observe(lead.id, lead.alert).incident)  # its worker began triage…
+    w._process([line, lead])  # …and the line's worker is quicker
+    assert p.stream.stats()["pending"] == 1, "the line is not acknowledged while its card does not exist"
+    assert w.reclaim() == 1 and p.stream.stats()["pending"] == 0
+    [post] = poster.posts()
+    assert len(p.cards.get(post.incident_id).group) == 2
+
+
+def test_a_lead_that_never_gets_its_card_gives_the_group_to_the_next_alert(s: Settings) -> None:
+    poster = ConsolePoster()
+    broken = pod(0)["pod"]
+
+    def collect(alert, incident):  # triage of one pod keeps failing (its backend answers garbage, say)
+        if alert.labels.get("pod") == broken:
+            raise RuntimeError("triage failed")
+        return label_evidence(alert, incident)
+
+    p = pipeline(s.model_copy(update={"intake": s.intake.model_copy(update={"max_attempts": 2})}), poster,
+                 collect=collect)
+    with serving(p) as server:
+        notify(server.url, [firing(0), firing(1)])
+    drain(p)
+    for _ in range(4):  # the lead is retried, then buried; the line waiting on it takes the lead
+        p.worker("w").reclaim()
+    [post] = poster.posts()
+    assert p.cards.get(post.incident_id).labels["pod"] == "checkout-1"
+    assert p.stream.stats()["dead"] == 1

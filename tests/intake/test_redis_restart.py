@@ -39,7 +39,7 @@ def on_redis(settings: Settings, port: int) -> Settings:
 
 def has_card(p: Pipeline, i: int) -> bool:
     incident = p.incidents.by_fingerprint(fingerprint("alertmanager", storm_labels(i)))
-    return incident is not None and p.card_for(incident.id) is not None
+    return incident is not None and p.cards.get(p.groups.card_of(incident.id) if p.groups else incident.id) is not None
 
 
 def test_the_sandbox_redis_persists_and_never_evicts(own_redis: tuple[Path, int]) -> None:

@@ -97,7 +97,7 @@ def test_a_silence_that_runs_out_is_said_on_the_card_and_p0_is_never_silenced(
         assert not chat.command(f"silence {other} 30m", "t", OPERATOR).private
         clock.advance(minutes=31)
         wait_for(lambda: p.cards.get(other).silence.ended, 30, "the card to say its silence ended")
-    assert p.cards.get(other).silence.ended_by is None or p.cards.get(other).silence.ended_by == "opsbot:clock"
+    assert p.cards.get(other).silence.ended_by == "opsbot:clock"
 
 
 def test_until_resolved_is_lifted_when_the_alerts_resolve(settings: Settings, am: PrivateAlertmanager) -> None:

@@ -188,7 +188,7 @@ def test_an_analysis_later_than_the_card_edits_the_card(settings: Settings, door
     console, cards = ConsolePoster(), CardStore(client, prefix)
     publisher = Publisher(cards, [console], Metrics())
     triage = Triage(door, analyse=make_analyser(llm_settings(settings, url)), analyse_timeout_s=0.2)
-    triage.on_late = late_analysis(cards, publisher, SentryWriter(settings.sentry, client, prefix, Metrics()))
+    triage.on_late = late_analysis(publisher, SentryWriter(settings.sentry, client, prefix, Metrics()))
 
     card = triage.card(alert(door), "inc-late")
     assert card.analysis is None and card.analysis_note == S.ANALYSIS_LATE.format(seconds=0.2)
