@@ -51,6 +51,13 @@ def run_demo(sb: Sandbox, sc: Scenario, settings: Settings, echo: Echo, question
         sb.load(sc)
         echo("== 2. waiting for Prometheus to fire the alert and Alertmanager to deliver it …")
         card = wait_for("the alert card", lambda: next((h.card for h in console.history if h.op == "post"), None), 90)
+        png = p.cards.graph(card.incident_id)  # drawn beside the evidence, before the card was posted
+        if png:  # posted under the card in Slack and Telegram; the console keeps it in a file
+            drawn = sb.dir / f"graph-{card.incident_id}.png"
+            drawn.write_bytes(png)
+            echo(f"   the card's graph (the alert's expression over the last hour): {drawn}, {len(png):,} bytes PNG")
+        else:
+            echo(f"   no graph: {'; '.join(card.could_not_run) or 'the alert carries no expression'}")
         pending = [a for a in card.actions if a.status == "pending" and a.action_id]
         if not pending:
             raise DemoFailed(f"the card proposes no pending action: {[a.summary for a in card.actions]}")

@@ -1,9 +1,24 @@
-"""The console frontend: a scripted shift, as the demo runs it, and the cards it prints."""
+"""The console frontend: a scripted shift, as the demo runs it, and the cards it prints; an on-call shift on an
+alert card (acknowledge, a refused silence, the timeline, a table, a question limit)."""
 
 from __future__ import annotations
 
+import uuid
+
+import httpx
+
+from bot.cards.poster import ConsolePoster
+from bot.chat.agent import Agent
+from bot.chat.conversation import Conversation
 from bot.chat.frontends.console import Console
+from bot.chat.limits import QuestionLimits
+from bot.intake.pipeline import build_pipeline
+from bot.intake.timeline import timelines
+from bot.intake.webhooks.synthetic import am_alert, am_payload, encode
 from bot.settings import Settings
+from bot.triage.triage import Triage
+from bot.wiring import build_door, redis_client
+from tests.support.alerting import label_evidence, quiet_settings, serving
 from tests.support.chatkit import conversation, executions, replicas
 from tests.support.doors import Clock
 
@@ -38,3 +53,41 @@ def test_interactive_reads_until_quit(mutable_settings: Settings) -> None:
     Console(conversation(mutable_settings, Clock()), "slack:U0VIEWER", out.append).interactive(lambda _: next(lines))
     assert any("I am opsbot" in o for o in out) and any("slack:U0ADMIN: roles admin" in o for o in out)
     assert not any("never read" in o for o in out)
+
+
+ON_CALL = """
+# an alert card came in: the operator acknowledges it, a viewer may not silence it, the timeline, a table
+as slack:U0OPERATOR: ack inc-1
+as slack:U0VIEWER: silence inc-1 1h
+incident inc-1
+pods shop
+why is checkout failing?
+and what about cart?
+"""
+
+
+def test_an_on_call_shift_on_an_alert_card(mutable_settings: Settings) -> None:
+    s = quiet_settings(mutable_settings)
+    prefix = f"test:{uuid.uuid4().hex}:"
+    door = build_door(s, prefix=prefix)
+    p = build_pipeline(s, [ConsolePoster()], prefix=prefix, door=door, triage=Triage(door, collect=label_evidence))
+    with serving(p) as server:
+        r = httpx.post(f"{server.url}/webhooks/alertmanager", content=encode(am_payload([am_alert(
+            {"alertname": "KubePodCrashLooping", "namespace": "shop", "pod": "checkout-7d9f8c6b5-x2x9q",
+             "severity": "warning"}, {"summary": "checkout is crash looping"})])))
+        assert r.status_code == 200, r.text
+        p.stream.ensure_group()
+        p.worker("w").step(block_ms=None)
+    chat = Conversation(door, Agent(s, door), ["shop"], timelines=timelines(s, prefix), silencer=p.silencer,
+                        limits=QuestionLimits(redis_client(s), prefix, per_user=1, per_channel=10))
+    out: list[str] = []
+    ack, silence, story, pods, question, limited = Console(chat, "cli:tester", out.append).script(
+        ON_CALL.splitlines())
+    assert not ack.private and ack.text == "inc-1 acknowledged by slack:U0OPERATOR"
+    assert p.cards.get("inc-1").acknowledged.by == "slack:U0OPERATOR"
+    assert silence.private and "slack:U0VIEWER (viewer) may not acknowledge or silence alerts" in silence.text
+    assert "fired: checkout is crash looping" in story.text and "acknowledge am_silence inc-1 by " \
+        "slack:U0OPERATOR: success" in story.text
+    assert "NAME" in pods.text and "CrashLoopBackOff" in pods.text and "```" in pods.text
+    assert not question.private
+    assert limited.private and "you have asked 1 questions of the model in the last hour" in limited.text

@@ -15,7 +15,8 @@ def test_demo_tells_the_whole_story(own_sandbox: Sandbox, name: str) -> None:
     result = CliRunner().invoke(app, ["demo", "--dir", str(own_sandbox.dir), "--scenario", name])
     out = result.output
     assert result.exit_code == 0, out
-    steps = ["== 1. loading scenario", "== 2. waiting for Prometheus", "== 3. cli:demo acknowledges the card",
+    steps = ["== 1. loading scenario", "== 2. waiting for Prometheus", "the card's graph", ".png",
+             "== 3. cli:demo acknowledges the card",
              "acknowledged by cli:demo", "the card now says: Acknowledged by cli:demo", "== 4. cli:demo (on-call lead) approves",
              "== 5. the cluster after the fix", "== 6. waiting for the alert to resolve", "== 7. written to knowledge",
              "== the audit trail of this run"]
