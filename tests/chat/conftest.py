@@ -17,7 +17,9 @@ def slack_fake() -> Iterator[FakeSlack]:
     with served(f.app()) as server:
         f.base_url = f"{server.url}/api/"  # type: ignore[attr-defined]
         yield f
-    assert not [c for c in f.errors() if c.method != "auth.test"], f"Slack would have rejected: {f.errors()}"
+    # a `ratelimited` the test asked the fake for is Slack's answer, not a mistake of opsbot's
+    assert not [c for c in f.errors() if c.method != "auth.test" and c.error != "ratelimited"], \
+        f"Slack would have rejected: {f.errors()}"
 
 
 @pytest.fixture
