@@ -76,8 +76,11 @@ class Controllers(Kubelet):
             self.replicasets[key_of(live)] = live
             known = self.behaviour.get(key_of(deploy), {})
             self.rs_state[key_of(live)] = known.get(o.containers_key(template), PodState())
-        elif revision_of(live) != top:
-            live["metadata"]["annotations"][o.REVISION] = str(top + 1)
+        elif revision_of(live) != top:  # a rollback: the old ReplicaSet is the newest revision, its number gone
+            annotations = live["metadata"]["annotations"]
+            history = [h for h in annotations.get(o.REVISION_HISTORY, "").split(",") if h]
+            annotations[o.REVISION_HISTORY] = ",".join([*history, annotations[o.REVISION]])
+            annotations[o.REVISION] = str(top + 1)
             if cause:
                 live["metadata"]["annotations"][o.CHANGE_CAUSE] = cause
         deploy["metadata"].setdefault("annotations", {})[o.REVISION] = live["metadata"]["annotations"][o.REVISION]

@@ -15,6 +15,7 @@ from typing import Any
 SAFE = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for generated name suffixes
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"  # the numbers a reused ReplicaSet had before
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 
 # plural -> (group/version, kind, namespaced): every resource the emulator serves

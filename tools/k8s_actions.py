@@ -25,7 +25,8 @@ from tools.k8s_api import (
     require_namespace,
     selector_of,
 )
-from tools.k8s_detail_workloads import REVISION
+from tools.k8s_revision_health import prometheus_history
+from tools.k8s_revisions import REVISION, Revision, RollbackPlan, current_revision, image_of, plan, revision_of
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
@@ -45,7 +46,8 @@ class K8sDeletePodArgs(Args):
 
 
 class K8sRollbackArgs(DeploymentArgs):
-    to_revision: int | None = Field(None, ge=1, description="revision to return to; default: the previous one")
+    to_revision: int | None = Field(None, ge=1, description="revision to return to; default: the newest earlier "
+                                    "revision whose pod template differs from the running one")
 
 
 def _deployment(ctx: ToolContext, ns: str, name: str) -> Any:
@@ -59,10 +61,6 @@ def _pods_of(ctx: ToolContext, d: Any) -> list[str]:
     pods = call(ctx, f"the pods of deployment {ns}/{d.metadata.name}", "core", "list_namespaced_pod", ns,
                 label_selector=selector_of(d.spec.selector)).items
     return sorted(p.metadata.name for p in pods if not p.metadata.deletion_timestamp)
-
-
-def _image(template: Any) -> str:
-    return ", ".join(c.image for c in template.spec.containers)
 
 
 def _target(ns: str, name: str) -> str:
@@ -105,8 +103,8 @@ def _restart_preview(ctx: ToolContext, args: DeploymentArgs) -> Preview:
     return Preview(
         target=_target(args.namespace, args.deployment), namespace=args.namespace, deployment=args.deployment,
         summary=f"restart every pod of {args.namespace}/{args.deployment} ({len(pods)} pods, same image)",
-        current={"image": _image(d.spec.template), "pods": len(pods)},
-        proposed={"image": _image(d.spec.template), "pods": "all replaced"}, pods_affected=pods,
+        current={"image": image_of(d.spec.template), "pods": len(pods)},
+        proposed={"image": image_of(d.spec.template), "pods": "all replaced"}, pods_affected=pods,
     )
 
 
@@ -157,51 +155,48 @@ def k8s_delete_pod(ctx: ToolContext, args: K8sDeletePodArgs) -> ToolResult:
 # -- rollback -----------------------------------------------------------------------------------------
 
 
-def _revisions(ctx: ToolContext, d: Any) -> list[tuple[int, Any]]:
+def replica_sets(ctx: ToolContext, d: Any) -> list[Any]:
+    """The ReplicaSets the deployment owns: its revisions, as `kubectl rollout history` lists them."""
     ns = d.metadata.namespace
     sets = call(ctx, f"the replica sets of {ns}/{d.metadata.name}", "apps", "list_namespaced_replica_set", ns,
                 label_selector=selector_of(d.spec.selector)).items
-    owned = [rs for rs in sets if any(r.uid == d.metadata.uid for r in rs.metadata.owner_references or [])]
-    revs = [(int((rs.metadata.annotations or {}).get(REVISION, "0")), rs) for rs in owned]
-    return sorted(revs, key=lambda x: x[0])
+    return [rs for rs in sets if any(r.uid == d.metadata.uid for r in rs.metadata.owner_references or [])]
 
 
-def _rollback_target(ctx: ToolContext, args: K8sRollbackArgs) -> tuple[Any, int, Any, int]:
+def _rollback_plan(ctx: ToolContext, args: K8sRollbackArgs) -> tuple[Any, RollbackPlan, Revision, Any]:
+    """The deployment, where its rollback goes, and that revision's ReplicaSet; a rollback that would change
+    nothing is refused here, so the gate never makes a pending action of it."""
     d = _deployment(ctx, args.namespace, args.deployment)
-    revs = _revisions(ctx, d)
-    current = int((d.metadata.annotations or {}).get(REVISION, "0"))
-    older = [(n, rs) for n, rs in revs if n != current]
-    if args.to_revision is not None:
-        match = [(n, rs) for n, rs in older if n == args.to_revision]
-        if not match:
-            known = ", ".join(str(n) for n, _ in revs) or "none"
-            raise ToolInputError(f"{args.namespace}/{args.deployment} has no revision {args.to_revision} "
-                                 f"to return to; revisions: {known} (current {current})")
-        n, rs = match[0]
-    elif older:
-        n, rs = older[-1]
-    else:
-        raise ToolInputError(f"{args.namespace}/{args.deployment} has no previous revision to roll back to")
-    return d, current, rs, n
+    sets = {rs.metadata.name: rs for rs in replica_sets(ctx, d)}
+    rows = [revision_of(rs) for rs in sets.values()]
+    chosen = plan(f"{args.namespace}/{args.deployment}", current_revision(d, rows), rows, args.to_revision,
+                  prometheus_history(ctx, args.namespace))
+    if chosen.target is None:
+        raise ToolInputError(f"no rollback of {args.namespace}/{args.deployment}: {chosen.refused}")
+    return d, chosen, chosen.target, sets[chosen.target.replica_set or ""]
 
 
 def _rollback_preview(ctx: ToolContext, args: K8sRollbackArgs) -> Preview:
-    d, current, rs, n = _rollback_target(ctx, args)
+    d, chosen, target, _ = _rollback_plan(ctx, args)
+    current = chosen.current
     return Preview(
         target=_target(args.namespace, args.deployment), namespace=args.namespace, deployment=args.deployment,
-        summary=(f"roll back {args.namespace}/{args.deployment} from revision {current} "
-                 f"({_image(d.spec.template)}) to revision {n} ({_image(rs.spec.template)})"),
-        current={"revision": current, "image": _image(d.spec.template)},
-        proposed={"revision": n, "image": _image(rs.spec.template)}, pods_affected=_pods_of(ctx, d),
+        summary=(f"roll back {args.namespace}/{args.deployment} from revision {current.number} ({current.image}) "
+                 f"to {chosen.reason()}"),
+        current={"revision": current.number, "image": current.image},
+        proposed={"revision": target.number, "image": target.image, "changes": chosen.changes,
+                  "health": chosen.health.evidence if chosen.health else "health not known"},
+        pods_affected=_pods_of(ctx, d),
     )
 
 
 @tool("kubernetes", preview=_rollback_preview)
 def k8s_rollback(ctx: ToolContext, args: K8sRollbackArgs) -> ToolResult:
-    """Roll a deployment back to its previous revision (or to_revision), like `kubectl rollout undo`.
-    Needs approval per policy; returns a pending id."""
+    """Roll a deployment back, like `kubectl rollout undo`, to the newest earlier revision whose pod template
+    differs from the running one (a restart's revision runs the same template and is skipped), or to
+    to_revision. Refused when no earlier revision differs. Needs approval per policy; returns a pending id."""
     ns, name = args.namespace, args.deployment
-    _, _, rs, n = _rollback_target(ctx, args)
+    _, _, target, rs = _rollback_plan(ctx, args)
     template = ctx.backends.kubernetes.sanitize_for_serialization(rs.spec.template)
     template.get("metadata", {}).get("labels", {}).pop("pod-template-hash", None)
     call(ctx, f"rolling back {ns}/{name}", "apps", "patch_namespaced_deployment", name, ns,
@@ -210,7 +205,7 @@ def k8s_rollback(ctx: ToolContext, args: K8sRollbackArgs) -> ToolResult:
     d = _deployment(ctx, ns, name)
     return ok(k8s_rollback.name, k8s_rollback.summary(args),
               {"deployment": f"{ns}/{name}", "revision": (d.metadata.annotations or {}).get(REVISION),
-               "restored_from": n, "image": _image(d.spec.template), "pods": _pods_of(ctx, d)})
+               "restored_from": target.number, "image": image_of(d.spec.template), "pods": _pods_of(ctx, d)})
 
 
 TOOLS = [k8s_scale, k8s_rollout_restart, k8s_delete_pod, k8s_rollback]

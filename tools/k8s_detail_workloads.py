@@ -10,9 +10,9 @@ from typing import Any
 from tools.context import ToolContext
 from tools.k8s_api import age, call, iso, selector_of
 from tools.k8s_pods import pod_row
+from tools.k8s_revisions import REVISION, current_revision, image_of, plan, revision_of
 from tools.k8s_rows import job_row, job_status
 
-REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 
 
@@ -57,7 +57,7 @@ def _revision_row(rs: Any, now: datetime, current: str | None) -> dict[str, Any]
     rev = annotations.get(REVISION, "0")
     return {
         "revision": int(rev) if rev.isdigit() else 0,
-        "image": ", ".join(c.image for c in rs.spec.template.spec.containers),
+        "image": image_of(rs.spec.template),
         "change_cause": annotations.get(CHANGE_CAUSE),
         "created": iso(rs.metadata.creation_timestamp), "age": age(rs.metadata.creation_timestamp, now),
         "replica_set": rs.metadata.name, "pods": rs.status.replicas or 0, "live": rev == current,
@@ -70,8 +70,10 @@ def describe_deployment(ctx: ToolContext, d: Any, now: datetime) -> dict[str, An
     sets = call(ctx, f"the replica sets of deployment {ns}/{name}", "apps", "list_namespaced_replica_set", ns,
                 label_selector=selector).items
     current = (d.metadata.annotations or {}).get(REVISION)
-    revisions = sorted((_revision_row(rs, now, current) for rs in _owned(sets, d.metadata.uid)),
-                       key=lambda r: r["revision"])
+    owned = _owned(sets, d.metadata.uid)
+    revisions = sorted((_revision_row(rs, now, current) for rs in owned), key=lambda r: r["revision"])
+    rows = [revision_of(rs) for rs in owned]
+    rollback = plan(f"{ns}/{name}", current_revision(d, rows), rows)  # from the ReplicaSets' status alone
     s = d.status
     rollout, healthy = rollout_status(d)
     rolling = d.spec.strategy.rolling_update if d.spec.strategy else None
@@ -80,7 +82,7 @@ def describe_deployment(ctx: ToolContext, d: Any, now: datetime) -> dict[str, An
                      "updated": s.updated_replicas or 0, "available": s.available_replicas or 0,
                      "unavailable": s.unavailable_replicas or 0},
         "rollout": rollout, "healthy": healthy,
-        "image": ", ".join(c.image for c in d.spec.template.spec.containers),
+        "image": image_of(d.spec.template),
         "revision": int(current) if current and current.isdigit() else None,
         "selector": selector,
         "strategy": (d.spec.strategy.type if d.spec.strategy else None) or "RollingUpdate",
@@ -88,6 +90,7 @@ def describe_deployment(ctx: ToolContext, d: Any, now: datetime) -> dict[str, An
         "max_unavailable": str(rolling.max_unavailable) if rolling and rolling.max_unavailable is not None else None,
         "conditions": _conditions(d),
         "revisions": revisions,
+        "rollback": rollback.data(),
     }
 
 
@@ -95,7 +98,7 @@ def describe_replica_set(ctx: ToolContext, rs: Any, now: datetime) -> dict[str, 
     ann = rs.metadata.annotations or {}
     return {"desired": rs.spec.replicas or 0, "current": rs.status.replicas or 0,
             "ready": rs.status.ready_replicas or 0, "revision": ann.get(REVISION),
-            "image": ", ".join(c.image for c in rs.spec.template.spec.containers),
+            "image": image_of(rs.spec.template),
             "pods": _pods(ctx, rs.metadata.namespace, selector_of(rs.spec.selector), now)}
 
 

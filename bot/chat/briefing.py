@@ -80,7 +80,7 @@ class Briefing:
             parts.append(f"What a person should do: {d.advice}")
         if d and d.rollback:
             parts.append(f"A rollback fits: rollback {d.rollback['namespace']}/{d.rollback['deployment']} "
-                         "(needs approval).")
+                         f"(needs approval), back to {d.rollback_note}.")
         if self.evidence.could_not_run:
             parts.append(f"Could not run: {'; '.join(self.evidence.could_not_run[:3])}")
         return "\n".join(parts)
@@ -98,7 +98,7 @@ class Briefing:
                     parts.append(f"what a person should do: {d.advice}")
                 if d.rollback:
                     parts.append(f"a rollback fits: k8s_rollback namespace={d.rollback['namespace']} "
-                                 f"deployment={d.rollback['deployment']}")
+                                 f"deployment={d.rollback['deployment']}, back to {d.rollback_note}")
             else:
                 parts.append("diagnosis: no failure mode recognised in these reads")
             parts.append("findings (check: finding):")

@@ -8,8 +8,9 @@ cannot place; a stalled rollout; then what the logs and the alert say when every
 (an expired certificate, DNS or egress blocked by a NetworkPolicy, a dependency down or slow, throttling,
 latency or errors since a release). The mode names the playbook.
 
-Actions follow the diagnosis, never the playbook alone: a rollback only where a previous revision exists and
-the failure began with the current one (and the mode is one a release causes), nothing else is proposed by
+Actions follow the diagnosis, never the playbook alone: a rollback only where the running pod template began
+the failure (and the mode is one a release causes) and an earlier revision runs a different template (a
+restart's revision runs the same one: tools/k8s_revisions.py chooses), nothing else is proposed by
 triage (a restart clears none of these modes; scaling schedules nothing and feeds no dependency). When no
 action of opsbot's fixes it, `advice` says in one line what a person should do.
 """
@@ -49,6 +50,8 @@ class Diagnosis(BaseModel):
     summary: str = Field(description="the decisive state, word for word")
     quotes: list[str] = Field(default_factory=list, description="the decisive source lines, word for word")
     rollback: dict[str, str] | None = Field(None, description="namespace and deployment, when a rollback fits")
+    rollback_note: str | None = Field(None, description="the revision a rollback returns to and why, or why none "
+                                      "fits although a release began the failure")
     advice: str | None = None
 
     def line(self) -> str:
@@ -74,29 +77,33 @@ class _Reader:
         return not mine or pod["name"] == mine or pod["name"].startswith(f"{mine}-") or any(
             str(link).split("/", 1)[-1].removesuffix(" (gone)") == mine for link in pod.get("controlled_by") or [])
 
-    def rollback(self, mode: str) -> dict[str, str] | None:
-        """The deployment to roll back: a previous revision exists and the current one began the failure."""
+    def rollback(self, mode: str) -> tuple[dict[str, str] | None, str | None]:
+        """The deployment to roll back and where to (k8s_describe's rollback plan, tools/k8s_revisions.py), when
+        the running template began the failure; else None and, if a release began it, why no rollback fits."""
         if mode not in RELEASE_MODES:
-            return None
+            return None, None
         for d in self.deployments:
-            revs = sorted(d.get("revisions", []), key=lambda x: x.get("revision", 0), reverse=True)
-            if len(revs) < 2 or not revs[0].get("created"):
+            plan = d.get("rollback") or {}
+            if not plan.get("began_created"):
                 continue
-            created = datetime.fromisoformat(revs[0]["created"].replace("Z", "+00:00"))
+            began = datetime.fromisoformat(plan["began_created"].replace("Z", "+00:00"))
             start = self.alert.starts_at or self.now
             start = start if start.tzinfo else start.replace(tzinfo=UTC)
-            if created <= start + timedelta(minutes=5) and start - created <= RELEASE_WINDOW:
-                return {"namespace": d["namespace"], "deployment": d["name"]}
-        return None
+            if not (began <= start + timedelta(minutes=5) and start - began <= RELEASE_WINDOW):
+                continue
+            if plan.get("revision") is None:
+                return None, f"no rollback: {plan.get('refused')}"
+            return {"namespace": d["namespace"], "deployment": d["name"]}, plan.get("why")
+        return None, None
 
     def make(self, mode: str, about: str, summary: str, quotes: list[str], advice: str,
              rollback_fits: bool = True) -> Diagnosis:
-        rb = self.rollback(mode) if rollback_fits else None
-        if rb:
-            advice = f"roll back {rb['namespace']}/{rb['deployment']} to its previous revision, then fix forward"
+        rb, note = self.rollback(mode) if rollback_fits else (None, None)
+        if note and not rb:
+            advice = f"{advice} ({note})"
         quotes = [q for q in dict.fromkeys(quotes) if q and q != summary]
         return Diagnosis(mode=mode, about=about, summary=summary, quotes=quotes[:8],
-                         rollback=rb, advice=None if rb else advice)
+                         rollback=rb, rollback_note=note, advice=None if rb else advice)
 
 
 def _node(r: _Reader) -> Diagnosis | None:

@@ -137,7 +137,7 @@ class Triage:
         analysis, note = self._analysis(alert, ev, incident_id)
         d = ev.diagnosis
         proposals = [Proposal(tool="k8s_rollback", args=d.rollback, why=f"{d.mode}: the failure began with the "
-                              "current revision and a previous one exists")] if d and d.rollback else []
+                              f"running pod template; back to {d.rollback_note}")] if d and d.rollback else []
         if self.propose:
             proposals += self.propose(alert, ev, analysis)
         no_graph = drawing.result() if drawing else None

@@ -8,8 +8,8 @@ Returns a `Troubleshooting`: the target, the playbook and why it matched, the ev
 ToolResult, in order, each one run through `door.run`, so validated, policy-gated and audited), the
 steps skipped for lack of a label value, the diagnosis of bot/triage/diagnosis.py over all of it (after the
 follow-up reads of bot/triage/reads.py: the worst pod described, its previous logs…), and as proposals only
-what the diagnosis supports, as in alert triage: a rollback when the current revision began the failure,
-else none, and the diagnosis says what a person should do (never executed: a caller that wants one passes
+what the diagnosis supports, as in alert triage: a rollback when the running pod template began the failure
+and an earlier revision differs from it (naming that revision and why), else none, and the diagnosis says what a person should do (never executed: a caller that wants one passes
 it to the door, where the policy decides).
 
 How the playbook is chosen:
@@ -228,4 +228,5 @@ def _proposals(pb: Playbook, rec: Recommendation | None, diagnosis: Diagnosis | 
     action = next((a for a in pb.remediation if a.tool == "k8s_rollback"), None)
     reason = rec.reason if rec and rec.action == "k8s_rollback" else None
     return [Proposal(tool="k8s_rollback", args=diagnosis.rollback, recommended=True, reason=reason,
-                     when=action.when if action else "the failure began with the current revision")]
+                     when=f"{action.when if action else 'the failure began with the running pod template'}: "
+                          f"back to {diagnosis.rollback_note}")]
