@@ -101,13 +101,23 @@ def private_k8s(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
     procs.stop(k8s.NAME, state)
 
 
+def _private(settings: Settings, private_k8s: tuple[Path, int], name: str) -> Settings:
+    state, port = private_k8s
+    k8s.load(state, port, scenario.load(name), time.time())
+    return settings.model_copy(update={"kubernetes": settings.kubernetes.model_copy(
+        update={"kubeconfig": k8s.kubeconfig_path(state)})})
+
+
 @pytest.fixture
 def mutable_settings(settings: Settings, private_k8s: tuple[Path, int]) -> Settings:
     """The sandbox's settings, but Kubernetes is the private emulator, freshly loaded with the scenario."""
-    state, port = private_k8s
-    k8s.load(state, port, scenario.load(SCENARIO), time.time())
-    return settings.model_copy(update={"kubernetes": settings.kubernetes.model_copy(
-        update={"kubeconfig": k8s.kubeconfig_path(state)})})
+    return _private(settings, private_k8s, SCENARIO)
+
+
+@pytest.fixture
+def first_release(settings: Settings, private_k8s: tuple[Path, int]) -> Settings:
+    """As mutable_settings, with a service whose only release crash-loops (ml/feature-store-api)."""
+    return _private(settings, private_k8s, "crashloop-python-traceback-first-release")
 
 
 @pytest.fixture(scope="session")

@@ -107,3 +107,34 @@ def test_a_click_off_its_card_never_decides_and_never_edits(chat: Conversation) 
     assert chat.click(action.action_id, LEAD, approve=True).updated is not None  # from its own card it works
     late = chat.click(action.action_id, LEAD, approve=True, on_its_card=False)
     assert late.reply.private and "already" in late.reply.text and late.updated is None
+
+
+def test_a_rollback_after_a_restart_in_chat_goes_to_the_last_good_release(mutable_settings: Settings) -> None:
+    """Restart first (the reflex), then ask for a rollback: the card, troubleshoot and the no-model answer all
+    name revision 1 (1.4.2), not the restart's twin of the broken 1.5.0; a restart-only history is refused."""
+    from bot.chat.troubleshoot import troubleshooter
+
+    clock = Clock()
+    door = door_with_clock(mutable_settings, clock)
+    chat = Conversation(door, Agent(mutable_settings, door), ["payments", "shop"],
+                        troubleshooter(door, ["payments", "shop"]))
+    for name in ("checkout", "cart"):
+        card = chat.command(f"restart {name}", "t9", OPERATOR).card
+        assert card is not None and chat.click(card.actions[0].action_id, LEAD, approve=True).reply.text.startswith(
+            f"done: restart every pod of shop/{name}")
+    clock.advance(minutes=20)
+    good = "revision 1 (registry.local/shop/checkout:1.4.2), the newest earlier revision whose pod template differs"
+
+    card = chat.command("rollback checkout", "t9", OPERATOR).card
+    assert card is not None and card.actions[0].status == "pending"
+    assert card.actions[0].summary.startswith(
+        f"roll back shop/checkout from revision 3 (registry.local/shop/checkout:1.5.0) to {good}")
+    assert f"back to {good}" in chat.command("troubleshoot checkout", "t9", VIEWER).text
+    assert f"A rollback fits: rollback shop/checkout (needs approval), back to {good}" in \
+        chat.ask("why is checkout failing?", "t9", VIEWER).text
+
+    refused = chat.command("rollback cart", "t9", OPERATOR)
+    assert refused.card is None or all(a.status != "pending" for a in refused.card.actions)
+    assert "every earlier revision of shop/cart (1) runs the same pod template as the current one " \
+           "(registry.local/shop/cart:2.3.1): a rollback would change nothing" in refused.text
+    assert [door.gate.store.get(i).preview.deployment for i in door.gate.store.pending()] == ["checkout"]

@@ -46,3 +46,12 @@ def propose_scale(door: Door, to: int = 5, caller: Caller = OPERATOR) -> str:
     assert r.status == Status.approval_required, r.error
     assert r.notice and r.notice.startswith(f"pending approval #{r.data['action_id']}")
     return r.data["action_id"]
+
+
+def restart_approved(door: Door, clock: Clock, ns: str, name: str, approver: str = "slack:U0LEAD") -> None:
+    """An operator's `restart NAME`, approved and executed; the clock then moves past the target's cooldowns."""
+    r = door.run("k8s_rollout_restart", {"namespace": ns, "deployment": name}, OPERATOR)
+    assert r.status == Status.approval_required, r.error
+    done = door.gate.decide(r.data["action_id"], approver, approve=True)
+    assert done.ok and done.message.startswith("done: restart every pod"), done.message
+    clock.advance(minutes=20)

@@ -7,31 +7,15 @@ template differs, say which and why, and refuse (no pending action) when every e
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
-import pytest
-
 from bot.guard.door import Caller, Door
 from bot.settings import Settings
-from bot.triage.troubleshoot import troubleshoot
-from knowledge.store import KnowledgeStore
-from sandbox import k8s, scenario
-from tests.support.doors import OPERATOR, Clock, door_with_clock
+from tests.support.alerting import wait_for
+from tests.support.doors import OPERATOR, Clock, door_with_clock, make_door, restart_approved
 from tools.base import Status
 
 LEAD, ADMIN = "slack:U0LEAD", "slack:U0ADMIN"
 BROKEN, GOOD = "registry.local/shop/checkout:1.5.0", "registry.local/shop/checkout:1.4.2"
 READER = Caller(identity="cli:t")
-
-
-def _restart(door: Door, clock: Clock, ns: str, name: str) -> None:
-    """An approved `restart NAME`, executed; the clock then moves past the target's cooldown."""
-    r = door.run("k8s_rollout_restart", {"namespace": ns, "deployment": name}, OPERATOR)
-    assert r.status == Status.approval_required, r.error
-    done = door.gate.decide(r.data["action_id"], LEAD, approve=True)
-    assert done.ok and done.message.startswith("done: restart every pod"), done.message
-    clock.advance(minutes=20)
 
 
 def _described(door: Door, ns: str, name: str) -> dict:
@@ -41,7 +25,7 @@ def _described(door: Door, ns: str, name: str) -> dict:
 def test_a_rollback_after_a_restart_returns_to_the_last_good_release(mutable_settings: Settings) -> None:
     clock = Clock()
     door = door_with_clock(mutable_settings, clock)
-    _restart(door, clock, "shop", "checkout")
+    restart_approved(door, clock, "shop", "checkout")
     history = [(x["revision"], x["image"]) for x in _described(door, "shop", "checkout")["revisions"]]
     assert history == [(1, GOOD), (2, BROKEN), (3, BROKEN)], "a restart is a new revision of the same image"
 
@@ -69,7 +53,7 @@ def test_a_rollback_after_a_restart_returns_to_the_last_good_release(mutable_set
 def test_an_explicit_revision_that_is_only_a_restart_is_refused(mutable_settings: Settings) -> None:
     clock = Clock()
     door = door_with_clock(mutable_settings, clock)
-    _restart(door, clock, "shop", "checkout")
+    restart_approved(door, clock, "shop", "checkout")
     r = door.run("k8s_rollback", {"namespace": "shop", "deployment": "checkout", "to_revision": 2}, OPERATOR)
     assert r.status == Status.error and door.gate.store.pending() == []
     assert r.error == ("no rollback of shop/checkout: revision 2 of shop/checkout runs the same pod template as "
@@ -77,39 +61,36 @@ def test_an_explicit_revision_that_is_only_a_restart_is_refused(mutable_settings
                        "a rollback to it would change nothing")
 
 
-@pytest.fixture
-def first_release(settings: Settings, private_k8s: tuple[Path, int]) -> Settings:
-    """The private emulator holding a service whose only release crash-loops (ml/feature-store-api)."""
-    state, port = private_k8s
-    k8s.load(state, port, scenario.load("crashloop-python-traceback-first-release"), time.time())
-    return settings.model_copy(update={"kubernetes": settings.kubernetes.model_copy(
-        update={"kubeconfig": k8s.kubeconfig_path(state)})})
-
-
-def test_a_restarted_first_release_has_nothing_to_roll_back_to(first_release: Settings,
-                                                                knowledge: KnowledgeStore) -> None:
+def test_a_restarted_first_release_has_nothing_to_roll_back_to(first_release: Settings) -> None:
     clock = Clock()
     door = door_with_clock(first_release, clock)
-    _restart(door, clock, "ml", "feature-store-api")
+    restart_approved(door, clock, "ml", "feature-store-api")
     image = _described(door, "ml", "feature-store-api")["image"]
-    why = (f"every earlier revision of ml/feature-store-api (1) runs the same pod template as the current one "
-           f"({image}): a rollback would change nothing")
     r = door.run("k8s_rollback", {"namespace": "ml", "deployment": "feature-store-api"}, OPERATOR)
-    assert r.status == Status.error and r.error == f"no rollback of ml/feature-store-api: {why}"
+    assert r.status == Status.error and r.error == (
+        f"no rollback of ml/feature-store-api: every earlier revision of ml/feature-store-api (1) runs the same pod "
+        f"template as the current one ({image}): a rollback would change nothing")
     assert door.gate.store.pending() == [], "the gate never makes a pending action of a no-op rollback"
 
-    report = troubleshoot(door, knowledge, OPERATOR, "ml", "feature-store-api")
-    assert report.diagnosis and report.diagnosis.mode == "crashloopbackoff"
-    assert report.proposals == [] and why in (report.diagnosis.advice or "")
 
-
-def test_troubleshoot_after_a_restart_proposes_the_rollback_to_the_good_release(
-        mutable_settings: Settings, knowledge: KnowledgeStore) -> None:
+def test_a_release_without_pods_left_is_vouched_for_by_kube_state_metrics_history(
+        mutable_settings: Settings) -> None:
+    """cart 2.3.1 ran 2 ready replicas (the sandbox's Prometheus scraped them from the same ReplicaSet); a deploy
+    of 2.4.0 left it without pods, so its own status says nothing and the history is the evidence."""
     clock = Clock()
     door = door_with_clock(mutable_settings, clock)
-    _restart(door, clock, "shop", "checkout")
-    report = troubleshoot(door, knowledge, OPERATOR, "shop", "checkout")
-    (proposal,) = report.proposals
-    assert proposal.tool == "k8s_rollback" and proposal.args == {"namespace": "shop", "deployment": "checkout"}
-    assert f"back to revision 1 ({GOOD}), the newest earlier revision whose pod template differs" in proposal.when
-    assert door.gate.store.pending() == []
+    (old,) = _described(door, "shop", "cart")["revisions"]
+    query = f'kube_replicaset_status_ready_replicas{{namespace="shop",replicaset="{old["replica_set"]}"}} > 0'
+    now = make_door(mutable_settings)  # a clock that moves: the scrape comes after the test's start
+    wait_for(lambda: now.run("prom_query", {"query": query}, READER).status == Status.success, 60,
+             "Prometheus to scrape cart's ready replicas")
+    new_image = {"spec": {"template": {"spec": {"containers": [{"name": "cart",
+                                                                 "image": "registry.local/shop/cart:2.4.0"}]}}}}
+    door.ctx.backends.apps_v1.patch_namespaced_deployment("cart", "shop", new_image)  # the release pipeline
+    assert [x["pods"] for x in _described(door, "shop", "cart")["revisions"]] == [0, 2]
+
+    r = door.run("k8s_rollback", {"namespace": "shop", "deployment": "cart"}, OPERATOR)
+    assert r.status == Status.approval_required, r.error
+    assert r.data["preview"]["summary"].endswith(
+        "(image registry.local/shop/cart:2.4.0 → registry.local/shop/cart:2.3.1); it had 2 ready replicas within "
+        "the last 7d (kube_replicaset_status_ready_replicas)")
