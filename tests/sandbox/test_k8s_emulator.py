@@ -256,6 +256,8 @@ def test_patching_the_old_template_back_is_a_rollback_to_healthy_pods(
     assert len(sets) == 2, "the old ReplicaSet is reused, not duplicated"
     assert sets[-1].metadata.name == previous.metadata.name
     assert sets[-1].metadata.annotations["deployment.kubernetes.io/revision"] == "3"
+    assert sets[-1].metadata.annotations["deployment.kubernetes.io/revision-history"] == "1", \
+        "as the deployment controller records the numbers a reused ReplicaSet had"
     pods = kube.pods("checkout")
     assert len(pods) == 3 and all(_ready(p) for p in pods)
     assert {p.status.container_statuses[0].image for p in pods} == {"registry.local/shop/checkout:1.4.2"}
