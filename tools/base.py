@@ -65,6 +65,8 @@ class Preview(BaseModel):
     pods_affected: list[str] = Field(default_factory=list)
     deployment: str | None = None
     replicas: tuple[int, int] | None = Field(None, description="(current, requested) when scaling")
+    pinned: dict[str, Any] = Field(default_factory=dict, description="what the approvers are shown that the tool "
+                                   "chose and must still hold at execution, e.g. the rollback's target revision")
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,7 @@ def _rollback_preview(ctx: ToolContext, args: K8sRollbackArgs) -> Preview:
         current={"revision": current.number, "image": current.image},
         proposed={"revision": target.number, "image": target.image, "changes": chosen.changes,
                   "health": chosen.health.evidence if chosen.health else "health not known"},
-        pods_affected=_pods_of(ctx, d),
+        pods_affected=_pods_of(ctx, d), pinned={"replica_set": target.replica_set, "image": target.image},
     )
 
 

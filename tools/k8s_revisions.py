@@ -181,6 +181,7 @@ class RollbackPlan:
     changes: list[str] = field(default_factory=list)
     health: Health | None = None
     refused: str | None = None
+    asked: bool = False  # the target is the to_revision someone asked for, not opsbot's choice
 
     def reason(self) -> str:
         """Why this target, in one clause: '…the newest revision whose template differs… ; it had 3/3 ready'."""
@@ -188,8 +189,9 @@ class RollbackPlan:
             return self.refused or ""
         shown = "; ".join(self.changes[:4]) + ("; …" if len(self.changes) > 4 else "")
         health = self.health.evidence if self.health else "health not known"
-        return (f"{self.target.label()}, the newest earlier revision whose pod template differs from the current "
-                f"one ({shown}); {health}")
+        which = "the revision asked for" if self.asked else \
+            "the newest earlier revision whose pod template differs from the current one"
+        return f"{self.target.label()}, {which} ({shown}); {health}"
 
     def data(self) -> dict[str, Any]:
         """The plan as `k8s_describe` and triage read it."""
@@ -227,13 +229,14 @@ def plan(deployment: str, current: Revision, revisions: list[Revision], to_revis
                               "(a restart makes such a revision): a rollback to it would change nothing")
         else:
             result.target, result.health = asked, _health([asked], history).get(asked.number)
+            result.asked = True
         if result.target:
             result.changes = changes(current.template, result.target.template)
         return result
-    differing = [r for r in older if r.template != current.template]
     if not older:
         result.refused = f"{deployment} has no earlier revision to roll back to (it is at revision {current.number})"
         return result
+    differing = [r for r in older if r.template != current.template]
     if not differing:
         result.refused = (f"every earlier revision of {deployment} ({', '.join(str(r.number) for r in older)}) "
                           f"runs {same}: a rollback would change nothing")

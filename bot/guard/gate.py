@@ -147,6 +147,8 @@ class ActionGate:
             preview = t.preview(self.ctx, args)
         except ToolInputError as e:
             return str(e)
+        if preview.pinned != action.preview.pinned:
+            return f"{preview.target} changed since it was approved: it would now {preview.summary}"
         now = self.ctx.now()
         decision: Decision = self.engine.decide(self._request(t, preview, action.requester, action.decision.severity),
                                                 self.store.executions(now), now)

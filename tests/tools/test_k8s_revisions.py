@@ -52,3 +52,12 @@ def test_an_asked_revision_that_does_not_exist_names_the_ones_that_do() -> None:
     revs = [_rev(1, "api:1"), _rev(2, "api:2")]
     p = plan("shop/api", revs[-1], revs, to_revision=7)
     assert p.target is None and p.refused == "shop/api has no revision 7 to return to; revisions: 1, 2 (current 2)"
+
+
+def test_an_asked_revision_is_said_to_be_asked_for_and_a_restart_of_the_current_one_is_refused() -> None:
+    revs = [_rev(1, "api:1", pods=2, ready=2), _rev(2, "api:2"), _rev(3, "api:3"), _rev(4, "api:3")]
+    asked = plan("shop/api", revs[-1], revs, to_revision=1)
+    assert asked.reason() == "revision 1 (api:1), the revision asked for (image api:3 → api:1); it has 2/2 ready " \
+                             "replicas now"
+    same = plan("shop/api", revs[-1], revs, to_revision=3)
+    assert same.target is None and same.refused and same.refused.endswith("a rollback to it would change nothing")
