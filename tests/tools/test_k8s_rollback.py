@@ -98,17 +98,20 @@ def test_a_release_without_pods_left_is_vouched_for_by_kube_state_metrics_histor
 
 def test_a_release_between_proposal_and_approval_does_not_send_the_rollback_elsewhere(
         mutable_settings: Settings) -> None:
-    """Approved: back to 1.4.2. Meanwhile 1.6.0 ships, and "the newest different revision" is now 1.5.0: the
-    approval does not carry over to a rollback nobody saw."""
+    """Proposed: cart 2.4.0 back to 2.3.1. Before the approvals, 2.5.0 ships, and "the newest different revision"
+    is now 2.4.0: the approval does not carry over to a rollback nobody saw."""
     door = door_with_clock(mutable_settings, Clock())
-    r = door.run("k8s_rollback", {"namespace": "shop", "deployment": "checkout"}, OPERATOR)
+    release = lambda v: door.ctx.backends.apps_v1.patch_namespaced_deployment(  # noqa: E731 (the pipeline)
+        "cart", "shop", {"spec": {"template": {"spec": {"containers": [
+            {"name": "cart", "image": f"registry.local/shop/cart:{v}"}]}}}})
+    release("2.4.0")
+    r = door.run("k8s_rollback", {"namespace": "shop", "deployment": "cart"}, OPERATOR)
     assert r.status == Status.approval_required, r.error
-    release = {"spec": {"template": {"spec": {"containers": [{"name": "checkout",
-                                                               "image": "registry.local/shop/checkout:1.6.0"}]}}}}
-    door.ctx.backends.apps_v1.patch_namespaced_deployment("checkout", "shop", release)
+    assert "to revision 1 (registry.local/shop/cart:2.3.1)" in r.data["preview"]["summary"]
+    release("2.5.0")
     assert door.gate.decide(r.data["action_id"], LEAD, approve=True).ok
     late = door.gate.decide(r.data["action_id"], ADMIN, approve=True)
     assert not late.ok and late.message.startswith(
-        "not executed: shop/deployment/checkout changed since it was approved: it would now roll back shop/checkout "
-        f"from revision 3 (registry.local/shop/checkout:1.6.0) to revision 2 ({BROKEN})")
-    assert _described(door, "shop", "checkout")["image"] == "registry.local/shop/checkout:1.6.0"
+        "not executed: shop/deployment/cart changed since it was approved: it would now roll back shop/cart from "
+        "revision 3 (registry.local/shop/cart:2.5.0) to revision 2 (registry.local/shop/cart:2.4.0)")
+    assert _described(door, "shop", "cart")["image"] == "registry.local/shop/cart:2.5.0"
