@@ -13,6 +13,11 @@ NO_MODEL = (
     f"These commands still work: {COMMANDS}."
 )
 
+QUESTION_WITHOUT_REDIS = (
+    "I cannot take questions right now: opsbot's Redis is unreachable, and a question needs it (the conversation's "
+    f"memory and the question limits live there). These commands still read the cluster: {COMMANDS}."
+)
+
 MODEL_FAILED = (
     "The language model is not available right now ({why}), so I cannot answer that. "
     f"These commands still work: {COMMANDS}."

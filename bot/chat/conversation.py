@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
+import structlog
 from pydantic import BaseModel
 
 from bot import messages
@@ -29,6 +30,7 @@ from policies.durations import parse_duration
 from tools.base import Status, ToolResult
 from tools.timerange import parse_point
 
+log = structlog.get_logger(__name__)
 Progress = Callable[[str], None]
 Troubleshooter = Callable[[str, str | None, Caller, Progress], "Reply"]
 VERBS = ("help", "status", "incident", "incidents", "audit", "troubleshoot", "logs", "pods", "events", "scale",
@@ -122,13 +124,18 @@ class Conversation:
         words = text.strip().split()
         if words and words[0].lower().lstrip("/") in VERBS:
             return self.command(text, thread, identity, progress, incident)
-        refusal = self.limits.take(identity, thread) if self.limits else None
-        if refusal:
-            return Reply(text=refusal, private=True)
-        card = self._card(incident)  # the incident is the subject; its severity tier is not lent to the model
-        caller = Caller(identity=identity, via="chat", incident=card.incident_id if card else None)
-        progress("thinking…")
-        answer = self.agent.ask(text, thread, caller, progress, subject_of(card) if card else None)
+        try:
+            # the limits count questions of the model: without one a question costs nothing
+            refusal = self.limits.take(identity, thread) if self.limits and self.agent.llm is not None else None
+            if refusal:
+                return Reply(text=refusal, private=True)
+            card = self._card(incident)  # the incident is the subject; its severity tier is not lent to the model
+            caller = Caller(identity=identity, via="chat", incident=card.incident_id if card else None)
+            progress("thinking…")
+            answer = self.agent.ask(text, thread, caller, progress, subject_of(card) if card else None)
+        except redis.RedisError as e:
+            log.warning("question_without_redis", error=type(e).__name__)
+            return Reply(text=messages.QUESTION_WITHOUT_REDIS, private=True)
         used = "".join(f"\n• `{c.invocation}` → {c.status.value}" for c in answer.calls)
         reply = answer.text + (f"\n\nTools used:{used}" if used else "")
         pending = None
