@@ -81,6 +81,9 @@ def markdown() -> str:
            "Generated from `bot/settings.py` by `opsbot config reference` (a test keeps this file equal to its",
            "output). Every key can be set in the YAML file (`--config FILE` or `OPSBOT_CONFIG`) under its section,",
            "or by its environment variable, which wins. Secrets are never printed: `opsbot config show` masks them.",
+           "A list or mapping set from the environment is written as JSON:",
+           "`OPSBOT_TELEGRAM__ALLOWED_CHAT_IDS='[1001, 1002]'`. A mistake is named by its file and line or its",
+           "variable, with the nearest valid key, and never with its value.",
            ""]
     section = None
     for k in keys():
