@@ -71,6 +71,9 @@ USAGE = {
 QUESTION_LIMIT = ("{who} asked {limit} questions of the model in the last hour, the limit ({setting}); the next one "
                   "is possible at {free}. Commands such as `pods`, `logs` and `incident` still work.")
 
+LEDGER_UNREAD = ("  (Redis at {url} did not answer; the gate reads the recent executions before anything runs, "
+                 "and may refuse for a cooldown or an hourly budget)")
+
 NO_SILENCER = "acknowledging and silencing need the card store `opsbot serve` writes, which this chat is not given"
 
 UNKNOWN_COMMAND = "I do not know the command '{got}'. " + HELP

@@ -42,6 +42,21 @@ def test_show_prints_the_settings_in_force_with_every_secret_masked(tmp_path: Pa
     assert "SECRET" not in result.output and "hunter2" not in result.output
 
 
+def test_show_prints_the_routes_example_of_docs_oncall(tmp_path: Path) -> None:
+    text = (DOC.parent / "oncall.md").read_text()
+    example = next(block for block in text.split("```yaml\n")[1:] if block.startswith("routes:")).split("```")[0]
+    path = tmp_path / "opsbot.yaml"
+    path.write_text(example)
+    result = CliRunner().invoke(app, ["config", "show", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    shown = yaml.safe_load(result.output)["routes"]
+    given = yaml.safe_load(example)["routes"]
+    assert len(shown) == len(given) == 2
+    for route, printed in zip(given, shown, strict=True):
+        assert {k: v for k, v in printed["match"].items() if v is not None} == route["match"]
+        assert {k: printed[k] for k in route if k != "match"} == {k: v for k, v in route.items() if k != "match"}
+
+
 def test_check_fails_on_a_combination_that_cannot_work_and_names_it(tmp_path: Path) -> None:
     path = _config(tmp_path, {"slack": {"bot_token": "xoxb-1"}, "telegram": {"webhook_url": "https://x/tg"}})
     result = CliRunner().invoke(app, ["config", "check", "--offline", "--config", str(path)])
