@@ -71,6 +71,15 @@ USAGE = {
 QUESTION_LIMIT = ("{who} asked {limit} questions of the model in the last hour, the limit ({setting}); the next one "
                   "is possible at {free}. Commands such as `pods`, `logs` and `incident` still work.")
 
+# -- configuration -------------------------------------------------------------------------------------
+
+AM_INTAKE_REFUSES = ("no webhooks.alertmanager_token and webhooks.alertmanager_open is false: the Alertmanager "
+                     "intake refuses every delivery (HTTP 403 not_configured), and Alertmanager drops a 4xx for good; "
+                     "set the token (and send it from Alertmanager's http_config)")
+
+AM_BODY_LIMIT = ("webhooks.max_body_bytes is {limit} bytes, below the smallest Alertmanager delivery ({smallest} "
+                 "bytes): the intake refuses every delivery (HTTP 413)")
+
 LEDGER_UNREAD = ("  (Redis at {url} did not answer; the gate reads the recent executions before anything runs, "
                  "and may refuse for a cooldown or an hourly budget)")
 

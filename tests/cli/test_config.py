@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
+from bot import messages
 from bot.cli.main import app, global_options_first
 from bot.config.reference import keys, markdown
 from bot.settings import Settings
@@ -86,3 +87,47 @@ def test_the_logging_options_work_after_any_subcommand(tmp_path: Path) -> None:
                            "--config", str(_config(tmp_path, {}))], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "OK   playbooks:" in done.stdout
+
+
+def test_a_model_on_a_closed_port_or_without_a_name_fails_the_check(settings: Settings, tmp_path: Path,
+                                                                     dead_url: str) -> None:
+    data = json.loads(settings.model_dump_json())
+    data["webhooks"] = {"alertmanager_token": "t" * 24}
+    data["llm"] = {"base_url": f"{dead_url}/v1", "model": "qwen2.5-coder-1.5b"}
+    result = CliRunner().invoke(app, ["config", "check", "--config", str(_config(tmp_path, data))])
+    assert result.exit_code == 1, result.output
+    assert f"FAIL llm: {dead_url}/v1 (model qwen2.5-coder-1.5b): ConnectError" in result.output
+    assert "1 failed" in result.output
+
+    offline = _config(tmp_path, {"llm": {"base_url": "http://127.0.0.1:8080/v1"}})
+    result = CliRunner().invoke(app, ["config", "check", "--offline", "--config", str(offline)])
+    assert result.exit_code == 1, result.output
+    assert "FAIL llm: base_url http://127.0.0.1:8080/v1 without model: the model name is missing" in result.output
+    assert "OK   llm: no model" not in result.output and "1 failed" in result.output
+
+
+def test_an_alertmanager_intake_that_refuses_everything_is_named_by_check_and_serve(settings: Settings,
+                                                                                     tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from bot.cli.serve import startup_warnings
+    from bot.intake.webhooks.app import create_app
+    from bot.intake.webhooks.synthetic import am_alert, am_payload, encode
+
+    body = encode(am_payload([am_alert({"alertname": "KubePodCrashLooping", "namespace": "shop"})]))
+    closed = settings.model_copy(update={"webhooks": settings.webhooks.model_copy(
+        update={"alertmanager_open": False, "alertmanager_token": None})})
+    assert messages.AM_INTAKE_REFUSES in startup_warnings(closed)
+    answer = TestClient(create_app(closed).app).post("/webhooks/alertmanager", content=body,
+                                                     headers={"Content-Type": "application/json"})
+    assert answer.status_code == 403 and "HTTP 403" in messages.AM_INTAKE_REFUSES, "the warning says what it answers"
+    result = CliRunner().invoke(app, ["config", "check", "--offline", "--config", str(_config(tmp_path, {}))])
+    assert f"WARN webhooks: {messages.AM_INTAKE_REFUSES}" in result.output
+
+    tiny = settings.model_copy(update={"webhooks": settings.webhooks.model_copy(update={"max_body_bytes": 200})})
+    [refusal] = [w for w in startup_warnings(tiny) if "max_body_bytes" in w]
+    assert refusal.startswith("webhooks.max_body_bytes is 200 bytes, below the smallest Alertmanager delivery")
+    answer = TestClient(create_app(tiny).app).post("/webhooks/alertmanager", content=body,
+                                                   headers={"Content-Type": "application/json"})
+    assert answer.status_code == 413 and "HTTP 413" in refusal
+    assert not [w for w in startup_warnings(settings) if "refuses every delivery" in w], "the sandbox's intake works"
