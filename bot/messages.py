@@ -80,6 +80,13 @@ AM_INTAKE_REFUSES = ("no webhooks.alertmanager_token and webhooks.alertmanager_o
 AM_BODY_LIMIT = ("webhooks.max_body_bytes is {limit} bytes, below the smallest Alertmanager delivery ({smallest} "
                  "bytes): the intake refuses every delivery (HTTP 413)")
 
+AM_NO_TOKEN_SENT = ("the Alertmanager at {url} posts to {to} without a bearer token, and webhooks.alertmanager_token "
+                    "is set: each of its deliveries is refused (HTTP 401); give that webhook_config "
+                    "http_config: {{authorization: {{credentials: <the token>}}}}")
+
+AM_NO_RECEIVER = ("the Alertmanager at {url} has no webhook receiver posting to {path}: opsbot receives none of its "
+                  "alerts (docs/setup/alertmanager.md)")
+
 LEDGER_UNREAD = ("  (Redis at {url} did not answer; the gate reads the recent executions before anything runs, "
                  "and may refuse for a cooldown or an hourly budget)")
 

@@ -43,9 +43,10 @@ def startup_warnings(settings: Settings) -> list[str]:
     if settings.webhooks.alertmanager_token is None and settings.webhooks.alertmanager_open:
         warnings.append("the Alertmanager webhook accepts posts without a bearer token (webhooks.alertmanager_open); "
                         "set webhooks.alertmanager_token outside a sandbox")
-    from bot.config.check import intake_refusals  # what `opsbot config check` says about the same settings
+    from bot.config.am_receivers import receiver_problems  # what `opsbot config check` says of the same settings
+    from bot.config.check import intake_refusals
 
-    return warnings + intake_refusals(settings)
+    return warnings + intake_refusals(settings) + receiver_problems(settings)
 
 
 def serve_cmd(

@@ -13,6 +13,7 @@ import httpx
 
 from bot import messages
 from bot.backends import Backends
+from bot.config.am_receivers import receiver_problems
 from bot.intake.webhooks.synthetic import am_alert, am_payload, encode
 from bot.settings import Settings
 from bot.wiring import redis_client
@@ -137,6 +138,7 @@ def _backends(s: Settings) -> list[Finding]:
                lambda: b.core_v1.list_namespace(limit=1, _request_timeout=s.kubernetes.timeout_s)),
         *([_reach("chroma", chroma, lambda: _heartbeat(chroma))] if chroma else []),
         *([_model(s)] if s.llm.model and s.llm.base_url else []),
+        *[Finding("warn", "alertmanager", problem) for problem in receiver_problems(s)],
     ]
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from bot import messages
@@ -131,3 +132,31 @@ def test_an_alertmanager_intake_that_refuses_everything_is_named_by_check_and_se
                                                    headers={"Content-Type": "application/json"})
     assert answer.status_code == 413 and "HTTP 413" in refusal
     assert not [w for w in startup_warnings(settings) if "refuses every delivery" in w], "the sandbox's intake works"
+
+
+def test_an_alertmanager_whose_webhooks_cannot_reach_the_intake_is_named(settings: Settings, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from bot.cli.serve import startup_warnings
+    from bot.config.check import check
+    from bot.intake.webhooks.app import create_app
+    from bot.intake.webhooks.synthetic import am_alert, am_payload, encode
+    from tests.support.alertmanager import private_alertmanager
+
+    tokened = settings.model_copy(update={"webhooks": settings.webhooks.model_copy(
+        update={"alertmanager_token": SecretStr("t" * 24)})})
+    [unsent] = [w for w in startup_warnings(tokened) if "without a bearer token" in w]
+    assert unsent.startswith(f"the Alertmanager at {settings.alertmanager.url} posts to http") and "HTTP 401" in unsent
+    body = encode(am_payload([am_alert({"alertname": "KubePodCrashLooping", "namespace": "shop"})]))
+    answer = TestClient(create_app(tokened).app).post("/webhooks/alertmanager", content=body,
+                                                      headers={"Content-Type": "application/json"})
+    assert answer.status_code == 401, "what the sandbox's Alertmanager would get, as the warning says"
+    assert f"WARN alertmanager: {unsent}" in [f.line() for f in check(tokened)]
+
+    with private_alertmanager(tmp_path) as am:
+        am.notify("http://127.0.0.1:9/somewhere-else")
+        elsewhere = settings.model_copy(update={"alertmanager": settings.alertmanager.model_copy(
+            update={"url": am.url})})
+        expected = messages.AM_NO_RECEIVER.format(url=am.url, path="/webhooks/alertmanager")
+        assert expected in startup_warnings(elsewhere)
+    assert not [w for w in startup_warnings(settings) if "Alertmanager at" in w], "the sandbox's reaches opsbot"
