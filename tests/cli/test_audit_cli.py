@@ -10,8 +10,7 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from bot.guard.door import Caller
 from bot.settings import Settings
-from tests.cli.test_policy_cli import _config
-from tests.support.doors import make_door
+from tests.cli.test_policy_cli import door_and_config
 from tools.base import Status
 
 
@@ -22,9 +21,7 @@ def _audit(config: Path, target: str) -> list[str]:
 
 
 def test_the_readme_target_form_finds_the_approvals(mutable_settings: Settings, tmp_path: Path) -> None:
-    _, with_policy = _config(tmp_path, mutable_settings, "unused:")
-    door = make_door(with_policy)
-    config, _ = _config(tmp_path, mutable_settings, door.gate.store.prefix)
+    door, config = door_and_config(tmp_path, mutable_settings)
     asked = door.run("k8s_rollout_restart", {"namespace": "shop", "deployment": "cart"},
                      Caller(identity="slack:U0OP", via="chat", severity="P3"))
     assert asked.status == Status.approval_required, asked.error

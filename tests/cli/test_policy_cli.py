@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from bot import messages
 from bot.cli.main import app
-from bot.guard.door import Caller
+from bot.guard.door import Caller, Door
 from bot.settings import Settings
 from tests.support.doors import make_door
 from tools.base import Status
@@ -62,6 +62,13 @@ def _config(tmp_path: Path, settings: Settings, prefix: str, **redis: object) ->
     return path, settings.model_copy(update={"policy_file": policy})
 
 
+def door_and_config(tmp_path: Path, settings: Settings) -> tuple[Door, Path]:
+    """A door under the test policy with its own Redis keys, and a settings file the CLI reads them through."""
+    _, with_policy = _config(tmp_path, settings, "unused:")
+    door = make_door(with_policy)
+    return door, _config(tmp_path, settings, door.gate.store.prefix)[0]
+
+
 def opsbot(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(app, list(args))
     return result.exit_code, result.output + (repr(result.exception) if result.exit_code else "")
@@ -69,9 +76,7 @@ def opsbot(*args: str) -> tuple[int, str]:
 
 def test_explain_reads_the_cooldown_and_budget_the_gate_then_applies(mutable_settings: Settings,
                                                                      tmp_path: Path) -> None:
-    _, with_policy = _config(tmp_path, mutable_settings, "unused:")
-    door = make_door(with_policy)
-    config, _ = _config(tmp_path, mutable_settings, door.gate.store.prefix)
+    door, config = door_and_config(tmp_path, mutable_settings)
     done = door.run("k8s_rollout_restart", {"namespace": "shop", "deployment": "checkout"},
                     Caller(identity="cli:tester", via="cli", severity="P0"))
     assert done.status == Status.success, done.error
