@@ -160,3 +160,16 @@ def test_an_alertmanager_whose_webhooks_cannot_reach_the_intake_is_named(setting
         expected = messages.AM_NO_RECEIVER.format(url=am.url, path="/webhooks/alertmanager")
         assert expected in startup_warnings(elsewhere)
     assert not [w for w in startup_warnings(settings) if "Alertmanager at" in w], "the sandbox's reaches opsbot"
+
+
+def test_a_served_model_passes_the_check_and_a_wrong_key_fails_it(settings: Settings) -> None:
+    from bot.config.check import check
+    from tests.support.fake_openai import KEY, MODEL, FakeOpenAI, llm_settings, serve
+
+    with serve(FakeOpenAI(KEY, MODEL)) as url:
+        lines = [f.line() for f in check(llm_settings(settings, url)) if f.what == "llm"]
+        assert lines == [f"OK   llm: {url} (model {MODEL}) answers"]
+        [wrong] = [f.line() for f in check(llm_settings(settings, url, key="sk-wrong")) if f.what == "llm"]
+        assert wrong.startswith(f"FAIL llm: {url} (model {MODEL}): HTTPStatusError") and "401" in wrong
+        [other] = [f.line() for f in check(llm_settings(settings, url, model="gpt-4o")) if f.what == "llm"]
+        assert other.startswith("WARN llm:") and f"the server lists {MODEL}, not gpt-4o" in other
