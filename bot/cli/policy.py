@@ -42,7 +42,7 @@ def policy_explain(
     namespace: Annotated[str, typer.Option()],
     identity: Annotated[str, typer.Option("--as", help="requester, e.g. slack:U123")],
     severity: Annotated[str, typer.Option(help="P0..P3 or INFO")] = "P3",
-    name: Annotated[str, typer.Option(help="target deployment")] = "example",
+    name: Annotated[str, typer.Option(help="target deployment (the pod, for k8s_delete_pod)")] = "example",
     replicas: Annotated[str | None, typer.Option(help="CURRENT:NEW for scaling, e.g. 3:6")] = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -58,7 +58,8 @@ def policy_explain(
         pair = (int(current), int(new))
     if severity not in engine.policy.severities.order:
         fail(f"unknown severity {severity!r}; one of {', '.join(engine.policy.severities.order)}")
-    req = ActionRequest(tool=tool, namespace=namespace, target=f"{namespace}/deployment/{name}", requester=identity,
+    kind = "pod" if tool == "k8s_delete_pod" else "deployment"  # as the tools' previews file their targets
+    req = ActionRequest(tool=tool, namespace=namespace, target=f"{namespace}/{kind}/{name}", requester=identity,
                         severity=severity, replicas=pair, deployment=name)  # type: ignore[arg-type]
     now = utc_now()
     try:
