@@ -263,7 +263,8 @@ class Conversation:
         if not args:
             return Reply(text=messages.USAGE["logs"], private=True)
         service, namespace = self._split(args[0])
-        query: dict[str, Any] = {"service": service, "since": f"last {args[1]}" if len(args) > 1 else "last 30m"}
+        # the rest is the time, as people write it: 2h, since 10m, last 30m, --since 10m, for 1h, since 10:00
+        query: dict[str, Any] = {"service": service, "since": " ".join(args[1:]) or "last 30m"}
         if namespace:
             query["namespace"] = namespace
         return Reply(text=result_text(self._run("logs_search", query, caller, progress, "reading logs…")))

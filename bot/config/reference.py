@@ -97,18 +97,18 @@ def markdown() -> str:
 
 
 def effective(settings: Settings) -> dict[str, Any]:
-    """The settings in force, as nested plain values; a secret that is set shows as ********."""
-    def plain(model: BaseModel) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name in type(model).model_fields:
-            value = getattr(model, name)
-            if isinstance(value, BaseModel):
-                out[name] = plain(value)
-            elif isinstance(value, SecretStr):
-                out[name] = MASK
-            elif isinstance(value, Path):
-                out[name] = str(value)
-            else:
-                out[name] = value
-        return out
+    """The settings in force, as nested plain values (lists of sections such as `routes` too); a secret that is
+    set shows as ********."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, BaseModel):
+            return {name: plain(getattr(value, name)) for name in type(value).model_fields}
+        if isinstance(value, SecretStr):
+            return MASK
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, list | tuple | set | frozenset):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        return value
     return plain(settings)
