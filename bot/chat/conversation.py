@@ -125,8 +125,7 @@ class Conversation:
         if words and words[0].lower().lstrip("/") in VERBS:
             return self.command(text, thread, identity, progress, incident)
         try:
-            # the limits count questions of the model: without one a question costs nothing
-            refusal = self.limits.take(identity, thread) if self.limits and self.agent.llm is not None else None
+            refusal = self.limits.take(identity, thread) if self.limits else None
             if refusal:
                 return Reply(text=refusal, private=True)
             card = self._card(incident)  # the incident is the subject; its severity tier is not lent to the model

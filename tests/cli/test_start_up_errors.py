@@ -54,8 +54,7 @@ def test_a_broken_policy_stops_serve_and_chat_with_its_file_and_line(tmp_path: P
     for command in (["chat"], ["serve", "--port", "0"]):
         done = run(*command, config=config)
         assert done.returncode == 2, done.stderr
-        first = done.stderr.strip().splitlines()
-        assert f"opsbot: {policy}: invalid policy:" in first[0] or f"opsbot: {policy}: invalid policy:" in first[1]
+        assert f"opsbot: {policy}: invalid policy:" in done.stderr.splitlines()
         assert f"{policy}:{line}: tools.k8s_scale:" in done.stderr
         assert "Traceback" not in done.stderr and "╭" not in done.stderr
 
