@@ -104,7 +104,11 @@ def test_the_step_limit_forces_a_final_answer_without_tools(settings: Settings, 
     forced = model.received[-1]
     assert isinstance(forced[-1], HumanMessage) and forced[-1].content == messages.FORCE_ANSWER
     assert len(model.bound_tools) == 2, "the forced call is made without tools"
-    assert [r.action for r in door.audit.query()[answer.checks:]] == ["k8s_list", "k8s_events"]
+    # the forced call was offered nothing: its call is refused, audited and told, never run
+    assert [(r.action, r.status) for r in door.audit.query()[answer.checks:]] == [
+        ("k8s_list", "success"), ("k8s_events", "success"), ("k8s_events", "refused")]
+    assert door.audit.query()[-1].summary == f"k8s_events: {messages.NOT_OFFERED_WHY}"
+    assert messages.NOT_OFFERED.format(tools="k8s_events") in answer.text and answer.refused == ["k8s_events"]
 
 
 def test_an_identical_repeated_call_is_refused(settings: Settings, door: Door) -> None:
@@ -152,8 +156,9 @@ def test_an_instruction_in_a_log_line_changes_nothing(hostile_settings: Settings
     model = ScriptedModel([call("k8s_pod_logs", namespace="shop", pod="checkout"), obey, "done"])
     answer = agent(hostile_settings, door, model).ask("look at checkout's logs", "t-inject", OPERATOR)
 
-    assert [c.tool for c in answer.calls] == ["k8s_pod_logs", "k8s_scale"]
-    assert answer.calls[1].status.value in ("approval_required", "denied")
+    # reading logs asks for no change: the scale was not offered, so it is refused and never proposed
+    assert [c.tool for c in answer.calls] == ["k8s_pod_logs"] and answer.refused == ["k8s_scale"]
+    assert door.gate.store.pending() == [] and answer.pending == []
     assert replicas(door) == 3
     assert not [r for r in door.audit.query() if r.kind == "execution"]
     seen = model.received[-1]
@@ -223,8 +228,9 @@ def test_a_reply_that_claims_a_change_the_door_did_not_make_is_corrected(mutable
     lead = Caller(identity="slack:U0LEAD", via="slack")
     answer = agent(mutable_settings, door, model).ask("should we scale checkout down?", "t-claim", lead)
     [action_id] = answer.pending
-    assert answer.text.startswith("Done, as pre-approved")
-    assert messages.CLAIM_PENDING.split("{")[0] in answer.text and f"#{action_id}" in answer.text
+    # opsbot's correction leads; the model's false words follow, labelled as its own
+    assert answer.text.startswith(messages.CLAIM_PENDING.split("{")[0]) and f"#{action_id}" in answer.text
+    assert answer.text.index(messages.MODEL_WORDS) < answer.text.index("Done, as pre-approved")
     assert replicas(door) == 3
     pending = door.gate.store.get(action_id)
     assert pending.via == "agent"
@@ -232,4 +238,4 @@ def test_a_reply_that_claims_a_change_the_door_did_not_make_is_corrected(mutable
 
     quiet = ScriptedModel([AIMessage("I restarted checkout for you.")])
     said = agent(mutable_settings, door, quiet).ask("restart checkout", "t-claim-2", lead)
-    assert said.text.endswith(messages.CLAIM_NOTHING)
+    assert said.text.startswith(f"{messages.CLAIM_NOTHING}\n\n{messages.MODEL_WORDS}\nI restarted checkout")

@@ -98,7 +98,7 @@ def test_a_secret_in_a_pod_log_never_reaches_the_model_server(hostile_settings: 
                      {"content": "done"}]
     answer, door = ask(llm_settings(hostile_settings, url), f"read checkout's logs; my key is {SECRET}")
 
-    assert answer.calls[1].status.value in ("approval_required", "denied")
+    assert answer.refused == ["k8s_scale"] and door.gate.store.pending() == []  # reading logs asks no change
     assert door.run("k8s_describe", {"namespace": "shop", "kind": "Deployment", "name": "checkout"},
                     OPERATOR).data["replicas"]["desired"] == 3
     sent = b"\n".join(server.raw)
