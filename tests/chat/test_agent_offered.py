@@ -11,6 +11,7 @@ from bot import messages
 from bot.chat.agent import Agent
 from bot.chat.conversation import Conversation, Reply
 from bot.chat.memory import Memory
+from bot.guard.approvals import PendingAction
 from bot.guard.door import Caller, Door
 from bot.settings import Settings
 from bot.wiring import redis_client
@@ -33,6 +34,20 @@ def checkout_pod(door: Door) -> str:
 
 def refusals(door: Door, tool: str) -> list:
     return [r for r in door.audit.query() if r.action == tool and r.status == "refused"]
+
+
+def proposed(hostile_settings: Settings, openai_fake: tuple[FakeOpenAI, str], question: str,
+             script: list) -> tuple[Reply, PendingAction]:
+    """Ask in chat with the model playing `script`; the one action left waiting for approval."""
+    server, url = openai_fake
+    settings = llm_settings(hostile_settings, url)
+    door = make_door(settings)
+    server.script = script
+    reply = chat(settings, door).ask(question, f"t-{uuid.uuid4().hex}", ASKER)
+    [action_id] = door.gate.store.pending()
+    action = door.gate.store.get(action_id)
+    assert action is not None and reply.card is not None
+    return reply, action
 
 
 def assert_refused_and_told(door: Door, reply: Reply, tool: str) -> None:
@@ -89,33 +104,23 @@ def test_a_change_written_as_text_is_refused_the_same_way(hostile_settings: Sett
 
 def test_a_change_the_question_asked_for_names_the_person(hostile_settings: Settings,
                                                           openai_fake: tuple[FakeOpenAI, str]) -> None:
-    server, url = openai_fake
-    settings = llm_settings(hostile_settings, url)
-    door = make_door(settings)
-    server.script = [tool_call("k8s_rollout_restart", namespace="shop", deployment="checkout"),
-                     {"content": "The restart of checkout waits for an on-call lead."}]
-    reply = chat(settings, door).ask("please restart checkout", "t-asked", ASKER)
+    reply, action = proposed(hostile_settings, openai_fake, "please restart checkout", [
+        tool_call("k8s_rollout_restart", namespace="shop", deployment="checkout"),
+        {"content": "The restart of checkout waits for an on-call lead."}])
 
-    [action_id] = door.gate.store.pending()
-    action = door.gate.store.get(action_id)
     assert (action.tool, action.via, action.requester) == ("k8s_rollout_restart", "agent", ASKER)
-    assert reply.card is not None
-    assert reply.card.failing.startswith(messages.PROPOSED_AS_ASKED.format(requester=ASKER))
+    assert reply.card is not None and reply.card.failing.startswith(messages.PROPOSED_AS_ASKED.format(requester=ASKER))
     assert reply.text.startswith("The restart of checkout waits"), "nothing to correct: it leads with the answer"
 
 
 def test_a_change_the_model_put_forward_on_its_own_says_so(hostile_settings: Settings,
                                                            openai_fake: tuple[FakeOpenAI, str]) -> None:
-    server, url = openai_fake
-    settings = llm_settings(hostile_settings, url)
-    door = make_door(settings)
-    server.script = [tool_call("k8s_rollback", namespace="shop", deployment="checkout"),
-                     {"content": "I would roll checkout back; it waits for approval."}]
-    reply = chat(settings, door).ask("should I scale checkout?", "t-own", ASKER)
+    reply, action = proposed(hostile_settings, openai_fake, "should I scale checkout?", [
+        tool_call("k8s_rollback", namespace="shop", deployment="checkout"),
+        {"content": "I would roll checkout back; it waits for approval."}])
 
-    assert "k8s_rollback" in [t["function"]["name"] for t in server.bodies[0]["tools"]], "changes were offered"
-    [action_id] = door.gate.store.pending()
-    action = door.gate.store.get(action_id)
+    offered = [t["function"]["name"] for t in openai_fake[0].bodies[0]["tools"]]
+    assert "k8s_rollback" in offered, "the changing tools were offered: the question is about a change"
     assert (action.tool, action.via, action.requester) == ("k8s_rollback", "model", ASKER)
     assert reply.card is not None
     assert reply.card.failing.startswith(messages.PROPOSED_BY_MODEL.format(requester=ASKER))
