@@ -60,6 +60,7 @@ EMPTY_ANSWER = "I have no answer from the model for that; try rephrasing, or use
 PROPOSED_AS_ASKED = "proposed by opsbot (asked by {requester})"
 PROPOSED_BY_MODEL = ("proposed by the model on its own: the question from {requester} did not ask for this "
                      "change")
+MODEL_OWN = "proposed by the model on its own; the question did not ask for this change"
 PROPOSED_BY_TRIAGE = "proposed by opsbot triage"
 REQUESTED_BY = "requested by {requester}"
 

@@ -37,7 +37,7 @@ def refusals(door: Door, tool: str) -> list:
 
 
 def proposed(hostile_settings: Settings, openai_fake: tuple[FakeOpenAI, str], question: str,
-             script: list) -> tuple[Reply, PendingAction]:
+             script: list) -> tuple[Reply, PendingAction, Door]:
     """Ask in chat with the model playing `script`; the one action left waiting for approval."""
     server, url = openai_fake
     settings = llm_settings(hostile_settings, url)
@@ -47,7 +47,7 @@ def proposed(hostile_settings: Settings, openai_fake: tuple[FakeOpenAI, str], qu
     [action_id] = door.gate.store.pending()
     action = door.gate.store.get(action_id)
     assert action is not None and reply.card is not None
-    return reply, action
+    return reply, action, door
 
 
 def assert_refused_and_told(door: Door, reply: Reply, tool: str) -> None:
@@ -104,7 +104,7 @@ def test_a_change_written_as_text_is_refused_the_same_way(hostile_settings: Sett
 
 def test_a_change_the_question_asked_for_names_the_person(hostile_settings: Settings,
                                                           openai_fake: tuple[FakeOpenAI, str]) -> None:
-    reply, action = proposed(hostile_settings, openai_fake, "please restart checkout", [
+    reply, action, _ = proposed(hostile_settings, openai_fake, "please restart checkout", [
         tool_call("k8s_rollout_restart", namespace="shop", deployment="checkout"),
         {"content": "The restart of checkout waits for an on-call lead."}])
 
@@ -115,7 +115,7 @@ def test_a_change_the_question_asked_for_names_the_person(hostile_settings: Sett
 
 def test_a_change_the_model_put_forward_on_its_own_says_so(hostile_settings: Settings,
                                                            openai_fake: tuple[FakeOpenAI, str]) -> None:
-    reply, action = proposed(hostile_settings, openai_fake, "should I scale checkout?", [
+    reply, action, door = proposed(hostile_settings, openai_fake, "should I scale checkout?", [
         tool_call("k8s_rollback", namespace="shop", deployment="checkout"),
         {"content": "I would roll checkout back; it waits for approval."}])
 
@@ -125,3 +125,5 @@ def test_a_change_the_model_put_forward_on_its_own_says_so(hostile_settings: Set
     assert reply.card is not None
     assert reply.card.failing.startswith(messages.PROPOSED_BY_MODEL.format(requester=ASKER))
     assert "proposed by the model" in reply.card.failing and "asked by" not in reply.card.failing
+    [decision] = [r for r in door.audit.query() if r.kind == "decision"]
+    assert decision.identity == ASKER and decision.summary.endswith(f"({messages.MODEL_OWN})"), "the trail says so"
