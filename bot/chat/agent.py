@@ -9,15 +9,15 @@ One question, in order:
    unknown and repeated calls are audited and told to the model in words, never sent back as calls);
    every call has `llm.max_tokens`; each tool call runs through `door.run` (validation, policy, approvals,
    caps, audit), so a mutating call comes back as "pending approval #id" and never runs here;
-2a. the model calls only what this model call was offered (the changing tools only when the question is
+3. the model calls only what this model call was offered (the changing tools only when the question is
    about a change, bot/chat/asked.py): any other call, made or written as text, is refused and audited
    ("not offered for this question"), never reaches the gate, and the person is told; a change the model
    puts forward that the question did not ask for goes to the gate as the model's own (`via="model"`), and
    its card says "proposed by the model";
-3. after `llm.max_steps` rounds, one last call without tools must answer (a call in it is not offered:
+4. after `llm.max_steps` rounds, one last call without tools must answer (a call in it is not offered:
    refused the same way); the whole question has one deadline (`llm.deadline_s`), each call the time that
    is left (at most `llm.timeout_s`);
-4. the answer cites the evidence it rests on. When the model's words claim a change the door did not make,
+5. the answer cites the evidence it rests on. When the model's words claim a change the door did not make,
    or a changing call was refused, opsbot's correction (from the door's results: what is pending, what was
    refused, that nothing ran) leads the reply and the model's words follow under their own label: a false
    claim is never shown first. A tool call is never shown to a person as an answer.
@@ -168,13 +168,20 @@ def offered(tools: dict[str, Tool], question: str, last_answer: str = "") -> lis
     return [openai_tool(tools[n]) for n in names]
 
 
+def refusal(asking: Asking, mutating: set[str]) -> tuple[str | None, bool]:
+    """What the person is told of the calls refused as not offered, and whether it leads the reply (a change
+    was among them: the person learns first that the model tried one)."""
+    refused = list(dict.fromkeys(asking.unoffered))
+    told = messages.NOT_OFFERED.format(tools=", ".join(refused)) if refused else None
+    return told, bool(mutating & set(refused))
+
+
 def checked(said: str, asking: Asking, mutating: set[str]) -> str:
     """The model's words as the person sees them: when they claim a change the door did not make, or the model
     called a change it was not offered, opsbot's correction leads and the words follow under their label; a
     refused read is told after them."""
-    refused = list(dict.fromkeys(asking.unoffered))
-    told = messages.NOT_OFFERED.format(tools=", ".join(refused)) if refused else None
-    lead = [told] if told and mutating & set(refused) else []
+    told, leads = refusal(asking, mutating)
+    lead = [told] if told and leads else []
     correction = check_claims(said, asking.results, mutating)
     if correction:
         lead.append(correction)
@@ -236,9 +243,9 @@ class Agent:
             why = failure or "it gave no answer in words"
             text = (messages.MODEL_FELL_BACK.format(why=why, evidence=briefing.summary()) if briefing.about
                     else messages.MODEL_FAILED.format(why=why))
-            refused = mutating & set(asking.unoffered)  # opsbot's own words: no claim to check, a refusal to tell
-            if refused:
-                text = f"{messages.NOT_OFFERED.format(tools=', '.join(sorted(refused)))}\n\n{text}"
+            told, leads = refusal(asking, mutating)  # opsbot's own words: no claim to check, a refusal to tell
+            if told and leads:
+                text = f"{told}\n\n{text}"
             answer = self._answer(text, asking, briefing, hit=False, available=failure is None)
         else:
             answer = self._answer(cited(checked(redact(said), asking, mutating), briefing), asking, briefing,

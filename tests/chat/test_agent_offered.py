@@ -127,3 +127,17 @@ def test_a_change_the_model_put_forward_on_its_own_says_so(hostile_settings: Set
     assert "proposed by the model" in reply.card.failing and "asked by" not in reply.card.failing
     [decision] = [r for r in door.audit.query() if r.kind == "decision"]
     assert decision.identity == ASKER and decision.summary.endswith(f"({messages.MODEL_OWN})"), "the trail says so"
+
+
+def test_a_refused_change_leads_the_evidence_when_the_model_then_fails(hostile_settings: Settings,
+                                                                       openai_fake: tuple[FakeOpenAI, str]) -> None:
+    server, url = openai_fake
+    settings = llm_settings(hostile_settings, url, max_retries=0)
+    door = make_door(settings)
+    server.script = [tool_call("k8s_delete_pod", namespace="shop", pod=checkout_pod(door))]  # then a 500
+    reply = chat(settings, door).ask("why is checkout failing?", "t-fails", ASKER)
+
+    assert door.gate.store.pending() == [] and reply.card is None and refusals(door, "k8s_delete_pod")
+    fell_back = messages.MODEL_FELL_BACK.format(why="it failed with HTTP 500", evidence="").strip()
+    assert reply.text.startswith(f"{messages.NOT_OFFERED.format(tools='k8s_delete_pod')}\n\n{fell_back}")
+    assert "DATABASE_URL is not set" in reply.text, "the evidence is the answer"
