@@ -89,6 +89,7 @@ class Answer(BaseModel):
                                "offered for this question (refused, audited, never proposed)")
     step_limit_hit: bool = False
     model_available: bool = True
+    fell_back: bool = Field(False, description="the text is opsbot's evidence or a failure note, not the model's")
     about: str | None = Field(None, description="what the evidence was gathered about, e.g. 'Deployment shop/x'")
     checks: int = Field(0, description="reads opsbot ran (and audited) for the evidence before the model")
     model_calls: int = 0
@@ -226,8 +227,10 @@ class Agent:
         briefing = brief(self.door, caller, question, self.namespaces, progress, subject)
         if self.llm is None:
             text = f"{messages.NO_MODEL}\n\n{briefing.summary()}" if briefing.about else messages.NO_MODEL
-            return self._answer(text, Asking(question, "", briefing.about, caller), briefing, hit=False,
-                                available=False)
+            answer = self._answer(text, Asking(question, "", briefing.about, caller), briefing, hit=False,
+                                  available=False)
+            answer.fell_back = True
+            return answer
         msgs: list[AnyMessage] = [
             SystemMessage(load_prompt("system")),
             *[HumanMessage(x.text) if x.role == "user" else AIMessage(x.text) for x in history],
@@ -247,6 +250,7 @@ class Agent:
             if told and leads:
                 text = f"{told}\n\n{text}"
             answer = self._answer(text, asking, briefing, hit=False, available=failure is None)
+            answer.fell_back = True
         else:
             answer = self._answer(cited(checked(redact(said), asking, mutating), briefing), asking, briefing,
                                   hit=rounds >= self.max_steps, available=True)

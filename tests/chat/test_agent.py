@@ -67,7 +67,7 @@ def test_a_question_runs_the_right_tools_through_the_door(settings: Settings, do
                                                                      ("tool_call", "k8s_pod_logs")]
     assert "CrashLoopBackOff" in model.received[1][-1].content
     assert "DATABASE_URL is not set" in last_tool_message(model.received[2]).content
-    assert not answer.step_limit_hit and answer.pending == []
+    assert not answer.step_limit_hit and answer.pending == [] and not answer.fell_back
 
 
 def test_a_proposed_mutation_becomes_a_pending_approval_and_nothing_runs(mutable_settings: Settings) -> None:
@@ -182,7 +182,7 @@ def test_the_question_and_the_answer_are_redacted(settings: Settings, door: Door
 def test_no_model_configured_still_answers_from_the_evidence(settings: Settings, door: Door, dead_url: str) -> None:
     no_model = settings.model_copy(update={"llm": settings.llm.model_copy(update={"model": None})})
     answer = Agent(no_model, door, memory=memory(settings)).ask("why is checkout failing?", "t-none", OPERATOR)
-    assert answer.text.startswith(messages.NO_MODEL) and not answer.model_available
+    assert answer.text.startswith(messages.NO_MODEL) and not answer.model_available and answer.fell_back
     assert "troubleshoot SERVICE" in answer.text
     assert "opsbot's checks of Deployment shop/checkout" in answer.text
     assert "DATABASE_URL is not set" in answer.text and "A rollback fits: rollback shop/checkout" in answer.text
@@ -203,7 +203,7 @@ def test_a_failing_model_gives_a_clear_reply(settings: Settings, door: Door, dea
     assert not answer.model_available and "Traceback" not in answer.text
 
     answer = agent(settings, door, ScriptedModel([broken])).ask("why is checkout failing?", "t-broken-2", OPERATOR)
-    assert answer.text.startswith(messages.MODEL_FELL_BACK.split("{")[0])
+    assert answer.text.startswith(messages.MODEL_FELL_BACK.split("{")[0]) and answer.fell_back
     assert "DATABASE_URL is not set" in answer.text and "pw@" not in answer.text
 
 
