@@ -68,6 +68,12 @@ def _quiet(_: str) -> None:
     return None
 
 
+def _subject(briefing: Briefing) -> str | None:
+    """What the evidence is about and the workload it found ("please restart it" in an alert's thread)."""
+    t = briefing.evidence.target
+    return " ".join(x for x in (briefing.about, t.workload if t else None, t.name if t else None) if x) or None
+
+
 def _last_answer(history: list[Line]) -> str:
     return next((x.text for x in reversed(history) if x.role == "assistant"), "")
 
@@ -112,7 +118,7 @@ class Asking:
 
     question: str
     last_answer: str
-    about: str | None
+    about: str | None  # what the evidence is about, with the workload it found: names the question implies
     caller: Caller
     results: list[ToolResult] = field(default_factory=list)
     unoffered: list[str] = field(default_factory=list)
@@ -239,7 +245,7 @@ class Agent:
             HumanMessage(f"opsbot's checks for the question that follows:\n{briefing.for_model()}"),
             HumanMessage(question),
         ]
-        asking = Asking(question, _last_answer(history), briefing.about, caller)
+        asking = Asking(question, _last_answer(history), _subject(briefing), caller)
         said, failure, rounds = self._loop(msgs, self.offered(question, history), asking, deadline, progress)
         mutating = {t.name for t in self.tools.values() if t.mutates}
         if failure or not said:

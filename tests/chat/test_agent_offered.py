@@ -14,10 +14,12 @@ from bot.chat.memory import Memory
 from bot.guard.approvals import PendingAction
 from bot.guard.door import Caller, Door
 from bot.settings import Settings
+from bot.triage.troubleshoot import Asked
 from bot.wiring import redis_client
 from tests.support.doors import make_door
 from tests.support.fake_openai import FakeOpenAI, llm_settings, tool_call
 from tests.support.hostile import INJECTION, hostile_settings  # noqa: F401 (fixture)
+from tests.support.scripted import ScriptedModel, call
 
 ASKER = "slack:U0OPERATOR"
 
@@ -141,3 +143,17 @@ def test_a_refused_change_leads_the_evidence_when_the_model_then_fails(hostile_s
     fell_back = messages.MODEL_FELL_BACK.format(why="it failed with HTTP 500", evidence="").strip()
     assert reply.text.startswith(f"{messages.NOT_OFFERED.format(tools='k8s_delete_pod')}\n\n{fell_back}")
     assert "DATABASE_URL is not set" in reply.text, "the evidence is the answer"
+
+
+def test_a_change_asked_for_in_an_alert_thread_names_the_person(mutable_settings: Settings) -> None:
+    door = make_door(mutable_settings)
+    alert = Asked(name="KubePodCrashLooping", labels={"namespace": "shop", "pod": checkout_pod(door)},
+                  service_first=False)
+    model = ScriptedModel([call("k8s_rollout_restart", namespace="shop", deployment="checkout"), "waiting"])
+    agent = Agent(mutable_settings, door, llm=model,
+                  memory=Memory(redis_client(mutable_settings), mutable_settings.memory, f"test:{uuid.uuid4().hex}:"))
+    answer = agent.ask("please restart it", "t-thread", Caller(identity=ASKER, via="chat"),
+                       subject=(alert, "incident inc-1 (KubePodCrashLooping)", "the thread of its alert card"))
+
+    [action_id] = answer.pending
+    assert door.gate.store.get(action_id).via == "agent", "the thread's workload is the 'it' the person meant"
