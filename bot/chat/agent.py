@@ -293,7 +293,10 @@ class Agent:
                            self.settings.llm.max_calls_per_reply, seen)
             asking.unoffered += s.unoffered
             if last or not s.asked_for_tools:
-                for bad in s.refused:  # the final call is offered nothing: what it asks for is refused, audited
+                # the final call is offered nothing: what it asks for is refused and audited, tools or not
+                unknown = [Refused(c["name"], json.dumps(c["args"])[:MAX_RAW], messages.NOT_OFFERED_WHY)
+                           for c in s.unknown]
+                for bad in [*s.refused, *unknown]:
                     self.door.refuse(bad.name, bad.raw, bad.why, asking.caller)
                 sent = [str(m.content) for m in msgs if isinstance(m, HumanMessage)]
                 return without_echo(s.text, list(reversed(sent))), None, step
