@@ -38,6 +38,14 @@ FORCE_ANSWER = (
     "results above, and say what is still unknown and which check would settle it."
 )
 
+NOT_OFFERED_WHY = "not offered for this question; call only the tools offered with it"
+
+# -- the model's answer, checked (these lead the reply; the model's words follow under MODEL_WORDS) ----------
+
+NOT_OFFERED = ("opsbot refused the model's call of {tools}: not offered for this question, so it never ran, nothing "
+               "was proposed and nothing changed.")
+MODEL_WORDS = "The model's answer (its own words; opsbot's check above says what happened):"
+
 CLAIM_PENDING = ("opsbot's check of this answer: nothing was changed. Waiting for approval: {actions}. "
                  "Only an authorised person's click on the action's card executes it.")
 CLAIM_NOTHING = ("opsbot's check of this answer: no change was made to the cluster while answering; "
@@ -46,6 +54,15 @@ CLAIM_NOTHING = ("opsbot's check of this answer: no change was made to the clust
 STEP_LIMIT_NOTE = "(I stopped after {steps} rounds of tool calls; ask a narrower question to go further.)"
 
 EMPTY_ANSWER = "I have no answer from the model for that; try rephrasing, or use a command: " + COMMANDS
+
+# -- who put a pending action forward, as its card says it ---------------------------------------------
+
+PROPOSED_AS_ASKED = "proposed by opsbot (asked by {requester})"
+PROPOSED_BY_MODEL = ("proposed by the model on its own: the question from {requester} did not ask for this "
+                     "change")
+MODEL_OWN = "proposed by the model on its own; the question did not ask for this change"
+PROPOSED_BY_TRIAGE = "proposed by opsbot triage"
+REQUESTED_BY = "requested by {requester}"
 
 # -- chat commands --------------------------------------------------------------------------------------
 

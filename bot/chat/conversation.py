@@ -59,12 +59,15 @@ class ClickResult(BaseModel):
 
 
 def proposer(action: PendingAction) -> str:
-    """Who put the action forward: a person, or opsbot on a person's question (the model proposes, never asks)."""
+    """Who put the action forward, from what the action recorded (`via`): a person; opsbot on a person's question
+    that asked for this change ("agent"); the model on its own, on a question that did not ("model"); triage."""
     if action.via == "agent":
-        return f"proposed by opsbot (asked by {action.requester})"
+        return messages.PROPOSED_AS_ASKED.format(requester=action.requester)
+    if action.via == "model":
+        return messages.PROPOSED_BY_MODEL.format(requester=action.requester)
     if action.via == "triage":
-        return "proposed by opsbot triage"
-    return f"requested by {action.requester}"
+        return messages.PROPOSED_BY_TRIAGE
+    return messages.REQUESTED_BY.format(requester=action.requester)
 
 
 def action_card(action: PendingAction) -> Card:

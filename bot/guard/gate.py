@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bot import messages
 from bot.guard.approvals import ApprovalStore, ApprovalsUnavailable, PendingAction
 from bot.guard.audit import AuditLog, AuditRecord, AuditUnavailable
 from bot.guard.invoke import error, invoke
@@ -59,8 +60,9 @@ class ActionGate:
             now = self.ctx.now()
             decision = self.engine.decide(self._request(t, preview, requester, severity),
                                           self.store.executions(now), now)
+            own = f" ({messages.MODEL_OWN})" if via == "model" else ""  # the trail says whose the idea was
             self._audit("decision", requester, t.name, preview.target, decision.outcome,
-                        f"{preview.summary}: {decision.reason}", raw, incident)
+                        f"{preview.summary}: {decision.reason}{own}", raw, incident)
             if decision.outcome == "deny":
                 return ToolResult(tool=t.name, status=Status.denied, invocation=invocation, error=decision.reason,
                                   data={"preview": preview.model_dump(), "checks": decision.checks})
