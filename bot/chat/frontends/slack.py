@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
 
 import redis
 import structlog
@@ -24,6 +23,9 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.cards.model import Card
 from bot.cards.routing import Route, route_for
@@ -33,7 +35,8 @@ from bot.cards.strings import GRAPH
 from bot.chat.conversation import Conversation, Reply
 from bot.chat.frontends import messages
 from bot.chat.frontends.decision import Decisions, footer
-from bot.http_input import WebhookError, error_body, parse_json, read_body, text_of
+from bot.chat.frontends.slack_payloads import from_http, problem, signed, ssl_check
+from bot.http_input import WebhookError, error_body, read_body
 from bot.messages import NOT_THIS_CARD
 from bot.settings import SlackSettings
 
@@ -160,10 +163,17 @@ def buttons_of(message: dict[str, Any]) -> set[str]:
     return {e.get("value", "") for b in blocks if b.get("type") == "actions" for e in b.get("elements") or []}
 
 
-def _slack_object(body: bytes) -> None:
-    """Slack sends one JSON object per event or interaction; anything else is refused before bolt parses it."""
-    if not isinstance(parse_json(body), dict):
-        raise WebhookError(400, "invalid_payload", "a Slack event or interaction is a JSON object")
+class _CheckedSocketMode(SocketModeHandler):
+    """Socket Mode with the same shape check as HTTP: a payload opsbot does not handle is acknowledged (so Slack
+    does not send it again), logged in one line and dropped before bolt reads it."""
+
+    def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        reason = problem(req.payload)
+        if reason is None:
+            super().handle(client, req)
+            return
+        log.warning("slack_payload_refused", reason=reason, transport="socket_mode", envelope=req.type)
+        client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
 
 
 class SlackFrontend:
@@ -194,13 +204,13 @@ class SlackFrontend:
         """The Socket Mode handler (app token); `.start()` blocks, `.connect()` does not."""
         if self.settings.app_token is None:
             raise ValueError("slack.app_token (xapp-…) is needed for Socket Mode")
-        return SocketModeHandler(self.app, self.settings.app_token.get_secret_value())
+        return _CheckedSocketMode(self.app, self.settings.app_token.get_secret_value())
 
     def http_app(self) -> FastAPI:
         """HTTP events at POST /slack/events (signature checked by bolt: 401 when it does not match)."""
         if self.settings.signing_secret is None:
             raise ValueError("slack.signing_secret is needed to serve HTTP events")
-        handler = SlackRequestHandler(self.app)
+        handler, secret = SlackRequestHandler(self.app), self.settings.signing_secret.get_secret_value()
         api = FastAPI(title="opsbot slack", docs_url=None, redoc_url=None, openapi_url=None)
 
         @api.get("/healthz")
@@ -209,16 +219,21 @@ class SlackFrontend:
 
         @api.post("/slack/events")
         async def events(request: Request) -> Response:
-            try:  # bounded while it is read, and well-formed, before bolt (and its signature check) sees it
+            try:  # bounded while it is read; signed; a shape opsbot handles: all before bolt parses it
                 body = await read_body(request, MAX_BODY_BYTES)
-                if request.headers.get("content-type", "").startswith("application/json"):
-                    _slack_object(body)
-                else:
-                    payload = parse_qs(text_of(body)).get("payload")
-                    if payload:
-                        _slack_object(payload[0].encode())
+                if ssl_check(body):
+                    return Response(status_code=200)  # Slack checking the certificate of the command's URL
+                if not signed(body, request.headers.get("x-slack-request-timestamp"),
+                              request.headers.get("x-slack-signature"), secret):
+                    raise WebhookError(401, "invalid_signature", messages.UNSIGNED)
+                checked = from_http(body, request.headers.get("content-type", ""))
             except WebhookError as e:
+                if e.status == 400:
+                    log.warning("slack_payload_refused", reason=e.message, transport="http")
                 return JSONResponse(error_body(e.code, e.message), status_code=e.status)
+            if checked.answer_here:
+                log.warning("slack_events_rate_limited", minute=checked.payload.get("minute_rate_limited"))
+                return Response(status_code=200)
 
             async def replay() -> dict[str, Any]:  # bolt reads the body we already read, once more
                 return {"type": "http.request", "body": body, "more_body": False}
@@ -234,9 +249,7 @@ class SlackFrontend:
         event = body.get("event") or {}
         if event.get("bot_id") or event.get("subtype") in ("bot_message", "message_changed", "message_deleted"):
             return BoltResponse(status=200, body="")  # ours or another bot's: never answer a bot
-        event_id = body.get("event_id")
-        if not isinstance(event_id, str | None):
-            return BoltResponse(status=400, body="event_id must be a string")
+        event_id = body.get("event_id")  # a string: checked with the payload's shape (slack_payloads)
         if event_id and not self._seen.first(event_id):
             log.info("slack_redelivery_ignored", event_id=event_id, retry=req.headers.get("x-slack-retry-num"))
             return BoltResponse(status=200, body="")
