@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +21,9 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bench.hostile_payloads import SLACK_MUTATIONS, hostile_body, slack_click
 from bot import messages
+from bot.cards.store import CardStore, MessageRef
 from bot.chat.conversation import Conversation
+from bot.chat.frontends.decision import Decisions
 from bot.chat.frontends import messages as fm
 from bot.chat.frontends.slack import SlackFrontend
 from bot.settings import Settings, SlackSettings
@@ -110,6 +113,7 @@ REFUSED = {
     "actions as an object": "`actions` of a block_actions payload must be a non-empty list of objects",
     "actions empty": "`actions` of a block_actions payload must be a non-empty list of objects",
     "action_id not a string": "`action_id` of the action must be a non-empty string",
+    "action_id of no opsbot button": "opsbot has no button with action_id 'deploy_now'",
     "action value not a string": "`value` of the action must be a string",
     "payload= empty": "the `payload` field is empty",
     "payload truncated": "the `payload` field: the body is not valid JSON",
@@ -257,7 +261,7 @@ def test_socket_mode_drops_an_unhandled_payload_after_acknowledging_it(frontend:
     broken = slack_click()
     broken["actions"][0].pop("action_id")  # bolt's matcher reads it: a KeyError in the socket's thread
     with structlog.testing.capture_logs() as logs:
-        for n, payload in enumerate([broken, {**slack_click(), "actions": {"action_id": "approve"}}]):
+        for n, payload in enumerate([broken, {**slack_click(), "actions": {"action_id": "opsbot_approve"}}]):
             envelope = SocketModeRequest.from_dict({"envelope_id": f"env-{n}", "type": "interactive",
                                                     "accepts_response_payload": False, "payload": payload})
             assert envelope is not None
@@ -267,6 +271,47 @@ def test_socket_mode_drops_an_unhandled_payload_after_acknowledging_it(frontend:
         "`action_id` of the action must be a non-empty string",
         "`actions` of a block_actions payload must be a non-empty list of objects"]
     assert not [c for c in fake.calls if c.method != "auth.test"]
+
+
+def test_plain_replies_in_opsbots_threads_are_answered_once(fake: FakeSlack, chat: Conversation) -> None:
+    """Slack sends every channel message (message.channels): opsbot answers only a person's reply in a thread it
+    started or answered in, and a reply that mentions it (app_mention and message both arrive) once."""
+    store = CardStore(chat.door.audit.client, f"test:{uuid.uuid4().hex}:")
+    card_ts = "1700000050.000001"  # an alert card the Publisher posted: the store remembers its message
+    store.set_ref("inc-9", MessageRef(platform="slack", message_id=card_ts, channel=CHANNEL))
+    settings = SlackSettings(bot_token=SecretStr(fake.token), signing_secret=SecretStr(SECRET),
+                             api_base_url=fake.base_url)  # type: ignore[attr-defined]
+    with served(SlackFrontend(settings, chat, Decisions(store)).http_app()) as server:
+        slack = Workspace(server.url, fake)
+
+        def says(text: str, thread_ts: str | None = None, kind: str = "message", **extra: Any) -> None:
+            slack.seq += 1
+            slack.event({"type": kind, "channel": CHANNEL, "user": "U0VIEWER", "text": text, "team": TEAM,
+                         "ts": f"1700000100.{slack.seq:06d}", **({"thread_ts": thread_ts} if thread_ts else {}),
+                         **({"channel_type": "channel"} if kind == "message" else {}), **extra})
+
+        slack.mention("U0VIEWER", "pods shop")  # opsbot answers in the mention's thread: that thread is its own
+        thread = slack.next("chat.postMessage")["thread_ts"]
+        slack.next("chat.update")
+        says("pods shop")  # an ordinary channel message
+        says("pods shop", thread_ts="1699999999.000001")  # a thread opsbot is not in
+        says("pods shop", thread_ts=thread, bot_id="B0OTHER", subtype="bot_message")  # another bot, in the thread
+        says("pods shop", thread_ts=thread)  # a plain reply in opsbot's thread: answered there
+        answer = slack.next("chat.postMessage", thread_ts=thread)
+        assert answer["text"] == "_checking pods…_"
+        slack.next("chat.update")
+
+        says("help", thread_ts=card_ts)  # a plain reply under the alert card
+        helped = slack.next("chat.postEphemeral")
+        assert helped["thread_ts"] == card_ts and helped["user"] == "U0VIEWER"
+
+        for kind in ("app_mention", "message"):  # Slack sends a mention in the thread as both events
+            says(f"<@{BOT_USER}> pods shop", thread_ts=thread, kind=kind, ts="1700000200.000001")
+        slack.mention("U0VIEWER", "help")  # by its answer, everything above is through
+        slack.next("chat.postEphemeral")
+    in_thread = [c for c in fake.made("chat.postMessage") if c.args.get("thread_ts") == thread]
+    assert len(in_thread) == 3, "the first answer, the plain reply's and the mention's: once each"
+    assert len(fake.made("chat.postMessage")) == 3 and len(fake.made("chat.postEphemeral")) == 2, "nothing else"
 
 
 # -- the shift, as a table --------------------------------------------------------------------------------------

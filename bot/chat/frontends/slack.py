@@ -1,7 +1,8 @@
 """Slack (slack-bolt): one App whose listeners serve both Socket Mode and HTTP events.
 
-Mentions and DMs are questions (or commands) answered in the thread; `/opsbot ...` is a command; the
-Approve / Deny buttons of a card are decisions. Every listener acknowledges first (bolt returns the 200 as
+Mentions, DMs and plain replies in a thread opsbot started or answered in are questions (or commands)
+answered in the thread; `/opsbot ...` is a command; the Approve / Deny buttons of a card are decisions. A
+payload of any other shape is refused before bolt reads it (slack_payloads). Every listener acknowledges first (bolt returns the 200 as
 soon as `ack()` runs: process_before_response=False) and works after, on bolt's thread pool. Progress lines
 edit one message. Failures end at this edge as a plain sentence; the stack trace goes to the log only.
 """
@@ -16,7 +17,7 @@ import redis
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.starlette import SlackRequestHandler
 from slack_bolt.request import BoltRequest
@@ -155,6 +156,26 @@ class Seen:
         return bool(self.client.set(f"{self.prefix}slack:event:{event_id}", 1, nx=True, ex=self.TTL_S))
 
 
+class Threads:
+    """The Slack threads opsbot answered in (a mention's thread, a command's answer, a card it posted in chat): a
+    plain reply there, without a mention, is a question to opsbot. One Redis key per thread, kept KEEP_S."""
+
+    KEEP_S = 14 * 86400  # an incident's thread goes quiet within days
+
+    def __init__(self, client: redis.Redis, prefix: str):
+        self.client, self.prefix = client, prefix
+
+    def _key(self, channel: str, ts: str) -> str:
+        return f"{self.prefix}slack:thread:{channel}:{ts}"
+
+    def add(self, channel: str, ts: str | None) -> None:
+        if ts:
+            self.client.set(self._key(channel, ts), 1, ex=self.KEEP_S)
+
+    def has(self, channel: str, ts: str) -> bool:
+        return bool(self.client.exists(self._key(channel, ts)))
+
+
 def buttons_of(message: dict[str, Any]) -> set[str]:
     """The action ids of the buttons on a message, as Slack reports the message in the click's payload."""
     blocks = list(message.get("blocks") or [])
@@ -178,7 +199,7 @@ class _CheckedSocketMode(SocketModeHandler):
 
 class SlackFrontend:
     def __init__(self, settings: SlackSettings, chat: Conversation, decisions: Decisions | None = None,
-                 client: WebClient | None = None, seen: Seen | None = None):
+                 client: WebClient | None = None, seen: Seen | None = None, threads: Threads | None = None):
         if settings.bot_token is None:
             raise ValueError("slack.bot_token is not set")
         self.settings, self.chat = settings, chat
@@ -189,7 +210,9 @@ class SlackFrontend:
         self.app = App(client=self.client, signing_secret=secret, process_before_response=False,
                        raise_error_for_unhandled_request=False)
         # by default on the Redis (and key prefix) of the door's audit log: every replica shares it
-        self._seen = seen or Seen(chat.door.audit.client, chat.door.audit.key.removesuffix("audit"))
+        redis_client, prefix = chat.door.audit.client, chat.door.audit.key.removesuffix("audit")
+        self._seen = seen or Seen(redis_client, prefix)
+        self._threads = threads or Threads(redis_client, prefix)
         self.app.middleware(self._drop_bots_and_redeliveries)
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
@@ -261,10 +284,26 @@ class SlackFrontend:
         ack()
         self._answer(event)
 
-    def _on_message(self, ack: Callable[..., None], event: dict[str, Any]) -> None:
+    def _on_message(self, ack: Callable[..., None], event: dict[str, Any], context: BoltContext) -> None:
         ack()
-        if event.get("channel_type") == "im" and not event.get("subtype"):
-            self._answer(event)  # channel messages that mention us arrive as app_mention too: answer once
+        if event.get("channel_type") == "im":
+            if not event.get("subtype"):
+                self._answer(event)
+        elif self._replies_to_us(event, context.bot_user_id):
+            self._answer(event)
+
+    def _replies_to_us(self, event: dict[str, Any], bot_user: str | None) -> bool:
+        """A person's plain reply in a thread opsbot started or answered in (a card's, or one of its answers').
+        One that mentions opsbot also arrives as app_mention and is answered there, once; a channel message
+        outside opsbot's threads is not for opsbot."""
+        thread_ts, channel = event.get("thread_ts"), event["channel"]
+        if not thread_ts or thread_ts == event["ts"] or event.get("subtype") not in (None, "thread_broadcast"):
+            return False
+        if bot_user is None or f"<@{bot_user}" in event.get("text", ""):
+            return False
+        store = self.decisions.store
+        return self._threads.has(channel, thread_ts) or bool(
+            store and store.incident_of(PLATFORM, channel, thread_ts))
 
     def _answer(self, event: dict[str, Any]) -> None:
         channel, user = event["channel"], event.get("user", "")
@@ -337,8 +376,10 @@ class SlackFrontend:
             progress.show(heading + parts[0])
             for part in parts[1:]:  # the rest of a long reply, in order, in the same thread
                 self.client.chat_postMessage(channel=channel, thread_ts=thread_ts or progress.ts, text=part)
+            self._threads.add(channel, thread_ts or progress.ts)  # replies there are questions to opsbot
         if reply.card is not None:
-            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_slack(reply.card))
+            r = self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_slack(reply.card))
+            self._threads.add(channel, thread_ts or r["ts"])
 
     def _say_failed(self, progress: _Progress, channel: str, thread_ts: str | None) -> None:
         try:
