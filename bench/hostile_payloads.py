@@ -16,6 +16,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from bot.cards.slack import APPROVE_ID
+
 Mutation = Callable[[random.Random, bytes], bytes]
 MAX_BODY = 1_000_000  # the default webhooks.max_body_bytes; tests pass their own
 
@@ -95,7 +97,7 @@ def hostile_body(rnd: random.Random, valid: bytes, limit: int = MAX_BODY) -> tup
 FORM, JSON = "application/x-www-form-urlencoded", "application/json"
 
 
-def slack_click(action_id: str = "approve", value: str = "a1b2c3", ts: str = "1700000000.000100") -> dict[str, Any]:
+def slack_click(action_id: str = APPROVE_ID, value: str = "a1b2c3", ts: str = "1700000000.000100") -> dict[str, Any]:
     """A valid block_actions payload: a click on a card's button (channel C0ONCALL, message `ts`)."""
     return {"type": "block_actions", "team": {"id": "T0SHOP"}, "user": {"id": "U0LEAD"}, "api_app_id": "A0OPSBOT",
             "channel": {"id": "C0ONCALL"}, "trigger_id": "1.2.3", "response_url": "https://hooks.slack.test/x",
@@ -161,7 +163,8 @@ SLACK_MUTATIONS: dict[str, Callable[[random.Random], tuple[str, bytes]]] = {
     "action without action_id": _click(lambda p: p["actions"][0].pop("action_id")),
     "actions as an object": _click(lambda p: p.update(actions=p["actions"][0])),
     "actions empty": _click(lambda p: p.update(actions=[])),
-    "action_id not a string": _click(lambda p: p["actions"][0].update(action_id=["approve"])),
+    "action_id not a string": _click(lambda p: p["actions"][0].update(action_id=[APPROVE_ID])),
+    "action_id of no opsbot button": _click(lambda p: p["actions"][0].update(action_id="deploy_now")),
     "action value not a string": _click(lambda p: p["actions"][0].update(value={"id": 1})),
     "payload= empty": lambda rnd: (FORM, b"payload="),
     "payload truncated": _truncated_payload,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bot.cards.slack import APPROVE_ID, CONTROL_PREFIX, DENY_ID
 from bot.http_input import WebhookError, parse_json, text_of
 
 COMMAND = "/opsbot"
@@ -186,6 +187,8 @@ def _block_actions(payload: dict[str, Any]) -> None:
     _string(user, "id", "block_actions user")
     for action in _objects(payload.get("actions"), "`actions` of a block_actions payload", required=True):
         _string(action, "action_id", "action")
+        if action["action_id"] not in (APPROVE_ID, DENY_ID) and not action["action_id"].startswith(CONTROL_PREFIX):
+            raise _Wrong(f"opsbot has no button with action_id {action['action_id'][:40]!r}")
         for key in ("value", "block_id", "type"):
             _string(action, key, "action", required=False)
     container = payload.get("container")
