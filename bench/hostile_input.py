@@ -96,13 +96,18 @@ def run(opsbot: Served, args: argparse.Namespace) -> None:
     opsbot.drain()
     lost = [n for n in accepted
             if not opsbot.redis.exists(f"{PREFIX}incident:fp:{fingerprint('alertmanager', labels(n))}")]
+    report(f"hostile input: {args.hostile} hostile bodies (seed {args.seed}), a valid alert every {args.every}; "
+           f"{sent_in:.1f} s", statuses, kinds_5xx,
+           f"{len(accepted)} answered 2xx, {len(lost)} lost (no incident after the drain)")
+
+
+def report(title: str, statuses: dict[str, Counter[int]], kinds_5xx: Counter[str], valid: str) -> None:
     total_5xx = sum(n for c in statuses.values() for s, n in c.items() if s >= 500)
-    print(f"hostile input: {args.hostile} hostile bodies (seed {args.seed}), a valid alert every {args.every}; "
-          f"{sent_in:.1f} s")
+    print(title)
     for name, counts in statuses.items():
         print(f"  {name:<13} {dict(sorted(counts.items()))}")
     print(f"  5xx           {total_5xx}" + (f"  {dict(kinds_5xx)}" if kinds_5xx else ""))
-    print(f"  valid         {len(accepted)} answered 2xx, {len(lost)} lost (no incident after the drain)")
+    print(f"  valid         {valid}")
 
 
 
@@ -160,14 +165,9 @@ def run_slack(opsbot: Served, args: argparse.Namespace) -> None:
                 fake.wait_for("chat.postEphemeral", accepted, timeout=60)  # `help` is answered privately
             except AssertionError:
                 pass
-    answered = len(fake.made("chat.postEphemeral"))
-    total_5xx = sum(n for c in statuses.values() for s, n in c.items() if s >= 500)
-    print(f"slack: {args.slack} signed hostile requests (seed {args.seed}), a valid mention every {args.every}; "
-          f"{sent_in:.1f} s")
-    for name, counts in statuses.items():
-        print(f"  {name:<13} {dict(sorted(counts.items()))}")
-    print(f"  5xx           {total_5xx}" + (f"  {dict(kinds_5xx)}" if kinds_5xx else ""))
-    print(f"  valid         {accepted} answered 2xx, {max(accepted - answered, 0)} lost (never replied to)")
+    lost = max(accepted - len(fake.made("chat.postEphemeral")), 0)
+    report(f"slack: {args.slack} signed hostile requests (seed {args.seed}), a valid mention every {args.every}; "
+           f"{sent_in:.1f} s", statuses, kinds_5xx, f"{accepted} answered 2xx, {lost} lost (never replied to)")
 
 
 if __name__ == "__main__":

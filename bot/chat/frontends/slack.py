@@ -2,9 +2,10 @@
 
 Mentions, DMs and plain replies in a thread opsbot started or answered in are questions (or commands)
 answered in the thread; `/opsbot ...` is a command; the Approve / Deny buttons of a card are decisions. A
-payload of any other shape is refused before bolt reads it (slack_payloads). Every listener acknowledges first (bolt returns the 200 as
-soon as `ack()` runs: process_before_response=False) and works after, on bolt's thread pool. Progress lines
-edit one message. Failures end at this edge as a plain sentence; the stack trace goes to the log only.
+payload of any other shape is refused before bolt reads it (slack_payloads). Every listener acknowledges
+first (bolt returns the 200 as soon as `ack()` runs: process_before_response=False) and works after, on
+bolt's thread pool. Progress lines edit one message. Failures end at this edge as a plain sentence; the stack
+trace goes to the log only.
 """
 
 from __future__ import annotations
@@ -230,7 +231,8 @@ class SlackFrontend:
         return _CheckedSocketMode(self.app, self.settings.app_token.get_secret_value())
 
     def http_app(self) -> FastAPI:
-        """HTTP events at POST /slack/events (signature checked by bolt: 401 when it does not match)."""
+        """HTTP events at POST /slack/events: 413 past the size bound, 401 when the signature does not match,
+        400 with the reason for a shape opsbot does not handle; then bolt (which checks the signature again)."""
         if self.settings.signing_secret is None:
             raise ValueError("slack.signing_secret is needed to serve HTTP events")
         handler, secret = SlackRequestHandler(self.app), self.settings.signing_secret.get_secret_value()
