@@ -297,8 +297,8 @@ def test_plain_replies_in_opsbots_threads_are_answered_once(fake: FakeSlack, cha
         says("pods shop", thread_ts="1699999999.000001")  # a thread opsbot is not in
         says("pods shop", thread_ts=thread, bot_id="B0OTHER", subtype="bot_message")  # another bot, in the thread
         says("pods shop", thread_ts=thread)  # a plain reply in opsbot's thread: answered there
-        answer = slack.next("chat.postMessage", thread_ts=thread)
-        assert answer["text"] == "_checking pods…_"
+        answer = slack.next("chat.postMessage")
+        assert answer["thread_ts"] == thread and answer["text"] == "_checking pods…_"
         slack.next("chat.update")
 
         says("help", thread_ts=card_ts)  # a plain reply under the alert card
