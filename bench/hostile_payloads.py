@@ -181,6 +181,7 @@ SLACK_MUTATIONS: dict[str, Callable[[random.Random], tuple[str, bytes]]] = {
         lambda p: p["message"]["attachments"][0]["blocks"][0]["elements"][0].update(value={"v": 1})),
     "authorizations an object": _click(lambda p: p.update(authorizations={"team_id": "T0SHOP"})),
     "response_urls a string": _click(lambda p: p.update(response_urls="https://hooks.slack.test/x")),
+    "response_urls null": _click(lambda p: p.update(response_urls=None)),
     "event body truncated": _truncated_event,
     "event body a list": lambda rnd: (JSON, json.dumps([slack_mention()]).encode()),
     "event missing": _event(lambda b: b.pop("event")),
@@ -190,6 +191,8 @@ SLACK_MUTATIONS: dict[str, Callable[[random.Random], tuple[str, bytes]]] = {
     "event text an object": _event(lambda b: b["event"].update(text={"t": "help"})),
     "event_id a list": _event(lambda b: b.update(event_id=["Ev1", "Ev2"])),
     "team a number": _event(lambda b: b.update(team=5)),
+    "event's authorizations a number": _event(
+        lambda b: (b.pop("authorizations"), b["event"].update(authorizations=-1))),  # bolt looks there too
     "url_verification without challenge": lambda rnd: (JSON, b'{"type": "url_verification"}'),
     "form of unknown fields": lambda rnd: (FORM, b"foo=bar&baz="),
     "slash command of another name": _command(command="/deploy"),

@@ -130,16 +130,18 @@ def _string(obj: dict[str, Any], key: str, where: str, required: bool = True) ->
         raise _Wrong(f"`{key}` of the {where} must be a{' non-empty' if required else ''} string")
 
 
-def _objects(value: Any, where: str, required: bool = False) -> list[dict[str, Any]]:
+def _objects(value: Any, where: str, required: bool = False, empty: bool = True) -> list[dict[str, Any]]:
+    """A list of objects; None counts as an empty list unless `required`; empty only if `empty`."""
     if value is None and not required:
         return []
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value) or (required and not value):
-        raise _Wrong(f"{where} must be a {'non-empty ' if required else ''}list of objects")
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value) or (not empty and not value):
+        raise _Wrong(f"{where} must be a {'' if empty else 'non-empty '}list of objects")
     return value
 
 
 def _ids(obj: dict[str, Any], where: str) -> None:
-    """The fields bolt reads ids from (`user`, `channel`, `team`, `enterprise`): a string, an object or null."""
+    """The fields bolt reads ids from (`user`, `channel`, `team`, `enterprise`: a string, an object or null),
+    and the objects it looks into for them (the first authorization, the message, the event …)."""
     for key in ("user", "channel", "team", "enterprise"):
         value = obj.get(key)
         if value is not None and not isinstance(value, str | dict):
@@ -149,6 +151,8 @@ def _ids(obj: dict[str, Any], where: str) -> None:
     for key in ("team_id", "user_id", "channel_id", "enterprise_id", "thread_ts", "response_url"):
         if not isinstance(obj.get(key), str | None):
             raise _Wrong(f"`{key}` of the {where} must be a string")
+    for auth in _objects(obj.get("authorizations"), f"`authorizations` of the {where}")[:1]:
+        _ids(auth, f"{where}'s first authorization")
     for key in ("message", "previous_message", "item", "assistant_thread", "view", "event"):
         if key in obj and not isinstance(obj[key], dict):
             raise _Wrong(f"`{key}` of the {where} must be an object")
@@ -159,9 +163,8 @@ def _ids(obj: dict[str, Any], where: str) -> None:
 def _envelope(payload: dict[str, Any]) -> None:
     """What bolt reads of every payload before any listener: ids, authorizations, response URLs."""
     _ids(payload, "payload")
-    for auth in _objects(payload.get("authorizations"), "`authorizations`")[:1]:
-        _ids(auth, "first authorization")
-    _objects(payload.get("response_urls"), "`response_urls`")
+    if "response_urls" in payload:  # bolt takes its length when the key is there at all, null or not
+        _objects(payload["response_urls"], "`response_urls`", required=True)
     if isinstance(payload.get("event"), dict):
         _ids(payload["event"], "event")
 
@@ -185,7 +188,7 @@ def _block_actions(payload: dict[str, Any]) -> None:
     if not isinstance(user, dict):
         raise _Wrong("`user` of a block_actions payload must be an object with an id")
     _string(user, "id", "block_actions user")
-    for action in _objects(payload.get("actions"), "`actions` of a block_actions payload", required=True):
+    for action in _objects(payload.get("actions"), "`actions` of a block_actions payload", True, empty=False):
         _string(action, "action_id", "action")
         if action["action_id"] not in (APPROVE_ID, DENY_ID) and not action["action_id"].startswith(CONTROL_PREFIX):
             raise _Wrong(f"opsbot has no button with action_id {action['action_id'][:40]!r}")
