@@ -325,7 +325,9 @@ class SlackFrontend:
             for part in parts[1:]:  # the rest of a long reply, in order, in the same thread
                 self.client.chat_postMessage(channel=channel, thread_ts=thread_ts or progress.ts, text=part)
         if reply.card is not None:
-            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_slack(reply.card))
+            sent = self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_slack(reply.card))
+            self.decisions.posted(reply.card, MessageRef(platform=PLATFORM, channel=sent["channel"],
+                                                         message_id=sent["ts"]))
 
     def _say_failed(self, progress: _Progress, channel: str, thread_ts: str | None) -> None:
         try:
