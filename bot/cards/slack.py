@@ -19,10 +19,12 @@ from bot.cards.common import (
     diagnosed,
     facts,
     group_lines,
+    header,
     headline,
     one_line,
     said,
     similar_line,
+    source_name,
 )
 from bot.cards.model import Card
 
@@ -132,11 +134,22 @@ def _diagnosis(card: Card, link: str | None, limit: int = MAX_SECTION) -> list[B
             for h, t, q in diagnosed(card)]
 
 
+def _header(card: Card) -> str:
+    """The header block (plain text, at most 150 characters): opsbot's words, then the source's name in quote
+    marks, the name cut rather than its closing mark."""
+    words, label, name = header(card)
+    if not name:
+        return words[:MAX_HEADER]
+    words = words[: MAX_HEADER - 30]
+    room = MAX_HEADER - len(f"{words} · {label} “”")
+    return f"{words} · {label} “{source_name(name, room)}”"
+
+
 def render_slack(card: Card) -> dict[str, Any]:
     """A chat.postMessage / chat.update body (without channel and ts)."""
     link = card.main_link
     head: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": headline(card)[:MAX_HEADER], "emoji": True}},
+        {"type": "header", "text": {"type": "plain_text", "text": _header(card), "emoji": True}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{esc(v)}"} for k, v in facts(card)]},
     ]
     head += [section(f":warning: {esc(n)}") for n in card.notices[:3]]

@@ -119,6 +119,9 @@ def test_the_header_is_opsbots_words_and_the_alert_name_a_quoted_label() -> None
     words = f"{S.SEVERITY_EMOJI['P1']} P1 FIRING · Deployment shop/checkout · alert "
     header = render_slack(c)["attachments"][0]["blocks"][0]["text"]["text"]
     assert header.startswith(words + "“HighErrorRate\" ⏎ ") and header.endswith("”") and "\n" not in header
+    long = hostile_card(labels={"alertname": "N" * 300, "namespace": "shop"})
+    header = render_slack(long)["attachments"][0]["blocks"][0]["text"]["text"]
+    assert len(header) <= 150 and header.endswith("N…”"), "the name is cut, never its closing mark"
     assert render_text(c).splitlines()[0].startswith(words + "“HighErrorRate")
     first = render_telegram(c)["text"].split("\n\n")[0]
     assert first.startswith(f"<b>{words.removesuffix(' · alert ')}</b> · alert <code>HighErrorRate")
