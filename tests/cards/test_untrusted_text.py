@@ -126,6 +126,11 @@ def test_the_header_is_opsbots_words_and_the_alert_name_a_quoted_label() -> None
     first = render_telegram(c)["text"].split("\n\n")[0]
     assert first.startswith(f"<b>{words.removesuffix(' · alert ')}</b> · alert <code>HighErrorRate")
     assert "</code><b>ok" not in first and "&lt;/code&gt;&lt;b&gt;ok" in first
+    sentry = hostile_card(source="sentry", labels={}, title=f"TypeError: {HOSTILE}")  # a Sentry issue's title
+    assert render_text(sentry).splitlines()[0].startswith(f"{S.SEVERITY_EMOJI['P1']} P1 FIRING · Deployment "
+                                                          f"shop/checkout · Sentry issue “TypeError: all fine")
+    assert_telegram_quoted(render_telegram(sentry)["text"])
+    assert_lines_quoted(render_text(sentry), "  > ")
 
 
 @pytest.mark.parametrize("render", ["slack", "telegram"])
