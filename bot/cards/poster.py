@@ -153,6 +153,22 @@ class Publisher:
             self._show(card)
             return card
 
+    def edit_shown(self, action_id: str, change: Callable[[Card], Card]) -> Card | None:
+        """Change the card that chat messages of one action show (posted in a conversation, not an incident's card)
+        and edit each of those messages on its platform; None if none was kept."""
+        with self.store.lock(f"action-{action_id}"):
+            card, refs = self.store.shown(action_id)
+            if card is None:
+                return None
+            card = change(card)
+            self.store.keep_shown(action_id, card)
+            posters = {p.platform: p for p in self.posters}
+            for ref in refs:
+                if (poster := posters.get(ref.platform)) is not None:
+                    poster.update(ref, card)
+                    log.info("action_message_edited", action=action_id, platform=ref.platform)
+            return card
+
     def _show(self, card: Card) -> None:
         for poster in self.posters:
             ref = self.store.ref(card.incident_id, poster.platform)

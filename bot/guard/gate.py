@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot import messages
+from bot.cards import strings as S
 from bot.guard.approvals import ApprovalStore, ApprovalsUnavailable, PendingAction
 from bot.guard.audit import AuditLog, AuditRecord, AuditUnavailable
 from bot.guard.invoke import error, invoke
@@ -198,12 +199,14 @@ class ActionGate:
         return True
 
     def expire_due(self) -> list[str]:
-        """Mark pending actions past their expiry as expired, and audit each one."""
+        """Mark pending actions past their expiry as expired ("expired at HH:MM UTC, not executed"), and audit
+        each one; their ids (bot.guard.expiry edits the messages that show them)."""
         now = self.ctx.now()
         expired = []
         for action_id in self.store.due(now):
             action = self.store.get(action_id)
-            out = self.store.transition(action_id, "pending", "expired", "", "expired", None)
+            outcome = S.EXPIRED.format(at=action.expires_at) if action else "expired"
+            out = self.store.transition(action_id, "pending", "expired", "", outcome, None)
             if action and out[0] == "ok":
                 self._audit("expiry", "opsbot:clock", action.tool, action.preview.target, "expired",
                             f"#{action_id} expired unapproved", incident=action.incident)

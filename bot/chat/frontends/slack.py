@@ -380,8 +380,10 @@ class SlackFrontend:
                 self.client.chat_postMessage(channel=channel, thread_ts=thread_ts or progress.ts, text=part)
             self._threads.add(channel, thread_ts or progress.ts)  # replies there are questions to opsbot
         if reply.card is not None:
-            r = self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_slack(reply.card))
-            self._threads.add(channel, thread_ts or r["ts"])
+            sent = self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_slack(reply.card))
+            self._threads.add(channel, thread_ts or sent["ts"])
+            self.decisions.posted(reply.card, MessageRef(platform=PLATFORM, channel=sent["channel"],
+                                                         message_id=sent["ts"]))
 
     def _say_failed(self, progress: _Progress, channel: str, thread_ts: str | None) -> None:
         try:
