@@ -1,5 +1,6 @@
-"""No secret shape reaches any surface: 88 shapes (and a PEM key split over log lines) planted where secrets
-really turn up, then searched for everywhere opsbot writes or sends text.
+"""No secret shape reaches any surface: over 150 shapes (and a PEM key split over log lines) planted where
+secrets really turn up, then searched for everywhere opsbot writes or sends text; ordinary lines that look like
+them come out of the masking unchanged.
 
 Planted in: checkout's pod logs (current and previous container), a Kubernetes event, Elasticsearch log
 documents, an Alertmanager alert's annotations and labels, a Sentry issue's title and culprit.
@@ -25,7 +26,7 @@ import structlog
 from elasticsearch import Elasticsearch, helpers
 from pydantic import SecretStr
 
-from bench.secrets_corpus import CORPUS, PEM_LINES, PEM_SECRETS
+from bench.secrets_corpus import CORPUS, NEAR_MISSES, PEM_LINES, PEM_SECRETS
 from bot import wiring
 from bot.cards.poster import ConsolePoster
 from bot.cards.sentry_comment import render_sentry_comment
@@ -49,6 +50,7 @@ from tests.support.fake_openai import KEY, MODEL, FakeOpenAI, llm_settings, serv
 from tests.support.fake_sentry import FakeSentry
 
 LINES = [line for _, line, _ in CORPUS]
+SHAPES = {name: line for name, line, _ in CORPUS}
 SECRETS = [secret for _, _, secret in CORPUS] + PEM_SECRETS
 HOOK_SECRET, SENTRY_TOKEN = "whsec-corpus", "sntrys_corpus_token"
 
@@ -57,15 +59,21 @@ def leaks(text: str) -> list[str]:
     return [s for s in SECRETS if s in text]
 
 
-def test_the_corpus_holds_at_least_80_shapes() -> None:
-    assert len({name for name, _, _ in CORPUS}) == len(CORPUS) >= 80
+def test_the_corpus_holds_at_least_150_shapes() -> None:
+    assert len({name for name, _, _ in CORPUS}) == len(CORPUS) >= 150
     assert all(secret in line for _, line, secret in CORPUS)
+    assert len(set(NEAR_MISSES)) == len(NEAR_MISSES) >= 40
 
 
 @pytest.mark.parametrize(("name", "line", "secret"), CORPUS, ids=[c[0] for c in CORPUS])
 def test_each_shape_is_masked_in_its_line(name: str, line: str, secret: str) -> None:
     masked = redact(line)
     assert secret not in masked and "[REDACTED" in masked
+
+
+@pytest.mark.parametrize("line", NEAR_MISSES)
+def test_each_near_miss_stays_readable(line: str) -> None:
+    assert redact(line) == line
 
 
 def _redis_text(client: redis.Redis) -> str:
@@ -153,7 +161,7 @@ def test_no_secret_shape_reaches_any_surface(planted: Settings, model: tuple[Fak
         door = make_door(s)
         p = pipeline(s, ConsolePoster(), door=door, collect=None, analyse=make_analyser(s))
         labels = {"alertname": "KubePodCrashLooping", "namespace": "shop", "service": "checkout",
-                  "severity": "critical", "dsn": LINES[-5]}
+                  "severity": "critical", "dsn": SHAPES["sentry dsn in env"]}
         am = encode(am_payload([am_alert(labels, {"summary": LINES[0], "description": "\n".join(LINES)})]))
         issue = sentry_issue("8080", "ConnectionError: " + " | ".join(LINES[:25]))
         issue["data"]["issue"]["culprit"] = " ".join(LINES[25:50])
