@@ -14,16 +14,13 @@ from __future__ import annotations
 import io
 import json
 import logging
-import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import httpx
 import pytest
 import redis
 import structlog
-from elasticsearch import Elasticsearch, helpers
 from pydantic import SecretStr
 
 from bench.secrets_corpus import CORPUS, NEAR_MISSES, PEM_LINES, PEM_SECRETS
@@ -43,11 +40,11 @@ from bot.settings import Settings
 from bot.triage.analysis import make_analyser
 from bot.triage.knowledge_hook import KnowledgeTriage
 from knowledge.store import KnowledgeStore
-from sandbox import es, k8s, scenario
 from tests.support.alerting import pipeline, quiet_settings, serving, wait_for
-from tests.support.doors import SCENARIO, make_door
+from tests.support.doors import make_door
 from tests.support.fake_openai import KEY, MODEL, FakeOpenAI, llm_settings, serve, tool_call
 from tests.support.fake_sentry import FakeSentry
+from tests.support.planting import plant_cluster, planted_logs
 
 LINES = [line for _, line, _ in CORPUS]
 SHAPES = {name: line for name, line, _ in CORPUS}
@@ -99,28 +96,11 @@ def _redis_text(client: redis.Redis) -> str:
 @pytest.fixture
 def planted(mutable_settings: Settings, private_k8s: tuple) -> Iterator[Settings]:
     state, port = private_k8s
-    sc = scenario.load(SCENARIO)
-    data = sc.model_dump(by_alias=True)
-    pods = data["cluster"]["deployments"][0]["revisions"][-1]["pods"]
-    pods["logs"] = [*pods["logs"], *LINES, *PEM_LINES]
-    pods["previous_logs"] = [*pods.get("previous_logs", []), *LINES[:40], *PEM_LINES]
-    data["cluster"]["events"] = [*data["cluster"].get("events", []), {
-        "kind": "Pod", "name": "checkout", "namespace": "shop", "type": "Warning", "reason": "FailedMount",
-        "message": "MountVolume.SetUp failed: " + "; ".join(LINES[:30])}]
-    k8s.load(state, port, type(sc).model_validate(data), time.time())
-
-    index = f"corpus-{uuid.uuid4().hex[:8]}"
-    client = Elasticsearch(mutable_settings.elasticsearch.url)
-    client.indices.create(index=index, mappings=es.MAPPINGS)
-    now = datetime.now(UTC).isoformat()
-    helpers.bulk(client, [{"_index": index, "_source": {
-        "@timestamp": now, "message": line, "log": {"level": "error"}, "service": {"name": "checkout"},
-        "kubernetes": {"namespace": "shop"}}} for line in [*LINES, *PEM_LINES]], refresh=True)
-    s = mutable_settings.model_copy(update={
-        "elasticsearch": mutable_settings.elasticsearch.model_copy(update={"index": index}),
-        "limits": mutable_settings.limits.model_copy(update={"max_result_chars": 400_000, "max_items": 500})})
-    yield s
-    client.indices.delete(index=index)
+    plant_cluster(state, port, [*LINES, *PEM_LINES], previous_logs=[*LINES[:40], *PEM_LINES],
+                  events=["MountVolume.SetUp failed: " + "; ".join(LINES[:30])])
+    with planted_logs(mutable_settings, [*LINES, *PEM_LINES]) as s:
+        yield s.model_copy(update={
+            "limits": s.limits.model_copy(update={"max_result_chars": 400_000, "max_items": 500})})
 
 
 @pytest.fixture

@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import base64
 import json
-import time
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
-from elasticsearch import Elasticsearch, helpers
 
 from bot.guard.door import Caller
 from bot.settings import Settings
-from sandbox import es, k8s, scenario
-from tests.support.doors import SCENARIO, make_door
+from tests.support.doors import make_door
+from tests.support.planting import plant_cluster, planted_logs
 from tools.base import Status
 from tools.k8s_secret_values import MASK
 
@@ -34,32 +30,14 @@ LEAKS = (PASSWORD, API_KEY, URL_PASSWORD, STORED)
 @pytest.fixture
 def planted(mutable_settings: Settings, private_k8s: tuple) -> Iterator[Settings]:
     state, port = private_k8s
-    sc = scenario.load(SCENARIO)
-    data = sc.model_dump(by_alias=True)
-    cluster = data["cluster"]
-    pods = cluster["deployments"][0]["revisions"][-1]["pods"]
-    pods["logs"] = [*pods["logs"], *LINES]
-    cluster["objects"] = [*cluster.get("objects", []), {
+    plant_cluster(state, port, LINES, events=[f"Readiness probe failed: login with {PASSWORD} refused"], objects=[{
         "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "checkout-db", "namespace": "shop"},
         "stringData": {"password": PASSWORD, "api.key": API_KEY, "username": "checkout", "DATABASE_URL": DB_URL,
                        "app.env": f"LOG_LEVEL=info\nSMTP_PASSWORD={PASSWORD}\n"}}, {
         "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "checkout-debug", "namespace": "shop"},
-        "data": {"notes": f"temporary password {PASSWORD} until Friday"}}]
-    cluster["events"] = [*cluster.get("events", []), {
-        "kind": "Pod", "name": "checkout", "namespace": "shop", "type": "Warning", "reason": "Unhealthy",
-        "message": f"Readiness probe failed: login with {PASSWORD} refused"}]
-    k8s.load(state, port, type(sc).model_validate(data), time.time())
-
-    index = f"secret-values-{uuid.uuid4().hex[:8]}"
-    client = Elasticsearch(mutable_settings.elasticsearch.url)
-    client.indices.create(index=index, mappings=es.MAPPINGS)
-    now = datetime.now(UTC).isoformat()
-    helpers.bulk(client, [{"_index": index, "_source": {
-        "@timestamp": now, "message": line, "log": {"level": "error"}, "service": {"name": "checkout"},
-        "kubernetes": {"namespace": "shop"}}} for line in LINES], refresh=True)
-    yield mutable_settings.model_copy(update={
-        "elasticsearch": mutable_settings.elasticsearch.model_copy(update={"index": index})})
-    client.indices.delete(index=index)
+        "data": {"notes": f"temporary password {PASSWORD} until Friday"}}])
+    with planted_logs(mutable_settings, LINES) as s:
+        yield s
 
 
 def test_a_secrets_values_never_leave_a_read_tool(planted: Settings, oncall: Caller) -> None:

@@ -12,13 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.polling import poll
 from sandbox import procs
 from sandbox.manager import Sandbox
-from tests.support.chatkit import served
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.serve_process import OPSBOT, config_file
@@ -56,28 +54,12 @@ def assert_clean_access_line(log: str, request_line: str) -> None:
     assert QUERY_SECRET not in log and "token=[REDACTED]" in log, log
 
 
-@pytest.fixture
-def slack_api() -> Iterator[FakeSlack]:
-    f = FakeSlack()
-    with served(f.app()) as server:
-        f.base_url = f"{server.url}/api/"  # type: ignore[attr-defined]
-        yield f
-
-
-@pytest.fixture
-def telegram_api() -> Iterator[FakeTelegram]:
-    from tests.support.fake_telegram import running
-
-    with running() as f:
-        yield f
-
-
-def test_slack_http_mode_logs_its_access_lines_without_a_logging_error(sandbox: Sandbox, slack_api: FakeSlack,
+def test_slack_http_mode_logs_its_access_lines_without_a_logging_error(sandbox: Sandbox, slack_fake: FakeSlack,
                                                                        tmp_path: Path) -> None:
     port = procs.free_port()
-    api = slack_api.base_url  # type: ignore[attr-defined]
+    api = slack_fake.base_url  # type: ignore[attr-defined]
     config, _ = config_file(sandbox, tmp_path / "opsbot.yaml", f"test:{uuid.uuid4().hex}:", slack={
-        "bot_token": slack_api.token, "signing_secret": SECRET, "api_base_url": api, "host": "127.0.0.1", "port": port})
+        "bot_token": slack_fake.token, "signing_secret": SECRET, "api_base_url": api, "host": "127.0.0.1", "port": port})
     with frontend(config, port, "serve-slack", "--http") as output:
         body = json.dumps({"type": "url_verification", "challenge": "c-42"})
         ts = str(int(time.time()))
@@ -90,14 +72,14 @@ def test_slack_http_mode_logs_its_access_lines_without_a_logging_error(sandbox: 
 
 
 def test_telegram_webhook_mode_logs_its_access_lines_without_a_logging_error(
-        sandbox: Sandbox, telegram_api: FakeTelegram, tmp_path: Path) -> None:
+        sandbox: Sandbox, telegram_fake: FakeTelegram, tmp_path: Path) -> None:
     port = procs.free_port()
     config, _ = config_file(sandbox, tmp_path / "opsbot.yaml", f"test:{uuid.uuid4().hex}:", telegram={
-        "bot_token": telegram_api.token, "base_url": telegram_api.base_url,  # type: ignore[attr-defined]
+        "bot_token": telegram_fake.token, "base_url": telegram_fake.base_url,  # type: ignore[attr-defined]
         "webhook_secret": "s3cret-hook", "allowed_chat_ids": [-100777], "host": "127.0.0.1", "port": port})
     with frontend(config, port, "serve-telegram", "--webhook") as output:
         r = httpx.post(f"http://127.0.0.1:{port}/telegram/webhook?token={QUERY_SECRET}", timeout=10,
-                       json=telegram_api.message_update(-100777, 1001, "/help"),
+                       json=telegram_fake.message_update(-100777, 1001, "/help"),
                        headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-hook"})
         assert r.status_code == 200, r.text
     assert_clean_access_line(output[0], '"POST /telegram/webhook?token=[REDACTED] HTTP/1.1" 200')
