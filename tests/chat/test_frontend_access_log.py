@@ -59,7 +59,8 @@ def test_slack_http_mode_logs_its_access_lines_without_a_logging_error(sandbox: 
     port = procs.free_port()
     api = slack_fake.base_url  # type: ignore[attr-defined]
     config, _ = config_file(sandbox, tmp_path / "opsbot.yaml", f"test:{uuid.uuid4().hex}:", slack={
-        "bot_token": slack_fake.token, "signing_secret": SECRET, "api_base_url": api, "host": "127.0.0.1", "port": port})
+        "bot_token": slack_fake.token, "signing_secret": SECRET, "api_base_url": api, "host": "127.0.0.1",
+        "port": port})
     with frontend(config, port, "serve-slack", "--http") as output:
         body = json.dumps({"type": "url_verification", "challenge": "c-42"})
         ts = str(int(time.time()))
