@@ -44,8 +44,9 @@ _DB_CLI_P = re.compile(
     r"""(\b(?:mysql\w*|mariadb[\w-]*|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mysqlpump)\b"""
     r"""[^\n|;&]*?\s-p)("[^"]*"|'[^']*'|[^\s"']+)""")
 _LOGIN_CLI_P = re.compile(
-    r"""(\b(?:sshpass|(?:docker|podman|buildah|skopeo|helm(?: registry)?|oras|nerdctl) login|mongo(?:sh|dump|"""
-    r"""restore|import|export)?|redis-cli|ldap\w+)\b[^\n|;&]*?\s-[paw]\s+)("[^"]*"|'[^']*'|[^\s"']+)""")
+    r"""(\b(?:(?:sshpass|(?:docker|podman|buildah|skopeo|helm(?: registry)?|oras|nerdctl) login|mongo(?:sh|dump|"""
+    r"""restore|import|export)?)\b[^\n|;&]*?\s-p|\bredis-cli\b[^\n|;&]*?\s-a|\bldap\w+\b[^\n|;&]*?\s-w)\s+)"""
+    r"""("[^"]*"|'[^']*'|[^\s"']+)""")
 # keytool -storepass x -keypass y, openssl … -passin pass:x
 _JAVA_PASS = re.compile(r"""((?:\s-(?:store|key|src|dest|srcstore|deststore)pass|\s-pass(?:in|out)\s+pass:)\s*)"""
                         r"""("[^"]*"|'[^']*'|[^\s"']+)""")
@@ -53,7 +54,8 @@ _JAVA_PASS = re.compile(r"""((?:\s-(?:store|key|src|dest|srcstore|deststore)pass
 _XML_VALUE = re.compile(r"""((?:key|name)=\\?["'][^"'\\]*(?:password|passwd|secret|token|api-?key)\\?["']\s+"""
                         r"""value=\\?["'])([^"'\\]+)""", re.IGNORECASE)
 _CURL_USER = re.compile(r"""(\bcurl\b[^\n|;&]*?\s(?:-u|--user)(?:=|\s*)["']?[^\s:"']+:)([^\s"']+)""")
-_REDIS_CONF = re.compile(r"(\b(?:requirepass|masterauth|AUTH)\s+)([^\s\"']{6,})")  # redis.conf, AUTH x
+# redis.conf's requirepass/masterauth, AUTH password, AUTH user password
+_REDIS_CONF = re.compile(r"(\b(?:requirepass|masterauth|AUTH(?:\s+[A-Za-z][\w-]*(?=\s+\S))?)\s+)([^\s\"']{6,})")
 
 # armored key blocks of any kind: RSA/EC/DSA/OPENSSH/ENCRYPTED PRIVATE KEY, PGP PRIVATE/SECRET KEY BLOCK,
 # SSH2 ENCRYPTED PRIVATE KEY (four dashes): from BEGIN to its END, or to the end of the text when cut
@@ -263,6 +265,14 @@ def _mask_url_user(m: re.Match[str]) -> str:
     return f"{m[1]}{MASK}@" if keyish else m.group(0)
 
 
+def _mask_written(m: re.Match[str]) -> str:
+    """The value after a password flag or attribute, unless it is a placeholder (`-p…`, `--token $TOKEN`)."""
+    value = m[2].strip("\"'`),.;")
+    if not value or value.startswith("…") or _HARMLESS.match(value):
+        return m.group(0)
+    return f"{m[1]}{MASK}"
+
+
 def _mask_aws_secret(text: str) -> str:
     def replace(m: re.Match[str]) -> str:
         value = m[0]
@@ -326,14 +336,14 @@ def redact(text: str) -> str:
     low = text.lower()
     if any(word in low for word in _AWS_WORDS) and _AWS_CONTEXT.search(text):
         text = _mask_aws_secret(text)
-    text = _CLI_FLAG.sub(lambda m: f"{m[1]}{MASK}", text)
+    text = _CLI_FLAG.sub(_mask_written, text)
     if "value=" in text:
-        text = _XML_VALUE.sub(lambda m: f"{m[1]}{MASK}", text)
+        text = _XML_VALUE.sub(_mask_written, text)
     if " -" in text:
-        text = _JAVA_PASS.sub(lambda m: f"{m[1]}{MASK}", text)
-        text = _DB_CLI_P.sub(lambda m: f"{m[1]}{MASK}", text)
-        text = _LOGIN_CLI_P.sub(lambda m: f"{m[1]}{MASK}", text)
-        text = _CURL_USER.sub(lambda m: f"{m[1]}{MASK}", text)
+        text = _JAVA_PASS.sub(_mask_written, text)
+        text = _DB_CLI_P.sub(_mask_written, text)
+        text = _LOGIN_CLI_P.sub(_mask_written, text)
+        text = _CURL_USER.sub(_mask_written, text)
     text = _REDIS_CONF.sub(lambda m: m.group(0) if _WORD.fullmatch(m[2].rstrip(":.,;!?")) else f"{m[1]}{MASK}", text)
     return _mask_pairs(text)
 
