@@ -192,7 +192,7 @@ def _mask_tokens(text: str) -> str:
                 text = pattern.sub(MASK, text)
                 break
     return text
-_HARMLESS = re.compile(r"^(?:null|none|true|false|\*+|\[REDACTED[^\]]*\]?|<[^>]*>|\$\{[^}]*\}?|\$[A-Z_]+"
+_HARMLESS = re.compile(r"^(?:null|none|true|false|\*+|\[REDACTED[^\]]*\]?|<[^>]*>|\$\{[^}]*\}?|\$\([A-Za-z_]\w*\)?|\$[A-Z_]+"
                        r"|\{\{[^}]*(?:\}\})?|/(?:app|bin|etc|home|opt|tmp|usr|var|srv|run|root|data)(?:/[\w.-]*)*)$",
                        re.I)
 # a plain word (server, Invalid, EXPIRED): after `key: ` and followed by more words, the line is prose
@@ -366,13 +366,42 @@ def redact_data(data: Any) -> Any:
         return {k: (MASK if isinstance(k, str) and secret_key(k) and v not in (None, "") else redact_data(v))
                 for k, v in data.items()}
     if isinstance(data, (list, tuple)):
-        return [redact_data(v) for v in _mask_key_blocks(data)]
+        return [redact_data(v) for v in _mask_argv(_mask_key_blocks(data))]
     return data
 
 
 _BLOCK_BEGIN = re.compile(rf"-{{4,5}} ?BEGIN {_ARMOR_LABEL} ?-{{4,5}}")
 _PUTTY_LINES = re.compile(r"Private-Lines: (\d+)\s*$")
 _BLOCK_END = re.compile(rf"-{{4,5}} ?END {_ARMOR_LABEL} ?-{{4,5}}")
+
+
+# an argv written as a list (a container's command and args): the item after a password flag, and the
+# password a database CLI takes glued to -p, each on its own item
+_FLAG_ITEM = re.compile(r"--[a-z0-9-]*(?:password|passwd|pass|token|secret|api-key|apikey|access-key|secret-key)$",
+                        re.IGNORECASE)
+_GLUED_P_CLI = re.compile(r"(?:.*/)?(?:mysql\w*|mariadb[\w-]*)$")
+_SPACED_CLI = {"sshpass": "-p", "mongo": "-p", "mongosh": "-p", "mongodump": "-p", "mongorestore": "-p",
+               "redis-cli": "-a", "ldapsearch": "-w", "ldapadd": "-w", "ldapmodify": "-w"}
+
+
+def _mask_argv(items: list[Any]) -> list[Any]:
+    if not any(isinstance(item, str) and item.startswith("-") for item in items):
+        return items
+    program = items[0].rsplit("/", 1)[-1] if items and isinstance(items[0], str) else ""
+    spaced = _SPACED_CLI.get(program)
+    out, mask_next = [], False
+    for item in items:
+        if not isinstance(item, str):
+            out.append(item)
+            mask_next = False
+            continue
+        if mask_next and not _HARMLESS.match(item):
+            item = MASK
+        elif _GLUED_P_CLI.match(program) and len(item) > 2 and item.startswith("-p") and not item.startswith("-p="):
+            item = f"-p{MASK}" if not _HARMLESS.match(item[2:]) else item
+        mask_next = bool(_FLAG_ITEM.match(item)) or (spaced is not None and item == spaced)
+        out.append(item)
+    return out
 
 
 def _mask_key_blocks(items: list[Any] | tuple[Any, ...]) -> list[Any]:

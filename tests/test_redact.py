@@ -135,6 +135,20 @@ def test_armored_keys_of_any_kind_split_over_log_lines_are_masked_whole(begin: s
     assert not any("MIIE" in x or "q8b2" in x for x in out)
 
 
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["mysql", "-uroot", "-pS3cret", "-h", "db"], ["mysql", "-uroot", "-p[REDACTED]", "-h", "db"]),
+    (["/app/server", "--db-password", "hunter2", "--port", "8080"],
+     ["/app/server", "--db-password", "[REDACTED]", "--port", "8080"]),
+    (["redis-cli", "-h", "cache", "-p", "6379", "-a", "pw123456"],
+     ["redis-cli", "-h", "cache", "-p", "6379", "-a", "[REDACTED]"]),
+    (["/app/server", "--password", "$(DB_PASSWORD)"], ["/app/server", "--password", "$(DB_PASSWORD)"]),
+    (["/usr/bin/mysqldump", "-p", "shop"], ["/usr/bin/mysqldump", "-p", "shop"]),
+])
+def test_a_command_written_as_a_list_loses_its_passwords(argv: list[str], expected: list[str]) -> None:
+    """A container's command and args, as describe shows them: the flag and its value are separate items."""
+    assert redact_data(argv) == expected
+
+
 def test_a_private_key_split_over_log_lines_is_masked_whole() -> None:
     lines = ["starting", "loaded -----BEGIN RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEAx4Lx", "q8b2ZxZ0a1b2c3d4e5",
              "-----END RSA PRIVATE KEY-----", "listening on :8080"]
