@@ -335,7 +335,7 @@ NEAR_MISSES = [
     "secretName: db-credentials-ref",
     "secretKeyRef: {name: checkout-db, key: password}",
     "env DB_PASSWORD from secret checkout-db key password",
-    "image sha256:9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    "image sha256:3c1d5e7f9a0b2c4d6e8f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e2f4a6b8c0d",
     "pulled 123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/checkout@sha256:"
     "4f9c2a1b3c4d5e6f708192a3b4c5d6e7f80192834f9c2a1b3c4d5e6f708192a3",
     "deployed commit 4f9c2a1b3c4d5e6f708192a3b4c5d6e7f8019283 to aws eu-west-1",
@@ -361,7 +361,7 @@ NEAR_MISSES = [
     "api_key: ${API_KEY}",
     "token: {{ .Values.token }}",
     "--token-file=/var/run/secrets/kubernetes.io/serviceaccount/token",
-    "--discovery-token-ca-cert-hash sha256:9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    "--discovery-token-ca-cert-hash sha256:3c1d5e7f9a0b2c4d6e8f1a3b5c7d9e0f2a4b6c8d0e1f3a5b7c9d1e2f4a6b8c0d",
     "author=bob authorization_mode=Node,RBAC",
     "WARNING: the secret key rotation is scheduled for 02:00",
     "S3 bucket shop-backups is 82% full",

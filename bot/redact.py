@@ -43,10 +43,10 @@ _CLI_FLAG = re.compile(
 # the tools whose -p/-a takes the password after a space (sshpass -p x, docker login -p x, redis-cli -a x)
 _DB_CLI_P = re.compile(
     r"""(\b(?:mysql\w*|mariadb[\w-]*|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mysqlpump)\b"""
-    r"""[^\n|;&]*?\s-p)("[^"]*"|'[^']*'|[^\s"']+)""")
+    r"""[^\n|;&"]*?\s-p)("[^"]*"|'[^']*'|[^\s"']+)""")
 _LOGIN_CLI_P = re.compile(
     r"""(\b(?:(?:sshpass|(?:docker|podman|buildah|skopeo|helm(?: registry)?|oras|nerdctl) login|mongo(?:sh|dump|"""
-    r"""restore|import|export)?)\b[^\n|;&]*?\s-p|\bredis-cli\b[^\n|;&]*?\s-a|\bldap\w+\b[^\n|;&]*?\s-w)\s+)"""
+    r"""restore|import|export)?)\b[^\n|;&"]*?\s-p|\bredis-cli\b[^\n|;&"]*?\s-a|\bldap\w+\b[^\n|;&"]*?\s-w)\s+)"""
     r"""("[^"]*"|'[^']*'|[^\s"']+)""")
 # keytool -storepass x -keypass y, openssl … -passin pass:x
 _JAVA_PASS = re.compile(r"""((?:\s-(?:store|key|src|dest|srcstore|deststore)pass|\s-pass(?:in|out)\s+pass:)\s*)"""
@@ -54,7 +54,7 @@ _JAVA_PASS = re.compile(r"""((?:\s-(?:store|key|src|dest|srcstore|deststore)pass
 # <add key="ClearTextPassword" value="x" /> (NuGet, .NET config), <entry name="api_token" value="x"/>
 _XML_VALUE = re.compile(r"""((?:key|name)=\\?["'][^"'\\]*(?:password|passwd|secret|token|api-?key)\\?["']\s+"""
                         r"""value=\\?["'])([^"'\\]+)""", re.IGNORECASE)
-_CURL_USER = re.compile(r"""(\bcurl\b[^\n|;&]*?\s(?:-u|--user)(?:=|\s*)["']?[^\s:"']+:)([^\s"']+)""")
+_CURL_USER = re.compile(r"""(\bcurl\b[^\n|;&"]*?\s(?:-u|--user)(?:=|\s*)["']?[^\s:"']+:)([^\s"']+)""")
 # redis.conf's requirepass/masterauth, AUTH password, AUTH user password
 _REDIS_CONF = re.compile(r"(\b(?:requirepass|masterauth|AUTH(?:\s+[A-Za-z][\w-]*(?=\s+\S))?)\s+)([^\s\"']{6,})")
 

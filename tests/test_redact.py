@@ -149,6 +149,12 @@ def test_a_command_written_as_a_list_loses_its_passwords(argv: list[str], expect
     assert redact_data(argv) == expected
 
 
+def test_a_command_line_form_does_not_reach_into_the_next_line_of_a_json_result() -> None:
+    """The door redacts a result's JSON: mongosh's -p must not find psql's port in the next string."""
+    text = json.dumps(["mongosh --host mongo-0 --username app", "psql -h db -U app -d shop -p 5432"])
+    assert redact(text) == text
+
+
 def test_a_private_key_split_over_log_lines_is_masked_whole() -> None:
     lines = ["starting", "loaded -----BEGIN RSA PRIVATE KEY-----", "MIIEowIBAAKCAQEAx4Lx", "q8b2ZxZ0a1b2c3d4e5",
              "-----END RSA PRIVATE KEY-----", "listening on :8080"]

@@ -96,7 +96,7 @@ def _redis_text(client: redis.Redis) -> str:
 @pytest.fixture
 def planted(mutable_settings: Settings, private_k8s: tuple) -> Iterator[Settings]:
     state, port = private_k8s
-    plant_cluster(state, port, [*LINES, *PEM_LINES], previous_logs=[*LINES[:40], *PEM_LINES],
+    plant_cluster(state, port, [*LINES, *PEM_LINES, *NEAR_MISSES], previous_logs=[*LINES[:40], *PEM_LINES],
                   events=["MountVolume.SetUp failed: " + "; ".join(LINES[:30])])
     with planted_logs(mutable_settings, [*LINES, *PEM_LINES]) as s:
         yield s.model_copy(update={
@@ -184,3 +184,6 @@ def test_no_secret_shape_reaches_any_surface(planted: Settings, model: tuple[Fak
     assert len(fake_model.bodies) >= 5, "triage's two analyses and the agent's three rounds reached the model"
     found = {name: leaks(text) for name, text in surfaces.items()}
     assert {name: hit for name, hit in found.items() if hit} == {}
+    # the ordinary lines planted with them reached the model as they were written
+    sent = surfaces["model requests"]
+    assert [line for line in NEAR_MISSES if line not in sent and json.dumps(line)[1:-1] not in sent] == []
