@@ -14,7 +14,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import redis
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -38,6 +37,7 @@ from bot.chat.conversation import Conversation, Reply
 from bot.chat.frontends import messages
 from bot.chat.frontends.decision import Decisions, footer
 from bot.chat.frontends.slack_payloads import from_http, problem, signed, ssl_check
+from bot.chat.frontends.slack_state import Seen, Threads
 from bot.http_input import WebhookError, error_body, read_body
 from bot.messages import NOT_THIS_CARD
 from bot.settings import SlackSettings
@@ -142,39 +142,6 @@ class _Progress:
         if self.ts is not None:
             self.client.chat_delete(channel=self.channel, ts=self.ts)
             self.ts = None
-
-
-class Seen:
-    """Event ids already handled (Slack redelivers an event it thinks was not acknowledged, to any replica):
-    one Redis key per id, set once, kept an hour, shared by every frontend on the same Redis."""
-
-    TTL_S = 3600  # Slack retries a delivery three times within minutes
-
-    def __init__(self, client: redis.Redis, prefix: str):
-        self.client, self.prefix = client, prefix
-
-    def first(self, event_id: str) -> bool:
-        return bool(self.client.set(f"{self.prefix}slack:event:{event_id}", 1, nx=True, ex=self.TTL_S))
-
-
-class Threads:
-    """The Slack threads opsbot answered in (a mention's thread, a command's answer, a card it posted in chat): a
-    plain reply there, without a mention, is a question to opsbot. One Redis key per thread, kept KEEP_S."""
-
-    KEEP_S = 14 * 86400  # an incident's thread goes quiet within days
-
-    def __init__(self, client: redis.Redis, prefix: str):
-        self.client, self.prefix = client, prefix
-
-    def _key(self, channel: str, ts: str) -> str:
-        return f"{self.prefix}slack:thread:{channel}:{ts}"
-
-    def add(self, channel: str, ts: str | None) -> None:
-        if ts:
-            self.client.set(self._key(channel, ts), 1, ex=self.KEEP_S)
-
-    def has(self, channel: str, ts: str) -> bool:
-        return bool(self.client.exists(self._key(channel, ts)))
 
 
 def buttons_of(message: dict[str, Any]) -> set[str]:
