@@ -58,3 +58,18 @@ def test_stdlib_loggers_are_masked_too(caplog: pytest.LogCaptureFixture) -> None
     text = caplog.text
     assert "sendMessage" in text and "AAHdqTcv" not in text
     assert "request failed" in text and "s3cr3tPw0rd" not in text
+
+
+def test_a_record_keeps_its_arguments_redacted_for_formatters_that_read_them() -> None:
+    """uvicorn's access formatter unpacks record.args; a formatter may call getMessage() again."""
+    import logging
+
+    configure("INFO")
+    record = logging.getLogger("uvicorn.access").makeRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/cb?token=abc123secret", "1.1", 200), None)
+    client, method, path, version, status = record.args  # type: ignore[misc]
+    assert (client, method, version, status) == ("127.0.0.1:5000", "GET", "1.1", 200)
+    assert path == "/cb?token=[REDACTED]"
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /cb?token=[REDACTED] HTTP/1.1" 200'
+    assert logging.Formatter("%(message)s").format(record) == record.getMessage()

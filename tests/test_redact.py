@@ -52,6 +52,22 @@ MASKED = [
     ("DefaultEndpointsProtocol=https;AccountName=shop;AccountKey=" + "A" * 86 + "==;EndpointSuffix=x",
      "DefaultEndpointsProtocol=https;AccountName=shop;[REDACTED];EndpointSuffix=x"),
     ("DD_API_KEY=0123456789abcdef0123456789abcdef", "DD_API_KEY=[REDACTED]"),
+    # the shapes of issue 23: each one reached every surface before
+    ("aws secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws secret [REDACTED]"),
+    ("runner glrt-AbCdEfGhIjKlMnOpQrSt12 registered", "runner [REDACTED] registered"),
+    ("deploy token gldt-AbCdEfGhIjKlMnOpQrSt12", "deploy token [REDACTED]"),
+    ("-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBGVhY2sBCAD\n-----END PGP PRIVATE KEY BLOCK-----\nok",
+     "[REDACTED private key]\nok"),
+    ("signing with whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "signing with [REDACTED]"),
+    ("dsn https://9f8e7d6c5b4a39281706f5e4d3c2b1a0@o123.ingest.sentry.io/456",
+     "dsn https://[REDACTED]@o123.ingest.sentry.io/456"),
+    ("mysql -uroot -pS3cret shop", "mysql -uroot -p[REDACTED] shop"),
+    ("mysqldump -p'x y' shop", "mysqldump -p[REDACTED] shop"),
+    ('{"data":{"DATABASE_URL":"cG9zdGdyZXM6Ly9h"},"kind":"Secret"}',
+     '{"data":{"DATABASE_URL":"[REDACTED]"},"kind":"Secret"}'),
+    ("kind: Secret\ndata:\n  DATABASE_URL: cG9zdGdyZXM6Ly9h\ntype: Opaque",
+     "kind: Secret\ndata:\n  DATABASE_URL: [REDACTED]\ntype: Opaque"),
+    ("Authorization: GenieKey 3f2a1b4c-5d6e-7f80-9a1b-2c3d4e5f6a7b", "Authorization: GenieKey [REDACTED]"),
 ]
 
 UNTOUCHED = [
@@ -69,6 +85,14 @@ UNTOUCHED = [
     "scale shop/checkout from 3 to 6 replicas (pending approval #a1b2c3)",
     "pod checkout-7d9f8b6c5-x2x9z restarted 9 times, exit code 1",
     "https://grafana.example.com/d/abc?orgId=1&from=now-1h",
+    # issue 23: a registry error's "server message:" came out as "[REDACTED] message:"
+    "pull access denied, repository does not exist or may require authorization: server message: "
+    "insufficient_scope: authorization failed",
+    "failed to fetch anonymous token: server message: unauthorized",
+    "HTTP basic authentication failed",
+    "deployed commit 4f9c2a1b3c4d5e6f708192a3b4c5d6e7f8019283 to aws eu-west-1",
+    "git clone ssh://git@github.com/shop/app.git",
+    "mysql -u root -p shop",
 ]
 
 
@@ -88,6 +112,47 @@ def test_structures_mask_secret_keys_and_secret_strings() -> None:
     assert redact_data(data) == {"env": {"DB_PASSWORD": "[REDACTED]", "LOG_LEVEL": "info"},
                                  "Authorization": "[REDACTED]", "lines": ["ok", "token=[REDACTED]"],
                                  "replicas": 3, "api_key": None}
+
+
+def test_a_kubernetes_secret_object_loses_every_value_whatever_its_keys() -> None:
+    secret = {"kind": "Secret", "metadata": {"name": "checkout-db"}, "type": "Opaque",
+              "data": {"DATABASE_URL": "cG9zdGdyZXM6Ly9hcHA6cHdAZGIvc2hvcA==", "user": "YXBw"},
+              "stringData": {"API_URL": "https://svc:pw@api"}}
+    out = redact_data(secret)
+    assert out["data"] == {"DATABASE_URL": "[REDACTED]", "user": "[REDACTED]"}
+    assert out["stringData"] == {"API_URL": "[REDACTED]"} and out["metadata"] == {"name": "checkout-db"}
+
+
+@pytest.mark.parametrize(("begin", "end"), [
+    ("-----BEGIN PGP PRIVATE KEY BLOCK-----", "-----END PGP PRIVATE KEY BLOCK-----"),
+    ("-----BEGIN ENCRYPTED PRIVATE KEY-----", "-----END ENCRYPTED PRIVATE KEY-----"),
+    ("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----", "---- END SSH2 ENCRYPTED PRIVATE KEY ----"),
+    ("Private-Lines: 2", "Private-MAC: 8a7b6c5d4e3f2a1b"),
+])
+def test_armored_keys_of_any_kind_split_over_log_lines_are_masked_whole(begin: str, end: str) -> None:
+    out = redact_data(["starting", begin, "q8b2ZxZ0a1b2c3d4e5", "MIIEowIBAAKCAQEAx4Lx", end, "listening on :8080"])
+    assert out[0] == "starting" and out[-1] == "listening on :8080"
+    assert not any("MIIE" in x or "q8b2" in x for x in out)
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["mysql", "-uroot", "-pS3cret", "-h", "db"], ["mysql", "-uroot", "-p[REDACTED]", "-h", "db"]),
+    (["/app/server", "--db-password", "hunter2", "--port", "8080"],
+     ["/app/server", "--db-password", "[REDACTED]", "--port", "8080"]),
+    (["redis-cli", "-h", "cache", "-p", "6379", "-a", "pw123456"],
+     ["redis-cli", "-h", "cache", "-p", "6379", "-a", "[REDACTED]"]),
+    (["/app/server", "--password", "$(DB_PASSWORD)"], ["/app/server", "--password", "$(DB_PASSWORD)"]),
+    (["/usr/bin/mysqldump", "-p", "shop"], ["/usr/bin/mysqldump", "-p", "shop"]),
+])
+def test_a_command_written_as_a_list_loses_its_passwords(argv: list[str], expected: list[str]) -> None:
+    """A container's command and args, as describe shows them: the flag and its value are separate items."""
+    assert redact_data(argv) == expected
+
+
+def test_a_command_line_form_does_not_reach_into_the_next_line_of_a_json_result() -> None:
+    """The door redacts a result's JSON: mongosh's -p must not find psql's port in the next string."""
+    text = json.dumps(["mongosh --host mongo-0 --username app", "psql -h db -U app -d shop -p 5432"])
+    assert redact(text) == text
 
 
 def test_a_private_key_split_over_log_lines_is_masked_whole() -> None:

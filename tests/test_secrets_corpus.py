@@ -1,5 +1,6 @@
-"""No secret shape reaches any surface: 88 shapes (and a PEM key split over log lines) planted where secrets
-really turn up, then searched for everywhere opsbot writes or sends text.
+"""No secret shape reaches any surface: over 150 shapes (and a PEM key split over log lines) planted where
+secrets really turn up, then searched for everywhere opsbot writes or sends text; ordinary lines that look like
+them come out of the masking unchanged.
 
 Planted in: checkout's pod logs (current and previous container), a Kubernetes event, Elasticsearch log
 documents, an Alertmanager alert's annotations and labels, a Sentry issue's title and culprit.
@@ -13,19 +14,16 @@ from __future__ import annotations
 import io
 import json
 import logging
-import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import httpx
 import pytest
 import redis
 import structlog
-from elasticsearch import Elasticsearch, helpers
 from pydantic import SecretStr
 
-from bench.secrets_corpus import CORPUS, PEM_LINES, PEM_SECRETS
+from bench.secrets_corpus import CORPUS, NEAR_MISSES, PEM_LINES, PEM_SECRETS
 from bot import wiring
 from bot.cards.poster import ConsolePoster
 from bot.cards.sentry_comment import render_sentry_comment
@@ -42,13 +40,14 @@ from bot.settings import Settings
 from bot.triage.analysis import make_analyser
 from bot.triage.knowledge_hook import KnowledgeTriage
 from knowledge.store import KnowledgeStore
-from sandbox import es, k8s, scenario
 from tests.support.alerting import pipeline, quiet_settings, serving, wait_for
-from tests.support.doors import SCENARIO, make_door
+from tests.support.doors import make_door
 from tests.support.fake_openai import KEY, MODEL, FakeOpenAI, llm_settings, serve, tool_call
 from tests.support.fake_sentry import FakeSentry
+from tests.support.planting import plant_cluster, planted_logs
 
 LINES = [line for _, line, _ in CORPUS]
+SHAPES = {name: line for name, line, _ in CORPUS}
 SECRETS = [secret for _, _, secret in CORPUS] + PEM_SECRETS
 HOOK_SECRET, SENTRY_TOKEN = "whsec-corpus", "sntrys_corpus_token"
 
@@ -57,15 +56,21 @@ def leaks(text: str) -> list[str]:
     return [s for s in SECRETS if s in text]
 
 
-def test_the_corpus_holds_at_least_80_shapes() -> None:
-    assert len({name for name, _, _ in CORPUS}) == len(CORPUS) >= 80
+def test_the_corpus_holds_at_least_150_shapes() -> None:
+    assert len({name for name, _, _ in CORPUS}) == len(CORPUS) >= 150
     assert all(secret in line for _, line, secret in CORPUS)
+    assert len(set(NEAR_MISSES)) == len(NEAR_MISSES) >= 40
 
 
 @pytest.mark.parametrize(("name", "line", "secret"), CORPUS, ids=[c[0] for c in CORPUS])
 def test_each_shape_is_masked_in_its_line(name: str, line: str, secret: str) -> None:
     masked = redact(line)
     assert secret not in masked and "[REDACTED" in masked
+
+
+@pytest.mark.parametrize("line", NEAR_MISSES)
+def test_each_near_miss_stays_readable(line: str) -> None:
+    assert redact(line) == line
 
 
 def _redis_text(client: redis.Redis) -> str:
@@ -91,28 +96,11 @@ def _redis_text(client: redis.Redis) -> str:
 @pytest.fixture
 def planted(mutable_settings: Settings, private_k8s: tuple) -> Iterator[Settings]:
     state, port = private_k8s
-    sc = scenario.load(SCENARIO)
-    data = sc.model_dump(by_alias=True)
-    pods = data["cluster"]["deployments"][0]["revisions"][-1]["pods"]
-    pods["logs"] = [*pods["logs"], *LINES, *PEM_LINES]
-    pods["previous_logs"] = [*pods.get("previous_logs", []), *LINES[:40], *PEM_LINES]
-    data["cluster"]["events"] = [*data["cluster"].get("events", []), {
-        "kind": "Pod", "name": "checkout", "namespace": "shop", "type": "Warning", "reason": "FailedMount",
-        "message": "MountVolume.SetUp failed: " + "; ".join(LINES[:30])}]
-    k8s.load(state, port, type(sc).model_validate(data), time.time())
-
-    index = f"corpus-{uuid.uuid4().hex[:8]}"
-    client = Elasticsearch(mutable_settings.elasticsearch.url)
-    client.indices.create(index=index, mappings=es.MAPPINGS)
-    now = datetime.now(UTC).isoformat()
-    helpers.bulk(client, [{"_index": index, "_source": {
-        "@timestamp": now, "message": line, "log": {"level": "error"}, "service": {"name": "checkout"},
-        "kubernetes": {"namespace": "shop"}}} for line in [*LINES, *PEM_LINES]], refresh=True)
-    s = mutable_settings.model_copy(update={
-        "elasticsearch": mutable_settings.elasticsearch.model_copy(update={"index": index}),
-        "limits": mutable_settings.limits.model_copy(update={"max_result_chars": 400_000, "max_items": 500})})
-    yield s
-    client.indices.delete(index=index)
+    plant_cluster(state, port, [*LINES, *PEM_LINES, *NEAR_MISSES], previous_logs=[*LINES[:40], *PEM_LINES],
+                  events=["MountVolume.SetUp failed: " + "; ".join(LINES[:30])])
+    with planted_logs(mutable_settings, [*LINES, *PEM_LINES]) as s:
+        yield s.model_copy(update={
+            "limits": s.limits.model_copy(update={"max_result_chars": 400_000, "max_items": 500})})
 
 
 @pytest.fixture
@@ -153,7 +141,7 @@ def test_no_secret_shape_reaches_any_surface(planted: Settings, model: tuple[Fak
         door = make_door(s)
         p = pipeline(s, ConsolePoster(), door=door, collect=None, analyse=make_analyser(s))
         labels = {"alertname": "KubePodCrashLooping", "namespace": "shop", "service": "checkout",
-                  "severity": "critical", "dsn": LINES[-5]}
+                  "severity": "critical", "dsn": SHAPES["sentry dsn in env"]}
         am = encode(am_payload([am_alert(labels, {"summary": LINES[0], "description": "\n".join(LINES)})]))
         issue = sentry_issue("8080", "ConnectionError: " + " | ".join(LINES[:25]))
         issue["data"]["issue"]["culprit"] = " ".join(LINES[25:50])
@@ -196,3 +184,6 @@ def test_no_secret_shape_reaches_any_surface(planted: Settings, model: tuple[Fak
     assert len(fake_model.bodies) >= 5, "triage's two analyses and the agent's three rounds reached the model"
     found = {name: leaks(text) for name, text in surfaces.items()}
     assert {name: hit for name, hit in found.items() if hit} == {}
+    # the ordinary lines planted with them reached the model as they were written
+    sent = surfaces["model requests"]
+    assert [line for line in NEAR_MISSES if line not in sent and json.dumps(line)[1:-1] not in sent] == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import httpx
@@ -75,3 +75,5 @@ class ToolContext:
     settings: ToolSettings
     backends: Clients
     now: Callable[[], datetime] = field(default=utc_now)
+    # what tools keep between calls on this context (a namespace's Secret values, briefly): never settings
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)

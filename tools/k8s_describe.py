@@ -17,6 +17,7 @@ from tools.k8s_api import Namespace, ObjectName, object_events, read_kind, requi
 from tools.k8s_detail_pod import describe_pod
 from tools.k8s_events import event_row, sort_events
 from tools.k8s_kinds import KINDS, Kind
+from tools.k8s_secret_values import mask_secret_values
 
 MAX_EVENTS = 10
 DETAIL: dict[str, Callable[[ToolContext, Any, datetime], dict[str, Any]]] = {
@@ -63,7 +64,7 @@ def k8s_describe(ctx: ToolContext, args: K8sDescribeArgs) -> ToolResult:
     if args.kind != "Event":
         events = sort_events(object_events(ctx, args.kind, args.name, ns))
         data["events"] = [event_row(e, now) for e in events[:MAX_EVENTS]]
-    return ok(k8s_describe.name, k8s_describe.summary(args), data)
+    return ok(k8s_describe.name, k8s_describe.summary(args), mask_secret_values(ctx, ns, data))
 
 
 TOOLS = [k8s_describe]

@@ -18,6 +18,7 @@ from tools.k8s_api import (
     require_namespace,
 )
 from tools.k8s_kinds import KINDS
+from tools.k8s_secret_values import mask_secret_values
 
 # -- events -------------------------------------------------------------------------------------------
 
@@ -65,7 +66,7 @@ def k8s_events(ctx: ToolContext, args: K8sEventsArgs) -> ToolResult:
     data = {
         "namespace": ns, "object_name": name, "total": len(items),
         "warnings": sum(1 for e in items if e.type == "Warning"),
-        "events": [event_row(e, now) for e in ordered[: args.limit]],
+        "events": mask_secret_values(ctx, ns, [event_row(e, now) for e in ordered[: args.limit]]),
     }
     notice = f"showing {args.limit} of {len(items)} events" if len(items) > args.limit else None
     return ok(k8s_events.name, invocation, data, notice)

@@ -19,6 +19,7 @@ from tools.k8s_api import (
     pod_not_found,
     require_namespace,
 )
+from tools.k8s_secret_values import mask_secret_values
 from tools.timerange import parse_duration
 
 MAX_SCANNED_LOG_LINES = 5000
@@ -79,7 +80,8 @@ def k8s_pod_logs(ctx: ToolContext, args: K8sPodLogsArgs) -> ToolResult:
             scope.append(f"matching '{args.filter}' in the last {fetch} lines")
         searched = f"no log lines from the {which}" + (f" ({', '.join(scope)})" if scope else "")
         return empty(k8s_pod_logs.name, invocation, f"{searched}; {notice}" if notice else searched)
-    data = {"pod": name, "container": container, "previous": args.previous, "lines": lines}
+    data = {"pod": name, "container": container, "previous": args.previous,
+            "lines": mask_secret_values(ctx, ns, lines)}
     return ok(k8s_pod_logs.name, invocation, data, notice)
 
 

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from tools.base import Args, BackendError, Status, ToolResult, empty, ok, tool
 from tools.context import ToolContext
+from tools.k8s_secret_values import mask_secret_values
 from tools.timerange import parse_range
 
 TIME, MESSAGE, MESSAGE_KEYWORD = "@timestamp", "message", "message.keyword"
@@ -121,7 +122,8 @@ def logs_search(ctx: ToolContext, args: LogsSearchArgs) -> ToolResult:
         notes.append(f"showing the {len(hits)} newest of {shown} matching lines")
     if shards.get("failed"):
         notes.append(f"{shards['failed']} of {shards['total']} shards failed: counts may be incomplete")
-    return ok("logs_search", invocation, data, "; ".join(notes) or None)
+    # a namespace's lines may print its Secrets' values: they are masked here, where they are read
+    return ok("logs_search", invocation, mask_secret_values(ctx, args.namespace, data), "; ".join(notes) or None)
 
 
 def _query(args: LogsSearchArgs, start: datetime, end: datetime) -> dict[str, Any]:
