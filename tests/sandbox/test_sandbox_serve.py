@@ -87,3 +87,15 @@ def test_smoke_proves_the_alertmanager_hop_and_leaves_nothing_in_knowledge(sandb
     store = KnowledgeStore.open(settings.knowledge.path, tool_map(), settings.knowledge.playbooks_dir)
     learned = [h.incident for h in store.similar_incidents(f"{SMOKE_ALERT} opsbot smoke test {run}", k=20)]
     assert not [i for i in learned if i and (i.alert == SMOKE_ALERT or "opsbot smoke" in i.title)], learned
+
+
+def test_the_serve_port_survives_a_restart_of_the_sandbox(sandbox_dir: Path) -> None:
+    before = serve_port(sandbox_dir)
+    for args in (("sandbox", "down", "--dir", str(sandbox_dir)), ("sandbox", "up", "--dir", str(sandbox_dir))):
+        done = opsbot(*args)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(rf"opsbot serve +127\.0\.0\.1:{before} ", done.stdout), done.stdout
+    assert serve_port(sandbox_dir) == before
+    am = yaml.safe_load((sandbox_dir / "alertmanager.yml").read_text())
+    assert [w["url"] for r in am["receivers"] for w in r["webhook_configs"]] == [
+        f"http://127.0.0.1:{before}/webhooks/alertmanager"]
