@@ -5,6 +5,7 @@ synthetic incidents are never written into knowledge."""
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,7 +21,8 @@ from bot.intake.stream import GROUP, stream_key
 from bot.intake.webhooks.synthetic import SMOKE_ALERT, iso, smoke_labels
 from bot.settings import Settings, load_settings
 from bot.wiring import redis_client
-from sandbox.manager import Sandbox
+from sandbox import scenario
+from sandbox.manager import Sandbox, intake_url
 from tests.support.alerting import wait_for
 from tests.support.doors import SCENARIO
 from tests.support.serve_process import OPSBOT, serving
@@ -99,3 +101,25 @@ def test_the_serve_port_survives_a_restart_of_the_sandbox(sandbox_dir: Path) -> 
     am = yaml.safe_load((sandbox_dir / "alertmanager.yml").read_text())
     assert [w["url"] for r in am["receivers"] for w in r["webhook_configs"]] == [
         f"http://127.0.0.1:{before}/webhooks/alertmanager"]
+
+
+def test_a_run_beside_a_running_serve_gives_alertmanager_back_to_serve(sandbox_dir: Path) -> None:
+    """The demo and eval serve on the serve port when it is free; while `opsbot serve` holds it, on another
+    port, and Alertmanager (running, reloaded) posts to the serve port again once they end."""
+    sb = Sandbox(sandbox_dir)
+    am = f"http://127.0.0.1:{sb.ports().alertmanager}"
+
+    def posts_to() -> list[str]:
+        config = yaml.safe_load(httpx.get(f"{am}/api/v2/status", timeout=5).json()["config"]["original"])
+        return [w["url"] for r in config["receivers"] for w in r["webhook_configs"]]
+
+    with sb.run_port() as port:
+        assert port == sb.serve_port(), "nothing listens there: the run takes the serve port itself"
+    with socket.socket() as holder:  # what a running `opsbot serve` does to the port
+        holder.bind(("127.0.0.1", sb.serve_port()))
+        holder.listen()
+        with sb.run_port() as port:
+            assert port != sb.serve_port()
+            sb.load(scenario.load(SCENARIO))  # what the demo does inside the block: Alertmanager restarts
+            assert posts_to() == [intake_url(port)]
+        assert posts_to() == [intake_url(sb.serve_port())], "serve gets the alerts again"
