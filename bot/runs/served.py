@@ -32,8 +32,9 @@ class Served:
 @contextmanager
 def served(settings: Settings, console: ConsolePoster, run: str, workers: int, learn: bool,
            port: int) -> Iterator[Served]:
-    """Webhooks on 127.0.0.1:`port` (Alertmanager's receiver: Sandbox.run_port). `learn`: resolved incidents are written to knowledge and outcomes are shared across runs (the demo);
-    otherwise every key is the run's own (an eval scenario)."""
+    """Webhooks on 127.0.0.1:`port` (where Alertmanager posts: Sandbox.run_port). `learn`: resolved incidents
+    are written to knowledge and outcomes are shared across runs (the demo); otherwise every key is the run's
+    own (an eval scenario)."""
     prefix = f"{settings.redis.key_prefix}{run}-{uuid.uuid4().hex[:6]}:"
     door, metrics = build_door(settings, prefix=prefix), Metrics()
     triage, learned = knowledge_triage(settings, door, settings.redis.key_prefix if learn else prefix, metrics)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -12,6 +14,7 @@ from typer.testing import CliRunner
 from bot.cards.poster import ConsolePoster
 from bot.cli.main import app
 from bot.intake.pipeline import build_pipeline
+from bot.intake.webhooks.server import ThreadedServer
 from bot.intake.webhooks.synthetic import SMOKE_ALERT
 from bot.settings import Settings, load_settings
 from bot.triage.triage import Triage
@@ -40,13 +43,20 @@ def config(sandbox: Sandbox, tmp_path: Path, prefix: str, **alertmanager: str) -
     return path
 
 
+@contextmanager
+def opsbot_served(path: Path) -> Iterator[ThreadedServer]:
+    """The webhooks and one worker on the settings at `path`, triaging from the alert's labels alone."""
+    settings = load_settings(path)
+    door = make_door(settings)
+    p = build_pipeline(settings, [ConsolePoster()], door=door, triage=Triage(door, collect=label_evidence))
+    with serving(p, workers=1) as server:
+        yield server
+
+
 def test_smoke_reports_every_hop_of_a_working_chain(sandbox: Sandbox, tmp_path: Path) -> None:
     with private_alertmanager(tmp_path) as am:
         path = config(sandbox, tmp_path, f"test:{uuid.uuid4().hex}:", url=am.url)
-        settings = load_settings(path)
-        door = make_door(settings)
-        p = build_pipeline(settings, [ConsolePoster()], door=door, triage=Triage(door, collect=label_evidence))
-        with serving(p, workers=1) as server:
+        with opsbot_served(path) as server:
             am.notify(f"{server.url}/webhooks/alertmanager")
             out = invoke(["smoke", "--config", str(path), "--url", server.url, "--timeout", "20"])
             assert am.status(alertname=SMOKE_ALERT) == {}, "smoke resolved its alert in Alertmanager"
@@ -57,10 +67,7 @@ def test_smoke_reports_every_hop_of_a_working_chain(sandbox: Sandbox, tmp_path: 
 
 def test_smoke_fails_the_alertmanager_hop_when_alertmanager_posts_elsewhere(sandbox: Sandbox, tmp_path: Path) -> None:
     path = config(sandbox, tmp_path, f"test:{uuid.uuid4().hex}:")  # the sandbox's Alertmanager: its serve port
-    settings = load_settings(path)
-    door = make_door(settings)
-    p = build_pipeline(settings, [ConsolePoster()], door=door, triage=Triage(door, collect=label_evidence))
-    with serving(p, workers=1) as server:
+    with opsbot_served(path) as server:
         out = invoke(["smoke", "--config", str(path), "--url", server.url, "--timeout", "5"])
     assert out.exit_code == 1, out.output
     assert "[ok] card edited on resolution" in out.output, "the direct hops still work"
@@ -74,10 +81,7 @@ def test_smoke_says_it_skipped_the_alertmanager_hop_without_its_url(sandbox: San
     data = yaml.safe_load(path.read_text())
     del data["alertmanager"]
     path.write_text(yaml.safe_dump(data))
-    settings = load_settings(path)
-    door = make_door(settings)
-    p = build_pipeline(settings, [ConsolePoster()], door=door, triage=Triage(door, collect=label_evidence))
-    with serving(p, workers=1) as server:
+    with opsbot_served(path) as server:
         out = invoke(["smoke", "--config", str(path), "--url", server.url, "--timeout", "20"])
     assert out.exit_code == 0, out.output
     assert "alertmanager → opsbot: skipped: no alertmanager.url configured" in out.output
