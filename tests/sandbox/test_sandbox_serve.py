@@ -55,6 +55,8 @@ def incidents(settings: Settings) -> IncidentStore:
 
 
 def test_serve_with_the_sandbox_settings_receives_the_sandbox_alertmanagers_alerts(sandbox_dir: Path) -> None:
+    """An alert posted to the sandbox's Alertmanager, and the one its Prometheus fires from the scenario's rule,
+    both reach `opsbot serve` started on the sandbox's settings alone."""
     config, port = sandbox_dir / "opsbot.yaml", serve_port(sandbox_dir)
     assert Sandbox(sandbox_dir).serve_port() == port, "the port survives `load`"
     settings = load_settings(config)
@@ -62,9 +64,13 @@ def test_serve_with_the_sandbox_settings_receives_the_sandbox_alertmanagers_aler
     with serving(config, port):  # no --port: serve listens where the sandbox's Alertmanager posts
         alert = {"labels": labels, "annotations": {"summary": "checkout is down"}, "startsAt": iso(datetime.now(UTC))}
         assert httpx.post(f"{settings.alertmanager.url}/api/v2/alerts", json=[alert], timeout=10).status_code == 200
-        opened = wait_for(lambda: incidents(settings).by_fingerprint(fingerprint("alertmanager", labels)), 60,
+        posted = fingerprint("alertmanager", labels)
+        opened = wait_for(lambda: incidents(settings).by_fingerprint(posted), 60,
                           "the alert posted to the sandbox's Alertmanager to reach `opsbot serve`")
         assert opened.status == "firing" and opened.source == "alertmanager"
+        fired = wait_for(lambda: [i for i in incidents(settings).recent() if i.fingerprint != posted], 180,
+                         "the scenario's alert, fired by the sandbox's Prometheus, to reach `opsbot serve`")
+        assert fired[0].source == "alertmanager" and fired[0].severity == "P0", fired
 
 
 def test_smoke_proves_the_alertmanager_hop_and_leaves_nothing_in_knowledge(sandbox_dir: Path) -> None:
