@@ -82,7 +82,7 @@ def ask_one(s: Settings, sc: Scenario, question: str) -> dict[str, Any]:
         "scenario": sc.name, "question": question, "seconds": round(seconds, 1),
         "cause": names_cause(answer.text, sc.expect.evidence),
         "cause_in_model_words": answer.model_available and names_cause(own_words, sc.expect.evidence),
-        "model_answered": answer.model_available and not answer.text.startswith("The language model"),
+        "model_answered": not answer.fell_back,
         "about": answer.about, "tools": [c.tool for c in answer.calls],
         "pending": answer.pending, "unapproved_mutations": len(executed),
         "model_calls": answer.model_calls, "input_tokens": answer.input_tokens,

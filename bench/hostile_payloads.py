@@ -3,7 +3,9 @@
 Shared by the hostile-input tests (hypothesis drives the random source) and bench/hostile_input.py (a seed).
 Each body starts from a valid delivery of the endpoint and breaks it in one of the ways attackers and buggy
 senders do: random bytes, truncation, deep nesting, huge or non-finite numbers, lone surrogates, invalid
-UTF-8, type confusion in a field, random JSON of another shape, a body at or over the size limit.
+UTF-8, type confusion in a field, random JSON of another shape, a body at or over the size limit. For Slack,
+the signed payloads of shapes opsbot does not handle (SLACK_MUTATIONS): an action without `action_id`, `actions`
+as an object, a body of exactly `payload=`, truncated JSON, fields of the wrong type, unhandled types.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import json
 import random
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote, urlencode
+
+from bot.cards.slack import APPROVE_ID
 
 Mutation = Callable[[random.Random, bytes], bytes]
 MAX_BODY = 1_000_000  # the default webhooks.max_body_bytes; tests pass their own
@@ -85,3 +90,117 @@ def hostile_body(rnd: random.Random, valid: bytes, limit: int = MAX_BODY) -> tup
     if kind == "oversized":
         return kind, b'{"pad": "' + b"x" * (limit + rnd.randrange(1, 1000)) + b'"}'
     return kind, MUTATIONS[kind](rnd, valid)
+
+
+# -- Slack: signed payloads of shapes opsbot does not handle -------------------------------------------------
+
+FORM, JSON = "application/x-www-form-urlencoded", "application/json"
+
+
+def slack_click(action_id: str = APPROVE_ID, value: str = "a1b2c3", ts: str = "1700000000.000100") -> dict[str, Any]:
+    """A valid block_actions payload: a click on a card's button (channel C0ONCALL, message `ts`)."""
+    return {"type": "block_actions", "team": {"id": "T0SHOP"}, "user": {"id": "U0LEAD"}, "api_app_id": "A0OPSBOT",
+            "channel": {"id": "C0ONCALL"}, "trigger_id": "1.2.3", "response_url": "https://hooks.slack.test/x",
+            "container": {"type": "message", "message_ts": ts, "channel_id": "C0ONCALL"},
+            "message": {"ts": ts, "type": "message", "text": "card", "attachments": [{"blocks": [
+                {"type": "actions", "block_id": f"act:{value}", "elements": [
+                    {"type": "button", "action_id": action_id, "value": value}]}]}]},
+            "actions": [{"type": "button", "action_id": action_id, "block_id": f"act:{value}", "value": value,
+                         "action_ts": "1"}]}
+
+
+def slack_event(event: dict[str, Any], event_id: str = "Ev0001") -> dict[str, Any]:
+    """A valid event_callback around `event`."""
+    return {"token": "legacy", "team_id": "T0SHOP", "api_app_id": "A0OPSBOT", "type": "event_callback",
+            "event_id": event_id, "event_time": 1700000000, "event": event,
+            "authorizations": [{"team_id": "T0SHOP", "user_id": "U0OPSBOT", "is_bot": True}]}
+
+
+def slack_mention(text: str = "help", ts: str = "1700000000.000001", event_id: str = "Ev0001") -> dict[str, Any]:
+    return slack_event({"type": "app_mention", "user": "U0VIEWER", "text": f"<@U0OPSBOT> {text}",
+                        "channel": "C0ONCALL", "ts": ts}, event_id)
+
+
+def as_form(payload: Any) -> bytes:
+    return b"payload=" + quote(json.dumps(payload)).encode()
+
+
+def _click(change: Callable[[dict[str, Any]], Any]) -> Callable[[random.Random], tuple[str, bytes]]:
+    def make(rnd: random.Random) -> tuple[str, bytes]:
+        payload = slack_click()
+        change(payload)
+        return FORM, as_form(payload)
+    return make
+
+
+def _event(change: Callable[[dict[str, Any]], Any]) -> Callable[[random.Random], tuple[str, bytes]]:
+    def make(rnd: random.Random) -> tuple[str, bytes]:
+        body = slack_mention()
+        change(body)
+        return JSON, json.dumps(body).encode()
+    return make
+
+
+def _truncated_payload(rnd: random.Random) -> tuple[str, bytes]:
+    text = json.dumps(slack_click())
+    return FORM, b"payload=" + quote(text[: rnd.randrange(1, len(text) - 1)]).encode()
+
+
+def _truncated_event(rnd: random.Random) -> tuple[str, bytes]:
+    text = json.dumps(slack_mention())
+    return JSON, text[: rnd.randrange(1, len(text) - 1)].encode()
+
+
+def _command(**fields: str) -> Callable[[random.Random], tuple[str, bytes]]:
+    base = {"team_id": "T0SHOP", "channel_id": "C0ONCALL", "user_id": "U0VIEWER", "command": "/opsbot",
+            "text": "help", "response_url": "https://hooks.slack.test/x", "trigger_id": "1.2.3"}
+    form = {k: v for k, v in {**base, **fields}.items() if v != "-"}  # "-": the field is left out
+    return lambda rnd: (FORM, urlencode(form).encode())
+
+
+# each: (content type, body), signed by the caller; the name says what is wrong with it
+SLACK_MUTATIONS: dict[str, Callable[[random.Random], tuple[str, bytes]]] = {
+    "action without action_id": _click(lambda p: p["actions"][0].pop("action_id")),
+    "actions as an object": _click(lambda p: p.update(actions=p["actions"][0])),
+    "actions empty": _click(lambda p: p.update(actions=[])),
+    "action_id not a string": _click(lambda p: p["actions"][0].update(action_id=[APPROVE_ID])),
+    "action_id of no opsbot button": _click(lambda p: p["actions"][0].update(action_id="deploy_now")),
+    "action value not a string": _click(lambda p: p["actions"][0].update(value={"id": 1})),
+    "payload= empty": lambda rnd: (FORM, b"payload="),
+    "payload truncated": _truncated_payload,
+    "payload a list": lambda rnd: (FORM, as_form([slack_click()])),
+    "payload type not a string": _click(lambda p: p.update(type=7)),
+    "payload type not handled": _click(lambda p: p.update(type="view_submission")),
+    "user without id": _click(lambda p: p.update(user={"name": "lead"})),
+    "user a number": _click(lambda p: p.update(user=42)),
+    "channel a list": _click(lambda p: p.update(channel=["C0ONCALL"])),
+    "container a string, no channel": _click(lambda p: (p.pop("channel"), p.update(container="C0ONCALL"))),
+    "message a string": _click(lambda p: p.update(message="card")),
+    "message blocks an object": _click(lambda p: p["message"].update(blocks={"type": "actions"})),
+    "button value an object": _click(
+        lambda p: p["message"]["attachments"][0]["blocks"][0]["elements"][0].update(value={"v": 1})),
+    "authorizations an object": _click(lambda p: p.update(authorizations={"team_id": "T0SHOP"})),
+    "response_urls a string": _click(lambda p: p.update(response_urls="https://hooks.slack.test/x")),
+    "response_urls null": _click(lambda p: p.update(response_urls=None)),
+    "event body truncated": _truncated_event,
+    "event body a list": lambda rnd: (JSON, json.dumps([slack_mention()]).encode()),
+    "event missing": _event(lambda b: b.pop("event")),
+    "event a list": _event(lambda b: b.update(event=[b["event"]])),
+    "event type not handled": _event(lambda b: b["event"].update(type="reaction_added")),
+    "event without channel": _event(lambda b: b["event"].pop("channel")),
+    "event text an object": _event(lambda b: b["event"].update(text={"t": "help"})),
+    "event_id a list": _event(lambda b: b.update(event_id=["Ev1", "Ev2"])),
+    "team a number": _event(lambda b: b.update(team=5)),
+    "event's authorizations a number": _event(
+        lambda b: (b.pop("authorizations"), b["event"].update(authorizations=-1))),  # bolt looks there too
+    "url_verification without challenge": lambda rnd: (JSON, b'{"type": "url_verification"}'),
+    "form of unknown fields": lambda rnd: (FORM, b"foo=bar&baz="),
+    "slash command of another name": _command(command="/deploy"),
+    "slash command without user_id": _command(user_id="-"),
+}
+
+
+def slack_hostile(rnd: random.Random) -> tuple[str, str, bytes]:
+    """One signed-but-unhandled Slack request: the mutation's name, its content type and its body."""
+    kind = rnd.choice(sorted(SLACK_MUTATIONS))
+    return (kind, *SLACK_MUTATIONS[kind](rnd))

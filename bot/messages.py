@@ -13,6 +13,11 @@ NO_MODEL = (
     f"These commands still work: {COMMANDS}."
 )
 
+QUESTION_WITHOUT_REDIS = (
+    "I cannot take questions right now: opsbot's Redis is unreachable, and a question needs it (the conversation's "
+    f"memory and the question limits live there). These commands still read the cluster: {COMMANDS}."
+)
+
 MODEL_FAILED = (
     "The language model is not available right now ({why}), so I cannot answer that. "
     f"These commands still work: {COMMANDS}."
@@ -33,6 +38,14 @@ FORCE_ANSWER = (
     "results above, and say what is still unknown and which check would settle it."
 )
 
+NOT_OFFERED_WHY = "not offered for this question; call only the tools offered with it"
+
+# -- the model's answer, checked (these lead the reply; the model's words follow under MODEL_WORDS) ----------
+
+NOT_OFFERED = ("opsbot refused the model's call of {tools}: not offered for this question, so it never ran, nothing "
+               "was proposed and nothing changed.")
+MODEL_WORDS = "The model's answer (its own words; opsbot's check above says what happened):"
+
 CLAIM_PENDING = ("opsbot's check of this answer: nothing was changed. Waiting for approval: {actions}. "
                  "Only an authorised person's click on the action's card executes it.")
 CLAIM_NOTHING = ("opsbot's check of this answer: no change was made to the cluster while answering; "
@@ -42,11 +55,20 @@ STEP_LIMIT_NOTE = "(I stopped after {steps} rounds of tool calls; ask a narrower
 
 EMPTY_ANSWER = "I have no answer from the model for that; try rephrasing, or use a command: " + COMMANDS
 
+# -- who put a pending action forward, as its card says it ---------------------------------------------
+
+PROPOSED_AS_ASKED = "proposed by opsbot (asked by {requester})"
+PROPOSED_BY_MODEL = ("proposed by the model on its own: the question from {requester} did not ask for this "
+                     "change")
+MODEL_OWN = "proposed by the model on its own; the question did not ask for this change"
+PROPOSED_BY_TRIAGE = "proposed by opsbot triage"
+REQUESTED_BY = "requested by {requester}"
+
 # -- chat commands --------------------------------------------------------------------------------------
 
 HELP = """I am opsbot. Ask me a question in plain words, or use a command:
 • troubleshoot SERVICE: run the matching playbook's checks and show the evidence
-• pods [NAMESPACE] · events [NAMESPACE] · logs SERVICE [SINCE, e.g. 2h]
+• pods [NAMESPACE] · events [NAMESPACE] · logs SERVICE [SINCE, e.g. 2h, since 10:00]
 • scale DEPLOYMENT to N · restart DEPLOYMENT · rollback DEPLOYMENT (NAMESPACE/DEPLOYMENT also works)
 • approve ID · deny ID: decide a pending action (the buttons do the same)
 • ack INCIDENT · silence INCIDENT [1h|4h|resolved] · unsilence INCIDENT: Alertmanager silences, as on the card
@@ -56,7 +78,7 @@ Changes to the cluster always go through the policy: most need an authorised per
 
 USAGE = {
     "troubleshoot": "usage: troubleshoot SERVICE (or NAMESPACE/SERVICE), e.g. troubleshoot checkout",
-    "logs": "usage: logs SERVICE [SINCE], e.g. logs checkout 2h",
+    "logs": "usage: logs SERVICE [SINCE], e.g. logs checkout 2h, logs checkout since 10:00",
     "scale": "usage: scale DEPLOYMENT to N, e.g. scale checkout to 6 (or scale shop/checkout 6)",
     "restart": "usage: restart DEPLOYMENT, e.g. restart payments-api",
     "rollback": "usage: rollback DEPLOYMENT, e.g. rollback checkout",
@@ -70,6 +92,25 @@ USAGE = {
 
 QUESTION_LIMIT = ("{who} asked {limit} questions of the model in the last hour, the limit ({setting}); the next one "
                   "is possible at {free}. Commands such as `pods`, `logs` and `incident` still work.")
+
+# -- configuration -------------------------------------------------------------------------------------
+
+AM_INTAKE_REFUSES = ("no webhooks.alertmanager_token and webhooks.alertmanager_open is false: the Alertmanager "
+                     "intake refuses every delivery (HTTP 403 not_configured), and Alertmanager drops a 4xx for good; "
+                     "set the token (and send it from Alertmanager's http_config)")
+
+AM_BODY_LIMIT = ("webhooks.max_body_bytes is {limit} bytes, below the smallest Alertmanager delivery ({smallest} "
+                 "bytes): the intake refuses every delivery (HTTP 413)")
+
+AM_NO_TOKEN_SENT = ("the Alertmanager at {url} posts to {to} without a bearer token, and webhooks.alertmanager_token "
+                    "is set: each of its deliveries is refused (HTTP 401); give that webhook_config "
+                    "http_config: {{authorization: {{credentials: <the token>}}}}")
+
+AM_NO_RECEIVER = ("the Alertmanager at {url} has no webhook receiver posting to {path}: opsbot receives none of its "
+                  "alerts (docs/setup/alertmanager.md)")
+
+LEDGER_UNREAD = ("  (Redis at {url} did not answer; the gate reads the recent executions before anything runs, "
+                 "and may refuse for a cooldown or an hourly budget)")
 
 NO_SILENCER = "acknowledging and silencing need the card store `opsbot serve` writes, which this chat is not given"
 

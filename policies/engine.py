@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from policies.schema import TIERS, Approvers, Bounds, Policy, Severity, Tier
+from policies.schema import TIERS, Approvers, Bounds, Policy, Rule, Severity, Tier
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,19 @@ class Decision(BaseModel):
         return self.outcome == "allow"
 
 
+@dataclass(frozen=True)
+class _Usage:
+    """What the executions ledger says about one request: its cooldown, the last change of its target, and the
+    executions this hour against each budget."""
+
+    cooldown: timedelta | None
+    last: Execution | None
+    tool_runs: int
+    tool_budget: int | None
+    target_runs: int
+    target_budget: int
+
+
 def _rank(tier: Tier | None) -> int:
     return -1 if tier is None else TIERS.index(tier)
 
@@ -66,7 +79,10 @@ class PolicyEngine:
         r = self.policy.guards.replicas
         return r.deployments.get(f"{namespace}/{deployment}") or r.namespaces.get(namespace) or r.default
 
-    def decide(self, req: ActionRequest, executions: list[Execution], now: datetime, mutates: bool = True) -> Decision:
+    def decide(self, req: ActionRequest, executions: list[Execution] | None, now: datetime,
+               mutates: bool = True) -> Decision:
+        """`executions`: the recent executions ledger; None when it could not be read (a dry run says so and does
+        not claim the cooldowns and budgets hold)."""
         tier = self.tier_of(req.tool, mutates)
         severity = req.severity or self.policy.severities.default
         checks: list[str] = []
@@ -98,10 +114,13 @@ class PolicyEngine:
             if abs(wanted - current) > b.max_step:
                 return deny(f"{current} → {wanted} changes more than {b.max_step} replicas at once for {req.target}")
             checks.append(f"{current} → {wanted} replicas is within {b.min}..{b.max}, step ≤ {b.max_step}")
-        refusal = self._limits(req, executions, now)
-        if refusal:
-            return deny(refusal)
-        checks.append("no cooldown or hourly budget is exceeded")
+        if executions is None:
+            checks.append("cooldowns and hourly budgets not checked: the recent executions could not be read")
+        else:
+            refusal = self._limits(req, executions, now)
+            if refusal:
+                return deny(refusal)
+            checks.append("no cooldown or hourly budget is exceeded")
         for rule in self.policy.rules:
             w = rule.when
             if (w.tier is None or tier in w.tier) and (w.severity is None or severity in w.severity) and (
@@ -111,24 +130,45 @@ class PolicyEngine:
                                 approvers=rule.approvers, checks=[*checks, f"rule: {rule.reason}"])
         return deny(f"no rule covers {tier} at {severity} in {req.namespace}")
 
-    def _limits(self, req: ActionRequest, executions: list[Execution], now: datetime) -> str | None:
+    def _usage(self, req: ActionRequest, executions: list[Execution], now: datetime) -> _Usage:
         g = self.policy.guards
-        cooldown = g.cooldowns.get(req.tool) or g.cooldowns.get("default")
         on_target = [e for e in executions if e.target == req.target]
-        if cooldown and on_target:
-            last = max(on_target, key=lambda e: e.at)
-            if now - last.at < cooldown:
-                wait = cooldown - (now - last.at)
-                return (f"cooldown: {last.tool} ran on {req.target} {_ago(now - last.at)} ago; "
-                        f"the next change is allowed in {_ago(wait)}")
         hour = [e for e in executions if now - e.at < timedelta(hours=1)]
-        per_tool = g.budgets_per_hour.per_tool.get(req.tool)
-        if per_tool is not None and sum(e.tool == req.tool for e in hour) >= per_tool:
-            return f"hourly budget: {req.tool} already ran {per_tool} times in the last hour"
-        per_target = g.budgets_per_hour.per_target
-        if sum(e.target == req.target for e in hour) >= per_target:
-            return f"hourly budget: {req.target} already changed {per_target} times in the last hour"
+        return _Usage(cooldown=g.cooldowns.get(req.tool) or g.cooldowns.get("default"),
+                      last=max(on_target, key=lambda e: e.at) if on_target else None,
+                      tool_runs=sum(e.tool == req.tool for e in hour),
+                      tool_budget=g.budgets_per_hour.per_tool.get(req.tool),
+                      target_runs=sum(e.target == req.target for e in hour),
+                      target_budget=g.budgets_per_hour.per_target)
+
+    def _limits(self, req: ActionRequest, executions: list[Execution], now: datetime) -> str | None:
+        u = self._usage(req, executions, now)
+        if u.cooldown and u.last and now - u.last.at < u.cooldown:
+            wait = u.cooldown - (now - u.last.at)
+            return (f"cooldown: {u.last.tool} ran on {req.target} {_ago(now - u.last.at)} ago; "
+                    f"the next change is allowed in {_ago(wait)}")
+        if u.tool_budget is not None and u.tool_runs >= u.tool_budget:
+            return f"hourly budget: {req.tool} already ran {u.tool_budget} times in the last hour"
+        if u.target_runs >= u.target_budget:
+            return f"hourly budget: {req.target} already changed {u.target_budget} times in the last hour"
         return None
+
+    def limits(self, req: ActionRequest, executions: list[Execution], now: datetime) -> list[str]:
+        """The cooldown and the hourly budgets that apply to `req`, each with its state now, in words (a dry run
+        shows them whether or not they refuse)."""
+        u = self._usage(req, executions, now)
+        if not u.cooldown:
+            cooldown = f"cooldown: none for {req.tool}"
+        elif u.last is None:
+            cooldown = f"cooldown: {_ago(u.cooldown)}; nothing ran on {req.target} in the ledger's window"
+        else:
+            since, until = now - u.last.at, u.last.at + u.cooldown
+            state = (f"refused until {until:%H:%M:%S} UTC" if until > now else "over")
+            cooldown = (f"cooldown: last {u.last.tool} of {req.target} {_ago(since)} ago, cooldown "
+                        f"{_ago(u.cooldown)} → {state}")
+        tool_budget = "no limit" if u.tool_budget is None else f"{u.tool_runs} of {u.tool_budget}"
+        return [cooldown, f"budget: {req.tool} {tool_budget} this hour",
+                f"budget: {req.target} changed {u.target_runs} of {u.target_budget} times this hour (all tools)"]
 
     def may_approve(self, identity: str, decision: Decision, requester: str, already: list[str]) -> str | None:
         """None if `identity` may approve; otherwise the reason in a plain sentence."""
@@ -180,20 +220,64 @@ class PolicyEngine:
         return self.policy.silences.max
 
     def whatcan(self, identity: str) -> list[str]:
-        """Per mutating tool: whether `identity` may request it and approve it, in words (a dry run)."""
+        """Per mutating tool: whether `identity` may request it and approve it, and under which conditions
+        (severity, namespace), read from the rules in their order, first match wins (a dry run)."""
         roles = self.roles_of(identity)
         lines = [f"{identity}: roles {', '.join(roles) or '(none)'}; reading (T0) is always allowed"]
         for tool, tier in sorted(self.policy.tools.items(), key=lambda kv: (kv[1], kv[0])):
-            rules = [r for r in self.policy.rules if r.when.tier is None or tier in r.when.tier]
+            rules = _reached([r for r in self.policy.rules if r.when.tier is None or tier in r.when.tier])
             human_only = all(r.decide == "deny" for r in rules)
             propose = not human_only and any(
                 _rank(self.policy.roles[r].propose_up_to) >= _rank(tier) for r in roles)
-            approve = any(
-                r.approvers and role in r.approvers.roles and _rank(self.policy.roles[role].approve_up_to) >= _rank(tier)
-                for r in rules for role in roles)
+            conditions = [_condition(i, r) for i, r in enumerate(rules)]
+            yes = [_when(r) or "otherwise" for r in rules if self._approves(identity, r, tier)]
+            approve = "yes" if len(yes) == len(rules) else "no" if not yes else f"only {' or '.join(yes)}"
             lines.append(f"  {tool:<22} {tier}  request: {'yes' if propose else 'no'}"
-                         f"{' (human-only)' if human_only else ''}  approve: {'yes' if approve else 'no'}")
+                         f"{' (human-only)' if human_only else ''}  approve: {approve}")
+            if not human_only:
+                lines += [f"      {c}: {self._rule_line(identity, r, tier)}"
+                          for c, r in zip(conditions, rules, strict=True)]
+                if rules and (rules[-1].when.severity or rules[-1].when.namespace):
+                    lines.append("      otherwise: deny (no rule covers it)")
+        protected = self.policy.guards.protected_namespaces
+        if protected:
+            lines.append(f"  never in the protected namespaces {', '.join(protected)}; cooldowns and hourly "
+                         "budgets apply to every change")
         return lines
+
+    def _approves(self, identity: str, rule: Rule, tier: Tier) -> bool:
+        a = rule.approvers
+        return a is not None and any(role in a.roles and _rank(self.policy.roles[role].approve_up_to) >= _rank(tier)
+                                     for role in self.roles_of(identity))
+
+    def _rule_line(self, identity: str, rule: Rule, tier: Tier) -> str:
+        a = rule.approvers
+        if rule.decide != "approve" or a is None:
+            return f"{rule.decide} ({rule.reason})"
+        you = "you may approve" if self._approves(identity, rule, tier) else "you may not approve"
+        return (f"{a.count} approval(s) from {'/'.join(a.roles)}, "
+                f"{'self-approval allowed' if a.self_approval else 'not the requester'}: {you}")
+
+
+def _reached(rules: list[Rule]) -> list[Rule]:
+    """The rules up to the first one without a severity or namespace condition: those after it never match."""
+    for i, r in enumerate(rules):
+        if r.when.severity is None and r.when.namespace is None:
+            return rules[:i + 1]
+    return rules
+
+
+def _when(rule: Rule) -> str:
+    """A rule's conditions besides the tier, in words: 'at P0/P1 in namespace payments'; '' when it has none."""
+    w = rule.when
+    return " ".join(c for c in (f"at {'/'.join(w.severity)}" if w.severity else "",
+                                f"in namespace {'/'.join(w.namespace)}" if w.namespace else "") if c)
+
+
+def _condition(i: int, rule: Rule) -> str:
+    """When the `i`-th reached rule applies: 'at P0/P1', 'otherwise in namespace payments', 'always'."""
+    when = _when(rule)
+    return (f"otherwise {when}" if i else when) if when else ("otherwise" if i else "always")
 
 
 def _ago(delta: timedelta) -> str:

@@ -14,7 +14,7 @@ class FileError(Exception):
     """A data file (policy, scenario, playbook) that cannot be used: the file, the lines and the reasons."""
 
 
-def _line(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     """Walk the composed YAML tree along a validation error's location; the deepest node found gives the line."""
     found = node.start_mark.line + 1 if node is not None else None
     for part in loc:
@@ -47,7 +47,7 @@ def load_model(model: type[M], source: str, origin: str, what: str) -> M:
         for err in e.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
             where = ".".join(str(p) for p in loc) or "(top level)"
-            line = _line(tree, loc)
+            line = line_of(tree, loc)
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
             reasons.append(f"  {origin}:{line or '?'}: {where}: {msg}")
         raise FileError(f"{origin}: invalid {what}:\n" + "\n".join(reasons)) from None

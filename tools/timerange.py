@@ -12,7 +12,12 @@ import dateparser
 from policies import durations
 from tools.base import ToolInputError
 
-_LEADING = re.compile(r"^(since|from|until|till|to|starting)\s+", re.IGNORECASE)
+TIME_EXAMPLES = ("2h", "last 30m", "since 10:00", "yesterday 14:00", "last Thursday")  # each one parses (a test)
+ISO_EXAMPLE = "2026-11-22T10:00:00Z"
+_LEADING = re.compile(r"^(--since[= ]|--until[= ]|since|from|until|till|to|starting)\s*", re.IGNORECASE)
+# how people and shells lead a span back from now: "since 10m", "last 30m", "for 1h", "--since=10m", "10m ago"
+_SPOKEN_SPAN = re.compile(r"^\d+\s*[a-z]+$")
+_SPAN = re.compile(r"^(?:--since[= ]|(?:since|last|for|past|from)\s)\s*(.+?)$|^(.+?)\s+ago$", re.IGNORECASE)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -24,18 +29,21 @@ def parse_duration(text: str) -> timedelta:
 
 
 def parse_point(text: str, now: datetime) -> datetime:
-    """'last 30m' or '30m' (that long ago), 'now', or an ISO 8601 time (UTC when no zone is given)."""
+    """'30m', 'last 30m', 'since 30m', 'for 30m', '--since 30m', '30m ago' (that long ago), 'now', an ISO 8601 time
+    (UTC when no zone is given), or a time as people say it ('since 10:00', 'yesterday 14:00')."""
     t = text.strip().lower()
     if t == "now":
         return now
-    if t.startswith("last "):
-        t = t[5:]
+    span = _SPAN.match(t)
+    if span and durations.is_duration(span.group(1) or span.group(2)):
+        t = span.group(1) or span.group(2)
     if durations.is_duration(t):
         return now - abs(parse_duration(t))
     try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        when = datetime.fromisoformat(_LEADING.sub("", text.strip()).replace("Z", "+00:00"))
     except ValueError:
-        return _natural(text, now)
+        spoken = span.group(1) if span and span.group(1) and _SPOKEN_SPAN.match(span.group(1)) else None
+        return _natural(f"{spoken} ago" if spoken else text, now)  # "last 2 hours" is 2 hours ago
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
@@ -46,8 +54,8 @@ def _natural(text: str, now: datetime) -> datetime:
         "RELATIVE_BASE": base, "TIMEZONE": "UTC", "TO_TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": True,
         "PREFER_DATES_FROM": "past"}) if spoken else None
     if when is None:
-        raise ToolInputError(f"'{text}' is not a time; use 'last 30m', '2h', 'yesterday 14:00', 'last Thursday' "
-                             "or an ISO time such as 2026-11-22T10:00:00Z")
+        raise ToolInputError(f"'{text}' is not a time; use {', '.join(repr(e) for e in TIME_EXAMPLES)} "
+                             f"or an ISO time such as {ISO_EXAMPLE}")
     return when
 
 

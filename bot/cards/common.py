@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.cards import strings as S
-from bot.cards.model import Card, CardAction
+from bot.cards.model import Card, CardAction, SimilarIncident
 
 
 def emoji(card: Card) -> str:
@@ -14,8 +14,43 @@ def colour(card: Card) -> str:
     return S.RESOLVED_COLOUR if card.status == "resolved" else S.SEVERITY_COLOUR.get(card.severity, "#9b9b9b")
 
 
+def one_line(text: str) -> str:
+    """Source text on one line, its line breaks shown as ⏎: no line of it can pass for a line of opsbot's."""
+    return " ⏎ ".join(part.strip() for part in text.splitlines())
+
+
+def source_name(text: str, limit: int = 80) -> str:
+    """An alert's or an issue's own name, fit to sit inside our quote marks: one line, none of those marks, cut."""
+    text = one_line(text).replace("“", '"').replace("”", '"')
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def affected(card: Card) -> str | None:
+    """The object the card is about, as triage resolved it (its workload first), or its namespace."""
+    t = card.target
+    if t and (t.workload or t.name):
+        kind, name = (t.workload_kind, t.workload) if t.workload else (t.kind, t.name)
+        return source_name(f"{kind or 'object'} {t.namespace + '/' if t.namespace else ''}{name}", 100)
+    ns = card.labels.get("namespace")
+    return source_name(f"namespace {ns}", 100) if ns else None
+
+
+def header(card: Card) -> tuple[str, str | None, str | None]:
+    """The card's header: opsbot's words (severity, status, the object affected), then what the source calls it
+    ('alert', 'Sentry issue') and its own name, which every renderer shows quoted, as the source's name, never
+    as a sentence of opsbot's. A chat action card's title is opsbot's own: no name."""
+    words = f"{emoji(card)} {card.severity} {S.STATUS[card.status]}"
+    if card.source == "chat":
+        return f"{words}: {card.title}", None, None
+    if obj := affected(card):
+        words += f" · {obj}"
+    return words, S.NAMED.get(card.source, "alert"), source_name(card.labels.get("alertname") or card.title)
+
+
 def headline(card: Card) -> str:
-    return f"{emoji(card)} {card.severity} {S.STATUS[card.status]}: {card.title}"
+    """The header as plain text, the source's name in quote marks."""
+    words, label, name = header(card)
+    return f"{words} · {label} “{name}”" if name else words
 
 
 def confidence(value: float) -> str:
@@ -27,13 +62,15 @@ def action_line(a: CardAction) -> str:
     ref = f"#{a.action_id} " if a.action_id else ""
     state = {"pending": "waiting for approval", "denied": "denied by policy", "executed": "executed",
              "failed": "failed", "approved": "approved", "expired": "expired", "error": "could not be proposed"}
-    line = f"{ref}{a.summary} — {state[a.status]}"
+    outcome = one_line(a.outcome) if a.outcome else None
+    said = outcome is not None and outcome.startswith(state[a.status])  # "expired at 10:05 UTC, …" says it once
+    line = f"{ref}{a.summary} — {outcome if said else state[a.status]}"
     if a.reason:
         line += f" ({a.reason})"
     if a.decided_by:
         line += f"; decided by {', '.join(a.decided_by)}"
-    if a.outcome:
-        line += f"; {a.outcome}"
+    if outcome and not said:
+        line += f"; {outcome}"
     return line
 
 
@@ -67,6 +104,11 @@ def controls(card: Card) -> list[tuple[str, str]]:
             ("silence:resolved", S.SILENCE_UNTIL_RESOLVED)]
 
 
+def similar_line(s: SimilarIncident) -> str:
+    """A past incident: its id, its title quoted (an alert's or an issue's words), how it was resolved."""
+    return f"{s.id} “{source_name(s.title)}”" + (f" — {one_line(s.resolution)}" if s.resolution else "")
+
+
 def group_lines(card: Card) -> tuple[str, list[str]] | None:
     """The heading and lines of the card's group (firing first), None on a card of one alert."""
     if len(card.group) < 2:
@@ -76,15 +118,18 @@ def group_lines(card: Card) -> tuple[str, list[str]] | None:
     for g in card.group[:S.GROUP_SHOWN]:
         state = f"firing since {g.since:%H:%M} UTC" if g.status == "firing" and g.since else g.status
         mark = S.RESOLVED_EMOJI if g.status == "resolved" else S.SEVERITY_EMOJI.get(card.severity, "⚪")
-        lines.append(f"{mark} {g.name} · {g.subject or g.incident_id} · {state} ({g.incident_id})")
+        lines.append(f"{mark} “{source_name(g.name, 60)}” · {source_name(g.subject or g.incident_id, 100)} · "
+                     f"{state} ({g.incident_id})")
     if len(card.group) > S.GROUP_SHOWN:
         lines.append(S.more_lines(len(card.group) - S.GROUP_SHOWN, card.incident_id))
     return S.group_heading(firing, len(card.group) - firing), lines
 
 
-def diagnosed(card: Card) -> list[tuple[str, str]]:
-    """(heading, text) of the diagnosis and of what a person should do, those the card has."""
-    return [(h, t) for h, t in ((S.DIAGNOSIS, card.diagnosis), (S.TO_DO, card.advice)) if t]
+def diagnosed(card: Card) -> list[tuple[str, str, bool]]:
+    """(heading, text, quoted) of the diagnosis (its heading says what it rests on), of the log line it rests
+    on (the source's words: quoted), and of what a person should do, those the card has."""
+    return [(h, t, q) for h, t, q in ((S.DIAGNOSIS_FROM[card.diagnosis_basis], card.diagnosis, False),
+                                      (S.LOG_SAYS, card.diagnosis_source, True), (S.TO_DO, card.advice, False)) if t]
 
 
 def said(card: Card) -> tuple[str, bool]:

@@ -99,7 +99,12 @@ class Card(BaseModel):
     target: Target | None = Field(None, description="the object triage resolved (its workload): what commands in "
                                   "the card's thread act on")
     failure_mode: str | None = Field(None, description="what the object's state shows, e.g. imagepullbackoff")
-    diagnosis: str | None = Field(None, description="the failure mode and the object, in one line")
+    diagnosis: str | None = Field(None, description="the failure mode and the object, in one line, in opsbot's "
+                                  "words")
+    diagnosis_basis: Literal["state", "logs", "alert"] = Field("state", description="what the diagnosis rests on: "
+                                                               "the objects' state, a log line, or the alert alone")
+    diagnosis_source: str | None = Field(None, description="the source's words it rests on (a log line), word for "
+                                         "word: shown quoted, never as opsbot's")
     advice: str | None = Field(None, description="what a person should do when no action of opsbot's fixes it")
     evidence: list[EvidenceLine] = Field(default_factory=list)
     could_not_run: list[str] = Field(default_factory=list, description="checks whose backend was down, and why")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,12 @@ class Posted:
     card: Card
 
 
+def changed_lines(message_id: str, before: str, after: str) -> str:
+    """An edit as the lines it removes (-) and adds (+)."""
+    diff = [line for line in difflib.ndiff(before.splitlines(), after.splitlines()) if line[:2] in ("- ", "+ ")]
+    return "\n".join([f"[edit {message_id}: {'what changed' if diff else 'nothing visible changed'}]", *diff])
+
+
 @dataclass
 class ConsolePoster:
     """Prints the plain-text card (when `echo` is given) and records every post, edit and graph."""
@@ -45,21 +52,28 @@ class ConsolePoster:
     history: list[Posted] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _seq: int = 0
+    _shown: dict[str, str] = field(default_factory=dict)  # the text each message shows now
 
     def post(self, card: Card) -> MessageRef:
+        text = render_text(card)
         with self._lock:
             self._seq += 1
             ref = MessageRef(platform=self.platform, message_id=f"console-{self._seq}")
             self.history.append(Posted("post", card.incident_id, ref.message_id, card))
+            self._shown[ref.message_id] = text
         if self.echo:
-            self.echo(render_text(card))
+            self.echo(text)
         return ref
 
     def update(self, ref: MessageRef, card: Card) -> MessageRef:
+        """An edit prints only the lines it changes (a terminal keeps the card printed above)."""
+        text = render_text(card)
         with self._lock:
             self.history.append(Posted("update", card.incident_id, ref.message_id, card))
+            before = self._shown.get(ref.message_id)
+            self._shown[ref.message_id] = text
         if self.echo:
-            self.echo(f"[edit {ref.message_id}]\n{render_text(card)}")
+            self.echo(f"[edit {ref.message_id}]\n{text}" if before is None else changed_lines(ref.message_id, before, text))
         return ref
 
     def attach(self, ref: MessageRef, card: Card, png: bytes) -> None:
@@ -137,6 +151,22 @@ class Publisher:
             card = change(stored).model_copy(update={"version": stored.version + 1})
             self.store.save(card)
             self._show(card)
+            return card
+
+    def edit_shown(self, action_id: str, change: Callable[[Card], Card]) -> Card | None:
+        """Change the card that chat messages of one action show (posted in a conversation, not an incident's card)
+        and edit each of those messages on its platform; None if none was kept."""
+        with self.store.lock(f"action-{action_id}"):
+            card, refs = self.store.shown(action_id)
+            if card is None:
+                return None
+            card = change(card)
+            self.store.keep_shown(action_id, card)
+            posters = {p.platform: p for p in self.posters}
+            for ref in refs:
+                if (poster := posters.get(ref.platform)) is not None:
+                    poster.update(ref, card)
+                    log.info("action_message_edited", action=action_id, platform=ref.platform)
             return card
 
     def _show(self, card: Card) -> None:

@@ -11,7 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from bot.cards import strings as S
-from bot.cards.common import action_line, colour, confidence, controls, diagnosed, facts, group_lines, headline, said
+from bot.cards.common import (
+    action_line,
+    colour,
+    confidence,
+    controls,
+    diagnosed,
+    facts,
+    group_lines,
+    header,
+    headline,
+    one_line,
+    said,
+    similar_line,
+    source_name,
+)
 from bot.cards.model import Card
 
 MAX_BLOCKS = 50
@@ -59,7 +73,7 @@ def text_size(blocks: list[Block]) -> int:
 def _evidence_blocks(card: Card, link: str | None, room: int, budget: int) -> list[Block]:
     """Evidence lines packed into sections of at most 3,000 characters (a long line cut on its own), in at
     most `room` blocks and `budget` characters; what does not fit is counted in a last line with the link."""
-    lines = [f"• `{esc(e.check)}` {esc(e.text)}" for e in card.evidence] or [f"_{S.NO_EVIDENCE}_"]
+    lines = [f"• `{esc(e.check)}` {esc(one_line(e.text))}" for e in card.evidence] or [f"_{S.NO_EVIDENCE}_"]
     blocks: list[Block] = []
     chunk, used, shown = f"*{S.EVIDENCE}*", 0, 0
     for line in lines:
@@ -102,23 +116,47 @@ def _action_blocks(card: Card) -> list[Block]:
 
 
 def quoted(text: str) -> str:
-    """Slack mrkdwn block quote: every line starts with '>', so the source cannot pass for opsbot's words."""
-    return "\n".join(f">{line}" for line in text.splitlines() or [""])
+    """Source text as a Slack mrkdwn block quote: escaped, every line starting with '>' and a ``` fence broken
+    (a zero-width space between its backticks), so nothing in it ends the quote or passes for opsbot's words."""
+    safe = esc(text).replace("```", "`\u200b`\u200b`")
+    return "\n".join(f">{line}" for line in safe.splitlines() or [""])
+
+
+def _said(card: Card, link: str | None, limit: int = MAX_SECTION) -> Block:
+    """The alert's (or Sentry's) own words under their label, quoted; a chat action card's line as is."""
+    heading, quote = said(card)
+    return section(clip(f"*{heading}*\n" + (quoted(card.failing) if quote else esc(card.failing)), limit, link),
+                   link)
+
+
+def _diagnosis(card: Card, link: str | None, limit: int = MAX_SECTION) -> list[Block]:
+    return [section(clip(f"*{h}*\n" + (quoted(t) if q else esc(t)), limit, link), link)
+            for h, t, q in diagnosed(card)]
+
+
+def _header(card: Card) -> str:
+    """The header block (plain text, at most 150 characters): opsbot's words, then the source's name in quote
+    marks, the name cut rather than its closing mark."""
+    words, label, name = header(card)
+    if not name:
+        return words[:MAX_HEADER]
+    words = words[: MAX_HEADER - 30]
+    room = MAX_HEADER - len(f"{words} · {label} “”")
+    return f"{words} · {label} “{source_name(name, room)}”"
 
 
 def render_slack(card: Card) -> dict[str, Any]:
     """A chat.postMessage / chat.update body (without channel and ts)."""
     link = card.main_link
     head: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": headline(card)[:MAX_HEADER], "emoji": True}},
+        {"type": "header", "text": {"type": "plain_text", "text": _header(card), "emoji": True}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{esc(v)}"} for k, v in facts(card)]},
     ]
     head += [section(f":warning: {esc(n)}") for n in card.notices[:3]]
-    heading, quote = said(card)
-    head.append(section(f"*{heading}*\n" + (quoted(esc(card.failing)) if quote else esc(card.failing)), link))
+    head.append(_said(card, link))
     if group := group_lines(card):
         head.append(section(f"*{group[0]}*\n" + "\n".join(esc(line) for line in group[1]), link))
-    head += [section(f"*{h}*\n{esc(t)}", link) for h, t in diagnosed(card)]
+    head += _diagnosis(card, link)
     if card.analysis:
         a = card.analysis
         text = (f"*{S.ANALYSIS}*: {esc(a.summary)}\n*{S.ROOT_CAUSE}*: {esc(a.root_cause)} "
@@ -131,7 +169,8 @@ def render_slack(card: Card) -> dict[str, Any]:
 
     tail: list[Block] = []
     if card.could_not_run:
-        tail.append(section(f"*{S.COULD_NOT_RUN}*\n" + "\n".join(f"• {esc(c)}" for c in card.could_not_run), link))
+        tail.append(section(f"*{S.COULD_NOT_RUN}*\n" + "\n".join(f"• {esc(one_line(c))}" for c in card.could_not_run),
+                            link))
     if card.playbook:
         p = card.playbook
         title = f"<{p.url}|{esc(p.title)}>" if p.url else esc(p.title)
@@ -139,18 +178,16 @@ def render_slack(card: Card) -> dict[str, Any]:
             f"{i}. {esc(s)}" for i, s in enumerate(p.steps, 1)), link))
     if card.similar:
         tail.append(section(f"*{S.SIMILAR}*\n" + "\n".join(
-            f"• {esc(s.id)} {esc(s.title)}" + (f" — {esc(s.resolution)}" if s.resolution else "")
-            for s in card.similar), link))
+            f"• {esc(similar_line(s))}" for s in card.similar), link))
     tail += _action_blocks(card)
     if card.links:
         tail.append(context("  ·  ".join(f"<{x.url}|{esc(x.title)}>" for x in card.links[:8])))
 
     if text_size(head) + text_size(tail) > MAX_TEXT - 1000:  # the card's own parts alone are too long
-        head = [*head[:2], section(clip(f"*{heading}*\n{esc(card.failing)}", 1500, link), link),
-                context(esc(S.truncated(link)))]
+        head = [*head[:2], _said(card, link, 1500), *_diagnosis(card, link, 600), context(esc(S.truncated(link)))]
         tail = [b for b in tail if b.get("type") == "actions" or b in _action_blocks(card)][:MAX_BLOCKS - 6]
     budget = MAX_TEXT - text_size(head) - text_size(tail) - 200
     evidence = _evidence_blocks(card, link, MAX_BLOCKS - len(head) - len(tail), budget)
     blocks = (head + evidence + tail)[:MAX_BLOCKS]
-    return {"text": clip(headline(card), MAX_SECTION, None),
+    return {"text": clip(esc(headline(card)), MAX_SECTION, None),
             "attachments": [{"color": colour(card), "blocks": blocks}]}

@@ -1,4 +1,5 @@
-"""Cards in Redis: the latest card per incident, its graph, and the posted message per incident and platform."""
+"""Cards in Redis: the latest card per incident, its graph, and the posted message per incident and platform; and
+the chat messages that show one pending action's card (proposed in a conversation), to edit when it expires."""
 
 from __future__ import annotations
 
@@ -65,6 +66,26 @@ class CardStore:
         pipe.expire(self._refs(incident_id), self.keep)
         pipe.set(self._posted(ref.platform, ref.channel, ref.message_id), incident_id, ex=self.keep)
         pipe.execute()
+
+    def _shown(self, action_id: str) -> str:
+        return f"{self.prefix}card:action:{action_id}"
+
+    def keep_shown(self, action_id: str, card: Card, ref: MessageRef | None = None) -> None:
+        """`card` is what the chat messages of this pending action show (and `ref` one more of them)."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(self._shown(action_id), "card", card.model_dump_json())
+        if ref is not None:
+            pipe.hset(self._shown(action_id), f"{ref.platform}:{ref.channel or ''}:{ref.message_id}",
+                      ref.model_dump_json())
+        pipe.expire(self._shown(action_id), self.keep)
+        pipe.execute()
+
+    def shown(self, action_id: str) -> tuple[Card | None, list[MessageRef]]:
+        """The card the chat messages of this action show, and where they are."""
+        raw = {k.decode(): v for k, v in self.client.hgetall(self._shown(action_id)).items()}
+        card = raw.pop("card", None)
+        return (Card.model_validate_json(card) if card else None), [MessageRef.model_validate_json(v)
+                                                                     for v in raw.values()]
 
     def _posted(self, platform: str, channel: str | None, message_id: str) -> str:
         return f"{self.prefix}card:message:{platform}:{channel or ''}:{message_id}"

@@ -20,6 +20,13 @@ FIX = "Fix suggestion"
 PREVENTION = "Prevention"
 ACTIONS = "Proposed actions"
 DIAGNOSIS = "Diagnosis (from the objects' state)"
+DIAGNOSIS_FROM = {"state": DIAGNOSIS,
+                  "logs": "Diagnosis (from the log line quoted below, not from the objects' state)",
+                  "alert": "Diagnosis (from the alert alone: no object's state read shows the fault)"}
+LOG_SAYS = "The log says (quoted as written, not checked by opsbot)"
+FROM_ALERT_ALONE = ("from the alert alone: its name or expression speaks of {what}, and no object read shows a "
+                    "fault")
+NAMED = {"alertmanager": "alert", "sentry": "Sentry issue"}  # what the quoted name in a card's header is
 TO_DO = "What a person should do"
 LINKS = "Links"
 APPROVE = "Approve"
@@ -70,3 +77,4 @@ def window_text(seconds: int) -> str:
     return f"{seconds // 60} min" if seconds >= 120 else f"{seconds} s"
 
 WITHDRAWN = "the incident resolved before anyone approved it"
+EXPIRED = "expired at {at:%H:%M} UTC, not executed"

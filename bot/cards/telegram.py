@@ -9,7 +9,18 @@ from html import escape
 from typing import Any
 
 from bot.cards import strings as S
-from bot.cards.common import action_line, confidence, controls, diagnosed, facts, group_lines, headline, said
+from bot.cards.common import (
+    action_line,
+    confidence,
+    controls,
+    diagnosed,
+    facts,
+    group_lines,
+    header,
+    one_line,
+    said,
+    similar_line,
+)
 from bot.cards.model import Card
 
 MAX_TEXT = 4096
@@ -66,17 +77,44 @@ def control_of(data: str) -> tuple[str, str] | None:
     return (verb, incident_id) if verb and incident_id else None
 
 
+def _header(card: Card) -> str:
+    """opsbot's words in bold; the source's own name after its label, as code: escaped, never a sentence of ours."""
+    words, label, name = header(card)
+    return f"<b>{esc(words)}</b>" + (f" · {label} <code>{esc(name)}</code>" if name else "")
+
+
+def _said(card: Card, text: str) -> str:
+    """`text` (the card's `failing`, maybe cut) under its label: the source's words in a blockquote, escaped so
+    nothing in them closes it; a chat action card's own line as is."""
+    heading, quote = said(card)
+    return f"<b>{heading}:</b>\n" + (f"<blockquote>{esc(text)}</blockquote>" if quote else esc(text))
+
+
+def _diagnosis(card: Card, limit: int | None = None) -> list[str]:
+    cut = (lambda t: _cut(t, limit)) if limit else (lambda t: t)
+    return [f"<b>{h}:</b>\n<blockquote>{esc(cut(t))}</blockquote>" if q else f"<b>{h}:</b> {esc(cut(t))}"
+            for h, t, q in diagnosed(card)]
+
+
+def _compact(card: Card, link: str | None) -> str:
+    """The card when even its fixed parts pass 4,096: the header, the source's words under their label (cut to the
+    room left), the diagnosis, and every action's line (what its button does), then where the rest is."""
+    acts = [f"<b>{S.ACTIONS}:</b>\n" + "\n".join(
+        f"• {esc(_cut(action_line(a), 2000 // len(card.actions)))}" for a in card.actions)] if card.actions else []
+    rest = [*_diagnosis(card, 400), *acts, f"<i>{esc(S.truncated(link))}</i>"]
+    room = MAX_TEXT - size("\n\n".join([_header(card), _said(card, ""), *rest])) - 8
+    return "\n\n".join([_header(card), _said(card, _cut(card.failing, max(room, 0))), *rest])
+
+
 def render_telegram(card: Card) -> dict[str, Any]:
     """A sendMessage / editMessageText body (without chat_id and message_id)."""
     link = card.main_link
-    head = [f"<b>{esc(headline(card))}</b>", esc(" · ".join(f"{k}: {v}" for k, v in facts(card)))]
+    head = [_header(card), esc(" · ".join(f"{k}: {v}" for k, v in facts(card)))]
     head += [f"⚠️ {esc(n)}" for n in card.notices]
-    heading, quote = said(card)
-    body = f"<blockquote>{esc(card.failing)}</blockquote>" if quote else esc(card.failing)
-    head.append(f"<b>{heading}:</b>\n{body}")
+    head.append(_said(card, card.failing))
     if group := group_lines(card):
         head.append(f"<b>{group[0]}:</b>\n" + "\n".join(esc(line) for line in group[1]))
-    head += [f"<b>{h}:</b> {esc(t)}" for h, t in diagnosed(card)]
+    head += _diagnosis(card)
     if card.analysis:
         a = card.analysis
         head.append(f"<b>{S.ANALYSIS}:</b> {esc(a.summary)}\n<b>{S.ROOT_CAUSE}:</b> {esc(a.root_cause)} "
@@ -88,19 +126,20 @@ def render_telegram(card: Card) -> dict[str, Any]:
 
     tail = []
     if card.could_not_run:
-        tail.append(f"<b>{S.COULD_NOT_RUN}:</b>\n" + "\n".join(f"• {esc(c)}" for c in card.could_not_run))
+        tail.append(f"<b>{S.COULD_NOT_RUN}:</b>\n" + "\n".join(f"• {esc(one_line(c))}" for c in card.could_not_run))
     if card.playbook:
         p = card.playbook
         tail.append(f"<b>{S.PLAYBOOK}:</b> {esc(p.title)}\n" + "\n".join(
             f"{i}. {esc(s)}" for i, s in enumerate(p.steps, 1)))
     if card.similar:
-        tail.append(f"<b>{S.SIMILAR}:</b>\n" + "\n".join(f"• {esc(s.id)} {esc(s.title)}" for s in card.similar))
+        tail.append(f"<b>{S.SIMILAR}:</b>\n" + "\n".join(f"• {esc(similar_line(s))}" for s in card.similar))
     if card.actions:
         tail.append(f"<b>{S.ACTIONS}:</b>\n" + "\n".join(f"• {esc(action_line(a))}" for a in card.actions))
     if card.links:
         tail.append(" · ".join(f'<a href="{escape(x.url, quote=True)}">{esc(x.title)}</a>' for x in card.links))
 
-    lines = [f"• <code>{esc(e.check)}</code> {esc(e.text)}" for e in card.evidence] or [f"<i>{S.NO_EVIDENCE}</i>"]
+    lines = [f"• <code>{esc(e.check)}</code> {esc(one_line(e.text))}" for e in card.evidence] or \
+        [f"<i>{S.NO_EVIDENCE}</i>"]
     fixed = "\n\n".join([*head, f"<b>{S.EVIDENCE}:</b>", *tail])
     reserve = size(esc(S.more_lines(len(lines), card.incident_id))) + 8
     budget = MAX_TEXT - size(fixed) - reserve
@@ -113,10 +152,8 @@ def render_telegram(card: Card) -> dict[str, Any]:
     if len(shown) < len(lines):
         shown.append(f"<i>{esc(S.more_lines(len(lines) - len(shown), card.incident_id))}</i>")
     text = "\n\n".join([*head, f"<b>{S.EVIDENCE}:</b>\n" + "\n".join(shown), *tail])
-    if size(text) > MAX_TEXT:  # the fixed parts alone are too long: fall back to a cut plain version
-        notice = S.truncated(link)
-        plain = _cut(f"{headline(card)}\n{card.failing}", MAX_TEXT - size(notice) - 20)
-        text = f"{esc(plain)}\n<i>{esc(notice)}</i>"
+    if size(text) > MAX_TEXT:  # the fixed parts alone are too long: the compact card, its quote cut
+        text = _compact(card, link)
     # link_preview_options replaced disable_web_page_preview in Bot API 7.0
     body: dict[str, Any] = {"text": text, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
     keyboard = _keyboard(card)

@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 from bot.cards import strings as S
-from bot.cards.common import action_line, confidence, diagnosed, facts, group_lines, headline, said
+from bot.cards.common import (
+    action_line,
+    confidence,
+    diagnosed,
+    facts,
+    group_lines,
+    headline,
+    one_line,
+    said,
+    similar_line,
+)
 from bot.cards.model import Card
+
+
+def quoted(text: str) -> list[str]:
+    """Source text as a plain-text quote: every line of it starts with '  > '."""
+    return [f"  > {line}" for line in text.splitlines() or [""]]
 
 
 def render_text(card: Card) -> str:
@@ -12,11 +27,12 @@ def render_text(card: Card) -> str:
     out += [f"  ! {n}" for n in card.notices]
     heading, quote = said(card)
     out.append(f"{heading}:")
-    out += [f"  {'> ' if quote else ''}{line}" for line in card.failing.splitlines() or [""]]
+    out += quoted(card.failing) if quote else [f"  {line}" for line in card.failing.splitlines() or [""]]
     if group := group_lines(card):
         out.append(f"{group[0]}:")
         out += [f"  {line}" for line in group[1]]
-    out += [f"{heading}: {text}" for heading, text in diagnosed(card)]
+    for h, t, q in diagnosed(card):
+        out += [f"{h}:", *quoted(t)] if q else [f"{h}: {one_line(t)}"]
     if card.analysis:
         a = card.analysis
         out += [f"{S.ANALYSIS}: {a.summary}", f"  {S.ROOT_CAUSE}: {a.root_cause} ({S.CONFIDENCE.lower()} "
@@ -25,16 +41,16 @@ def render_text(card: Card) -> str:
     elif card.analysis_note:
         out.append(f"{S.ANALYSIS}: {card.analysis_note}")
     out.append(f"{S.EVIDENCE}:")
-    out += [f"  • [{e.check}] {e.text}" for e in card.evidence] or [f"  {S.NO_EVIDENCE}"]
+    out += [f"  • [{e.check}] {one_line(e.text)}" for e in card.evidence] or [f"  {S.NO_EVIDENCE}"]
     if card.could_not_run:
         out.append(f"{S.COULD_NOT_RUN}:")
-        out += [f"  • {c}" for c in card.could_not_run]
+        out += [f"  • {one_line(c)}" for c in card.could_not_run]
     if card.playbook:
         out.append(f"{S.PLAYBOOK}: {card.playbook.title} ({card.playbook.name})")
         out += [f"  {i}. {step}" for i, step in enumerate(card.playbook.steps, 1)]
     if card.similar:
         out.append(f"{S.SIMILAR}:")
-        out += [f"  • {s.id} {s.title}" + (f" — {s.resolution}" if s.resolution else "") for s in card.similar]
+        out += [f"  • {similar_line(s)}" for s in card.similar]
     if card.actions:
         out.append(f"{S.ACTIONS}:")
         out += [f"  • {action_line(a)}" for a in card.actions]

@@ -9,10 +9,18 @@ One question, in order:
    unknown and repeated calls are audited and told to the model in words, never sent back as calls);
    every call has `llm.max_tokens`; each tool call runs through `door.run` (validation, policy, approvals,
    caps, audit), so a mutating call comes back as "pending approval #id" and never runs here;
-3. after `llm.max_steps` rounds, one last call without tools must answer; the whole question has one
-   deadline (`llm.deadline_s`), each call the time that is left (at most `llm.timeout_s`);
-4. the answer cites the evidence it rests on, and a claim of a change no tool executed gets opsbot's
-   correction. A tool call is never shown to a person as an answer.
+3. the model calls only what this model call was offered (the changing tools only when the question is
+   about a change, bot/chat/asked.py): any other call, made or written as text, is refused and audited
+   ("not offered for this question"), never reaches the gate, and the person is told; a change the model
+   puts forward that the question did not ask for goes to the gate as the model's own (`via="model"`), and
+   its card says "proposed by the model";
+4. after `llm.max_steps` rounds, one last call without tools must answer (a call in it is not offered:
+   refused the same way); the whole question has one deadline (`llm.deadline_s`), each call the time that
+   is left (at most `llm.timeout_s`);
+5. the answer cites the evidence it rests on. When the model's words claim a change the door did not make,
+   or a changing call was refused, opsbot's correction (from the door's results: what is pending, what was
+   refused, that nothing ran) leads the reply and the model's words follow under their own label: a false
+   claim is never shown first. A tool call is never shown to a person as an answer.
 Everything the model reads (question, memory, evidence, tool results) and says is redacted.
 """
 
@@ -22,7 +30,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -31,6 +39,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemM
 from pydantic import BaseModel, Field
 
 from bot import messages
+from bot.chat.asked import about_change, asked_for
 from bot.chat.briefing import Briefing, brief
 from bot.chat.memory import Line, Memory
 from bot.chat.replies import MAX_RAW, Refused, Sorted, sort_reply, without_echo
@@ -49,8 +58,6 @@ log = structlog.get_logger(__name__)
 # evidence already holds the firing alerts and the playbook, so their tools are not offered; the changes
 # are offered only when the question (or the last answer in the thread) is about making one.
 QUESTION_TOOLS = ("k8s_describe", "k8s_list", "k8s_pod_logs", "k8s_events", "logs_search", "prom_query")
-_CHANGE = re.compile(r"\b(restart|scale|roll ?back|undo|delete|kill|bounce|redeploy|replicas?|revert|"
-                     r"approve|do it|go ahead)\b", re.IGNORECASE)
 _RETRYABLE = {"APIConnectionError", "InternalServerError", "RateLimitError"}  # not APITimeoutError: a CPU
 MIN_CALL_S = 3.0  # server that ran out of time will not be quicker the second time; nor below this.
 
@@ -59,6 +66,16 @@ Progress = Callable[[str], None]
 
 def _quiet(_: str) -> None:
     return None
+
+
+def _subject(briefing: Briefing) -> str | None:
+    """What the evidence is about and the workload it found ("please restart it" in an alert's thread)."""
+    t = briefing.evidence.target
+    return " ".join(x for x in (briefing.about, t.workload if t else None, t.name if t else None) if x) or None
+
+
+def _last_answer(history: list[Line]) -> str:
+    return next((x.text for x in reversed(history) if x.role == "assistant"), "")
 
 
 class Call(BaseModel):
@@ -74,8 +91,11 @@ class Answer(BaseModel):
     text: str
     calls: list[Call] = Field(default_factory=list)
     pending: list[str] = Field(default_factory=list, description="ids of actions waiting for approval")
+    refused: list[str] = Field(default_factory=list, description="tools the model called though they were not "
+                               "offered for this question (refused, audited, never proposed)")
     step_limit_hit: bool = False
     model_available: bool = True
+    fell_back: bool = Field(False, description="the text is opsbot's evidence or a failure note, not the model's")
     about: str | None = Field(None, description="what the evidence was gathered about, e.g. 'Deployment shop/x'")
     checks: int = Field(0, description="reads opsbot ran (and audited) for the evidence before the model")
     model_calls: int = 0
@@ -90,6 +110,26 @@ class Usage:
     model_calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+
+
+@dataclass
+class Asking:
+    """One question as the loop works on it: what the person asked, and what the door did with the model's calls."""
+
+    question: str
+    last_answer: str
+    about: str | None  # what the evidence is about, with the workload it found: names the question implies
+    caller: Caller
+    results: list[ToolResult] = field(default_factory=list)
+    unoffered: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+
+    def caller_for(self, tool: str, args: dict[str, Any]) -> Caller:
+        """The caller a change goes to the gate as: for the person when their question asked for it, else as
+        the model's own proposal (recorded on the pending action, which its card reads)."""
+        if asked_for(tool, args, self.question, self.last_answer, self.about):
+            return self.caller
+        return self.caller.model_copy(update={"via": "model"})
 
 
 def _why(e: Exception) -> str:
@@ -108,8 +148,8 @@ def _why(e: Exception) -> str:
     return f"it failed with HTTP {status}" if status else f"it failed ({name})"
 
 
-_CLAIM = re.compile(r"\b(?:done|scaled|restarted|rolled[ -]back|deleted|executed|applied|fixed|pre-approved|"
-                    r"approved)\b", re.IGNORECASE)
+_CLAIM = re.compile(r"\b(?:done|scaled|restarted|rolled[ -]back|deleted|killed|bounced|redeployed|reverted|"
+                    r"executed|applied|fixed|pre-approved|approved)\b", re.IGNORECASE)
 
 
 def check_claims(text: str, results: list[ToolResult], mutating: set[str]) -> str | None:
@@ -130,9 +170,31 @@ def check_claims(text: str, results: list[ToolResult], mutating: set[str]) -> st
 def offered(tools: dict[str, Tool], question: str, last_answer: str = "") -> list[dict[str, Any]]:
     """The tools a question is offered, as the API takes them (see QUESTION_TOOLS)."""
     names = [n for n in QUESTION_TOOLS if n in tools]
-    if _CHANGE.search(question) or _CHANGE.search(last_answer):
+    if about_change(question) or about_change(last_answer):
         names += [t.name for t in tools.values() if t.mutates]
     return [openai_tool(tools[n]) for n in names]
+
+
+def refusal(asking: Asking, mutating: set[str]) -> tuple[str | None, bool]:
+    """What the person is told of the calls refused as not offered, and whether it leads the reply (a change
+    was among them: the person learns first that the model tried one)."""
+    refused = list(dict.fromkeys(asking.unoffered))
+    told = messages.NOT_OFFERED.format(tools=", ".join(refused)) if refused else None
+    return told, bool(mutating & set(refused))
+
+
+def checked(said: str, asking: Asking, mutating: set[str]) -> str:
+    """The model's words as the person sees them: when they claim a change the door did not make, or the model
+    called a change it was not offered, opsbot's correction leads and the words follow under their label; a
+    refused read is told after them."""
+    told, leads = refusal(asking, mutating)
+    lead = [told] if told and leads else []
+    correction = check_claims(said, asking.results, mutating)
+    if correction:
+        lead.append(correction)
+    if not lead:
+        return f"{said}\n\n{told}" if told else said
+    return "\n\n".join([*lead, f"{messages.MODEL_WORDS}\n{said}"])
 
 
 def cited(text: str, briefing: Briefing) -> str:
@@ -159,8 +221,7 @@ class Agent:
         self.max_steps = settings.llm.max_steps
 
     def offered(self, question: str, history: list[Line]) -> list[dict[str, Any]]:
-        last = next((x.text for x in reversed(history) if x.role == "assistant"), "")
-        return offered(self.tools, question, last)
+        return offered(self.tools, question, _last_answer(history))
 
     def ask(self, question: str, thread: str, caller: Caller, progress: Progress = _quiet,
             subject: tuple[Asked, str, str] | None = None) -> Answer:
@@ -172,7 +233,10 @@ class Agent:
         briefing = brief(self.door, caller, question, self.namespaces, progress, subject)
         if self.llm is None:
             text = f"{messages.NO_MODEL}\n\n{briefing.summary()}" if briefing.about else messages.NO_MODEL
-            return self._answer(text, [], briefing, hit=False, available=False)
+            answer = self._answer(text, Asking(question, "", briefing.about, caller), briefing, hit=False,
+                                  available=False)
+            answer.fell_back = True
+            return answer
         msgs: list[AnyMessage] = [
             SystemMessage(load_prompt("system")),
             *[HumanMessage(x.text) if x.role == "user" else AIMessage(x.text) for x in history],
@@ -181,40 +245,43 @@ class Agent:
             HumanMessage(f"opsbot's checks for the question that follows:\n{briefing.for_model()}"),
             HumanMessage(question),
         ]
-        results: list[ToolResult] = []
-        usage = Usage()
-        said, failure, rounds = self._loop(msgs, self.offered(question, history), caller, deadline, results,
-                                           progress, usage)
+        asking = Asking(question, _last_answer(history), _subject(briefing), caller)
+        said, failure, rounds = self._loop(msgs, self.offered(question, history), asking, deadline, progress)
+        mutating = {t.name for t in self.tools.values() if t.mutates}
         if failure or not said:
             why = failure or "it gave no answer in words"
             text = (messages.MODEL_FELL_BACK.format(why=why, evidence=briefing.summary()) if briefing.about
                     else messages.MODEL_FAILED.format(why=why))
-            answer = self._answer(text, results, briefing, hit=False, available=failure is None)
+            told, leads = refusal(asking, mutating)  # opsbot's own words: no claim to check, a refusal to tell
+            if told and leads:
+                text = f"{told}\n\n{text}"
+            answer = self._answer(text, asking, briefing, hit=False, available=failure is None)
+            answer.fell_back = True
         else:
-            answer = self._answer(cited(redact(said), briefing), results, briefing,
+            answer = self._answer(cited(checked(redact(said), asking, mutating), briefing), asking, briefing,
                                   hit=rounds >= self.max_steps, available=True)
-        correction = check_claims(answer.text, results, {t.name for t in self.tools.values() if t.mutates})
-        if correction:
-            answer.text = f"{answer.text}\n\n{correction}"
         if answer.step_limit_hit:
             answer.text = f"{answer.text}\n\n{messages.STEP_LIMIT_NOTE.format(steps=self.max_steps)}"
+        usage = asking.usage
         answer.model_calls, answer.input_tokens, answer.output_tokens = \
             usage.model_calls, usage.input_tokens, usage.output_tokens
         if not failure:
             self.memory.append(thread, Line(role="user", text=question), Line(role="assistant", text=answer.text))
         return answer
 
-    def _loop(self, msgs: list[AnyMessage], tools: list[dict[str, Any]], caller: Caller, deadline: float,
-              results: list[ToolResult], progress: Progress, usage: Usage) -> tuple[str, str | None, int]:
-        """(the model's final words, why it failed or None, tool rounds run); `usage` counts the calls."""
+    def _loop(self, msgs: list[AnyMessage], tools: list[dict[str, Any]], asking: Asking, deadline: float,
+              progress: Progress) -> tuple[str, str | None, int]:
+        """(the model's final words, why it failed or None, tool rounds run); `asking` collects the rest."""
         seen: set[str] = set()
+        usage = asking.usage
         for step in range(self.max_steps + 1):
             last = step == self.max_steps
             if last:
                 msgs.append(HumanMessage(messages.FORCE_ANSWER))
             progress("asking the model…" if step == 0 else f"asking the model again (round {step + 1})…")
+            offer = [] if last else tools
             try:
-                reply = self._call(msgs, [] if last else tools, deadline)
+                reply = self._call(msgs, offer, deadline)
             except Exception as e:  # remote and fallible: the user gets a sentence, the log the type
                 log.warning("model_failed", error_type=type(e).__name__, error=redact(str(e))[:500])
                 return "", _why(e), step
@@ -222,12 +289,19 @@ class Agent:
             usage.model_calls += 1
             usage.input_tokens += tokens.get("input_tokens", 0)
             usage.output_tokens += tokens.get("output_tokens", 0)
-            s = sort_reply(reply, set(self.tools), self.settings.llm.max_calls_per_reply, seen)
+            s = sort_reply(reply, set(self.tools), {t["function"]["name"] for t in offer},
+                           self.settings.llm.max_calls_per_reply, seen)
+            asking.unoffered += s.unoffered
             if last or not s.asked_for_tools:
+                # the final call is offered nothing: what it asks for is refused and audited, tools or not
+                unknown = [Refused(c["name"], json.dumps(c["args"])[:MAX_RAW], messages.NOT_OFFERED_WHY)
+                           for c in s.unknown]
+                for bad in [*s.refused, *unknown]:
+                    self.door.refuse(bad.name, bad.raw, bad.why, asking.caller)
                 sent = [str(m.content) for m in msgs if isinstance(m, HumanMessage)]
                 return without_echo(s.text, list(reversed(sent))), None, step
-            self._one_change(s, results)
-            self._run_calls(s, msgs, caller, results, progress)
+            self._one_change(s, asking.results)
+            self._run_calls(s, msgs, asking, progress)
         return "", None, self.max_steps  # not reached: the last step always returns
 
     def _one_change(self, s: Sorted, results: list[ToolResult]) -> None:
@@ -245,10 +319,11 @@ class Agent:
                 keep.append(c)
         s.run = keep
 
-    def _run_calls(self, s: Sorted, msgs: list[AnyMessage], caller: Caller, results: list[ToolResult],
-                   progress: Progress) -> None:
-        """The reply's runnable calls through the door, in the history as the assistant's calls and their
-        results; the rest audited and told to the model in words."""
+    def _run_calls(self, s: Sorted, msgs: list[AnyMessage], asking: Asking, progress: Progress) -> None:
+        """The reply's runnable calls through the door (a change as the person's or the model's own, see
+        `Asking.caller_for`), in the history as the assistant's calls and their results; the rest audited and
+        told to the model in words."""
+        caller, results = asking.caller, asking.results
         # The reply's own words are left out of the history: next to calls they are an echo or a plan, and
         # small models repeat the whole question there.
         msgs.append(AIMessage("",
@@ -256,7 +331,8 @@ class Agent:
                                           for c in s.run]))
         for c in s.run:
             progress(f"running {c['name']}…")
-            r = self.door.run(c["name"], c["args"], caller)
+            t = self.tools[c["name"]]
+            r = self.door.run(c["name"], c["args"], asking.caller_for(t.name, c["args"]) if t.mutates else caller)
             results.append(r)
             failed = r.status in (Status.error, Status.denied)
             msgs.append(ToolMessage(render(r), tool_call_id=c["id"], name=c["name"],
@@ -290,14 +366,14 @@ class Agent:
                 log.info("model_retry", error_type=type(e).__name__, attempt=attempt + 1)
         raise QuestionTimeout()  # not reached: the last attempt returns or raises
 
-    def _answer(self, text: str, results: list[ToolResult], briefing: Briefing, hit: bool,
-                available: bool) -> Answer:
+    def _answer(self, text: str, asking: Asking, briefing: Briefing, hit: bool, available: bool) -> Answer:
+        results = asking.results
         calls = [Call(tool=r.tool, invocation=r.invocation, status=r.status,
                       action_id=r.data.get("action_id") if isinstance(r.data, dict) and
                       r.status == Status.approval_required else None) for r in results]
         pending = [c.action_id for c in calls if c.action_id]
-        return Answer(text=text, calls=calls, pending=pending, step_limit_hit=hit, model_available=available,
-                      about=briefing.about, checks=briefing.reads)
+        return Answer(text=text, calls=calls, pending=pending, refused=list(dict.fromkeys(asking.unoffered)),
+                      step_limit_hit=hit, model_available=available, about=briefing.about, checks=briefing.reads)
 
 
 class QuestionTimeout(TimeoutError):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
+import structlog
 from pydantic import BaseModel
 
 from bot import messages
@@ -29,6 +30,7 @@ from policies.durations import parse_duration
 from tools.base import Status, ToolResult
 from tools.timerange import parse_point
 
+log = structlog.get_logger(__name__)
 Progress = Callable[[str], None]
 Troubleshooter = Callable[[str, str | None, Caller, Progress], "Reply"]
 VERBS = ("help", "status", "incident", "incidents", "audit", "troubleshoot", "logs", "pods", "events", "scale",
@@ -57,12 +59,15 @@ class ClickResult(BaseModel):
 
 
 def proposer(action: PendingAction) -> str:
-    """Who put the action forward: a person, or opsbot on a person's question (the model proposes, never asks)."""
+    """Who put the action forward, from what the action recorded (`via`): a person; opsbot on a person's question
+    that asked for this change ("agent"); the model on its own, on a question that did not ("model"); triage."""
     if action.via == "agent":
-        return f"proposed by opsbot (asked by {action.requester})"
+        return messages.PROPOSED_AS_ASKED.format(requester=action.requester)
+    if action.via == "model":
+        return messages.PROPOSED_BY_MODEL.format(requester=action.requester)
     if action.via == "triage":
-        return "proposed by opsbot triage"
-    return f"requested by {action.requester}"
+        return messages.PROPOSED_BY_TRIAGE
+    return messages.REQUESTED_BY.format(requester=action.requester)
 
 
 def action_card(action: PendingAction) -> Card:
@@ -122,13 +127,17 @@ class Conversation:
         words = text.strip().split()
         if words and words[0].lower().lstrip("/") in VERBS:
             return self.command(text, thread, identity, progress, incident)
-        refusal = self.limits.take(identity, thread) if self.limits else None
-        if refusal:
-            return Reply(text=refusal, private=True)
-        card = self._card(incident)  # the incident is the subject; its severity tier is not lent to the model
-        caller = Caller(identity=identity, via="chat", incident=card.incident_id if card else None)
-        progress("thinking…")
-        answer = self.agent.ask(text, thread, caller, progress, subject_of(card) if card else None)
+        try:
+            refusal = self.limits.take(identity, thread) if self.limits else None
+            if refusal:
+                return Reply(text=refusal, private=True)
+            card = self._card(incident)  # the incident is the subject; its severity tier is not lent to the model
+            caller = Caller(identity=identity, via="chat", incident=card.incident_id if card else None)
+            progress("thinking…")
+            answer = self.agent.ask(text, thread, caller, progress, subject_of(card) if card else None)
+        except redis.RedisError as e:
+            log.warning("question_without_redis", error=type(e).__name__)
+            return Reply(text=messages.QUESTION_WITHOUT_REDIS, private=True)
         used = "".join(f"\n• `{c.invocation}` → {c.status.value}" for c in answer.calls)
         reply = answer.text + (f"\n\nTools used:{used}" if used else "")
         pending = None
@@ -256,7 +265,8 @@ class Conversation:
         if not args:
             return Reply(text=messages.USAGE["logs"], private=True)
         service, namespace = self._split(args[0])
-        query: dict[str, Any] = {"service": service, "since": f"last {args[1]}" if len(args) > 1 else "last 30m"}
+        # the rest is the time, as people write it: 2h, since 10m, last 30m, --since 10m, for 1h, since 10:00
+        query: dict[str, Any] = {"service": service, "since": " ".join(args[1:]) or "last 30m"}
         if namespace:
             query["namespace"] = namespace
         return Reply(text=result_text(self._run("logs_search", query, caller, progress, "reading logs…")))

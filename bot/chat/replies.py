@@ -3,11 +3,13 @@
 Real small models write ten calls in one reply, are cut off at `max_tokens` in the middle of the last one,
 call tools that do not exist, fill optional arguments with "" and print a call as text instead of making
 it. `sort_reply` turns one reply into:
-- `run`: calls of known tools with parsed arguments (empty and null values dropped), at most `limit`, none
-  repeated within the question; only these go back to the server as the assistant's tool calls;
+- `run`: calls of tools offered for this model call, with parsed arguments (empty and null values dropped), at
+  most `limit`, none repeated within the question; only these go back to the server as the assistant's tool calls;
 - `unknown`: calls of tools that do not exist: the door refuses them (so they are audited) and the model
   reads the refusal in words;
-- `refused`: calls cut off or not JSON, calls past the limit, repeats: audited by the caller through
+- `unoffered`: the names of known tools called although not offered for this model call (a call written as
+  text included): refused like the next, never run or proposed, and the person is told;
+- `refused`: calls cut off or not JSON, calls not offered, calls past the limit, repeats: audited by the caller through
   `Door.refuse`, told to the model in words, never sent back as calls (a server that parses its own
   history fails on them);
 - `text`: the reply's words, with any call written as text taken out (a call is never shown as an answer).
@@ -22,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
+
+from bot import messages
 
 MAX_RAW = 200  # characters of a refused call kept for the model and the audit
 _FENCE = re.compile(r"```(?:json|tool_call)?\s*(.*?)(?:```|$)", re.DOTALL)
@@ -41,6 +45,7 @@ class Sorted:
     run: list[dict[str, Any]] = field(default_factory=list)
     unknown: list[dict[str, Any]] = field(default_factory=list)
     refused: list[Refused] = field(default_factory=list)
+    unoffered: list[str] = field(default_factory=list)
 
     @property
     def asked_for_tools(self) -> bool:
@@ -118,8 +123,9 @@ def call_key(name: str, args: dict[str, Any]) -> str:
     return name + json.dumps(args, sort_keys=True, default=str)
 
 
-def sort_reply(message: AIMessage, known: set[str], limit: int, seen: set[str]) -> Sorted:
-    """See the module doc. `seen` holds the keys of calls already made for this question; it is updated."""
+def sort_reply(message: AIMessage, known: set[str], offered: set[str], limit: int, seen: set[str]) -> Sorted:
+    """See the module doc. `offered`: the tools this model call was offered; `seen` holds the keys of calls
+    already made for this question; it is updated."""
     text, written, broken = text_calls(content_text(message))
     out = Sorted(text=text, refused=broken)
     for bad in message.invalid_tool_calls:
@@ -133,6 +139,10 @@ def sort_reply(message: AIMessage, known: set[str], limit: int, seen: set[str]) 
         c["args"] = _clean(c["args"])
         if c["name"] not in known:
             out.unknown.append(c)
+            continue
+        if c["name"] not in offered:
+            out.unoffered.append(c["name"])
+            out.refused.append(Refused(c["name"], json.dumps(c["args"])[:MAX_RAW], messages.NOT_OFFERED_WHY))
             continue
         key = call_key(c["name"], c["args"])
         if key in seen:

@@ -17,7 +17,8 @@ from tools.timerange import parse_point
 def audit_cmd(
     since: Annotated[str, typer.Option(help="'12h', 'last 30m' or an ISO time")] = "12h",
     identity: Annotated[str | None, typer.Option("--as", help="only this identity")] = None,
-    target: Annotated[str | None, typer.Option(help="only targets containing this")] = None,
+    target: Annotated[str | None, typer.Option(help="only this object: NAMESPACE/NAME, NAMESPACE/KIND/NAME or NAME "
+                                                     "(its pods too), however each record filed it")] = None,
     action: Annotated[str | None, typer.Option(help="only this tool or action")] = None,
     config: ConfigOpt = None,
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -24,11 +25,15 @@ def settings(config: Path | None) -> Settings:
     """The one settings object: `--config`, else the sandbox's when it is up, else the environment."""
     if config is None and (DEFAULT_SANDBOX_DIR / "opsbot.yaml").is_file():
         config = DEFAULT_SANDBOX_DIR / "opsbot.yaml"
+    from bot.config.errors import explain
+
     try:
         return load_settings(config)
-    except Exception as e:  # a configuration mistake fails at start-up, in words
-        typer.echo(f"opsbot: bad settings: {e}", err=True)
-        raise typer.Exit(2) from None
+    except FileNotFoundError as e:
+        typer.echo(f"opsbot: {e}", err=True)
+    except Exception as e:  # a configuration mistake fails at start-up, in words: where, which key, what
+        typer.echo(f"opsbot: {explain(e, Settings, config, os.environ)}", err=True)
+    raise typer.Exit(2)
 
 
 def fail(message: str) -> NoReturn:

@@ -13,9 +13,11 @@ from bot.cli.common import ConfigOpt
 from policies.yamlfile import FileError
 
 if TYPE_CHECKING:
+    from bot.triage.troubleshoot import Troubleshooting
     from knowledge.store import KnowledgeStore
 
 knowledge_app = typer.Typer(no_args_is_help=True, help="Playbooks and past incidents: ingest, search.")
+EVIDENCE_LINES = 3  # a read's summary lines shown without --verbose
 
 
 
@@ -71,9 +73,11 @@ def troubleshoot_cmd(
     service: Annotated[str, typer.Argument(help="the service (deployment) name, e.g. checkout")],
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="its namespace, e.g. shop")],
     identity: Annotated[str | None, typer.Option("--as", help="requester identity (default cli:<user>)")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="every read's full result, not its summary")] = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Run the matching playbook's diagnosis for a service and print the evidence; nothing is changed."""
+    """Run the matching playbook's diagnosis for a service and print the conclusion, then the evidence; nothing is
+    changed."""
     from bot.guard.door import Caller
     from bot.triage.troubleshoot import troubleshoot
     from bot.wiring import build_door, outcomes
@@ -94,22 +98,40 @@ def troubleshoot_cmd(
         report = troubleshoot(door, store, caller, namespace, service)
     if not report.found:
         common.fail(report.message)
+    print_troubleshooting(report, verbose)
+
+
+def print_troubleshooting(report: Troubleshooting, verbose: bool) -> None:
+    """The answer first (the cause, what to do, the actions), then a few lines per read; `verbose`: every result."""
+    from bot.triage.evidence import summarise
+
     assert report.playbook is not None
-    typer.echo(f"playbook: {report.playbook.name}: {report.playbook.title} ({report.matched_by})\n")
-    for result in report.evidence:
-        common.print_result(result)
-    for line in report.skipped:
-        typer.echo(f"skipped: {line}")
+    typer.echo(report.message)
     if report.diagnosis and report.diagnosis.advice:
-        typer.echo(f"\nwhat a person should do: {report.diagnosis.advice}")
+        typer.echo(f"what a person should do: {report.diagnosis.advice}")
     if report.proposals:
-        typer.echo("\nproposed actions (not run; `opsbot tool NAME --arg value` asks the policy):")
+        typer.echo("proposed actions (not run; `opsbot tool NAME --arg value` asks the policy):")
     for p in report.proposals:
         mark = "*" if p.recommended else "-"
         args = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in p.args.items())
         why = f" [{p.reason}]" if p.reason else ""
         typer.echo(f"  {mark} opsbot tool {p.tool} {args}: when {p.when}{why}")
-    typer.echo(f"\n{report.message}")
+    fold = "" if verbose else "; `--verbose` prints every result in full"
+    typer.echo(f"\nevidence ({len(report.evidence)} reads, playbook {report.playbook.name}: "
+               f"{report.playbook.title}, {report.matched_by}{fold}):")
+    for result in report.evidence:
+        if verbose:
+            common.print_result(result)
+            continue
+        lines = summarise(result)
+        status = "ERROR" if result.error else ("no data" if lines and lines[0].status == "no_data" else "ok")
+        typer.echo(f"  $ {result.invocation}  [{status}]")
+        shown = [result.error] if result.error else [line.text for line in lines][:EVIDENCE_LINES]
+        typer.echo("\n".join(f"      {text}" for text in shown if text))
+        if not result.error and len(lines) > EVIDENCE_LINES:
+            typer.echo(f"      … {len(lines) - EVIDENCE_LINES} more")
+    for line in report.skipped:
+        typer.echo(f"  skipped: {line}")
 
 
 knowledge_app.command("troubleshoot")(troubleshoot_cmd)

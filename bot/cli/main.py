@@ -22,6 +22,7 @@ from bot.cli.sandbox import sandbox_app
 from bot.cli.serve import register as register_serve
 from bot.cli.tool import tool_cmd
 from bot.logging import configure
+from policies.yamlfile import FileError
 
 GLOBAL_OPTIONS = ("--log-level", "--log-format")
 
@@ -70,5 +71,10 @@ app.command("serve-telegram")(serve_telegram_cmd)
 
 
 def main() -> None:
-    """The console script: `opsbot …`."""
-    app(args=global_options_first(sys.argv[1:]), prog_name="opsbot")
+    """The console script: `opsbot …`. A policy, playbook or scenario file that cannot be used stops any command
+    with its file, line and reason, not a traceback."""
+    try:
+        app(args=global_options_first(sys.argv[1:]), prog_name="opsbot")
+    except FileError as e:
+        print(f"opsbot: {e}", file=sys.stderr)
+        sys.exit(2)

@@ -7,9 +7,13 @@ from typing import Annotated
 
 import typer
 
+from bot import messages
 from bot.cli import common
 from bot.cli.common import ConfigOpt, fail
-from policies.engine import ActionRequest, PolicyEngine
+from bot.redact import redact
+from bot.guard.approvals import ApprovalStore, ApprovalsUnavailable
+from bot.wiring import redis_client
+from policies.engine import ActionRequest, Execution, PolicyEngine
 from policies.schema import load_policy
 from policies.yamlfile import FileError
 from tools.context import utc_now
@@ -38,12 +42,14 @@ def policy_explain(
     namespace: Annotated[str, typer.Option()],
     identity: Annotated[str, typer.Option("--as", help="requester, e.g. slack:U123")],
     severity: Annotated[str, typer.Option(help="P0..P3 or INFO")] = "P3",
-    name: Annotated[str, typer.Option(help="target deployment")] = "example",
+    name: Annotated[str, typer.Option(help="target deployment (the pod, for k8s_delete_pod)")] = "example",
     replicas: Annotated[str | None, typer.Option(help="CURRENT:NEW for scaling, e.g. 3:6")] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Print the decision for a request and why, without touching any backend."""
-    engine = _engine(config)
+    """Print the decision for a request and why: the policy, and the cooldowns and hourly budgets as the recent
+    executions in Redis stand now (the same ledger the gate reads). Changes nothing."""
+    settings = common.settings(config)
+    engine = _engine(None, settings.policy_file)
     pair = None
     if replicas:
         current, _, new = replicas.partition(":")
@@ -52,16 +58,31 @@ def policy_explain(
         pair = (int(current), int(new))
     if severity not in engine.policy.severities.order:
         fail(f"unknown severity {severity!r}; one of {', '.join(engine.policy.severities.order)}")
-    req = ActionRequest(tool=tool, namespace=namespace, target=f"{namespace}/deployment/{name}", requester=identity,
+    kind = "pod" if tool == "k8s_delete_pod" else "deployment"  # as the tools' previews file their targets
+    req = ActionRequest(tool=tool, namespace=namespace, target=f"{namespace}/{kind}/{name}", requester=identity,
                         severity=severity, replicas=pair, deployment=name)  # type: ignore[arg-type]
-    d = engine.decide(req, [], utc_now(), mutates=tool in engine.policy.tools)
+    now = utc_now()
+    try:
+        executions: list[Execution] | None = ApprovalStore(redis_client(settings), settings.redis.key_prefix) \
+            .executions(now)
+    except ApprovalsUnavailable:
+        executions = None
+    d = engine.decide(req, executions, now, mutates=tool in engine.policy.tools)
     typer.echo(f"decision: {d.outcome} ({d.tier}, {d.severity}): {d.reason}")
     if d.approvers:
         a = d.approvers
         typer.echo(f"approvers: {a.count} of {', '.join(a.roles)}; self-approval "
                    f"{'allowed' if a.self_approval else 'not allowed'}; expires after {a.expires}")
     for check in d.checks:
-        typer.echo(f"  - {check}")
+        if check != d.reason:  # a refusal's reason is its last check: said once, on the decision line
+            typer.echo(f"  - {check}")
+    if d.tier == "T0":
+        return
+    if executions is None:
+        typer.echo(messages.LEDGER_UNREAD.format(url=redact(settings.redis.url)))
+    else:
+        for line in engine.limits(req, executions, now):
+            typer.echo(f"  {line}")
 
 
 @policy_app.command("whatcan")

@@ -23,7 +23,8 @@ def posters_for(settings: Settings) -> list[Poster]:
 
 
 def startup_warnings(settings: Settings) -> list[str]:
-    """What `opsbot serve` warns about before it starts: a Redis that may lose or evict data, an open intake."""
+    """What `opsbot serve` warns about before it starts: a Redis that may lose or evict data, an open intake, an
+    Alertmanager intake that would refuse every delivery."""
     try:
         warnings = [f"{problem} (docs/operations.md)" for problem in redis_durability(redis_client(settings))]
     except redis.RedisError as e:
@@ -32,7 +33,10 @@ def startup_warnings(settings: Settings) -> list[str]:
     if settings.webhooks.alertmanager_token is None and settings.webhooks.alertmanager_open:
         warnings.append("the Alertmanager webhook accepts posts without a bearer token (webhooks.alertmanager_open); "
                         "set webhooks.alertmanager_token outside a sandbox")
-    return warnings
+    from bot.config.am_receivers import receiver_problems  # what `opsbot config check` says of the same settings
+    from bot.config.check import intake_refusals
+
+    return warnings + intake_refusals(settings) + receiver_problems(settings)
 
 
 def serve_cmd(

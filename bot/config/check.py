@@ -11,7 +11,10 @@ from typing import Literal
 
 import httpx
 
+from bot import messages
 from bot.backends import Backends
+from bot.config.am_receivers import receiver_problems
+from bot.intake.webhooks.synthetic import am_alert, am_payload, encode
 from bot.settings import Settings
 from bot.wiring import redis_client
 from knowledge.playbooks import load_dir
@@ -47,12 +50,22 @@ def _files(s: Settings) -> list[Finding]:
     return out
 
 
-def _combinations(s: Settings) -> list[Finding]:
-    """Settings that are valid one by one but leave something off, or cannot work together."""
+def intake_refusals(s: Settings) -> list[str]:
+    """Settings with which the Alertmanager intake refuses every delivery (and Alertmanager, which retries only
+    a 5xx, drops each one): no token and not open (403), or a body limit below the smallest delivery (413)."""
     w, out = s.webhooks, []
     if w.alertmanager_token is None and not w.alertmanager_open:
-        out.append(Finding("warn", "webhooks", "no alertmanager_token and alertmanager_open is false: "
-                           "Alertmanager's posts are refused (401)"))
+        out.append(messages.AM_INTAKE_REFUSES)
+    smallest = len(encode(am_payload([am_alert({"alertname": "A"})])))
+    if w.max_body_bytes < smallest:
+        out.append(messages.AM_BODY_LIMIT.format(limit=w.max_body_bytes, smallest=smallest))
+    return out
+
+
+def _combinations(s: Settings) -> list[Finding]:
+    """Settings that are valid one by one but leave something off, or cannot work together."""
+    w = s.webhooks
+    out = [Finding("warn", "webhooks", refusal) for refusal in intake_refusals(s)]
     if w.alertmanager_open and w.host not in ("127.0.0.1", "localhost", "::1"):
         out.append(Finding("warn", "webhooks", f"alertmanager_open on {w.host}: anyone who reaches the port "
                            "can post alerts; set alertmanager_token"))
@@ -72,7 +85,10 @@ def _combinations(s: Settings) -> list[Finding]:
         out.append(Finding("warn", "telegram", "no allowed_chat_ids: the bot answers in no chat"))
     if s.llm.model and not s.llm.base_url:
         out.append(Finding("fail", "llm", "model without base_url: no endpoint to call"))
-    if not s.llm.model:
+    if s.llm.base_url and not s.llm.model:
+        out.append(Finding("fail", "llm", f"base_url {s.llm.base_url} without model: the model name is missing "
+                           "(llm.model, as the server names it at its /models); no question would be answered"))
+    if not s.llm.model and not s.llm.base_url:
         out.append(Finding("ok", "llm", "no model: triage and commands work without one; questions are not answered"))
     return out
 
@@ -93,6 +109,24 @@ def _heartbeat(url: str) -> None:
     httpx.get(f"{url.rstrip('/')}/api/v2/heartbeat", timeout=5).raise_for_status()
 
 
+def _model(s: Settings) -> Finding:
+    """The model's endpoint answers its OpenAI-compatible /models with the key; the model is among those listed
+    (a single-model server such as llama.cpp's answers to any name, so an unlisted one is a warning)."""
+    where = f"{s.llm.base_url} (model {s.llm.model})"
+    key = s.llm.api_key.get_secret_value() if s.llm.api_key else "unused"
+    try:
+        r = httpx.get(f"{str(s.llm.base_url).rstrip('/')}/models", headers={"Authorization": f"Bearer {key}"},
+                      timeout=min(s.llm.timeout_s, 10))
+        r.raise_for_status()
+        listed = [m.get("id") for m in r.json().get("data", []) if isinstance(m, dict)]
+    except Exception as e:  # any failure to answer is the finding itself
+        return Finding("fail", "llm", f"{where}: {type(e).__name__}: {str(e)[:200]}")
+    if listed and s.llm.model not in listed:
+        return Finding("warn", "llm", f"{where}: the server lists {', '.join(map(str, listed[:5]))}, not "
+                       f"{s.llm.model}; a single-model server may still answer to it")
+    return Finding("ok", "llm", f"{where} answers")
+
+
 def _backends(s: Settings) -> list[Finding]:
     b, chroma = Backends(s), s.knowledge.chroma_url
     return [
@@ -103,8 +137,14 @@ def _backends(s: Settings) -> list[Finding]:
         _reach("kubernetes", str(s.kubernetes.kubeconfig or "in-cluster"),
                lambda: b.core_v1.list_namespace(limit=1, _request_timeout=s.kubernetes.timeout_s)),
         *([_reach("chroma", chroma, lambda: _heartbeat(chroma))] if chroma else []),
+        *([_model(s)] if s.llm.model and s.llm.base_url else []),
+        *[Finding("warn", "alertmanager", problem) for problem in receiver_problems(s)],
     ]
 
 
 def check(s: Settings, offline: bool = False) -> list[Finding]:
-    return [*_files(s), *_combinations(s), *([] if offline else _backends(s))]
+    if offline:
+        model = ([Finding("ok", "llm", f"{s.llm.model} at {s.llm.base_url} (not contacted: --offline)")]
+                 if s.llm.model and s.llm.base_url else [])
+        return [*_files(s), *_combinations(s), *model]
+    return [*_files(s), *_combinations(s), *_backends(s)]

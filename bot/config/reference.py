@@ -81,6 +81,9 @@ def markdown() -> str:
            "Generated from `bot/settings.py` by `opsbot config reference` (a test keeps this file equal to its",
            "output). Every key can be set in the YAML file (`--config FILE` or `OPSBOT_CONFIG`) under its section,",
            "or by its environment variable, which wins. Secrets are never printed: `opsbot config show` masks them.",
+           "A list or mapping set from the environment is written as JSON:",
+           "`OPSBOT_TELEGRAM__ALLOWED_CHAT_IDS='[1001, 1002]'`. A mistake is named by its file and line or its",
+           "variable, with the nearest valid key, and never with its value.",
            ""]
     section = None
     for k in keys():
@@ -94,18 +97,18 @@ def markdown() -> str:
 
 
 def effective(settings: Settings) -> dict[str, Any]:
-    """The settings in force, as nested plain values; a secret that is set shows as ********."""
-    def plain(model: BaseModel) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name in type(model).model_fields:
-            value = getattr(model, name)
-            if isinstance(value, BaseModel):
-                out[name] = plain(value)
-            elif isinstance(value, SecretStr):
-                out[name] = MASK
-            elif isinstance(value, Path):
-                out[name] = str(value)
-            else:
-                out[name] = value
-        return out
+    """The settings in force, as nested plain values (lists of sections such as `routes` too); a secret that is
+    set shows as ********."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, BaseModel):
+            return {name: plain(getattr(value, name)) for name in type(value).model_fields}
+        if isinstance(value, SecretStr):
+            return MASK
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, list | tuple | set | frozenset):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        return value
     return plain(settings)

@@ -35,8 +35,9 @@ class PendingAction(BaseModel):
     preview: Preview
     decision: Decision
     requester: str
-    via: str = Field("cli", description="how it was proposed: cli, chat, agent (the model, for the requester's "
-                     "question) or triage")
+    via: str = Field("cli", description="how it was proposed: cli, chat, agent (the model, the change the "
+                     "requester's question asked for), model (the model on its own: the question did not ask "
+                     "for it) or triage")
     incident: str | None = None
     created_at: datetime
     expires_at: datetime

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,38 @@ class AuditRecord(BaseModel):
     id: str | None = None
 
 
+# the kind segment of targets filed as namespace/kind/name, as the gate and the tools write them
+_KINDS = frozenset({"pod", "deployment", "statefulset", "daemonset", "replicaset", "job", "cronjob", "service",
+                    "configmap", "secret", "node", "ingress", "persistentvolumeclaim", "horizontalpodautoscaler"})
+
+
+def _pod_of(pod: str, workload: str) -> bool:
+    """A pod's name as its controller makes it: deployment-HASH-xxxxx, daemonset/job-xxxxx, statefulset-N."""
+    return re.fullmatch(rf"{re.escape(workload)}-(?:[a-z0-9]{{1,10}}-)?[a-z0-9]{{5}}|{re.escape(workload)}-\d+",
+                        pod) is not None
+
+
+def target_matches(wanted: str, filed: str) -> bool:
+    """Whether a record filed under `filed` is about `wanted`, whatever form either takes: `shop/cart`,
+    `shop/deployment/cart` and `cart` all find `shop/cart` (a tool call), `shop/deployment/cart` (a decision,
+    approval or execution) and the workload's pods (`shop/pod/cart-7d9f8b6c5-x2x4z`); a kind that is given must
+    agree with a filed kind other than a pod's; a single word also finds everything in a namespace of that name.
+    Case does not matter."""
+    w, f = wanted.strip().strip("/").lower().split("/"), filed.lower().split("/")
+    if not w[-1] or len(w) > 3:
+        return False
+    namespace, kind, name = (w[0] if len(w) > 1 else None), (w[1] if len(w) == 3 else None), w[-1]
+    if namespace is not None and f[0] != namespace:
+        return False
+    if namespace is None and f[0] == name:
+        return True  # a single word may name the namespace: everything filed in it
+    rest = f[1:]
+    filed_kind = next((part for part in rest if part in _KINDS), None)
+    if kind and filed_kind and filed_kind not in (kind, "pod"):
+        return False
+    return any(part == name or _pod_of(part, name) for part in rest)
+
+
 class AuditLog:
     """Stream entries are never edited or deleted by opsbot; stream ids are their time order."""
 
@@ -56,7 +89,8 @@ class AuditLog:
         limit: int = 1000,
         incident: str | None = None,
     ) -> list[AuditRecord]:
-        """Records in time order, filtered by time range, identity, target (substring), action and incident."""
+        """Records in time order, filtered by time range, identity, target (`target_matches`), action and
+        incident."""
         lo = str(int(since.timestamp() * 1000)) if since else "-"
         hi = str(int(until.timestamp() * 1000)) if until else "+"
         out: list[AuditRecord] = []
@@ -65,7 +99,7 @@ class AuditLog:
                 continue
             if action and record.action != action:
                 continue
-            if target and target not in record.target:
+            if target and not target_matches(target, record.target):
                 continue
             if incident and record.incident != incident:
                 continue

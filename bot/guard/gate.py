@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bot import messages
+from bot.cards import strings as S
 from bot.guard.approvals import ApprovalStore, ApprovalsUnavailable, PendingAction
 from bot.guard.audit import AuditLog, AuditRecord, AuditUnavailable
 from bot.guard.invoke import error, invoke
@@ -59,8 +61,9 @@ class ActionGate:
             now = self.ctx.now()
             decision = self.engine.decide(self._request(t, preview, requester, severity),
                                           self.store.executions(now), now)
+            own = f" ({messages.MODEL_OWN})" if via == "model" else ""  # the trail says whose the idea was
             self._audit("decision", requester, t.name, preview.target, decision.outcome,
-                        f"{preview.summary}: {decision.reason}", raw, incident)
+                        f"{preview.summary}: {decision.reason}{own}", raw, incident)
             if decision.outcome == "deny":
                 return ToolResult(tool=t.name, status=Status.denied, invocation=invocation, error=decision.reason,
                                   data={"preview": preview.model_dump(), "checks": decision.checks})
@@ -196,12 +199,14 @@ class ActionGate:
         return True
 
     def expire_due(self) -> list[str]:
-        """Mark pending actions past their expiry as expired, and audit each one."""
+        """Mark pending actions past their expiry as expired ("expired at HH:MM UTC, not executed"), and audit
+        each one; their ids (bot.guard.expiry edits the messages that show them)."""
         now = self.ctx.now()
         expired = []
         for action_id in self.store.due(now):
             action = self.store.get(action_id)
-            out = self.store.transition(action_id, "pending", "expired", "", "expired", None)
+            outcome = S.EXPIRED.format(at=action.expires_at) if action else "expired"
+            out = self.store.transition(action_id, "pending", "expired", "", outcome, None)
             if action and out[0] == "ok":
                 self._audit("expiry", "opsbot:clock", action.tool, action.preview.target, "expired",
                             f"#{action_id} expired unapproved", incident=action.incident)

@@ -16,6 +16,7 @@ from bot.cards.sentry_comment import render_sentry_comment
 from bot.cards.sentry_writer import SentryWriter
 from bot.cards.store import CardStore
 from bot.guard.door import Door
+from bot.guard.expiry import ExpirySweep
 from bot.guard.silencer import Silencer
 from bot.intake.groups import AlertGroups
 from bot.intake.incidents import IncidentStore
@@ -48,6 +49,7 @@ class Pipeline:
     learn: Callable[[Card], None] | None = None
     groups: AlertGroups | None = None
     silencer: Silencer | None = None
+    expiry: ExpirySweep | None = None
     threads: list[threading.Thread] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -55,7 +57,7 @@ class Pipeline:
         from bot.intake.worker import Worker
 
         return Worker(name, self.settings, self.stream, self.incidents, self.triage, self.cards, self.publisher,
-                      self.sentry, self.metrics, self.learn, self.groups, self.silencer)
+                      self.sentry, self.metrics, self.learn, self.groups, self.silencer, self.expiry)
 
 
     def warm(self) -> None:
@@ -118,7 +120,7 @@ def build_pipeline(settings: Settings, posters: list[Poster], *, prefix: str | N
         incidents=IncidentStore(client, prefix, settings.webhooks.dedup_window_s, settings.webhooks.flap_threshold),
         cards=cards, publisher=publisher, triage=triage, sentry=sentry, metrics=metrics, learn=learn,
         groups=AlertGroups(client, prefix) if settings.intake.cards == "group" else None,
-        silencer=Silencer(door, cards, publisher),
+        silencer=Silencer(door, cards, publisher), expiry=ExpirySweep(door.gate, cards, publisher),
     )
 
 

@@ -22,6 +22,7 @@ from bot.cards.poster import Publisher
 from bot.cards.sentry_comment import render_sentry_comment
 from bot.cards.sentry_writer import SentryWriter
 from bot.cards.store import CardStore
+from bot.guard.expiry import ExpirySweep
 from bot.guard.silencer import Silencer
 from bot.intake.alert import Alert
 from bot.intake.groups import AlertGroups
@@ -42,9 +43,10 @@ class Worker:
     def __init__(self, name: str, settings: Settings, stream: AlertStream, incidents: IncidentStore,
                  triage: Triage, cards: CardStore, publisher: Publisher, sentry: SentryWriter | None = None,
                  metrics: Metrics | None = None, learn: Callable[[Card], None] | None = None,
-                 groups: AlertGroups | None = None, silencer: Silencer | None = None):
+                 groups: AlertGroups | None = None, silencer: Silencer | None = None,
+                 expiry: ExpirySweep | None = None):
         self.name, self.settings, self.stream, self.incidents = name, settings, stream, incidents
-        self.groups, self.silencer = groups, silencer
+        self.groups, self.silencer, self.expiry = groups, silencer, expiry
         self.triage, self.cards, self.publisher, self.sentry = triage, cards, publisher, sentry
         self.metrics = metrics or Metrics()
         self.learn = learn
@@ -186,6 +188,8 @@ class Worker:
     def step(self, block_ms: int | None = 1000, count: int = 50) -> int:
         if self.silencer:
             self.silencer.end_due()  # silences that reached their end: their cards say so
+        if self.expiry:
+            self.expiry.sweep()  # actions that expired unapproved: their cards and messages lose their buttons
         return self.reclaim() + self._process(self.stream.read(self.name, count=count, block_ms=block_ms))
 
     def run(self, stop: threading.Event, block_ms: int = 500) -> None:

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from bot.cards.strings import FROM_ALERT_ALONE
 from bot.triage.quotes import container_line, events, pod_logs, state_of, state_text, telling
 from bot.triage.reads import (
     CERTIFICATE,
@@ -50,6 +51,8 @@ class Diagnosis(BaseModel):
     quotes: list[str] = Field(default_factory=list, description="the decisive source lines, word for word")
     rollback: dict[str, str] | None = Field(None, description="namespace and deployment, when a rollback fits")
     advice: str | None = None
+    basis: Literal["state", "logs", "alert"] = Field("state", description="what it rests on: the objects' state, "
+                                                     "a log line (then `summary` is that line), or the alert alone")
 
     def line(self) -> str:
         return f"{self.mode}: {self.about}: {self.summary}"
@@ -90,13 +93,13 @@ class _Reader:
         return None
 
     def make(self, mode: str, about: str, summary: str, quotes: list[str], advice: str,
-             rollback_fits: bool = True) -> Diagnosis:
+             rollback_fits: bool = True, basis: Literal["state", "logs", "alert"] = "state") -> Diagnosis:
         rb = self.rollback(mode) if rollback_fits else None
         if rb:
             advice = f"roll back {rb['namespace']}/{rb['deployment']} to its previous revision, then fix forward"
         quotes = [q for q in dict.fromkeys(quotes) if q and q != summary]
         return Diagnosis(mode=mode, about=about, summary=summary, quotes=quotes[:8],
-                         rollback=rb, advice=None if rb else advice)
+                         rollback=rb, advice=None if rb else advice, basis=basis)
 
 
 def _node(r: _Reader) -> Diagnosis | None:
@@ -300,7 +303,7 @@ def _signals(r: _Reader) -> Diagnosis | None:
         where = f"Secret {secrets[0]}" if secrets else "the Secret or file that holds it"
         return r.make("certificate-expired", about, cert[0], [*cert[1:3], *theirs, *(f"serves {s}" for s in
                       secrets[:1])], f"renew the expired certificate in {where} and restart what reads it at "
-                      "start-up; no restart, rollback or scale-up of this service fixes it", False)
+                      "start-up; no restart, rollback or scale-up of this service fixes it", False, "logs")
     net = [x for x in r.logs if NETWORK_FAILURE.search(x)]
     policies = [p for p in described(r.results, "NetworkPolicy") if "NOT allowed" in p.get("verdict", "")
                 or "denies all egress" in p.get("verdict", "")]
@@ -323,13 +326,14 @@ def _signals(r: _Reader) -> Diagnosis | None:
                 for c in [*p.get("init_containers", []), *p.get("containers", [])] if failing_container(c)]
         named = f"the dependency ({sick[0].split(' ')[0]})" if sick else "the dependency the lines above name"
         return r.make("dependency-down", about, dep[0], [*sick, *theirs, *dep[1:3]],
-                      f"restore {named}; restarting or scaling this service does not help", False)
+                      f"restore {named}; restarting or scaling this service does not help", False, "logs")
     latency = re.search(r"(?i)latency|duration|slow", f"{name} {r.alert.expr or ''}")
     errors = re.search(r"(?i)error|5\.\.|5xx|status=~?\"5", f"{name} {r.alert.expr or ''}")
     if latency or errors:
         mode = "latency-regression" if latency else "http-5xx-spike"
-        return r.make(mode, about, f"{name}", telling(r.logs, 3),
-                      "no release started it: find what changed (traffic, a dependency, the data)")
+        return r.make(mode, about, FROM_ALERT_ALONE.format(what="latency" if latency else "errors"),
+                      telling(r.logs, 3), "no release started it: find what changed (traffic, a dependency, the data)",
+                      basis="alert")
     return None
 
 

@@ -39,7 +39,7 @@ class KnowledgeTriage:
 
     def __init__(self, door: Door, store: KnowledgeStore, outcomes: Outcomes):
         self.door, self.store, self.outcomes = door, store, outcomes
-        self._runs: dict[str, Playbook] = {}
+        self._runs: dict[str, tuple[Playbook, dict[str, str]]] = {}
         self._lock = threading.Lock()
 
     def collect(self, alert: Alert, incident_id: str | None) -> Evidence:
@@ -61,16 +61,18 @@ class KnowledgeTriage:
                     done.add(key(check))
                     results.append(self.door.run(*check, caller))
             with self._lock:
-                self._runs[alert.fingerprint] = pb
+                self._runs[alert.fingerprint] = pb, values
         return evidence_of(alert, target, results)
 
     def playbook(self, alert: Alert, ev: Evidence) -> PlaybookRef | None:
         """The playbook for the card; its remediation is not proposed here: actions follow the diagnosis."""
         with self._lock:
-            pb = self._runs.pop(alert.fingerprint, None)
-        if pb is None:
+            run = self._runs.pop(alert.fingerprint, None)
+        if run is None:
             return None
-        steps = [f"{s.tool}({', '.join(f'{k}={v}' for k, v in s.args.items())})" for s in pb.diagnosis]
+        pb, values = run
+        steps = [f"{s.tool}({', '.join(f'{k}={v}' for k, v in args.items())})"
+                 for s in pb.diagnosis if s.needs <= values.keys() for args in [s.fill(values)]]
         return PlaybookRef(name=pb.name, title=pb.title, steps=steps)
 
     def similar(self, alert: Alert, ev: Evidence) -> list[SimilarIncident]:

@@ -1,4 +1,5 @@
-"""The platform fakes the chat tests share: Slack's Web API and Telegram's Bot API, served on loopback."""
+"""The fakes the chat tests share: Slack's Web API, Telegram's Bot API and an OpenAI-compatible model server,
+served on loopback."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.chatkit import served
+from tests.support.fake_openai import KEY, MODEL, FakeOpenAI, serve
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_telegram import FakeTelegram, running
 
@@ -26,3 +28,11 @@ def slack_fake() -> Iterator[FakeSlack]:
 def telegram_fake() -> Iterator[FakeTelegram]:
     with running() as f:
         yield f
+
+
+@pytest.fixture
+def openai_fake() -> Iterator[tuple[FakeOpenAI, str]]:
+    """The model server and its base URL (`llm_settings` points opsbot at it)."""
+    f = FakeOpenAI(KEY, MODEL)
+    with serve(f) as url:
+        yield f, url

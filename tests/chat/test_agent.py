@@ -67,7 +67,7 @@ def test_a_question_runs_the_right_tools_through_the_door(settings: Settings, do
                                                                      ("tool_call", "k8s_pod_logs")]
     assert "CrashLoopBackOff" in model.received[1][-1].content
     assert "DATABASE_URL is not set" in last_tool_message(model.received[2]).content
-    assert not answer.step_limit_hit and answer.pending == []
+    assert not answer.step_limit_hit and answer.pending == [] and not answer.fell_back
 
 
 def test_a_proposed_mutation_becomes_a_pending_approval_and_nothing_runs(mutable_settings: Settings) -> None:
@@ -104,7 +104,11 @@ def test_the_step_limit_forces_a_final_answer_without_tools(settings: Settings, 
     forced = model.received[-1]
     assert isinstance(forced[-1], HumanMessage) and forced[-1].content == messages.FORCE_ANSWER
     assert len(model.bound_tools) == 2, "the forced call is made without tools"
-    assert [r.action for r in door.audit.query()[answer.checks:]] == ["k8s_list", "k8s_events"]
+    # the forced call was offered nothing: its call is refused, audited and told, never run
+    assert [(r.action, r.status) for r in door.audit.query()[answer.checks:]] == [
+        ("k8s_list", "success"), ("k8s_events", "success"), ("k8s_events", "refused")]
+    assert door.audit.query()[-1].summary == f"k8s_events: {messages.NOT_OFFERED_WHY}"
+    assert messages.NOT_OFFERED.format(tools="k8s_events") in answer.text and answer.refused == ["k8s_events"]
 
 
 def test_an_identical_repeated_call_is_refused(settings: Settings, door: Door) -> None:
@@ -152,8 +156,9 @@ def test_an_instruction_in_a_log_line_changes_nothing(hostile_settings: Settings
     model = ScriptedModel([call("k8s_pod_logs", namespace="shop", pod="checkout"), obey, "done"])
     answer = agent(hostile_settings, door, model).ask("look at checkout's logs", "t-inject", OPERATOR)
 
-    assert [c.tool for c in answer.calls] == ["k8s_pod_logs", "k8s_scale"]
-    assert answer.calls[1].status.value in ("approval_required", "denied")
+    # reading logs asks for no change: the scale was not offered, so it is refused and never proposed
+    assert [c.tool for c in answer.calls] == ["k8s_pod_logs"] and answer.refused == ["k8s_scale"]
+    assert door.gate.store.pending() == [] and answer.pending == []
     assert replicas(door) == 3
     assert not [r for r in door.audit.query() if r.kind == "execution"]
     seen = model.received[-1]
@@ -177,7 +182,7 @@ def test_the_question_and_the_answer_are_redacted(settings: Settings, door: Door
 def test_no_model_configured_still_answers_from_the_evidence(settings: Settings, door: Door, dead_url: str) -> None:
     no_model = settings.model_copy(update={"llm": settings.llm.model_copy(update={"model": None})})
     answer = Agent(no_model, door, memory=memory(settings)).ask("why is checkout failing?", "t-none", OPERATOR)
-    assert answer.text.startswith(messages.NO_MODEL) and not answer.model_available
+    assert answer.text.startswith(messages.NO_MODEL) and not answer.model_available and answer.fell_back
     assert "troubleshoot SERVICE" in answer.text
     assert "opsbot's checks of Deployment shop/checkout" in answer.text
     assert "DATABASE_URL is not set" in answer.text and "A rollback fits: rollback shop/checkout" in answer.text
@@ -198,7 +203,7 @@ def test_a_failing_model_gives_a_clear_reply(settings: Settings, door: Door, dea
     assert not answer.model_available and "Traceback" not in answer.text
 
     answer = agent(settings, door, ScriptedModel([broken])).ask("why is checkout failing?", "t-broken-2", OPERATOR)
-    assert answer.text.startswith(messages.MODEL_FELL_BACK.split("{")[0])
+    assert answer.text.startswith(messages.MODEL_FELL_BACK.split("{")[0]) and answer.fell_back
     assert "DATABASE_URL is not set" in answer.text and "pw@" not in answer.text
 
 
@@ -223,8 +228,9 @@ def test_a_reply_that_claims_a_change_the_door_did_not_make_is_corrected(mutable
     lead = Caller(identity="slack:U0LEAD", via="slack")
     answer = agent(mutable_settings, door, model).ask("should we scale checkout down?", "t-claim", lead)
     [action_id] = answer.pending
-    assert answer.text.startswith("Done, as pre-approved")
-    assert messages.CLAIM_PENDING.split("{")[0] in answer.text and f"#{action_id}" in answer.text
+    # opsbot's correction leads; the model's false words follow, labelled as its own
+    assert answer.text.startswith(messages.CLAIM_PENDING.split("{")[0]) and f"#{action_id}" in answer.text
+    assert answer.text.index(messages.MODEL_WORDS) < answer.text.index("Done, as pre-approved")
     assert replicas(door) == 3
     pending = door.gate.store.get(action_id)
     assert pending.via == "agent"
@@ -232,4 +238,4 @@ def test_a_reply_that_claims_a_change_the_door_did_not_make_is_corrected(mutable
 
     quiet = ScriptedModel([AIMessage("I restarted checkout for you.")])
     said = agent(mutable_settings, door, quiet).ask("restart checkout", "t-claim-2", lead)
-    assert said.text.endswith(messages.CLAIM_NOTHING)
+    assert said.text.startswith(f"{messages.CLAIM_NOTHING}\n\n{messages.MODEL_WORDS}\nI restarted checkout")

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from bot import messages
 from bot.chat.agent import QUESTION_TOOLS, Agent
@@ -17,17 +14,10 @@ from bot.settings import Settings
 from bot.wiring import redis_client
 from prompts import load as load_prompt
 from tests.support.doors import make_door
-from tests.support.fake_openai import KEY, MODEL, FakeOpenAI, llm_settings, serve, tool_call
+from tests.support.fake_openai import MODEL, FakeOpenAI, llm_settings, tool_call
 from tests.support.hostile import INJECTION, SECRET, hostile_settings  # noqa: F401 (fixture)
 
 OPERATOR = Caller(identity="slack:U0OPERATOR", via="slack")
-
-
-@pytest.fixture
-def fake() -> Iterator[tuple[FakeOpenAI, str]]:
-    f = FakeOpenAI(KEY, MODEL)
-    with serve(f) as url:
-        yield f, url
 
 
 def ask(settings: Settings, question: str, door: Any = None) -> Any:
@@ -36,8 +26,8 @@ def ask(settings: Settings, question: str, door: Any = None) -> Any:
     return Agent(settings, door, memory=memory).ask(question, "thread-http", OPERATOR), door
 
 
-def test_a_question_over_http_reaches_the_sandbox(settings: Settings, fake: tuple[FakeOpenAI, str]) -> None:
-    server, url = fake
+def test_a_question_over_http_reaches_the_sandbox(settings: Settings, openai_fake: tuple[FakeOpenAI, str]) -> None:
+    server, url = openai_fake
     server.script = [
         tool_call("k8s_list", namespace="shop", deployment="checkout"),
         lambda body: {"content": "checkout: " + json.loads(body["messages"][-1]["content"])["data"]["summary"]},
@@ -60,8 +50,8 @@ def test_a_question_over_http_reaches_the_sandbox(settings: Settings, fake: tupl
 
 
 def test_a_model_that_does_not_answer_in_time_gives_the_clear_reply(settings: Settings,
-                                                                    fake: tuple[FakeOpenAI, str]) -> None:
-    server, url = fake
+                                                                    openai_fake: tuple[FakeOpenAI, str]) -> None:
+    server, url = openai_fake
     server.script = ["hang"]
     answer, door = ask(llm_settings(settings, url, timeout_s=0.5, max_retries=0), "why is checkout failing?")
     assert answer.text.startswith(messages.MODEL_FELL_BACK.split("{")[0] + "it did not answer in time")
@@ -69,8 +59,8 @@ def test_a_model_that_does_not_answer_in_time_gives_the_clear_reply(settings: Se
     assert not answer.model_available and len(door.audit.query()) == answer.checks
 
 
-def test_one_deadline_bounds_the_whole_question(settings: Settings, fake: tuple[FakeOpenAI, str]) -> None:
-    server, url = fake
+def test_one_deadline_bounds_the_whole_question(settings: Settings, openai_fake: tuple[FakeOpenAI, str]) -> None:
+    server, url = openai_fake
     server.script = ["hang", "hang", "hang"]
     # Less time left than one call needs: the model is not called at all, the evidence is the answer.
     answer, _ = ask(llm_settings(settings, url, timeout_s=30, deadline_s=0.5, max_retries=3),
@@ -79,8 +69,8 @@ def test_one_deadline_bounds_the_whole_question(settings: Settings, fake: tuple[
     assert "DATABASE_URL is not set" in answer.text and server.bodies == []
 
 
-def test_a_wrong_key_is_refused_and_reported_plainly(settings: Settings, fake: tuple[FakeOpenAI, str]) -> None:
-    server, url = fake
+def test_a_wrong_key_is_refused_and_reported_plainly(settings: Settings, openai_fake: tuple[FakeOpenAI, str]) -> None:
+    server, url = openai_fake
     server.script = ["never sent"]
     answer, _ = ask(llm_settings(settings, url, key="sk-wrong-0123456789abcdefghij"), "hello?")
     # with an alert firing in the sandbox by now, the evidence about it follows the same sentence
@@ -91,14 +81,14 @@ def test_a_wrong_key_is_refused_and_reported_plainly(settings: Settings, fake: t
 
 
 def test_a_secret_in_a_pod_log_never_reaches_the_model_server(hostile_settings: Settings,
-                                                              fake: tuple[FakeOpenAI, str]) -> None:
-    server, url = fake
+                                                              openai_fake: tuple[FakeOpenAI, str]) -> None:
+    server, url = openai_fake
     server.script = [tool_call("k8s_pod_logs", namespace="shop", pod="checkout"),
                      tool_call("k8s_scale", namespace="shop", deployment="checkout", replicas=0),
                      {"content": "done"}]
     answer, door = ask(llm_settings(hostile_settings, url), f"read checkout's logs; my key is {SECRET}")
 
-    assert answer.calls[1].status.value in ("approval_required", "denied")
+    assert answer.refused == ["k8s_scale"] and door.gate.store.pending() == []  # reading logs asks no change
     assert door.run("k8s_describe", {"namespace": "shop", "kind": "Deployment", "name": "checkout"},
                     OPERATOR).data["replicas"]["desired"] == 3
     sent = b"\n".join(server.raw)

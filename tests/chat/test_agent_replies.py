@@ -72,8 +72,10 @@ def test_an_unknown_tool_is_refused_by_the_door_and_its_json_is_never_the_answer
                    door, model).ask("why is checkout failing?", "t-rogue", OPERATOR)
 
     mine = door.audit.query()[answer.checks:]
-    assert [(r.action, r.status) for r in mine] == [("kubectl_exec", "error"), ("kubectl_exec", "error")]
-    assert all(r.args == {"cmd": "rm -rf /"} for r in mine)
+    # two rounds refused by the door; the forced answer's call, offered nothing, refused as not offered
+    assert [(r.action, r.status) for r in mine] == [("kubectl_exec", "error"), ("kubectl_exec", "error"),
+                                                    ("kubectl_exec", "refused")]
+    assert [r.args for r in mine] == [{"cmd": "rm -rf /"}] * 2 + [{"raw": '{"cmd": "rm -rf /"}'}]
     assert "no tool 'kubectl_exec'; tools:" in model.received[1][-1].content
     assert not [c for c in sent_calls(model.received[-1]) if c[0] == "kubectl_exec"]
     assert "kubectl_exec" not in answer.text and "```" not in answer.text

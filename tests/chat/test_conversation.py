@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot import messages
@@ -107,3 +109,18 @@ def test_a_click_off_its_card_never_decides_and_never_edits(chat: Conversation) 
     assert chat.click(action.action_id, LEAD, approve=True).updated is not None  # from its own card it works
     late = chat.click(action.action_id, LEAD, approve=True, on_its_card=False)
     assert late.reply.private and "already" in late.reply.text and late.updated is None
+
+
+def test_logs_take_the_time_as_people_write_it_and_the_hint_names_forms_that_work(chat: Conversation) -> None:
+    for since in ("since 10m", "last 30m", "--since 10m", "--since=2h", "for 1h", "since 10:00", "10m ago", "2h"):
+        reply = chat.command(f"logs shop/checkout {since}", "t5", VIEWER)
+        assert "is not a time" not in reply.text and "not a duration" not in reply.text, (since, reply.text)
+    assert "DATABASE_URL is not set" in chat.command("logs shop/checkout last 2h", "t5", VIEWER).text
+    refused = chat.command("logs shop/checkout since teatime-ish", "t5", VIEWER).text
+    assert "'since teatime-ish' is not a time; use" in refused
+    examples = re.findall(r"'([^']+)'", refused.split("is not a time; use", 1)[1])
+    iso = re.search(r"such as (\S+)", refused)
+    assert len(examples) >= 3 and iso, refused
+    for example in [*examples, iso.group(1)]:
+        reply = chat.command(f"logs shop/checkout {example}", "t5", VIEWER)
+        assert "is not a time" not in reply.text, (example, reply.text)

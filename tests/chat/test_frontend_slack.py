@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -11,15 +12,18 @@ from urllib.parse import quote_from_bytes
 
 import httpx
 import pytest
+import structlog.testing
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 from slack_sdk import WebClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
-from bench.hostile_payloads import hostile_body
+from bench.hostile_payloads import SLACK_MUTATIONS, hostile_body, slack_click
 from bot import messages
+from bot.cards.store import CardStore, MessageRef
 from bot.chat.conversation import Conversation
+from bot.chat.frontends.decision import Decisions
 from bot.chat.frontends import messages as fm
 from bot.chat.frontends.slack import SlackFrontend
 from bot.settings import Settings, SlackSettings
@@ -96,8 +100,80 @@ def test_generated_hostile_bodies_get_a_4xx_never_a_5xx(slack: Workspace, rnd: r
     kind, body = hostile_body(rnd, valid.encode())
     as_json = slack.post_raw(body, "application/json")
     assert as_json.status_code < 500, f"json {kind}: {as_json.status_code}"
-    as_form = slack.post_raw(b"payload=" + quote_from_bytes(body).encode(), "application/x-www-form-urlencoded")
-    assert as_form.status_code < 500, f"form {kind}: {as_form.status_code}"
+    form = slack.post_raw(b"payload=" + quote_from_bytes(body).encode(), "application/x-www-form-urlencoded")
+    assert form.status_code < 500, f"form {kind}: {form.status_code}"
+    kind, body = hostile_body(rnd, json.dumps(slack_click()).encode())  # a card's click, broken
+    click = slack.post_raw(b"payload=" + quote_from_bytes(body).encode(), "application/x-www-form-urlencoded")
+    assert click.status_code < 500, f"click {kind}: {click.status_code}"
+
+
+# what opsbot answers each signed-but-unhandled payload of the hostile generator (a part of the reason)
+REFUSED = {
+    "action without action_id": "`action_id` of the action must be a non-empty string",
+    "actions as an object": "`actions` of a block_actions payload must be a non-empty list of objects",
+    "actions empty": "`actions` of a block_actions payload must be a non-empty list of objects",
+    "action_id not a string": "`action_id` of the action must be a non-empty string",
+    "action_id of no opsbot button": "opsbot has no button with action_id 'deploy_now'",
+    "action value not a string": "`value` of the action must be a string",
+    "payload= empty": "the `payload` field is empty",
+    "payload truncated": "the `payload` field: the body is not valid JSON",
+    "payload a list": "the `payload` field is not a JSON object",
+    "payload type not a string": "`type` is missing or not a string",
+    "payload type not handled": "opsbot does not handle Slack payloads of type 'view_submission'",
+    "user without id": "`id` of the block_actions user must be a non-empty string",
+    "user a number": "`user` of the payload must be a string or an object",
+    "channel a list": "`channel` of the payload must be a string or an object",
+    "container a string, no channel": "`container` of a block_actions payload must be an object",
+    "message a string": "`message` of the payload must be an object",
+    "message blocks an object": "`message.blocks` must be a list of objects",
+    "button value an object": "`value` of the button must be a string",
+    "authorizations an object": "`authorizations` of the payload must be a list of objects",
+    "response_urls a string": "`response_urls` must be a list of objects",
+    "response_urls null": "`response_urls` must be a list of objects",
+    "event's authorizations a number": "`authorizations` of the event must be a list of objects",
+    "event body truncated": "the body is not valid JSON",
+    "event body a list": "the body is not a JSON object",
+    "event missing": "an event callback needs an `event` object",
+    "event a list": "`event` of the payload must be an object",
+    "event type not handled": "opsbot does not subscribe to 'reaction_added' events",
+    "event without channel": "`channel` of the app_mention event must be a non-empty string",
+    "event text an object": "`text` of the app_mention event must be a string",
+    "event_id a list": "`event_id` of the event callback must be a non-empty string",
+    "team a number": "`team` of the payload must be a string or an object",
+    "url_verification without challenge": "`challenge` of the url_verification must be a non-empty string",
+    "form of unknown fields": "`type` is missing or not a string (and it is not a slash command)",
+    "slash command of another name": "opsbot answers only the /opsbot slash command",
+    "slash command without user_id": "`user_id` of the slash command must be a non-empty string",
+}
+
+
+def test_signed_payloads_of_unhandled_shapes_get_400_with_a_reason(slack: Workspace, fake: FakeSlack,
+                                                                    chat: Conversation) -> None:
+    assert set(REFUSED) == set(SLACK_MUTATIONS), "every mutation of the generator has its reason here"
+    rnd = random.Random(1)
+    with structlog.testing.capture_logs() as logs:
+        for kind, make in SLACK_MUTATIONS.items():
+            content_type, body = make(rnd)
+            r = slack.post_raw(body, content_type)
+            assert r.status_code == 400, (kind, r.status_code, r.text)
+            assert REFUSED[kind] in r.json()["message"], (kind, r.json())
+    refused = [e for e in logs if e["event"] == "slack_payload_refused"]
+    assert len(refused) == len(SLACK_MUTATIONS), "one log line per refused request"
+    assert not [e for e in logs if e.get("exc_info") or e["log_level"] in ("error", "critical")], "no trace"
+    assert not [c for c in fake.calls if c.method != "auth.test"], "nothing was done for any of them"
+    unsigned = httpx.post(f"{slack.url}/slack/events", content=b"payload=", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": "soon",
+        "X-Slack-Signature": "v0=0"})
+    assert unsigned.status_code == 401 and unsigned.json()["message"] == fm.UNSIGNED
+    ssl = httpx.post(f"{slack.url}/slack/events", content=b"ssl_check=1&token=legacy",
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert ssl.status_code == 200, "Slack's certificate check of the command URL"
+    slack.mention("U0OPERATOR", "scale checkout to 6")  # and a normal click still works
+    card_ts, card = slack.next_card()
+    [action] = set(buttons(card))
+    assert slack.click("U0LEAD", card_ts, action).status_code == 200
+    slack.next("chat.update", ts=card_ts)
+    assert "executed" in card_text(fake.message(CHANNEL, card_ts)) and executions(chat.door) == ["success"]
 
 
 def test_mention_answers_in_the_thread_with_progress(slack: Workspace, fake: FakeSlack) -> None:
@@ -171,6 +247,73 @@ def test_socket_mode_envelope_runs_the_same_listeners(frontend: SlackFrontend, f
     reply = fake.wait_for("chat.postEphemeral")[0].args
     assert reply["user"] == "U0VIEWER" and reply["text"].startswith("slack:U0VIEWER: roles viewer")
     assert handler.app is frontend.app and isinstance(handler.client.web_client, WebClient)
+
+
+def test_socket_mode_drops_an_unhandled_payload_after_acknowledging_it(frontend: SlackFrontend,
+                                                                       fake: FakeSlack) -> None:
+    handler = frontend.socket_mode()
+    sent: list[Any] = []
+
+    class Socket:
+        logger = handler.client.logger
+
+        def send_socket_mode_response(self, response: Any) -> None:
+            sent.append(response)
+
+    broken = slack_click()
+    broken["actions"][0].pop("action_id")  # bolt's matcher reads it: a KeyError in the socket's thread
+    with structlog.testing.capture_logs() as logs:
+        for n, payload in enumerate([broken, {**slack_click(), "actions": {"action_id": "opsbot_approve"}}]):
+            envelope = SocketModeRequest.from_dict({"envelope_id": f"env-{n}", "type": "interactive",
+                                                    "accepts_response_payload": False, "payload": payload})
+            assert envelope is not None
+            handler.handle(Socket(), envelope)  # type: ignore[arg-type]
+    assert [r.envelope_id for r in sent] == ["env-0", "env-1"], "acknowledged, so Slack does not send it again"
+    assert [e["reason"] for e in logs if e["event"] == "slack_payload_refused"] == [
+        "`action_id` of the action must be a non-empty string",
+        "`actions` of a block_actions payload must be a non-empty list of objects"]
+    assert not [c for c in fake.calls if c.method != "auth.test"]
+
+
+def test_plain_replies_in_opsbots_threads_are_answered_once(fake: FakeSlack, chat: Conversation) -> None:
+    """Slack sends every channel message (message.channels): opsbot answers only a person's reply in a thread it
+    started or answered in, and a reply that mentions it (app_mention and message both arrive) once."""
+    store = CardStore(chat.door.audit.client, f"test:{uuid.uuid4().hex}:")
+    card_ts = "1700000050.000001"  # an alert card the Publisher posted: the store remembers its message
+    store.set_ref("inc-9", MessageRef(platform="slack", message_id=card_ts, channel=CHANNEL))
+    settings = SlackSettings(bot_token=SecretStr(fake.token), signing_secret=SecretStr(SECRET),
+                             api_base_url=fake.base_url)  # type: ignore[attr-defined]
+    with served(SlackFrontend(settings, chat, Decisions(store)).http_app()) as server:
+        slack = Workspace(server.url, fake)
+
+        def says(text: str, thread_ts: str | None = None, kind: str = "message", **extra: Any) -> None:
+            slack.seq += 1
+            slack.event({"type": kind, "channel": CHANNEL, "user": "U0VIEWER", "text": text, "team": TEAM,
+                         "ts": f"1700000100.{slack.seq:06d}", **({"thread_ts": thread_ts} if thread_ts else {}),
+                         **({"channel_type": "channel"} if kind == "message" else {}), **extra})
+
+        slack.mention("U0VIEWER", "pods shop")  # opsbot answers in the mention's thread: that thread is its own
+        thread = slack.next("chat.postMessage")["thread_ts"]
+        slack.next("chat.update")
+        says("pods shop")  # an ordinary channel message
+        says("pods shop", thread_ts="1699999999.000001")  # a thread opsbot is not in
+        says("pods shop", thread_ts=thread, bot_id="B0OTHER", subtype="bot_message")  # another bot, in the thread
+        says("pods shop", thread_ts=thread)  # a plain reply in opsbot's thread: answered there
+        answer = slack.next("chat.postMessage")
+        assert answer["thread_ts"] == thread and answer["text"] == "_checking pods…_"
+        slack.next("chat.update")
+
+        says("help", thread_ts=card_ts)  # a plain reply under the alert card
+        helped = slack.next("chat.postEphemeral")
+        assert helped["thread_ts"] == card_ts and helped["user"] == "U0VIEWER"
+
+        for kind in ("app_mention", "message"):  # Slack sends a mention in the thread as both events
+            says(f"<@{BOT_USER}> pods shop", thread_ts=thread, kind=kind, ts="1700000200.000001")
+        slack.mention("U0VIEWER", "help")  # by its answer, everything above is through
+        slack.next("chat.postEphemeral")
+    in_thread = [c for c in fake.made("chat.postMessage") if c.args.get("thread_ts") == thread]
+    assert len(in_thread) == 3, "the first answer, the plain reply's and the mention's: once each"
+    assert len(fake.made("chat.postMessage")) == 3 and len(fake.made("chat.postEphemeral")) == 2, "nothing else"
 
 
 # -- the shift, as a table --------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from bot.cards import strings as S
 from bot.cli.main import app
 from sandbox.manager import Sandbox
 
@@ -33,3 +34,6 @@ def test_demo_tells_the_whole_story(own_sandbox: Sandbox, name: str) -> None:
         assert kind in trail
     assert "KubePodCrashLooping" in out.split("== 7. written to knowledge")[1] or name != "crashloop-missing-env"
     assert "demo complete" in out
+    assert out.count(f"\n{S.ACTIONS}:") == 1, "the card is printed once; its edits print only what they change"
+    assert any(line.startswith("+ ") and "RESOLVED" in line for line in resolved.splitlines())
+    assert "{namespace}" not in out and "{deployment}" not in out, "playbook steps show the values triage used"

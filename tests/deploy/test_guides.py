@@ -50,11 +50,14 @@ def test_the_slack_manifest_asks_for_what_the_frontend_listens_to() -> None:
     source = (ROOT / "bot" / "chat" / "frontends" / "slack.py").read_text()
     events = set(re.findall(r'self\.app\.event\("([a-z_.]+)"\)', source))
     commands = set(re.findall(r'self\.app\.command\("(/[a-z]+)"\)', source))
-    assert events == {"app_mention", "message"} and 'channel_type") == "im"' in source, "messages: DMs only"
-    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert events == {"app_mention", "message"} and 'channel_type") == "im"' in source, "messages: DMs …"
+    assert "_replies_to_us" in source, "… and plain replies in opsbot's threads in channels"
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_mention", "message.im", "message.channels", "message.groups"}
     assert {c["command"] for c in manifest["features"]["slash_commands"]} == commands
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert "files_upload_v2" in source, "files:write is the card graph's upload"
-    assert scopes == {"app_mentions:read", "im:history", "commands", "chat:write", "files:write"}, \
+    assert scopes == {"app_mentions:read", "im:history", "channels:history", "groups:history", "commands",
+                      "chat:write", "files:write"}, \
         "each event's and call's, no more"
     assert manifest["settings"]["interactivity"]["is_enabled"] and manifest["settings"]["socket_mode_enabled"]

@@ -71,6 +71,7 @@ AM_BAD = [
     ("no alerts key", *_am(encode(_without("alerts"))), 422, "invalid_payload"),
     ("empty alerts", *_am(encode({**good_am(), "alerts": []})), 422, "invalid_payload"),
     ("no groupKey", *_am(encode(_without("groupKey"))), 422, "invalid_payload"),
+    ("negative truncatedAlerts", *_am(encode({**good_am(), "truncatedAlerts": -1})), 422, "invalid_payload"),
     ("alert status unknown", *_am(encode({**good_am(), "alerts": [{**good_am()["alerts"][0], "status": "on"}]})),
      422, "invalid_payload"),
     ("startsAt not a time", *_am(encode({**good_am(), "alerts": [{**good_am()["alerts"][0], "startsAt": "soon"}]})),

@@ -79,6 +79,14 @@ class FakeOpenAI:
         self.ids = itertools.count(1)
         self.app = FastAPI()
         self.app.post("/v1/chat/completions")(self._complete)
+        self.app.get("/v1/models")(self._models)
+
+    def _models(self, request: Request) -> Any:
+        """GET /v1/models as OpenAI answers it: the key checked, then the models it serves."""
+        if request.headers.get("authorization") != f"Bearer {self.key}":
+            return _error(401, "Incorrect API key provided.", "invalid_api_key")
+        return {"object": "list", "data": [{"id": self.model, "object": "model", "created": 1_700_000_000,
+                                            "owned_by": "system"}]}
 
     def _complete(self, request: Request, body: dict[str, Any]) -> Any:  # sync: runs in the threadpool
         if request.headers.get("authorization") != f"Bearer {self.key}":

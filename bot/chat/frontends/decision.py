@@ -1,4 +1,5 @@
-"""After a button decision: which card to show, and the line that says who decided, when, and what came of it.
+"""After a button decision: which card to show, and the line that says who decided, when, and what came of it;
+and where chat messages show a pending action's card, so its expiry can edit them.
 
 A decision on an alert card must not shrink it to the action's own card: when the card store holds the
 incident's card, the decided action is replaced inside it and the Publisher edits every platform's message.
@@ -47,3 +48,12 @@ class Decisions:
             self.publisher.publish(card)
             return card, self.store.ref(card.incident_id, platform)
         return card, None
+
+    def posted(self, card: Card, ref: MessageRef) -> None:
+        """A chat message now shows `card`: where it is, kept for each of its pending actions, so the expiry
+        sweep (bot.guard.expiry) edits it when the action expires."""
+        if self.store is None:
+            return
+        for a in card.actions:
+            if a.status == "pending" and a.action_id:
+                self.store.keep_shown(a.action_id, card, ref)

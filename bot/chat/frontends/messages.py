@@ -14,3 +14,5 @@ DECISION = "{outcome} ({who}, {when:%Y-%m-%d %H:%M:%S} UTC)"
 CHAT_NOT_ALLOWED = ("opsbot does not answer in this chat (id {chat_id}). An admin can allow it with "
                     "telegram.allowed_chat_ids; I will not repeat this message.")
 CLICK_NOT_ALLOWED = "opsbot does not take decisions from this chat; nothing was done."
+UNSIGNED = ("the request is not signed with opsbot's Slack signing secret, or its timestamp is more than five "
+            "minutes from now")

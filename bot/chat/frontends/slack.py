@@ -1,9 +1,11 @@
 """Slack (slack-bolt): one App whose listeners serve both Socket Mode and HTTP events.
 
-Mentions and DMs are questions (or commands) answered in the thread; `/opsbot ...` is a command; the
-Approve / Deny buttons of a card are decisions. Every listener acknowledges first (bolt returns the 200 as
-soon as `ack()` runs: process_before_response=False) and works after, on bolt's thread pool. Progress lines
-edit one message. Failures end at this edge as a plain sentence; the stack trace goes to the log only.
+Mentions, DMs and plain replies in a thread opsbot started or answered in are questions (or commands)
+answered in the thread; `/opsbot ...` is a command; the Approve / Deny buttons of a card are decisions. A
+payload of any other shape is refused before bolt reads it (slack_payloads). Every listener acknowledges
+first (bolt returns the 200 as soon as `ack()` runs: process_before_response=False) and works after, on
+bolt's thread pool. Progress lines edit one message. Failures end at this edge as a plain sentence; the stack
+trace goes to the log only.
 """
 
 from __future__ import annotations
@@ -11,19 +13,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
 
 import redis
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.starlette import SlackRequestHandler
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.cards.model import Card
 from bot.cards.routing import Route, route_for
@@ -33,7 +37,8 @@ from bot.cards.strings import GRAPH
 from bot.chat.conversation import Conversation, Reply
 from bot.chat.frontends import messages
 from bot.chat.frontends.decision import Decisions, footer
-from bot.http_input import WebhookError, error_body, parse_json, read_body, text_of
+from bot.chat.frontends.slack_payloads import from_http, problem, signed, ssl_check
+from bot.http_input import WebhookError, error_body, read_body
 from bot.messages import NOT_THIS_CARD
 from bot.settings import SlackSettings
 
@@ -152,6 +157,26 @@ class Seen:
         return bool(self.client.set(f"{self.prefix}slack:event:{event_id}", 1, nx=True, ex=self.TTL_S))
 
 
+class Threads:
+    """The Slack threads opsbot answered in (a mention's thread, a command's answer, a card it posted in chat): a
+    plain reply there, without a mention, is a question to opsbot. One Redis key per thread, kept KEEP_S."""
+
+    KEEP_S = 14 * 86400  # an incident's thread goes quiet within days
+
+    def __init__(self, client: redis.Redis, prefix: str):
+        self.client, self.prefix = client, prefix
+
+    def _key(self, channel: str, ts: str) -> str:
+        return f"{self.prefix}slack:thread:{channel}:{ts}"
+
+    def add(self, channel: str, ts: str | None) -> None:
+        if ts:
+            self.client.set(self._key(channel, ts), 1, ex=self.KEEP_S)
+
+    def has(self, channel: str, ts: str) -> bool:
+        return bool(self.client.exists(self._key(channel, ts)))
+
+
 def buttons_of(message: dict[str, Any]) -> set[str]:
     """The action ids of the buttons on a message, as Slack reports the message in the click's payload."""
     blocks = list(message.get("blocks") or [])
@@ -160,15 +185,22 @@ def buttons_of(message: dict[str, Any]) -> set[str]:
     return {e.get("value", "") for b in blocks if b.get("type") == "actions" for e in b.get("elements") or []}
 
 
-def _slack_object(body: bytes) -> None:
-    """Slack sends one JSON object per event or interaction; anything else is refused before bolt parses it."""
-    if not isinstance(parse_json(body), dict):
-        raise WebhookError(400, "invalid_payload", "a Slack event or interaction is a JSON object")
+class _CheckedSocketMode(SocketModeHandler):
+    """Socket Mode with the same shape check as HTTP: a payload opsbot does not handle is acknowledged (so Slack
+    does not send it again), logged in one line and dropped before bolt reads it."""
+
+    def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        reason = problem(req.payload)
+        if reason is None:
+            super().handle(client, req)
+            return
+        log.warning("slack_payload_refused", reason=reason, transport="socket_mode", envelope=req.type)
+        client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
 
 
 class SlackFrontend:
     def __init__(self, settings: SlackSettings, chat: Conversation, decisions: Decisions | None = None,
-                 client: WebClient | None = None, seen: Seen | None = None):
+                 client: WebClient | None = None, seen: Seen | None = None, threads: Threads | None = None):
         if settings.bot_token is None:
             raise ValueError("slack.bot_token is not set")
         self.settings, self.chat = settings, chat
@@ -179,7 +211,9 @@ class SlackFrontend:
         self.app = App(client=self.client, signing_secret=secret, process_before_response=False,
                        raise_error_for_unhandled_request=False)
         # by default on the Redis (and key prefix) of the door's audit log: every replica shares it
-        self._seen = seen or Seen(chat.door.audit.client, chat.door.audit.key.removesuffix("audit"))
+        redis_client, prefix = chat.door.audit.client, chat.door.audit.key.removesuffix("audit")
+        self._seen = seen or Seen(redis_client, prefix)
+        self._threads = threads or Threads(redis_client, prefix)
         self.app.middleware(self._drop_bots_and_redeliveries)
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
@@ -194,13 +228,14 @@ class SlackFrontend:
         """The Socket Mode handler (app token); `.start()` blocks, `.connect()` does not."""
         if self.settings.app_token is None:
             raise ValueError("slack.app_token (xapp-…) is needed for Socket Mode")
-        return SocketModeHandler(self.app, self.settings.app_token.get_secret_value())
+        return _CheckedSocketMode(self.app, self.settings.app_token.get_secret_value())
 
     def http_app(self) -> FastAPI:
-        """HTTP events at POST /slack/events (signature checked by bolt: 401 when it does not match)."""
+        """HTTP events at POST /slack/events: 413 past the size bound, 401 when the signature does not match,
+        400 with the reason for a shape opsbot does not handle; then bolt (which checks the signature again)."""
         if self.settings.signing_secret is None:
             raise ValueError("slack.signing_secret is needed to serve HTTP events")
-        handler = SlackRequestHandler(self.app)
+        handler, secret = SlackRequestHandler(self.app), self.settings.signing_secret.get_secret_value()
         api = FastAPI(title="opsbot slack", docs_url=None, redoc_url=None, openapi_url=None)
 
         @api.get("/healthz")
@@ -209,16 +244,21 @@ class SlackFrontend:
 
         @api.post("/slack/events")
         async def events(request: Request) -> Response:
-            try:  # bounded while it is read, and well-formed, before bolt (and its signature check) sees it
+            try:  # bounded while it is read; signed; a shape opsbot handles: all before bolt parses it
                 body = await read_body(request, MAX_BODY_BYTES)
-                if request.headers.get("content-type", "").startswith("application/json"):
-                    _slack_object(body)
-                else:
-                    payload = parse_qs(text_of(body)).get("payload")
-                    if payload:
-                        _slack_object(payload[0].encode())
+                if ssl_check(body):
+                    return Response(status_code=200)  # Slack checking the certificate of the command's URL
+                if not signed(body, request.headers.get("x-slack-request-timestamp"),
+                              request.headers.get("x-slack-signature"), secret):
+                    raise WebhookError(401, "invalid_signature", messages.UNSIGNED)
+                checked = from_http(body, request.headers.get("content-type", ""))
             except WebhookError as e:
+                if e.status == 400:
+                    log.warning("slack_payload_refused", reason=e.message, transport="http")
                 return JSONResponse(error_body(e.code, e.message), status_code=e.status)
+            if checked.answer_here:
+                log.warning("slack_events_rate_limited", minute=checked.payload.get("minute_rate_limited"))
+                return Response(status_code=200)
 
             async def replay() -> dict[str, Any]:  # bolt reads the body we already read, once more
                 return {"type": "http.request", "body": body, "more_body": False}
@@ -234,9 +274,7 @@ class SlackFrontend:
         event = body.get("event") or {}
         if event.get("bot_id") or event.get("subtype") in ("bot_message", "message_changed", "message_deleted"):
             return BoltResponse(status=200, body="")  # ours or another bot's: never answer a bot
-        event_id = body.get("event_id")
-        if not isinstance(event_id, str | None):
-            return BoltResponse(status=400, body="event_id must be a string")
+        event_id = body.get("event_id")  # a string: checked with the payload's shape (slack_payloads)
         if event_id and not self._seen.first(event_id):
             log.info("slack_redelivery_ignored", event_id=event_id, retry=req.headers.get("x-slack-retry-num"))
             return BoltResponse(status=200, body="")
@@ -248,10 +286,26 @@ class SlackFrontend:
         ack()
         self._answer(event)
 
-    def _on_message(self, ack: Callable[..., None], event: dict[str, Any]) -> None:
+    def _on_message(self, ack: Callable[..., None], event: dict[str, Any], context: BoltContext) -> None:
         ack()
-        if event.get("channel_type") == "im" and not event.get("subtype"):
-            self._answer(event)  # channel messages that mention us arrive as app_mention too: answer once
+        if event.get("channel_type") == "im":
+            if not event.get("subtype"):
+                self._answer(event)
+        elif self._replies_to_us(event, context.bot_user_id):
+            self._answer(event)
+
+    def _replies_to_us(self, event: dict[str, Any], bot_user: str | None) -> bool:
+        """A person's plain reply in a thread opsbot started or answered in (a card's, or one of its answers').
+        One that mentions opsbot also arrives as app_mention and is answered there, once; a channel message
+        outside opsbot's threads is not for opsbot."""
+        thread_ts, channel = event.get("thread_ts"), event["channel"]
+        if not thread_ts or thread_ts == event["ts"] or event.get("subtype") not in (None, "thread_broadcast"):
+            return False
+        if bot_user is None or f"<@{bot_user}" in event.get("text", ""):
+            return False
+        store = self.decisions.store
+        return self._threads.has(channel, thread_ts) or bool(
+            store and store.incident_of(PLATFORM, channel, thread_ts))
 
     def _answer(self, event: dict[str, Any]) -> None:
         channel, user = event["channel"], event.get("user", "")
@@ -324,8 +378,12 @@ class SlackFrontend:
             progress.show(heading + parts[0])
             for part in parts[1:]:  # the rest of a long reply, in order, in the same thread
                 self.client.chat_postMessage(channel=channel, thread_ts=thread_ts or progress.ts, text=part)
+            self._threads.add(channel, thread_ts or progress.ts)  # replies there are questions to opsbot
         if reply.card is not None:
-            self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_slack(reply.card))
+            sent = self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **render_slack(reply.card))
+            self._threads.add(channel, thread_ts or sent["ts"])
+            self.decisions.posted(reply.card, MessageRef(platform=PLATFORM, channel=sent["channel"],
+                                                         message_id=sent["ts"]))
 
     def _say_failed(self, progress: _Progress, channel: str, thread_ts: str | None) -> None:
         try:

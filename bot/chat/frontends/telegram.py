@@ -330,7 +330,9 @@ class TelegramFrontend:
         # a group has no private replies: a refusal or usage line goes to the same thread, quoting the asker
         await progress.show(html_text(reply.text))
         if reply.card is not None:
-            await msg.reply_text(do_quote=True, **card_kwargs(reply.card))
+            sent = await msg.reply_text(do_quote=True, **card_kwargs(reply.card))
+            ref = MessageRef(platform=PLATFORM, channel=str(sent.chat_id), message_id=str(sent.message_id))
+            await asyncio.to_thread(self.decisions.posted, reply.card, ref)
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

@@ -47,7 +47,7 @@ class AMPayload(BaseModel):
     version: Literal["4", "1"] = Field(description='"4": Alertmanager; "1": Grafana-managed alerts (with orgId)')
     orgId: int | None = None
     groupKey: str
-    truncatedAlerts: int = 0
+    truncatedAlerts: int = Field(0, ge=0)  # a count: a negative one is a malformed payload, not a metric
     status: Literal["firing", "resolved"]
     receiver: str = ""
     groupLabels: dict[str, str] = Field(default_factory=dict)
