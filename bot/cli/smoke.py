@@ -19,6 +19,7 @@ from bot.cards.model import Card
 from bot.cards.store import CardStore
 from bot.cli import common
 from bot.cli.common import ConfigOpt
+from bot.config.am_receivers import receiver_problems
 from bot.intake.fingerprint import fingerprint
 from bot.intake.incidents import IncidentStore
 from bot.intake.stream import stream_key
@@ -84,9 +85,10 @@ def _webhooks(receiver: dict[str, Any]) -> list[str]:
     return [w.get("url") or f"(url_file {w.get('url_file')})" for w in receiver.get("webhook_configs") or []]
 
 
-def why_not_delivered(am: str, labels: dict[str, str], intake: str) -> str:
+def why_not_delivered(settings: Settings, labels: dict[str, str], intake: str) -> str:
     """What Alertmanager says about the alert it did not deliver: suppressed, or the receivers its routing chose
     and where they post (smoke observes delivery; this only narrows down why there was none)."""
+    am = settings.alertmanager.url.rstrip("/")
     try:
         listed = httpx.get(f"{am}/api/v2/alerts", params={"filter": f'{SMOKE_LABEL}="{labels[SMOKE_LABEL]}"'},
                            timeout=5).json()
@@ -107,8 +109,9 @@ def why_not_delivered(am: str, labels: dict[str, str], intake: str) -> str:
     if intake not in urls:
         return (f"Alertmanager's routing sends alerts labelled {SMOKE_LABEL} to {names}, posting to "
                 f"{', '.join(urls)}, not to {intake}: it would not deliver them to this opsbot")
-    return (f"Alertmanager routes it to {names}, posting to {intake}: its log says why the notification failed "
-            f"(a bearer token opsbot refuses?), or its group_wait is longer than --timeout")
+    known = receiver_problems(settings)  # what `opsbot config check` says of it: a bearer token not sent
+    return (f"Alertmanager routes it to {names}, posting to {intake}: " + ("; ".join(known) or
+            "its log says why the notification failed, or its group_wait is longer than --timeout"))
 
 
 def alertmanager_hop(hops: Hops, settings: Settings, client: redis.Redis, base: str, run: str,
@@ -130,7 +133,7 @@ def alertmanager_hop(hops: Hops, settings: Settings, client: redis.Redis, base: 
         got = poll(_received(client, settings.redis.key_prefix, fingerprint("alertmanager", labels)), timeout)
         hops.report("Alertmanager delivered it to opsbot's webhook", bool(got),
                     f"stored {time.monotonic() - started:.1f}s after the post" if got else
-                    f"not received within {timeout:.0f}s: {why_not_delivered(am, labels, intake)}")
+                    f"not received within {timeout:.0f}s: {why_not_delivered(settings, labels, intake)}")
     finally:  # never left firing
         _post(hops, "resolved in Alertmanager", f"{am}/api/v2/alerts",
               encode([{**alert, "endsAt": iso(datetime.now(UTC))}]), json_headers)

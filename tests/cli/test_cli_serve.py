@@ -11,6 +11,7 @@ import yaml
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
+from bot import messages
 from bot.cards.poster import ConsolePoster
 from bot.cli.main import app
 from bot.intake.pipeline import build_pipeline
@@ -75,6 +76,20 @@ def test_smoke_fails_the_alertmanager_hop_when_alertmanager_posts_elsewhere(sand
     assert f"not to {server.url}/webhooks/alertmanager" in out.output, "says where Alertmanager posts instead"
     assert "every hop works" not in out.output
 
+
+
+def test_smoke_names_the_bearer_token_alertmanager_does_not_send(sandbox: Sandbox, tmp_path: Path) -> None:
+    with private_alertmanager(tmp_path) as am:
+        path = config(sandbox, tmp_path, f"test:{uuid.uuid4().hex}:", url=am.url)
+        data = yaml.safe_load(path.read_text())
+        data["webhooks"] = {"alertmanager_token": "tok"}  # a real install's intake; this Alertmanager sends none
+        path.write_text(yaml.safe_dump(data))
+        with opsbot_served(path) as server:
+            am.notify(f"{server.url}/webhooks/alertmanager")
+            out = invoke(["smoke", "--config", str(path), "--url", server.url, "--timeout", "5"])
+    assert out.exit_code == 1, out.output
+    assert "[FAIL] Alertmanager delivered it to opsbot's webhook: not received within 5s" in out.output
+    assert messages.AM_NO_TOKEN_SENT.format(url=am.url, to=f"{server.url}/webhooks/alertmanager") in out.output
 
 def test_smoke_says_it_skipped_the_alertmanager_hop_without_its_url(sandbox: Sandbox, tmp_path: Path) -> None:
     path = config(sandbox, tmp_path, f"test:{uuid.uuid4().hex}:")
