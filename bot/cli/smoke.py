@@ -19,7 +19,7 @@ from bot.cards.model import Card
 from bot.cards.store import CardStore
 from bot.cli import common
 from bot.cli.common import ConfigOpt
-from bot.config.am_receivers import receiver_problems
+from bot.config.am_receivers import INTAKE_PATH, receiver_problems
 from bot.intake.fingerprint import fingerprint
 from bot.intake.incidents import IncidentStore
 from bot.intake.stream import stream_key
@@ -91,8 +91,9 @@ def why_not_delivered(settings: Settings, labels: dict[str, str], intake: str) -
     am = settings.alertmanager.url.rstrip("/")
     try:
         listed = httpx.get(f"{am}/api/v2/alerts", params={"filter": f'{SMOKE_LABEL}="{labels[SMOKE_LABEL]}"'},
-                           timeout=5).json()
-        config = yaml.safe_load(httpx.get(f"{am}/api/v2/status", timeout=5).json()["config"]["original"])
+                           timeout=settings.alertmanager.timeout_s).json()
+        status_body = httpx.get(f"{am}/api/v2/status", timeout=settings.alertmanager.timeout_s).json()
+        config = yaml.safe_load(status_body["config"]["original"])
     except (httpx.HTTPError, ValueError, KeyError, TypeError, yaml.YAMLError) as e:
         return f"Alertmanager's routing could not be read ({type(e).__name__})"
     if not listed:
@@ -106,9 +107,15 @@ def why_not_delivered(settings: Settings, labels: dict[str, str], intake: str) -
     if not urls:
         return (f"Alertmanager's routing sends alerts labelled {SMOKE_LABEL} to {names or 'no receiver'}, which "
                 f"has no webhook: it would not deliver them to opsbot")
-    if intake not in urls:
+    ours = [u for u in urls if u.rstrip("/").endswith(INTAKE_PATH)]
+    if not ours:
         return (f"Alertmanager's routing sends alerts labelled {SMOKE_LABEL} to {names}, posting to "
-                f"{', '.join(urls)}, not to {intake}: it would not deliver them to this opsbot")
+                f"{', '.join(urls)}, none of them an opsbot intake ({INTAKE_PATH}): it would not deliver them to "
+                f"opsbot")
+    if intake not in ours:
+        return (f"Alertmanager's routing sends alerts labelled {SMOKE_LABEL} to {names}, posting to "
+                f"{', '.join(ours)}, not to {intake}: unless that is this opsbot under another address, it "
+                f"delivers them elsewhere")
     known = receiver_problems(settings)  # what `opsbot config check` says of it: a bearer token not sent
     return (f"Alertmanager routes it to {names}, posting to {intake}: " + ("; ".join(known) or
             "its log says why the notification failed, or its group_wait is longer than --timeout"))
@@ -120,7 +127,7 @@ def alertmanager_hop(hops: Hops, settings: Settings, client: redis.Redis, base: 
     if "url" not in settings.alertmanager.model_fields_set:
         typer.echo("alertmanager → opsbot: skipped: no alertmanager.url configured")
         return
-    am, intake = settings.alertmanager.url.rstrip("/"), f"{base}/webhooks/alertmanager"
+    am, intake = settings.alertmanager.url.rstrip("/"), f"{base}{INTAKE_PATH}"
     typer.echo(f"alertmanager → opsbot (through {am}):")
     labels = smoke_labels(run, "alertmanager")
     alert = {"labels": labels, "annotations": {"summary": f"opsbot smoke test {run} through Alertmanager"},

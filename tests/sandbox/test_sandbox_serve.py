@@ -122,6 +122,7 @@ def test_a_run_beside_a_running_serve_gives_alertmanager_back_to_serve(sandbox_d
     with sb.run_port() as port:
         assert port == sb.serve_port(), "nothing listens there: the run takes the serve port itself"
     with socket.socket() as holder:  # what a running `opsbot serve` does to the port
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: the earlier serves' TIME_WAITs
         holder.bind(("127.0.0.1", sb.serve_port()))
         holder.listen()
         with sb.run_port() as port:
