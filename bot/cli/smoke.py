@@ -37,6 +37,7 @@ from bot.intake.webhooks.synthetic import (
 from bot.polling import poll
 from bot.settings import Settings
 from bot.wiring import redis_client
+from policies import durations
 
 RECENT = 1000  # stream entries looked through for the alert Alertmanager delivered: newest first
 
@@ -85,16 +86,35 @@ def _webhooks(receiver: dict[str, Any]) -> list[str]:
     return [w.get("url") or f"(url_file {w.get('url_file')})" for w in receiver.get("webhook_configs") or []]
 
 
+def _am_config(settings: Settings) -> dict[str, Any] | None:
+    """Alertmanager's configuration as it runs (its /api/v2/status), or None when it cannot be read."""
+    try:
+        r = httpx.get(f"{settings.alertmanager.url.rstrip('/')}/api/v2/status", timeout=settings.alertmanager.timeout_s)
+        config = yaml.safe_load(r.json()["config"]["original"])
+    except (httpx.HTTPError, ValueError, KeyError, TypeError, yaml.YAMLError):
+        return None
+    return config if isinstance(config, dict) else None
+
+
+def group_wait_s(config: dict[str, Any] | None) -> float:
+    """How long Alertmanager holds a new group before its first notification (the root route's group_wait;
+    Alertmanager's default 30s when unset; 0 when its configuration could not be read)."""
+    if config is None:
+        return 0.0
+    try:
+        return durations.parse_duration(str((config.get("route") or {}).get("group_wait", "30s"))).total_seconds()
+    except durations.DurationError:  # a compound duration such as 1m30s: not waited for
+        return 0.0
+
+
 def why_not_delivered(settings: Settings, labels: dict[str, str], intake: str) -> str:
     """What Alertmanager says about the alert it did not deliver: suppressed, or the receivers its routing chose
     and where they post (smoke observes delivery; this only narrows down why there was none)."""
-    am = settings.alertmanager.url.rstrip("/")
+    am, config = settings.alertmanager.url.rstrip("/"), _am_config(settings)
     try:
         listed = httpx.get(f"{am}/api/v2/alerts", params={"filter": f'{SMOKE_LABEL}="{labels[SMOKE_LABEL]}"'},
                            timeout=settings.alertmanager.timeout_s).json()
-        status_body = httpx.get(f"{am}/api/v2/status", timeout=settings.alertmanager.timeout_s).json()
-        config = yaml.safe_load(status_body["config"]["original"])
-    except (httpx.HTTPError, ValueError, KeyError, TypeError, yaml.YAMLError) as e:
+    except (httpx.HTTPError, ValueError) as e:
         return f"Alertmanager's routing could not be read ({type(e).__name__})"
     if not listed:
         return "Alertmanager no longer lists the alert"
@@ -135,12 +155,13 @@ def alertmanager_hop(hops: Hops, settings: Settings, client: redis.Redis, base: 
     json_headers = {"Content-Type": "application/json"}
     if not _post(hops, "Alertmanager accepted the alert", f"{am}/api/v2/alerts", encode([alert]), json_headers):
         return
-    started = time.monotonic()
+    started, held = time.monotonic(), group_wait_s(_am_config(settings))
     try:
-        got = poll(_received(client, settings.redis.key_prefix, fingerprint("alertmanager", labels)), timeout)
+        got = poll(_received(client, settings.redis.key_prefix, fingerprint("alertmanager", labels)), timeout + held)
         hops.report("Alertmanager delivered it to opsbot's webhook", bool(got),
                     f"stored {time.monotonic() - started:.1f}s after the post" if got else
-                    f"not received within {timeout:.0f}s: {why_not_delivered(settings, labels, intake)}")
+                    f"not received within {timeout + held:.0f}s (--timeout and Alertmanager's group_wait "
+                    f"{held:.0f}s): {why_not_delivered(settings, labels, intake)}")
     finally:  # never left firing
         _post(hops, "resolved in Alertmanager", f"{am}/api/v2/alerts",
               encode([{**alert, "endsAt": iso(datetime.now(UTC))}]), json_headers)

@@ -72,7 +72,8 @@ def test_smoke_fails_the_alertmanager_hop_when_alertmanager_posts_elsewhere(sand
         out = invoke(["smoke", "--config", str(path), "--url", server.url, "--timeout", "5"])
     assert out.exit_code == 1, out.output
     assert "[ok] card edited on resolution" in out.output, "the direct hops still work"
-    assert "[FAIL] Alertmanager delivered it to opsbot's webhook: not received within 5s" in out.output
+    assert ("[FAIL] Alertmanager delivered it to opsbot's webhook: not received within 6s (--timeout and "
+            "Alertmanager's group_wait 1s)") in out.output
     assert f"not to {server.url}/webhooks/alertmanager" in out.output, "says where Alertmanager posts instead"
     assert "every hop works" not in out.output
 
@@ -88,7 +89,8 @@ def test_smoke_names_the_bearer_token_alertmanager_does_not_send(sandbox: Sandbo
             am.notify(f"{server.url}/webhooks/alertmanager")
             out = invoke(["smoke", "--config", str(path), "--url", server.url, "--timeout", "5"])
     assert out.exit_code == 1, out.output
-    assert "[FAIL] Alertmanager delivered it to opsbot's webhook: not received within 5s" in out.output
+    assert ("[FAIL] Alertmanager delivered it to opsbot's webhook: not received within 6s (--timeout and "
+            "Alertmanager's group_wait 1s)") in out.output
     assert messages.AM_NO_TOKEN_SENT.format(url=am.url, to=f"{server.url}/webhooks/alertmanager") in out.output
 
 def test_smoke_says_it_skipped_the_alertmanager_hop_without_its_url(sandbox: Sandbox, tmp_path: Path) -> None:
