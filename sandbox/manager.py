@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,12 @@ from sandbox.scenario import Scenario
 
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens there, connections are refused
 SERVICES = ("redis", "elasticsearch", "kubernetes", "exporter", "prometheus", "alertmanager")
+SERVE_PORT_FILE = "serve.port"  # kept by `down`: opsbot's webhook port stays the same across restarts
+
+
+def intake_url(port: int) -> str:
+    """opsbot's Alertmanager webhook on loopback at `port`."""
+    return f"http://127.0.0.1:{port}/webhooks/alertmanager"
 
 
 @dataclass
@@ -76,6 +84,7 @@ class Sandbox:
         self.down()
         ports = Ports.fresh(self.chroma)
         self._ports_file.write_text(json.dumps(asdict(ports)))
+        prom.post_alerts_to(self.dir, intake_url(self.serve_port()))
         try:
             redis_server.start(self.dir, ports.redis)
             es.start(self.dir, ports.elasticsearch)
@@ -115,9 +124,32 @@ class Sandbox:
         self.settings_file.write_text(yaml.safe_dump(settings, sort_keys=False))
         return t0
 
-    def point_alerts_at(self, url: str) -> None:
-        """Alertmanager's webhook receiver for the next `load` (opsbot's intake)."""
-        (self.dir / "webhook.url").write_text(url)
+    def serve_port(self) -> int:
+        """The port `opsbot serve` on this sandbox's settings listens on (webhooks.port) and Alertmanager posts
+        to: chosen once per state directory, kept across `down`, `up` and `load`."""
+        path = self.dir / SERVE_PORT_FILE
+        if not path.exists():
+            self.dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(str(procs.free_port()))
+        return int(path.read_text())
+
+    @contextmanager
+    def run_port(self) -> Iterator[int]:
+        """The port a run on the sandbox (the demo, an eval scenario) serves opsbot's webhooks on: the serve
+        port when nothing listens there, so Alertmanager's receiver never changes. When an `opsbot serve`
+        holds it, a free port that Alertmanager posts to (from the next `load`) until the block ends; then
+        Alertmanager posts to the serve port again, reloaded at once, so that `serve` receives alerts."""
+        port = self.serve_port()
+        if not procs.port_open(port):
+            yield port
+            return
+        own = procs.free_port()
+        prom.post_alerts_to(self.dir, intake_url(own))
+        try:
+            yield own
+        finally:
+            running = procs.running_pid("alertmanager", self.dir) is not None and self._ports_file.exists()
+            prom.post_alerts_to(self.dir, intake_url(port), self.ports().alertmanager if running else None)
 
     def loaded(self) -> str | None:
         path = self.dir / "scenario.name"
@@ -135,5 +167,6 @@ class Sandbox:
             "kubernetes": {"kubeconfig": str(k8s.kubeconfig_path(self.dir))},
             "knowledge": {"path": str(self.dir / "knowledge"),
                           **({"chroma_url": chroma_server.url(ports.chroma)} if ports.chroma is not None else {})},
-            "webhooks": {"alertmanager_open": True},  # loopback only: the sandbox's Alertmanager sends no token
+            # where Alertmanager posts (loopback only: the sandbox's Alertmanager sends no token)
+            "webhooks": {"host": "127.0.0.1", "port": self.serve_port(), "alertmanager_open": True},
         }

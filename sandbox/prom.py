@@ -38,6 +38,20 @@ def webhook_url(state_dir: Path) -> str:
     return path.read_text().strip() if path.exists() and path.read_text().strip() else DEFAULT_WEBHOOK
 
 
+def post_alerts_to(state_dir: Path, url: str, alertmanager_port: int | None = None) -> None:
+    """Alertmanager's webhook receiver becomes `url`: at its next start, or at once when its port is given
+    (the configuration rewritten and reloaded)."""
+    (state_dir / "webhook.url").write_text(url)
+    if alertmanager_port is None:
+        return
+    write_alertmanager_config(state_dir)
+    try:
+        httpx.post(f"http://127.0.0.1:{alertmanager_port}/-/reload", timeout=10).raise_for_status()
+    except httpx.HTTPError as e:
+        raise procs.SandboxError(f"Alertmanager on port {alertmanager_port} did not reload its configuration: "
+                                 f"{type(e).__name__}: {e}") from None
+
+
 def write_prometheus_config(state_dir: Path, exporter_port: int, alertmanager_port: int) -> None:
     config = {
         "global": {"scrape_interval": INTERVAL, "scrape_timeout": "4s", "evaluation_interval": INTERVAL},

@@ -12,7 +12,7 @@ import pytest
 from bot.guard.door import Caller, Door
 from bot.settings import KnowledgeSettings, Settings, load_settings
 from sandbox import k8s, procs, scenario
-from sandbox.manager import Sandbox
+from sandbox.manager import SERVE_PORT_FILE, Sandbox
 from tests.support.doors import SCENARIO, make_door
 from tests.support.every_kind import every_kind_cluster
 
@@ -31,6 +31,9 @@ def own_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     sb = Sandbox(tmp_path_factory.mktemp("sandbox"))
+    # its Alertmanager posts to the discard port: no test's own server (on a free, ephemeral port) gets the
+    # scenario's alerts by chance; tests that serve the sandbox's port bring up a sandbox of their own
+    (sb.dir / SERVE_PORT_FILE).write_text("9")
     sb.up()
     sb.load(scenario.load(SCENARIO))
     yield sb

@@ -9,7 +9,7 @@ import typer
 
 from bot.cli.common import DEFAULT_SANDBOX_DIR, DirOpt, fail
 from sandbox import procs, scenario
-from sandbox.manager import Sandbox
+from sandbox.manager import Sandbox, intake_url
 
 sandbox_app = typer.Typer(no_args_is_help=True, help="Real local backends on loopback, loaded from a scenario.")
 
@@ -29,7 +29,10 @@ def sandbox_up(
     for name, port in vars(ports).items():
         if port is not None:
             typer.echo(f"  {name:<14} 127.0.0.1:{port}")
-    typer.echo(f"settings: {Sandbox(state_dir).settings_file}")
+    sb = Sandbox(state_dir)
+    typer.echo(f"  {'opsbot serve':<14} 127.0.0.1:{sb.serve_port()} (webhooks.port: the sandbox's Alertmanager "
+               f"posts to {intake_url(sb.serve_port())})")
+    typer.echo(f"settings: {sb.settings_file}")
 
 
 @sandbox_app.command("down")

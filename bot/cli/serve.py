@@ -1,26 +1,16 @@
-"""`opsbot serve` (webhooks + triage workers) and `opsbot smoke` (one synthetic alert per intake, per hop)."""
+"""`opsbot serve`: the webhooks and the triage workers (and, with --chat, the chat frontends) in one process."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Annotated
 
-import httpx
 import redis
 import typer
 
-from bot.cards.model import Card
 from bot.cards.poster import ConsolePoster, Poster
-from bot.cards.store import CardStore
-from bot.cli import common
+from bot.cli import common, smoke
 from bot.cli.common import ConfigOpt
-from bot.intake.fingerprint import fingerprint
-from bot.intake.incidents import IncidentStore
-from bot.intake.webhooks.synthetic import am_alert, am_payload, encode, sentry_headers, sentry_issue
 from bot.metrics import Metrics
-from bot.polling import poll
 from bot.settings import Settings
 from bot.wiring import build_door, redis_client, redis_durability
 
@@ -91,97 +81,6 @@ def serve_cmd(
         p.stop_workers()
 
 
-# -- smoke ----------------------------------------------------------------------------------------------
-
-
-class Hops:
-    def __init__(self) -> None:
-        self.broken = 0
-
-    def report(self, name: str, ok: bool, detail: str) -> bool:
-        typer.echo(f"  [{'ok' if ok else 'FAIL'}] {name}: {detail}")
-        self.broken += 0 if ok else 1
-        return ok
-
-
-def _card_for(incidents: IncidentStore, cards: CardStore, fp: str, status: str) -> Callable[[], Card | None]:
-    def probe() -> Card | None:
-        incident = incidents.by_fingerprint(fp)
-        card = cards.get(incident.id) if incident else None
-        return card if card and card.status == status else None
-    return probe
-
-
-def _post(hops: Hops, name: str, url: str, body: bytes, headers: dict[str, str]) -> bool:
-    try:
-        r = httpx.post(url, content=body, headers=headers, timeout=10)
-    except httpx.HTTPError as e:
-        return hops.report(name, False, f"could not reach {url}: {type(e).__name__}: {e}")
-    return hops.report(name, r.status_code == 200, f"HTTP {r.status_code} {r.text[:200]}")
-
-
-def smoke_cmd(
-    config: ConfigOpt = None,
-    url: Annotated[str | None, typer.Option(help="the running opsbot (default http://webhooks.host:port)")] = None,
-    timeout: Annotated[float, typer.Option(help="seconds to wait for each card")] = 30.0,
-) -> None:
-    """Send a synthetic alert through each configured intake and report, per hop, whether the card was made."""
-    settings = common.settings(config)
-    base = (url or f"http://{settings.webhooks.host}:{settings.webhooks.port}").rstrip("/")
-    client, prefix = redis_client(settings), settings.redis.key_prefix
-    incidents = IncidentStore(client, prefix, settings.webhooks.dedup_window_s, settings.webhooks.flap_threshold)
-    cards = CardStore(client, prefix)
-    hops = Hops()
-    run = uuid.uuid4().hex[:8]
-    typer.echo(f"opsbot smoke {run} against {base}")
-    try:
-        ready = httpx.get(f"{base}/readyz", timeout=5)
-        hops.report("webhook app ready (Redis reachable)", ready.status_code == 200, ready.text[:200])
-    except httpx.HTTPError as e:
-        hops.report("webhook app ready", False, f"could not reach {base}: {type(e).__name__}: {e}")
-        raise typer.Exit(1) from None
-
-    typer.echo("alertmanager:")
-    labels = {"alertname": "OpsbotSmokeTest", "severity": "info", "opsbot_smoke": run}
-    token = settings.webhooks.alertmanager_token
-    headers = {"Content-Type": "application/json",
-               **({"Authorization": f"Bearer {token.get_secret_value()}"} if token else {})}
-    started = datetime.now(UTC)
-    fired = am_payload([am_alert(labels, {"summary": f"opsbot smoke test {run}"}, starts_at=started)])
-    fp = fingerprint("alertmanager", labels)
-    if _post(hops, "webhook accepted the firing alert", f"{base}/webhooks/alertmanager", encode(fired), headers):
-        card = poll(_card_for(incidents, cards, fp, "firing"), timeout)
-        if hops.report("card produced", card is not None,
-                       f"incident {card.incident_id}" if card else f"no card within {timeout:.0f}s"):
-            done = am_payload([am_alert(labels, status="resolved", starts_at=started, ends_at=datetime.now(UTC))])
-            if _post(hops, "webhook accepted the resolution", f"{base}/webhooks/alertmanager", encode(done), headers):
-                edited = poll(_card_for(incidents, cards, fp, "resolved"), timeout)
-                hops.report("card edited on resolution", edited is not None,
-                            "same incident, status resolved" if edited else f"not resolved within {timeout:.0f}s")
-
-    secret = settings.webhooks.sentry_client_secret
-    if secret is None:
-        typer.echo("sentry: skipped (webhooks.sentry_client_secret is not set)")
-    else:
-        typer.echo("sentry:")
-        issue = f"opsbot-smoke-{run}"
-        body = encode(sentry_issue(issue, f"opsbot smoke test {run}", level="info", project="opsbot-smoke"))
-        fp = fingerprint("sentry", {"sentry_issue": issue})
-        if _post(hops, "signed delivery accepted", f"{base}/webhooks/sentry", body,
-                 sentry_headers(secret.get_secret_value(), body)):
-            card = poll(_card_for(incidents, cards, fp, "firing"), timeout)
-            hops.report("card produced", card is not None,
-                        f"incident {card.incident_id}" if card else f"no card within {timeout:.0f}s")
-            done = encode(sentry_issue(issue, f"opsbot smoke test {run}", level="info", action="resolved",
-                                       project="opsbot-smoke"))
-            _post(hops, "resolution accepted", f"{base}/webhooks/sentry", done,
-                  sentry_headers(secret.get_secret_value(), done))
-    if hops.broken:
-        typer.echo(f"opsbot smoke: {hops.broken} hop(s) broken", err=True)
-        raise typer.Exit(1)
-    typer.echo("opsbot smoke: every hop works")
-
-
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve_cmd)
-    app.command("smoke")(smoke_cmd)
+    app.command("smoke")(smoke.smoke_cmd)

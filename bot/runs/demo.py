@@ -44,9 +44,8 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout_s: float) -> T:
 def run_demo(sb: Sandbox, sc: Scenario, settings: Settings, echo: Echo, question: str | None = None) -> list[str]:
     """Run the whole story; returns the audit trail's lines. Raises DemoFailed when a step does not happen."""
     console = ConsolePoster(echo=echo)
-    with served(settings, console, "demo", workers=2, learn=True) as s:
+    with sb.run_port() as port, served(settings, console, "demo", workers=2, learn=True, port=port) as s:
         p, door = s.pipeline, s.door
-        sb.point_alerts_at(s.alertmanager_url)
         echo(f"== 1. loading scenario {sc.name}: {sc.title}")
         sb.load(sc)
         echo("== 2. waiting for Prometheus to fire the alert and Alertmanager to deliver it …")

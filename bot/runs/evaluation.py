@@ -124,9 +124,12 @@ def _settings(sb: Sandbox, knowledge_dir: Path) -> Settings:
 
 def run_one(sb: Sandbox, sc: Scenario, file: str, knowledge_dir: Path, timeout_s: float) -> Score:
     """Load the scenario, deliver its alerts through the real path and score the first card."""
-    port = procs.free_port()
-    sb.point_alerts_at(f"http://127.0.0.1:{port}/webhooks/alertmanager")
-    sb.load(sc)
+    with sb.run_port() as port:
+        sb.load(sc)
+        return _score_served(sb, sc, file, knowledge_dir, timeout_s, port)
+
+
+def _score_served(sb: Sandbox, sc: Scenario, file: str, knowledge_dir: Path, timeout_s: float, port: int) -> Score:
     console, started = ConsolePoster(), time.monotonic()
     with served(_settings(sb, knowledge_dir), console, "eval", workers=1, learn=False, port=port):
         for ev in sc.sentry:

@@ -28,22 +28,18 @@ class Served:
     console: ConsolePoster
     port: int
 
-    @property
-    def alertmanager_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/webhooks/alertmanager"
-
 
 @contextmanager
 def served(settings: Settings, console: ConsolePoster, run: str, workers: int, learn: bool,
-           port: int | None = None) -> Iterator[Served]:
-    """`learn`: resolved incidents are written to knowledge and outcomes are shared across runs (the demo);
-    otherwise every key is the run's own (an eval scenario)."""
+           port: int) -> Iterator[Served]:
+    """Webhooks on 127.0.0.1:`port` (where Alertmanager posts: Sandbox.run_port). `learn`: resolved incidents
+    are written to knowledge and outcomes are shared across runs (the demo); otherwise every key is the run's
+    own (an eval scenario)."""
     prefix = f"{settings.redis.key_prefix}{run}-{uuid.uuid4().hex[:6]}:"
     door, metrics = build_door(settings, prefix=prefix), Metrics()
     triage, learned = knowledge_triage(settings, door, settings.redis.key_prefix if learn else prefix, metrics)
     p = build_pipeline(settings, [console], prefix=prefix, door=door, triage=triage, metrics=metrics,
                        learn=learned.resolved if learn else None)
-    port = port or procs.free_port()
     server = uvicorn.Server(uvicorn.Config(p.app, host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False))
     threading.Thread(target=server.run, name=f"{run}-webhooks", daemon=True).start()

@@ -11,6 +11,7 @@ import structlog
 from bot.cards.model import Card, PlaybookRef, SimilarIncident
 from bot.guard.door import Caller, Door
 from bot.intake.alert import Alert
+from bot.intake.webhooks.synthetic import SMOKE_ALERT, SMOKE_PROJECT, is_smoke
 from bot.triage.diagnosis import diagnose
 from bot.triage.evidence import TRIAGE_IDENTITY, Evidence, evidence_of, gather
 from bot.triage.reads import key
@@ -21,6 +22,11 @@ from knowledge.playbooks import Playbook
 from knowledge.store import KnowledgeStore
 
 log = structlog.get_logger(__name__)
+
+
+def smoke_incident(incident: Incident | None) -> bool:
+    """An incident `opsbot smoke` made, learned before smoke's incidents were skipped: never shown as similar."""
+    return incident is not None and (incident.alert == SMOKE_ALERT or incident.service == SMOKE_PROJECT)
 
 
 def knowledge_id(card: Card) -> str:
@@ -74,10 +80,14 @@ class KnowledgeTriage:
         hits = self.store.similar_incidents(text, k=3)
         return [SimilarIncident(id=h.id, title=h.title, score=round(h.score, 2),
                                 resolution="; ".join(h.incident.actions) or h.incident.outcome if h.incident else h.excerpt)
-                for h in hits]
+                for h in hits if not smoke_incident(h.incident)]
 
     def resolved(self, card: Card) -> None:
-        """Write the incident back with its outcome, and record each executed action's outcome."""
+        """Write the incident back with its outcome, and record each executed action's outcome; `opsbot
+        smoke`'s synthetic incidents are not learned."""
+        if is_smoke(card.labels):
+            log.info("smoke_incident_not_learned", incident=card.incident_id)
+            return
         kind = card.playbook.name if card.playbook else card.title.split(":")[0]
         done = [a for a in card.actions if a.status in ("executed", "failed")]
         for a in done:

@@ -22,9 +22,7 @@ class PrivateAlertmanager:
 
     def notify(self, webhook_url: str) -> None:
         """Send this Alertmanager's notifications to `webhook_url` (its configuration, reloaded)."""
-        (self.state / "webhook.url").write_text(webhook_url)
-        prom.write_alertmanager_config(self.state)
-        assert httpx.post(f"{self.url}/-/reload").status_code == 200
+        prom.post_alerts_to(self.state, webhook_url, int(self.url.rsplit(":", 1)[1]))
 
     def fire(self, *labels: dict[str, str], ended: bool = False) -> None:
         """Push alerts in, started ten minutes ago; `ended`: resolved now."""

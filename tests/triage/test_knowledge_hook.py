@@ -1,4 +1,5 @@
-"""When an incident resolves, opsbot learns: the incident is written back and each executed action counts."""
+"""When an incident resolves, opsbot learns: the incident is written back and each executed action counts; never
+`opsbot smoke`'s synthetic incidents, which are not shown as similar incidents either."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from datetime import UTC, datetime, timedelta
 from bot import wiring
 from bot.cards.model import Card, CardAction, PlaybookRef
 from bot.guard.door import Door
+from bot.intake.alert import Alert
+from bot.intake.webhooks.synthetic import SMOKE_ALERT, smoke_labels
 from bot.settings import Settings
+from bot.triage.evidence import Evidence
 from bot.triage.knowledge_hook import KnowledgeTriage, knowledge_id
+from knowledge.incident import Incident
 from knowledge.store import KnowledgeStore
 
 
@@ -33,3 +38,23 @@ def test_a_resolved_incident_is_written_back_with_its_outcomes(door: Door, setti
     hit = next(h for h in hits if h.id == knowledge_id(card))
     assert hit.incident is not None and hit.incident.actions == ["roll back shop/checkout (executed)"]
     assert hit.incident.time_to_resolve_s == 720
+
+
+def test_smoke_incidents_are_neither_learned_nor_shown_as_similar(door: Door, settings: Settings,
+                                                                   knowledge: KnowledgeStore) -> None:
+    learner = KnowledgeTriage(door, knowledge, wiring.outcomes(settings, prefix=f"test:{uuid.uuid4().hex}:"))
+    run, now = uuid.uuid4().hex[:8], datetime.now(UTC)
+    smoke = Card(incident_id="inc-7", title=f"{SMOKE_ALERT}: opsbot smoke test {run}", severity="INFO",
+                 status="resolved", source="alertmanager", failing="smoke", labels=smoke_labels(run, "webhook"),
+                 started_at=now, resolved_at=now, updated_at=now)
+    learner.resolved(smoke)
+    assert not [h for h in knowledge.similar_incidents(f"opsbot smoke test {run}", k=20)
+                if h.id == knowledge_id(smoke)], "smoke's incident was learned"
+    # one an older opsbot learned, before smoke was skipped: it stays in the store but is never shown
+    knowledge.add_incident(Incident(id=f"old-smoke-{run}", title=f"{SMOKE_ALERT}: opsbot smoke test {run}",
+                                    kind=SMOKE_ALERT, alert=SMOKE_ALERT, outcome="resolved", started_at=now))
+    alert = Alert(source="alertmanager", name=SMOKE_ALERT, status="firing", severity="INFO",
+                  labels={"alertname": SMOKE_ALERT}, fingerprint="f" * 16, annotations={
+                      "summary": f"opsbot smoke test {run}"})
+    assert f"old-smoke-{run}" in [h.id for h in knowledge.similar_incidents(f"{SMOKE_ALERT} opsbot smoke test {run}")]
+    assert f"old-smoke-{run}" not in [s.id for s in learner.similar(alert, Evidence())]

@@ -7,10 +7,25 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
+# what marks `opsbot smoke`'s synthetic alerts, so that nothing learns from them
+SMOKE_LABEL = "opsbot_smoke"  # on every Alertmanager alert it sends; the value names the run and hop
+SMOKE_ALERT = "OpsbotSmokeTest"
+SMOKE_PROJECT = "opsbot-smoke"  # its Sentry issues' project; their ids start with "opsbot-smoke-"
+
+
+def smoke_labels(run: str, hop: str) -> dict[str, str]:
+    """The labels of smoke run `run`'s alert on `hop`: one fingerprint per run and hop."""
+    return {"alertname": SMOKE_ALERT, "severity": "info", SMOKE_LABEL: f"{run}-{hop}"}
+
+
+def is_smoke(labels: Mapping[str, str]) -> bool:
+    """An alert (or card) from `opsbot smoke`, by its labels."""
+    return SMOKE_LABEL in labels or labels.get("sentry_issue", "").startswith(f"{SMOKE_PROJECT}-")
 
 
 def iso(when: datetime) -> str:
