@@ -13,6 +13,7 @@ import yaml
 from sandbox import chroma_server, es, k8s, procs, prom, redis_server
 from sandbox.scenario import Scenario
 
+DEMO_POLICY = Path(__file__).parent / "policy.yaml"  # the demo's members: cli:demo is an on-call lead
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens there, connections are refused
 SERVICES = ("redis", "elasticsearch", "kubernetes", "exporter", "prometheus", "alertmanager")
 
@@ -136,4 +137,6 @@ class Sandbox:
             "knowledge": {"path": str(self.dir / "knowledge"),
                           **({"chroma_url": chroma_server.url(ports.chroma)} if ports.chroma is not None else {})},
             "webhooks": {"alertmanager_open": True},  # loopback only: the sandbox's Alertmanager sends no token
+            "policy_file": str(DEMO_POLICY),  # the demo's identities; a real install names its own approvers
+            "cli": {"identity": "cli:demo"},
         }
