@@ -113,7 +113,7 @@ SECRETS_OPT_IN = ("opsbot reads no Secret by default; deploy/kubernetes/optional
 def forbidden(asked: str, method: str) -> str:
     """A 403 in words: what was asked, that opsbot's RBAC does not grant it, and where that is decided."""
     verb = NOT_READABLE if method.startswith(("read_", "list_")) else "not allowed by opsbot's RBAC"
-    where = SECRETS_OPT_IN if "secret" in method else "its ClusterRole is deploy/kubernetes/rbac.yaml"
+    where = SECRETS_OPT_IN if "secret" in method else "its ClusterRole is deploy/kubernetes/base/rbac.yaml"
     return f"{verb}: {asked} (the API server answered 403 Forbidden); {where}"
 
 

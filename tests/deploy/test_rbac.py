@@ -24,7 +24,7 @@ from tools.k8s_api import NOT_READABLE, SECRETS_OPT_IN
 from tools.k8s_kinds import KINDS
 
 DEPLOY = Path(__file__).resolve().parent.parent.parent / "deploy" / "kubernetes"
-RBAC, SECRETS = DEPLOY / "rbac.yaml", DEPLOY / "optional" / "secret-metadata.yaml"
+RBAC, SECRETS = DEPLOY / "base" / "rbac.yaml", DEPLOY / "optional" / "secret-metadata.yaml"
 Rule = tuple[str, str, str]  # (apiGroup, resource[/subresource], verb)
 
 
