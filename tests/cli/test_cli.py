@@ -140,3 +140,17 @@ def test_chat_speaks_only_as_the_configured_identity(sandbox: Sandbox, tmp_path:
     assert result.exit_code == 0, result.output
     assert messages.SPEAKS_AS.format(identity="cli:alice") in result.output
     assert "cli:alice> help" in result.output
+
+
+def test_the_shipped_policy_refuses_every_action_needing_an_approval_in_words(sandbox: Sandbox, tmp_path: Path) -> None:
+    settings = yaml.safe_load(sandbox.settings_file.read_text())
+    settings["redis"]["key_prefix"] = f"test:{uuid.uuid4().hex}:"
+    del settings["policy_file"], settings["cli"]  # what a real install gets: the image's policy, the OS user
+    path = tmp_path / "opsbot.yaml"
+    path.write_text(yaml.safe_dump(settings))
+    code, out = opsbot("tool", "k8s_rollout_restart", "--namespace", "shop", "--deployment", "checkout",
+                       "--severity", "P1", "--config", str(path))
+    assert "[denied]" in out and ("nobody may approve T1 actions: policies name no member with an approving role; "
+                                  "see docs/policy.md") in out, out
+    code, out = opsbot("audit", "--since", "5m", "--action", "k8s_rollout_restart", "--config", str(path))
+    assert re.search(r"cli:\S+\s+decision\s+deny\s+restart .*nobody may approve T1 actions", out), out
