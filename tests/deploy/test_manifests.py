@@ -67,6 +67,8 @@ def every_tree_object() -> list[tuple[str, Obj]]:
     for tree in TREES:
         for o in objects(tree):
             seen[(o["kind"], o["metadata"]["name"], yaml.safe_dump(o))] = (tree.name, o)
+    for o in yaml.safe_load_all((DEPLOY / "optional" / "secret-metadata.yaml").read_text()):
+        seen[(o["kind"], o["metadata"]["name"], "")] = ("optional", o)
     return list(seen.values())
 
 
