@@ -93,3 +93,9 @@ def test_older_policy_files_stay_valid(tmp_path: Path) -> None:
     assert load_policy(path).members == {}
     path.write_text(without_cli.replace(members, ""))
     assert load_policy(path).members == {}
+
+
+def test_the_demo_policy_is_the_shipped_one_with_the_demos_members() -> None:
+    shipped, demo = load_policy(DEFAULT_POLICY), load_policy(DEMO_POLICY)
+    assert demo.model_dump(exclude={"members"}) == shipped.model_dump(exclude={"members"})
+    assert demo.members["cli:demo"] == ["oncall-lead"] and "slack:U0LEAD" not in shipped.members
