@@ -2,7 +2,7 @@
 # `opsbot serve-telegram`, and every other command. Built from the repository alone:
 #   docker build -t opsbot:0.1.0 .
 # Runs as uid 10001 with a read-only root filesystem: writable paths are /tmp and /var/lib/opsbot
-# (the knowledge store), both volumes in deploy/kubernetes.
+# (the knowledge store), both volumes in deploy/kubernetes/base.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -166,6 +166,15 @@ class TelegramSettings(Section):
     port: int = Field(8443, description="port of the webhook endpoint")
 
 
+class CliSettings(Section):
+    """Who the command line is. There is no flag for it: the identity is whoever holds this configuration."""
+
+    identity: str | None = Field(None, pattern=r"^cli:[A-Za-z0-9_.@-]+$", description="the identity `opsbot action "
+                                 "approve/deny`, `opsbot tool`, `ask` and `chat` act as, cli:NAME (the policy's "
+                                 "members name it); unset: cli:<the OS user running opsbot>. The policy's "
+                                 "cli.may_approve: false refuses every approval from the command line")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OPSBOT_", env_nested_delimiter="__", extra="forbid", yaml_file=None
@@ -186,10 +195,13 @@ class Settings(BaseSettings):
     intake: IntakeSettings = IntakeSettings()
     slack: SlackSettings = SlackSettings()
     telegram: TelegramSettings = TelegramSettings()
+    cli: CliSettings = CliSettings()
     routes: list[Route] = Field(default_factory=list, description="where alert cards go, by namespace, team label "
                                 "and severity: the first matching route wins; unmatched cards go to "
                                 "slack.alert_channel and telegram.alert_chat_id")
-    policy_file: Path = Field(DEFAULT_POLICY, description="the policy YAML (policies/default.yaml by default)")
+    policy_file: Path = Field(DEFAULT_POLICY, description="the policy YAML: who may request and approve what "
+                              "(docs/policy.md). The shipped policies/default.yaml names no approver, so every "
+                              "action that needs an approval is refused until you point this at your own")
 
     @model_validator(mode="after")
     def _routed_chats_are_served(self) -> Settings:

@@ -92,6 +92,10 @@ class PolicyEngine:
 
         if tier == "T0":
             return Decision(outcome="allow", tier=tier, severity=severity, reason="reading is always allowed")
+        rule = self._rule(tier, severity, req.namespace)
+        unapprovable = self._unapprovable(tier, rule)
+        if unapprovable:  # before anything else: no requester or guard can make it approvable
+            return deny(unapprovable)
         roles = self.roles_of(req.requester)
         best = max((_rank(self.policy.roles[r].propose_up_to) for r in roles), default=-1)
         if best < _rank(tier):
@@ -121,14 +125,44 @@ class PolicyEngine:
             if refusal:
                 return deny(refusal)
             checks.append("no cooldown or hourly budget is exceeded")
+        if rule is None:
+            return deny(f"no rule covers {tier} at {severity} in {req.namespace}")
+        return Decision(outcome=rule.decide, tier=tier, severity=severity, reason=rule.reason,
+                        approvers=rule.approvers, checks=[*checks, f"rule: {rule.reason}"])
+
+    def _rule(self, tier: Tier, severity: Severity, namespace: str) -> Rule | None:
+        """The first rule whose `when` matches."""
         for rule in self.policy.rules:
             w = rule.when
             if (w.tier is None or tier in w.tier) and (w.severity is None or severity in w.severity) and (
-                w.namespace is None or req.namespace in w.namespace
+                w.namespace is None or namespace in w.namespace
             ):
-                return Decision(outcome=rule.decide, tier=tier, severity=severity, reason=rule.reason,
-                                approvers=rule.approvers, checks=[*checks, f"rule: {rule.reason}"])
-        return deny(f"no rule covers {tier} at {severity} in {req.namespace}")
+                return rule
+        return None
+
+    def approvers(self, tier: Tier, approvers: Approvers) -> list[str]:
+        """The members who could approve an action of this tier under these approvers: a role the rule names
+        that reaches the tier, and not a command-line identity where the policy forbids CLI approvals."""
+        return sorted(who for who in self.policy.members if self._fits(who, approvers, tier))
+
+    def _unapprovable(self, tier: Tier, rule: Rule | None) -> str | None:
+        """Why an action this rule sends for approval could never be approved (too few possible approvers)."""
+        if rule is None or rule.approvers is None:
+            return None
+        able, need = self.approvers(tier, rule.approvers), rule.approvers.count
+        if not able:
+            return (f"nobody may approve {tier} actions: policies name no member with an approving role; "
+                    "see docs/policy.md")
+        if len(able) < need:
+            return (f"{tier} actions here need {need} approvers, but the policy names only {len(able)} "
+                    f"({', '.join(able)}); see docs/policy.md")
+        return None
+
+    def _cli_refusal(self, identity: str) -> str | None:
+        if identity.startswith("cli:") and not self.policy.cli.may_approve:
+            return ("the policy forbids approvals from the command line (cli.may_approve: false); "
+                    "approve or deny from the action's card in Slack or Telegram")
+        return None
 
     def _usage(self, req: ActionRequest, executions: list[Execution], now: datetime) -> _Usage:
         g = self.policy.guards
@@ -175,6 +209,9 @@ class PolicyEngine:
         a = decision.approvers
         if a is None:
             return "this action does not take approvals"
+        cli = self._cli_refusal(identity)
+        if cli:
+            return cli
         if identity in already:
             return f"{identity} has already approved this action"
         if identity == requester and not a.self_approval:
@@ -246,9 +283,14 @@ class PolicyEngine:
         return lines
 
     def _approves(self, identity: str, rule: Rule, tier: Tier) -> bool:
-        a = rule.approvers
-        return a is not None and any(role in a.roles and _rank(self.policy.roles[role].approve_up_to) >= _rank(tier)
-                                     for role in self.roles_of(identity))
+        return self._fits(identity, rule.approvers, tier)
+
+    def _fits(self, identity: str, a: Approvers | None, tier: Tier) -> bool:
+        """Whether a role of `identity` is among these approvers and reaches the tier, and the policy lets the
+        identity approve at all (not a command-line one where cli.may_approve is false)."""
+        return a is not None and self._cli_refusal(identity) is None and any(
+            role in a.roles and _rank(self.policy.roles[role].approve_up_to) >= _rank(tier)
+            for role in self.roles_of(identity))
 
     def _rule_line(self, identity: str, rule: Rule, tier: Tier) -> str:
         a = rule.approvers

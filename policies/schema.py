@@ -121,14 +121,23 @@ class Silences(_Strict):
     never_severities: list[Severity] = Field(default_factory=list, description="severities never silenced")
 
 
+class Cli(_Strict):
+    """What the command line (identities `cli:…`, from the setting cli.identity) may decide. A policy without
+    this section lets it approve like any member."""
+
+    may_approve: bool = Field(True, description="false: only the cards' buttons approve or deny others' actions")
+
+
 class Policy(_Strict):
     severities: Severities
     tools: dict[str, Tier]
     roles: dict[str, Role]
-    members: dict[Identity, list[str]]
+    members: Annotated[dict[Identity, list[str]], BeforeValidator(lambda v: {} if v is None else v)] = Field(
+        default_factory=dict, description="identity → roles; empty (every entry commented out): nobody approves")
     rules: list[Rule] = Field(min_length=1)
     guards: Guards
     silences: Silences = Silences()
+    cli: Cli = Cli()
 
     @model_validator(mode="after")
     def _roles_exist(self) -> Policy:

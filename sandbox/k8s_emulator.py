@@ -2,7 +2,8 @@
 
 Run as `python -m sandbox.k8s_emulator --port P --token T`. The official `kubernetes` client works against
 it through an ordinary kubeconfig. `POST /_sandbox/load` (same token) resets the cluster to a scenario:
-{"t0": <epoch seconds>, "scenario": Scenario.model_dump(mode="json", by_alias=True)}.
+{"t0": <epoch seconds>, "scenario": Scenario.model_dump(mode="json", by_alias=True)}. `POST /_sandbox/rbac`
+{"rules": [...]} makes it refuse (403, the API server's words) what those RBAC rules do not allow; null: all.
 State and controller effects live in sandbox/k8s_cluster.py; object shapes in sandbox/k8s_objects.py.
 """
 
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from sandbox import k8s_state_metrics
+from sandbox import k8s_rbac, k8s_state_metrics
 from sandbox.k8s_cluster import Cluster
 from sandbox.k8s_objects import RESOURCES, ApiError, status
 from sandbox.scenario import Scenario
@@ -68,15 +69,31 @@ def create_app(token: str, cluster: Cluster | None = None) -> FastAPI:
     expected = f"Bearer {token}".encode()
 
     requests: list[tuple[str, str]] = []  # (method, path) of every API call, for RBAC derivation
+    rbac: list[list[dict[str, Any]] | None] = [None]  # the rules enforced; None: everything is allowed
 
     @app.middleware("http")
     async def authenticate(request: Request, call_next):  # noqa: ANN001, ANN202
         given = request.headers.get("authorization", "").encode()
         if not hmac.compare_digest(given, expected):
             return JSONResponse(status(401, "Unauthorized", "Unauthorized"), status_code=401)
-        if not request.url.path.startswith("/_sandbox/") and len(requests) < MAX_RECORDED:
-            requests.append((request.method, request.url.path))
+        if not request.url.path.startswith("/_sandbox/"):
+            if len(requests) < MAX_RECORDED:
+                requests.append((request.method, request.url.path))
+            g = k8s_rbac.grant(request.method, request.url.path)
+            if rbac[0] is not None and g is not None and not k8s_rbac.allows(rbac[0], g):
+                return _status_response(ApiError(403, "Forbidden", k8s_rbac.forbidden(g),
+                                                 {"kind": g.resource.split("/")[0]}))
         return await call_next(request)
+
+    @app.post("/_sandbox/rbac")
+    async def enforce(request: Request) -> dict[str, Any]:
+        body = await _body(request)
+        rules = (body or {}).get("rules")
+        if rules is not None and not (isinstance(rules, list) and all(
+                isinstance(r, dict) and {"apiGroups", "resources", "verbs"} <= set(r) for r in rules)):
+            raise ApiError(400, "BadRequest", "expected {rules: [{apiGroups, resources, verbs, namespaces?}] or null}")
+        rbac[0] = rules
+        return {"rules": len(rules) if rules is not None else None}
 
     @app.get("/_sandbox/requests")
     async def recorded() -> list[tuple[str, str]]:

@@ -15,6 +15,7 @@ import yaml
 from sandbox import chroma_server, es, k8s, procs, prom, redis_server
 from sandbox.scenario import Scenario
 
+DEMO_POLICY = Path(__file__).parent / "policy.yaml"  # the demo's members: cli:demo is an on-call lead
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens there, connections are refused
 SERVICES = ("redis", "elasticsearch", "kubernetes", "exporter", "prometheus", "alertmanager")
 SERVE_PORT_FILE = "serve.port"  # kept by `down`: opsbot's webhook port stays the same across restarts
@@ -169,4 +170,6 @@ class Sandbox:
                           **({"chroma_url": chroma_server.url(ports.chroma)} if ports.chroma is not None else {})},
             # where Alertmanager posts (loopback only: the sandbox's Alertmanager sends no token)
             "webhooks": {"host": "127.0.0.1", "port": self.serve_port(), "alertmanager_open": True},
+            "policy_file": str(DEMO_POLICY),  # the demo's identities; a real install names its own approvers
+            "cli": {"identity": "cli:demo"},
         }

@@ -33,3 +33,12 @@ def test_unknown_setting_is_a_startup_error(tmp_path: Path) -> None:
 def test_missing_settings_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="nowhere.yaml"):
         load_settings(tmp_path / "nowhere.yaml")
+
+
+def test_the_command_line_identity_is_a_cli_identity(tmp_path: Path) -> None:
+    config = tmp_path / "opsbot.yaml"
+    config.write_text("cli: {identity: 'cli:alice'}\n")
+    assert load_settings(config).cli.identity == "cli:alice"
+    config.write_text("cli: {identity: 'slack:U0LEAD'}\n")  # the command line never passes for a chat user
+    with pytest.raises(ValidationError, match="cli.identity"):
+        load_settings(config)

@@ -96,11 +96,25 @@ def call(ctx: ToolContext, asked: str, api: ApiGroup, method: str, *args: Any,
     except ApiException as e:
         if e.status in passthrough:
             raise
+        if e.status == 403:  # the API server answered: opsbot's ServiceAccount may not; not an outage
+            raise ToolInputError(forbidden(asked, method)) from None
         raise BackendError("kubernetes", url(ctx), asked, _api_reason(e)) from None
     except urllib3.exceptions.HTTPError as e:
         raise BackendError("kubernetes", url(ctx), asked, _network_reason(e, timeout)) from None
     except ConfigException as e:
         raise BackendError("kubernetes", url(ctx), asked, f"the kubeconfig cannot be used: {e}") from None
+
+
+NOT_READABLE = "not readable with opsbot's RBAC"
+SECRETS_OPT_IN = ("opsbot reads no Secret by default; deploy/kubernetes/optional/secret-metadata.yaml lets it list "
+                  "Secrets' names and keys in the namespaces you apply it to (docs/kubernetes.md)")
+
+
+def forbidden(asked: str, method: str) -> str:
+    """A 403 in words: what was asked, that opsbot's RBAC does not grant it, and where that is decided."""
+    verb = NOT_READABLE if method.startswith(("read_", "list_")) else "not allowed by opsbot's RBAC"
+    where = SECRETS_OPT_IN if "secret" in method else "its ClusterRole is deploy/kubernetes/base/rbac.yaml"
+    return f"{verb}: {asked} (the API server answered 403 Forbidden); {where}"
 
 
 def message(e: ApiException) -> str:
@@ -112,7 +126,7 @@ def message(e: ApiException) -> str:
 
 
 def _api_reason(e: ApiException) -> str:
-    if e.status in (401, 403):
+    if e.status == 401:
         return f"the API server refused opsbot's credentials ({e.status}): {message(e)}"
     if not e.status:
         return f"no HTTP answer: {e.reason}"

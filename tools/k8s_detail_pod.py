@@ -10,7 +10,7 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 
 from tools.context import ToolContext
-from tools.k8s_api import age, call, iso, selects
+from tools.k8s_api import NOT_READABLE, age, call, iso, selects
 from tools.k8s_kinds import KINDS
 from tools.k8s_pods import container, pod_status
 
@@ -66,8 +66,10 @@ def _refs(pod: Any) -> list[tuple[str, str, str | None, str]]:
 
 
 def config_refs(ctx: ToolContext, pod: Any, ns: str) -> list[dict[str, Any]]:
-    """Each referenced ConfigMap/Secret key: does the object exist, does it hold the key (never the value)."""
+    """Each referenced ConfigMap/Secret key: does the object exist, does it hold the key (never the value). One
+    opsbot's RBAC may not read (Secrets are opt-in) is said so: unknown, never "missing"."""
     keys: dict[tuple[str, str], set[str] | None] = {}
+    unreadable: set[tuple[str, str]] = set()
     out = []
     for kind, name, key, where in _refs(pod):
         if (kind, name) not in keys:
@@ -75,13 +77,20 @@ def config_refs(ctx: ToolContext, pod: Any, ns: str) -> list[dict[str, Any]]:
             try:
                 obj = call(ctx, f"{kind} {ns}/{name}", info.api, info.read_method, name, ns, passthrough=(404, 403))
                 keys[(kind, name)] = {*(obj.data or {}), *((getattr(obj, "binary_data", None) or {}))}
-            except ApiException:
+            except ApiException as e:
                 keys[(kind, name)] = None
+                if e.status == 403:
+                    unreadable.add((kind, name))
         held = keys[(kind, name)]
-        row: dict[str, Any] = {"kind": kind, "name": name, "used_by": where, "exists": held is not None}
+        row: dict[str, Any] = {"kind": kind, "name": name, "used_by": where}
+        if (kind, name) in unreadable:
+            row.update(exists=None, readable=False, note=NOT_READABLE)
+        else:
+            row["exists"] = held is not None
         if key is not None:
             row["key"] = key
-            row["key_exists"] = held is not None and key in held
+            if (kind, name) not in unreadable:
+                row["key_exists"] = held is not None and key in held
         out.append(row)
     return out
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
-
 import typer
 
 from bot.cli import common
@@ -33,9 +31,9 @@ def action_list(config: ConfigOpt = None) -> None:
                        f"approvals {len(a.approvals)}, expires {a.expires_at:%H:%M:%S} UTC: {a.decision.reason}")
 
 
-def _decide(action_id: str, identity: str | None, approve: bool, config: Path | None) -> None:
-    door = build_door(common.settings(config))
-    verdict = door.gate.decide(action_id.lstrip("#"), identity or me(), approve)
+def _decide(action_id: str, approve: bool, config: Path | None) -> None:
+    s = common.settings(config)
+    verdict = build_door(s).gate.decide(action_id.lstrip("#"), me(s), approve)
     typer.echo(verdict.message)
     if verdict.result is not None:
         print_result(verdict.result)
@@ -44,20 +42,13 @@ def _decide(action_id: str, identity: str | None, approve: bool, config: Path | 
 
 
 @action_app.command("approve")
-def action_approve(
-    action_id: str,
-    identity: Annotated[str | None, typer.Option("--as", help="approver identity (default cli:<user>)")] = None,
-    config: ConfigOpt = None,
-) -> None:
-    """Approve a pending action; the approval that completes it executes it, once."""
-    _decide(action_id, identity, True, config)
+def action_approve(action_id: str, config: ConfigOpt = None) -> None:
+    """Approve a pending action as the settings' cli.identity (default cli:<OS user>); the approval that
+    completes it executes it, once."""
+    _decide(action_id, True, config)
 
 
 @action_app.command("deny")
-def action_deny(
-    action_id: str,
-    identity: Annotated[str | None, typer.Option("--as", help="identity (default cli:<user>)")] = None,
-    config: ConfigOpt = None,
-) -> None:
-    """Deny a pending action."""
-    _decide(action_id, identity, False, config)
+def action_deny(action_id: str, config: ConfigOpt = None) -> None:
+    """Deny a pending action as the settings' cli.identity (default cli:<OS user>)."""
+    _decide(action_id, False, config)

@@ -13,17 +13,17 @@ from bot.cli.common import ConfigOpt, me
 def ask_cmd(
     question: Annotated[str, typer.Argument(help="e.g. 'why is checkout failing?'")],
     thread: Annotated[str, typer.Option(help="conversation thread: memory is kept per thread")] = "cli",
-    identity: Annotated[str | None, typer.Option("--as", help="requester identity (default cli:<user>)")] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Ask the agent a question; it investigates with the tools, through the door."""
+    """Ask the agent a question as the settings' cli.identity (default cli:<OS user>); it investigates with the
+    tools, through the door."""
     from bot.chat.agent import Agent
     from bot.guard.door import Caller
     from bot.wiring import build_door
 
     s = common.settings(config)
     answer = Agent(s, build_door(s)).ask(
-        question, f"cli:{thread}", Caller(identity=identity or me(), via="cli"))
+        question, f"cli:{thread}", Caller(identity=me(s), via="cli"))
     for c in answer.calls:
         typer.echo(f"$ {c.invocation}  [{c.status.value}]" + (f" #{c.action_id}" if c.action_id else ""))
     typer.echo(answer.text)

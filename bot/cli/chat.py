@@ -53,14 +53,14 @@ def build_decisions(settings: Settings) -> Decisions:
 
 
 def chat_cmd(
-    as_: Annotated[str | None, typer.Option("--as", help="identity, e.g. slack:U0LEAD (default cli:$USER)")] = None,
     script: Annotated[Path | None, typer.Option(help="run the lines of FILE ('-' for stdin) and exit")] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Talk to opsbot in the terminal; a script line may start with `as IDENTITY:`."""
+    """Talk to opsbot in the terminal, as the settings' cli.identity (default cli:<OS user>)."""
     from bot.chat.frontends.console import Console
 
-    console = Console(build_conversation(common.settings(config)), as_ or common.me(), typer.echo)
+    s = common.settings(config)
+    console = Console(build_conversation(s), common.me(s), typer.echo, switch=False)
     if script is None:
         console.interactive()
     elif str(script) == "-":

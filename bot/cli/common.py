@@ -41,8 +41,9 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def me() -> str:
-    return f"cli:{getpass.getuser()}"
+def me(settings: Settings) -> str:
+    """Who the command line is: the setting cli.identity, else cli:<the OS user>; never a flag."""
+    return settings.cli.identity or f"cli:{getpass.getuser()}"
 
 
 def print_result(result: ToolResult, max_lines: int | None = None) -> None:

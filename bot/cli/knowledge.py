@@ -86,7 +86,7 @@ def troubleshoot_cmd(
 
     settings = common.settings(config)
     door = build_door(settings)
-    caller = Caller(identity=identity or common.me(), via="cli")
+    caller = Caller(identity=identity or common.me(settings), via="cli")
     outcomes = outcomes(settings)
     try:
         store = door.ctx.backends.knowledge

@@ -37,12 +37,13 @@ def _parse_tool_args(words: list[str]) -> dict[str, Any]:
 def tool_cmd(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Argument(help="tool name; omit to list the tools")] = None,
-    identity: Annotated[str | None, typer.Option("--as", help="requester identity (default cli:<user>)")] = None,
     severity: Annotated[str | None, typer.Option(help="incident severity for mutations: P0..P3, INFO")] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Run any tool through the one door, e.g. `opsbot tool k8s_list --namespace shop`."""
-    door = build_door(common.settings(config))
+    """Run any tool through the one door, e.g. `opsbot tool k8s_list --namespace shop`; a mutation is requested
+    as the settings' cli.identity (default cli:<OS user>)."""
+    s = common.settings(config)
+    door = build_door(s)
     if name is None:
         for t in door.tools.values():
             typer.echo(f"  {t.name:<20} {t.description.splitlines()[0]}")
@@ -52,7 +53,7 @@ def tool_cmd(
     except ToolInputError as e:
         fail(str(e))
     try:
-        caller = Caller(identity=identity or me(), via="cli", severity=severity)
+        caller = Caller(identity=me(s), via="cli", severity=severity)
     except ValueError:
         fail(f"unknown severity {severity!r}; one of P0, P1, P2, P3, INFO")
     result = door.run(name, args, caller)

@@ -25,7 +25,7 @@ from bot.triage.knowledge_hook import knowledge_id
 from sandbox.manager import Sandbox
 from sandbox.scenario import Scenario
 
-APPROVER = "cli:demo"  # an on-call lead in the default policy
+APPROVER = "cli:demo"  # an on-call lead in the sandbox's demo policy (sandbox/policy.yaml)
 T = TypeVar("T")
 Echo = Callable[[str], None]
 

@@ -94,6 +94,15 @@ def _conditions(d: dict[str, Any]) -> list[str]:
             or (c.get("type") in WANT_FALSE and c.get("status") == "True")]
 
 
+
+def _ref_state(ref: dict[str, Any]) -> str | None:
+    """What is wrong with a referenced ConfigMap or Secret, or None; unreadable is said, never taken as missing."""
+    if ref.get("readable") is False:
+        return ref.get("note") or "not readable"
+    if not ref.get("exists"):
+        return "missing"
+    return "no such key" if ref.get("key_exists") is False else None
+
 def _described(d: dict[str, Any]) -> list[str]:
     state = d.get("status") or d.get("verdict") or d.get("rollout")
     head = [*_deployment(d)] if d.get("kind") == "Deployment" else \
@@ -111,9 +120,8 @@ def _described(d: dict[str, Any]) -> list[str]:
         head.append(f"taints: {', '.join(taints)}")
     if d.get("kind") == "Pod" and d.get("phase") == "Pending" and d.get("node_selector"):
         head.append("nodeSelector: " + ", ".join(f"{k}={v}" for k, v in d["node_selector"].items()))
-    head += [f"{r['kind']} {r['name']}{' key ' + r['key'] if r.get('key') else ''} ({r['used_by']}): "
-             f"{'missing' if not r.get('exists') else 'no such key'}" for r in d.get("config_refs", [])
-             if not r.get("exists") or r.get("key_exists") is False]
+    head += [f"{r['kind']} {r['name']}{' key ' + r['key'] if r.get('key') else ''} ({r['used_by']}): {state}"
+             for r in d.get("config_refs", []) if (state := _ref_state(r))]
     if d.get("failed_pods"):
         head.append(f"failed pods on it: {', '.join(d['failed_pods'][:5])}")
     return [*head, *_conditions(d), *_containers(d), *_events(d)]

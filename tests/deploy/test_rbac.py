@@ -1,7 +1,8 @@
-"""The ClusterRole in deploy/kubernetes grants exactly the API calls opsbot's tools make: every tool runs
-against the Kubernetes emulator (reads on every kind, each mutation's preview and its execution), the
-emulator's request log says which verbs on which resources were used, and the rules must allow those and
-nothing else."""
+"""The ClusterRole in deploy/kubernetes and its opt-in Secret Role grant exactly the API calls opsbot's tools
+make: every tool runs against the Kubernetes emulator (reads on every kind, each mutation's preview and its
+execution), the emulator's request log says which verbs on which resources were used, and the rules must allow
+those and nothing else; Secrets are the opt-in's alone. With the emulator enforcing the ClusterRole, Secrets
+are "not readable with opsbot's RBAC" in words, and a pod's Secret reference is unknown, never missing."""
 
 from __future__ import annotations
 
@@ -16,36 +17,27 @@ from bot.guard.door import Caller, Door
 from bot.guard.invoke import invoke
 from bot.settings import Settings
 from sandbox import k8s, procs, scenario
+from sandbox.k8s_rbac import grant
 from tests.support.doors import make_door
 from tests.support.every_kind import EVERY_KIND
+from tools.k8s_api import NOT_READABLE, SECRETS_OPT_IN
 from tools.k8s_kinds import KINDS
 
-RBAC = Path(__file__).resolve().parent.parent.parent / "deploy" / "kubernetes" / "rbac.yaml"
-VERBS = {"GET": "get", "PATCH": "patch", "DELETE": "delete", "POST": "create", "PUT": "update"}
-Grant = tuple[str, str, str]  # (apiGroup, resource[/subresource], verb)
+DEPLOY = Path(__file__).resolve().parent.parent.parent / "deploy" / "kubernetes"
+RBAC, SECRETS = DEPLOY / "base" / "rbac.yaml", DEPLOY / "optional" / "secret-metadata.yaml"
+Rule = tuple[str, str, str]  # (apiGroup, resource[/subresource], verb)
 
 
-def grant(method: str, path: str) -> Grant | None:
-    """What RBAC calls a request: /apis/apps/v1/namespaces/shop/deployments/web/scale → (apps,
-    deployments/scale, get); discovery (/version, /api, /apis) needs no rule."""
-    parts = path.strip("/").split("/")
-    if parts[0] == "api" and len(parts) > 2:
-        group, rest = "", parts[2:]
-    elif parts[0] == "apis" and len(parts) > 3:
-        group, rest = parts[1], parts[3:]
-    else:
-        return None
-    if rest[0] == "namespaces" and len(rest) > 2:
-        rest = rest[2:]  # a namespaced object; /namespaces and /namespaces/NAME are the Namespace kind itself
-    resource, named, sub = rest[0], len(rest) > 1, rest[2:3]
-    verb = "list" if method == "GET" and not named else VERBS[method]
-    return group, "/".join([resource, *sub]), verb
+def rules(path: Path, kind: str) -> list[dict]:
+    return next(d for d in yaml.safe_load_all(path.read_text()) if d["kind"] == kind)["rules"]
 
 
-def allowed() -> set[Grant]:
-    role = next(d for d in yaml.safe_load_all(RBAC.read_text()) if d["kind"] == "ClusterRole")
-    return {(g, r, v) for rule in role["rules"] for g in rule["apiGroups"] for r in rule["resources"]
-            for v in rule["verbs"]}
+def allowed(role: list[dict]) -> set[Rule]:
+    return {(g, r, v) for rule in role for g in rule["apiGroups"] for r in rule["resources"] for v in rule["verbs"]}
+
+
+def used(state: Path, port: int) -> set[Rule]:
+    return {g.rule for m, p in k8s.recorded_requests(state, port) if (g := grant(m, p))}
 
 
 @pytest.fixture(scope="module")
@@ -89,15 +81,55 @@ def _mutate_everything(door: Door, who: Caller) -> None:
         assert result.status.value == "success", f"{tool}: {result.error}"
 
 
-def test_the_cluster_role_allows_exactly_what_the_tools_call(cluster: tuple[Path, int], settings: Settings) -> None:
+def test_the_cluster_role_and_the_secret_opt_in_allow_exactly_what_the_tools_call(
+        cluster: tuple[Path, int], settings: Settings) -> None:
     state, port = cluster
+    k8s.enforce_rbac(state, port, None)
     who = Caller(identity="cli:rbac-test")
     every = scenario.load(str(EVERY_KIND))
     k8s.load(state, port, every, every.t0(time.time()))
     _read_everything(_door(settings, state), who)
-    used = {g for m, p in k8s.recorded_requests(state, port) if (g := grant(m, p))}
+    calls = used(state, port)
     k8s.load(state, port, scenario.load("crashloop-missing-env"), time.time())  # a deployment with 2 revisions
     _mutate_everything(_door(settings, state), who)
-    used |= {g for m, p in k8s.recorded_requests(state, port) if (g := grant(m, p))}
-    assert not used - allowed(), f"the tools call what the ClusterRole refuses: {sorted(used - allowed())}"
-    assert not allowed() - used, f"the ClusterRole grants what no tool calls: {sorted(allowed() - used)}"
+    calls |= used(state, port)
+    base, secrets = allowed(rules(RBAC, "ClusterRole")), allowed(rules(SECRETS, "Role"))
+    assert not calls - base - secrets, f"the tools call what the roles refuse: {sorted(calls - base - secrets)}"
+    assert not (base | secrets) - calls, f"the roles grant what no tool calls: {sorted((base | secrets) - calls)}"
+    assert {r for _, r, _ in secrets} == {"secrets"} and not {r for _, r, _ in base} & {"secrets"}, \
+        "the ClusterRole reads no Secret; the opt-in Role reads Secrets only"
+
+
+def test_under_the_cluster_role_secrets_are_not_readable_in_words_and_never_missing(
+        cluster: tuple[Path, int], settings: Settings) -> None:
+    state, port = cluster
+    every = scenario.load(str(EVERY_KIND))
+    k8s.load(state, port, every, every.t0(time.time()))
+    k8s.enforce_rbac(state, port, rules(RBAC, "ClusterRole"))
+    door, who = _door(settings, state), Caller(identity="cli:rbac-test")
+    try:
+        listed = door.run("k8s_list", {"kind": "Secret", "namespace": "batch"}, who)
+        assert listed.status.value == "error" and listed.error.startswith(
+            f"{NOT_READABLE}: the Secrets in namespace 'batch' (the API server answered 403 Forbidden); "
+            f"{SECRETS_OPT_IN}")
+        described = door.run("k8s_describe", {"kind": "Secret", "name": "db-credentials", "namespace": "batch"}, who)
+        assert described.status.value == "error" and described.error.startswith(
+            f"{NOT_READABLE}: Secret batch/db-credentials (the API server answered 403 Forbidden)")
+        assert "could not reach" not in listed.error + described.error and "hunter2" not in str(described)
+        pod = door.run("k8s_list", {"kind": "Pod", "namespace": "batch"}, who).data["pods"][0]["name"]
+        refs = door.run("k8s_describe", {"kind": "Pod", "name": pod, "namespace": "batch"}, who).data["config_refs"]
+        assert {"kind": "Secret", "name": "db-credentials", "used_by": "env DB_PASSWORD", "exists": None,
+                "readable": False, "note": NOT_READABLE, "key": "password"} in refs
+        assert door.run("k8s_list", {"kind": "ConfigMap", "namespace": "shop"}, who).status.value == "success"
+
+        k8s.enforce_rbac(state, port, [*rules(RBAC, "ClusterRole"),
+                                       *({**r, "namespaces": ["batch"]} for r in rules(SECRETS, "Role"))])
+        listed = door.run("k8s_list", {"kind": "Secret", "namespace": "batch"}, who)
+        assert listed.status.value == "success" and "hunter2" not in str(listed), listed.error
+        refs = door.run("k8s_describe", {"kind": "Pod", "name": pod, "namespace": "batch"}, who).data["config_refs"]
+        assert {"kind": "Secret", "name": "db-credentials", "used_by": "env DB_PASSWORD", "exists": True,
+                "key": "password", "key_exists": True} in refs
+        everywhere = door.run("k8s_list", {"kind": "Secret"}, who)  # the Role is one namespace's
+        assert everywhere.status.value == "error" and NOT_READABLE in everywhere.error
+    finally:
+        k8s.enforce_rbac(state, port, None)

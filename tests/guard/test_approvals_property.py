@@ -113,7 +113,7 @@ def machine(base: Settings, private_k8s: tuple[Path, int]) -> type[RuleBasedStat
                 a = self.door.gate.store.get(action_id)
                 assert a is not None and a.state in ("executed", "failed")
                 approvers = a.decision.approvers
-                assert approvers is not None, "every mutation in the default policy needs an approval"
+                assert approvers is not None, "every mutation in the sandbox's policy needs an approval"
                 assert len(set(a.approvals)) >= approvers.count
                 for who in a.approvals:
                     assert engine.may_approve(who, a.decision, a.requester, []) is None, f"{who} was not authorised"

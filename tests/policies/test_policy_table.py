@@ -1,4 +1,5 @@
-"""The shipped default policy's decisions, pinned as a table: tier × severity × namespace × role."""
+"""The demo policy's decisions (sandbox/policy.yaml: the shipped rules with the demo's members), pinned as a
+table: tier × severity × namespace × role."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import pytest
 from policies.engine import ActionRequest, Execution, PolicyEngine
 from policies.schema import load_policy
 from policies.yamlfile import FileError
+from sandbox.manager import DEMO_POLICY
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-ENGINE = PolicyEngine(load_policy())
+ENGINE = PolicyEngine(load_policy(DEMO_POLICY))
 VIEWER, OPERATOR, LEAD, ADMIN, TRIAGE = "slack:U0VIEWER", "slack:U0OPERATOR", "slack:U0LEAD", "slack:U0ADMIN", "opsbot:triage"
 
 
@@ -45,7 +47,7 @@ TABLE = [
 
 
 @pytest.mark.parametrize(("tool", "who", "severity", "namespace", "outcome", "count", "self_ok"), TABLE)
-def test_default_policy_table(tool, who, severity, namespace, outcome, count, self_ok) -> None:
+def test_demo_policy_table(tool, who, severity, namespace, outcome, count, self_ok) -> None:
     replicas = (3, 4) if tool == "k8s_scale" else None
     d = ENGINE.decide(request(tool, who, severity, namespace, replicas), [], NOW, mutates=not tool.startswith("k8s_list"))
     assert d.outcome == outcome, d.reason
@@ -112,15 +114,13 @@ def test_change_freeze(tmp_path: Path) -> None:
 
 
 def load_policy_text() -> str:
-    from policies.schema import DEFAULT_POLICY
-
-    return DEFAULT_POLICY.read_text()
+    return DEMO_POLICY.read_text()
 
 
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("  k8s_scale: T2", "  k8s_scale: T9"), ":15: tools.k8s_scale: Input should be"),
+        (("  k8s_scale: T2", "  k8s_scale: T9"), ":17: tools.k8s_scale: Input should be"),
         (("  viewer:      {propose_up_to: T0, approve_up_to: null}",
           "  viewer:      {propose_up_to: T0, approve_up_to: null, sudo: true}"), "roles.viewer.sudo: unknown key"),
         (('"slack:U0VIEWER": [viewer]', '"slack:U0VIEWER": [superuser]'), "role 'superuser', which is not defined"),

@@ -1,7 +1,8 @@
 """The console frontend: `opsbot chat` interactively, or a script of lines for the demo and tests.
 
 A script line is `[as IDENTITY:] TEXT`, e.g. `as slack:U0LEAD: approve $last`; `$last` is the id of the last
-action a card proposed, `#` starts a comment. Cards print as plain text.
+action a card proposed, `#` starts a comment. Cards print as plain text. `opsbot chat` builds it with
+`switch=False`: there it speaks only as cli.identity, and an `as IDENTITY:` line is refused.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Console:
     identity: str
     echo: Callable[[str], None] = print
     thread: str = "console"
+    switch: bool = True  # whether `as WHO:` lines may speak as another identity (tests, scripted transcripts)
     last_action: str | None = None
     replies: list[Reply] = field(default_factory=list)
 
@@ -61,7 +63,13 @@ class Console:
         m = LINE.match(raw)
         who, text = (m["who"], m["text"]) if m else (self.identity, raw)
         self.echo(PROMPT.format(who=who) + self._expand(text))
-        return self.say(text, who)
+        return self._refuse_switch() if m and not self.switch else self.say(text, who)
+
+    def _refuse_switch(self) -> Reply:
+        reply = Reply(text=messages.SPEAKS_AS.format(identity=self.identity), private=True)
+        self.replies.append(reply)
+        self.echo("opsbot (only you see this)> " + reply.text)
+        return reply
 
     def _expand(self, text: str) -> str:
         return text.replace("$last", self.last_action) if self.last_action else text
@@ -80,7 +88,9 @@ class Console:
             if raw.strip() in ("quit", "exit"):
                 return
             m = LINE.match(raw.strip())
-            if m:
+            if m and not self.switch:
+                self._refuse_switch()
+            elif m:
                 self.say(m["text"], m["who"])
             elif raw.strip():
                 self.say(raw.strip())

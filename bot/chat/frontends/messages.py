@@ -16,3 +16,5 @@ CHAT_NOT_ALLOWED = ("opsbot does not answer in this chat (id {chat_id}). An admi
 CLICK_NOT_ALLOWED = "opsbot does not take decisions from this chat; nothing was done."
 UNSIGNED = ("the request is not signed with opsbot's Slack signing secret, or its timestamp is more than five "
             "minutes from now")
+SPEAKS_AS = ("`as IDENTITY:` is not available in `opsbot chat`: it speaks as {identity} (the setting cli.identity, "
+             "default cli:<OS user>). Nothing was done.")
