@@ -70,11 +70,15 @@ def _read_everything(door: Door, who: Caller) -> None:
 
 def _mutate_everything(door: Door, who: Caller) -> None:
     """Each mutation proposed (its preview reads), then run as an approved execution runs it."""
-    pods = door.run("k8s_list", {"namespace": "shop", "deployment": "checkout"}, who).data["pods"]
+    def a_pod() -> dict[str, str]:  # one of checkout's pods now (a restart or a rollback replaces them)
+        pods = door.run("k8s_list", {"namespace": "shop", "deployment": "checkout"}, who).data["pods"]
+        return {"namespace": "shop", "pod": pods[0]["name"]}
+
     for tool, args in [("k8s_scale", {"namespace": "shop", "deployment": "checkout", "replicas": 4}),
                        ("k8s_rollout_restart", {"namespace": "shop", "deployment": "checkout"}),
                        ("k8s_rollback", {"namespace": "shop", "deployment": "checkout"}),
-                       ("k8s_delete_pod", {"namespace": "shop", "pod": pods[0]["name"]})]:
+                       ("k8s_delete_pod", None)]:
+        args = args or a_pod()
         door.run(tool, args, who)
         t = door.tools[tool]
         result = invoke(t, door.ctx, t.args.model_validate(args), who.identity)

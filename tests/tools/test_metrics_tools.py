@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -47,7 +48,10 @@ def test_range_shows_restarts_starting_and_holding(door: Door, oncall: Caller) -
 
 
 def test_range_over_a_short_window_before_the_deploy_is_flat(door: Door, oncall: Caller) -> None:
-    result = run(door, oncall, "prom_query_range", {"query": REPLICAS, "since": "90m", "until": "40m"}, "success")
+    whole = run(door, oncall, "prom_query_range", {"query": REPLICAS, "since": "2h"}, "success")
+    drop = datetime.fromisoformat(whole.data["series"][0]["largest_jump"]["at"])  # the bad deploy's drop
+    window = {"since": (drop - timedelta(minutes=60)).isoformat(), "until": (drop - timedelta(minutes=10)).isoformat()}
+    result = run(door, oncall, "prom_query_range", {"query": REPLICAS, **window}, "success")
     (series,) = result.data["series"]
     assert series["trend"] == "flat" and series["min"] == series["max"] == 3
 
