@@ -20,7 +20,7 @@ from bot.cards.model import Card, CardAction
 from bot.chat.agent import Agent
 from bot.chat.limits import QuestionLimits
 from bot.chat.readable import result_text
-from bot.guard.approvals import ApprovalsUnavailable, PendingAction
+from bot.guard.approvals import ApprovalsUnavailable, PendingAction, proposer
 from bot.guard.audit import AuditUnavailable
 from bot.guard.door import Caller, Door
 from bot.guard.silencer import Silencer
@@ -56,18 +56,6 @@ class ClickResult(BaseModel):
 
     reply: Reply
     updated: Card | None = None
-
-
-def proposer(action: PendingAction) -> str:
-    """Who put the action forward, from what the action recorded (`via`): a person; opsbot on a person's question
-    that asked for this change ("agent"); the model on its own, on a question that did not ("model"); triage."""
-    if action.via == "agent":
-        return messages.PROPOSED_AS_ASKED.format(requester=action.requester)
-    if action.via == "model":
-        return messages.PROPOSED_BY_MODEL.format(requester=action.requester)
-    if action.via == "triage":
-        return messages.PROPOSED_BY_TRIAGE
-    return messages.REQUESTED_BY.format(requester=action.requester)
 
 
 def action_card(action: PendingAction) -> Card:

@@ -72,7 +72,6 @@ def search_cmd(
 def troubleshoot_cmd(
     service: Annotated[str, typer.Argument(help="the service (deployment) name, e.g. checkout")],
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="its namespace, e.g. shop")],
-    identity: Annotated[str | None, typer.Option("--as", help="requester identity (default cli:<user>)")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="every read's full result, not its summary")] = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -86,7 +85,7 @@ def troubleshoot_cmd(
 
     settings = common.settings(config)
     door = build_door(settings)
-    caller = Caller(identity=identity or common.me(settings), via="cli")
+    caller = Caller(identity=common.me(settings), via="cli")
     outcomes = outcomes(settings)
     try:
         store = door.ctx.backends.knowledge

@@ -16,6 +16,7 @@ import redis
 import structlog
 from pydantic import BaseModel, Field
 
+from bot import messages
 from policies.engine import Decision, Execution
 from tools.base import Preview
 
@@ -82,6 +83,18 @@ if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'decided_by', ARGV[3]) end
 redis.call('ZREM', KEYS[2], KEYS[1])
 return {'ok'}
 """
+
+
+def proposer(action: PendingAction) -> str:
+    """Who put the action forward, from what the action recorded (`via`): a person; opsbot on a person's question
+    that asked for this change ("agent"); the model on its own, on a question that did not ("model"); triage."""
+    if action.via == "agent":
+        return messages.PROPOSED_AS_ASKED.format(requester=action.requester)
+    if action.via == "model":
+        return messages.PROPOSED_BY_MODEL.format(requester=action.requester)
+    if action.via == "triage":
+        return messages.PROPOSED_BY_TRIAGE
+    return messages.REQUESTED_BY.format(requester=action.requester)
 
 
 class ApprovalStore:

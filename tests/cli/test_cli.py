@@ -10,8 +10,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from bot.cli.main import app
+from bot import messages as said
 from bot.chat.frontends import messages
+from bot.cli.main import app
+from bot.guard.door import Caller
+from bot.settings import load_settings
+from bot.wiring import build_door
 from sandbox.manager import DEMO_POLICY, Sandbox
 
 runner = CliRunner()
@@ -74,6 +78,7 @@ def test_sandbox_status_and_scenario_check(sandbox: Sandbox, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("command", [["action", "approve", "1"], ["action", "deny", "1"], ["ask", "why?"], ["chat"],
+                                     ["troubleshoot", "checkout", "-n", "shop"],
                                      ["tool", "k8s_scale", "--namespace", "shop", "--deployment", "checkout",
                                       "--replicas", "4"]])
 def test_no_command_takes_an_identity_from_a_flag(sandbox: Sandbox, command: list[str]) -> None:
@@ -154,3 +159,20 @@ def test_the_shipped_policy_refuses_every_action_needing_an_approval_in_words(sa
                                   "see docs/policy.md") in out, out
     code, out = opsbot("audit", "--since", "5m", "--action", "k8s_rollout_restart", "--config", str(path))
     assert re.search(r"cli:\S+\s+decision\s+deny\s+restart .*nobody may approve T1 actions", out), out
+
+
+def test_action_list_says_whose_idea_each_action_was(sandbox: Sandbox, tmp_path: Path) -> None:
+    prefix = f"test:{uuid.uuid4().hex}:"
+    alice = _as(sandbox, tmp_path, "cli:alice", prefix)
+    door = build_door(load_settings(Path(alice)), prefix=prefix)
+    args = {"namespace": "shop", "deployment": "checkout", "replicas": 4}
+    door.run("k8s_scale", args, Caller(identity="slack:U0OPERATOR", via="model"))
+    door.run("k8s_rollout_restart", {"namespace": "shop", "deployment": "cart"},
+             Caller(identity="cli:alice", via="cli"))
+    code, out = opsbot("action", "list", "--config", alice)
+    assert code == 0, out
+    lines = out.splitlines()
+    scale = next(line for line in lines if "shop/checkout" in line)
+    restart = next(line for line in lines if "shop/cart" in line)
+    assert said.PROPOSED_BY_MODEL.format(requester="slack:U0OPERATOR") in scale, "never 'requested by' the asker"
+    assert said.REQUESTED_BY.format(requester="cli:alice") in restart
