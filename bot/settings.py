@@ -150,6 +150,8 @@ class SlackSettings(Section):
     api_base_url: str = Field("https://slack.com/api/", description="Web API base URL (a local fake in tests)")
     host: str = Field("127.0.0.1", description="address the HTTP events endpoint listens on")
     port: int = Field(3000, description="port of the HTTP events endpoint (`opsbot serve-slack --http`)")
+    thread_replies: bool = Field(True, description="answer a person's plain reply (no mention) in a thread opsbot "
+                                 "started or answered in; false: only mentions, DMs and /opsbot")
 
 
 class TelegramSettings(Section):

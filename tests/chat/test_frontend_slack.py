@@ -316,6 +316,23 @@ def test_plain_replies_in_opsbots_threads_are_answered_once(fake: FakeSlack, cha
     assert len(fake.made("chat.postMessage")) == 3 and len(fake.made("chat.postEphemeral")) == 2, "nothing else"
 
 
+
+def test_a_team_that_wants_only_mentions_turns_thread_replies_off(fake: FakeSlack, chat: Conversation) -> None:
+    """slack.thread_replies: false: people talking to each other in opsbot's thread are left alone."""
+    settings = SlackSettings(bot_token=SecretStr(fake.token), signing_secret=SecretStr(SECRET),
+                             api_base_url=fake.base_url, thread_replies=False)  # type: ignore[attr-defined]
+    with served(SlackFrontend(settings, chat, Decisions(None)).http_app()) as server:
+        slack = Workspace(server.url, fake)
+        slack.mention("U0VIEWER", "pods shop")
+        thread = slack.next("chat.postMessage")["thread_ts"]
+        slack.next("chat.update")
+        slack.seq += 1
+        slack.event({"type": "message", "channel": CHANNEL, "user": "U0VIEWER", "text": "pods shop", "team": TEAM,
+                     "ts": f"1700000300.{slack.seq:06d}", "thread_ts": thread, "channel_type": "channel"})
+        slack.mention("U0VIEWER", "help")  # by its answer, the reply above is through
+        slack.next("chat.postEphemeral")
+    assert len(fake.made("chat.postMessage")) == 1, "only the mention was answered, not the plain reply"
+
 # -- the shift, as a table --------------------------------------------------------------------------------------
 
 SHIFT = [

@@ -264,9 +264,10 @@ class SlackFrontend:
     def _replies_to_us(self, event: dict[str, Any], bot_user: str | None) -> bool:
         """A person's plain reply in a thread opsbot started or answered in (a card's, or one of its answers').
         One that mentions opsbot also arrives as app_mention and is answered there, once; a channel message
-        outside opsbot's threads is not for opsbot."""
+        outside opsbot's threads is not for opsbot. `slack.thread_replies: false` turns this off."""
         thread_ts, channel = event.get("thread_ts"), event["channel"]
-        if not thread_ts or thread_ts == event["ts"] or event.get("subtype") not in (None, "thread_broadcast"):
+        if not self.settings.thread_replies or not thread_ts or thread_ts == event["ts"] \
+                or event.get("subtype") not in (None, "thread_broadcast"):
             return False
         if bot_user is None or f"<@{bot_user}" in event.get("text", ""):
             return False
