@@ -22,7 +22,7 @@ ACTIONS = "Proposed actions"
 DIAGNOSIS = "Diagnosis (from the objects' state)"
 DIAGNOSIS_FROM = {"state": DIAGNOSIS,
                   "logs": "Diagnosis (from the log line quoted below, not from the objects' state)",
-                  "alert": "Diagnosis (from the alert alone: no object's state read shows the fault)"}
+                  "alert": "Diagnosis"}  # its line says itself that it rests on the alert alone (FROM_ALERT_ALONE)
 LOG_SAYS = "The log says (quoted as written, not checked by opsbot)"
 FROM_ALERT_ALONE = ("from the alert alone: its name or expression speaks of {what}, and no object read shows a "
                     "fault")
