@@ -152,6 +152,9 @@ class Expect(Strict):
     evidence: list[str] = Field(default_factory=list, description="strings a good triage must surface")
     actions: list[ExpectedAction] = Field(default_factory=list, description="actions it should propose")
     playbook: str | None = None
+    diagnosis: list[str] = Field(default_factory=list, description="strings the card's one-line diagnosis (and "
+                                 "the source line it quotes) must hold: the object that holds the cause, the "
+                                 "mechanism; a scenario whose cause triage cannot know expects 'not found'")
 
 
 class Clock(Strict):

@@ -48,7 +48,8 @@ def eval_cmd(
     t = result["totals"]
     typer.echo(
         f"\n{t['passed']}/{t['scenarios']} scenarios meet their expect; cards {t['cards']}/{t['scenarios']}; "
-        f"evidence {t['evidence_found']}/{t['evidence_expected']}; playbook {t['playbook_matched']}/"
+        f"evidence {t['evidence_found']}/{t['evidence_expected']}; "
+        f"diagnosis {t['diagnosis_found']}/{t['diagnosis_expected']}; playbook {t['playbook_matched']}/"
         f"{t['playbook_expected']}; expected actions {t['actions_proposed_as_expected']}/{t['actions_expected']}; "
         f"unexpected actions {t['unexpected_actions']}; slowest card {t['seconds_per_card_max']:.0f}s")
     if json_out:

@@ -3,7 +3,7 @@
 Per scenario: load it into the sandbox (Prometheus fires its alert, Alertmanager delivers it to opsbot's
 webhook; a Sentry event is posted to the Sentry webhook, signed), let a worker triage it without approving
 anything, and score the first card: posted and how fast, the failure mode and playbook, each expected evidence
-string found word for word in the card's text, the actions proposed against the expected ones (and every
+string found word for word in the card's text, each expected diagnosis string in its one-line diagnosis, the actions proposed against the expected ones (and every
 proposed action the scenario does not expect). Nothing here is specific to the shipped scenarios: any valid
 scenario file runs.
 """
@@ -55,6 +55,8 @@ class Score(BaseModel):
     playbook: str | None = None
     expected_playbook: str | None = None
     evidence: list[Found] = Field(default_factory=list)
+    diagnosis: list[Found] = Field(default_factory=list, description="the expected words in the diagnosis line")
+    diagnosis_line: str = ""
     expected_actions: list[Proposed] = Field(default_factory=list)
     proposed: list[Proposed] = Field(default_factory=list)
     missing_actions: list[Proposed] = Field(default_factory=list)
@@ -68,7 +70,7 @@ class Score(BaseModel):
 
     @property
     def passed(self) -> bool:
-        return (self.card and all(e.found for e in self.evidence) and not self.missing_actions
+        return (self.card and all(e.found for e in [*self.evidence, *self.diagnosis]) and not self.missing_actions
                 and not self.unexpected_actions and self.playbook_ok)
 
 
@@ -90,12 +92,15 @@ def score(sc: Scenario, file: str, card: Card | None, seconds: float | None) -> 
               expected_actions=[Proposed(tool=a.tool, args=a.args) for a in sc.expect.actions])
     if card is None:
         s.evidence = [Found(text=t, found=False) for t in sc.expect.evidence]
+        s.diagnosis = [Found(text=t, found=False) for t in sc.expect.diagnosis]
         s.missing_actions = list(s.expected_actions)
         return s
     text = render_text(card)
     s.card, s.seconds, s.card_text = True, seconds, text
     s.failure_mode, s.playbook = card.failure_mode, card.playbook.name if card.playbook else None
     s.evidence = [Found(text=t, found=t in text) for t in sc.expect.evidence]
+    s.diagnosis_line = " ".join(x for x in (card.diagnosis, card.diagnosis_source) if x)
+    s.diagnosis = [Found(text=t, found=t in s.diagnosis_line) for t in sc.expect.diagnosis]
     s.proposed = [Proposed(tool=a.tool, args=a.args, status=a.status) for a in card.actions]
     s.missing_actions = [e for e in s.expected_actions if not any(_matches(e, p) for p in s.proposed)]
     s.unexpected_actions = [p for p in s.proposed if not any(_matches(e, p) for e in s.expected_actions)]
@@ -181,9 +186,11 @@ def line(s: Score) -> str:
     head = (f"{'PASS' if s.passed else 'FAIL'} {s.scenario:<40} "
             f"{f'{s.seconds:.0f}s' if s.card else 'no card':>7}  mode {s.failure_mode or '-'}  "
             f"playbook {s.playbook or '-'}{'' if s.playbook_ok else f' (expected {s.expected_playbook})'}  "
-            f"evidence {found}/{len(s.evidence)}  actions {len(s.expected_actions) - len(s.missing_actions)}/"
+            f"evidence {found}/{len(s.evidence)}  "
+            f"diagnosis {sum(e.found for e in s.diagnosis)}/{len(s.diagnosis)}  actions {len(s.expected_actions) - len(s.missing_actions)}/"
             f"{len(s.expected_actions)}, {len(s.unexpected_actions)} unexpected")
     more = [f"    missing evidence: {e.text!r}" for e in s.evidence if not e.found]
+    more += [f"    not in the diagnosis ({s.diagnosis_line!r}): {e.text!r}" for e in s.diagnosis if not e.found]
     more += [f"    missing action: {a.tool} {a.args}" for a in s.missing_actions]
     more += [f"    unexpected action: {a.tool} {a.args}" for a in s.unexpected_actions]
     return "\n".join([head, *more])
@@ -195,6 +202,8 @@ def totals(scores: list[Score]) -> dict[str, Any]:
     return {
         "scenarios": len(scores), "cards": sum(s.card for s in scores), "passed": sum(s.passed for s in scores),
         "evidence_found": sum(e.found for e in evidence), "evidence_expected": len(evidence),
+        "diagnosis_found": sum(e.found for s in scores for e in s.diagnosis),
+        "diagnosis_expected": sum(len(s.diagnosis) for s in scores),
         "playbook_matched": sum(s.playbook_ok and s.expected_playbook is not None for s in scores),
         "playbook_expected": sum(s.expected_playbook is not None for s in scores),
         "actions_proposed_as_expected": expected - sum(len(s.missing_actions) for s in scores),

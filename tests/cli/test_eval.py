@@ -26,6 +26,7 @@ def test_every_shipped_scenario_meets_its_own_expect(own_sandbox: Sandbox, tmp_p
     assert totals["scenarios"] == len(scenario.shipped()) >= 28
     assert totals["passed"] == totals["cards"] == totals["scenarios"]
     assert totals["evidence_found"] == totals["evidence_expected"] and totals["unexpected_actions"] == 0
+    assert totals["diagnosis_found"] == totals["diagnosis_expected"]
     assert all(s["card_text"] for s in report["scores"]), "each card's text is written beside its score"
     unfixable = [s for s in report["scores"] if not s["expected_actions"]]
     assert len(unfixable) >= 5 and all("What a person should do" in s["card_text"] for s in unfixable)
@@ -62,6 +63,18 @@ def test_a_missing_string_an_unexpected_action_and_a_missing_one_each_fail_the_s
     assert [a.tool for a in short.unexpected_actions] == ["k8s_rollout_restart"]
     none = score(sc, "tiny.yaml", None, None)
     assert not none.card and [a.tool for a in none.missing_actions] == ["k8s_rollback"] and not none.passed
+
+
+def test_the_cause_on_the_card_but_not_in_its_diagnosis_line_fails_the_scenario() -> None:
+    sc = scenario.parse(SCENARIO.replace("  playbook: crashloopbackoff\n", "  diagnosis: [cache/redis-master-0]\n"
+                                         ).replace("  actions: [{tool: k8s_rollback, args: {namespace: shop, "
+                                                   "deployment: checkout}}]\n", "  actions: []\n"))
+    card = _card(["CrashLoopBackOff", "DATABASE_URL is not set", "cache/redis-master-0 CrashLoopBackOff"], [])
+    card.diagnosis = "dependency-down: Deployment shop/checkout"
+    elsewhere = score(sc, "tiny.yaml", card, 3.0)
+    assert not elsewhere.passed and [e.text for e in elsewhere.diagnosis if not e.found] == ["cache/redis-master-0"]
+    card.diagnosis = "dependency-down: Pod cache/redis-master-0"
+    assert score(sc, "tiny.yaml", card, 3.0).passed
 
 
 def test_an_invalid_scenario_file_is_reported_and_the_run_goes_on(tmp_path: Path) -> None:
