@@ -22,7 +22,8 @@ from bot.intake.target import Target
 from bot.triage.diagnosis import Diagnosis, diagnose
 from bot.triage.owners import resolve
 from bot.triage.quotes import container_line, last_exit, telling
-from bot.triage.reads import MAX_ROUNDS, failing_container, follow_ups, key, plan
+from bot.triage.reads import MAX_ROUNDS, follow_ups, key, plan
+from bot.triage.results import failing_container
 from bot.triage.subject import Subject
 from tools.base import Status, ToolResult
 

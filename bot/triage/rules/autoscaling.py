@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.triage.reads import described
+from bot.triage.results import described
 from bot.triage.rules.base import Diagnosis, Reader
 
 

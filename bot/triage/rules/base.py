@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from bot.triage.quotes import pod_logs, telling
-from bot.triage.reads import dependency_pods, described, log_lines
+from bot.triage.results import dependency_pods, described, log_lines
 from bot.triage.subject import Subject
 from tools.base import ToolResult
 

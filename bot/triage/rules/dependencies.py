@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.triage.quotes import container_line
-from bot.triage.reads import DEPENDENCY, failing_container
+from bot.triage.results import DEPENDENCY, failing_container
 from bot.triage.rules.base import Diagnosis, Reader
 
 

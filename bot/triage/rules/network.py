@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.triage.reads import CERTIFICATE, NETWORK_FAILURE, described
+from bot.triage.results import CERTIFICATE, NETWORK_FAILURE, described
 from bot.triage.rules.base import Diagnosis, Reader
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from bot.triage.quotes import events, pod_logs, state_of, state_text, telling
-from bot.triage.reads import described, failing_container
+from bot.triage.results import described, failing_container
 from bot.triage.rules.base import Diagnosis, Reader
 from bot.triage.rules.scheduling import placement
 from bot.triage.rules.workloads import stalled

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.triage.quotes import events, telling
-from bot.triage.reads import described
+from bot.triage.results import described
 from bot.triage.rules.base import Diagnosis, Reader
 
 
