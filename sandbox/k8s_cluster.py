@@ -79,6 +79,11 @@ class Cluster(Controllers, Workloads, Static):
                              "labels": {"kubernetes.io/metadata.name": ns}, "resourceVersion": "1"},
                 "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"},
             }
+            sa = self.objects[("serviceaccounts", ns, "default")] = {  # the ServiceAccount controller's
+                "apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": {"name": "default", "namespace": ns, "uid": o.uid("ServiceAccount", ns, "default"),
+                             "creationTimestamp": o.ts(t0 - 30 * 86400)}}
+            self._touch(sa)
         for i, n in enumerate(scenario.cluster.nodes or DEFAULT_NODES):
             self.nodes[n.name] = node(n, i, t0 - 30 * 86400, t0)
         self.load_objects(scenario.cluster.objects, t0)
@@ -120,11 +125,15 @@ class Cluster(Controllers, Workloads, Static):
         live_rs = self._owned(deploy)[-1]
         deploy["metadata"]["annotations"][o.REVISION] = str(revision_of(live_rs))
         self.rollout_started[key] = at(live.created)
-        live_rs["spec"]["replicas"] = d.replicas
-        live_rs["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] = str(d.replicas)
+        first = self._owned(deploy)[-2] if d.mid_rollout else live_rs  # mid-rollout: the old pods serve first
+        first["spec"]["replicas"] = d.replicas
+        first["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] = str(d.replicas)
         for i in range(d.replicas):
-            self._make_pod(live_rs, created=at(live.created), ref=t0, fresh=False,
-                           name=d.pod_names[i] if i < len(d.pod_names) else None)
+            self._make_pod(first, created=at(d.revisions[-2 if d.mid_rollout else -1].created), ref=t0,
+                           fresh=False, name=d.pod_names[i] if i < len(d.pod_names) else None)
+        if d.mid_rollout:
+            self._rs_status(first)
+            self._roll(deploy, live_rs, [first], at(live.created))
         for rs in self._owned(deploy):
             self._rs_status(rs)
         self._touch(deploy)

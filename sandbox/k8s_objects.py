@@ -31,6 +31,7 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     "networkpolicies": ("networking.k8s.io/v1", "NetworkPolicy", True),
     "storageclasses": ("storage.k8s.io/v1", "StorageClass", False),
     "horizontalpodautoscalers": ("autoscaling/v2", "HorizontalPodAutoscaler", True),
+    "serviceaccounts": ("v1", "ServiceAccount", True),
 }
 PLURAL = {kind: plural for plural, (_, kind, _) in RESOURCES.items()}
 API_VERSION = {kind: gv for gv, kind, _ in RESOURCES.values()}

@@ -101,6 +101,16 @@ class Deployment(Strict):
     pod_names: list[ObjectName] = Field(default_factory=list, description="names of the live pods at load")
     strategy: dict[str, Any] = Field(default_factory=dict, description="spec.strategy, e.g. maxSurge")
     revisions: list[Revision] = Field(min_length=1, description="oldest first; the last one is live")
+    mid_rollout: bool = Field(False, description="the live revision is still rolling out: the pods start on the "
+                              "revision before it, and the rolling update replaces them within maxSurge and "
+                              "maxUnavailable as the controller does, so new pods that never get ready leave "
+                              "old pods serving beside them (needs two revisions)")
+
+    @model_validator(mode="after")
+    def _rolling_from_something(self) -> Deployment:
+        if self.mid_rollout and len(self.revisions) < 2:
+            raise ValueError(f"deployment {self.name}: mid_rollout needs a revision before the live one")
+        return self
 
     @field_validator("strategy")
     @classmethod

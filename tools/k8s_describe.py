@@ -16,6 +16,7 @@ from tools.context import ToolContext
 from tools.k8s_api import Namespace, ObjectName, object_events, read_kind, require_namespace
 from tools.k8s_detail_pod import describe_pod
 from tools.k8s_events import event_row, sort_events
+from tools.k8s_identity import describe_service_account
 from tools.k8s_kinds import KINDS, Kind
 from tools.k8s_secret_values import mask_secret_values
 
@@ -30,6 +31,7 @@ DETAIL: dict[str, Callable[[ToolContext, Any, datetime], dict[str, Any]]] = {
     "Endpoints": cluster.describe_endpoints, "NetworkPolicy": cluster.describe_network_policy,
     "ConfigMap": cluster.describe_config_map, "Secret": cluster.describe_secret,
     "Namespace": cluster.describe_namespace, "Event": cluster.describe_event,
+    "ServiceAccount": describe_service_account,
 }
 
 
@@ -52,7 +54,8 @@ def k8s_describe(ctx: ToolContext, args: K8sDescribeArgs) -> ToolResult:
     (GPU too), owner chain, referenced ConfigMaps/Secrets/claims and whether they exist, selecting Services
     and NetworkPolicies. Deployment: rollout status, revision history. Job/CronJob: failure reason, pods.
     Node: conditions, taints, pods vs max, requests vs allocatable. PersistentVolumeClaim: volume and class.
-    Service: endpoints by readiness. NetworkPolicy: what it allows (DNS?). Secret: key names only."""
+    Service: endpoints by readiness. NetworkPolicy: what it allows (DNS?). Secret: key names only.
+    ServiceAccount: its workload-identity annotations (IRSA, GKE), imagePullSecrets and whether they exist."""
     info = KINDS[args.kind]
     ns = args.namespace if info.namespaced else ""
     if ns:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 Kind = Literal[
     "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "Node", "Service",
     "Endpoints", "PersistentVolumeClaim", "PersistentVolume", "StorageClass", "NetworkPolicy", "ConfigMap",
-    "Secret", "HorizontalPodAutoscaler", "Namespace", "Event",
+    "Secret", "HorizontalPodAutoscaler", "Namespace", "Event", "ServiceAccount",
 ]
 ApiGroup = Literal["core", "apps", "batch", "networking", "storage", "autoscaling"]
 API_CLASSES: dict[str, str] = {"core": "CoreV1Api", "apps": "AppsV1Api", "batch": "BatchV1Api",
@@ -53,6 +53,7 @@ KINDS: dict[str, KindInfo] = {k.kind: k for k in [
     KindInfo("NetworkPolicy", "networking", "network_policy", True),
     KindInfo("StorageClass", "storage", "storage_class", False),
     KindInfo("HorizontalPodAutoscaler", "autoscaling", "horizontal_pod_autoscaler", True),
+    KindInfo("ServiceAccount", "core", "service_account", True),
 ]}
 
 

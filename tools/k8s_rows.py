@@ -11,6 +11,7 @@ from typing import Any
 
 from tools.k8s_api import age, selector_of
 from tools.k8s_events import event_row
+from tools.k8s_identity import workload_identity
 from tools.k8s_pods import pod_row
 
 Row = dict[str, Any]
@@ -139,10 +140,17 @@ def secret_row(secret: Any, now: datetime) -> Row:
 
 def hpa_row(hpa: Any, now: datetime) -> Row:
     s, ref = hpa.status, hpa.spec.scale_target_ref
-    limited = condition(hpa, "ScalingLimited")
-    return _base(hpa, now, not (limited is not None and limited.status == "True"),
+    limited, active = condition(hpa, "ScalingLimited"), condition(hpa, "ScalingActive")
+    blind = active is not None and active.status == "False"  # it cannot compute a replica count: not scaling
+    return _base(hpa, now, not (limited is not None and limited.status == "True") and not blind,
                  reference=f"{ref.kind}/{ref.name}", min=hpa.spec.min_replicas or 1, max=hpa.spec.max_replicas,
-                 replicas=s.current_replicas if s else None, desired=s.desired_replicas if s else None)
+                 replicas=s.current_replicas if s else None, desired=s.desired_replicas if s else None,
+                 **({"not_scaling": f"{active.reason}: {active.message}"} if blind else {}))
+
+
+def service_account_row(sa: Any, now: datetime) -> Row:
+    return _base(sa, now, image_pull_secrets=[r.name for r in sa.image_pull_secrets or []] or None,
+                 **({"identity": identity} if (identity := workload_identity(sa)) else {}))
 
 
 def namespace_row(ns: Any, now: datetime) -> Row:
@@ -159,5 +167,5 @@ ROWS: dict[str, Callable[[Any, datetime], Row]] = {
     "Service": service_row, "Endpoints": endpoints_row, "PersistentVolumeClaim": claim_row,
     "PersistentVolume": volume_row, "StorageClass": storage_class_row, "NetworkPolicy": network_policy_row,
     "ConfigMap": config_map_row, "Secret": secret_row, "HorizontalPodAutoscaler": hpa_row,
-    "Namespace": namespace_row, "Event": _event,
+    "Namespace": namespace_row, "Event": _event, "ServiceAccount": service_account_row,
 }
