@@ -7,7 +7,10 @@ reads, init containers, resources, probes…) and the template's labels. Templat
 (`kubectl.kubernetes.io/restartedAt`, which every `kubectl rollout restart` sets) and the pod-template-hash
 label do not count: a restart makes a new revision that runs exactly what the old one ran. The target is the
 newest older revision that differs and is not known to have run unhealthy; with none, the plan refuses and
-says why (a rollback would change nothing, or every different revision ran unhealthy).
+says why (a rollback would change nothing, or every different revision ran unhealthy). The plan also says
+what the rollback undoes (`released`: each difference from the target to the running template with its
+container and aspect, e.g. `limits.memory` lowered or a container added), which triage matches against the
+failure's mechanism (bot/triage/rules/release.py).
 """
 
 from __future__ import annotations

@@ -48,8 +48,9 @@ def missing_request(r: Reader) -> Diagnosis | None:
         resource, container = found.group(1), found.group(2)
         kind, _, target = str(h.get("target", "")).partition("/")
         ns = h["namespace"]
-        pods = [p for p in described(r.results, "Pod") if p.get("namespace") == ns and
-                any(str(link).split("/", 1)[-1] == target for link in p.get("controlled_by") or [])]
+        pods = [p for p in described(r.results, "Pod") if p.get("namespace") == ns and (p["name"] in found.string or
+                any(str(link).split("/", 1)[-1] == target or str(link).startswith(f"ReplicaSet/{target}-")
+                    for link in p.get("controlled_by") or []))]
         seen = next(((p, c) for p in pods for c in p.get("containers", []) if c["name"] == container), None) \
             if container else _without(pods, resource)
         container = container or (seen[1]["name"] if seen else None)
