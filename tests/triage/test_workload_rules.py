@@ -1,7 +1,9 @@
 """Workloads, autoscalers and ServiceAccounts: the diagnosis names the object that holds the cause — the HPA
 that cannot compute replicas and the container without a request, the rollout stalled halfway with old pods
-serving, the ServiceAccount without a workload identity — and proposes a rollback only where the release's
-change is the mechanism. Results are shaped as the read tools return them."""
+serving, the ServiceAccount without a workload identity — and proposes a rollback by mechanism, not by timing:
+where what the release changed in the failing container is what the failure follows from, however long before
+the symptom, and never where it changed nothing the failure involves (the card says why). Results are shaped as
+the read tools return them."""
 
 from __future__ import annotations
 
@@ -167,3 +169,36 @@ def test_a_refused_pull_names_the_serviceaccount_that_lacks_its_namesakes_pull_s
     d = diagnose(_alert("KubeContainerWaiting", namespace="shop-staging", service=""), [pod, listed], NOW)
     assert d and d.mode == "imagepull-secret-missing" and d.about == "ServiceAccount shop-staging/default"
     assert d.summary.startswith("no imagePullSecrets, while ServiceAccount shop/default has regcred")
+
+
+def _oom_pod() -> ToolResult:
+    c = {"name": "ledger", "ready": False, "restarts": 4, "limits": {"memory": "256Mi"}, "requests": {},
+         "state": {"state": "waiting", "reason": "CrashLoopBackOff", "message": "back-off 1m20s"},
+         "last_state": {"state": "terminated", "reason": "OOMKilled", "exit_code": 137}}
+    return _pod("pay", "ledger-2-k2x4q", "ledger-2", [c])
+
+
+def _ledger(memory: str, env: str = "text", image: str = "pay/ledger:3.8.1") -> dict[str, Any]:
+    return {"name": "ledger", "image": image, "env": [{"name": "LOG_FORMAT", "value": env}],
+            "resources": {"limits": {"memory": memory}, "requests": {"memory": memory}}}
+
+
+def test_a_memory_limit_lowered_hours_before_the_peak_is_rolled_back_and_the_change_is_said() -> None:
+    d = diagnose(_alert("KubePodCrashLooping", namespace="pay", service="ledger"), [_oom_pod(), _deployment(
+        "ledger", "pay", (timedelta(days=12), [_ledger("512Mi")]),
+        (timedelta(hours=5), [_ledger("256Mi", image="pay/ledger:3.8.2")]))], NOW)
+    assert d and d.mode == "oomkilled" and d.rollback == {"namespace": "pay", "deployment": "ledger"}
+    assert d.rollback_note and "revision 1 (pay/ledger:3.8.1)" in d.rollback_note
+    assert "the release 5h before the alert, revision 2 (pay/ledger:3.8.2), changed container ledger: memory " \
+        "limit lowered 512Mi → 256Mi" in d.rollback_note
+    assert d.advice and "memory limit lowered 512Mi → 256Mi" in d.advice, "the card says what the release did"
+
+
+def test_a_release_long_ago_that_changed_nothing_the_failure_involves_is_not_proposed_and_says_why() -> None:
+    d = diagnose(_alert("KubePodCrashLooping", namespace="pay", service="ledger"), [_oom_pod(), _deployment(
+        "ledger", "pay", (timedelta(days=12), [_ledger("256Mi")]), (timedelta(hours=5), [_ledger("256Mi", "json")]))],
+                 NOW)
+    assert d and d.mode == "oomkilled" and d.rollback is None
+    assert d.advice and "raise container ledger's memory limit (now 256Mi)" in d.advice
+    assert "no rollback: the release 5h before the alert, revision 2 (pay/ledger:3.8.1), changed nothing the " \
+        "failure involves (env LOG_FORMAT changed)" in d.advice
