@@ -121,6 +121,7 @@ def _ref(env_from: dict[str, Any]) -> str:
 
 
 PROBES = ("liveness_probe", "readiness_probe", "startup_probe")
+ACCOUNT = ("service_account_name", "service_account", "image_pull_secrets")  # who the pods are, and pull as
 
 
 @dataclass(frozen=True)
@@ -204,8 +205,14 @@ def differences(current: dict[str, Any], target: dict[str, Any]) -> list[Change]
     was, now = _volumes(cur), _volumes(new)
     out += [Change(None, "volumes", f"volume from {r} removed") for r in sorted(was - now)]
     out += [Change(None, "volumes", f"volume from {r} added") for r in sorted(now - was)]
+    account = lambda s: s.get("service_account_name") or s.get("service_account") or "default"  # noqa: E731
+    if account(cur) != account(new):
+        out.append(Change(None, "service_account", f"serviceAccountName {account(cur)} → {account(new)}"))
+    pulls = lambda s: ", ".join(p.get("name") for p in s.get("image_pull_secrets", [])) or "none"  # noqa: E731
+    if pulls(cur) != pulls(new):
+        out.append(Change(None, "image_pull_secrets", f"imagePullSecrets {pulls(cur)} → {pulls(new)}"))
     rest = sorted(k for k in cur.keys() | new.keys()
-                  if k not in ("containers", "init_containers", "volumes") and cur.get(k) != new.get(k))
+                  if k not in ("containers", "init_containers", "volumes", *ACCOUNT) and cur.get(k) != new.get(k))
     if cur.get("volumes") != new.get("volumes") and was == now:
         rest.append("volumes")
     out += [Change(None, "volumes" if k == "volumes" else "pod", f"pod {k.replace('_', ' ')} differs")
@@ -256,7 +263,7 @@ class RollbackPlan:
                     for c in differences(self.target.template, self.current.template)]
         return {"revision": self.target.number, "image": self.target.image, "why": self.reason(),
                 "changes": self.changes, "health": self.health.evidence if self.health else None,
-                "began_label": self.began.label(), "released": released, **began}
+                "began_image": self.began.image, "released": released, **began}
 
 
 def plan(deployment: str, current: Revision, revisions: list[Revision], to_revision: int | None = None,

@@ -189,8 +189,8 @@ def test_a_memory_limit_lowered_hours_before_the_peak_is_rolled_back_and_the_cha
         (timedelta(hours=5), [_ledger("256Mi", image="pay/ledger:3.8.2")]))], NOW)
     assert d and d.mode == "oomkilled" and d.rollback == {"namespace": "pay", "deployment": "ledger"}
     assert d.rollback_note and "revision 1 (pay/ledger:3.8.1)" in d.rollback_note
-    assert "the release 5h before the alert, revision 2 (pay/ledger:3.8.2), changed container ledger: memory " \
-        "limit lowered 512Mi → 256Mi" in d.rollback_note
+    assert "the release 5h before the alert (revision 2, pay/ledger:3.8.2) made the change the failure follows " \
+        "from: container ledger: memory limit lowered 512Mi → 256Mi" in d.rollback_note
     assert d.advice and "memory limit lowered 512Mi → 256Mi" in d.advice, "the card says what the release did"
 
 
@@ -200,5 +200,36 @@ def test_a_release_long_ago_that_changed_nothing_the_failure_involves_is_not_pro
                  NOW)
     assert d and d.mode == "oomkilled" and d.rollback is None
     assert d.advice and "raise container ledger's memory limit (now 256Mi)" in d.advice
-    assert "no rollback: the release 5h before the alert, revision 2 (pay/ledger:3.8.1), changed nothing the " \
+    assert "no rollback: the release 5h before the alert (revision 2, pay/ledger:3.8.1) changed nothing the " \
         "failure involves (env LOG_FORMAT changed)" in d.advice
+
+
+def test_a_release_that_moved_the_pods_to_a_serviceaccount_without_a_role_is_rolled_back_by_that_change() -> None:
+    aws = "botocore.exceptions.NoCredentialsError: Unable to locate credentials"
+    results = _identity_case(aws, None)
+    results[0].data["controlled_by"] = ["ReplicaSet/upload-api-2", "Deployment/upload-api"]
+    main = {"name": "upload-api", "image": "media/upload-api:1.12.0"}
+    with_role = {"labels": {"app": "upload-api"}, "spec": {"containers": [main], "service_account_name": "uploads"}}
+    without = {"labels": {"app": "upload-api"}, "spec": {"containers": [main], "service_account_name": "upload-api"}}
+    rows = [Revision(1, "upload-api-1", main["image"], with_role, NOW - timedelta(days=9), 0),
+            Revision(2, "upload-api-2", main["image"], without, NOW - timedelta(hours=7), 2, 2)]
+    results.append(_result("k8s_describe", kind="Deployment", namespace="media", name="upload-api", conditions=[],
+                           revisions=[], rollback=plan("media/upload-api", rows[-1], rows).data()))
+    d = diagnose(_alert("HighErrorRate", namespace="media", service="upload-api"), results, NOW)
+    assert d and d.mode == "workload-identity-missing" and d.rollback == {"namespace": "media",
+                                                                          "deployment": "upload-api"}
+    assert d.advice and "follows from: serviceAccountName uploads → upload-api" in d.advice
+
+
+def test_the_older_wording_of_the_hpa_message_names_the_container_too() -> None:
+    hpa = _hpa()
+    hpa.data["events"] = []
+    hpa.data["conditions"][1]["message"] = ("the HPA was unable to compute the replica count: missing request for cpu "
+                                            "on container otel-collector in pod web/storefront-6d8c-4xk2p")
+    pod = _pod("web", "storefront-6d8c-4xk2p", "storefront-2",
+               [_running("storefront", {"cpu": "500m"}), _running("otel-collector", {})])
+    assert ("k8s_describe", {"kind": "Pod", "namespace": "web", "name": "storefront-6d8c-4xk2p"}) in \
+        autoscaling.reads([hpa])
+    d = diagnose(_alert(), [hpa, pod], NOW)
+    assert d and d.mode == "hpa-missing-request" and "container otel-collector" in d.summary
+    assert "Pod web/storefront-6d8c-4xk2p container otel-collector: requests none" in d.quotes

@@ -27,6 +27,13 @@ def _account(r: Reader, p: dict[str, Any]) -> dict[str, Any] | None:
                  if a["namespace"] == p["namespace"] and a["name"] == name), None)
 
 
+def _workload(p: dict[str, Any]) -> str:
+    """'Deployment ns/name' of the pod, as the rollback asks: the release of its workload may have changed the
+    ServiceAccount it runs as."""
+    owner = next((x for x in p.get("controlled_by") or [] if x.startswith("Deployment/")), "")
+    return f"Deployment {p['namespace']}/{owner.split('/', 1)[-1].removesuffix(' (gone)')}"
+
+
 def _cloud(line: str) -> tuple[str, str]:
     return next(((annotation, what) for pattern, annotation, what in CLOUDS if re.search(pattern, line)),
                 (CLOUDS[0][1], CLOUDS[0][2]))
@@ -47,7 +54,7 @@ def missing_identity(r: Reader) -> Diagnosis | None:
                       f"{lines[0]}", [f"Pod {p['namespace']}/{p['name']} runs as {who}", *lines[1:3]],
                       f"annotate {who} with {annotation} (the {what} its pods should use), or point the "
                       f"workload's serviceAccountName at the ServiceAccount that has it; then restart the pods: "
-                      "the identity is injected when a pod starts")
+                      "the identity is injected when a pod starts", workload=_workload(p))
     return None
 
 
@@ -72,5 +79,6 @@ def pull_secret(r: Reader) -> Diagnosis | None:
                       f"no imagePullSecrets, while ServiceAccount {sibling[0]}/{name} has {secrets}: the registry "
                       f"refuses the pull of Pod {p['namespace']}/{p['name']}", refused[:2],
                       f"create the pull Secret ({secrets}) in namespace {p['namespace']} and add it to {who}'s "
-                      "imagePullSecrets (or to the pod spec); the kubelet retries the pull by itself", False)
+                      "imagePullSecrets (or to the pod spec); the kubelet retries the pull by itself",
+                      workload=_workload(p))
     return None

@@ -21,7 +21,9 @@ MECHANISMS: dict[str, set[str]] = {
     "init-container-failure": {"named"},
     "probe-failure": {"probes"},
     "hpa-missing-request": {"requests.cpu"},
-    "failed-rollout": {"any"},  # the new revision never became available: whatever it changed is the suspect
+    "failed-rollout": {"any"},
+    "workload-identity-missing": {"service_account"},
+    "imagepull-secret-missing": {"service_account", "image_pull_secrets"},  # the new revision never became available: whatever it changed is the suspect
 }
 _NAMES = re.compile(r"\benv (\S+)|\b(?:Secret|ConfigMap) ([a-z0-9][-a-z0-9.]*)")
 _CONTAINER = re.compile(r"\bcontainer (\S+)$")
@@ -58,7 +60,7 @@ def caused(mode: str, released: list[dict[str, Any]], container: str | None, evi
 def sentence(plan: dict[str, Any], ago: str, words: list[str], fits: bool) -> str:
     """The release named with what it changed: why a rollback undoes the cause, or why it would not."""
     shown = "; ".join(words[:3]) + ("; …" if len(words) > 3 else "")
-    release = f"the release {ago} before the alert, {plan.get('began_label')},"
+    release = f"the release {ago} before the alert (revision {plan.get('began_revision')}, {plan.get('began_image')})"
     if fits:
-        return f"{release} changed {shown}"
+        return f"{release} made the change the failure follows from: {shown}"
     return f"no rollback: {release} changed nothing the failure involves ({shown})"
