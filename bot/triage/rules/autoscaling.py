@@ -35,6 +35,14 @@ def _without(pods: list[dict[str, Any]], resource: str) -> tuple[dict[str, Any],
                  if resource not in (c.get("requests") or {})), None)
 
 
+def _target_pods(r: Reader, ns: str, target: str, message: str) -> list[dict[str, Any]]:
+    """The pods read of the HPA's target: the one its message names, those its Deployment or ReplicaSets own."""
+    def owned(p: dict[str, Any]) -> bool:
+        return any(str(link).split("/", 1)[-1] == target or str(link).startswith(f"ReplicaSet/{target}-")
+                   for link in p.get("controlled_by") or [])
+    return [p for p in described(r.results, "Pod") if p.get("namespace") == ns and (p["name"] in message or owned(p))]
+
+
 def missing_request(r: Reader) -> Diagnosis | None:
     """ScalingActive False because a container of the target's pods has no request for the metric's resource."""
     for h in described(r.results, "HorizontalPodAutoscaler"):
@@ -48,9 +56,7 @@ def missing_request(r: Reader) -> Diagnosis | None:
         resource, container = found.group(1), found.group(2)
         kind, _, target = str(h.get("target", "")).partition("/")
         ns = h["namespace"]
-        pods = [p for p in described(r.results, "Pod") if p.get("namespace") == ns and (p["name"] in found.string or
-                any(str(link).split("/", 1)[-1] == target or str(link).startswith(f"ReplicaSet/{target}-")
-                    for link in p.get("controlled_by") or []))]
+        pods = _target_pods(r, ns, target, found.string)
         seen = next(((p, c) for p in pods for c in p.get("containers", []) if c["name"] == container), None) \
             if container else _without(pods, resource)
         container = container or (seen[1]["name"] if seen else None)
