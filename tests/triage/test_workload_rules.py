@@ -143,10 +143,12 @@ def test_an_sdk_without_credentials_is_followed_to_the_serviceaccount_without_th
     d = diagnose(_alert("HighErrorRate", namespace="media", service="upload-api"), results, NOW)
     assert d and d.mode == "workload-identity-missing" and d.about == "ServiceAccount media/upload-api"
     assert d.summary.startswith("no eks.amazonaws.com/role-arn annotation") and "NoCredentialProviders" in d.summary
-    gcp = "google.auth.exceptions.DefaultCredentialsError: Your default credentials were not found. Could not " \
-          "automatically determine credentials."
-    d = diagnose(_alert("HighErrorRate", namespace="media", service="upload-api"), _identity_case(gcp, None), NOW)
-    assert d and d.summary.startswith("no iam.gke.io/gcp-service-account annotation")
+    for gcp in ("google.auth.exceptions.DefaultCredentialsError: Your default credentials were not found. To set "
+                "up Application Default Credentials, see https://cloud.google.com/docs/authentication",
+                "dial: google: could not find default credentials. See https://cloud.google.com/docs/authentication"):
+        d = diagnose(_alert("HighErrorRate", namespace="media", service="upload-api"), _identity_case(gcp, None),
+                     NOW)
+        assert d and d.summary.startswith("no iam.gke.io/gcp-service-account annotation"), gcp
 
 
 def test_an_annotated_serviceaccount_is_not_blamed() -> None:

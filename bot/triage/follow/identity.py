@@ -18,6 +18,8 @@ NO_CREDENTIALS = re.compile(
     r"(?i)(NoCredentialProviders|no valid providers in chain|unable to locate credentials|"
     r"could not load credentials from any providers|unable to load aws credentials from any provider|"
     r"could not find default credentials|could not automatically determine credentials|"
+    r"default credentials were not found|could not load the default credentials|"
+    r"application default credentials are not available|"
     r"DefaultAzureCredential failed to retrieve a token|failed to refresh cached credentials, no EC2 IMDS role)")
 PULL_REFUSED = re.compile(r"(?i)(denied|unauthorized|authentication required|no basic auth credentials|403 forbidden)")
 

@@ -14,7 +14,7 @@ from bot.triage.results import described, ok
 from bot.triage.rules.base import Diagnosis, Reader
 
 # the cloud an SDK's words point at → the annotation that gives a ServiceAccount's pods an identity there
-CLOUDS = (("(?i)(NoCredentialProviders|EC2 IMDS|aws|botocore|Unable to locate credentials)",
+CLOUDS = ((r"(?i)(NoCredentialProviders|EC2 IMDS|\baws\b|aws-sdk|botocore|Unable to locate credentials)",
            "eks.amazonaws.com/role-arn", "IAM role"),
           ("(?i)(google|gcp|default credentials|determine credentials)", "iam.gke.io/gcp-service-account",
            "Google service account"),
