@@ -235,3 +235,19 @@ def test_the_older_wording_of_the_hpa_message_names_the_container_too() -> None:
     d = diagnose(_alert(), [hpa, pod], NOW)
     assert d and d.mode == "hpa-missing-request" and "container otel-collector" in d.summary
     assert "Pod web/storefront-6d8c-4xk2p container otel-collector: requests none" in d.quotes
+
+
+def test_a_pod_never_ready_behind_a_rollout_past_its_deadline_is_the_rollouts_failure() -> None:
+    """Every pod of the new revision fails its readiness probe, none restarts: the rollout is what failed."""
+    unready = {"name": "orders", "ready": False, "restarts": 0, "state": {"state": "running"}, "requests": {}}
+    pod = _pod("orders", "orders-2-p9x", "orders-2", [unready])
+    pod.data["events"] = [{"reason": "Unhealthy", "message": "Readiness probe failed: HTTP probe failed with "
+                                                              "statuscode: 503"}]
+    deployment = _deployment("orders", "orders", (timedelta(days=9), [{"name": "orders", "image": "orders:5.3"}]),
+                             (timedelta(minutes=28), [{"name": "orders", "image": "orders:5.4"}]), pods=(0, 3))
+    deployment.data["conditions"] = [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+                                      "message": 'ReplicaSet "orders-2" has timed out progressing.'}]
+    d = diagnose(_alert("KubeDeploymentRolloutStuck", namespace="orders", service="", deployment="orders"),
+                 [pod, deployment], NOW)
+    assert d and d.mode == "failed-rollout" and d.about == "Deployment orders/orders"
+    assert d.summary.endswith("Readiness probe failed: HTTP probe failed with statuscode: 503")
