@@ -16,7 +16,7 @@ TELLING = re.compile(r"(?i)(fatal|panic|exception|error|traceback|not set|undefi
 
 # an identifier a line carries: key=value where the key names an id (id=, message_id=, orderId:, offset=), a
 # UUID, or a long hex string (a trace or message id)
-IDENTIFIER = re.compile(r"(?i)\b(?:[\w.-]*(?:id|uuid|key|offset|seq))\s*[=:]\s*[\"']?([A-Za-z0-9][\w:.-]{3,})|"
+IDENTIFIER = re.compile(r"(?i)\b(?:[\w.-]*(?:id|uuid|key|offset|seq))\s*[=:]\s*[\"']?([A-Za-z0-9][\w:.-]{2,}\w)|"
                         r"\b([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b|\b([0-9a-f]{12,})\b")
 # a failure to authenticate or be authorised, and the lines an SDK or client prints about where its
 # credentials came from (environment, a file, a profile, instance metadata, a service account's token)
