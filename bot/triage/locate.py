@@ -1,10 +1,11 @@
 """Where an alert points when its labels do not name an object in the form bot.intake.target expects: a label
-value that is the name of an object of the kind the label suggests (`job` a Job or CronJob, `app`, `service`,
-`container` a workload), checked against the cluster through the door before it is dismissed; and, when the
-labels name no object or no namespace, what the alert's expression's series name (namespace, pod, workload).
+value that is the name of an object of the kind the label suggests (`job`, or a Pushgateway's `exported_job`, a
+Job or CronJob; `app`, `service`, `container` a workload), checked against the cluster through the door before
+it is dismissed; and, when the labels name no object or no namespace, what the alert's expression's series name
+(namespace, pod, workload).
 
-Prometheus's `job` label is usually the scrape job (kube-state-metrics, node-exporter): only an object that
-exists under that name counts. Every read goes through the door, as triage's reads do.
+Prometheus's `job` label is usually the scrape job (kube-state-metrics, node-exporter, a Pushgateway): only an
+object that exists under that name counts. Every read goes through the door, as triage's reads do.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from tools.base import Status
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 # a label, and the kinds of object its value may name, in the order they are tried
-NAMING = (("job_name", ("Job", "CronJob")), ("job", ("Job", "CronJob")), ("cronjob", ("CronJob",)),
+NAMING = (("job_name", ("Job", "CronJob")), ("job", ("Job", "CronJob")), ("exported_job", ("Job", "CronJob")),
+          ("cronjob", ("CronJob",)),
           ("deployment", WORKLOADS), ("statefulset", WORKLOADS), ("daemonset", WORKLOADS),
           ("app_kubernetes_io_name", WORKLOADS), ("app", WORKLOADS), ("service", WORKLOADS),
           ("container", WORKLOADS))

@@ -102,12 +102,13 @@ def container_line(c: dict[str, Any]) -> str:
 
 
 def pod_logs(results: list[ToolResult], pod: str, container: str) -> list[str]:
-    out: list[str] = []
+    """A container's lines, each read of them once (the same logs read by the plan and by a follow-up)."""
+    reads: dict[tuple[str, ...], None] = {}
     for r in results:
         d = r.data if r.tool == "k8s_pod_logs" and isinstance(r.data, dict) else {}
         if d.get("pod") == pod and d.get("container") == container:
-            out += [str(x) for x in d.get("lines", [])]
-    return out
+            reads.setdefault(tuple(str(x) for x in d.get("lines", [])), None)
+    return [line for lines in reads for line in lines]
 
 
 def events(obj: dict[str, Any], *reasons: str) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from bot.cards.strings import CAUSE_NOT_FOUND, CAUSE_NOT_FOUND_ADVICE, FROM_ALERT_ALONE
+from bot.cards.strings import CAUSE_NOT_FOUND, CAUSE_NOT_FOUND_ADVICE, CAUSE_NOT_FOUND_QUOTED, FROM_ALERT_ALONE
 from bot.triage.quotes import telling
 from bot.triage.rules.base import Diagnosis, Reader
 from tools.base import Status
@@ -59,6 +59,7 @@ def not_found(r: Reader) -> Diagnosis | None:
     reads = [x for x in r.results if x.status != Status.error]
     if not reads:
         return None
-    quotes = telling(r.own_logs, 4) + telling(r.neighbour_logs, 2) if r.own_logs or r.neighbour_logs else []
-    summary = CAUSE_NOT_FOUND.format(what=_speaks_of(r) or r.alert.name, reads=len(reads))
+    quotes = telling(r.own_logs, 4) + telling(r.neighbour_logs, 2)
+    summary = CAUSE_NOT_FOUND.format(what=_speaks_of(r) or r.alert.name, reads=len(reads)) + \
+        (CAUSE_NOT_FOUND_QUOTED if quotes else "")
     return r.make(NOT_FOUND, r.about(), summary, quotes, CAUSE_NOT_FOUND_ADVICE, False, "alert")
