@@ -4,7 +4,9 @@ configured identity. An unknown token is no one: the SDK's bearer middleware ans
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 
 from bot.settings import McpToken
@@ -25,8 +27,7 @@ class Tokens:
         return AccessToken(token="", client_id=found, scopes=[]) if found else None
 
 
-def identity_of(request: object) -> str | None:
-    """The identity the HTTP request authenticated as (None: not an HTTP request)."""
-    user = getattr(request, "user", None) if request is not None else None
-    token = getattr(user, "access_token", None)
-    return token.client_id if token is not None else None
+def identity_of(request: Any) -> str | None:
+    """The identity the HTTP request authenticated as (None: no request, or one the middleware did not admit)."""
+    user = request.scope.get("user") if request is not None else None
+    return user.access_token.client_id if isinstance(user, AuthenticatedUser) else None
