@@ -15,7 +15,7 @@ from pydantic_settings import (
 
 from bot.cards.routing import Route
 from knowledge.settings import KnowledgeSettings
-from policies.schema import DEFAULT_POLICY, Identity
+from policies.schema import DEFAULT_POLICY, Identity, Tier
 from tools.settings import (
     AlertmanagerSettings,
     ElasticsearchSettings,
@@ -192,6 +192,25 @@ class McpToken(Section):
         return identity
 
 
+class McpServer(Section):
+    """An MCP server whose tools join opsbot's toolset through the door (docs/mcp.md, "opsbot as an MCP client")."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9]{0,15}$", description="short name; its tools are named NAME_TOOL")
+    command: list[str] | None = Field(None, description="start it and talk over stdio, e.g. [mcp-grafana]")
+    url: str | None = Field(None, description="or its streamable HTTP endpoint, e.g. https://mcp.example/mcp")
+    token: SecretStr | None = Field(None, description="bearer token sent to `url`")
+    tools: dict[str, Tier] = Field(default_factory=dict, description="the allow-list: each tool opsbot may call, "
+                                   "and its tier (T0: reads; T1-T3: changes, which wait for an approval); the "
+                                   "policy must list NAME_TOOL with the same tier, or it does not join")
+    timeout_s: float = Field(30.0, gt=0, description="seconds one call (with starting the server) may take")
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> McpServer:
+        if (self.command is None) == (self.url is None):
+            raise ValueError(f"mcp server {self.name}: give either `command` or `url`")
+        return self
+
+
 class McpSettings(Section):
     """`opsbot mcp`: opsbot's tools to MCP clients (IDE and desktop assistants), through the door (docs/mcp.md)."""
 
@@ -202,6 +221,8 @@ class McpSettings(Section):
                                    "each {identity, token}; a request without a listed token is answered 401")
     host: str = Field("127.0.0.1", description="address `opsbot mcp --http` listens on")
     port: int = Field(8765, description="port of `opsbot mcp --http` (the endpoint is /mcp)")
+    servers: list[McpServer] = Field(default_factory=list, description="MCP servers whose allowed tools opsbot "
+                                     "calls, through the door, as its own (docs/mcp.md)")
 
     @field_validator("tokens")
     @classmethod
