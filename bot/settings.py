@@ -197,6 +197,8 @@ class McpServer(Section):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9]{0,15}$", description="short name; its tools are named NAME_TOOL")
     command: list[str] | None = Field(None, description="start it and talk over stdio, e.g. [mcp-grafana]")
+    env: dict[str, SecretStr] = Field(default_factory=dict, description="environment of `command` beyond the SDK's "
+                                      "safe few (PATH, HOME…), e.g. its API token")
     url: str | None = Field(None, description="or its streamable HTTP endpoint, e.g. https://mcp.example/mcp")
     token: SecretStr | None = Field(None, description="bearer token sent to `url`")
     tools: dict[str, Tier] = Field(default_factory=dict, description="the allow-list: each tool opsbot may call, "

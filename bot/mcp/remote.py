@@ -17,6 +17,7 @@ import anyio
 import structlog
 
 from bot.mcp.remote_args import args_model
+from bot.redact import redact, redact_data
 from bot.settings import McpServer, Settings
 from policies.engine import PolicyEngine
 from tools.base import Args, BackendError, Preview, Status, Tool, ToolResult
@@ -24,6 +25,7 @@ from tools.context import ToolContext
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+DESCRIPTION_CHARS = 400
 
 
 def _client(server: McpServer) -> Any:
@@ -33,7 +35,8 @@ def _client(server: McpServer) -> Any:
     from mcp.shared._httpx_utils import create_mcp_http_client
 
     if server.command:
-        return Client(StdioServerParameters(command=server.command[0], args=server.command[1:]),
+        env = {k: v.get_secret_value() for k, v in server.env.items()}
+        return Client(StdioServerParameters(command=server.command[0], args=server.command[1:], env=env),
                       read_timeout_seconds=server.timeout_s)
     headers = {"Authorization": f"Bearer {server.token.get_secret_value()}"} if server.token else None
     assert server.url is not None
@@ -82,9 +85,11 @@ def _tool(server: McpServer, remote: Any, tier: str) -> Tool:
     def preview(ctx: ToolContext, args: Args) -> Preview:
         raw = args.model_dump(mode="json")
         return Preview(target=f"{server.name}/{remote.name}", namespace=str(raw.get("namespace") or server.name),
-                       summary=f"{server.name}: {joined.summary(args)}", proposed=raw)
+                       summary=redact(f"{server.name}: {joined.summary(args)}"), proposed=redact_data(raw))
 
-    description = f"{remote.description or remote.name} (MCP server {server.name}, tier {tier})"
+    # the server's own words, read by the model: masked, bounded, and said to be the server's
+    said = " ".join(redact(remote.description or remote.name).split())[:DESCRIPTION_CHARS]
+    description = f"{said} (a tool of MCP server {server.name}, tier {tier})"
     joined = Tool(name, description, args_model(name, dict(remote.input_schema)), call, "mcp",
                   preview if tier != "T0" else None)
     return joined
