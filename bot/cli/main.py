@@ -71,6 +71,9 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("action", "bot.cli.action:action_app", "Pending actions: list, approve, deny."),
     ("incident", "bot.cli.incident:incident_app", "Incidents: list them, show one's timeline."),
     ("knowledge", "bot.cli.knowledge:knowledge_app", "Playbooks and past incidents: ingest, search."),
+    ("mcp", "bot.cli.mcp:mcp_cmd", "Serve opsbot's tools to MCP clients (IDE and desktop assistants) over stdio, or "
+     "streamable HTTP with --http; every call runs through the door as its caller, and a change waits for approval "
+     "in chat."),
 )
 CONTEXT = {"tool": {"allow_extra_args": True, "ignore_unknown_options": True}}
 
