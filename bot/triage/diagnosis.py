@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.triage.rules import alert, autoscaling, dependencies, jobs, network, nodes, pods, storage, workloads
+from bot.triage.rules import alert, autoscaling, dependencies, jobs, network, nodes, pods, quota, storage, workloads
 from bot.triage.rules.base import Diagnosis, Reader
 from bot.triage.subject import Subject
 from tools.base import ToolResult
@@ -27,7 +27,8 @@ from tools.base import ToolResult
 __all__ = ["Diagnosis", "diagnose"]
 
 # the order decides: what stopped the objects before what their logs say, the alert alone last
-RULES = (nodes.node, storage.claim, autoscaling.hpa, jobs.job, pods.pod, workloads.rollout,
+RULES = (nodes.node, storage.claim, storage.volume_zone, autoscaling.hpa, jobs.cronjob, jobs.job, quota.quota,
+         quota.limit_range, pods.pod, workloads.rollout,
          network.certificate, network.network_policy, alert.throttling, dependencies.dependency, alert.symptom)
 
 

@@ -11,6 +11,9 @@ def placement(message: str) -> str:
         wanted = ", ".join(sorted(set(re.findall(r"Insufficient (\S+?)[.,]", message)))) or "resources"
         return (f"add nodes with free {wanted} (or a node pool that has it), or lower the pod's requests; "
                 "scaling up only adds Pending pods")
+    if "volume node affinity conflict" in message:
+        return ("run a node in the zone of the pod's volume, or restore the volume in a zone that has nodes; "
+                "labelling a node does not move a volume")
     if "taint" in message:
         return "add a toleration for the node taint to the pod, or run it on nodes without the taint"
     if "affinity" in message or "selector" in message:
