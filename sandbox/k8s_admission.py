@@ -1,5 +1,6 @@
 """The admission a controller's pod creation passes: LimitRanger (a container's limit above the namespace's
-LimitRange maximum, its request below the minimum) then ResourceQuota (the namespace's quota would be
+LimitRange maximum, its request below the minimum; a container without a limit gets the default, within the
+maximum) then ResourceQuota (the namespace's quota would be
 exceeded, or a tracked resource is not specified), in the API server's words:
 `pods "web-7d4b9c8f6-x2x9q" is forbidden: exceeded quota: compute, requested: limits.memory=2Gi, used:
 limits.memory=7Gi, limited: limits.memory=8Gi`. A quota's `status.used` is what the namespace's pods hold now,
@@ -86,10 +87,8 @@ class Admission:
                     res = c.get("resources") or {}
                     limits, requests = res.get("limits") or {}, {**(res.get("limits") or {}),
                                                                   **(res.get("requests") or {})}
-                    for r, top in sorted((item.get("max") or {}).items()):
-                        if r not in limits:
-                            problems.append(f"maximum {r} usage per Container is {top}.  No limit is specified")
-                        elif quantity(limits[r]) > quantity(top):
+                    for r, top in sorted((item.get("max") or {}).items()):  # no limit: the default (≤ max) applies
+                        if r in limits and quantity(limits[r]) > quantity(top):
                             problems.append(f"maximum {r} usage per Container is {top}, but limit is {limits[r]}")
                     for r, low in sorted((item.get("min") or {}).items()):
                         if r in requests and quantity(requests[r]) < quantity(low):

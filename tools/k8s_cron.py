@@ -35,7 +35,7 @@ def _field(text: str, lo: int, hi: int) -> set[int]:
         top = hi + (1 if hi == 6 else 0)  # day of week 7 is Sunday too
         if not (lo <= a <= top and lo <= b <= top) or int(step or 1) < 1:
             raise ValueError(f"{part!r} is out of range {lo}-{hi}")
-        out |= {7 % 7 if v == 7 else v for v in range(a, b + 1, int(step or 1))}
+        out |= {v % 7 if hi == 6 else v for v in range(a, b + 1, int(step or 1))}
     return out
 
 

@@ -14,25 +14,25 @@ QUOTA = re.compile(r"(?:exceeded quota|failed quota): ([a-z0-9][-a-z0-9.]*)[,:]"
 LIMIT_RANGE = re.compile(r"(?:maximum|minimum) \S+ usage per (?:Container|Pod) is")
 
 
-def refusals(results: list[ToolResult]) -> Iterator[tuple[str, str]]:
-    """(namespace, message) of every failure to create a pod the reads show: FailedCreate events (of the
-    namespace or an object described), and ReplicaFailure conditions."""
+def refusals(results: list[ToolResult]) -> Iterator[tuple[str, str, str]]:
+    """(namespace, the object that could not create a pod, message) of every such failure the reads show:
+    FailedCreate events (of the namespace or an object described), and ReplicaFailure conditions."""
     for d in ok(results, "k8s_events"):
         for e in d.get("events", []):
             if e.get("reason") == "FailedCreate":
-                yield d.get("namespace") or "", str(e.get("message"))
+                yield d.get("namespace") or "", str(e.get("object", "")).split("/")[-1], str(e.get("message"))
     for d in ok(results, "k8s_describe"):
         for e in d.get("events", []):
             if e.get("reason") == "FailedCreate":
-                yield d.get("namespace") or "", str(e.get("message"))
+                yield d.get("namespace") or "", d.get("name") or "", str(e.get("message"))
         for c in d.get("conditions", []):
             if c.get("type") == "ReplicaFailure" and c.get("status") == "True":
-                yield d.get("namespace") or "", str(c.get("message"))
+                yield d.get("namespace") or "", d.get("name") or "", str(c.get("message"))
 
 
 def reads(results: list[ToolResult]) -> list[Check]:
     checks: list[Check] = []
-    for ns, message in refusals(results):
+    for ns, _, message in refusals(results):
         if not ns:
             continue
         if m := QUOTA.search(message):

@@ -10,6 +10,7 @@ from bot.triage.quotes import resources
 from bot.triage.results import described
 from bot.triage.rules.base import Diagnosis, Reader
 
+REQUESTED = re.compile(r"requested: (\S+), used:")
 LIMIT = re.compile(r"(maximum|minimum) (\S+) usage per (Container|Pod) is (\S+?)[,.]")
 
 
@@ -21,14 +22,24 @@ def _short(r: Reader) -> list[str]:
     return out + [x for p in r.pods[:1] for c in p.get("containers", []) if (x := resources(c))]
 
 
+def _refusals(r: Reader) -> list[tuple[str, str]]:
+    """(namespace, message) of the pods that could not be created for the alert's workload (any, when it
+    names none): a quota refusing someone else's pods is not this alert's cause."""
+    mine = r.alert.target.workload
+    return [(ns, message) for ns, obj, message in refusals(r.results)
+            if not mine or obj == mine or obj.startswith(f"{mine}-")]
+
+
 def quota(r: Reader) -> Diagnosis | None:
-    for ns, message in refusals(r.results):
+    for ns, message in _refusals(r):
         m = QUOTA.search(message)
         q = next((q for q in described(r.results, "ResourceQuota") if m and q["name"] == m.group(1)
                   and q["namespace"] == ns), None)
         if q is None:
             continue
-        spent = [u for u in q.get("resources", []) if u["resource"] in message]
+        asked = REQUESTED.search(message)  # the resources the quota refused, as "limits.memory=2Gi,…"
+        named = {x.split("=", 1)[0] for x in asked.group(1).split(",")} if asked else set()
+        spent = [u for u in q.get("resources", []) if u["resource"] in named or (not named and u.get("spent"))]
         usage = "; ".join(f"{u['resource']} used {u['used']} of hard {u['hard']}" for u in spent)
         return r.make("quota-exceeded", f"ResourceQuota {ns}/{q['name']}", message.split("Error creating: ")[-1],
                       [f"ResourceQuota {ns}/{q['name']}: {usage}", *_short(r)],
@@ -39,7 +50,7 @@ def quota(r: Reader) -> Diagnosis | None:
 
 
 def limit_range(r: Reader) -> Diagnosis | None:
-    for ns, message in refusals(r.results):
+    for ns, message in _refusals(r):
         if not LIMIT_RANGE.search(message):
             continue
         m = LIMIT.search(message)

@@ -8,7 +8,7 @@ import re
 def placement(message: str) -> str:
     """What a person should do about a FailedScheduling message."""
     if "Insufficient" in message:
-        wanted = ", ".join(sorted(set(re.findall(r"Insufficient (\S+?)[.,]", message)))) or "resources"
+        wanted = ", ".join(sorted(set(re.findall(r"Insufficient (\S+?)[.,](?:\s|$)", message)))) or "resources"
         return (f"add nodes with free {wanted} (or a node pool that has it), or lower the pod's requests; "
                 "scaling up only adds Pending pods")
     if "volume node affinity conflict" in message:
