@@ -12,19 +12,9 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from tools.k8s_quantity import quantity
+from tools.k8s_quantity import amount, quantity
 
 DONE = ("Succeeded", "Failed")
-
-
-def amount(resource: str, value: Decimal) -> str:
-    """A quantity as the API server prints a sum: 2Gi, 512Mi, 500m, 3."""
-    if resource.endswith(("cpu",)):
-        return f"{int(value * 1000)}m" if value % 1 else str(int(value))
-    for unit, size in (("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
-        if value and value % size == 0 and resource.endswith(("memory", "storage")):
-            return f"{int(value / size)}{unit}"
-    return str(int(value)) if value == int(value) else str(value)
 
 
 def _container_amounts(c: dict[str, Any]) -> dict[str, Decimal]:

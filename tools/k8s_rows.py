@@ -100,8 +100,9 @@ def node_row(n: Any, now: datetime) -> Row:
     pressure = [c.type for c in n.status.conditions or [] if c.type in PRESSURE and c.status == "True"]
     status = node_status(n)
     zone = (n.metadata.labels or {}).get(ZONE)
+    sizes = {k: v for k, v in (n.status.allocatable or {}).items() if k in ("cpu", "memory") or "/" in k}
     return _base(n, now, status == "Ready" and not pressure, status=status, pressure=pressure,
-                 **({"zone": zone} if zone else {}),
+                 **({"zone": zone} if zone else {}), allocatable=sizes,
                  taints=[f"{t.key}={t.value or ''}:{t.effect}" for t in n.spec.taints or []],
                  version=n.status.node_info.kubelet_version if n.status.node_info else None)
 

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from bot.intake.target import Target
-from bot.triage.follow import dependencies, jobs, network, quota, storage
+from bot.triage.follow import dependencies, jobs, network, quota, scheduling, storage
 from bot.triage.results import (
     LOG_TAIL,
     NETWORK_FAILURE,
@@ -30,7 +30,7 @@ from bot.triage.subject import Subject
 from tools.base import ToolResult
 
 # the neighbours' families, bot/triage/follow/
-FOLLOW = (network.reads, dependencies.reads, jobs.reads, storage.reads, quota.reads)
+FOLLOW = (network.reads, dependencies.reads, jobs.reads, storage.reads, quota.reads, scheduling.reads)
 
 MAX_ROUNDS = 5
 VOLUME_ARGS = ("limit", "tail_lines", "only_unhealthy", "since", "level")

@@ -66,6 +66,7 @@ def test_a_volume_shows_its_zone_and_the_pod_the_scheduler_cannot_place_with_it(
     assert claim["volume"]["node_affinity"] == ["topology.kubernetes.io/zone in [europe-west1-b]"]
     nodes = run(jdoor, oncall, "k8s_list", kind="Node")["items"]
     assert sorted(n["zone"] for n in nodes) == ["europe-west1-c", "europe-west1-d"]
+    assert nodes[0]["allocatable"] == {"cpu": "8", "memory": "32Gi"}, "a node's size beside its zone"
     pod = run(jdoor, oncall, "k8s_describe", kind="Pod", name="db", namespace="data")
     scheduled = next(c for c in pod["conditions"] if c["type"] == "PodScheduled")
     assert scheduled["message"].startswith("0/2 nodes are available: 2 node(s) had volume node affinity conflict.")

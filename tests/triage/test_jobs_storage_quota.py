@@ -171,7 +171,7 @@ def test_a_pending_pods_extended_resources_are_quoted() -> None:
     assert d and d.mode == "unschedulable-pods"
     assert "trainer-0 container train requests memory 100Mi, nvidia.com/gpu 5; limits memory 100Mi, nvidia.com/gpu 5" \
         in d.quotes
-    assert d.advice and d.advice.startswith("add nodes with free nvidia.com/gpu ")
+    assert d.advice and d.advice.startswith("add nodes with free nvidia.com/gpu "), "the nodes' sizes unread"
 
 
 def test_a_quota_refusing_another_workloads_pods_is_not_this_alerts_cause() -> None:
@@ -180,3 +180,27 @@ def test_a_quota_refusing_another_workloads_pods_is_not_this_alerts_cause() -> N
     alert = _alert(alertname="KubeDeploymentReplicasMismatch", namespace="shop", deployment="api")
     d = diagnose(alert, [*_stuck_web(QUOTA_MESSAGE), quota], NOW)
     assert d is None or d.mode != "quota-exceeded"
+
+
+def test_a_request_no_node_can_ever_hold_says_so_instead_of_add_nodes() -> None:
+    alert = _alert(alertname="KubeJobNotCompleted", namespace="ml", job_name="finetune")
+    message = ("0/4 nodes are available: 2 Insufficient cpu, 4 Insufficient nvidia.com/gpu. preemption: 0/4 nodes "
+               "are available: 4 No preemption victims found for incoming pod.")
+    pod = _result("k8s_describe", kind="Pod", namespace="ml", name="finetune-x2x9q", status="Pending", events=[],
+                  init_containers=[], claims=[], controlled_by=["Job/finetune"],
+                  containers=[{"name": "trainer", "ready": False, "requests": {"cpu": "32", "nvidia.com/gpu": "5"}}],
+                  conditions=[{"type": "PodScheduled", "status": "False", "message": message}])
+    assert ("k8s_list", {"kind": "Node"}) in follow_ups([pod])
+    nodes = _result("k8s_list", kind="Node", items=[
+        {"name": "cpu-1", "allocatable": {"cpu": "16", "memory": "64Gi"}},
+        {"name": "gpu-1", "allocatable": {"cpu": "48", "memory": "192Gi", "nvidia.com/gpu": "4"}}])
+    d = diagnose(alert, [pod, nodes], NOW)
+    assert d and d.mode == "unschedulable-pods" and d.advice
+    assert "no node can ever hold it (the pod asks for 5 nvidia.com/gpu; the largest node has 4 allocatable)" \
+        in d.advice
+    bigger = _result("k8s_list", kind="Node", items=[{"name": "gpu-8", "allocatable": {"cpu": "96",
+                                                                                       "nvidia.com/gpu": "8"}}])
+    assert diagnose(alert, [pod, bigger], NOW).advice.startswith("add nodes with free cpu, nvidia.com/gpu")
+    none = _result("k8s_list", kind="Node", items=[{"name": "cpu-1", "allocatable": {"cpu": "64"}}])
+    assert diagnose(alert, [pod, none], NOW).advice.startswith("no node has any nvidia.com/gpu (the pod asks for 5): "
+                                                               "add nodes that have it")

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 from bot.triage.quotes import events, pod_logs, resources, state_of, state_text, telling
-from bot.triage.results import described, failing_container
+from bot.triage.results import described, failing_container, ok
 from bot.triage.rules.base import Diagnosis, Reader
-from bot.triage.rules.scheduling import placement
+from bot.triage.rules.scheduling import placement, too_big
 from bot.triage.rules.workloads import stalled
 
 IMAGE_PULL = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
@@ -79,7 +79,9 @@ def pod(r: Reader) -> Diagnosis | None:
                               "bind the pod's claim (see the claim's events): create its StorageClass or volume",
                               False)
             asked = [f"{p['name']} {x}" for c in p.get("containers", []) if (x := resources(c))]
-            return r.make("unschedulable-pods", about, f"Pending: {message}", asked, placement(message))
+            nodes = [n for d in ok(r.results, "k8s_list") if d.get("kind") == "Node" for n in d.get("items", [])]
+            return r.make("unschedulable-pods", about, f"Pending: {message}", asked,
+                          placement(message, too_big(p, message, nodes)))
         if p.get("status") in ("Evicted",) or any("Evicted" in x for x in events(p, "Evicted")):
             return r.make("node-pressure", about, f"{p.get('status')}: {' '.join(events(p, 'Evicted'))}", [],
                           f"free resources on node {p.get('node')} or drain it", False)
