@@ -204,3 +204,14 @@ def test_a_request_no_node_can_ever_hold_says_so_instead_of_add_nodes() -> None:
     none = _result("k8s_list", kind="Node", items=[{"name": "cpu-1", "allocatable": {"cpu": "64"}}])
     assert diagnose(alert, [pod, none], NOW).advice.startswith("no node has any nvidia.com/gpu (the pod asks for 5): "
                                                                "add nodes that have it")
+
+
+def test_a_quota_that_refuses_pods_without_requests_asks_for_them() -> None:
+    message = ('pods "web-7d4b9c8f6-x2x9q" is forbidden: failed quota: compute: must specify '
+               "limits.memory,requests.cpu")
+    quota = _result("k8s_describe", kind="ResourceQuota", namespace="shop", name="compute", events=[],
+                    resources=[{"resource": "requests.cpu", "used": "2", "hard": "8", "spent": False}])
+    alert = _alert(alertname="KubeDeploymentReplicasMismatch", namespace="shop", deployment="web")
+    d = diagnose(alert, [*_stuck_web(message), quota], NOW)
+    assert d and d.mode == "quota-exceeded" and d.about == "ResourceQuota shop/compute"
+    assert d.advice and d.advice.startswith("give every container of the pod limits.memory,requests.cpu")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from bot.triage.results import Check, ok
 from tools.base import ToolResult
 
-QUOTA = re.compile(r"(?:exceeded quota|failed quota): ([a-z0-9][-a-z0-9.]*)[,:]")
+QUOTA = re.compile(r"(?:[Ee]xceeded quota|[Ff]ailed quota): ([a-z0-9][-a-z0-9.]*)[,:]")
 LIMIT_RANGE = re.compile(r"(?:maximum|minimum) \S+ usage per (?:Container|Pod) is")
 
 

@@ -10,6 +10,7 @@ from bot.triage.quotes import resources
 from bot.triage.results import described
 from bot.triage.rules.base import Diagnosis, Reader
 
+MUST_SPECIFY = re.compile(r"must specify (\S+)")
 REQUESTED = re.compile(r"requested: (\S+), used:")
 LIMIT = re.compile(r"(maximum|minimum) (\S+) usage per (Container|Pod) is (\S+?)[,.]")
 
@@ -41,11 +42,15 @@ def quota(r: Reader) -> Diagnosis | None:
         named = {x.split("=", 1)[0] for x in asked.group(1).split(",")} if asked else set()
         spent = [u for u in q.get("resources", []) if u["resource"] in named or (not named and u.get("spent"))]
         usage = "; ".join(f"{u['resource']} used {u['used']} of hard {u['hard']}" for u in spent)
+        unspecified = MUST_SPECIFY.search(message)
+        advice = (f"give every container of the pod {unspecified.group(1)} (ResourceQuota {q['name']} tracks them "
+                  "and refuses pods without), or a LimitRange with defaults for them" if unspecified else
+                  f"raise ResourceQuota {q['name']}'s hard limit ({usage}), free room in namespace {ns}, or lower "
+                  "the pods' requests/limits")
         return r.make("quota-exceeded", f"ResourceQuota {ns}/{q['name']}", message.split("Error creating: ")[-1],
-                      [f"ResourceQuota {ns}/{q['name']}: {usage}", *_short(r)],
-                      f"raise ResourceQuota {q['name']}'s hard limit ({usage}), free room in namespace {ns}, or "
-                      "lower the pods' requests/limits; the controller retries by itself; restarting or scaling up "
-                      "only asks for more", False)
+                      [f"ResourceQuota {ns}/{q['name']}: {usage}" if usage else "", *_short(r)],
+                      f"{advice}; the controller retries by itself; restarting or scaling up only asks for more",
+                      False)
     return None
 
 
