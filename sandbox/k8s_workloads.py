@@ -151,11 +151,12 @@ class Workloads(Kubelet):
                                      "successfulJobsHistoryLimit": 3, "failedJobsHistoryLimit": 1, **spec},
                             "status": {}})
         try:
-            fired = Schedule(spec["schedule"], spec.get("timeZone")).previous(datetime.fromtimestamp(t0, UTC))
+            schedule = Schedule(spec["schedule"], spec.get("timeZone"))
+            fired = schedule.previous(datetime.fromtimestamp(t0, UTC))
         except ValueError as e:
             raise o.ApiError(422, "Invalid", f'CronJob.batch "{w.name}" is invalid: spec.schedule: {e}') from None
-        runs = [(t0 + offset(r.at).total_seconds(), w.model_copy(update={"pods": r.pods, "pod_names": []}))
-                for r in w.runs]
+        runs = [(self._fired(schedule, t0 + offset(r.at).total_seconds()),
+                 w.model_copy(update={"pods": r.pods, "pod_names": []})) for r in w.runs]
         last = fired.timestamp() if fired else None
         if last is not None and last >= created and not spec.get("suspend") and all(at < last for at, _ in runs):
             runs.append((last, w))
@@ -176,6 +177,12 @@ class Workloads(Kubelet):
             self._event(w.namespace, o.involved("CronJob", cron, w.namespace), "Normal", "SuccessfulCreate",
                         f"Created job {j['metadata']['name']}", at, at, component="cronjob-controller")
         self._prune(cron, jobs)
+
+    @staticmethod
+    def _fired(schedule: Schedule, at: float) -> float:
+        """An earlier run's time: the schedule's minute at or before `at` (the controller runs nothing between)."""
+        fired = schedule.previous(datetime.fromtimestamp(at, UTC))
+        return fired.timestamp() if fired else at
 
     def _prune(self, cron: dict[str, Any], jobs: list[dict[str, Any]]) -> None:
         """The controller keeps the newest successfulJobsHistoryLimit succeeded and failedJobsHistoryLimit failed

@@ -113,7 +113,8 @@ KINDS = WorkloadKind.__args__
 
 
 class CronRun(Strict):
-    """An earlier run of a CronJob: the Job it made at `at` (named by that minute), its pods as `pods` says."""
+    """An earlier run of a CronJob: the Job it made at the schedule's minute at or before `at` (named by that
+    minute), its pods as `pods` says."""
 
     at: Offset
     pods: PodState = PodState()

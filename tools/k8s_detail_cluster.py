@@ -226,8 +226,10 @@ def describe_secret(ctx: ToolContext, secret: Any, now: datetime) -> dict[str, A
 
 def describe_resource_quota(ctx: ToolContext, q: Any, now: datetime) -> dict[str, Any]:
     usage = quota_usage(q)
-    return {"resources": usage, "spent": [u["resource"] for u in usage if u["spent"]],
-            "scopes": q.spec.scopes or None}
+    spent = [u["resource"] for u in usage if u["spent"]]
+    used = ", ".join(f"{u['resource']} {u['used']}/{u['hard']}" for u in usage)
+    return {"status": f"used/hard: {used}" + (f"; spent: {', '.join(spent)}" if spent else ""),
+            "resources": usage, "spent": spent, "scopes": q.spec.scopes or None}
 
 
 def describe_limit_range(ctx: ToolContext, lr: Any, now: datetime) -> dict[str, Any]:
