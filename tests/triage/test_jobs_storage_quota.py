@@ -70,7 +70,8 @@ def test_a_stale_cronjob_is_diagnosed_by_its_failing_jobs_and_never_guessed_with
     alert = _alert(alertname="BackupTooOld", namespace="ops", cronjob="db-backup")
     stale = _cron(suspend=False, status="no success since 2026-12-03T02:04:10Z; it was due at 2026-12-07T02:00:00Z",
                   jobs=[{"name": "db-backup-29944920", "status": "Failed (BackoffLimitExceeded)"}])
-    assert diagnose(alert, [stale], NOW) is None, "overdue, but nothing read says why: no guess"
+    unread = diagnose(alert, [stale], NOW)
+    assert unread and unread.mode == "cause-not-found", "overdue, but nothing read says why: no guess"
     d = diagnose(alert, [stale, _failed_job("db-backup-29944920"), *_job_pod("db-backup-29944920")], NOW)
     assert d and d.mode == "cronjob-stale" and d.about == "CronJob ops/db-backup"
     assert d.summary.startswith("no success since 2026-12-03T02:04:10Z") and "BackoffLimitExceeded" in d.summary

@@ -26,7 +26,7 @@ def _short(r: Reader) -> list[str]:
 def _refusals(r: Reader) -> list[tuple[str, str]]:
     """(namespace, message) of the pods that could not be created for the alert's workload (any, when it
     names none): a quota refusing someone else's pods is not this alert's cause."""
-    mine = r.alert.target.workload
+    mine = r.target.workload
     return [(ns, message) for ns, obj, message in refusals(r.results)
             if not mine or obj == mine or obj.startswith(f"{mine}-")]
 
