@@ -30,6 +30,7 @@ from bot.triage.rules import (
     network,
     nodes,
     pods,
+    quota,
     storage,
     workloads,
 )
@@ -40,9 +41,10 @@ from tools.base import ToolResult
 __all__ = ["Diagnosis", "diagnose"]
 
 # the order decides: what stopped the objects before what their logs say, the alert alone last
-RULES = (nodes.node, storage.claim, autoscaling.hpa, autoscaling.missing_request, jobs.job, workloads.split,
-         identity.missing_identity, identity.pull_secret, pods.pod, workloads.rollout, network.certificate,
-         network.network_policy, alert.throttling, dependencies.dependency, alert.symptom, alert.not_found)
+RULES = (nodes.node, storage.claim, storage.volume_zone, autoscaling.hpa, autoscaling.missing_request,
+         jobs.cronjob, jobs.job, quota.quota, quota.limit_range, workloads.split, identity.missing_identity,
+         identity.pull_secret, pods.pod, workloads.rollout, network.certificate, network.network_policy,
+         alert.throttling, dependencies.dependency, alert.symptom, alert.not_found)
 
 
 def diagnose(subject: Subject, results: list[ToolResult], now: datetime | None = None,
