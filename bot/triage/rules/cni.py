@@ -38,21 +38,23 @@ def cni(r: Reader) -> Diagnosis | None:
                 for x in pod_logs(r.results, a["name"], c["name"]) if EXHAUSTED.search(x)]
         if not (short or said):
             continue  # the sandbox fails for another reason: not this rule
-        plugin = next(iter(PLUGIN.findall(" ".join(messages))), "the network plugin")
+        named = next(iter(PLUGIN.findall(" ".join(messages))), None)
+        plugin = f"network plugin {named}" if named else "the network plugin (the event names none)"
         waiting = like(r, p)
         where = f"{waiting} pods of {r.about()} stay" if waiting > 1 else f"Pod {p['namespace']}/{p['name']} stays"
         if said:
             a, line = said[0]
-            about = (f"Pod {a['namespace']}/{a['name']} (network plugin {plugin} on node {a.get('node')}): no pod "
+            about = (f"Pod {a['namespace']}/{a['name']} ({plugin} on node {a.get('node')}): no pod "
                      f"IP address left to assign, so {where} in ContainerCreating")
         else:
-            about = (f"network plugin {plugin}: no pod IP address left to assign on node {p.get('node')}, so "
+            about = (f"{plugin}: no pod IP address left to assign on node {p.get('node')}, so "
                      f"{where} in ContainerCreating")
             line = short[0]
         return r.make("cni-ip-exhaustion", about, line, [*short[:1], *events(p, SANDBOX)[:1],
                       *(f"{a['name']}: {x}" for a, x in said[1:3])],
-                      f"give {plugin} more addresses: a larger subnet or IP pool, prefix delegation (aws-vpc-cni "
-                      "ENABLE_PREFIX_DELEGATION), or fewer pods per node; free addresses held by finished pods. "
+                      f"give {named or 'the network plugin'} more addresses: a larger subnet or IP pool, prefix "
+                      "delegation (aws-vpc-cni ENABLE_PREFIX_DELEGATION), or fewer pods per node; free addresses held "
+                      "by finished pods. "
                       "Restarting, rolling back or scaling this workload does not help", False, "logs")
     return None
 
