@@ -51,8 +51,8 @@ def test_calls_refused_by_a_dependency_whose_pods_look_healthy_say_it_was_not_fo
     d = diagnose(_alert(), [_pod("shop", "checkout-5d8f-x2"), _logs("shop", "checkout-5d8f-x2", REFUSED),
                             _service("cache", "redis", ["redis-0"]), _pod("cache", "redis-0")], NOW)
     assert d and d.mode == "dependency-down" and d.basis == "logs" and d.summary == REFUSED
-    assert "calls Service cache/redis (whose 1 pod(s) read look healthy): the dependency was not found failing" \
-        in d.about and d.rollback is None
+    assert ("calls Service cache/redis (whose 1 pod(s) read are running and ready): the dependency was not found "
+            "failing") in d.about and d.rollback is None
 
 
 def test_lookups_failing_while_the_cluster_dns_pods_are_ready_are_not_blamed_on_it() -> None:

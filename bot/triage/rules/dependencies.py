@@ -88,12 +88,12 @@ def dependency(r: Reader) -> Diagnosis | None:
     if services:
         svc = services[0]
         pods = behind(r, svc)
-        seen = f"whose {len(pods)} pod(s) read look healthy" if pods else "whose pods could not be read"
+        seen = f"whose {len(pods)} pod(s) read are running and ready" if pods else "whose pods could not be read"
         return r.make("dependency-down", f"{r.about()} calls Service {svc['namespace']}/{svc['name']} ({seen}): "
-                      "the dependency was not found failing", calls[0], calls[1:3],
-                      f"the calls to Service {svc['namespace']}/{svc['name']} fail ({how(calls[0])}) though it "
-                      "looks healthy: check the path between (NetworkPolicies, the Service's ports) and the "
-                      "dependency's own metrics", False, "logs")
+                      "the dependency was not found failing", calls[0], [*calls[1:3], *r.dependency_lines()],
+                      f"the calls to Service {svc['namespace']}/{svc['name']} fail ({how(calls[0])}) though its pods "
+                      "are running and ready: read its own lines (quoted) and metrics for slowness, locks or limits, "
+                      "and check the path between (NetworkPolicies, the Service's ports)", False, "logs")
     return r.make("dependency-unreachable", f"{r.about()}: the failing calls name no Service of the cluster; the "
                   "cause was not found in the cluster", calls[0], calls[1:3],
                   f"the calls fail with {how(calls[0])} to a host outside the cluster (the line above names it): "
