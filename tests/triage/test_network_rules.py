@@ -84,3 +84,15 @@ def test_a_pods_egress_network_policy_reaches_the_evidence() -> None:
         {"name": "deny-egress", "policy_types": ["Egress"]}, {"name": "allow-ingress", "policy_types": ["Ingress"]}])
     texts = [e.text for e in summarise(pod.model_copy(update={"invocation": "k8s_describe(kind='Pod')"}))]
     assert "its egress is limited by NetworkPolicy deny-egress" in texts
+
+
+def test_calls_naming_no_service_say_whether_the_services_were_read_at_all() -> None:
+    call = 'error="dial tcp 203.0.113.45:443: i/o timeout"'
+    unread = diagnose(_alert(), [_pod("shop", "checkout-5d8f-x2"), _logs("shop", "checkout-5d8f-x2", call)], NOW)
+    assert unread and unread.mode == "dependency-unreachable" and unread.summary == call
+    assert "the failing calls were not matched: the cluster's Services could not be read" in unread.about
+    listed = _result("k8s_list", kind="Service", namespace=None, items=[{"name": "checkout", "namespace": "shop"}])
+    read = diagnose(_alert(), [_pod("shop", "checkout-5d8f-x2"), _logs("shop", "checkout-5d8f-x2", call), listed],
+                    NOW)
+    assert read and "the failing calls name no Service of the cluster; the cause was not found in the cluster" \
+        in read.about

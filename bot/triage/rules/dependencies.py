@@ -83,8 +83,9 @@ def dependency(r: Reader) -> Diagnosis | None:
                  f"{where}, which {endpoints_said(svc)}: callers get {how(calls[0])}")
         return r.make("dependency-down", about, line or state_text(c),
                       [f"{p['name']} {c['name']}: {state_text(c)}", *r.dependency_lines(), *calls[:2]],
-                      f"restore Pod {p['namespace']}/{p['name']} (what its own line above names); restarting, "
-                      "rolling back or scaling the callers does not help", False, "logs" if line else "state")
+                      f"restore Pod {p['namespace']}/{p['name']} (what its own {'line' if line else 'state'} above "
+                      "names); restarting, rolling back or scaling the callers does not help", False,
+                      "logs" if line else "state")
     if services:
         svc = services[0]
         pods = behind(r, svc)
@@ -94,8 +95,10 @@ def dependency(r: Reader) -> Diagnosis | None:
                       f"the calls to Service {svc['namespace']}/{svc['name']} fail ({how(calls[0])}) though its pods "
                       "are running and ready: read its own lines (quoted) and metrics for slowness, locks or limits, "
                       "and check the path between (NetworkPolicies, the Service's ports)", False, "logs")
-    return r.make("dependency-unreachable", f"{r.about()}: the failing calls name no Service of the cluster; the "
-                  "cause was not found in the cluster", calls[0], calls[1:3],
-                  f"the calls fail with {how(calls[0])} to a host outside the cluster (the line above names it): "
-                  "check that service's status and the egress path to it; restarting, rolling back or scaling "
-                  "this service does not help", False, "logs")
+    listed = any(d.get("kind") == "Service" for d in ok(r.results, "k8s_list"))
+    seen = "name no Service of the cluster" if listed else "were not matched: the cluster's Services could not be read"
+    return r.make("dependency-unreachable", f"{r.about()}: the failing calls {seen}; the cause was not found in the "
+                  "cluster", calls[0], calls[1:3],
+                  f"the calls fail with {how(calls[0])} to a host that is no Service of the cluster (the line above "
+                  "names it): check that service's status and the egress path to it; restarting, rolling back or "
+                  "scaling this service does not help", False, "logs")
