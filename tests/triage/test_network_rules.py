@@ -75,8 +75,8 @@ def test_a_sandbox_error_that_names_no_plugin_says_the_addresses_ran_out_without
                                "state": {"state": "waiting", "reason": "ContainerCreating"}}])
     d = diagnose(_alert(namespace="search", service="search-api", alertname="KubePodNotReady"), [pod], NOW)
     assert d and d.mode == "cni-ip-exhaustion" and d.summary == message
-    assert d.about.startswith("the network plugin (the event names none): no pod IP address left to assign on "
-                              "node ip-10-0-1-2, so Pod search/search-api-7c9d-x2 stays in ContainerCreating")
+    assert d.about.startswith("the network plugin (the event names none) on node ip-10-0-1-2: no pod IP address "
+                              "left to assign, so Pod search/search-api-7c9d-x2 stays in ContainerCreating")
 
 
 def test_a_pods_egress_network_policy_reaches_the_evidence() -> None:

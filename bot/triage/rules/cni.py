@@ -42,14 +42,11 @@ def cni(r: Reader) -> Diagnosis | None:
         plugin = f"network plugin {named}" if named else "the network plugin (the event names none)"
         waiting = like(r, p)
         where = f"{waiting} pods of {r.about()} stay" if waiting > 1 else f"Pod {p['namespace']}/{p['name']} stays"
-        if said:
-            a, line = said[0]
-            about = (f"Pod {a['namespace']}/{a['name']} ({plugin} on node {a.get('node')}): no pod "
-                     f"IP address left to assign, so {where} in ContainerCreating")
-        else:
-            about = (f"{plugin}: no pod IP address left to assign on node {p.get('node')}, so "
-                     f"{where} in ContainerCreating")
-            line = short[0]
+        here = [a for a in agents if a.get("node") == p.get("node")] or agents
+        a, line = said[0] if said else (here[0] if here else None, short[0])
+        who = f"Pod {a['namespace']}/{a['name']} ({plugin} on node {a.get('node')})" if a else \
+            f"{plugin} on node {p.get('node')}"
+        about = f"{who}: no pod IP address left to assign, so {where} in ContainerCreating"
         return r.make("cni-ip-exhaustion", about, line, [*short[:1], *events(p, SANDBOX)[:1],
                       *(f"{a['name']}: {x}" for a, x in said[1:3])],
                       f"give {named or 'the network plugin'} more addresses: a larger subnet or IP pool, prefix "
