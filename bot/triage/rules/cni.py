@@ -18,6 +18,11 @@ EXHAUSTED = re.compile(r"(?i)(failed to assign an IP address|unable to allocate 
                        r"per host block limit|InsufficientFreeAddressesInSubnet|no available IP|"
                        r"IP address(es)? (are )?exhausted|out of IP addresses)")
 
+# where each common plugin takes more addresses (its documented setting), said after the generic advice
+KNOBS = {"aws": ", prefix delegation (ENABLE_PREFIX_DELEGATION=true on aws-node)",
+         "cilium": ", a larger per-node pod CIDR (clusterPoolIPv4MaskSize) or more cluster-pool CIDRs",
+         "calico": ", another or larger IPPool (or a smaller blockSize)"}
+
 
 def like(r: Reader, pod: dict[str, Any]) -> int:
     """How many pods of the listing that shows this one are in its state (the others wait the same way)."""
@@ -47,11 +52,11 @@ def cni(r: Reader) -> Diagnosis | None:
         who = f"Pod {a['namespace']}/{a['name']} ({plugin} on node {a.get('node')})" if a else \
             f"{plugin} on node {p.get('node')}"
         about = f"{who}: no pod IP address left to assign, so {where} in ContainerCreating"
+        knob = next((k for w, k in KNOBS.items() if named and w in words(named)), "")
         return r.make("cni-ip-exhaustion", about, line, [*short[:1], *events(p, SANDBOX)[:1],
                       *(f"{a['name']}: {x}" for a, x in said[1:3])],
-                      f"give {named or 'the network plugin'} more addresses: a larger subnet or IP pool, prefix "
-                      "delegation (aws-vpc-cni ENABLE_PREFIX_DELEGATION), or fewer pods per node; free addresses held "
-                      "by finished pods. "
-                      "Restarting, rolling back or scaling this workload does not help", False, "logs")
+                      f"give {named or 'the network plugin'} more addresses: a larger subnet or IP pool{knob}, or "
+                      "fewer pods per node; free addresses held by finished pods. Restarting, rolling back or "
+                      "scaling this workload does not help", False, "logs" if said else "state")
     return None
 
