@@ -68,9 +68,9 @@ def endpoints_said(svc: dict[str, Any]) -> str:
 
 
 def dependency(r: Reader) -> Diagnosis | None:
+    """A followed Service's failing pod is the cause, whether or not the callers' own lines were read; without
+    one, the callers' failing calls say what is known (see the module doc)."""
     calls = failing_calls(r)
-    if not calls:
-        return None
     services = named_services(r)
     for svc in services:
         failing = sick(behind(r, svc))
@@ -80,12 +80,14 @@ def dependency(r: Reader) -> Diagnosis | None:
         where = f"{svc['namespace']}/{svc['name']}"
         line = decisive(r, p, c)
         about = (f"Pod {p['namespace']}/{p['name']} ({state_of(c).get('reason') or 'not ready'}) behind Service "
-                 f"{where}, which {endpoints_said(svc)}: callers get {how(calls[0])}")
+                 f"{where}, which {endpoints_said(svc)}" + (f": callers get {how(calls[0])}" if calls else ""))
         return r.make("dependency-down", about, line or state_text(c),
                       [f"{p['name']} {c['name']}: {state_text(c)}", *r.dependency_lines(), *calls[:2]],
                       f"restore Pod {p['namespace']}/{p['name']} (what its own {'line' if line else 'state'} above "
                       "names); restarting, rolling back or scaling the callers does not help", False,
                       "logs" if line else "state")
+    if not calls:
+        return None
     if services:
         svc = services[0]
         pods = behind(r, svc)
