@@ -30,6 +30,7 @@ from bot.triage.rules import (
     network,
     nodes,
     pods,
+    quota,
     services,
     storage,
     workloads,
@@ -41,7 +42,8 @@ from tools.base import ToolResult
 __all__ = ["Diagnosis", "diagnose"]
 
 # the order decides: what stopped the objects before what their logs say, the alert alone last
-RULES = (nodes.node, storage.claim, autoscaling.hpa, jobs.job, cni.cni, pods.pod, workloads.rollout,
+RULES = (nodes.node, storage.claim, storage.volume_zone, autoscaling.hpa, jobs.cronjob, jobs.job, quota.quota,
+         quota.limit_range, cni.cni, pods.pod, workloads.rollout,
          network.certificate, network.network_policy, network.cluster_dns, alert.throttling, services.selector,
          services.target_port, dependencies.dependency, alert.symptom, alert.not_found)
 
