@@ -1,6 +1,6 @@
 """Cluster and networking objects described: a node's conditions, capacity, what is placed on it and its taints;
-a claim's binding to its volume and class; a Service's endpoints by readiness; what a NetworkPolicy allows;
-ConfigMaps, and Secrets by key name only (never a value)."""
+a claim's binding to its volume and class; what a NetworkPolicy allows; ConfigMaps, and Secrets by key name only
+(never a value). Services and Endpoints: tools/k8s_detail_service.py."""
 
 from __future__ import annotations
 
@@ -133,36 +133,6 @@ def describe_storage_class(ctx: ToolContext, sc: Any, now: datetime) -> dict[str
             "reclaim_policy": sc.reclaim_policy, "allow_expansion": bool(sc.allow_volume_expansion),
             "default": (sc.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class") == "true",
             "parameters": sc.parameters or {}}
-
-
-def _endpoints(ctx: ToolContext, ns: str, name: str) -> dict[str, Any]:
-    try:
-        ep = call(ctx, f"endpoints {ns}/{name}", "core", "read_namespaced_endpoints", name, ns, passthrough=(404,))
-    except ApiException:
-        return {"ready": [], "not_ready": [], "note": "no Endpoints object"}
-
-    def who(a: Any) -> str:
-        return f"{a.target_ref.name} ({a.ip})" if a.target_ref else a.ip
-
-    subsets = ep.subsets or []
-    return {"ready": [who(a) for s in subsets for a in s.addresses or []],
-            "not_ready": [who(a) for s in subsets for a in s.not_ready_addresses or []],
-            "ports": sorted({f"{p.port}/{p.protocol or 'TCP'}" for s in subsets for p in s.ports or []})}
-
-
-def describe_service(ctx: ToolContext, svc: Any, now: datetime) -> dict[str, Any]:
-    ns, name = svc.metadata.namespace, svc.metadata.name
-    endpoints = _endpoints(ctx, ns, name)
-    if svc.spec.selector and not endpoints["ready"] and not endpoints["not_ready"]:
-        endpoints["note"] = f"no pod matches the selector {svc.spec.selector}"
-    return {"type": svc.spec.type, "cluster_ip": svc.spec.cluster_ip, "selector": svc.spec.selector or None,
-            "ports": [{"name": p.name, "port": p.port, "target_port": str(p.target_port), "protocol": p.protocol}
-                      for p in svc.spec.ports or []],
-            "endpoints": endpoints}
-
-
-def describe_endpoints(ctx: ToolContext, ep: Any, now: datetime) -> dict[str, Any]:
-    return _endpoints(ctx, ep.metadata.namespace, ep.metadata.name)
 
 
 def _peer(peer: Any) -> str:

@@ -24,6 +24,7 @@ from bot.intake.target import Target
 from bot.triage.rules import (
     alert,
     autoscaling,
+    cni,
     dependencies,
     identity,
     jobs,
@@ -31,6 +32,7 @@ from bot.triage.rules import (
     nodes,
     pods,
     quota,
+    services,
     storage,
     workloads,
 )
@@ -42,9 +44,10 @@ __all__ = ["Diagnosis", "diagnose"]
 
 # the order decides: what stopped the objects before what their logs say, the alert alone last
 RULES = (nodes.node, storage.claim, storage.volume_zone, autoscaling.hpa, autoscaling.missing_request,
-         jobs.cronjob, jobs.job, quota.quota, quota.limit_range, workloads.split, identity.missing_identity,
+         jobs.cronjob, jobs.job, quota.quota, quota.limit_range, cni.cni, workloads.split, identity.missing_identity,
          identity.pull_secret, pods.pod, workloads.rollout, network.certificate, network.network_policy,
-         alert.throttling, dependencies.dependency, alert.symptom, alert.not_found)
+         network.cluster_dns, alert.throttling, services.selector, services.target_port, dependencies.dependency,
+         alert.symptom, alert.not_found)
 
 
 def diagnose(subject: Subject, results: list[ToolResult], now: datetime | None = None,

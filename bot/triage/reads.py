@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from bot.intake.target import Target
-from bot.triage.follow import autoscaling, dependencies, identity, jobs, network, quota, scheduling, storage
+from bot.triage.follow import autoscaling, cni, dependencies, identity, jobs, network, quota, scheduling, storage
 from bot.triage.results import (
     LOG_TAIL,
     NETWORK_FAILURE,
@@ -30,7 +30,7 @@ from bot.triage.subject import Subject
 from tools.base import ToolResult
 
 # the neighbours' families, bot/triage/follow/
-FOLLOW = (network.reads, dependencies.reads, jobs.reads, storage.reads, quota.reads, scheduling.reads,
+FOLLOW = (network.reads, dependencies.reads, cni.reads, jobs.reads, storage.reads, quota.reads, scheduling.reads,
           autoscaling.reads, identity.reads)
 
 MAX_ROUNDS = 5
