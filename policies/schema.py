@@ -50,19 +50,24 @@ class When(_Strict):
     namespace: list[str] | None = None
 
 
-class Remind(_Strict):
-    """Whom a pending action's card thread mentions once, `before` its expiry, while nobody has decided it."""
+class Mentions(_Strict):
+    """Whom a line in a card's thread mentions, per platform."""
 
-    before: Duration = Field(timedelta(minutes=5), description="how long before the expiry the reminder is posted")
     slack: str | None = Field(None, pattern=r"^(<(!subteam\^[A-Z0-9]+|@[A-Z0-9]+)>\s*)+$",
                               description="Slack mentions: a user group <!subteam^S0123> or people <@U0123>")
     telegram: str | None = Field(None, pattern=r"^(@[A-Za-z0-9_]{5,32}\s*)+$", description="Telegram @handles")
 
     @model_validator(mode="after")
-    def _someone(self) -> Remind:
+    def _someone(self) -> Mentions:
         if not self.slack and not self.telegram:
-            raise ValueError("`remind` names nobody: give `slack` (<!subteam^ID> or <@ID>) or `telegram` (@handle)")
+            raise ValueError("names nobody: give `slack` (<!subteam^ID> or <@ID>) or `telegram` (@handle)")
         return self
+
+
+class Remind(Mentions):
+    """Whom a pending action's card thread mentions once, `before` its expiry, while nobody has decided it."""
+
+    before: Duration = Field(timedelta(minutes=5), description="how long before the expiry the reminder is posted")
 
 
 class Approvers(_Strict):
@@ -71,6 +76,7 @@ class Approvers(_Strict):
     self_approval: bool = False
     expires: Duration = timedelta(minutes=15)
     remind: Remind | None = Field(None, description="whom to remind in the card's thread before it expires")
+    escalate: Mentions | None = Field(None, description="whom the card's thread tells when it expired unanswered")
 
     @model_validator(mode="after")
     def _remind_before_expiry(self) -> Approvers:

@@ -80,6 +80,7 @@ WITHDRAWN = "the incident resolved before anyone approved it"
 EXPIRED = "expired at {at:%H:%M} UTC, not executed"
 EXPIRES = "expires {at:%H:%M} UTC"
 REMINDER = "{who} #{id} {summary} is waiting for approval and expires at {at:%H:%M} UTC"
+ESCALATION = "{who} #{id} {summary} expired at {at:%H:%M} UTC with nobody's decision: nothing was run"
 
 # verification after an executed action (bot/guard/verify.py): "{after}" is "2 min", "{verb}" "rollback"
 FIXED = "fixed: {state} {after} after the {verb}"

@@ -1,6 +1,6 @@
 """A pending action's card says when it expires; the policy's `remind` names whom the card's thread mentions once,
-a few minutes before; at its expiry the sweep of the served loop (a worker's tick) edits the card at once: no buttons,
-"expired at". The test's clock moves; Slack and Telegram are the local fakes."""
+a few minutes before; at its expiry the sweep of the served loop (a worker's tick) edits the card at once (no buttons,
+"expired at") and tells whom `escalate` names. The test's clock moves; Slack and Telegram are the local fakes."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from tests.support.slack_workspace import card_text
 from tests.support.verifying import CHECKOUT, approvals, loop, tg_card, thread
 
 REMIND = ('{roles: [oncall-lead, admin], count: 1, self_approval: false, expires: 15m, '
-          'remind: {before: 5m, slack: "<!subteam^S0ONCALL>", telegram: "@oncall_lead"}}')
+          'remind: {before: 5m, slack: "<!subteam^S0ONCALL>", telegram: "@oncall_lead"}, '
+          'escalate: {slack: "<@U0HEADOFOPS>"}}')
 SCALING = "{roles: [oncall-lead, admin], count: 1, self_approval: false, expires: 15m}"
 
 
@@ -33,7 +34,7 @@ def reminding(mutable_settings: Settings, tmp_path: Path) -> Settings:
     return mutable_settings.model_copy(update={"policy_file": policy})
 
 
-def test_a_pending_action_shows_its_expiry_reminds_once_then_expires_on_the_served_tick(
+def test_a_pending_action_shows_its_expiry_reminds_once_then_expires_and_escalates_on_the_served_tick(
         reminding: Settings, chats: dict[str, Any]) -> None:
     lp = loop(reminding, chats, prefix=f"test:{uuid.uuid4().hex}:")
     scale = lp.incident("k8s_scale", {**CHECKOUT, "replicas": 5})
@@ -64,6 +65,11 @@ def test_a_pending_action_shows_its_expiry_reminds_once_then_expires_on_the_serv
     assert gone in card_text(lp.slack_card()) and approvals(lp.slack_card()) == set()
     assert expires not in card_text(lp.slack_card())
     assert gone in tg_card(chats, lp)["plain"] and expires not in tg_card(chats, lp)["plain"]
+    escalated = S.ESCALATION.format(who="", id=scale, summary=action.preview.summary, at=action.expires_at).strip()
+    assert thread(chats, lp) == ([*slack, f"<@U0HEADOFOPS> {escalated}"], [*telegram, escalated]), \
+        "escalated once, mentioning on Slack whom the policy names (nobody named for Telegram)"
+    worker.step(block_ms=None)
+    assert len(thread(chats, lp)[0]) == 2
     keyboard = (tg_card(chats, lp).get("reply_markup") or {}).get("inline_keyboard") or []
     assert not [b for row in keyboard for b in row if b["callback_data"].endswith(scale)], "no Approve / Deny left"
 
@@ -80,7 +86,7 @@ def test_policy_keys_of_verification_and_reminders_are_checked(reminding: Settin
         bad.write_text(text + "\n" + extra)
         with pytest.raises(FileError, match=named):
             load_policy(bad)
-    for remind, named in {"remind: {before: 5m}": "names nobody", "remind: {before: 20m, telegram: '@oncall_lead'}":
+    for remind, named in {"remind: {before: 5m}": "names nobody", "escalate: {}": "names nobody", "remind: {before: 20m, telegram: '@oncall_lead'}":
                           "must be shorter than expires", "remind: {slack: '@here'}": "slack",
                           "remind: {whom: '@x'}": "whom"}.items():
         bad = tmp_path / "bad.yaml"
