@@ -131,7 +131,18 @@ class Watches:
         pipe = self.client.pipeline(transaction=True)
         pipe.set(self._key(watch.action_id), watch.model_dump_json(), ex=self.keep)
         pipe.zadd(self._due, {watch.action_id: watch.executed_at.timestamp()})
+        if watch.incident:
+            pipe.sadd(self._of(watch.incident), watch.action_id)
+            pipe.expire(self._of(watch.incident), self.keep)
         pipe.execute()
+
+    def _of(self, incident: str) -> str:
+        return f"{self.prefix}verify:incident:{incident}"
+
+    def hurry(self, incident: str) -> None:
+        """The incident's alert changed (it resolved): its actions still watched are due for a look at once."""
+        for member in self.client.smembers(self._of(incident)):
+            self.client.zadd(self._due, {member.decode(): 0}, xx=True)
 
     def get(self, action_id: str) -> Watch | None:
         raw = self.client.get(self._key(action_id))
