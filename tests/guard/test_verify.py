@@ -7,10 +7,15 @@ verification in flight is finished by the next process."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from bot.cards import strings as S
+from bot.cards.model import Card
+from bot.guard.verify import judge
+from bot.guard.watch import Snapshot, Watch
 from bot.intake.pipeline import build_pipeline
 from bot.settings import Settings
 from tests.support.chatkit import replicas
@@ -109,3 +114,28 @@ def test_the_verification_window_is_the_policys(mutable_settings: Settings, chat
     assert "3 min after the restart" in card_text(lp.slack_card())
     assert lp.door.gate.watches.get(restart).deadline - lp.door.gate.watches.get(restart).executed_at == \
         timedelta(minutes=3)
+
+
+BEFORE = Snapshot(desired=3, ready=3, rolled_out=True, statuses={"Running": 3}, restarts={"a": 0, "b": 0, "c": 0})
+CRASHING = Snapshot(desired=3, ready=0, rolled_out=False, statuses={"CrashLoopBackOff": 3}, restarts={"a": 4})
+
+
+@pytest.mark.parametrize(("now", "state", "alert", "said", "undo"), [
+    (5, BEFORE, "resolved", "fixed: 3/3 ready 5 min after the rollback, alert resolved at 04:12 UTC", False),
+    (5, BEFORE, "firing", None, False),
+    (10, BEFORE, "firing", "not fixed: 3/3 ready but the alert still fires 10 min after the rollback", False),
+    (5, CRASHING, None, None, False),
+    (10, CRASHING, None, "worse: 3/3 CrashLoopBackOff, 0/3 ready 10 min after the rollback (before it: 3/3 ready)",
+     True),
+    (10, None, None, "not verified: could not reach Kubernetes 10 min after the rollback", False),
+])
+def test_verdicts(now: int, state: Snapshot | None, alert: str | None, said: str | None, undo: bool) -> None:
+    """What the card's action line says, by the target's state, the alert and the time since the action ran."""
+    t0 = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)
+    watch = Watch(action_id="a1", tool="k8s_rollback", summary="roll back", namespace="shop", deployment="checkout",
+                  executed_at=t0, deadline=t0 + timedelta(minutes=10), before=BEFORE)
+    card = None if alert is None else Card(
+        incident_id="inc-1", title="X", severity="P1", status=alert, source="alertmanager", failing="x",
+        updated_at=t0, resolved_at=datetime(2026, 12, 7, 4, 12, tzinfo=UTC) if alert == "resolved" else None)
+    found = judge(watch, state, "could not reach Kubernetes", card, t0 + timedelta(minutes=now))
+    assert found == (None if said is None else (said, undo))
