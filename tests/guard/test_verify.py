@@ -11,16 +11,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from bot.cards import strings as S
 from bot.cards.model import Card
+from bot.chat.agent import Agent
+from bot.chat.conversation import Conversation
+from bot.chat.frontends.decision import Decisions
+from bot.chat.frontends.slack import SlackFrontend
 from bot.guard.verify import judge
 from bot.guard.watch import Snapshot, Watch
 from bot.intake.pipeline import build_pipeline
-from bot.settings import Settings
-from tests.support.chatkit import replicas
+from bot.settings import Settings, SlackSettings
+from tests.support.alerting import wait_for
+from tests.support.chatkit import replicas, served
 from tests.support.doors import Clock
-from tests.support.slack_workspace import card_text
+from tests.support.slack_workspace import CHANNEL, SECRET, Workspace, card_text
 from tests.support.verifying import CHECKOUT, approvals, loop, tg_card, thread
 
 
@@ -114,6 +120,29 @@ def test_the_verification_window_is_the_policys(mutable_settings: Settings, chat
     assert "3 min after the restart" in card_text(lp.slack_card())
     assert lp.door.gate.watches.get(restart).deadline - lp.door.gate.watches.get(restart).executed_at == \
         timedelta(minutes=3)
+
+
+def test_an_action_asked_for_in_chat_gets_its_verdict_and_undo_on_its_own_message(
+        mutable_settings: Settings, chats: dict[str, Any]) -> None:
+    lp = loop(mutable_settings, chats)
+    chat = Conversation(lp.door, Agent(mutable_settings, lp.door), namespaces=["shop"])
+    slack = SlackFrontend(SlackSettings(bot_token=SecretStr(chats["slack"].token), signing_secret=SecretStr(SECRET),
+                                        api_base_url=chats["slack_url"]), chat, Decisions(lp.store, lp.publisher))
+    with served(slack.http_app()) as server:
+        ws = Workspace(server.url, chats["slack"])
+        ws.mention("U0OPERATOR", "scale shop/checkout 5")
+        ts, _ = ws.next_card()
+        [scale] = approvals(chats["slack"].message(CHANNEL, ts))
+        assert ws.click("U0LEAD", ts, scale).status_code == 200
+        wait_for(lambda: replicas(lp.door) == 5 or None, 15, "the scale to run")
+        lp.clock.advance(minutes=10)
+        assert lp.verifier.tick() == [scale]
+
+    message = chats["slack"].message(CHANNEL, ts)
+    assert "not fixed: still 5/5 CrashLoopBackOff, 0/5 ready 10 min after the scale" in card_text(message)
+    [undo] = approvals(message)
+    assert lp.door.gate.store.get(undo).args == {**CHECKOUT, "replicas": 3}  # type: ignore[union-attr]
+    assert replicas(lp.door) == 5
 
 
 BEFORE = Snapshot(desired=3, ready=3, rolled_out=True, statuses={"Running": 3}, restarts={"a": 0, "b": 0, "c": 0})
