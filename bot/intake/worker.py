@@ -142,8 +142,9 @@ class Worker:
             return
         if self.silencer:
             self.silencer.lift_on_resolve(card_id)
-        if self.verifier:
-            self.verifier.watches.hurry(card_id)  # its actions' verdicts need not wait for their next look
+        if self.verifier:  # its actions' verdicts now, not at their next look: what is learned below carries them
+            self.verifier.watches.hurry(card_id)
+            self.verifier.tick()
         if self.learn and obs.kind == "resolved":
             try:
                 self.learn(self.cards.get(card_id))  # type: ignore[arg-type]

@@ -92,6 +92,8 @@ def run_demo(sb: Sandbox, sc: Scenario, settings: Settings, echo: Echo, question
         hit = wait_for("the incident in knowledge", lambda: next(
             (h for h in store.similar_incidents(resolved.title, k=3) if h.id == knowledge_id(resolved)), None), 30)
         echo(f"   {hit.title}: {hit.excerpt}")
+        if hit.incident and hit.incident.actions:
+            echo(f"   what was done, as learned: {'; '.join(hit.incident.actions)}")
         if question:
             echo(f"== 8. a free-form question: {question}")
             echo(chat.ask(question, "demo", APPROVER).text)

@@ -31,6 +31,8 @@ def test_demo_tells_the_whole_story(own_sandbox: Sandbox, name: str) -> None:
     assert ": fixed: " in verdict and "ready" in verdict and "after the rollback, alert resolved at" in verdict, verdict
     assert any(verdict.split(": ", 1)[1] in line for line in resolved.splitlines() if line.startswith("[in the thread")), \
         "said in the card's thread too"
+    learned = out.split("== 7. written to knowledge")[1].split("what was done, as learned: ")[1].split("\n")[0]
+    assert verdict.split(": ", 1)[1] in learned, "knowledge keeps the verdict, not only 'executed'"
     assert "RESOLVED" in resolved, "the card was edited to resolved"
     proposed = out.split("== 2.")[1].split("== 3.")[0]
     assert "restart" not in proposed.split("Proposed actions:")[1], "a restart clears neither failure"
