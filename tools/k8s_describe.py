@@ -52,14 +52,12 @@ class K8sDescribeArgs(Args):
 
 @tool("kubernetes")
 def k8s_describe(ctx: ToolContext, args: K8sDescribeArgs) -> ToolResult:
-    """Describe one object and its events. Pod: each container's (init, sidecar) state, last exit, resources
-    (GPU too), owner chain, referenced ConfigMaps/Secrets/claims and whether they exist, selecting Services
-    and NetworkPolicies. Deployment: rollout status, revision history. Job/CronJob: failure reason, pods.
-    Node: conditions, taints, pods vs max, requests vs allocatable. PersistentVolumeClaim: volume and class.
-    Service: endpoints by readiness, how many pods its selector matches (none: the closest labels that exist),
-    a target port its pods do not declare. NetworkPolicy: what it allows (DNS?). Secret: key names only.
-    PersistentVolume: node affinity (zone). ResourceQuota: used/hard. LimitRange: min/max per container.
-    ServiceAccount: its workload-identity annotations (IRSA, GKE), imagePullSecrets and whether they exist."""
+    """Describe one object and its events, as kubectl describe does. Pod: containers' state, last exit,
+    resources, owners, referenced ConfigMaps/Secrets/claims, Services, NetworkPolicies. Deployment: rollout,
+    revisions. Job/CronJob: pod counts, failure, schedule, last success. Node: conditions, taints, pods,
+    allocatable. Claim/PersistentVolume: volume, class, zone. Service: endpoints, pods its selector matches.
+    NetworkPolicy: what it allows. ResourceQuota/LimitRange: used/hard, bounds. ServiceAccount: identity
+    annotations, pull secrets. Secret: key names only."""
     info = KINDS[args.kind]
     ns = args.namespace if info.namespaced else ""
     if ns:
