@@ -203,6 +203,6 @@ def brief(door: Door, caller: Caller, question: str, namespaces: list[str],
         return Briefing(reads=len(reads))
     subject, about, why = found
     progress(f"checking {about}…")
-    target, results, _ = gather(door, caller, subject)
+    target, results, _ = gather(door, caller, subject, lookups=reads)
     return Briefing(about=about, why=why, evidence=evidence_of(subject, target, results),
                     reads=len(reads) + len(results))

@@ -188,12 +188,13 @@ def summarise(result: ToolResult) -> list[EvidenceLine]:
     return [EvidenceLine(check=check, text=t) for t in texts]
 
 
-def gather(door: Door, caller: Caller, alert: Subject,
-           parallel: int = 6) -> tuple[Target, list[ToolResult], set[str]]:
+def gather(door: Door, caller: Caller, alert: Subject, parallel: int = 6,
+           lookups: list[ToolResult] | None = None) -> tuple[Target, list[ToolResult], set[str]]:
     """The alert's target (bot.triage.locate: its labels checked against the cluster, else its expression's
     series) through its owner chain, then reads.plan and its follow-ups, each round concurrent; also the keys
-    (reads.key) of every read made."""
-    target = resolve(door, caller, locate(door, caller, alert))
+    (reads.key) of every read made. The reads that found the target are added to `lookups`."""
+    lookups = lookups if lookups is not None else []
+    target = resolve(door, caller, locate(door, caller, alert, lookups), lookups)
     checks = plan(alert, target)
     results: list[ToolResult] = []
     done: set[str] = set()

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from bot.guard.door import Caller, Door
 from bot.intake.target import Target, from_labels, is_exporter
 from bot.triage.subject import Subject
-from tools.base import Status
+from tools.base import Status, ToolResult
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 # a label, and the kinds of object its value may name, in the order they are tried
@@ -36,14 +36,15 @@ MAX_SELECTORS = 2
 class _Cluster:
     """Names of objects of a kind, per namespace (or in every namespace), each kind listed once."""
 
-    def __init__(self, door: Door, caller: Caller):
-        self.door, self.caller = door, caller
+    def __init__(self, door: Door, caller: Caller, made: list[ToolResult]):
+        self.door, self.caller, self.made = door, caller, made
         self._seen: dict[tuple[str, str | None], list[tuple[str, str]]] = {}
 
     def namespaces_of(self, kind: str, name: str, namespace: str | None) -> list[str]:
         if (kind, namespace) not in self._seen:
             r = self.door.run("k8s_list", {"kind": kind, **({"namespace": namespace} if namespace else {})},
                               self.caller)
+            self.made.append(r)
             data = r.data if r.status == Status.success and isinstance(r.data, dict) else {}
             items = data.get("items") or data.get("pods") or []
             self._seen[(kind, namespace)] = [(i.get("namespace") or namespace or "", i["name"]) for i in items]
@@ -83,15 +84,17 @@ def _agrees(series: Mapping[str, str], labels: Mapping[str, str]) -> bool:
     return all(series.get(k) == labels[k] for k in SERIES_KEYS if k in series and labels.get(k))
 
 
-def locate(door: Door, caller: Caller, alert: Subject) -> Target:
+def locate(door: Door, caller: Caller, alert: Subject, made: list[ToolResult] | None = None) -> Target:
     """The alert's object: named by its labels (checked against the cluster where they only suggest one), else
-    by its expression's series; the labels' own target when neither names more."""
-    cluster = _Cluster(door, caller)
+    by its expression's series; the labels' own target when neither names more. Each read is added to `made`."""
+    made = made if made is not None else []
+    cluster = _Cluster(door, caller, made)
     target = named(cluster, alert.labels)
     if (target.kind and target.namespace) or target.kind in ("Node", "PersistentVolume") or not alert.expr:
         return target
     for query in _series_queries(alert.expr, alert.labels):
         r = door.run("prom_query", {"query": query, "limit": 5}, caller)
+        made.append(r)
         series = r.data.get("series", []) if r.status == Status.success and isinstance(r.data, dict) else []
         for s in series:
             found = named(cluster, {**s.get("labels", {}), **alert.labels})
