@@ -19,7 +19,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.triage.rules import alert, autoscaling, dependencies, jobs, network, nodes, pods, storage, workloads
+from bot.triage.rules import (
+    alert,
+    autoscaling,
+    changes,
+    dependencies,
+    jobs,
+    network,
+    nodes,
+    pods,
+    storage,
+    workloads,
+)
 from bot.triage.rules.base import Diagnosis, Reader
 from bot.triage.subject import Subject
 from tools.base import ToolResult
@@ -28,7 +39,7 @@ __all__ = ["Diagnosis", "diagnose"]
 
 # the order decides: what stopped the objects before what their logs say, the alert alone last
 RULES = (nodes.node, storage.claim, autoscaling.hpa, jobs.job, pods.pod, workloads.rollout,
-         network.certificate, network.network_policy, alert.throttling, dependencies.dependency, alert.symptom)
+         changes.stale_config, changes.scaled_past_limit, network.certificate, network.network_policy, alert.throttling, dependencies.dependency, alert.symptom)
 
 
 def diagnose(subject: Subject, results: list[ToolResult], now: datetime | None = None) -> Diagnosis | None:
