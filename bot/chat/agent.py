@@ -55,9 +55,10 @@ from tools.base import Status, Tool, ToolResult
 log = structlog.get_logger(__name__)
 
 # The tools a question is offered, in a fixed order (a stable prefix the server's prompt cache reuses). The
-# evidence already holds the firing alerts and the playbook, so their tools are not offered; the changes
+# evidence already holds the firing alerts and the playbook, so their tools are not offered; the mutating tools
 # are offered only when the question (or the last answer in the thread) is about making one.
-QUESTION_TOOLS = ("k8s_describe", "k8s_list", "k8s_pod_logs", "k8s_events", "logs_search", "prom_query")
+QUESTION_TOOLS = ("k8s_describe", "k8s_list", "k8s_pod_logs", "k8s_events", "k8s_changes", "logs_search",
+                  "prom_query")
 _RETRYABLE = {"APIConnectionError", "InternalServerError", "RateLimitError"}  # not APITimeoutError: a CPU
 MIN_CALL_S = 3.0  # server that ran out of time will not be quicker the second time; nor below this.
 

@@ -11,6 +11,7 @@ import typer
 from bot.cli.action import action_app
 from bot.cli.ask import ask_cmd
 from bot.cli.audit import audit_cmd
+from bot.cli.changes import changes_cmd
 from bot.cli.chat import chat_cmd, serve_slack_cmd, serve_telegram_cmd
 from bot.cli.config import config_app
 from bot.cli.demo import demo_cmd
@@ -56,6 +57,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(config_app, name="config")
 app.command("tool", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(tool_cmd)
 app.command("audit")(audit_cmd)
+app.command("changes")(changes_cmd)
 app.command("demo")(demo_cmd)
 app.command("eval")(eval_cmd)
 app.add_typer(policy_app, name="policy")
