@@ -5,7 +5,7 @@ and by whom a ConfigMap, Secret or workload was written), never a Secret's value
 from __future__ import annotations
 
 import json
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,6 @@ from bot.chat.conversation import Conversation
 from bot.cli.main import app
 from bot.guard.door import Caller, Door
 from bot.settings import Settings
-from sandbox import k8s, scenario
 from tests.cli.test_policy_cli import door_and_config
 from tests.support.doors import make_door
 from tools.base import Status
@@ -26,23 +25,16 @@ ONCALL = Caller(identity="slack:U0OP", via="chat")
 RELEASE = "rollout to revision 2: registry.example.com/shop/web:1.9.4 → registry.example.com/shop/web:2.0.0"
 
 
-def _loaded(settings: Settings, private_k8s: tuple[Path, int], name: str) -> Settings:
-    state, port = private_k8s
-    k8s.load(state, port, scenario.load(name), time.time())
-    return settings.model_copy(update={"kubernetes": settings.kubernetes.model_copy(
-        update={"kubeconfig": k8s.kubeconfig_path(state)})})
-
-
 @pytest.fixture
-def release_and_scale(settings: Settings, private_k8s: tuple[Path, int]) -> Settings:
+def release_and_scale(private_scenario: Callable[[str], Settings]) -> Settings:
     """shop/web: release 2.0.0 100 min ago, its autoscaler and the controller took it 6 → 20 30 min ago."""
-    return _loaded(settings, private_k8s, "connections-exhausted-after-release-autoscaled")
+    return private_scenario("connections-exhausted-after-release-autoscaled")
 
 
 @pytest.fixture
-def rotated(settings: Settings, private_k8s: tuple[Path, int]) -> Settings:
+def rotated(private_scenario: Callable[[str], Settings]) -> Settings:
     """shop/orders-db: a Job rotated the password and patched the Secret 41 min ago."""
-    return _loaded(settings, private_k8s, "stale-secret-password-rotated")
+    return private_scenario("stale-secret-password-rotated")
 
 
 def test_the_release_then_the_autoscaler_and_the_scale_in_time_order(release_and_scale: Settings) -> None:

@@ -1,0 +1,62 @@
+"""Triage reads what changed and acts by mechanism: a rollout restart when the pods started before the Secret or
+ConfigMap they read was modified, none when they started after it (the new value is what is rejected), and a
+scale back to the count before the scale-up that exhausted the database's connections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.cards.model import Card
+from bot.intake.alert import Alert
+from bot.intake.webhooks.alertmanager import AMPayload, to_alert
+from bot.intake.webhooks.synthetic import am_alert, am_payload
+from bot.settings import Settings
+from bot.triage.triage import Triage
+from tests.support.doors import make_door
+
+
+Loader = Callable[[str], Settings]
+
+
+def _card(private_scenario: Loader, name: str, ns: str, service: str) -> Card:
+    door = make_door(private_scenario(name))
+    labels = {"alertname": "HighErrorRate", "namespace": ns, "service": service, "severity": "critical"}
+    payload = AMPayload.model_validate(am_payload([am_alert(labels, {"summary": f"{service} 5xx ratio above 5%"})]))
+    alert: Alert = to_alert(payload.alerts[0], payload, lambda s: door.gate.engine.severity("alertmanager", s),
+                            datetime.now(UTC))
+    return Triage(door).card(alert, f"inc-{name}")
+
+
+def test_pods_older_than_the_rotated_secret_get_a_rollout_restart(private_scenario: Loader) -> None:
+    card = _card(private_scenario, "stale-secret-password-rotated", "shop", "orders")
+    assert card.diagnosis.startswith("stale-config: Secret shop/orders-db: modified 41m ago by kubectl-patch; "
+                                     "pods started 2d ago still hold the old value"), card.diagnosis
+    (action,) = card.actions
+    assert action.tool == "k8s_rollout_restart" and action.args == {"namespace": "shop", "deployment": "orders"}
+    assert action.status == "pending" and "was modified after its pods started" in action.why
+    changes = [e.text for e in card.evidence if e.check.startswith("k8s_changes")]
+    assert any("Secret shop/orders-db: modified by kubectl-patch" in x for x in changes), changes
+
+
+def test_pods_started_after_the_change_get_no_restart_and_the_card_says_why(private_scenario: Loader) -> None:
+    card = _card(private_scenario, "secret-rotated-pods-restarted-still-rejected", "payments",
+                 "payments-gateway")
+    assert card.diagnosis.startswith("config-change-rejected: Secret payments/processor-api-key: modified 50m ago "
+                                     "by kubectl-edit; pods started after it"), card.diagnosis
+    assert card.actions == []
+    assert "a restart would change nothing" in card.advice
+
+
+def test_the_workload_scaled_before_the_connections_ran_out_is_scaled_back(private_scenario: Loader) -> None:
+    card = _card(private_scenario, "connections-exhausted-worker-scaled", "shop", "api")
+    assert card.diagnosis.startswith("connections-exhausted-after-scale: Deployment shop/worker: scaled up 4 → 30 "
+                                     "35m ago"), card.diagnosis
+    (action,) = card.actions
+    assert action.tool == "k8s_scale" and action.args == {"namespace": "shop", "deployment": "worker", "replicas": 4}
+
+
+def test_an_autoscaler_scale_is_named_but_not_undone_by_hand(private_scenario: Loader) -> None:
+    card = _card(private_scenario, "connections-exhausted-after-release-autoscaled", "shop", "web")
+    assert "Deployment shop/web: scaled up 6 → 20" in card.diagnosis and "horizontal-pod-autoscaler" in card.diagnosis
+    assert card.actions == [] and "maxReplicas" in card.advice
