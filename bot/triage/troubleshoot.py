@@ -138,6 +138,9 @@ def troubleshoot(door: Door, store: KnowledgeStore, caller: Caller, namespace: s
                                message="no playbook matched and no fallback playbook is ingested; "
                                        "run `opsbot knowledge ingest`")
     skipped = run.steps(pb, values)
+    changed = ("k8s_changes", {"namespace": ns, "since": "6h"})  # what changed, as alert triage reads it
+    if key(changed) not in run.done:
+        run.run(*changed)
     run.follow()
     diagnosis = diagnose(Asked(name=alert or f"troubleshoot {svc}", labels=labels), run.results)
     rec = outcomes.recommended_action(pb) if outcomes else None

@@ -14,7 +14,9 @@ from bot.intake.webhooks.alertmanager import AMPayload, to_alert
 from bot.intake.webhooks.synthetic import am_alert, am_payload
 from bot.settings import Settings
 from bot.triage.triage import Triage
-from tests.support.doors import make_door
+from bot.triage.troubleshoot import troubleshoot
+from knowledge.store import KnowledgeStore
+from tests.support.doors import OPERATOR, make_door
 
 
 Loader = Callable[[str], Settings]
@@ -61,3 +63,14 @@ def test_an_autoscaler_scale_is_named_but_not_undone_by_hand(private_scenario: L
     card = _card(private_scenario, "connections-exhausted-after-release-autoscaled", "shop", "web")
     assert "Deployment shop/web: scaled up 6 → 20" in card.diagnosis and "horizontal-pod-autoscaler" in card.diagnosis
     assert card.actions == [] and "maxReplicas" in card.advice
+
+
+def test_troubleshoot_reads_the_changes_and_proposes_the_restart(private_scenario: Loader,
+                                                                knowledge: KnowledgeStore) -> None:
+    door = make_door(private_scenario("stale-secret-password-rotated"))
+    report = troubleshoot(door, knowledge, OPERATOR, "shop", "orders")
+    assert report.diagnosis is not None and report.diagnosis.mode == "stale-config", "\n".join(r.invocation for r in report.evidence)
+    (proposal,) = report.proposals
+    assert proposal.tool == "k8s_rollout_restart" and proposal.args == {"namespace": "shop", "deployment": "orders"}
+    assert "was modified after its pods started" in proposal.when
+    assert door.gate.store.pending() == [], "troubleshoot proposes; it requests nothing"

@@ -84,8 +84,10 @@ def stale_config(r: Reader) -> Diagnosis | None:
              f"({ref.get('used_by')} reads {about})"]
         if started < changed:
             deploy = _deployment(p)
-            summary = (f"modified {age(changed, r.now)} ago{by}; pods started {age(started, r.now)} ago still hold "
-                       f"the old value ({ref.get('used_by')})")
+            held = "may still use the old value (the file is refreshed, a program that read it once is not)" \
+                if str(ref.get("used_by")).startswith("volume") else "still hold the old value"
+            summary = f"modified {age(changed, r.now)} ago{by}; pods started {age(started, r.now)} ago {held} " \
+                      f"({ref.get('used_by')})"
             action = Action(tool="k8s_rollout_restart", args={"namespace": p["namespace"], "deployment": deploy},
                             why=f"{about} was modified after its pods started ({ref.get('used_by')}): new pods "
                                 "read the new value") if deploy else None
