@@ -69,7 +69,8 @@ def test_troubleshoot_reads_the_changes_and_proposes_the_restart(private_scenari
                                                                 knowledge: KnowledgeStore) -> None:
     door = make_door(private_scenario("stale-secret-password-rotated"))
     report = troubleshoot(door, knowledge, OPERATOR, "shop", "orders")
-    assert report.diagnosis is not None and report.diagnosis.mode == "stale-config", "\n".join(r.invocation for r in report.evidence)
+    read = "\n".join(r.invocation for r in report.evidence)
+    assert report.diagnosis is not None and report.diagnosis.mode == "stale-config", read
     (proposal,) = report.proposals
     assert proposal.tool == "k8s_rollout_restart" and proposal.args == {"namespace": "shop", "deployment": "orders"}
     assert "was modified after its pods started" in proposal.when

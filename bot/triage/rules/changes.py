@@ -22,7 +22,8 @@ AUTH_FAILURE = re.compile(r"(?i)(password authentication failed for user|Access 
                           r"WRONGPASS|NOAUTH Authentication required|authentication failed|"
                           r"\b401\b.{0,40}unauthori[sz]ed|unauthori[sz]ed.{0,40}\b401\b|(status|code|HTTP)[ :=]+401\b|"
                           r"invalid (username or password|credentials|api[ _-]?key|token)|"
-                          r"InvalidAccessKeyId|SignatureDoesNotMatch|security token included in the request is invalid)")
+                          r"InvalidAccessKeyId|SignatureDoesNotMatch|"
+                          r"security token included in the request is invalid)")
 # a database out of connection slots (PostgreSQL, MySQL/MariaDB)
 EXHAUSTED = re.compile(r"(?i)(sorry, too many clients already|remaining connection slots are reserved|"
                        r"too many connections)")
