@@ -75,3 +75,12 @@ def test_troubleshoot_reads_the_changes_and_proposes_the_restart(private_scenari
     assert proposal.tool == "k8s_rollout_restart" and proposal.args == {"namespace": "shop", "deployment": "orders"}
     assert "was modified after its pods started" in proposal.when
     assert door.gate.store.pending() == [], "troubleshoot proposes; it requests nothing"
+
+
+def test_a_configmap_read_at_start_and_changed_since_gets_a_rollout_restart(private_scenario: Loader) -> None:
+    card = _card(private_scenario, "stale-configmap-read-at-start", "shop", "checkout")
+    assert card.diagnosis.startswith("stale-config: ConfigMap shop/checkout-config: modified 20m ago by "
+                                     "kubectl-client-side-apply; pods started"), card.diagnosis
+    assert "(envFrom of checkout)" in card.diagnosis
+    assert [(a.tool, a.args) for a in card.actions] == [
+        ("k8s_rollout_restart", {"namespace": "shop", "deployment": "checkout"})]

@@ -68,41 +68,52 @@ def _config_changes(r: Reader) -> list[tuple[dict[str, Any], dict[str, Any], dic
 
 def stale_config(r: Reader) -> Diagnosis | None:
     """Pods started before a ConfigMap/Secret they read was modified, and their calls fail as old values would
-    (a credential rejected; for configuration, any failing call): restart them. Pods started after the change
-    that still have a credential rejected run the new value: it is wrong, or its other side did not change."""
-    found = _config_changes(r)
+    (a credential rejected; for configuration, any failing call): restart them. Only pods started after the change
+    and a credential still rejected: they run the new value, which is wrong or whose other side did not change."""
     auth = [x for x in r.logs if AUTH_FAILURE.search(x)]
     calls = [x for x in r.logs if DEPENDENCY.search(x) or NETWORK_FAILURE.search(x)]
-    for p, ref, row in found:
-        started, changed = _started(p), _when(row["at"])
-        failing = auth if ref["kind"] == "Secret" else auth or calls
-        if not failing or started is None or changed is None:
-            continue
-        about = f"{ref['kind']} {row['object']}"
-        by = f" by {row['by']}" if row.get("by") else ""
-        quotes = failing[:2] + \
-            [f"{row['at']} {about}: {row['what']}", f"Pod {p['namespace']}/{p['name']} started {_stamp(started)} "
-             f"({ref.get('used_by')} reads {about})"]
-        if started < changed:
-            deploy = _deployment(p)
-            held = "may still use the old value (the file is refreshed, a program that read it once is not)" \
-                if str(ref.get("used_by")).startswith("volume") else "still hold the old value"
-            summary = f"modified {age(changed, r.now)} ago{by}; pods started {age(started, r.now)} ago {held} " \
-                      f"({ref.get('used_by')})"
-            action = Action(tool="k8s_rollout_restart", args={"namespace": p["namespace"], "deployment": deploy},
-                            why=f"{about} was modified after its pods started ({ref.get('used_by')}): new pods "
-                                "read the new value") if deploy else None
-            return r.make("stale-config", about, summary, quotes,
-                          f"restart the pods of {p['controlled_by'][-1] if p.get('controlled_by') else p['name']} "
-                          f"so they read the current {about}", rollback_fits=False, action=action)
-        if ref["kind"] == "Secret" and auth:
-            summary = (f"modified {age(changed, r.now)} ago{by}; pods started after it ({age(started, r.now)} ago) "
-                       f"and their credentials are still rejected")
-            return r.make("config-change-rejected", about, summary, quotes,
-                          f"the new value of {about} does not match what the other side expects: check that the "
-                          "rotation finished there (or put the previous value back); a restart would change "
-                          "nothing, the pods already read it", rollback_fits=False)
-    return None
+    found = [(p, ref, row, _started(p), _when(row["at"])) for p, ref, row in _config_changes(r)]
+    found = [f for f in found if f[3] and f[4] and (auth if f[1]["kind"] == "Secret" else auth or calls)]
+    stale = [f for f in found if f[3] < f[4]]
+    if stale:
+        return _stale(r, *stale[0], auth or calls)
+    rejected = [f for f in found if f[1]["kind"] == "Secret"]
+    if not rejected:
+        return None
+    p, ref, row, started, changed = rejected[0]
+    about = f"{ref['kind']} {row['object']}"
+    summary = (f"modified {age(changed, r.now)} ago{_by(row)}; pods started after it ({age(started, r.now)} ago) "
+               f"and their credentials are still rejected")
+    return r.make("config-change-rejected", about, summary, _quotes(p, ref, row, started, auth),
+                  f"the new value of {about} does not match what the other side expects: check that the "
+                  "rotation finished there (or put the previous value back); a restart would change "
+                  "nothing, the pods already read it", rollback_fits=False)
+
+
+def _stale(r: Reader, p: dict[str, Any], ref: dict[str, Any], row: dict[str, Any], started: datetime,
+           changed: datetime, failing: list[str]) -> Diagnosis:
+    about, where = f"{ref['kind']} {row['object']}", ref.get("used_by")
+    held = "may still use the old value (the file is refreshed, a program that read it once is not)" \
+        if str(where).startswith("volume") else "still hold the old value"
+    summary = f"modified {age(changed, r.now)} ago{_by(row)}; pods started {age(started, r.now)} ago {held} ({where})"
+    deploy = _deployment(p)
+    action = Action(tool="k8s_rollout_restart", args={"namespace": p["namespace"], "deployment": deploy},
+                    why=f"{about} was modified after its pods started ({where}): new pods read the new value") \
+        if deploy else None
+    owner = p["controlled_by"][-1] if p.get("controlled_by") else p["name"]
+    return r.make("stale-config", about, summary, _quotes(p, ref, row, started, failing),
+                  f"restart the pods of {owner} so they read the current {about}", rollback_fits=False, action=action)
+
+
+def _by(row: dict[str, Any]) -> str:
+    return f" by {row['by']}" if row.get("by") else ""
+
+
+def _quotes(p: dict[str, Any], ref: dict[str, Any], row: dict[str, Any], started: datetime,
+            failing: list[str]) -> list[str]:
+    about = f"{ref['kind']} {row['object']}"
+    return [*failing[:2], f"{row['at']} {about}: {row['what']}",
+            f"Pod {p['namespace']}/{p['name']} started {_stamp(started)} ({ref.get('used_by')} reads {about})"]
 
 
 def _stamp(when: datetime) -> str:
