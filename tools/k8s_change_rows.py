@@ -16,6 +16,7 @@ from typing import Any
 from tools.k8s_revisions import REVISION, changes, image_of, what_matters
 
 CHANGE_CAUSE = "kubernetes.io/change-cause"
+REVISION_HISTORY = "deployment.kubernetes.io/revision-history"  # the numbers a reused ReplicaSet had before
 # the Deployment controller's words (pkg/controller/deployment/sync.go): "Scaled up replica set web-7d4b6 to 30
 # from 4"; before Kubernetes 1.27 the message had no "from"
 SCALED = re.compile(r"^Scaled (up|down) replica set (\S+) to (\d+)(?: from (\d+))?")
@@ -40,9 +41,22 @@ def _revision(rs: Any) -> int:
     return int(text) if text.isdigit() else 0
 
 
-def rollouts(replica_sets: list[Any], start: datetime) -> list[dict[str, Any]]:
+def template_writes(deployments: list[Any]) -> dict[tuple[str, str], Any]:
+    """(namespace, name) → the managedFields entry of the last write of a Deployment's pod template."""
+    out = {}
+    for d in deployments:
+        writes = [m for m in d.metadata.managed_fields or [] if m.time and m.subresource is None
+                  and "f:template" in _fields(m)]
+        if writes:
+            out[(d.metadata.namespace, d.metadata.name)] = max(writes, key=lambda m: m.time)
+    return out
+
+
+def rollouts(replica_sets: list[Any], start: datetime,
+             writes: dict[tuple[str, str], Any] | None = None) -> list[dict[str, Any]]:
     """Each Deployment revision made in the window: image(s) before → after, else what the template changed,
-    and its change-cause."""
+    and its change-cause. A rollback reuses an old ReplicaSet (it carries a revision-history): its time is the
+    Deployment's last template write (managedFields), and that write's manager is who made it."""
     by_deploy: dict[tuple[str, str], list[Any]] = {}
     for rs in replica_sets:
         if (owner := _owner(rs, "Deployment")) is not None:
@@ -51,7 +65,13 @@ def rollouts(replica_sets: list[Any], start: datetime) -> list[dict[str, Any]]:
     for (ns, name), sets in by_deploy.items():
         sets.sort(key=_revision)
         for before, after in zip(sets, sets[1:]):
-            made = after.metadata.creation_timestamp
+            made, by = after.metadata.creation_timestamp, None
+            write = (writes or {}).get((ns, name)) if after is sets[-1] else None
+            reused = REVISION_HISTORY in (after.metadata.annotations or {})
+            if write is not None and made is not None and (reused or abs((write.time - made).total_seconds()) <= 60):
+                made, by = (write.time if reused else made), write.manager
+            elif reused:
+                continue  # a rollback whose time the API no longer says
             if made is None or made < start:
                 continue
             was, now = image_of(before.spec.template), image_of(after.spec.template)
@@ -62,8 +82,9 @@ def rollouts(replica_sets: list[Any], start: datetime) -> list[dict[str, Any]]:
                 what = f"rollout to revision {_revision(after)}: " + ("; ".join(diff[:3]) if diff
                                                                      else f"restart, same template ({now})")
             cause = (after.metadata.annotations or {}).get(CHANGE_CAUSE)
-            out.append(row(made, "Deployment", ns, name, what + (f" (change-cause: {cause})" if cause else ""),
-                           revision=_revision(after), replica_set=after.metadata.name))
+            back = f" (a rollback: replica set {after.metadata.name} again)" if reused else ""
+            out.append(row(made, "Deployment", ns, name, what + back + (f" (change-cause: {cause})" if cause else ""),
+                           revision=_revision(after), replica_set=after.metadata.name, by=by))
     return out
 
 

@@ -13,7 +13,7 @@ from pydantic import Field
 from tools.base import Args, ToolInputError, ToolResult, empty, ok, tool
 from tools.context import ToolContext
 from tools.k8s_api import Namespace, age, call, iso, require_namespace
-from tools.k8s_change_rows import configuration, events, jobs, nodes, rollouts, scaled_by
+from tools.k8s_change_rows import configuration, events, jobs, nodes, rollouts, scaled_by, template_writes
 from tools.k8s_kinds import KINDS, plural
 from tools.timerange import parse_point
 
@@ -80,7 +80,7 @@ def k8s_changes(ctx: ToolContext, args: K8sChangesArgs) -> ToolResult:
     deployments = _list(ctx, "Deployment", ns, unreadable)
     workloads = [*deployments, *_list(ctx, "StatefulSet", ns, unreadable)]
     replicas_now = {(w.metadata.namespace, w.metadata.name): w.spec.replicas for w in workloads}
-    rows = rollouts(_list(ctx, "ReplicaSet", ns, unreadable), start)
+    rows = rollouts(_list(ctx, "ReplicaSet", ns, unreadable), start, template_writes(deployments))
     rows += events(_events(ctx, ns, unreadable), start, replicas_now, rows)
     writes = scaled_by(workloads, start)
     _who(rows, writes)

@@ -16,6 +16,7 @@ from bot.chat.agent import Agent
 from bot.chat.conversation import Conversation
 from bot.cli.main import app
 from bot.guard.door import Caller, Door
+from bot.guard.invoke import invoke
 from bot.settings import Settings
 from tests.cli.test_policy_cli import door_and_config
 from tests.support.doors import make_door
@@ -96,3 +97,17 @@ def test_the_chat_command_reads_the_namespace_and_the_time(release_and_scale: Se
     assert "scaled up 6 → 20" in reply.text and "rollout to revision 2" in reply.text
     assert reply.text.index("rollout to revision 2") < reply.text.index("scaled up 6 → 20")
     assert "since='since 10:00'" in chat.command("changes shop since 10:00", "t-1", "slack:U0OP").text
+
+
+def test_a_rollback_is_a_change_at_the_time_it_was_made(private_scenario: Callable[[str], Settings]) -> None:
+    door = make_door(private_scenario("crashloop-missing-env"))  # shop/checkout 1.4.2 → 1.5.0 25 min ago
+    before = door.run("k8s_changes", {"namespace": "shop", "since": "10m"}, ONCALL)
+    assert before.status == Status.no_data, before.data
+    t = door.tools["k8s_rollback"]
+    args = {"namespace": "shop", "deployment": "checkout"}
+    assert invoke(t, door.ctx, t.args.model_validate(args), "cli:tester").status == Status.success
+    r = door.run("k8s_changes", {"namespace": "shop", "since": "10m"}, ONCALL)
+    (rollback,) = [c for c in r.data["changes"] if c["object"] == "shop/checkout"]
+    assert rollback["what"].startswith("rollout to revision 3: registry.local/shop/checkout:1.5.0 → "
+                                       "registry.local/shop/checkout:1.4.2 (a rollback: replica set checkout-"), rollback
+    assert rollback["age"].endswith("s") and rollback["by"], "made seconds ago, by the writer managedFields names"
