@@ -93,7 +93,7 @@ def stale_config(r: Reader) -> Diagnosis | None:
 def _stale(r: Reader, p: dict[str, Any], ref: dict[str, Any], row: dict[str, Any], started: datetime,
            changed: datetime, failing: list[str]) -> Diagnosis:
     about, where = f"{ref['kind']} {row['object']}", ref.get("used_by")
-    held = "may still use the old value (the file is refreshed, a program that read it once is not)" \
+    held = "may still use the old value: the mounted file is refreshed, a program that read it at start is not" \
         if str(where).startswith("volume") else "still hold the old value"
     summary = f"modified {age(changed, r.now)} ago{_by(row)}; pods started {age(started, r.now)} ago {held} ({where})"
     deploy = _deployment(p)
