@@ -108,6 +108,7 @@ def test_a_rollback_is_a_change_at_the_time_it_was_made(private_scenario: Callab
     assert invoke(t, door.ctx, t.args.model_validate(args), "cli:tester").status == Status.success
     r = door.run("k8s_changes", {"namespace": "shop", "since": "10m"}, ONCALL)
     (rollback,) = [c for c in r.data["changes"] if c["object"] == "shop/checkout"]
-    assert rollback["what"].startswith("rollout to revision 3: registry.local/shop/checkout:1.5.0 → "
-                                       "registry.local/shop/checkout:1.4.2 (a rollback: replica set checkout-"), rollback
+    assert rollback["what"].startswith(
+        "rollout to revision 3: registry.local/shop/checkout:1.5.0 → registry.local/shop/checkout:1.4.2 "
+        "(a rollback: replica set checkout-"), rollback
     assert rollback["age"].endswith("s") and rollback["by"], "made seconds ago, by the writer managedFields names"

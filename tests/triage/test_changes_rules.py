@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.cards.model import Card
 from bot.intake.alert import Alert
+from bot.intake.fingerprint import fingerprint
+from bot.triage.diagnosis import diagnose
+from bot.triage.rules.base import Reader
+from bot.triage.rules.changes import scaled_past_limit
 from bot.intake.webhooks.alertmanager import AMPayload, to_alert
 from bot.intake.webhooks.synthetic import am_alert, am_payload
 from bot.settings import Settings
@@ -17,9 +21,11 @@ from bot.triage.triage import Triage
 from bot.triage.troubleshoot import troubleshoot
 from knowledge.store import KnowledgeStore
 from tests.support.doors import OPERATOR, make_door
+from tools.base import Status, ToolResult
 
 
 Loader = Callable[[str], Settings]
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
 def _card(private_scenario: Loader, name: str, ns: str, service: str) -> Card:
@@ -84,3 +90,37 @@ def test_a_configmap_read_at_start_and_changed_since_gets_a_rollout_restart(priv
     assert "(envFrom of checkout)" in card.diagnosis
     assert [(a.tool, a.args) for a in card.actions] == [
         ("k8s_rollout_restart", {"namespace": "shop", "deployment": "checkout"})]
+
+
+def _alert(namespace: str, service: str) -> Alert:
+    labels = {"alertname": "HighErrorRate", "namespace": namespace, "service": service, "severity": "critical"}
+    return Alert(source="alertmanager", name="HighErrorRate", status="firing", severity="P0", labels=labels,
+                 fingerprint=fingerprint("alertmanager", labels), starts_at=NOW)
+
+
+def _changes(*rows: dict[str, object]) -> ToolResult:
+    return ToolResult(tool="k8s_changes", status=Status.success, invocation="k8s_changes(namespace='shop')",
+                      data={"namespace": "shop", "changes": list(rows)})
+
+
+def _logs(*lines: str) -> ToolResult:
+    return ToolResult(tool="k8s_pod_logs", status=Status.success, invocation="k8s_pod_logs",
+                      data={"lines": list(lines)})
+
+
+EXHAUSTED = 'FATAL:  sorry, too many clients already'
+SCALED = {"at": (NOW - timedelta(minutes=30)).isoformat(), "age": "30m", "kind": "Deployment", "object": "shop/worker",
+          "what": "scaled up 4 → 30 (replica set worker-6d9c7b5f4)", "from": 4, "to": 30}
+
+
+def test_a_workload_already_scaled_back_gets_no_scale() -> None:
+    d = diagnose(_alert("shop", "api"), [_changes({**SCALED, "now": 6}), _logs(EXHAUSTED)], NOW)
+    assert d is not None and d.mode == "connections-exhausted-after-scale" and d.action is None
+    assert "(it runs 6 now)" in d.advice
+
+
+def test_a_scale_up_after_the_alert_began_or_no_exhaustion_decides_nothing() -> None:
+    later = {**SCALED, "at": (NOW + timedelta(minutes=20)).isoformat(), "now": 30}
+    assert scaled_past_limit(Reader(_alert("shop", "api"), [_changes(later), _logs(EXHAUSTED)], NOW)) is None
+    assert scaled_past_limit(Reader(_alert("shop", "api"), [_changes({**SCALED, "now": 30}),
+                                                            _logs("GET /orders 200")], NOW)) is None
