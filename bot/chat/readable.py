@@ -82,7 +82,7 @@ def _changes(d: dict[str, Any], limit: int) -> str:
              c["what"] + (f" [by {c['by']}]" if c.get("by") and f"by {c['by']}" not in c["what"] else "")]
             for c in d["changes"]]
     where = f"in {d['namespace']} and the nodes" if d.get("namespace") else "in the cluster"
-    head = f"{d['total']} changes {where} since {(d.get('since') or '')[:16].replace('T', ' ')} UTC, oldest first"
+    head = f"{d['total']} change{'s' if d['total'] != 1 else ''} {where} since {(d.get('since') or '')[:16].replace('T', ' ')} UTC, oldest first"
     return head + "\n" + table(["at", "ago", "object", "what"], rows[-limit:], limit)
 
 
