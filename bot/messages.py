@@ -70,6 +70,7 @@ REQUESTED_BY = "requested by {requester}"
 HELP = """I am opsbot. Ask me a question in plain words, or use a command:
 • troubleshoot SERVICE: run the matching playbook's checks and show the evidence
 • pods [NAMESPACE] · events [NAMESPACE] · logs SERVICE [SINCE, e.g. 2h, since 10:00]
+• changes [NAMESPACE] [SINCE]: what changed (releases, scales, Jobs, ConfigMaps and Secrets, nodes), default 6h
 • scale DEPLOYMENT to N · restart DEPLOYMENT · rollback DEPLOYMENT (NAMESPACE/DEPLOYMENT also works)
 • approve ID · deny ID: decide a pending action (the buttons do the same)
 • ack INCIDENT · silence INCIDENT [1h|4h|resolved] · unsilence INCIDENT: Alertmanager silences, as on the card
@@ -80,6 +81,7 @@ Changes to the cluster always go through the policy: most need an authorised per
 USAGE = {
     "troubleshoot": "usage: troubleshoot SERVICE (or NAMESPACE/SERVICE), e.g. troubleshoot checkout",
     "logs": "usage: logs SERVICE [SINCE], e.g. logs checkout 2h, logs checkout since 10:00",
+    "changes": "usage: changes [NAMESPACE] [SINCE], e.g. changes shop 2h, changes shop since 10:00 (default 6h)",
     "scale": "usage: scale DEPLOYMENT to N, e.g. scale checkout to 6 (or scale shop/checkout 6)",
     "restart": "usage: restart DEPLOYMENT, e.g. restart payments-api",
     "rollback": "usage: rollback DEPLOYMENT, e.g. rollback checkout",

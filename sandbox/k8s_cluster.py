@@ -273,11 +273,13 @@ class Cluster(Controllers, Workloads, Static, Admission):
                         now, fresh=True)
         return p
 
-    def patch_deployment(self, ns: str, name: str, body: Any, content_type: str) -> dict[str, Any]:
+    def patch_deployment(self, ns: str, name: str, body: Any, content_type: str, manager: str = "unknown",
+                         subresource: str | None = None) -> dict[str, Any]:
         deploy = self.deployment(ns, name)
         before = {k: v for k, v in deploy.items() if k != "status"}
         after = k8s_patch.apply(before, body, content_type)
         self._validate(after, before)
+        o.record_write(after["metadata"], "apps/v1", manager, body, self.clock(), subresource)
         after["status"] = deploy["status"]
         if _canonical(after["spec"]) != _canonical(before["spec"]):
             after["metadata"]["generation"] = before["metadata"].get("generation", 1) + 1
@@ -287,10 +289,11 @@ class Cluster(Controllers, Workloads, Static, Admission):
         self._reconcile(after)
         return self.deployment(ns, name)
 
-    def patch_scale(self, ns: str, name: str, body: Any, content_type: str) -> dict[str, Any]:
+    def patch_scale(self, ns: str, name: str, body: Any, content_type: str,
+                    manager: str = "unknown") -> dict[str, Any]:
         scale = k8s_patch.apply(self.scale(ns, name), body, content_type)
         replicas = scale.get("spec", {}).get("replicas")
-        self.patch_deployment(ns, name, {"spec": {"replicas": replicas}}, k8s_patch.MERGE_PATCH)
+        self.patch_deployment(ns, name, {"spec": {"replicas": replicas}}, k8s_patch.MERGE_PATCH, manager, "scale")
         return self.scale(ns, name)
 
     # -- the controller --------------------------------------------------------------------------

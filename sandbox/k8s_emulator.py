@@ -63,6 +63,13 @@ def _int(value: str | None, name: str) -> int | None:
         raise ApiError(400, "BadRequest", f"{name}: invalid integer {value!r}") from None
 
 
+def _manager(request: Request) -> str:
+    """The field manager of a write, as the API server names it: ?fieldManager=, else the User-Agent's product
+    (the part before the first '/')."""
+    agent = request.headers.get("user-agent", "")
+    return request.query_params.get("fieldManager") or agent.split("/", 1)[0] or "unknown"
+
+
 def create_app(token: str, cluster: Cluster | None = None) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.state.cluster = cluster = cluster or Cluster()
@@ -160,7 +167,7 @@ def create_app(token: str, cluster: Cluster | None = None) -> FastAPI:
     @app.patch("/apis/apps/v1/namespaces/{ns}/deployments/{name}")
     async def patch_deployment(ns: str, name: str, request: Request) -> dict[str, Any]:
         body = await _body(request)
-        return cluster.patch_deployment(ns, name, body, request.headers.get("content-type", ""))
+        return cluster.patch_deployment(ns, name, body, request.headers.get("content-type", ""), _manager(request))
 
     @app.get("/apis/apps/v1/namespaces/{ns}/deployments/{name}/scale")
     async def read_scale(ns: str, name: str) -> dict[str, Any]:
@@ -169,7 +176,7 @@ def create_app(token: str, cluster: Cluster | None = None) -> FastAPI:
     @app.patch("/apis/apps/v1/namespaces/{ns}/deployments/{name}/scale")
     async def patch_scale(ns: str, name: str, request: Request) -> dict[str, Any]:
         body = await _body(request)
-        return cluster.patch_scale(ns, name, body, request.headers.get("content-type", ""))
+        return cluster.patch_scale(ns, name, body, request.headers.get("content-type", ""), _manager(request))
 
     # -- every kind: list (one namespace, all, or cluster-scoped) and read, on the client's paths ----
 

@@ -184,3 +184,26 @@ def involved(kind: str, obj_or_name: dict[str, Any] | str, ns: str, container: s
     if kind == "Pod":
         out["fieldPath"] = f"spec.containers{{{container or obj_or_name['spec']['containers'][0]['name']}}}"
     return out
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """The FieldsV1 set of what a write set: {"f:spec": {"f:replicas": {}}}; of a JSON patch, its paths."""
+    if isinstance(value, list):
+        out: dict[str, Any] = {}
+        for op in value:
+            here = out
+            for part in str(op.get("path", "") if isinstance(op, dict) else "").split("/")[1:]:
+                here = here.setdefault(f"f:{part}", {})
+        return out
+    return {f"f:{k}": _fields(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def record_write(meta: dict[str, Any], api_version: str, manager: str, body: Any, at: float,
+                 subresource: str | None = None) -> None:
+    """metadata.managedFields after an Update: the manager's entry (per subresource) holds what it set, and when."""
+    entry = {"manager": manager, "operation": "Update", "apiVersion": api_version, "time": ts(at),
+             "fieldsType": "FieldsV1", "fieldsV1": _fields(body),
+             **({"subresource": subresource} if subresource else {})}
+    kept = [m for m in meta.get("managedFields") or []
+            if (m.get("manager"), m.get("subresource")) != (manager, subresource)]
+    meta["managedFields"] = [*kept, entry]

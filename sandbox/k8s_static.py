@@ -12,6 +12,8 @@ from sandbox import k8s_objects as o
 from sandbox.k8s_controllers import is_ready
 from sandbox.k8s_selectors import selects
 from sandbox.k8s_storage import Storage
+from sandbox.scenario import offset
+from sandbox.scenario_cluster import HISTORY
 
 ORDER = ("StorageClass", "PersistentVolume", "PersistentVolumeClaim")  # classes and volumes before claims bind
 
@@ -28,9 +30,11 @@ class Static(Storage):
         ranked = sorted(manifests, key=lambda m: ORDER.index(m["kind"]) if m["kind"] in ORDER else len(ORDER))
         for manifest in ranked:
             obj = json.loads(json.dumps(manifest))
+            history = {k: obj.pop(k) for k in HISTORY if k in obj}
             kind, meta = obj["kind"], obj["metadata"]
             ns = meta.get("namespace", "")
-            meta.setdefault("creationTimestamp", o.ts(t0 - 86400))
+            created = t0 + offset(history["created"]).total_seconds() if "created" in history else t0 - 86400
+            meta.setdefault("creationTimestamp", o.ts(created))
             meta["uid"] = o.uid(kind, ns, meta["name"])
             if kind == "Secret":
                 plain = obj.pop("stringData", None) or {}
@@ -47,6 +51,11 @@ class Static(Storage):
                                           "desiredReplicas": obj["spec"].get("minReplicas", 1)})
             elif kind == "PersistentVolume":
                 obj.setdefault("status", {"phase": "Available"})
+            if "modified" in history:  # an edit since its creation: the writer's managedFields entry says when
+                written = {"data": {k: "" for k in obj.get("data") or {}}} if kind in ("ConfigMap", "Secret") \
+                    else {"spec": {}}
+                o.record_write(meta, obj["apiVersion"], history.get("modified_by", "kubectl-edit"), written,
+                               t0 + offset(history["modified"]).total_seconds())
             self.objects[(o.PLURAL[kind], ns, meta["name"])] = obj
             self._touch(obj)
             if kind == "PersistentVolumeClaim":

@@ -21,7 +21,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Offset = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?[smhdw]$", description="offset from load, e.g. -5m")]
+_OFFSET = r"^-?\d+(\.\d+)?[smhdw]$"
+Offset = Annotated[str, Field(pattern=_OFFSET, description="offset from load, e.g. -5m")]
+HISTORY = ("created", "modified", "modified_by")  # an object's past, beside its manifest
 Name = Annotated[str, Field(pattern=_DNS_LABEL.pattern, max_length=63)]
 ObjectName = Annotated[str, Field(pattern=_DNS_SUBDOMAIN, max_length=253)]
 Level = Literal["debug", "info", "warn", "error", "fatal"]
@@ -226,7 +228,9 @@ class Cluster(Strict):
     nodes: list[Node] = Field(default_factory=list, description="default: three 8-CPU, 32Gi nodes")
     deployments: list[Deployment] = Field(default_factory=list)
     workloads: list[Workload] = Field(default_factory=list)
-    objects: list[dict[str, Any]] = Field(default_factory=list, description="manifests of other kinds")
+    objects: list[dict[str, Any]] = Field(default_factory=list, description="manifests of other kinds; beside "
+                                          "the manifest's keys, optional history: `created` and `modified` "
+                                          "(offsets, e.g. -40m) and `modified_by` (the field manager)")
     events: list[Event] = Field(default_factory=list)
 
     @field_validator("objects")
@@ -249,7 +253,15 @@ class Cluster(Strict):
                 raise ValueError(f"objects[{i}]: {kind} {meta['name']} is "
                                  + ("namespaced: give metadata.namespace" if namespaced
                                     else "cluster-scoped: drop metadata.namespace"))
-            out.append(k8s_schema.check({"apiVersion": api_version, **obj}, model, f"objects[{i}]"))
+            history = {k: obj[k] for k in HISTORY if k in obj}
+            for k in ("created", "modified"):
+                if k in history and not re.match(_OFFSET, str(history[k])):
+                    raise ValueError(f"objects[{i}].{k}: {history[k]!r} is not an offset such as -40m")
+            if "modified_by" in history and not str(history["modified_by"]).strip():
+                raise ValueError(f"objects[{i}].modified_by: give the field manager's name, e.g. kubectl-edit")
+            manifest = {k: v for k, v in obj.items() if k not in HISTORY}
+            out.append({**k8s_schema.check({"apiVersion": api_version, **manifest}, model, f"objects[{i}]"),
+                        **history})
         return out
 
     @model_validator(mode="after")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,6 +109,12 @@ def _private(settings: Settings, private_k8s: tuple[Path, int], name: str) -> Se
     k8s.load(state, port, scenario.load(name), time.time())
     return settings.model_copy(update={"kubernetes": settings.kubernetes.model_copy(
         update={"kubeconfig": k8s.kubeconfig_path(state)})})
+
+
+@pytest.fixture
+def private_scenario(settings: Settings, private_k8s: tuple[Path, int]) -> Callable[[str], Settings]:
+    """Load a shipped scenario (by name) into the private emulator: the sandbox's settings onto it."""
+    return lambda name: _private(settings, private_k8s, name)
 
 
 @pytest.fixture

@@ -55,9 +55,11 @@ from tools.base import Status, Tool, ToolResult
 log = structlog.get_logger(__name__)
 
 # The tools a question is offered, in a fixed order (a stable prefix the server's prompt cache reuses). The
-# evidence already holds the firing alerts and the playbook, so their tools are not offered; the changes
+# evidence already holds the firing alerts and the playbook, so their tools are not offered; the mutating tools
 # are offered only when the question (or the last answer in the thread) is about making one.
-QUESTION_TOOLS = ("k8s_describe", "k8s_list", "k8s_pod_logs", "k8s_events", "logs_search", "prom_query")
+QUESTION_TOOLS = ("k8s_describe", "k8s_list", "k8s_pod_logs", "k8s_events", "k8s_changes", "logs_search",
+                  "prom_query")
+NOT_FOR_CHANGES = ("k8s_changes",)  # the first call of a change stays within its token budget
 _RETRYABLE = {"APIConnectionError", "InternalServerError", "RateLimitError"}  # not APITimeoutError: a CPU
 MIN_CALL_S = 3.0  # server that ran out of time will not be quicker the second time; nor below this.
 
@@ -170,8 +172,8 @@ def check_claims(text: str, results: list[ToolResult], mutating: set[str]) -> st
 def offered(tools: dict[str, Tool], question: str, last_answer: str = "") -> list[dict[str, Any]]:
     """The tools a question is offered, as the API takes them (see QUESTION_TOOLS)."""
     names = [n for n in QUESTION_TOOLS if n in tools]
-    if about_change(question) or about_change(last_answer):
-        names += [t.name for t in tools.values() if t.mutates]
+    if about_change(question) or about_change(last_answer):  # it names what to change: not what changed before
+        names = [n for n in names if n not in NOT_FOR_CHANGES] + [t.name for t in tools.values() if t.mutates]
     return [openai_tool(tools[n]) for n in names]
 
 

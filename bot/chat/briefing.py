@@ -81,6 +81,9 @@ class Briefing:
         if d and d.rollback:
             parts.append(f"A rollback fits: rollback {d.rollback['namespace']}/{d.rollback['deployment']} "
                          f"(needs approval), back to {d.rollback_note}.")
+        if d and d.action:
+            parts.append(f"A {d.action.tool} fits ({', '.join(f'{k}={v}' for k, v in d.action.args.items())}, "
+                         f"needs approval): {d.action.why}.")
         if self.evidence.could_not_run:
             parts.append(f"Could not run: {'; '.join(self.evidence.could_not_run[:3])}")
         return "\n".join(parts)
@@ -99,6 +102,9 @@ class Briefing:
                 if d.rollback:
                     parts.append(f"a rollback fits: k8s_rollback namespace={d.rollback['namespace']} "
                                  f"deployment={d.rollback['deployment']}, back to {d.rollback_note}")
+                if d.action:
+                    parts.append(f"a {d.action.tool} fits: {d.action.tool} "
+                                 f"{' '.join(f'{k}={v}' for k, v in d.action.args.items())}, {d.action.why}")
             else:
                 parts.append("diagnosis: no failure mode recognised in these reads")
             parts.append("findings (check: finding):")

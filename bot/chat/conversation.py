@@ -26,6 +26,7 @@ from bot.guard.door import Caller, Door
 from bot.guard.silencer import Silencer
 from bot.intake.timeline import Timelines, list_text, story_text
 from bot.triage.troubleshoot import Asked
+from policies import durations
 from policies.durations import parse_duration
 from tools.base import Status, ToolResult
 from tools.timerange import parse_point
@@ -33,8 +34,10 @@ from tools.timerange import parse_point
 log = structlog.get_logger(__name__)
 Progress = Callable[[str], None]
 Troubleshooter = Callable[[str, str | None, Caller, Progress], "Reply"]
-VERBS = ("help", "status", "incident", "incidents", "audit", "troubleshoot", "logs", "pods", "events", "scale",
+VERBS = ("help", "status", "incident", "incidents", "audit", "troubleshoot", "logs", "pods", "events", "changes",
+         "scale",
          "restart", "rollback", "policy", "approve", "deny", "ack", "silence", "unsilence")
+SINCE_WORDS = ("since", "last", "for", "past", "from", "yesterday", "today")  # a time, not a namespace
 _CARD_STATES = {"pending": "pending", "claimed": "approved", "executed": "executed", "failed": "failed",
                 "refused": "error", "denied": "denied", "expired": "expired"}
 
@@ -92,7 +95,7 @@ def filled(verb: str, args: list[str], card: Card) -> list[str]:
         return [card.incident_id, *args]
     if args or t is None:
         return args
-    if verb in ("pods", "events") and t.namespace:
+    if verb in ("pods", "events", "changes") and t.namespace:
         return [t.namespace]
     if verb in ("logs", "troubleshoot", "restart", "rollback") and t.workload:
         return [f"{t.namespace}/{t.workload}" if t.namespace else t.workload]
@@ -268,6 +271,16 @@ class Conversation:
         ns = args[0] if args else self.namespaces[0]
         return Reply(text=result_text(self._run("k8s_events", {"namespace": ns, "limit": 15}, caller, progress,
                                                 "reading events…")))
+
+    def _cmd_changes(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        # a namespace first unless the first word is already the time: changes shop 2h, changes since 10:00
+        named = bool(args) and not durations.is_duration(args[0]) and args[0].lower() not in SINCE_WORDS
+        if named and not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", args[0]):
+            return Reply(text=messages.USAGE["changes"], private=True)
+        ns = args[0] if named else self.namespaces[0]
+        since = " ".join(args[1:] if named else args) or "6h"
+        return Reply(text=result_text(self._run("k8s_changes", {"namespace": ns, "since": since}, caller, progress,
+                                                "reading what changed…")))
 
     def _cmd_scale(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
         words = [w for w in args if w.lower() != "to"]

@@ -77,8 +77,18 @@ def _alerts(d: dict[str, Any], limit: int) -> str:
                                                          rows, limit)
 
 
+def _changes(d: dict[str, Any], limit: int) -> str:
+    rows = [[(c.get("at") or "")[11:16], c.get("age"), f"{c.get('kind')} {c.get('object')}",
+             c["what"] + (f" [by {c['by']}]" if c.get("by") and f"by {c['by']}" not in c["what"] else "")]
+            for c in d["changes"]]
+    where = f"in {d['namespace']} and the nodes" if d.get("namespace") else "in the cluster"
+    head = f"{d['total']} change{'s' if d['total'] != 1 else ''} {where} since {(d.get('since') or '')[:16].replace('T', ' ')} UTC, oldest first"
+    return head + "\n" + table(["at", "ago", "object", "what"], rows[-limit:], limit)
+
+
 _TABLES: dict[str, Callable[[dict[str, Any], int], str]] = {
-    "k8s_list": _objects, "logs_search": _logs, "k8s_events": _events, "prom_alerts": _alerts}
+    "k8s_list": _objects, "logs_search": _logs, "k8s_events": _events, "k8s_changes": _changes,
+    "prom_alerts": _alerts}
 
 
 def _yaml(data: Any, limit: int) -> str:

@@ -46,6 +46,9 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("tool", "bot.cli.tool:tool_cmd", "Run any tool through the one door, e.g. `opsbot tool k8s_list --namespace "
      "shop`; a mutation is requested as the settings' cli.identity (default cli:<OS user>)."),
     ("audit", "bot.cli.audit:audit_cmd", "Print the audit trail: who asked for what, when, and how it went."),
+    ("changes", "bot.cli.changes:changes_cmd", "What changed, oldest first: rollouts (image before → after), scale "
+     "events (from → to, by whom), autoscaler decisions, Jobs and CronJob runs, ConfigMaps and Secrets modified "
+     "(never values), nodes; e.g. `opsbot changes shop --since 2h`."),
     ("demo", "bot.cli.demo:demo_cmd", "The whole story on the sandbox: alert → card → approval → recovery → "
      "resolution → knowledge → audit."),
     ("eval", "bot.cli.evaluate:eval_cmd", "Run each scenario's alerts through Prometheus → Alertmanager → webhook "

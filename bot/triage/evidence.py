@@ -169,8 +169,17 @@ def _prom(d: dict[str, Any]) -> list[str]:
     return out
 
 
+def _changes(d: dict[str, Any]) -> list[str]:
+    """The newest changes, oldest of them first: a Job's start is left out when its end is there too."""
+    rows = d.get("changes", [])
+    ended = {c["object"] for c in rows if c.get("kind") == "Job" and not c.get("what", "").startswith("started")}
+    rows = [c for c in rows
+            if not (c.get("kind") == "Job" and c["object"] in ended and c["what"].startswith("started"))]
+    return [f"{c.get('age')} ago {c.get('kind')} {c.get('object')}: {c.get('what')}" for c in rows[-5:]]
+
+
 SUMMARISERS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
-    "k8s_list": _listed, "k8s_describe": _described, "k8s_events": _events,
+    "k8s_list": _listed, "k8s_describe": _described, "k8s_events": _events, "k8s_changes": _changes,
     "k8s_pod_logs": _pod_logs, "logs_search": _logs, "prom_query": _prom,
 }
 

@@ -12,10 +12,22 @@ failing. Every read goes through the door; this module only decides which.
 from __future__ import annotations
 
 import json
+from datetime import UTC, timedelta
 from typing import Any
 
 from bot.intake.target import Target
-from bot.triage.follow import autoscaling, cni, dependencies, identity, jobs, network, quota, scheduling, storage
+from bot.triage.follow import (
+    autoscaling,
+    changes,
+    cni,
+    dependencies,
+    identity,
+    jobs,
+    network,
+    quota,
+    scheduling,
+    storage,
+)
 from bot.triage.results import (
     LOG_TAIL,
     NETWORK_FAILURE,
@@ -31,9 +43,10 @@ from tools.base import ToolResult
 
 # the neighbours' families, bot/triage/follow/
 FOLLOW = (network.reads, dependencies.reads, cni.reads, jobs.reads, storage.reads, quota.reads, scheduling.reads,
-          autoscaling.reads, identity.reads)
+          autoscaling.reads, identity.reads, changes.reads)
 
 MAX_ROUNDS = 5
+CHANGES_BEFORE = timedelta(hours=6)  # how far before the alert triage reads what changed
 VOLUME_ARGS = ("limit", "tail_lines", "only_unhealthy", "since", "level")
 # a pod's status, worst first: what stopped it before what slowed it
 WORST_FIRST = ("CrashLoopBackOff", "Error", "OOMKilled", "ImagePullBackOff", "ErrImagePull", "Init:",
@@ -72,9 +85,20 @@ def plan(alert: Subject, target: Target | None = None) -> list[Check]:
                                        "level": "warn", "since": "last 30m", "limit": 10}))
     elif svc:
         checks.append(("logs_search", {"service": svc, "level": "warn", "since": "last 30m", "limit": 10}))
+    if ns:  # what changed in the hours before the alert: rollouts, scales, Jobs, ConfigMaps and Secrets, nodes
+        checks.append(("k8s_changes", {"namespace": ns, "since": _before(alert)}))
     if alert.expr:
         checks.append(("prom_query", {"query": alert.expr[:1000], "limit": 5}))
     return checks
+
+
+def _before(alert: Subject) -> str:
+    """CHANGES_BEFORE before the alert started (now, when it has no start), as k8s_changes takes it."""
+    start = alert.starts_at
+    if start is None:
+        return f"{int(CHANGES_BEFORE.total_seconds() // 3600)}h"
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    return (start - CHANGES_BEFORE).isoformat().replace("+00:00", "Z")
 
 
 def _rank(row: dict[str, Any]) -> int:

@@ -73,3 +73,8 @@ def endpoint_pods(d: dict[str, Any]) -> tuple[list[str], list[str]]:
 def dependency_pods(results: list[ToolResult]) -> set[str]:
     """The pods behind the Services a failing call named: someone else's, not the alert's."""
     return {pod for d in described(results, "Service") for pods in endpoint_pods(d) for pod in pods}
+
+
+def change_rows(results: list[ToolResult]) -> list[dict[str, Any]]:
+    """Every change `k8s_changes` read (rollouts, scales, Jobs, ConfigMaps and Secrets, nodes), oldest first."""
+    return [c for d in ok(results, "k8s_changes") for c in d.get("changes", [])]

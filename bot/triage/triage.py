@@ -147,8 +147,7 @@ class Triage:
         similar = self.similar(alert, ev) if self.similar else []
         analysis, note = self._analysis(alert, ev, incident_id)
         d = ev.diagnosis
-        proposals = [Proposal(tool="k8s_rollback", args=d.rollback, why=f"{d.mode}: the failure began with the "
-                              f"running pod template; back to {d.rollback_note}")] if d and d.rollback else []
+        proposals = [Proposal(tool=tool, args=args, why=why) for tool, args, why in d.proposed()] if d else []
         if self.propose:
             proposals += self.propose(alert, ev, analysis)
         no_graph = drawing.result() if drawing else None

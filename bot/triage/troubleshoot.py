@@ -138,6 +138,9 @@ def troubleshoot(door: Door, store: KnowledgeStore, caller: Caller, namespace: s
                                message="no playbook matched and no fallback playbook is ingested; "
                                        "run `opsbot knowledge ingest`")
     skipped = run.steps(pb, values)
+    changed = ("k8s_changes", {"namespace": ns, "since": "6h"})  # what changed, as alert triage reads it
+    if key(changed) not in run.done:
+        run.run(*changed)
     run.follow()
     diagnosis = diagnose(Asked(name=alert or f"troubleshoot {svc}", labels=labels), run.results)
     rec = outcomes.recommended_action(pb) if outcomes else None
@@ -222,11 +225,19 @@ class _Runner:
 
 
 def _proposals(pb: Playbook, rec: Recommendation | None, diagnosis: Diagnosis | None) -> list[Proposal]:
-    """The diagnosis's rollback, with the playbook's words for when it is right; nothing else."""
-    if diagnosis is None or diagnosis.rollback is None:
+    """The diagnosis's rollback, with the playbook's words for when it is right, and the restart or scale its
+    mechanism calls for; nothing else."""
+    if diagnosis is None:
         return []
-    action = next((a for a in pb.remediation if a.tool == "k8s_rollback"), None)
-    reason = rec.reason if rec and rec.action == "k8s_rollback" else None
-    return [Proposal(tool="k8s_rollback", args=diagnosis.rollback, recommended=True, reason=reason,
-                     when=f"{action.when if action else 'the failure began with the running pod template'}: "
-                          f"back to {diagnosis.rollback_note}")]
+    out = []
+    if diagnosis.rollback is not None:
+        action = next((a for a in pb.remediation if a.tool == "k8s_rollback"), None)
+        reason = rec.reason if rec and rec.action == "k8s_rollback" else None
+        out.append(Proposal(tool="k8s_rollback", args=diagnosis.rollback, recommended=True, reason=reason,
+                            when=f"{action.when if action else 'the failure began with the running pod template'}: "
+                                 f"back to {diagnosis.rollback_note}"))
+    if diagnosis.action is not None:
+        a = diagnosis.action
+        out.append(Proposal(tool=a.tool, args=a.args, recommended=True,
+                            reason=rec.reason if rec and rec.action == a.tool else None, when=a.why))
+    return out

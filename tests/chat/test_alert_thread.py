@@ -63,6 +63,10 @@ def test_replies_under_an_alert_card_act_on_its_incident(mutable_settings: Setti
         answer = ws.next("chat.update")["text"]
         assert "service='checkout', namespace='shop'" in answer and "DATABASE_URL is not set" in answer, answer
 
+        ws.mention("U0VIEWER", "changes", thread_ts=card_ts)  # the incident's namespace, not the chat's default
+        changed = ws.next("chat.update")["text"]
+        assert "k8s_changes(namespace='shop')" in changed and "rollout to revision 2" in changed, changed
+
         ws.mention("U0VIEWER", "what changed before this started?", thread_ts=card_ts)
         said = ws.next("chat.update")["text"]
         assert "incident inc-5 (KubePodCrashLooping)" in said, said

@@ -65,6 +65,9 @@ def _read_everything(door: Door, who: Caller) -> None:
     door.run("k8s_events", {"namespace": "shop"}, who)
     door.run("k8s_events", {"namespace": "shop", "kind": "Deployment", "object_name": "web"}, who)
     door.run("k8s_pod_logs", {"namespace": "shop", "pod": "web"}, who)
+    for scope in ({"namespace": "shop"}, {}):  # every kind of object, one namespace's and every namespace's
+        changed = door.run("k8s_changes", {**scope, "since": "30d"}, who)
+        assert changed.status.value in ("success", "no_data"), changed.error
     door.run("k8s_pod_logs", {"namespace": "batch", "pod": "db-migrate", "previous": True}, who)
 
 
@@ -125,6 +128,9 @@ def test_under_the_cluster_role_secrets_are_not_readable_in_words_and_never_miss
         assert {"kind": "Secret", "name": "db-credentials", "used_by": "env DB_PASSWORD", "exists": None,
                 "readable": False, "note": NOT_READABLE, "key": "password"} in refs
         assert door.run("k8s_list", {"kind": "ConfigMap", "namespace": "shop"}, who).status.value == "success"
+        changed = door.run("k8s_changes", {"namespace": "batch", "since": "30d"}, who)  # the rest, and a word
+        assert changed.status.value in ("success", "no_data") and f"{NOT_READABLE}: the Secrets in batch" in \
+            changed.notice, changed.error
 
         k8s.enforce_rbac(state, port, [*rules(RBAC, "ClusterRole"),
                                        *({**r, "namespaces": ["batch"]} for r in rules(SECRETS, "Role"))])

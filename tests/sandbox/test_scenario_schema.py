@@ -61,6 +61,11 @@ def test_unknown_key_is_rejected_with_its_path_and_line() -> None:
         (("namespace: shop", "namespace: Shop_1"), "deployments.0.namespace"),
         (("namespaces: [shop]", "namespaces: [other]"), "not listed in namespaces"),
         (("revisions: [{image: web:1}]", "revisions: []"), "revisions"),
+        (("      revisions: [{image: web:1}]", "      revisions: [{image: web:1}]\n  objects: [{kind: ConfigMap, "
+          "metadata: {name: c, namespace: shop}, modified: yesterday}]"), "objects[0].modified: 'yesterday' is not "
+         "an offset"),
+        (("      revisions: [{image: web:1}]", "      revisions: [{image: web:1}]\n  objects: [{kind: ConfigMap, "
+          "metadata: {name: c, namespace: shop}, modifed: -5m}]"), "objects[0].modifed: unknown key"),
     ],
 )
 def test_invalid_values_are_explained(mutation: tuple[str, str], expected: str) -> None:

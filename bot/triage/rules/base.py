@@ -30,6 +30,15 @@ RELEASE_MODES = {"crashloopbackoff", "oomkilled", "init-container-failure", "ima
                  "latency-regression", "http-5xx-spike"}
 
 
+class Action(BaseModel):
+    """An action other than the rollback that the mechanism calls for, with its why; it goes through the door
+    like any proposal (the policy decides, people approve)."""
+
+    tool: Literal["k8s_rollout_restart", "k8s_scale"]
+    args: dict[str, Any] = Field(description="the tool's arguments: namespace, deployment (and replicas)")
+    why: str = Field(description="the mechanism, in one line: why this action fixes it")
+
+
 class Diagnosis(BaseModel):
     mode: str = Field(description="the failure mode, also the playbook's name")
     about: str = Field(description="the object, e.g. 'Pod shop/checkout-5d8f-x2 container checkout'")
@@ -38,12 +47,21 @@ class Diagnosis(BaseModel):
     rollback: dict[str, str] | None = Field(None, description="namespace and deployment, when a rollback fits")
     rollback_note: str | None = Field(None, description="the revision a rollback returns to and why, or why none "
                                       "fits although a release began the failure")
+    action: Action | None = Field(None, description="a restart or a scale the mechanism calls for (not a rollback)")
     advice: str | None = None
     basis: Literal["state", "logs", "alert"] = Field("state", description="what it rests on: the objects' state, "
                                                      "a log line (then `summary` is that line), or the alert alone")
 
     def line(self) -> str:
         return f"{self.mode}: {self.about}: {self.summary}"
+
+    def proposed(self) -> list[tuple[str, dict[str, Any], str]]:
+        """(tool, args, why) of each action the diagnosis proposes: its rollback, then its action."""
+        out = [("k8s_rollback", dict(self.rollback), f"{self.mode}: the failure began with the running pod "
+                f"template; back to {self.rollback_note}")] if self.rollback else []
+        if self.action:
+            out.append((self.action.tool, dict(self.action.args), f"{self.mode}: {self.action.why}"))
+        return out
 
 
 class Reader:
@@ -158,20 +176,22 @@ class Reader:
 
     def make(self, mode: str, about: str, summary: str, quotes: list[str], advice: str,
              rollback_fits: bool = True, basis: Literal["state", "logs", "alert"] = "state",
-             container: str | None = None, workload: str | None = None) -> Diagnosis:
-        """The diagnosis, with the rollback that fits it: `container` and `workload` ('Deployment ns/name') are
-        what the failure involves when `about` does not say (it says 'Pod ns/name container c')."""
+             container: str | None = None, workload: str | None = None, action: Action | None = None) -> Diagnosis:
+        """The diagnosis, with the rollback that fits it (none when the rule proposes another `action`):
+        `container` and `workload` ('Deployment ns/name') are what the failure involves when `about` does not
+        say (it says 'Pod ns/name container c')."""
         evidence = " ".join([summary, *quotes])
         involved = container or release.failing_container(about)
-        rb, note, how = self._rollback(mode, involved, evidence, workload or about) if rollback_fits else \
-            (None, None, None)
+        rb, note, how = self._rollback(mode, involved, evidence, workload or about) \
+            if rollback_fits and action is None else (None, None, None)
         if note and not rb:
             advice = f"{advice} ({note})"
         if rb and how:  # the release's change is the cause: the card says which, beside the rollback it proposes
             advice = f"roll back {rb['namespace']}/{rb['deployment']} (proposed below): {how}; else {advice}"
         quotes = [q for q in dict.fromkeys(quotes) if q and q != summary]
         return Diagnosis(mode=mode, about=about, summary=summary, quotes=quotes[:8], rollback=rb,
-                         rollback_note=note, advice=advice if how or not rb else None, basis=basis)
+                         rollback_note=note, action=action, advice=advice if how or action or not rb else None,
+                         basis=basis)
 
     def dependency_lines(self) -> list[str]:
         """The telling lines of the pods behind a Service a failing call named."""
