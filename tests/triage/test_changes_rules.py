@@ -104,8 +104,9 @@ def _changes(*rows: dict[str, object]) -> ToolResult:
 
 
 def _logs(*lines: str) -> ToolResult:
+    """The alerted workload's own pod's lines (an unrelated pod's are never a cause)."""
     return ToolResult(tool="k8s_pod_logs", status=Status.success, invocation="k8s_pod_logs",
-                      data={"lines": list(lines)})
+                      data={"pod": "api-5c7d9b8f6-x2x9q", "lines": list(lines)})
 
 
 EXHAUSTED = 'FATAL:  sorry, too many clients already'
