@@ -82,9 +82,9 @@ def pod(r: Reader) -> Diagnosis | None:
             return r.make("node-pressure", about, f"{p.get('status')}: {' '.join(events(p, 'Evicted'))}", [],
                           f"free resources on node {p.get('node')} or drain it", False)
         probes = events(p, "Unhealthy")
-        stalled = stalled(r)
-        if probes and stalled:  # never ready, so the rollout gave up: the rollout is what failed
-            return r.make("failed-rollout", f"Deployment {stalled['namespace']}/{stalled['name']}",
+        stuck = stalled(r)
+        if probes and stuck:  # never ready, so the rollout gave up: the rollout is what failed
+            return r.make("failed-rollout", f"Deployment {stuck['namespace']}/{stuck['name']}",
                           f"ProgressDeadlineExceeded; its new pods fail their readiness probe: {probes[0]}",
                           probes[1:3], "fix what the new revision's readiness probe reports, then roll out again")
         if probes:
