@@ -5,6 +5,7 @@ and, when an incident resolves, the lesson: the incident written back and each e
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import structlog
 
@@ -22,11 +23,19 @@ from knowledge.playbooks import Playbook
 from knowledge.store import KnowledgeStore
 
 log = structlog.get_logger(__name__)
+EXECUTED = " (executed)"
 
 
 def smoke_incident(incident: Incident | None) -> bool:
     """An incident `opsbot smoke` made, learned before smoke's incidents were skipped: never shown as similar."""
     return incident is not None and (incident.alert == SMOKE_ALERT or incident.service == SMOKE_PROJECT)
+
+
+def fixed(incident: Incident) -> dict[str, Any]:
+    """What a card says of a past incident beside its title: its kind, when it began, the actions that were
+    executed on it (recorded as 'summary (executed)' by `resolved`), and how it ended."""
+    done = [a.removesuffix(EXECUTED) for a in incident.actions if a.endswith(EXECUTED)]
+    return {"kind": incident.kind, "started_at": incident.started_at, "fixes": done, "outcome": incident.outcome}
 
 
 def knowledge_id(card: Card) -> str:
@@ -79,7 +88,8 @@ class KnowledgeTriage:
         text = f"{alert.name} {alert.summary} " + " ".join(line.text for line in ev.lines[:8])
         hits = self.store.similar_incidents(text, k=3)
         return [SimilarIncident(id=h.id, title=h.title, score=round(h.score, 2),
-                                resolution="; ".join(h.incident.actions) or h.incident.outcome if h.incident else h.excerpt)
+                                resolution="; ".join(h.incident.actions) or h.incident.outcome if h.incident else h.excerpt,
+                                **(fixed(h.incident) if h.incident else {}))
                 for h in hits if not smoke_incident(h.incident)]
 
     def resolved(self, card: Card) -> None:
@@ -98,7 +108,7 @@ class KnowledgeTriage:
             service=card.labels.get("service"), namespace=card.labels.get("namespace"), severity=card.severity,
             root_cause=card.analysis.root_cause if card.analysis else "",
             evidence=[line.text for line in card.evidence[:8]],
-            actions=[f"{a.summary} ({a.status})" for a in done],
+            actions=[f"{a.summary} ({a.status})" for a in done],  # EXECUTED: what `fixed` reads back
             outcome="resolved",
             started_at=started, resolved_at=card.resolved_at or card.updated_at,
         )

@@ -1,0 +1,95 @@
+"""A card's thread: what the card leaves out, in full. The diagnosis with its mode and object, every evidence line
+word for word, every read that could not run and why, the playbook's steps, the similar incidents. It is posted
+under the card (a Slack thread reply, a Telegram reply to the card) and printed by `opsbot incident show`; a
+thread longer than one message is split at line ends into at most MAX_PARTS messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal, NamedTuple
+
+from bot.cards import strings as S
+from bot.cards.common import diagnosed, one_line, similar_line
+from bot.cards.model import Card
+
+MAX_PARTS = 6  # messages of one thread; past them, the last says where the rest is
+
+
+Style = Literal["inline", "quote", "list", "steps", "evidence"]
+
+
+class Section(NamedTuple):
+    """A heading and its lines. `style`: inline (one line of opsbot's, after the heading), quote (the source's
+    words, a log line), list, steps (numbered), evidence (each line after the read that said it, `reads`)."""
+
+    heading: str
+    lines: list[str]
+    style: Style = "list"
+    reads: tuple[str, ...] = ()
+
+
+def sections(card: Card) -> list[Section]:
+    """The thread's sections, in reading order; empty when the card has nothing more to tell."""
+    out = [Section(h, [one_line(t)] if not q else t.splitlines() or [""], "quote" if q else "inline")
+           for h, t, q in diagnosed(card) if h != S.TO_DO]  # what to do is on the card
+    if card.evidence:
+        out.append(Section(S.EVIDENCE_ALL, [one_line(e.text) for e in card.evidence], "evidence",
+                           tuple(e.check for e in card.evidence)))
+    if card.could_not_run:
+        out.append(Section(S.COULD_NOT_RUN, [one_line(c) for c in card.could_not_run]))
+    if card.playbook:
+        p = card.playbook
+        out.append(Section(f"{S.PLAYBOOK}: {p.title} ({p.name})", p.steps, "steps"))
+    if card.similar:
+        out.append(Section(S.SIMILAR, [similar_line(s) for s in card.similar]))
+    if card.actions:  # as proposed (their state is the card's): the whole summary and why
+        out.append(Section(S.PROPOSED_IN_FULL, [f"#{a.action_id or '-'} {one_line(a.summary)}"
+                                                + (f" (why: {one_line(a.why)})" if a.why else "")
+                                                for a in card.actions]))
+    if card.analysis_note == S.NO_ANALYSIS_MODEL:
+        out.append(Section(S.NO_ANALYSIS, [card.analysis_note], "inline"))
+    return out
+
+
+def text_lines(card: Card) -> list[str]:
+    """The thread as plain text, as the console and `opsbot incident show` print it: evidence as
+    '  • [read] text', a quote as '  > text'."""
+    out: list[str] = []
+    for s in sections(card):
+        if s.style == "inline":
+            out.append(f"{s.heading}: {s.lines[0]}")
+            continue
+        out.append(f"{s.heading}:")
+        if s.style == "quote":
+            out += [f"  > {line}" for line in s.lines]
+        elif s.style == "evidence":
+            out += [f"  • [{r}] {line}" for r, line in zip(s.reads, s.lines, strict=True)]
+        elif s.style == "steps":
+            out += [f"  {i}. {line}" for i, line in enumerate(s.lines, 1)]
+        else:
+            out += [f"  • {line}" for line in s.lines]
+    return out
+
+
+def split(lines: list[str], limit: int, size: Callable[[str], int], more: Callable[[int], str]) -> list[str]:
+    """`lines` as messages of at most `limit` (by `size`), split at line ends, a line longer than a message cut;
+    at most MAX_PARTS messages, the last ending with `more(n)` when n lines did not fit."""
+    parts: list[str] = []
+    part = ""
+    for i, line in enumerate(lines):
+        while size(line) > limit:
+            line = line[: max(1, len(line) - (size(line) - limit) - 1)] + "…"
+        if part and size(part) + 1 + size(line) > limit:
+            if len(parts) == MAX_PARTS - 1:
+                note = more(len(lines) - i)
+                while part and size(part) + 1 + size(note) > limit:
+                    part = part.rsplit("\n", 1)[0] if "\n" in part else ""
+                    i -= 1
+                parts.append(f"{part}\n{more(len(lines) - i)}" if part else more(len(lines) - i))
+                return parts
+            parts.append(part)
+            part = line
+        else:
+            part = f"{part}\n{line}" if part else line
+    return [*parts, part] if part else parts
