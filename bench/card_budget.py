@@ -35,6 +35,7 @@ from bot.cards.text import render_text  # noqa: E402
 
 FIRST = 3  # the cause should be within this many lines
 CAUSE_CHARS = 30  # of the cause's words, what must be seen
+SPEAKER = re.compile(r"^[a-z0-9][-a-z0-9./]*(?: [a-z0-9][-a-z0-9]*)?(?: \(previous\))?: ")  # "pod container: "
 
 
 def slack_text(card: Card) -> str:
@@ -67,7 +68,7 @@ def cause_words(card: Card) -> str | None:
     if not card.diagnosis or card.diagnosis_basis == "alert":
         return None
     quotes = [e.text for e in card.evidence if e.check == "diagnosis"][1:]
-    words = card.diagnosis_source or (quotes[0] if quotes else card.diagnosis.split(": ", 2)[-1])
+    words = card.diagnosis_source or (SPEAKER.sub("", quotes[0]) if quotes else card.diagnosis.split(": ", 2)[-1])
     return " ".join(words.split())[:CAUSE_CHARS]
 
 

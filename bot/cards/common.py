@@ -58,6 +58,9 @@ def confidence(value: float) -> str:
     return f"{word} ({value:.0%})"
 
 
+ACTION_CHARS = 120  # of an action's summary on a card; the whole one is in its thread
+
+
 def action_line(a: CardAction, summary_chars: int | None = None) -> str:
     """The action, its state, the policy's reason, who decided and the outcome; its summary cut to
     `summary_chars` when given (a card's line: the whole summary is in the thread)."""

@@ -12,7 +12,8 @@ from bot.cards.common import one_line
 from bot.cards.model import Card
 
 MAX_SHOWN = 5
-LINE_CHARS = 150  # of one line on the card
+LINE_CHARS = 120  # of one line on the card
+BUDGET = 420  # of all the card's evidence lines: past it, no further line (but always two)
 DIAGNOSIS = "diagnosis"  # the check of the evidence lines triage gives the diagnosis: its line, then its quotes
 # a pod of a workload: name-<template hash>-<5> (Deployment) or name-<5> (DaemonSet, StatefulSet's are -N)
 POD = re.compile(r"\b[a-z0-9](?:[-a-z0-9]*[a-z0-9])?-(?:[a-z0-9]{5,10}-)?[a-z0-9]{5}\b")
@@ -124,5 +125,7 @@ def decisive(card: Card, quote: str | None) -> tuple[list[Shown], int]:
             break
         if (quote and _repeats(f.text, quote)) or any(_repeats(f.text, s.text) for s in shown):
             continue
+        if len(shown) >= 2 and sum(len(s.line()) for s in shown) + len(f.line()) > BUDGET:
+            break
         shown.append(f)
     return shown, len(every)

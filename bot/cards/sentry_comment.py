@@ -34,7 +34,7 @@ def render_sentry_comment(card: Card) -> str:
         out += [f"**{S.ROOT_CAUSE}:** {card.analysis_note or S.SENTRY_NOT_ANALYSED}"]
     if b.advice:
         out.append(f"**{S.TO_DO}:** {one_line(b.advice)}")
-    out += ["", f"**{S.FAILING}:**", *quoted(card.failing)]
+    out += ["", f"**{S.FAILING}:**", *quoted(b.failing)]
     if b.evidence_heading:
         out += ["", f"**{inert(b.evidence_heading)}**"] + [f"- `{e.check}` {inert(e.line())}" for e in b.evidence]
     if b.could_not_run:

@@ -99,11 +99,10 @@ def quoted(text: str) -> str:
     return "\n".join(f">{line}" for line in safe.splitlines() or [""])
 
 
-def _said(card: Card, link: str | None, limit: int = MAX_SECTION) -> Block:
-    """The alert's (or Sentry's) own words under their label, quoted; a chat action card's line as is."""
+def _said(card: Card, text: str, link: str | None, limit: int = MAX_SECTION) -> Block:
+    """`text` (the alert's or Sentry's own words, cut) under their label, quoted; a chat action card's line as is."""
     heading, quote = said(card)
-    return section(clip(f"*{heading}*\n" + (quoted(card.failing) if quote else esc(card.failing)), limit, link),
-                   link)
+    return section(clip(f"*{heading}*\n" + (quoted(text) if quote else esc(text)), limit, link), link)
 
 
 def _header(card: Card) -> str:
@@ -153,7 +152,7 @@ def render_slack(card: Card) -> dict[str, Any]:
     head += [section(f":warning: {esc(n)}") for n in card.notices[:3]]
     if b.story:
         head.append(section("\n".join(esc(line) for line in b.story), link))
-    head.append(_said(card, link))
+    head.append(_said(card, b.failing, link))
     if group := group_lines(card):
         head.append(section(f"*{group[0]}*\n" + "\n".join(esc(line) for line in group[1]), link))
     if b.advice:
@@ -174,7 +173,7 @@ def render_slack(card: Card) -> dict[str, Any]:
         tail.append(context("  ·  ".join(f"<{x.url}|{esc(x.title)}>" for x in card.links[:8])))
 
     if text_size(head) + text_size(tail) > MAX_TEXT:  # the card's own parts alone are too long
-        head = [*head[:3], _said(card, link, 1500), context(esc(S.truncated(link)))]
+        head = [*head[:3], _said(card, b.failing, link, 1500), context(esc(S.truncated(link)))]
         tail = _action_blocks(card, b.actions)
     blocks = (head + tail)[:MAX_BLOCKS]
     return {"text": clip(esc(headline(card)), MAX_SECTION, None),

@@ -102,7 +102,7 @@ SOMETHING = "the alerted object"
 
 # The card's thread (bot.cards.thread) and what the card says of it
 EVIDENCE_ALL = "Evidence, every line of every read"
-EVIDENCE_SHOWN = "Evidence ({shown} of {total}; every line in the thread, `opsbot incident show {id}`)"
+EVIDENCE_SHOWN = "Evidence ({shown} of {total}; all of it in the thread)"
 EVIDENCE_IN_THREAD = "Evidence: {total} lines in the thread (`opsbot incident show {id}`)"
 COULD_NOT_RUN_LINE = "Could not run: {n} read{s}, so this card may miss a cause: {first}{more}"
 THREAD_POSTED = "[thread under {message}: {lines} lines; `opsbot incident show {id}` prints it]"
@@ -124,3 +124,4 @@ NO_ACTION = "no action was executed: the alert cleared on its own"
 TIMELINE = "Timeline: `opsbot incident show {id}`"
 NO_EVIDENCE_LINE = f"{EVIDENCE}: {NO_EVIDENCE}"
 PROPOSED_IN_FULL = "Proposed actions, as proposed (their state is on the card)"
+IN_THREAD = "… (all of it in the thread)"

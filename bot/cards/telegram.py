@@ -99,7 +99,7 @@ def _compact(card: Card, b: Body, link: str | None) -> str:
     top = [_header(card), *_headline(b, 400)]
     rest = [*acts, f"<i>{esc(S.truncated(link))}</i>"]
     room = MAX_TEXT - size("\n\n".join([*top, _said(card, ""), *rest])) - 8
-    return "\n\n".join([*top, _said(card, _cut(card.failing, max(room, 0))), *rest])
+    return "\n\n".join([*top, _said(card, _cut(b.failing, max(room, 0))), *rest])
 
 
 def _headline(b: Body, limit: int | None = None) -> list[str]:
@@ -119,7 +119,7 @@ def render_telegram(card: Card) -> dict[str, Any]:
     parts += [f"⚠️ {esc(n)}" for n in card.notices]
     if b.story:
         parts.append("\n".join(esc(line) for line in b.story))
-    parts.append(_said(card, card.failing))
+    parts.append(_said(card, b.failing))
     if group := group_lines(card):
         parts.append(f"<b>{group[0]}:</b>\n" + "\n".join(esc(line) for line in group[1]))
     if b.advice:

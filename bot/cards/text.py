@@ -24,7 +24,7 @@ def render_text(card: Card) -> str:
     out += b.story
     heading, quote = said(card)
     out.append(f"{heading}:")
-    out += quoted(card.failing) if quote else [f"  {line}" for line in card.failing.splitlines() or [""]]
+    out += quoted(b.failing) if quote else [f"  {line}" for line in b.failing.splitlines() or [""]]
     if group := group_lines(card):
         out.append(f"{group[0]}:")
         out += [f"  {line}" for line in group[1]]

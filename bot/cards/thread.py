@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import Literal, NamedTuple
 
 from bot.cards import strings as S
-from bot.cards.common import diagnosed, one_line, similar_line
+from bot.cards.body import failing
+from bot.cards.common import ACTION_CHARS, diagnosed, one_line, said, similar_line
 from bot.cards.model import Card
 
 MAX_PARTS = 6  # messages of one thread; past them, the last says where the rest is
@@ -30,9 +31,15 @@ class Section(NamedTuple):
 
 
 def sections(card: Card) -> list[Section]:
-    """The thread's sections, in reading order; empty when the card has nothing more to tell."""
-    out = [Section(h, [one_line(t)] if not q else t.splitlines() or [""], "quote" if q else "inline")
-           for h, t, q in diagnosed(card) if h != S.TO_DO]  # what to do is on the card
+    """The thread's sections, in reading order; empty when the card has nothing more to tell (a chat action
+    card's whole story is on it)."""
+    if card.source == "chat":
+        return []
+    heading, quote = said(card)
+    out = [Section(heading, card.failing.splitlines() or [""], "quote")] if quote and failing(card) != card.failing \
+        else []  # the alert's words, cut on the card
+    out += [Section(h, [one_line(t)] if not q else t.splitlines() or [""], "quote" if q else "inline")
+            for h, t, q in diagnosed(card) if h != S.TO_DO]  # what to do is on the card
     if card.evidence:
         out.append(Section(S.EVIDENCE_ALL, [one_line(e.text) for e in card.evidence], "evidence",
                            tuple(e.check for e in card.evidence)))
@@ -43,7 +50,7 @@ def sections(card: Card) -> list[Section]:
         out.append(Section(f"{S.PLAYBOOK}: {p.title} ({p.name})", p.steps, "steps"))
     if card.similar:
         out.append(Section(S.SIMILAR, [similar_line(s) for s in card.similar]))
-    if card.actions:  # as proposed (their state is the card's): the whole summary and why
+    if any(len(a.summary) > ACTION_CHARS for a in card.actions):  # cut on the card: whole here, and why
         out.append(Section(S.PROPOSED_IN_FULL, [f"#{a.action_id or '-'} {one_line(a.summary)}"
                                                 + (f" (why: {one_line(a.why)})" if a.why else "")
                                                 for a in card.actions]))

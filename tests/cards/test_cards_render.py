@@ -104,11 +104,16 @@ def test_sixty_evidence_lines_go_to_the_thread_in_messages_slack_accepts() -> No
 
 
 def test_a_very_long_text_is_cut_with_a_notice_and_a_link() -> None:
-    c = card(failing="boom " * 2000, evidence=[EvidenceLine(check="logs", text="y" * 10_000)])
+    long = Analysis(summary="s", root_cause="boom " * 2000, confidence=0.5)
+    c = card(failing="boom " * 2000, evidence=[EvidenceLine(check="logs", text="y" * 10_000)], analysis=long)
     blocks = slack_blocks(render_slack(c))
     assert all(len(t) <= MAX_SECTION for t in section_texts(blocks))
     failing = next(t for t in section_texts(blocks) if t.startswith(f"*{S.FAILING}*"))
-    assert "cut to fit" in failing and "http://prom.example" in failing
+    assert failing.endswith(S.IN_THREAD) and len(failing) < 400, "the alert's words: the first of them, the rest below"
+    analysis = next(t for t in section_texts(blocks) if t.startswith(f"*{S.ANALYSIS}*"))
+    assert "cut to fit" in analysis and "http://prom.example" in analysis
+    assert render_thread_text(c).count("boom") == 2000, "the alert's words, whole, in the thread"
+    assert "cut to fit" in "".join(render_slack_thread(c)), "a line too long for a Slack message says it is cut"
 
 
 def test_telegram_escapes_html_and_keeps_callback_data_within_64_bytes() -> None:
@@ -132,7 +137,8 @@ def test_telegram_card_and_thread_stay_within_4096_with_a_notice(n: int) -> None
     lines = [EvidenceLine(check=f"check-{i}", text="🔥 <tag> & error " + "z" * 120 + f" #{i}") for i in range(n)]
     c = card(evidence=lines)
     text = render_telegram(c)["text"]
-    assert size(text) <= MAX_TEXT and text.count("<code>check-") == 5, "five decisive lines on the card"
+    assert size(text) <= MAX_TEXT and text.count("<code>check-") == 3 and f"(3 of {n}; " in text, \
+        "as many decisive lines as the card's budget holds (at most five)"
     thread = render_telegram_thread(c)
     assert all(size(m) <= MAX_TEXT for m in thread) and len(thread) <= MAX_PARTS
     assert "&lt;tag&gt; &amp;" in thread[0] and "check-0" in thread[0]
@@ -140,7 +146,7 @@ def test_telegram_card_and_thread_stay_within_4096_with_a_notice(n: int) -> None
 
 
 def test_telegram_falls_back_when_even_the_fixed_parts_are_too_long() -> None:
-    text = render_telegram(card(failing="f" * 9000))["text"]
+    text = render_telegram(card(analysis=Analysis(summary="f" * 9000, root_cause="r", confidence=0.5)))["text"]
     assert size(text) <= MAX_TEXT and "cut to fit" in text
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.cards import strings as S
-from bot.cards.model import Card, CardAction, EvidenceLine, GroupAlert, SimilarIncident
+from bot.cards.model import Analysis, Card, CardAction, EvidenceLine, GroupAlert, SimilarIncident
 from bot.cards.sentry_comment import render_sentry_comment
 from bot.cards.slack import render_slack
 from bot.cards.telegram import MAX_TEXT, render_telegram, render_telegram_thread, size
@@ -146,7 +146,8 @@ def test_the_header_is_opsbots_words_and_the_alert_name_a_quoted_label() -> None
 
 @pytest.mark.parametrize("render", ["slack", "telegram"])
 def test_the_cut_forms_keep_the_label_the_quote_and_what_the_button_does(render: str) -> None:
-    c = hostile_card(failing=HOSTILE + " " + "z" * 20_000, evidence=[EvidenceLine(check="k", text="y" * 9000)] * 3)
+    c = hostile_card(failing=HOSTILE + " " + "z" * 20_000, evidence=[EvidenceLine(check="k", text="y" * 9000)] * 3,
+                     analysis=Analysis(summary="a" * 9000, root_cause="r", confidence=0.5))
     if render == "slack":
         body = render_slack(c)
         assert_slack_quoted(body)
