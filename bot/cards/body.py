@@ -57,15 +57,16 @@ def could_not_run(card: Card) -> str | None:
 def body(card: Card) -> Body:
     head = headline(card)
     story = resolved_story(card)
-    shown, total = decisive(card, cause_quote(card, cut=False) if card.failure_mode else None)
+    shown = decisive(card, cause_quote(card, cut=False) if card.failure_mode else None)
     if card.source == "chat" and not card.evidence:
         heading = None
     elif not card.evidence:
         heading = S.NO_EVIDENCE_LINE
     elif story:  # resolved: the story replaces the evidence, which is in the thread
-        heading, shown = S.EVIDENCE_IN_THREAD.format(total=len(card.evidence), id=card.incident_id), []
+        heading, shown = S.EVIDENCE_IN_THREAD.format(total=len(card.evidence),
+                                                     s="s" if len(card.evidence) != 1 else "", id=card.incident_id), []
     else:
-        heading = S.EVIDENCE_SHOWN.format(shown=len(shown), total=total, id=card.incident_id)
+        heading = S.EVIDENCE_SHOWN.format(shown=len(shown), total=len(card.evidence))
     told = {a.action_id for a in card.actions if story and a.status in ("executed", "failed")}
     note = card.analysis_note if card.analysis_note != S.NO_ANALYSIS_MODEL else None
     return Body(head, failing(card), card.advice, note, story, heading, shown, could_not_run(card), seen_before(card),

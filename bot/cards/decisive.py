@@ -103,9 +103,9 @@ def facts(card: Card) -> list[Shown]:
     return [Shown(source(check), text, max(1, len(pods))) for check, text, pods in seen.values()]
 
 
-def decisive(card: Card, quote: str | None) -> tuple[list[Shown], int]:
-    """At most MAX_SHOWN lines for the card, best first, none repeating `quote` (the headline's) or each other;
-    and how many facts there are in all (the rest are in the thread)."""
+def decisive(card: Card, quote: str | None) -> list[Shown]:
+    """At most MAX_SHOWN lines for the card, best first, none repeating `quote` (the headline's) or each other
+    (every line is in the thread)."""
     every = facts(card)
     rank: dict[int, float] = {}
     for q in diagnosis_quotes(card):
@@ -128,4 +128,4 @@ def decisive(card: Card, quote: str | None) -> tuple[list[Shown], int]:
         if len(shown) >= 2 and sum(len(s.line()) for s in shown) + len(f.line()) > BUDGET:
             break
         shown.append(f)
-    return shown, len(every)
+    return shown

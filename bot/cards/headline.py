@@ -74,7 +74,7 @@ def headline(card: Card) -> Headline | None:
         before, _, after = S.NO_CAUSE_TELLING.format(where=at, line="\0").partition("\0")
         return Headline(before, line, after)
     what = S.WHAT_IS_WRONG.get(card.failure_mode) or S.WRONG.format(mode=card.failure_mode)
-    since = card.began or (S.SINCE.format(at=card.started_at) if card.started_at else None)
+    since = card.began or (S.SINCE.format(at=card.started_at) if card.started_at and card.status == "firing" else None)
     after = f" ({since})" if since else ""
     quote = cause_quote(card)
     if quote is None:

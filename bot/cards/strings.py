@@ -102,8 +102,8 @@ SOMETHING = "the alerted object"
 
 # The card's thread (bot.cards.thread) and what the card says of it
 EVIDENCE_ALL = "Evidence, every line of every read"
-EVIDENCE_SHOWN = "Evidence ({shown} of {total}; all of it in the thread)"
-EVIDENCE_IN_THREAD = "Evidence: {total} lines in the thread (`opsbot incident show {id}`)"
+EVIDENCE_SHOWN = "Evidence ({shown} of {total} lines; all of them in the thread)"
+EVIDENCE_IN_THREAD = "Evidence: {total} line{s} in the thread (`opsbot incident show {id}`)"
 COULD_NOT_RUN_LINE = "Could not run: {n} read{s}, so this card may miss a cause: {first}{more}"
 THREAD_POSTED = "[thread under {message}: {lines} lines; `opsbot incident show {id}` prints it]"
 THREAD_MORE = "… {n} more line{s}: `opsbot incident show {id}`"

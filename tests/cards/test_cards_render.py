@@ -137,7 +137,7 @@ def test_telegram_card_and_thread_stay_within_4096_with_a_notice(n: int) -> None
     lines = [EvidenceLine(check=f"check-{i}", text="🔥 <tag> & error " + "z" * 120 + f" #{i}") for i in range(n)]
     c = card(evidence=lines)
     text = render_telegram(c)["text"]
-    assert size(text) <= MAX_TEXT and text.count("<code>check-") == 3 and f"(3 of {n}; " in text, \
+    assert size(text) <= MAX_TEXT and text.count("<code>check-") == 3 and f"(3 of {n} lines; " in text, \
         "as many decisive lines as the card's budget holds (at most five)"
     thread = render_telegram_thread(c)
     assert all(size(m) <= MAX_TEXT for m in thread) and len(thread) <= MAX_PARTS
