@@ -26,7 +26,7 @@ from bot.cards.common import (
     source_name,
 )
 from bot.cards.model import Card, CardAction
-from bot.cards.thread import sections, split
+from bot.cards.thread import Marks, marked, split
 
 MAX_BLOCKS = 50
 MAX_TEXT = 11_000  # all the text of a message's blocks: Slack refuses about 12,000 (msg_blocks_too_long)
@@ -180,22 +180,13 @@ def render_slack(card: Card) -> dict[str, Any]:
             "attachments": [{"color": colour(card), "blocks": blocks}]}
 
 
+THREAD = Marks(inline=lambda h, line: f"*{esc(h)}*: {esc(line)}", heading=lambda h: f"*{esc(h)}*", quote=quoted,
+               evidence=lambda read, line: f"• `{esc(read)}` {esc(line)}",
+               step=lambda i, line: f"{i}. {esc(line)}", item=lambda line: f"• {esc(line)}")
+
+
 def render_slack_thread(card: Card) -> list[str]:
     """The card's thread as Slack messages (mrkdwn text, escaped), each within MAX_THREAD_TEXT characters."""
-    lines: list[str] = []
-    for sec in sections(card):
-        sec = sec._replace(lines=[clip(line, MAX_SECTION, None) for line in sec.lines])
-        if sec.style == "inline":
-            lines.append(f"*{esc(sec.heading)}*: {esc(sec.lines[0])}")
-            continue
-        lines.append(f"*{esc(sec.heading)}*")
-        if sec.style == "quote":
-            lines += [quoted(line) for line in sec.lines]
-        elif sec.style == "evidence":
-            lines += [f"• `{esc(r)}` {esc(line)}" for r, line in zip(sec.reads, sec.lines, strict=True)]
-        elif sec.style == "steps":
-            lines += [f"{i}. {esc(line)}" for i, line in enumerate(sec.lines, 1)]
-        else:
-            lines += [f"• {esc(line)}" for line in sec.lines]
+    lines = marked(card, THREAD, lambda line: clip(line, MAX_SECTION, None))
     return split(lines, MAX_THREAD_TEXT, len, lambda n: esc(S.THREAD_MORE.format(
         n=n, s="s" if n != 1 else "", id=card.incident_id)))

@@ -20,7 +20,7 @@ from bot.cards.common import (
 )
 from bot.cards.body import ACTION_CHARS, Body, body
 from bot.cards.model import Card
-from bot.cards.thread import sections, split
+from bot.cards.thread import Marks, marked, split
 
 MAX_TEXT = 4096
 MAX_CALLBACK = 64
@@ -155,22 +155,15 @@ def render_telegram(card: Card) -> dict[str, Any]:
     return body_
 
 
+THREAD = Marks(inline=lambda h, line: f"<b>{esc(h)}:</b> {esc(line)}", heading=lambda h: f"<b>{esc(h)}:</b>",
+               quote=lambda line: f"<blockquote>{esc(line)}</blockquote>",
+               evidence=lambda read, line: f"• <code>{esc(read)}</code> {esc(line)}",
+               step=lambda i, line: f"{i}. {esc(line)}", item=lambda line: f"• {esc(line)}")
+
+
 def render_telegram_thread(card: Card) -> list[str]:
-    """The card's thread as Telegram HTML messages (escaped), each within 4,096 UTF-16 units."""
-    lines: list[str] = []
-    for sec in sections(card):
-        sec = sec._replace(lines=[_cut(line, THREAD_LINE) for line in sec.lines])  # a line never splits a tag
-        if sec.style == "inline":
-            lines.append(f"<b>{esc(sec.heading)}:</b> {esc(sec.lines[0])}")
-            continue
-        lines.append(f"<b>{esc(sec.heading)}:</b>")
-        if sec.style == "quote":
-            lines += [f"<blockquote>{esc(line)}</blockquote>" for line in sec.lines]
-        elif sec.style == "evidence":
-            lines += [f"• <code>{esc(r)}</code> {esc(line)}" for r, line in zip(sec.reads, sec.lines, strict=True)]
-        elif sec.style == "steps":
-            lines += [f"{i}. {esc(line)}" for i, line in enumerate(sec.lines, 1)]
-        else:
-            lines += [f"• {esc(line)}" for line in sec.lines]
+    """The card's thread as Telegram HTML messages (escaped), each within 4,096 UTF-16 units; a line is cut
+    before it is escaped, so no message cuts a tag."""
+    lines = marked(card, THREAD, lambda line: _cut(line, THREAD_LINE))
     return split(lines, MAX_TEXT, size, lambda n: esc(S.THREAD_MORE.format(n=n, s="s" if n != 1 else "",
                                                                             id=card.incident_id)))

@@ -59,24 +59,46 @@ def sections(card: Card) -> list[Section]:
     return out
 
 
+class Marks(NamedTuple):
+    """How a platform marks each kind of thread line (its escaping included)."""
+
+    inline: Callable[[str, str], str]  # a heading and its one line
+    heading: Callable[[str], str]
+    quote: Callable[[str], str]
+    evidence: Callable[[str, str], str]  # the read, the line
+    step: Callable[[int, str], str]
+    item: Callable[[str], str]
+
+
+TEXT = Marks(inline=lambda h, line: f"{h}: {line}", heading=lambda h: f"{h}:", quote=lambda line: f"  > {line}",
+             evidence=lambda read, line: f"  • [{read}] {line}", step=lambda i, line: f"  {i}. {line}",
+             item=lambda line: f"  • {line}")
+
+
+def marked(card: Card, marks: Marks, cut: Callable[[str], str] = lambda line: line) -> list[str]:
+    """The thread's lines as `marks` shows them, each source line first passed through `cut`."""
+    out: list[str] = []
+    for s in sections(card):
+        lines = [cut(line) for line in s.lines]
+        if s.style == "inline":
+            out.append(marks.inline(s.heading, lines[0]))
+            continue
+        out.append(marks.heading(s.heading))
+        if s.style == "quote":
+            out += [marks.quote(line) for line in lines]
+        elif s.style == "evidence":
+            out += [marks.evidence(r, line) for r, line in zip(s.reads, lines, strict=True)]
+        elif s.style == "steps":
+            out += [marks.step(i, line) for i, line in enumerate(lines, 1)]
+        else:
+            out += [marks.item(line) for line in lines]
+    return out
+
+
 def text_lines(card: Card) -> list[str]:
     """The thread as plain text, as the console and `opsbot incident show` print it: evidence as
     '  • [read] text', a quote as '  > text'."""
-    out: list[str] = []
-    for s in sections(card):
-        if s.style == "inline":
-            out.append(f"{s.heading}: {s.lines[0]}")
-            continue
-        out.append(f"{s.heading}:")
-        if s.style == "quote":
-            out += [f"  > {line}" for line in s.lines]
-        elif s.style == "evidence":
-            out += [f"  • [{r}] {line}" for r, line in zip(s.reads, s.lines, strict=True)]
-        elif s.style == "steps":
-            out += [f"  {i}. {line}" for i, line in enumerate(s.lines, 1)]
-        else:
-            out += [f"  • {line}" for line in s.lines]
-    return out
+    return marked(card, TEXT)
 
 
 def split(lines: list[str], limit: int, size: Callable[[str], int], more: Callable[[int], str]) -> list[str]:
