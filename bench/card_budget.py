@@ -62,14 +62,15 @@ RENDERERS: dict[str, Callable[[Card], str]] = {
     "console": render_text, "slack": slack_text, "telegram": telegram_text, "sentry": render_sentry_comment}
 
 
-def cause_words(card: Card) -> str | None:
-    """The diagnosis' decisive words (source words where it rests on them), None when triage found no cause or it
-    rests on the alert alone; the same test for a card of any version."""
+def cause_words(card: Card) -> list[str] | None:
+    """The diagnosis' decisive words, in each form a headline may quote them (the log line it rests on, a line it
+    quotes, its state), None when triage found no cause or it rests on the alert alone; the same test for a card
+    of any version."""
     if not card.diagnosis or card.diagnosis_basis == "alert":
         return None
-    quotes = [e.text for e in card.evidence if e.check == "diagnosis"][1:]
-    words = card.diagnosis_source or (SPEAKER.sub("", quotes[0]) if quotes else card.diagnosis.split(": ", 2)[-1])
-    return " ".join(words.split())[:CAUSE_CHARS]
+    quotes = [SPEAKER.sub("", e.text) for e in card.evidence if e.check == "diagnosis"][1:]
+    forms = [card.diagnosis_source, *quotes, card.diagnosis.split(": ", 2)[-1]]
+    return [" ".join(f.split())[:CAUSE_CHARS] for f in forms if f]
 
 
 def measure(card: Card) -> dict[str, dict[str, Any]]:
@@ -79,7 +80,7 @@ def measure(card: Card) -> dict[str, dict[str, Any]]:
         lines = [line for line in render(card).splitlines() if line.strip()]
         first = " ".join(" ".join(line.split()) for line in lines[:FIRST])
         out[name] = {"chars": sum(len(line) for line in lines) + len(lines) - 1, "lines": len(lines),
-                     "cause_first": None if words is None else words in first}
+                     "cause_first": None if words is None else any(w in first for w in words)}
     return out
 
 

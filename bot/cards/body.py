@@ -18,7 +18,7 @@ from bot.cards.story import resolved_story, seen_before
 __all__ = ["ACTION_CHARS", "Body", "body", "could_not_run", "failing"]
 
 FIRST_FAILURE_CHARS = 140
-FAILING_CHARS = 220  # of the alert's (or Sentry's) own words on an alert card
+FAILING_CHARS = 160  # of the alert's (or Sentry's) own words on an alert card
 
 
 def failing(card: Card) -> str:

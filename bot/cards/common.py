@@ -58,7 +58,7 @@ def confidence(value: float) -> str:
     return f"{word} ({value:.0%})"
 
 
-ACTION_CHARS = 120  # of an action's summary on a card; the whole one is in its thread
+ACTION_CHARS = 100  # of an action's summary on a card; the whole one is in its thread
 
 
 def action_line(a: CardAction, summary_chars: int | None = None) -> str:

@@ -12,8 +12,8 @@ from bot.cards.common import one_line
 from bot.cards.model import Card
 
 MAX_SHOWN = 5
-LINE_CHARS = 120  # of one line on the card
-BUDGET = 420  # of all the card's evidence lines: past it, no further line (but always two)
+LINE_CHARS = 110  # of one line on the card
+BUDGET = 360  # of all the card's evidence lines: past it, no further line (but always two)
 DIAGNOSIS = "diagnosis"  # the check of the evidence lines triage gives the diagnosis: its line, then its quotes
 # a pod of a workload: name-<template hash>-<5> (Deployment) or name-<5> (DaemonSet, StatefulSet's are -N)
 POD = re.compile(r"\b[a-z0-9](?:[-a-z0-9]*[a-z0-9])?-(?:[a-z0-9]{5,10}-)?[a-z0-9]{5}\b")

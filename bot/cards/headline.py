@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from bot.cards import strings as S
 from bot.cards.common import one_line, source_name
-from bot.cards.decisive import diagnosis_quotes, telling, words
+from bot.cards.decisive import bad, diagnosis_quotes, telling, words
 from bot.cards.model import Card
 
 QUOTE_CHARS = 160
@@ -48,10 +48,10 @@ def where(card: Card) -> str:
 
 def cause_quote(card: Card, cut: bool = True) -> str | None:
     """The source's words the headline quotes (cut to QUOTE_CHARS): the log line a diagnosis from the logs rests
-    on, else the first line the diagnosis quotes, else its decisive state; None when it rests on the alert alone."""
+    on, else the first line the diagnosis quotes that reports a fault, else its decisive state; None when it rests on the alert alone."""
     if card.diagnosis_basis == "alert":
         return None
-    first = next(iter(diagnosis_quotes(card)), None)
+    first = next((q for q in diagnosis_quotes(card) if bad(q)), None)  # a line that says what is wrong
     quote = card.diagnosis_source or (words(first) if first else None) or card.cause_words
     return (_cut(quote) if cut else one_line(quote)) if quote else None
 
