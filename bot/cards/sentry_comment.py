@@ -35,8 +35,10 @@ def render_sentry_comment(card: Card) -> str:
     if b.advice:
         out.append(f"**{S.TO_DO}:** {one_line(b.advice)}")
     out += ["", f"**{S.FAILING}:**", *quoted(b.failing)]
-    if b.evidence_heading:
-        out += ["", f"**{inert(b.evidence_heading)}**"] + [f"- `{e.check}` {inert(e.line())}" for e in b.evidence]
+    if b.evidence_heading:  # a Sentry comment has no thread: the whole evidence is `opsbot incident show`'s
+        heading = S.EVIDENCE_ELSEWHERE.format(shown=len(b.evidence), total=len(card.evidence), id=card.incident_id) \
+            if b.evidence else b.evidence_heading
+        out += ["", f"**{inert(heading)}**"] + [f"- `{e.check}` {inert(e.line())}" for e in b.evidence]
     if b.could_not_run:
         out += ["", f"- {inert(b.could_not_run)}"]
     if b.seen:

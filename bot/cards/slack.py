@@ -122,7 +122,8 @@ def _headline(card: Card, b: Body) -> list[Block]:
     if h is None:
         return []
     quote = "`" + esc(h.quote).replace("`", "'") + "`" if h.quote is not None else ""
-    return [section(f"*{esc(h.before)}*{quote}*{esc(h.after)}*".replace("**", ""))]
+    words = [f"*{esc(w.strip())}*" if w.strip() else "" for w in (h.before, h.after)]  # bold ends at a word
+    return [section(" ".join(x for x in (words[0], quote, words[1]) if x))]
 
 
 def _evidence(card: Card, b: Body, link: str | None) -> list[Block]:

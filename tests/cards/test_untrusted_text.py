@@ -154,7 +154,7 @@ def test_the_cut_forms_keep_the_label_the_quote_and_what_the_button_does(render:
         texts = slack_texts(body)
         assert any(S.truncated("<http://prom.example/graph|full text>") in t for t in texts)
         assert any("#a1b2c3d4 roll back shop/checkout to revision 1" in t for t in texts)
-        assert any(t.startswith("*shop/checkout fails on an expired certificate: *`x509") for t in texts)
+        assert any(t.startswith("*shop/checkout fails on an expired certificate:* `x509") for t in texts)
         return
     body = render_telegram(c)
     text = body["text"]
