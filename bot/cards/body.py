@@ -62,7 +62,7 @@ def body(card: Card) -> Body:
         heading = None
     elif not card.evidence:
         heading = S.NO_EVIDENCE_LINE
-    elif story:  # resolved: the story replaces the evidence, which is in the thread
+    elif story or not shown:  # resolved: the story replaces the evidence; or no line is decisive beyond the headline
         heading, shown = S.EVIDENCE_IN_THREAD.format(total=len(card.evidence),
                                                      s="s" if len(card.evidence) != 1 else "", id=card.incident_id), []
     else:

@@ -20,7 +20,8 @@ POD = re.compile(r"\b[a-z0-9](?:[-a-z0-9]*[a-z0-9])?-(?:[a-z0-9]{5,10}-)?[a-z0-9
 BAD = re.compile(r"(?i)(error|fatal|fail|backoff|kill|refused|denied|not found|unavailable|timeout|timed out|"
                  r"exceed|evict|warning|panic|exception|unschedulable|insufficient|pressure|expired|not ready|"
                  r"missing|no such|cannot|could not|unreachable|\b0/\d+ available|replaced revision|throttl|oom|"
-                 r"ready false|restarts [1-9]|pending|crashloop|not set|invalid|forbidden|unhealthy|full)")
+                 r"ready false|restarts [1-9]|pending|crashloop|not set|invalid|forbidden|unhealthy|full|saturat)")
+ERROR = re.compile(r"(?i)\b(error|fatal|panic|exception|refused|denied|fail\w*|timed? ?out|not found|killed)\b")
 SAME_TAIL = 40  # two lines ending in the same this many characters say the same thing (one message, two reads)
 LEVEL = re.compile(r"^(?:\S+ \S+ (?:\(previous\) )?: )?(?:fatal|error|warn(?:ing)?|info|panic|critical)\b[: ]*",
                    re.I)
@@ -74,9 +75,10 @@ def bad(text: str) -> bool:
 
 
 def telling(card: Card) -> str | None:
-    """No cause found: the first evidence line that reports something wrong, else the first line at all."""
+    """No cause found: the first evidence line that reports an error, else one that reports something wrong,
+    else the first line at all."""
     lines = [e.text for e in card.evidence if e.status == "ok" and e.check != DIAGNOSIS]
-    return next((t for t in lines if bad(t)), lines[0] if lines else None)
+    return next((t for t in lines if ERROR.search(t)), next((t for t in lines if bad(t)), lines[0] if lines else None))
 
 
 def _tail(text: str) -> str:
@@ -90,10 +92,11 @@ def _repeats(text: str, said: str) -> bool:
 
 
 def facts(card: Card) -> list[Shown]:
-    """Every evidence line but the diagnosis' own, once: lines that differ only in a pod's name are one, counted."""
+    """Every evidence line but the diagnosis' own and a read's "no data" (never decisive), once: lines that differ
+    only in a pod's name are one, counted."""
     seen: dict[str, tuple[str, str, set[str]]] = {}
     for e in card.evidence:
-        if e.check == DIAGNOSIS:
+        if e.check == DIAGNOSIS or e.status != "ok":
             continue
         text = one_line(e.text)
         pods = set(POD.findall(text))
@@ -117,13 +120,14 @@ def decisive(card: Card, quote: str | None) -> list[Shown]:
         rank.setdefault(i, 0 if bad(q) else 1.5)  # a quote that reports nothing wrong is context, after the faults
     for i, f in enumerate(every):
         rank.setdefault(i, 1 if bad(f.text) else 2)
+    rank = {i: r for i, r in rank.items() if not (quote and _repeats(every[i].text, quote))}
     shown: list[Shown] = []
     worst = min(rank.values(), default=2)  # healthy lines only where nothing reports a fault (then at most 3)
-    for i in sorted(range(len(every)), key=lambda i: (rank[i], i)):
+    for i in sorted(rank, key=lambda i: (rank[i], i)):
         f = every[i]
         if len(shown) == (MAX_SHOWN if worst < 2 else 3) or rank[i] > max(worst, 1.5):
             break
-        if (quote and _repeats(f.text, quote)) or any(_repeats(f.text, s.text) for s in shown):
+        if any(_repeats(f.text, s.text) for s in shown):
             continue
         if len(shown) >= 2 and sum(len(s.line()) for s in shown) + len(f.line()) > BUDGET:
             break

@@ -48,9 +48,11 @@ def where(card: Card) -> str:
 
 def cause_quote(card: Card, cut: bool = True) -> str | None:
     """The source's words the headline quotes (cut to QUOTE_CHARS): the log line a diagnosis from the logs rests
-    on, else the first line the diagnosis quotes that reports a fault, else its decisive state; None when it rests on the alert alone."""
-    if card.diagnosis_basis == "alert":
-        return None
+    on, else the first line it quotes that reports a fault, else its decisive state; on a diagnosis from the alert
+    alone, the most telling line."""
+    if card.diagnosis_basis == "alert":  # no object read shows the cause: the most telling line instead
+        quote = telling(card)
+        return (_cut(words(quote)) if cut else words(quote)) if quote else None
     first = next((q for q in diagnosis_quotes(card) if bad(q)), None)  # a line that says what is wrong
     quote = card.diagnosis_source or (words(first) if first else None) or card.cause_words
     return (_cut(quote) if cut else one_line(quote)) if quote else None
@@ -79,4 +81,6 @@ def headline(card: Card) -> Headline | None:
     quote = cause_quote(card)
     if quote is None:
         return Headline(f"{at} {what}: {one_line(card.cause_words or '')}".rstrip(": "), None, after)
+    if card.diagnosis_basis == "alert":
+        return Headline(f"{at} {what}; {S.ALERT_ALONE}: ", quote, after)
     return Headline(f"{at} {what}: ", quote, after)

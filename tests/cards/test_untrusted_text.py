@@ -179,7 +179,7 @@ def test_a_diagnosis_from_the_alert_alone_says_so_and_does_not_repeat_its_name()
     for heading, out in (("{}: ", render_text(c)), ("**{}:** ", render_sentry_comment(c)),
                          ("<b>{}:</b> ", render_telegram(c)["text"].replace("\n\n", "\n"))):
         lines = out.splitlines()
-        assert "shop/checkout returns errors: from the alert alone: its name or expression speaks of errors" in out
+        assert f"shop/checkout returns errors; {S.ALERT_ALONE}: " in out, "says so, then quotes the most telling line"
         assert MARK + "7" not in outside(out, NAMES + "|<code>[^<]*</code>"), "the alert's name is not repeated"
         assert not [line for line in lines if line.startswith(heading.format(S.DIAGNOSIS))]
     assert "Diagnosis: http-5xx-spike: Deployment shop/checkout: from the alert alone" in render_thread_text(c)
