@@ -83,7 +83,7 @@ def action_line(a: CardAction, summary_chars: int | None = None) -> str:
 
 def facts(card: Card) -> list[tuple[str, str]]:
     seen = f"{card.count} alert{'s' if card.count != 1 else ''}"
-    out = [("Incident", f"{card.incident_id} · {seen}"), ("Source", card.source)]  # status, severity: the header
+    out = [("Incident", f"{card.incident_id} · {seen}")]  # status, severity, source: the header says them
     if card.acknowledged:
         out.append((S.ACKNOWLEDGED, f"by {card.acknowledged.by} at {card.acknowledged.at:%H:%M} UTC"))
     if s := card.silence:
