@@ -119,3 +119,16 @@ UNKNOWN_COMMAND = "I do not know the command '{got}'. " + HELP
 NOT_FOUND = "I found no deployment '{name}' in the namespaces I look in ({namespaces}); name it as NAMESPACE/{name}."
 NOT_THIS_CARD = ("that button does not belong to the card it was pressed on; nothing was done. Use the buttons "
                  "on the action's own card.")
+
+# opsbot mcp (docs/mcp.md)
+MCP_PENDING = ("Nothing has changed: action #{action_id} waits for someone the policy allows to approve it in chat "
+               "({where}). Nothing over MCP can approve or deny it.")
+MCP_CARD_POSTED = "its card with Approve / Deny was posted to {platforms}"
+MCP_NO_CHAT = ("no chat is configured to post its card: an approver decides it with `approve {action_id}` in chat, or "
+               "`opsbot action approve {action_id}`")
+MCP_CARD_FAILED = "its card could not be posted ({error}); an approver decides it with `approve {action_id}` in chat"
+MCP_NO_TOKENS = ("mcp.tokens is empty: every HTTP request would be refused. Give each person a token (docs/mcp.md), "
+                 "or use stdio")
+MCP_NO_INCIDENT = "no incident {incident_id!r}: incident_list shows the recorded ones"
+MCP_NO_PENDING = "no pending actions"
+MCP_REDIS_DOWN = "could not read {what}: Redis is unreachable"

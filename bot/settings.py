@@ -15,7 +15,7 @@ from pydantic_settings import (
 
 from bot.cards.routing import Route
 from knowledge.settings import KnowledgeSettings
-from policies.schema import DEFAULT_POLICY
+from policies.schema import DEFAULT_POLICY, Identity, Tier
 from tools.settings import (
     AlertmanagerSettings,
     ElasticsearchSettings,
@@ -177,6 +177,63 @@ class CliSettings(Section):
                                  "cli.may_approve: false refuses every approval from the command line")
 
 
+class McpToken(Section):
+    """One person's bearer token for `opsbot mcp --http`, and the identity whose policy roles it carries."""
+
+    identity: Identity = Field(description="who calls with this token: the person's chat identity (slack:U…, "
+                               "telegram:…) or cli:NAME, as the policy's members name it")
+    token: SecretStr = Field(min_length=16, description="the bearer token (at least 16 characters)")
+
+    @field_validator("identity")
+    @classmethod
+    def _a_person(cls, identity: str) -> str:
+        if identity.startswith("opsbot:"):
+            raise ValueError("opsbot's own identities are not people: name the person who holds the token")
+        return identity
+
+
+class McpServer(Section):
+    """An MCP server whose tools join opsbot's toolset through the door (docs/mcp.md, "opsbot as an MCP client")."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9]{0,15}$", description="short name; its tools are named NAME_TOOL")
+    command: list[str] | None = Field(None, description="start it and talk over stdio, e.g. [mcp-grafana]")
+    env: dict[str, SecretStr] = Field(default_factory=dict, description="environment of `command` beyond the SDK's "
+                                      "safe few (PATH, HOME…), e.g. its API token")
+    url: str | None = Field(None, description="or its streamable HTTP endpoint, e.g. https://mcp.example/mcp")
+    token: SecretStr | None = Field(None, description="bearer token sent to `url`")
+    tools: dict[str, Tier] = Field(default_factory=dict, description="the allow-list: each tool opsbot may call, "
+                                   "and its tier (T0: reads; T1-T3: changes, which wait for an approval); the "
+                                   "policy must list NAME_TOOL with the same tier, or it does not join")
+    timeout_s: float = Field(30.0, gt=0, description="seconds one call (with starting the server) may take")
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> McpServer:
+        if (self.command is None) == (self.url is None):
+            raise ValueError(f"mcp server {self.name}: give either `command` or `url`")
+        return self
+
+
+class McpSettings(Section):
+    """`opsbot mcp`: opsbot's tools to MCP clients (IDE and desktop assistants), through the door (docs/mcp.md)."""
+
+    identity: str | None = Field(None, pattern=r"^(slack|telegram|cli):[A-Za-z0-9_.@-]+$", description="who "
+                                 "a stdio client acts as (the person who starts it); unset: the command line's "
+                                 "identity (cli.identity, else cli:<the OS user>)")
+    tokens: list[McpToken] = Field(default_factory=list, description="streamable HTTP: one bearer token per person, "
+                                   "each {identity, token}; a request without a listed token is answered 401")
+    host: str = Field("127.0.0.1", description="address `opsbot mcp --http` listens on")
+    port: int = Field(8765, description="port of `opsbot mcp --http` (the endpoint is /mcp)")
+    servers: list[McpServer] = Field(default_factory=list, description="MCP servers whose allowed tools opsbot "
+                                     "calls, through the door, as its own (docs/mcp.md)")
+
+    @field_validator("tokens")
+    @classmethod
+    def _distinct(cls, tokens: list[McpToken]) -> list[McpToken]:
+        if len({t.token.get_secret_value() for t in tokens}) != len(tokens):
+            raise ValueError("two people share one token: give each person their own")
+        return tokens
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OPSBOT_", env_nested_delimiter="__", extra="forbid", yaml_file=None
@@ -198,6 +255,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = SlackSettings()
     telegram: TelegramSettings = TelegramSettings()
     cli: CliSettings = CliSettings()
+    mcp: McpSettings = McpSettings()
     routes: list[Route] = Field(default_factory=list, description="where alert cards go, by namespace, team label "
                                 "and severity: the first matching route wins; unmatched cards go to "
                                 "slack.alert_channel and telegram.alert_chat_id")

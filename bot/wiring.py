@@ -69,7 +69,12 @@ def build_door(settings: Settings, prefix: str | None = None, ctx: ToolContext |
     client = redis_client(settings)
     prefix = prefix or settings.redis.key_prefix
     engine = PolicyEngine(load_policy(settings.policy_file))
-    return Door(all_tools(), ctx or ToolContext(settings, Backends(settings)), AuditLog(client, f"{prefix}audit"),
+    tools = all_tools()
+    if settings.mcp.servers:  # other MCP servers' tools, as far as the settings and the policy let them in
+        from bot.mcp.remote import remote_tools
+
+        tools += remote_tools(settings, engine)
+    return Door(tools, ctx or ToolContext(settings, Backends(settings)), AuditLog(client, f"{prefix}audit"),
                 engine, ApprovalStore(client, prefix))
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from sandbox import k8s_objects as o
 from sandbox import k8s_patch, k8s_pod
+from sandbox.k8s_admission import Admission
 from sandbox.k8s_controllers import PROGRESS_DEADLINE, Controllers, revision_of
 from sandbox.k8s_kubelet import Key, Lines, key_of
 from sandbox.k8s_nodes import DEFAULT_NODES, node
@@ -40,7 +41,7 @@ FIELDS = {"pods": POD_FIELDS, "events": EVENT_FIELDS, "nodes": ("metadata.name",
 META_FIELDS = ("metadata.name", "metadata.namespace")
 
 
-class Cluster(Controllers, Workloads, Static):
+class Cluster(Controllers, Workloads, Static, Admission):
     def __init__(self, clock: Callable[[], float] = time.time):
         self.wall = clock
         self.offset_s = 0.0  # a pinned scenario clock: the emulator's now runs from the pinned instant
@@ -63,6 +64,7 @@ class Cluster(Controllers, Workloads, Static):
         self.rs_state: dict[Key, PodState] = {}
         self.rollout_started: dict[Key, float] = {}
         self.made: dict[Key, int] = {}  # pods made per ReplicaSet, for fresh names
+        self.refused: dict[Key, str] = {}  # owner → admission's last refusal of a pod it tried to create
         self.seq = 0
 
     # -- loading ---------------------------------------------------------------------------------
@@ -166,6 +168,8 @@ class Cluster(Controllers, Workloads, Static):
             return [rs for (rns, _), rs in sorted(self.replicasets.items()) if in_ns(rns)]
         if plural == "events":
             return [e for e in self.events if in_ns(e["metadata"]["namespace"])]
+        if plural == "resourcequotas":
+            return self.quotas(ns)
         if plural == "endpoints":
             namespaces = [ns] if ns is not None else sorted(self.namespaces)
             return [e for n in namespaces for e in self.endpoints(n)]

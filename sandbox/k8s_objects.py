@@ -25,6 +25,7 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     "pods": ("v1", "Pod", True), "services": ("v1", "Service", True), "endpoints": ("v1", "Endpoints", True),
     "configmaps": ("v1", "ConfigMap", True), "secrets": ("v1", "Secret", True), "events": ("v1", "Event", True),
     "persistentvolumeclaims": ("v1", "PersistentVolumeClaim", True),
+    "resourcequotas": ("v1", "ResourceQuota", True), "limitranges": ("v1", "LimitRange", True),
     "deployments": ("apps/v1", "Deployment", True), "replicasets": ("apps/v1", "ReplicaSet", True),
     "statefulsets": ("apps/v1", "StatefulSet", True), "daemonsets": ("apps/v1", "DaemonSet", True),
     "jobs": ("batch/v1", "Job", True), "cronjobs": ("batch/v1", "CronJob", True),

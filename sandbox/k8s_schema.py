@@ -26,6 +26,8 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "Secret": ("v1", "V1Secret", True),
     "PersistentVolumeClaim": ("v1", "V1PersistentVolumeClaim", True),
     "PersistentVolume": ("v1", "V1PersistentVolume", False),
+    "ResourceQuota": ("v1", "V1ResourceQuota", True),
+    "LimitRange": ("v1", "V1LimitRange", True),
     "StorageClass": ("storage.k8s.io/v1", "V1StorageClass", False),
     "NetworkPolicy": ("networking.k8s.io/v1", "V1NetworkPolicy", True),
     "HorizontalPodAutoscaler": ("autoscaling/v2", "V2HorizontalPodAutoscaler", True),

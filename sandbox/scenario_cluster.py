@@ -112,6 +112,14 @@ WorkloadKind = Literal["Pod", "Job", "CronJob", "StatefulSet", "DaemonSet"]
 KINDS = WorkloadKind.__args__
 
 
+class CronRun(Strict):
+    """An earlier run of a CronJob: the Job it made at the schedule's minute at or before `at` (named by that
+    minute), its pods as `pods` says."""
+
+    at: Offset
+    pods: PodState = PodState()
+
+
 class Workload(Strict):
     """A bare pod, Job, CronJob, StatefulSet or DaemonSet: `spec` is the object's spec in Kubernetes' form
     (a PodSpec for a Pod); the pods its controller makes look as `pods` says."""
@@ -125,6 +133,18 @@ class Workload(Strict):
     pods: PodState = PodState()
     pod_names: list[ObjectName] = Field(default_factory=list, description="explicit pod names, oldest first")
     created: Offset = "-1h"
+    runs: list[CronRun] = Field(default_factory=list, description="CronJob: earlier runs, each a Job with its "
+                                "pods (the last scheduled run is `pods`'); the history limits keep the newest")
+    suspended_at: Offset | None = Field(None, description="CronJob with spec.suspend: when it was suspended "
+                                        "(the update's time in metadata.managedFields)")
+
+    @model_validator(mode="after")
+    def _cron_only(self) -> Workload:
+        if (self.runs or self.suspended_at) and self.kind != "CronJob":
+            raise ValueError(f"{self.kind} {self.name}: runs and suspended_at are for a CronJob")
+        if self.suspended_at and not self.spec.get("suspend"):
+            raise ValueError(f"CronJob {self.name}: suspended_at needs spec.suspend: true")
+        return self
 
     @model_validator(mode="before")
     @classmethod

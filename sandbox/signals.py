@@ -113,7 +113,9 @@ def grid(metrics: Metrics, end: float = -BACKFILL_GAP_S) -> list[float]:
 
 
 def labels_of(series: Series) -> dict[str, str]:
-    return {**series.labels, "job": JOB}
+    """The series' labels under the sandbox's scrape job, unless the series names its own `job` (a batch job's
+    series pushed through a Pushgateway, scraped with honor_labels)."""
+    return {"job": JOB, **series.labels}
 
 
 def _escape(value: str) -> str:

@@ -42,3 +42,27 @@ def test_the_command_line_identity_is_a_cli_identity(tmp_path: Path) -> None:
     config.write_text("cli: {identity: 'slack:U0LEAD'}\n")  # the command line never passes for a chat user
     with pytest.raises(ValidationError, match="cli.identity"):
         load_settings(config)
+
+
+@pytest.mark.parametrize(("mcp", "wrong"), [
+    ("{tokens: [{identity: 'slack:U0A', token: 'same-token-0123456789'}, "
+     "{identity: 'slack:U0B', token: 'same-token-0123456789'}]}", "two people share one token"),
+    ("{tokens: [{identity: 'opsbot:triage', token: 'token-of-no-one-0123'}]}", "opsbot's own identities"),
+    ("{tokens: [{identity: 'slack:U0A', token: 'short'}]}", "mcp.tokens.0.token\n.*at least 16"),
+    ("{servers: [{name: ext, command: [x], url: 'http://x/mcp'}]}", "either `command` or `url`"),
+])
+def test_mcp_settings_refuse_what_would_blur_who_calls(tmp_path: Path, mcp: str, wrong: str) -> None:
+    config = tmp_path / "opsbot.yaml"
+    config.write_text(f"mcp: {mcp}\n")
+    with pytest.raises(ValidationError, match=wrong):
+        load_settings(config)
+
+
+def test_mcp_tokens_are_secrets(tmp_path: Path) -> None:
+    from bot.config.reference import effective
+
+    config = tmp_path / "opsbot.yaml"
+    config.write_text("mcp: {tokens: [{identity: 'slack:U0A', token: 'alice-secret-0123456789'}]}\n")
+    s = load_settings(config)
+    assert s.mcp.tokens[0].identity == "slack:U0A"
+    assert "alice-secret" not in repr(s) and "alice-secret" not in str(effective(s))

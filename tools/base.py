@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 if TYPE_CHECKING:
     from tools.context import ToolContext
 
-Backend = Literal["prometheus", "alertmanager", "elasticsearch", "kubernetes", "knowledge"]
+# "opsbot": its own records (incidents, pending actions), read by the MCP server's views (bot/mcp/views.py);
+# "mcp": a tool of another MCP server (bot/mcp/remote.py)
+Backend = Literal["prometheus", "alertmanager", "elasticsearch", "kubernetes", "knowledge", "opsbot", "mcp"]
 
 
 class Status(StrEnum):

@@ -30,6 +30,7 @@ DETAIL: dict[str, Callable[[ToolContext, Any, datetime], dict[str, Any]]] = {
     "Endpoints": cluster.describe_endpoints, "NetworkPolicy": cluster.describe_network_policy,
     "ConfigMap": cluster.describe_config_map, "Secret": cluster.describe_secret,
     "Namespace": cluster.describe_namespace, "Event": cluster.describe_event,
+    "ResourceQuota": cluster.describe_resource_quota, "LimitRange": cluster.describe_limit_range,
 }
 
 
@@ -52,7 +53,8 @@ def k8s_describe(ctx: ToolContext, args: K8sDescribeArgs) -> ToolResult:
     (GPU too), owner chain, referenced ConfigMaps/Secrets/claims and whether they exist, selecting Services
     and NetworkPolicies. Deployment: rollout status, revision history. Job/CronJob: failure reason, pods.
     Node: conditions, taints, pods vs max, requests vs allocatable. PersistentVolumeClaim: volume and class.
-    Service: endpoints by readiness. NetworkPolicy: what it allows (DNS?). Secret: key names only."""
+    Service: endpoints by readiness. NetworkPolicy: what it allows (DNS?). Secret: key names only.
+    PersistentVolume: node affinity (zone). ResourceQuota: used/hard. LimitRange: min/max per container."""
     info = KINDS[args.kind]
     ns = args.namespace if info.namespaced else ""
     if ns:

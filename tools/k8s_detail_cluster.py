@@ -14,7 +14,7 @@ from kubernetes.client.exceptions import ApiException
 from tools.context import ToolContext
 from tools.k8s_api import call, iso, selector_of, selects
 from tools.k8s_quantity import quantity
-from tools.k8s_rows import PRESSURE, node_status
+from tools.k8s_rows import PRESSURE, node_status, quota_usage
 
 CONFIG_VALUE_CHARS = 400
 NODE_RESOURCES = ("cpu", "memory", "nvidia.com/gpu", "ephemeral-storage")
@@ -82,6 +82,18 @@ def _storage_class(ctx: ToolContext, name: str | None) -> dict[str, Any] | None:
             "binding_mode": sc.volume_binding_mode or "Immediate", "reclaim_policy": sc.reclaim_policy}
 
 
+def node_affinity(pv: Any) -> list[str]:
+    """A volume's required node affinity as `kubectl describe pv` prints its terms (OR'ed; each term's
+    expressions AND'ed): 'topology.kubernetes.io/zone in [europe-west1-b]'."""
+    required = pv.spec.node_affinity.required if pv.spec.node_affinity else None
+    terms = []
+    for t in (required.node_selector_terms if required else None) or []:
+        exprs = [f"{e.key} {e.operator.lower()} [{', '.join(e.values or [])}]" if e.values else
+                 f"{e.key} {e.operator.lower()}" for e in [*(t.match_expressions or []), *(t.match_fields or [])]]
+        terms.append(", ".join(exprs))
+    return terms
+
+
 def describe_claim(ctx: ToolContext, pvc: Any, now: datetime) -> dict[str, Any]:
     ns, name = pvc.metadata.namespace, pvc.metadata.name
     volume = None
@@ -91,7 +103,8 @@ def describe_claim(ctx: ToolContext, pvc: Any, now: datetime) -> dict[str, Any]:
                       passthrough=(404,))
             volume = {"name": pv.metadata.name, "status": pv.status.phase,
                       "capacity": (pv.spec.capacity or {}).get("storage"),
-                      "reclaim_policy": pv.spec.persistent_volume_reclaim_policy}
+                      "reclaim_policy": pv.spec.persistent_volume_reclaim_policy,
+                      **({"node_affinity": terms} if (terms := node_affinity(pv)) else {})}
         except ApiException:
             volume = {"name": pvc.spec.volume_name, "exists": False}
     pods = call(ctx, f"the pods in {ns}", "core", "list_namespaced_pod", ns).items
@@ -111,6 +124,7 @@ def describe_volume(ctx: ToolContext, pv: Any, now: datetime) -> dict[str, Any]:
     return {"status": pv.status.phase, "claim": f"{ref.namespace}/{ref.name}" if ref else None,
             "capacity": (pv.spec.capacity or {}).get("storage"), "access_modes": pv.spec.access_modes or [],
             "reclaim_policy": pv.spec.persistent_volume_reclaim_policy,
+            "node_affinity": node_affinity(pv) or None,
             "storage_class": _storage_class(ctx, pv.spec.storage_class_name)}
 
 
@@ -208,6 +222,22 @@ def describe_secret(ctx: ToolContext, secret: Any, now: datetime) -> dict[str, A
     return {"type": secret.type, "keys": sorted(data),
             "sizes": {k: f"{len(v) * 3 // 4} bytes" for k, v in data.items()},  # base64 length, never the value
             "note": "values are never shown"}
+
+
+def describe_resource_quota(ctx: ToolContext, q: Any, now: datetime) -> dict[str, Any]:
+    usage = quota_usage(q)
+    spent = [u["resource"] for u in usage if u["spent"]]
+    used = ", ".join(f"{u['resource']} {u['used']}/{u['hard']}" for u in usage)
+    return {"status": f"used/hard: {used}" + (f"; spent: {', '.join(spent)}" if spent else ""),
+            "resources": usage, "spent": spent, "scopes": q.spec.scopes or None}
+
+
+def describe_limit_range(ctx: ToolContext, lr: Any, now: datetime) -> dict[str, Any]:
+    return {"limits": [{"type": i.type, "resource": r, "min": (i.min or {}).get(r), "max": (i.max or {}).get(r),
+                        "default_request": (i.default_request or {}).get(r), "default_limit": (i.default or {}).get(r)}
+                       for i in lr.spec.limits or []
+                       for r in sorted({*(i.max or {}), *(i.min or {}), *(i.default or {}),
+                                        *(i.default_request or {})})]}
 
 
 def describe_namespace(ctx: ToolContext, ns: Any, now: datetime) -> dict[str, Any]:

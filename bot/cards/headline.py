@@ -15,6 +15,7 @@ from bot.cards.decisive import bad, diagnosis_quotes, telling, words
 from bot.cards.model import Card
 
 QUOTE_CHARS = 160
+NOT_FOUND = "cause-not-found"  # the mode triage gives when no rule explains the alert (bot.triage.rules.alert)
 
 
 class Headline(NamedTuple):
@@ -50,7 +51,7 @@ def cause_quote(card: Card, cut: bool = True) -> str | None:
     """The source's words the headline quotes (cut to QUOTE_CHARS): the log line a diagnosis from the logs rests
     on, else the first line it quotes that reports a fault, else its decisive state; on a diagnosis from the alert
     alone, the most telling line."""
-    if card.diagnosis_basis == "alert":  # no object read shows the cause: the most telling line instead
+    if card.diagnosis_basis == "alert" or card.failure_mode == NOT_FOUND:  # the most telling line instead
         quote = telling(card)
         return (_cut(words(quote)) if cut else words(quote)) if quote else None
     first = next((q for q in diagnosis_quotes(card) if bad(q)), None)  # a line that says what is wrong
@@ -68,7 +69,7 @@ def headline(card: Card) -> Headline | None:
     if card.source == "chat":
         return None
     at = where(card)
-    if not card.failure_mode:
+    if not card.failure_mode or card.failure_mode == NOT_FOUND:
         line = telling(card)
         line = _cut(line) if line else None
         if line is None:

@@ -27,6 +27,11 @@ DIAGNOSIS_FROM = {"state": DIAGNOSIS,
 LOG_SAYS = "The log says (quoted as written, not checked by opsbot)"
 FROM_ALERT_ALONE = ("from the alert alone: its name or expression speaks of {what}, and no object read shows a "
                     "fault")
+CAUSE_NOT_FOUND = ("cause not found: the alert speaks of {what}, and none of the {reads} reads made shows a fault "
+                   "that explains it; every read is below")
+CAUSE_NOT_FOUND_QUOTED = "; the most telling lines of the alerted workload and its followed neighbours are quoted"
+CAUSE_NOT_FOUND_ADVICE = ("opsbot proposes nothing: start from the quoted lines and the reads below, then look at what "
+                          "changed before the alert (a release, a scale, a ConfigMap or Secret, a dependency)")
 NAMED = {"alertmanager": "alert", "sentry": "Sentry issue"}  # what the quoted name in a card's header is
 TO_DO = "What a person should do"
 LINKS = "Links"

@@ -7,7 +7,7 @@ import typer
 
 from bot.cli import common
 from bot.cli.common import ConfigOpt, fail, me, print_result
-from bot.guard.approvals import ApprovalsUnavailable, proposer
+from bot.guard.approvals import ApprovalsUnavailable, PendingAction, proposer
 from bot.wiring import build_door
 
 action_app = typer.Typer(no_args_is_help=True, help="Pending actions: list, approve, deny.")
@@ -27,8 +27,13 @@ def action_list(config: ConfigOpt = None) -> None:
     for action_id in ids:
         a = door.gate.store.get(action_id)
         if a:
-            typer.echo(f"#{a.id}  {a.preview.summary}  {proposer(a)}, "
-                       f"approvals {len(a.approvals)}, expires {a.expires_at:%H:%M:%S} UTC: {a.decision.reason}")
+            typer.echo(pending_line(a))
+
+
+def pending_line(a: PendingAction) -> str:
+    """One pending action in a line: its id, what it changes, who proposed it, approvals so far, expiry, why."""
+    return (f"#{a.id}  {a.preview.summary}  {proposer(a)}, approvals {len(a.approvals)}, "
+            f"expires {a.expires_at:%H:%M:%S} UTC: {a.decision.reason}")
 
 
 def _decide(action_id: str, approve: bool, config: Path | None) -> None:

@@ -47,14 +47,20 @@ def me(settings: Settings) -> str:
 
 
 def print_result(result: ToolResult, max_lines: int | None = None) -> None:
+    typer.echo(result_lines(result, max_lines))
+
+
+def result_lines(result: ToolResult, max_lines: int | None = None) -> str:
+    """A tool result as the command line prints it: the call and its mark, the error, the note, the data."""
     mark = {Status.success: "ok", Status.no_data: "no data", Status.error: "ERROR"}.get(result.status, result.status)
-    typer.echo(f"$ {result.invocation}  [{mark}]")
+    out = [f"$ {result.invocation}  [{mark}]"]
     if result.error:
-        typer.echo(f"  {result.error}")
+        out.append(f"  {result.error}")
     if result.notice:
-        typer.echo(f"  note: {result.notice}")
+        out.append(f"  note: {result.notice}")
     if result.data is not None:
         lines = yaml.safe_dump(result.data, sort_keys=False, allow_unicode=True, width=120).rstrip().splitlines()
         if max_lines is not None and len(lines) > max_lines:
             lines = [*lines[:max_lines], f"… {len(lines) - max_lines} more lines (run the tool yourself for all)"]
-        typer.echo("\n".join("  " + line for line in lines))
+        out.append("\n".join("  " + line for line in lines))
+    return "\n".join(out)

@@ -13,6 +13,8 @@ from bot.cli.common import ConfigOpt
 from policies.yamlfile import FileError
 
 if TYPE_CHECKING:
+    from bot.guard.door import Caller, Door
+    from bot.settings import Settings
     from bot.triage.troubleshoot import Troubleshooting
     from knowledge.store import KnowledgeStore
 
@@ -78,59 +80,66 @@ def troubleshoot_cmd(
     """Run the matching playbook's diagnosis for a service and print the conclusion, then the evidence; nothing is
     changed."""
     from bot.guard.door import Caller
+    from bot.wiring import build_door
+
+    settings = common.settings(config)
+    report = diagnose(settings, build_door(settings), Caller(identity=common.me(settings), via="cli"), namespace,
+                      service)
+    if isinstance(report, str):
+        common.fail(report)
+    typer.echo(troubleshooting_text(report, verbose))
+
+
+def diagnose(settings: Settings, door: Door, caller: Caller, namespace: str, service: str) -> Troubleshooting | str:
+    """`opsbot troubleshoot`'s run (outcome learning when Redis has it), or why it could not run, in words."""
     from bot.triage.troubleshoot import troubleshoot
-    from bot.wiring import build_door, outcomes
+    from bot.wiring import outcomes
     from knowledge.client import KnowledgeUnavailable
     from knowledge.outcomes import OutcomesUnavailable
 
-    settings = common.settings(config)
-    door = build_door(settings)
-    caller = Caller(identity=common.me(settings), via="cli")
-    outcomes = outcomes(settings)
     try:
         store = door.ctx.backends.knowledge
     except KnowledgeUnavailable as e:
-        common.fail(str(e))
+        return str(e)
     try:
-        report = troubleshoot(door, store, caller, namespace, service, outcomes=outcomes)
+        report = troubleshoot(door, store, caller, namespace, service, outcomes=outcomes(settings))
     except OutcomesUnavailable:
         report = troubleshoot(door, store, caller, namespace, service)
-    if not report.found:
-        common.fail(report.message)
-    print_troubleshooting(report, verbose)
+    return report if report.found else report.message
 
 
-def print_troubleshooting(report: Troubleshooting, verbose: bool) -> None:
+def troubleshooting_text(report: Troubleshooting, verbose: bool) -> str:
     """The answer first (the cause, what to do, the actions), then a few lines per read; `verbose`: every result."""
     from bot.triage.evidence import summarise
 
     assert report.playbook is not None
-    typer.echo(report.message)
+    out = [report.message]
     if report.diagnosis and report.diagnosis.advice:
-        typer.echo(f"what a person should do: {report.diagnosis.advice}")
+        out.append(f"what a person should do: {report.diagnosis.advice}")
     if report.proposals:
-        typer.echo("proposed actions (not run; `opsbot tool NAME --arg value` asks the policy):")
+        out.append("proposed actions (not run; `opsbot tool NAME --arg value` asks the policy):")
     for p in report.proposals:
         mark = "*" if p.recommended else "-"
         args = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in p.args.items())
         why = f" [{p.reason}]" if p.reason else ""
-        typer.echo(f"  {mark} opsbot tool {p.tool} {args}: when {p.when}{why}")
+        out.append(f"  {mark} opsbot tool {p.tool} {args}: when {p.when}{why}")
     fold = "" if verbose else "; `--verbose` prints every result in full"
-    typer.echo(f"\nevidence ({len(report.evidence)} reads, playbook {report.playbook.name}: "
+    out.append(f"\nevidence ({len(report.evidence)} reads, playbook {report.playbook.name}: "
                f"{report.playbook.title}, {report.matched_by}{fold}):")
     for result in report.evidence:
         if verbose:
-            common.print_result(result)
+            out.append(common.result_lines(result))
             continue
         lines = summarise(result)
         status = "ERROR" if result.error else ("no data" if lines and lines[0].status == "no_data" else "ok")
-        typer.echo(f"  $ {result.invocation}  [{status}]")
+        out.append(f"  $ {result.invocation}  [{status}]")
         shown = [result.error] if result.error else [line.text for line in lines][:EVIDENCE_LINES]
-        typer.echo("\n".join(f"      {text}" for text in shown if text))
+        out.append("\n".join(f"      {text}" for text in shown if text))
         if not result.error and len(lines) > EVIDENCE_LINES:
-            typer.echo(f"      … {len(lines) - EVIDENCE_LINES} more")
+            out.append(f"      … {len(lines) - EVIDENCE_LINES} more")
     for line in report.skipped:
-        typer.echo(f"  skipped: {line}")
+        out.append(f"  skipped: {line}")
+    return "\n".join(out)
 
 
 knowledge_app.command("troubleshoot")(troubleshoot_cmd)

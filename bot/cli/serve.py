@@ -8,7 +8,7 @@ import redis
 import typer
 
 from bot.cards.poster import ConsolePoster, Poster
-from bot.cli import common, smoke
+from bot.cli import common
 from bot.cli.common import ConfigOpt
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -79,8 +79,3 @@ def serve_cmd(
         uvicorn.run(p.app, host=h, port=po, log_level="info", access_log=False)
     finally:
         p.stop_workers()
-
-
-def register(app: typer.Typer) -> None:
-    app.command("serve")(serve_cmd)
-    app.command("smoke")(smoke.smoke_cmd)

@@ -6,7 +6,8 @@ filling up); the HPA at its maximum; a failed Job; the failing pod's containers 
 pull, a missing ConfigMap or Secret, OOMKilled, a probe killing it, a crash loop), a Pending pod the scheduler
 cannot place; a stalled rollout; then what the logs and the alert say when every object looks healthy
 (an expired certificate, DNS or egress blocked by a NetworkPolicy, a dependency down or slow, throttling,
-latency or errors since a release). The mode names the playbook.
+latency or errors since a release); when none fits, `cause-not-found` with the most telling lines of the
+alerted workload and its followed neighbours, never the nearest mode's advice. The mode names the playbook.
 
 Actions follow the diagnosis, never the playbook alone: a rollback only where the running pod template began
 the failure (and the mode is one a release causes) and an earlier revision runs a different template (a
@@ -19,7 +20,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.triage.rules import alert, autoscaling, dependencies, jobs, network, nodes, pods, storage, workloads
+from bot.intake.target import Target
+from bot.triage.rules import alert, autoscaling, dependencies, jobs, network, nodes, pods, quota, storage, workloads
 from bot.triage.rules.base import Diagnosis, Reader
 from bot.triage.subject import Subject
 from tools.base import ToolResult
@@ -27,13 +29,17 @@ from tools.base import ToolResult
 __all__ = ["Diagnosis", "diagnose"]
 
 # the order decides: what stopped the objects before what their logs say, the alert alone last
-RULES = (nodes.node, storage.claim, autoscaling.hpa, jobs.job, pods.pod, workloads.rollout,
-         network.certificate, network.network_policy, alert.throttling, dependencies.dependency, alert.symptom)
+RULES = (nodes.node, storage.claim, storage.volume_zone, autoscaling.hpa, jobs.cronjob, jobs.job, quota.quota,
+         quota.limit_range, pods.pod, workloads.rollout,
+         network.certificate, network.network_policy, alert.throttling, dependencies.dependency, alert.symptom,
+         alert.not_found)
 
 
-def diagnose(subject: Subject, results: list[ToolResult], now: datetime | None = None) -> Diagnosis | None:
-    """The first rule that recognises the state (see the module doc), or None: no failure mode is known."""
-    r = Reader(subject, results, now or datetime.now(UTC))
+def diagnose(subject: Subject, results: list[ToolResult], now: datetime | None = None,
+             target: Target | None = None) -> Diagnosis | None:
+    """The first rule that recognises the state (see the module doc); None only when nothing could be read.
+    `target` is the alert's object as triage resolved it (owner chain, labels checked against the cluster)."""
+    r = Reader(subject, results, now or datetime.now(UTC), target)
     for rule in RULES:
         found = rule(r)
         if found:

@@ -20,6 +20,7 @@ from bot.guard.door import Caller, Door
 from bot.intake.alert import Alert
 from bot.intake.target import Target
 from bot.triage.diagnosis import Diagnosis, diagnose
+from bot.triage.locate import locate
 from bot.triage.owners import resolve
 from bot.triage.quotes import container_line, last_exit, telling
 from bot.triage.reads import MAX_ROUNDS, follow_ups, key, plan
@@ -173,9 +174,10 @@ def summarise(result: ToolResult) -> list[EvidenceLine]:
 
 def gather(door: Door, caller: Caller, alert: Subject,
            parallel: int = 6) -> tuple[Target, list[ToolResult], set[str]]:
-    """The alert's target through its owner chain, then reads.plan and its follow-ups, each round concurrent;
-    also the keys (reads.key) of every read made."""
-    target = resolve(door, caller, alert.target)
+    """The alert's target (bot.triage.locate: its labels checked against the cluster, else its expression's
+    series) through its owner chain, then reads.plan and its follow-ups, each round concurrent; also the keys
+    (reads.key) of every read made."""
+    target = resolve(door, caller, locate(door, caller, alert))
     checks = plan(alert, target)
     results: list[ToolResult] = []
     done: set[str] = set()
@@ -191,7 +193,7 @@ def gather(door: Door, caller: Caller, alert: Subject,
 
 def evidence_of(alert: Subject, target: Target, results: list[ToolResult]) -> Evidence:
     """The diagnosis, its decisive lines first, then every result summarised; failed reads apart."""
-    diagnosis = diagnose(alert, results)
+    diagnosis = diagnose(alert, results, target=target)
     ev = Evidence(results=results, diagnosis=diagnosis, target=target)
     if diagnosis:
         ev.lines += [EvidenceLine(check="diagnosis", text=t) for t in [diagnosis.line(), *diagnosis.quotes]]

@@ -16,10 +16,10 @@ from bot.intake.webhooks.synthetic import SMOKE_ALERT, SMOKE_PROJECT, is_smoke
 from bot.triage.diagnosis import diagnose
 from bot.triage.evidence import TRIAGE_IDENTITY, Evidence, evidence_of, gather
 from bot.triage.reads import key
+from bot.triage.rules.alert import NOT_FOUND
 from bot.triage.troubleshoot import placeholder_values
 from knowledge.incident import Incident
 from knowledge.outcomes import Outcomes
-from knowledge.playbooks import Playbook
 from knowledge.store import KnowledgeStore
 
 log = structlog.get_logger(__name__)
@@ -48,38 +48,39 @@ class KnowledgeTriage:
 
     def __init__(self, door: Door, store: KnowledgeStore, outcomes: Outcomes):
         self.door, self.store, self.outcomes = door, store, outcomes
-        self._runs: dict[str, tuple[Playbook, dict[str, str]]] = {}
+        self._runs: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
     def collect(self, alert: Alert, incident_id: str | None) -> Evidence:
-        """The target's reads and diagnosis, then the steps of the playbook the failure mode names (or the
-        alert matches) that were not read yet."""
+        """The target's reads and diagnosis, then the steps of the playbook the failure mode names that were not
+        read yet (when no mode fits yet, also those of the playbook the alert's name matches: reads only)."""
         caller = Caller(identity=TRIAGE_IDENTITY, via="triage", incident=incident_id, severity=alert.severity)
         target, results, done = gather(self.door, caller, alert)
-        first = diagnose(alert, results)
-        pb = self.store.playbook(first.mode) if first else None
-        if pb is None:
+        first = diagnose(alert, results, target=target)
+        books = [self.store.playbook(first.mode)] if first else []
+        if first is None or first.mode == NOT_FOUND:
             hits = self.store.match_playbooks(alert.name, alert.labels, f"{alert.summary} "
                                               f"{alert.annotations.get('description', '')}", k=1)
-            pb = hits[0].playbook if hits and not hits[0].matched_by.startswith("similar") else None
-        if pb is not None:
-            values = placeholder_values(alert.namespace, None, alert.labels, target)
+            books += [hits[0].playbook] if hits and not hits[0].matched_by.startswith("similar") else []
+        values = placeholder_values(alert.namespace or target.namespace, None, alert.labels, target)
+        for pb in (b for b in books if b is not None):
             for step in pb.diagnosis:
                 check = (step.tool, step.fill(values)) if step.needs <= values.keys() else None
                 if check and key(check) not in done:
                     done.add(key(check))
                     results.append(self.door.run(*check, caller))
-            with self._lock:
-                self._runs[alert.fingerprint] = pb, values
+        with self._lock:
+            self._runs[alert.fingerprint] = values
         return evidence_of(alert, target, results)
 
     def playbook(self, alert: Alert, ev: Evidence) -> PlaybookRef | None:
-        """The playbook for the card; its remediation is not proposed here: actions follow the diagnosis."""
+        """The playbook of the diagnosis' mode (never one the alert's name alone chose); its remediation is not
+        proposed here: actions follow the diagnosis."""
         with self._lock:
-            run = self._runs.pop(alert.fingerprint, None)
-        if run is None:
+            values = self._runs.pop(alert.fingerprint, None)
+        pb = self.store.playbook(ev.diagnosis.mode) if ev.diagnosis else None
+        if pb is None or values is None:
             return None
-        pb, values = run
         steps = [f"{s.tool}({', '.join(f'{k}={v}' for k, v in args.items())})"
                  for s in pb.diagnosis if s.needs <= values.keys() for args in [s.fill(values)]]
         return PlaybookRef(name=pb.name, title=pb.title, steps=steps)

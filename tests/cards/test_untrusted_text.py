@@ -172,14 +172,16 @@ def test_a_diagnosis_from_the_alert_alone_says_so_and_does_not_repeat_its_name()
     healthy = ToolResult(tool="k8s_describe", status=Status.success, invocation="k8s_describe", data={
         "kind": "Deployment", "namespace": "shop", "name": "checkout", "revisions": [], "conditions": []})
     d = diagnose(alert, [healthy], NOW)
-    assert d is not None and d.mode == "http-5xx-spike" and d.basis == "alert"
+    # no release read began it: the cause is not found, never the nearest mode's advice
+    assert d is not None and d.mode == "cause-not-found" and d.basis == "alert" and d.rollback is None
     fields = stated(d)
-    assert MARK not in fields["diagnosis"] and S.FROM_ALERT_ALONE.format(what="errors") in fields["diagnosis"]
+    assert MARK not in fields["diagnosis"] and S.CAUSE_NOT_FOUND.format(what="errors", reads=1) in fields["diagnosis"]
     c = hostile_card(**fields, diagnosis_source=None, failure_mode=d.mode)
     for heading, out in (("{}: ", render_text(c)), ("**{}:** ", render_sentry_comment(c)),
                          ("<b>{}:</b> ", render_telegram(c)["text"].replace("\n\n", "\n"))):
         lines = out.splitlines()
-        assert f"shop/checkout returns errors; {S.ALERT_ALONE}: " in out, "says so, then quotes the most telling line"
+        assert "shop/checkout: triage found no cause; the most telling line: " in out, "says so, then quotes a line"
         assert MARK + "7" not in outside(out, NAMES + "|<code>[^<]*</code>"), "the alert's name is not repeated"
         assert not [line for line in lines if line.startswith(heading.format(S.DIAGNOSIS))]
-    assert "Diagnosis: http-5xx-spike: Deployment shop/checkout: from the alert alone" in render_thread_text(c)
+    assert "Diagnosis: cause-not-found: Deployment shop/checkout: cause not found" in render_thread_text(c), \
+        "the mode and its words, in the thread"

@@ -3,20 +3,17 @@ full only with --verbose."""
 
 from __future__ import annotations
 
-import pytest
-
-from bot.cli.knowledge import EVIDENCE_LINES, print_troubleshooting
+from bot.cli.knowledge import EVIDENCE_LINES, troubleshooting_text
 from bot.guard.door import Caller, Door
 from bot.triage.troubleshoot import troubleshoot
 from knowledge.store import KnowledgeStore
 
 
 def test_the_conclusion_comes_first_and_the_evidence_is_folded(
-        door: Door, knowledge: KnowledgeStore, oncall: Caller, capsys: pytest.CaptureFixture[str]) -> None:
+        door: Door, knowledge: KnowledgeStore, oncall: Caller) -> None:
     report = troubleshoot(door, knowledge, oncall, "shop", "checkout")
     assert report.diagnosis is not None
-    print_troubleshooting(report, verbose=False)
-    out = capsys.readouterr().out
+    out = troubleshooting_text(report, verbose=False)
     lines = out.splitlines()
     assert lines[0] == report.message and report.diagnosis.summary in lines[0]
     assert out.index("proposed actions") < out.index("evidence (")
@@ -27,6 +24,5 @@ def test_the_conclusion_comes_first_and_the_evidence_is_folded(
                for read in per_read)
     assert len(lines) < 60
 
-    print_troubleshooting(report, verbose=True)
-    full = capsys.readouterr().out
+    full = troubleshooting_text(report, verbose=True)
     assert full.splitlines()[0] == report.message and "  replicas:" in full and len(full) > 3 * len(out)

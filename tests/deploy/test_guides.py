@@ -19,7 +19,7 @@ from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 GUIDES = sorted((ROOT / "docs" / "setup").glob("*.md")) + [
-    ROOT / "docs" / n for n in ("kubernetes.md", "scaling.md", "oncall.md")]
+    ROOT / "docs" / n for n in ("kubernetes.md", "scaling.md", "oncall.md", "mcp.md")]
 SECTIONS = set(Settings.model_fields)
 
 

@@ -16,6 +16,7 @@ from bot.triage.evidence import Evidence
 from bot.triage.knowledge_hook import KnowledgeTriage, knowledge_id
 from knowledge.incident import Incident
 from knowledge.store import KnowledgeStore
+from tests.support.doors import make_door
 
 
 def test_a_resolved_incident_is_written_back_with_its_outcomes(door: Door, settings: Settings,
@@ -64,3 +65,19 @@ def test_smoke_incidents_are_neither_learned_nor_shown_as_similar(door: Door, se
                       "summary": f"opsbot smoke test {run}"})
     assert f"old-smoke-{run}" in [h.id for h in knowledge.similar_incidents(f"{SMOKE_ALERT} opsbot smoke test {run}")]
     assert f"old-smoke-{run}" not in [s.id for s in learner.similar(alert, Evidence())]
+
+
+def test_the_playbook_is_the_diagnosis_never_the_alert_names_alone(every_kind_door_settings: Settings,
+                                                                   settings: Settings,
+                                                                   knowledge: KnowledgeStore) -> None:
+    """An alert named like unschedulable pods about a DaemonSet whose pods all run: nothing is pending, so the
+    "Pods stay Pending" playbook is not attached; the cause-not-found one is, and the card proposes nothing."""
+    door = make_door(every_kind_door_settings)
+    hook = KnowledgeTriage(door, knowledge, wiring.outcomes(settings, prefix=f"test:{uuid.uuid4().hex}:"))
+    labels = {"alertname": "KubePodNotScheduled", "namespace": "monitoring", "daemonset": "node-exporter"}
+    alert = Alert(source="alertmanager", name="KubePodNotScheduled", status="firing", severity="P2", labels=labels,
+                  fingerprint="e" * 16, starts_at=datetime.now(UTC))
+    ev = hook.collect(alert, "inc-1")
+    assert ev.diagnosis is not None and ev.diagnosis.mode == "cause-not-found"
+    ref = hook.playbook(alert, ev)
+    assert ref is not None and ref.name == "cause-not-found"

@@ -60,7 +60,9 @@ def test_a_playbook_action_the_state_does_not_call_for_is_not_proposed(door: Doo
                           labels={"node": "worker-1"})
     assert report.playbook is not None and report.playbook.name == "node-pressure"
     assert report.proposals == [], "the playbook lists k8s_delete_pod; a healthy cart shows no reason for it"
-    assert report.message.endswith("no failure mode recognised")
+    # no mode fits a healthy cart: the cause is not found, said as such (never the node-pressure advice)
+    assert report.diagnosis is not None and report.diagnosis.mode == "cause-not-found"
+    assert "cause-not-found: Deployment shop/cart: cause not found" in report.message
 
 
 def test_no_namespace_no_troubleshooting(door: Door, knowledge: KnowledgeStore, oncall: Caller) -> None:

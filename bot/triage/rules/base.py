@@ -1,20 +1,27 @@
 """What every rule shares: the `Diagnosis` it returns and the `Reader` over triage's results (the alert's own
-pods apart from a dependency's, the deployments, every log line), which also decides whether a rollback fits
-(the running template began the failure, in a mode a release causes) and builds the diagnosis."""
+pods apart from a dependency's, the deployments, the log lines of the alert's own workload and of the followed
+neighbours apart from everyone else's), which also decides whether a rollback fits (the running template began
+the failure, in a mode a release causes) and builds the diagnosis."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from bot.intake.target import Target
 from bot.triage.quotes import pod_logs, telling
-from bot.triage.results import dependency_pods, described, log_lines
+from bot.triage.results import dependency_pods, described, ok
 from bot.triage.subject import Subject
 from tools.base import ToolResult
 
 RELEASE_WINDOW = timedelta(hours=1)  # a revision this much older than the alert's start did not start it
+# an alert about the state of a namespace's pods (kube-state-metrics' pod and workload series, the kubernetes-mixin
+# alerts over them): the namespace's unhealthy pods are what it is about, though it names none of them
+POD_STATE = re.compile(r"\bKube(Pod|Container|Deployment|StatefulSet|DaemonSet|Job)|kube_(pod|deployment|"
+                       r"statefulset|daemonset|job)_|\bcontainer_")
 RELEASE_MODES = {"crashloopbackoff", "oomkilled", "init-container-failure", "imagepullbackoff",
                  "container-config-error", "unschedulable-pods", "failed-rollout", "probe-failure",
                  "latency-regression", "http-5xx-spike"}
@@ -39,27 +46,72 @@ class Diagnosis(BaseModel):
 class Reader:
     """The results, and the facts every rule asks about."""
 
-    def __init__(self, alert: Subject, results: list[ToolResult], now: datetime):
+    def __init__(self, alert: Subject, results: list[ToolResult], now: datetime, target: Target | None = None):
         self.alert, self.results, self.now = alert, results, now
+        self.target = target or alert.target  # the alert's object, through its owner chain when triage resolved it
         theirs = dependency_pods(results)
         pods = described(results, "Pod")
         self.pods = [p for p in pods if p["name"] not in theirs and self._own(p)]  # the alert's own pods
         self.dependency = [p for p in pods if p["name"] in theirs]  # behind a Service a failing call named
-        self.deployments = described(results, "Deployment")
-        self.logs = log_lines(results)
+        self.deployments = [d for d in described(results, "Deployment") if self._own(d)]
+        self.own_logs, self.neighbour_logs, self.other_logs = self._partition()
+        self.logs = self.own_logs + self.neighbour_logs  # what a cause may be quoted from
 
-    def _own(self, pod: dict[str, Any]) -> bool:
-        """A pod of the workload (or the pod) the alert names; any pod when it names none (a node, a namespace)."""
-        t = self.alert.target
-        mine = t.workload or (t.name if t.kind == "Pod" else None)
-        return not mine or pod["name"] == mine or pod["name"].startswith(f"{mine}-") or any(
-            str(link).split("/", 1)[-1].removesuffix(" (gone)") == mine for link in pod.get("controlled_by") or [])
+    def _mine(self) -> str | None:
+        t = self.target
+        return t.workload or (t.name if t.kind in ("Pod", "Deployment") else None)
+
+    def _own(self, obj: dict[str, Any]) -> bool:
+        """A pod (or deployment) of the workload the alert names; any when the alert names an object that is not
+        a workload (a node, a claim) or speaks of a namespace's pods; none when it names no object and speaks
+        of something else (latency, errors, a quota: the namespace's worst pod is not the alert's)."""
+        mine = self._mine()
+        if not mine:
+            return self.target.kind is not None or bool(POD_STATE.search(f"{self.alert.name} {self.alert.expr or ''}"))
+        return obj["name"] == mine or obj["name"].startswith(f"{mine}-") or any(
+            str(link).split("/", 1)[-1].removesuffix(" (gone)") == mine for link in obj.get("controlled_by") or [])
+
+    def _partition(self) -> tuple[list[str], list[str], list[str]]:
+        """Every log line read, by whose it is: the alert's own workload's, a followed neighbour's (the pods
+        behind a Service a failing call named), or an unrelated pod's or service's, never quoted as a cause."""
+        own_pods = {p["name"] for p in self.pods}
+        theirs = {p["name"] for p in self.dependency}
+        neighbours = {d["name"] for d in described(self.results, "Service")}
+        mine = self._mine()
+        anyone = not mine and (self.target.kind is not None or
+                               bool(POD_STATE.search(f"{self.alert.name} {self.alert.expr or ''}")))
+        own: list[str] = []
+        neighbour: list[str] = []
+        other: list[str] = []
+
+        def whose(name: str | None, workload: bool) -> list[str]:
+            if name and (name in own_pods or (mine and (name == mine or name.startswith(f"{mine}-")))):
+                return own
+            if name and (name in theirs or (workload and name in neighbours)):
+                return neighbour
+            return own if anyone else other
+
+        for d in ok(self.results, "k8s_pod_logs"):
+            whose(d.get("pod"), False).extend(str(x) for x in d.get("lines", []))
+        for d in ok(self.results, "logs_search"):
+            for m in d.get("by_message", []):
+                whose(m.get("service"), True).append(str(m.get("message")))
+        return own, neighbour, other
 
     def rollback(self, mode: str) -> tuple[dict[str, str] | None, str | None]:
         """The deployment to roll back and where to (k8s_describe's rollback plan, tools/k8s_revisions.py), when
         the running template began the failure; else None and, if a release began it, why no rollback fits."""
-        if mode not in RELEASE_MODES:
+        d = self.released() if mode in RELEASE_MODES else None
+        if d is None:
             return None, None
+        plan = d["rollback"]
+        if plan.get("revision") is None:
+            return None, f"no rollback: {plan.get('refused')}"
+        return {"namespace": d["namespace"], "deployment": d["name"]}, plan.get("why")
+
+    def released(self) -> dict[str, Any] | None:
+        """The alert's deployment whose running template began just before the alert (its revisions were read),
+        or None: no release read began it."""
         for d in self.deployments:
             plan = d.get("rollback") or {}
             if not plan.get("began_created"):
@@ -67,12 +119,9 @@ class Reader:
             began = datetime.fromisoformat(plan["began_created"].replace("Z", "+00:00"))
             start = self.alert.starts_at or self.now
             start = start if start.tzinfo else start.replace(tzinfo=UTC)
-            if not (began <= start + timedelta(minutes=5) and start - began <= RELEASE_WINDOW):
-                continue
-            if plan.get("revision") is None:
-                return None, f"no rollback: {plan.get('refused')}"
-            return {"namespace": d["namespace"], "deployment": d["name"]}, plan.get("why")
-        return None, None
+            if began <= start + timedelta(minutes=5) and start - began <= RELEASE_WINDOW:
+                return d
+        return None
 
     def make(self, mode: str, about: str, summary: str, quotes: list[str], advice: str,
              rollback_fits: bool = True, basis: Literal["state", "logs", "alert"] = "state") -> Diagnosis:
@@ -90,7 +139,7 @@ class Reader:
 
     def about(self) -> str:
         """The object the alert names, else its deployment, else its namespace and service, else its name."""
-        t = self.alert.target
+        t = self.target
         if t.kind and t.name:
             return f"{t.kind} {t.namespace + '/' if t.namespace else ''}{t.name}"
         if self.deployments:

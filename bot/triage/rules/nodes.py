@@ -25,6 +25,6 @@ def node(r: Reader) -> Diagnosis | None:
                           f"emptyDir) or cordon and drain it", False)
         pods = n.get("pods") or {}
         if pods.get("at_limit"):
-            return r.make("node-pressure", about, f"runs {pods['running']} pods, its limit is {pods['max']}", [],
+            return r.make("node-pod-capacity", about, f"runs {pods['running']} pods, its limit is {pods['max']}", [],
                           f"node {n['name']} is at its pod limit: add nodes or raise the kubelet's maxPods", False)
     return None

@@ -1,0 +1,57 @@
+"""A command loads only what it uses: `opsbot --help`, the commands an engineer types mid-incident and the
+webhook path import neither LangChain, Chroma nor matplotlib (checked in a fresh interpreter's sys.modules,
+not by a timing), and the one line `opsbot --help` lists for each command is the command's own."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli.main import COMMANDS, load
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("langchain_core", "langchain_openai", "chromadb", "matplotlib", "onnxruntime")
+PROBE = """
+import contextlib, io, json, sys
+from bot.cli.main import app
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    try:
+        app(args=sys.argv[1:], prog_name="opsbot", standalone_mode=False)
+    except SystemExit:
+        pass
+print(json.dumps({"help": out.getvalue(), "modules": sorted(sys.modules)}))
+"""
+
+
+def _run(*args: str) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT,
+                          check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("args", [["--help"], ["tool", "--help"], ["action", "--help"], ["incident", "--help"],
+                                  ["config", "--help"], ["policy", "--help"], ["audit", "--help"]])
+def test_help_and_the_commands_typed_mid_incident_load_no_model_and_no_knowledge_store(args: list[str]) -> None:
+    seen = _run(*args)
+    assert "Usage: opsbot" in str(seen["help"])
+    loaded = [m for m in seen["modules"] if m.split(".")[0] in HEAVY]  # type: ignore[union-attr]
+    assert not loaded, f"opsbot {' '.join(args)} imported {sorted({m.split('.')[0] for m in loaded})}"
+
+
+def test_the_webhook_path_loads_no_model_and_no_knowledge_store() -> None:
+    probe = ("import json, sys, bot.intake.webhooks.alertmanager, bot.intake.webhooks.sentry, bot.http_input; "
+             "print(json.dumps(sorted(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert not [m for m in json.loads(done.stdout) if m.split(".")[0] in HEAVY]
+
+
+def test_the_top_level_help_lists_every_command_with_its_own_first_line() -> None:
+    listed = " ".join(str(_run("--help")["help"]).split())
+    for name, target, line in COMMANDS:
+        own = " ".join((load(name, target).help or "").split())
+        assert own.startswith(line), f"{name}: the listing says {line!r}, the command says {own!r}"
+        assert name in listed
