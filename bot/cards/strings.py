@@ -99,6 +99,10 @@ WHAT_IS_WRONG = {  # the failure mode in words a person writes; the mode's name 
     "certificate-expired": "fails on an expired certificate", "networkpolicy-blocked": "is cut off by a NetworkPolicy",
     "dependency-down": "is failing because a dependency is down", "cpu-throttling": "is CPU-throttled",
     "latency-regression": "is slow", "http-5xx-spike": "returns errors",
+    "cronjob-stale": "has not run on schedule", "cronjob-suspended": "is suspended, so its jobs do not run",
+    "limitrange-rejected": "has pods a LimitRange rejects", "node-pod-capacity": "is full: at its pod limit",
+    "volume-node-affinity-conflict": "has a volume its pods cannot reach from their zone",
+    "quota-exceeded": "is stopped by a ResourceQuota",
 }
 WRONG = "is failing ({mode})"  # a mode WHAT_IS_WRONG does not know yet
 NO_CAUSE = "{where}: triage found no cause"

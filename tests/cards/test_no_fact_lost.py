@@ -66,7 +66,8 @@ def plain(text: str) -> str:
 def test_the_card_and_its_thread_hold_every_line_of_the_old_card(name: str, cards: dict[str, Card]) -> None:
     card = cards[name]
     lines = old_lines(card)
-    assert lines, "triage found something to say"
+    if not card.evidence:  # nothing could be read: the card says so, as the old one did
+        assert S.NO_EVIDENCE in render_text(card)
     console = render_text(card) + "\n" + render_thread_text(card)
     slack, telegram = plain(slack_seen(card)), plain(telegram_seen(card))
     for line in lines:
@@ -92,4 +93,4 @@ def test_the_card_leads_with_the_cause_and_fits_every_platform(name: str, cards:
     else:
         assert "triage found no cause" in headline
     assert len([line for line in render_text(card).splitlines() if line.startswith("  • [")]) <= 5
-    assert S.EVIDENCE_ALL in render_thread_text(card)
+    assert (S.EVIDENCE_ALL in render_thread_text(card)) == bool(card.evidence)
