@@ -58,13 +58,20 @@ def confidence(value: float) -> str:
     return f"{word} ({value:.0%})"
 
 
-def action_line(a: CardAction) -> str:
+ACTION_CHARS = 100  # of an action's summary on a card; the whole one is in its thread
+
+
+def action_line(a: CardAction, summary_chars: int | None = None) -> str:
+    """The action, its state, the policy's reason, who decided and the outcome; its summary cut to
+    `summary_chars` when given (a card's line: the whole summary is in the thread)."""
     ref = f"#{a.action_id} " if a.action_id else ""
+    summary = a.summary if not summary_chars or len(a.summary) <= summary_chars else \
+        a.summary[: summary_chars - 1] + "…"
     state = {"pending": "waiting for approval", "denied": "denied by policy", "executed": "executed",
              "failed": "failed", "approved": "approved", "expired": "expired", "error": "could not be proposed"}
     outcome = one_line(a.outcome) if a.outcome else None
     said = outcome is not None and outcome.startswith(state[a.status])  # "expired at 10:05 UTC, …" says it once
-    line = f"{ref}{a.summary} — {outcome if said else state[a.status]}"
+    line = f"{ref}{summary} — {outcome if said else state[a.status]}"
     if a.status == "pending" and a.expires_at:
         line += ", " + S.EXPIRES.format(at=a.expires_at)
     if a.reason:
@@ -80,8 +87,7 @@ def action_line(a: CardAction) -> str:
 
 def facts(card: Card) -> list[tuple[str, str]]:
     seen = f"{card.count} alert{'s' if card.count != 1 else ''}"
-    out = [("Status", S.STATUS[card.status]), ("Severity", card.severity), ("Source", card.source),
-           ("Incident", f"{card.incident_id} · {seen}")]
+    out = [("Incident", f"{card.incident_id} · {seen}")]  # status, severity, source: the header says them
     if card.acknowledged:
         out.append((S.ACKNOWLEDGED, f"by {card.acknowledged.by} at {card.acknowledged.at:%H:%M} UTC"))
     if s := card.silence:

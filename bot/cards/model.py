@@ -24,6 +24,11 @@ class SimilarIncident(BaseModel):
     title: str
     resolution: str | None = None
     score: float | None = None
+    kind: str | None = Field(None, description="its kind (the playbook's name): 'like this' when it is the card's")
+    started_at: datetime | None = None
+    fixes: list[str] = Field(default_factory=list, description="the actions executed on it that succeeded, e.g. "
+                             "'roll back shop/checkout'")
+    outcome: str | None = None
 
 
 class PlaybookRef(BaseModel):
@@ -55,6 +60,7 @@ class CardAction(BaseModel):
     reason: str = Field("", description="the policy's reason for the decision")
     why: str = Field("", description="why triage proposes it (playbook, analysis)")
     decided_by: list[str] = Field(default_factory=list)
+    decided_at: datetime | None = Field(None, description="when the decision (and an execution) was applied")
     outcome: str | None = None
     expires_at: datetime | None = Field(None, description="when a pending action expires unanswered")
     verdict: str | None = Field(None, description="what verification found after it ran (bot.guard.verify)")
@@ -108,6 +114,11 @@ class Card(BaseModel):
     diagnosis_source: str | None = Field(None, description="the source's words it rests on (a log line), word for "
                                          "word: shown quoted, never as opsbot's")
     advice: str | None = Field(None, description="what a person should do when no action of opsbot's fixes it")
+    cause_object: str | None = Field(None, description="the object the diagnosis names (the diagnosis' `about`)")
+    cause_words: str | None = Field(None, description="the decisive state or line the diagnosis rests on (its "
+                                    "`summary`): what the card's headline quotes")
+    began: str | None = Field(None, description="since when, in opsbot's words: the release that began it and how "
+                              "long before the alert")
     evidence: list[EvidenceLine] = Field(default_factory=list)
     could_not_run: list[str] = Field(default_factory=list, description="checks whose backend was down, and why")
     similar: list[SimilarIncident] = Field(default_factory=list)

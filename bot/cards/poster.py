@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +13,9 @@ import structlog
 
 from bot.cards.model import Card, CardAction, Silenced
 from bot.cards.store import CardStore, MessageRef
-from bot.cards.text import render_text
+from bot.cards import strings as S
+from bot.cards.text import render_text, render_thread_text
+from bot.cards.thread import text_lines
 from bot.metrics import Metrics
 
 log = structlog.get_logger(__name__)
@@ -28,13 +31,16 @@ class Poster(Protocol):
     def attach(self, ref: MessageRef, card: Card, png: bytes) -> None:
         """The card's graph under its post (a reply in the card's thread)."""
 
+    def thread(self, ref: MessageRef, card: Card) -> None:
+        """The card's thread (bot.cards.thread) under its post: every line the card leaves out."""
+
     def reply(self, ref: MessageRef, text: str) -> None:
         """A line of opsbot's in the card's thread (a verdict, a reminder): plain text, its mentions notify."""
 
 
 @dataclass
 class Posted:
-    op: str  # post | update | graph
+    op: str  # post | update | graph | thread
     incident_id: str
     message_id: str
     card: Card
@@ -57,6 +63,7 @@ class ConsolePoster:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _seq: int = 0
     _shown: dict[str, str] = field(default_factory=dict)  # the text each message shows now
+    _threads: dict[str, str] = field(default_factory=dict)  # the thread under each message
 
     def post(self, card: Card) -> MessageRef:
         text = render_text(card)
@@ -85,6 +92,20 @@ class ConsolePoster:
             self.history.append(Posted("graph", card.incident_id, ref.message_id, card))
         if self.echo:
             self.echo(f"[graph under {ref.message_id}: a {len(png) // 1024} KB PNG]")
+
+    def thread(self, ref: MessageRef, card: Card) -> None:
+        """Recorded, and (when echoing) announced in one line: the terminal keeps the card short too."""
+        lines = len(text_lines(card))
+        with self._lock:
+            self.history.append(Posted("thread", card.incident_id, ref.message_id, card))
+            self._threads[ref.message_id] = render_thread_text(card)
+        if self.echo:
+            self.echo(S.THREAD_POSTED.format(message=ref.message_id, lines=lines, id=card.incident_id))
+
+    def thread_text(self, message_id: str) -> str | None:
+        """The thread last posted under a message."""
+        with self._lock:
+            return self._threads.get(message_id)
 
     def reply(self, ref: MessageRef, text: str) -> None:
         with self._lock:
@@ -202,10 +223,27 @@ class Publisher:
                 new = poster.update(ref, card)
                 if new != ref:
                     self.store.set_ref(card.incident_id, new)
-                op = "update"
+                ref, op = new, "update"
+            self._thread(poster, ref, card)
             if self.metrics:
                 self.metrics.cards_posted.labels(poster.platform, op).inc()
             log.info("card_published", incident=card.incident_id, platform=poster.platform, op=op)
+
+    def _thread(self, poster: Poster, ref: MessageRef, card: Card) -> None:
+        """The card's thread under its message, once per content (a new triage's evidence posts a new one);
+        failing costs only the thread, which `opsbot incident show` still prints."""
+        text = render_thread_text(card)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        if not text or self.store.thread_digest(card.incident_id, poster.platform) == digest:
+            return
+        try:
+            poster.thread(ref, card)
+        except Exception as e:  # e.g. a platform refusing the reply: the card itself is posted
+            log.warning("card_thread_not_posted", incident=card.incident_id, platform=poster.platform,
+                        error=f"{type(e).__name__}: {e}"[:300])
+            return
+        self.store.set_thread_digest(card.incident_id, poster.platform, digest)
+        log.info("card_thread_posted", incident=card.incident_id, platform=poster.platform)
 
     def _attach(self, poster: Poster, ref: MessageRef, card: Card) -> None:
         """The graph triage kept for the card, under its first post on the platform; failing costs only the graph."""

@@ -2,8 +2,9 @@
 
 Limits (docs.slack.dev/reference/block-kit): 50 blocks per message, 3,000 characters in a section's text,
 150 in a header, 75 in a button's text, 10 elements in a context block, and about 12,000 characters of text
-across all blocks (msg_blocks_too_long). We cut, with a notice and a link, never fail: evidence lines that
-do not fit are counted in a last line.
+across all blocks (msg_blocks_too_long); a message's own text about 4,000 (msg_too_long). We cut, with a notice
+and a link, never fail. The card shows the decisive lines (bot.cards.body); its thread, posted as replies under
+it, holds the rest, split into messages of at most MAX_THREAD_TEXT.
 """
 
 from __future__ import annotations
@@ -11,28 +12,28 @@ from __future__ import annotations
 from typing import Any
 
 from bot.cards import strings as S
+from bot.cards.body import ACTION_CHARS, Body, body
 from bot.cards.common import (
     action_line,
     colour,
     confidence,
     controls,
-    diagnosed,
     facts,
     group_lines,
     header,
     headline,
-    one_line,
     said,
-    similar_line,
     source_name,
 )
-from bot.cards.model import Card
+from bot.cards.model import Card, CardAction
+from bot.cards.thread import Marks, marked, split
 
 MAX_BLOCKS = 50
 MAX_TEXT = 11_000  # all the text of a message's blocks: Slack refuses about 12,000 (msg_blocks_too_long)
 MAX_SECTION = 3000
 MAX_HEADER = 150
 MAX_ACTIONS = 10
+MAX_THREAD_TEXT = 3_900  # a thread reply's text: Slack refuses about 4,000 (msg_too_long)
 APPROVE_ID = "opsbot_approve"
 DENY_ID = "opsbot_deny"
 CONTROL_PREFIX = "opsbot_card_"  # + verb; the value is "verb|incident id"
@@ -70,34 +71,10 @@ def text_size(blocks: list[Block]) -> int:
     return n
 
 
-def _evidence_blocks(card: Card, link: str | None, room: int, budget: int) -> list[Block]:
-    """Evidence lines packed into sections of at most 3,000 characters (a long line cut on its own), in at
-    most `room` blocks and `budget` characters; what does not fit is counted in a last line with the link."""
-    lines = [f"• `{esc(e.check)}` {esc(one_line(e.text))}" for e in card.evidence] or [f"_{S.NO_EVIDENCE}_"]
-    blocks: list[Block] = []
-    chunk, used, shown = f"*{S.EVIDENCE}*", 0, 0
-    for line in lines:
-        line = clip(line, MAX_SECTION - 200, link)
-        if used + len(chunk) + 1 + len(line) > budget or (len(blocks) + 2 > room and
-                                                           len(chunk) + 1 + len(line) > MAX_SECTION):
-            break
-        if len(chunk) + 1 + len(line) > MAX_SECTION:
-            blocks.append(section(chunk, link))
-            used += len(chunk)
-            chunk = line
-        else:
-            chunk += "\n" + line
-        shown += 1
-    blocks.append(section(chunk, link))
-    if shown < len(lines):
-        blocks.append(context(esc(S.more_lines(len(lines) - shown, card.incident_id))))
-    return blocks
-
-
-def _action_blocks(card: Card) -> list[Block]:
-    blocks: list[Block] = [section(f"*{S.ACTIONS}*")] if card.actions else []
-    for a in card.actions[:MAX_ACTIONS]:
-        blocks.append(section(esc(action_line(a))))
+def _action_blocks(card: Card, actions: list[CardAction]) -> list[Block]:
+    blocks: list[Block] = [section(f"*{S.ACTIONS}*")] if actions else []
+    for a in actions[:MAX_ACTIONS]:
+        blocks.append(section(esc(action_line(a, ACTION_CHARS))))
         if a.status == "pending" and a.action_id and card.status == "firing":
             blocks.append({"type": "actions", "block_id": f"act:{a.action_id}", "elements": [
                 {"type": "button", "text": {"type": "plain_text", "text": f"{S.APPROVE} #{a.action_id}"[:75]},
@@ -105,8 +82,8 @@ def _action_blocks(card: Card) -> list[Block]:
                 {"type": "button", "text": {"type": "plain_text", "text": S.DENY},
                  "style": "danger", "action_id": DENY_ID, "value": a.action_id},
             ]})
-    if len(card.actions) > MAX_ACTIONS:
-        blocks.append(context(f"… {len(card.actions) - MAX_ACTIONS} more proposed actions: `opsbot action list`"))
+    if len(actions) > MAX_ACTIONS:
+        blocks.append(context(f"… {len(actions) - MAX_ACTIONS} more proposed actions: `opsbot action list`"))
     if buttons := controls(card):
         blocks.append({"type": "actions", "block_id": f"ctl:{card.incident_id}", "elements": [
             {"type": "button", "text": {"type": "plain_text", "text": label},
@@ -122,16 +99,10 @@ def quoted(text: str) -> str:
     return "\n".join(f">{line}" for line in safe.splitlines() or [""])
 
 
-def _said(card: Card, link: str | None, limit: int = MAX_SECTION) -> Block:
-    """The alert's (or Sentry's) own words under their label, quoted; a chat action card's line as is."""
+def _said(card: Card, text: str, link: str | None, limit: int = MAX_SECTION) -> Block:
+    """`text` (the alert's or Sentry's own words, cut) under their label, quoted; a chat action card's line as is."""
     heading, quote = said(card)
-    return section(clip(f"*{heading}*\n" + (quoted(card.failing) if quote else esc(card.failing)), limit, link),
-                   link)
-
-
-def _diagnosis(card: Card, link: str | None, limit: int = MAX_SECTION) -> list[Block]:
-    return [section(clip(f"*{h}*\n" + (quoted(t) if q else esc(t)), limit, link), link)
-            for h, t, q in diagnosed(card)]
+    return section(clip(f"*{heading}*\n" + (quoted(text) if quote else esc(text)), limit, link), link)
 
 
 def _header(card: Card) -> str:
@@ -145,18 +116,48 @@ def _header(card: Card) -> str:
     return f"{words} · {label} “{source_name(name, room)}”"
 
 
+def _headline(card: Card, b: Body) -> list[Block]:
+    """The headline as a section: opsbot's words in bold, the source's words as code (escaped, no backtick)."""
+    h = b.headline
+    if h is None:
+        return []
+    quote = "`" + esc(h.quote).replace("`", "'") + "`" if h.quote is not None else ""
+    words = [f"*{esc(w.strip())}*" if w.strip() else "" for w in (h.before, h.after)]  # bold ends at a word
+    return [section(" ".join(x for x in (words[0], quote, words[1]) if x))]
+
+
+def _evidence(card: Card, b: Body, link: str | None) -> list[Block]:
+    if b.evidence_heading is None:
+        return []
+    lines = [f"• `{esc(e.check)}` {esc(e.line())}" for e in b.evidence]
+    return [section("\n".join([f"*{esc(b.evidence_heading)}*", *lines]), link)]
+
+
+def _said_more(card: Card, b: Body, link: str | None) -> list[Block]:
+    """Below the evidence: the one line of reads that could not run, the incidents seen before."""
+    out = [section(f":warning: {esc(b.could_not_run)}", link)] if b.could_not_run else []
+    if b.seen:
+        out.append(section(f"*{S.SEEN_BEFORE}*: {esc(b.seen)}", link))
+    return out
+
+
 def render_slack(card: Card) -> dict[str, Any]:
-    """A chat.postMessage / chat.update body (without channel and ts)."""
+    """A chat.postMessage / chat.update body (without channel and ts); the thread: render_slack_thread."""
     link = card.main_link
+    b = body(card)
     head: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": _header(card), "emoji": True}},
+        *_headline(card, b),
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{esc(v)}"} for k, v in facts(card)]},
     ]
     head += [section(f":warning: {esc(n)}") for n in card.notices[:3]]
-    head.append(_said(card, link))
+    if b.story:
+        head.append(section("\n".join(esc(line) for line in b.story), link))
+    head.append(_said(card, b.failing, link))
     if group := group_lines(card):
         head.append(section(f"*{group[0]}*\n" + "\n".join(esc(line) for line in group[1]), link))
-    head += _diagnosis(card, link)
+    if b.advice:
+        head.append(section(f"*{S.TO_DO}*\n{esc(b.advice)}", link))
     if card.analysis:
         a = card.analysis
         text = (f"*{S.ANALYSIS}*: {esc(a.summary)}\n*{S.ROOT_CAUSE}*: {esc(a.root_cause)} "
@@ -164,30 +165,29 @@ def render_slack(card: Card) -> dict[str, Any]:
         text += "".join(f"\n*{k}*: {esc(v)}" for k, v in ((S.IMPACT, a.impact), (S.FIX, a.fix),
                                                           (S.PREVENTION, a.prevention)) if v)
         head.append(section(text, link))
-    elif card.analysis_note:
-        head.append(context(f"{S.ANALYSIS}: {esc(card.analysis_note)}"))
+    elif b.note:
+        head.append(context(f"{S.NO_ANALYSIS}: {esc(b.note)}"))
+    head += _evidence(card, b, link) + _said_more(card, b, link)
 
-    tail: list[Block] = []
-    if card.could_not_run:
-        tail.append(section(f"*{S.COULD_NOT_RUN}*\n" + "\n".join(f"• {esc(one_line(c))}" for c in card.could_not_run),
-                            link))
-    if card.playbook:
-        p = card.playbook
-        title = f"<{p.url}|{esc(p.title)}>" if p.url else esc(p.title)
-        tail.append(section(f"*{S.PLAYBOOK}*: {title}\n" + "\n".join(
-            f"{i}. {esc(s)}" for i, s in enumerate(p.steps, 1)), link))
-    if card.similar:
-        tail.append(section(f"*{S.SIMILAR}*\n" + "\n".join(
-            f"• {esc(similar_line(s))}" for s in card.similar), link))
-    tail += _action_blocks(card)
+    tail: list[Block] = _action_blocks(card, b.actions)
     if card.links:
         tail.append(context("  ·  ".join(f"<{x.url}|{esc(x.title)}>" for x in card.links[:8])))
 
-    if text_size(head) + text_size(tail) > MAX_TEXT - 1000:  # the card's own parts alone are too long
-        head = [*head[:2], _said(card, link, 1500), *_diagnosis(card, link, 600), context(esc(S.truncated(link)))]
-        tail = [b for b in tail if b.get("type") == "actions" or b in _action_blocks(card)][:MAX_BLOCKS - 6]
-    budget = MAX_TEXT - text_size(head) - text_size(tail) - 200
-    evidence = _evidence_blocks(card, link, MAX_BLOCKS - len(head) - len(tail), budget)
-    blocks = (head + evidence + tail)[:MAX_BLOCKS]
+    if text_size(head) + text_size(tail) > MAX_TEXT:  # the card's own parts alone are too long
+        head = [*head[:3], _said(card, b.failing, link, 1500), context(esc(S.truncated(link)))]
+        tail = _action_blocks(card, b.actions)
+    blocks = (head + tail)[:MAX_BLOCKS]
     return {"text": clip(esc(headline(card)), MAX_SECTION, None),
             "attachments": [{"color": colour(card), "blocks": blocks}]}
+
+
+THREAD = Marks(inline=lambda h, line: f"*{esc(h)}*: {esc(line)}", heading=lambda h: f"*{esc(h)}*", quote=quoted,
+               evidence=lambda read, line: f"• `{esc(read)}` {esc(line)}",
+               step=lambda i, line: f"{i}. {esc(line)}", item=lambda line: f"• {esc(line)}")
+
+
+def render_slack_thread(card: Card) -> list[str]:
+    """The card's thread as Slack messages (mrkdwn text, escaped), each within MAX_THREAD_TEXT characters."""
+    lines = marked(card, THREAD, lambda line: clip(line, MAX_SECTION, None))
+    return split(lines, MAX_THREAD_TEXT, len, lambda n: esc(S.THREAD_MORE.format(
+        n=n, s="s" if n != 1 else "", id=card.incident_id)))

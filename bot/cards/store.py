@@ -33,6 +33,20 @@ class CardStore:
     def _graph(self, incident_id: str) -> str:
         return f"{self.prefix}card:{incident_id}:graph"
 
+    def _threads(self, incident_id: str) -> str:
+        return f"{self.prefix}card:{incident_id}:threads"
+
+    def thread_digest(self, incident_id: str, platform: str) -> str | None:
+        """What the thread last posted under the card on `platform` held (a digest), None if none was posted."""
+        raw = self.client.hget(self._threads(incident_id), platform)
+        return raw.decode() if raw else None
+
+    def set_thread_digest(self, incident_id: str, platform: str, digest: str) -> None:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(self._threads(incident_id), platform, digest)
+        pipe.expire(self._threads(incident_id), self.keep)
+        pipe.execute()
+
     def lock(self, incident_id: str) -> Any:
         """One publisher at a time per incident, across processes (held at most 30 s)."""
         return self.client.lock(f"{self.prefix}card:{incident_id}:lock", timeout=30, blocking_timeout=30)

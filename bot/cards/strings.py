@@ -13,6 +13,7 @@ COULD_NOT_RUN = "Could not run"
 SIMILAR = "Similar incidents"
 PLAYBOOK = "Playbook"
 ANALYSIS = "The model's analysis (its words; the evidence is what the tools returned)"
+NO_ANALYSIS = "Model"  # the heading of a card's line saying why there is no analysis
 ROOT_CAUSE = "Root cause"
 CONFIDENCE = "Confidence"
 IMPACT = "Impact"
@@ -44,13 +45,13 @@ SILENCE_UNTIL_RESOLVED = "Silence until resolved"
 UNSILENCE = "Unsilence"
 DENY = "Deny"
 NO_EVIDENCE = "no evidence could be collected"
-NO_ANALYSIS_MODEL = "no model configured: the evidence and the playbook are below"
-ANALYSIS_TIMEOUT = "the model's analysis timed out after {seconds:.0f}s: the evidence is below"
+NO_ANALYSIS_MODEL = "no model configured: the evidence is below, every line and the playbook in the thread"
+ANALYSIS_TIMEOUT = "the model's analysis timed out after {seconds:.0f}s: the evidence is below and in the thread"
 GROUP_TRUNCATED = ("Alertmanager left {count} more alerts of this group out of its notification (the receiver's "
                    "max_alerts): see them in Alertmanager")
 ANALYSIS_LATE = ("the model's analysis is taking longer than {seconds:g}s: this card is edited when it arrives; "
                  "the evidence is below")
-ANALYSIS_FAILED = "the model's analysis failed: the evidence is below"
+ANALYSIS_FAILED = "the model's analysis failed: the evidence is below and in the thread"
 GRAPH = "graph of the alert's expression over the last hour"
 GRAPH_NO_DATA = GRAPH + ": no data on Prometheus at {url}"
 GRAPH_UNREACHABLE = GRAPH + ": could not reach Prometheus at {url}"
@@ -104,3 +105,66 @@ UNDO_WHY = "undoes #{id}, which did not fix it"
 def minutes(seconds: float) -> str:
     """How long after an action: '2 min', 'under a minute'."""
     return f"{round(seconds / 60)} min" if seconds >= 60 else "under a minute"
+
+# The card's headline (its first line after the title): what is wrong, where, since when
+BEGAN = "began with {release}, {ago} before the alert"
+REVISION = "revision {number} ({image})"
+SINCE = "firing since {at:%H:%M} UTC"
+WHAT_IS_WRONG = {  # the failure mode in words a person writes; the mode's name is detail, in the thread
+    "crashloopbackoff": "crash-loops", "oomkilled": "is OOM-killed", "imagepullbackoff": "cannot pull its image",
+    "container-config-error": "cannot create its container", "init-container-failure": "is stuck in an init container",
+    "probe-failure": "is failing its probes", "unschedulable-pods": "has pods that cannot be scheduled",
+    "failed-rollout": "is stuck rolling out", "pvc-pending": "has a volume claim stuck pending",
+    "volume-filling-up": "has a volume filling up", "hpa-maxed-out": "is at its autoscaler's maximum",
+    "job-failed": "failed", "node-not-ready": "is not ready", "node-pressure": "is under pressure",
+    "certificate-expired": "fails on an expired certificate", "networkpolicy-blocked": "is cut off by a NetworkPolicy",
+    "dependency-down": "is failing because a dependency is down", "cpu-throttling": "is CPU-throttled",
+    "latency-regression": "is slow", "http-5xx-spike": "returns errors",
+    "cronjob-stale": "has not run on schedule", "cronjob-suspended": "is suspended, so its jobs do not run",
+    "limitrange-rejected": "has pods a LimitRange rejects", "node-pod-capacity": "is full: at its pod limit",
+    "volume-node-affinity-conflict": "has a volume its pods cannot reach from their zone",
+    "quota-exceeded": "is stopped by a ResourceQuota",
+    "cluster-dns-failure": "is failing: the cluster DNS does not answer",
+    "cni-ip-exhaustion": "cannot start pods: the network plugin has no free addresses",
+    "config-change-rejected": "has its credentials rejected after a Secret changed",
+    "connections-exhausted-after-scale": "ran the database out of connections after a scale-up",
+    "dependency-unreachable": "cannot reach a dependency outside the cluster",
+    "hpa-missing-request": "has an autoscaler that cannot compute replicas (a container without a CPU request)",
+    "imagepull-secret-missing": "cannot pull its image: its ServiceAccount has no pull secret",
+    "service-port-mismatch": "is refused: a Service's targetPort is not its pods' port",
+    "service-selector-mismatch": "is refused: a Service's selector matches no pod",
+    "stale-config": "runs with config older than the Secret or ConfigMap it reads",
+    "workload-identity-missing": "has no cloud credentials: its ServiceAccount lacks the workload-identity annotation",
+}
+WRONG = "is failing ({mode})"  # a mode WHAT_IS_WRONG does not know yet
+NO_CAUSE = "{where}: triage found no cause"
+NO_CAUSE_TELLING = "{where}: triage found no cause; the most telling line: {line}"
+SOMETHING = "the alerted object"
+
+# The card's thread (bot.cards.thread) and what the card says of it
+EVIDENCE_ALL = "Evidence, every line of every read"
+EVIDENCE_SHOWN = "Evidence ({shown} of {total} lines; all of them in the thread)"
+EVIDENCE_IN_THREAD = "Evidence: {total} line{s} in the thread (`opsbot incident show {id}`)"
+COULD_NOT_RUN_LINE = "Could not run: {n} read{s}, so this card may miss a cause: {first}{more}"
+THREAD_POSTED = "[thread under {message}: {lines} lines; `opsbot incident show {id}` prints it]"
+THREAD_MORE = "… {n} more line{s}: `opsbot incident show {id}`"
+SEEN_BEFORE = "Seen before"
+SEEN_LIKE = "{n} earlier incident{s} like this (closest {closest})"
+SEEN_FIXED = "{fix} fixed {k} of {n}"
+SEEN_NO_FIX = "none was fixed by an action of opsbot's"
+SEEN_LAST = "last {ago} ago"
+STORY = "What happened"
+RESOLVED_AFTER = "Resolved after {duration}"
+ACKED_BY = "acknowledged by {who} at {at:%H:%M} UTC"
+NOT_ACKED = "nobody acknowledged it"
+ACTED = "#{id} {summary}: {status} by opsbot{at}{approved}"
+APPROVED_BY = ", approved by {who}"
+CLEARED_AFTER = "the alert cleared {ago} after it"
+CLEARED_BEFORE = "the alert had cleared before it"
+NO_ACTION = "no action was executed: the alert cleared on its own"
+TIMELINE = "Timeline: `opsbot incident show {id}`"
+NO_EVIDENCE_LINE = f"{EVIDENCE}: {NO_EVIDENCE}"
+PROPOSED_IN_FULL = "Proposed actions, as proposed (their state is on the card)"
+IN_THREAD = "… (all of it in the thread)"
+EVIDENCE_ELSEWHERE = "Evidence ({shown} of {total} lines; all of them: `opsbot incident show {id}`)"
+ALERT_ALONE = "from the alert alone (no object read shows a fault); the most telling line"

@@ -13,20 +13,20 @@ from bot.cards.common import (
     action_line,
     confidence,
     controls,
-    diagnosed,
     facts,
     group_lines,
     header,
-    one_line,
     said,
-    similar_line,
 )
+from bot.cards.body import ACTION_CHARS, Body, body
 from bot.cards.model import Card
+from bot.cards.thread import Marks, marked, split
 
 MAX_TEXT = 4096
 MAX_CALLBACK = 64
 APPROVE_PREFIX = "ap:"
 DENY_PREFIX = "dn:"
+THREAD_LINE = 3_000  # a thread line's text, cut before escaping, so no message of the thread cuts a tag
 CONTROL_PREFIX = "c:"  # c:<code>:<incident id>
 CONTROL_CODES = {"ack": "ak", "silence:1h": "s1", "silence:4h": "s4", "silence:resolved": "sr", "unsilence": "us"}
 
@@ -90,73 +90,80 @@ def _said(card: Card, text: str) -> str:
     return f"<b>{heading}:</b>\n" + (f"<blockquote>{esc(text)}</blockquote>" if quote else esc(text))
 
 
-def _diagnosis(card: Card, limit: int | None = None) -> list[str]:
-    cut = (lambda t: _cut(t, limit)) if limit else (lambda t: t)
-    return [f"<b>{h}:</b>\n<blockquote>{esc(cut(t))}</blockquote>" if q else f"<b>{h}:</b> {esc(cut(t))}"
-            for h, t, q in diagnosed(card)]
-
-
-def _compact(card: Card, link: str | None) -> str:
-    """The card when even its fixed parts pass 4,096: the header, the source's words under their label (cut to the
-    room left), the diagnosis, and every action's line (what its button does), then where the rest is."""
+def _compact(card: Card, b: Body, link: str | None) -> str:
+    """The card when even its fixed parts pass 4,096: the header, the headline, the source's words under their
+    label (cut to the room left), and every action's line (what its button does), then where the rest is."""
+    cut = 2000 // max(1, len(b.actions))
     acts = [f"<b>{S.ACTIONS}:</b>\n" + "\n".join(
-        f"• {esc(_cut(action_line(a), 2000 // len(card.actions)))}" for a in card.actions)] if card.actions else []
-    rest = [*_diagnosis(card, 400), *acts, f"<i>{esc(S.truncated(link))}</i>"]
-    room = MAX_TEXT - size("\n\n".join([_header(card), _said(card, ""), *rest])) - 8
-    return "\n\n".join([_header(card), _said(card, _cut(card.failing, max(room, 0))), *rest])
+        f"• {esc(_cut(action_line(a, ACTION_CHARS), cut))}" for a in b.actions)] if b.actions else []
+    top = [_header(card), *_headline(b, 400)]
+    rest = [*acts, f"<i>{esc(S.truncated(link))}</i>"]
+    room = MAX_TEXT - size("\n\n".join([*top, _said(card, ""), *rest])) - 8
+    return "\n\n".join([*top, _said(card, _cut(b.failing, max(room, 0))), *rest])
+
+
+def _headline(b: Body, limit: int | None = None) -> list[str]:
+    """The headline in bold, the source's words in it as code (escaped)."""
+    h = b.headline
+    if h is None:
+        return []
+    quote = f"</b><code>{esc(_cut(h.quote, limit) if limit else h.quote)}</code><b>" if h.quote is not None else ""
+    return [f"<b>{esc(h.before)}{quote}{esc(h.after)}</b>".replace("<b></b>", "")]
 
 
 def render_telegram(card: Card) -> dict[str, Any]:
-    """A sendMessage / editMessageText body (without chat_id and message_id)."""
+    """A sendMessage / editMessageText body (without chat_id and message_id); the thread: render_telegram_thread."""
     link = card.main_link
-    head = [_header(card), esc(" · ".join(f"{k}: {v}" for k, v in facts(card)))]
-    head += [f"⚠️ {esc(n)}" for n in card.notices]
-    head.append(_said(card, card.failing))
+    b = body(card)
+    parts = [_header(card), *_headline(b), esc(" · ".join(f"{k}: {v}" for k, v in facts(card)))]
+    parts += [f"⚠️ {esc(n)}" for n in card.notices]
+    if b.story:
+        parts.append("\n".join(esc(line) for line in b.story))
+    parts.append(_said(card, b.failing))
     if group := group_lines(card):
-        head.append(f"<b>{group[0]}:</b>\n" + "\n".join(esc(line) for line in group[1]))
-    head += _diagnosis(card)
+        parts.append(f"<b>{group[0]}:</b>\n" + "\n".join(esc(line) for line in group[1]))
+    if b.advice:
+        parts.append(f"<b>{S.TO_DO}:</b> {esc(b.advice)}")
     if card.analysis:
         a = card.analysis
-        head.append(f"<b>{S.ANALYSIS}:</b> {esc(a.summary)}\n<b>{S.ROOT_CAUSE}:</b> {esc(a.root_cause)} "
-                    f"({S.CONFIDENCE.lower()} {confidence(a.confidence)})")
-        head += [f"<b>{k}:</b> {esc(v)}" for k, v in ((S.IMPACT, a.impact), (S.FIX, a.fix),
-                                                      (S.PREVENTION, a.prevention)) if v]
-    elif card.analysis_note:
-        head.append(f"<i>{S.ANALYSIS}: {esc(card.analysis_note)}</i>")
-
-    tail = []
-    if card.could_not_run:
-        tail.append(f"<b>{S.COULD_NOT_RUN}:</b>\n" + "\n".join(f"• {esc(one_line(c))}" for c in card.could_not_run))
-    if card.playbook:
-        p = card.playbook
-        tail.append(f"<b>{S.PLAYBOOK}:</b> {esc(p.title)}\n" + "\n".join(
-            f"{i}. {esc(s)}" for i, s in enumerate(p.steps, 1)))
-    if card.similar:
-        tail.append(f"<b>{S.SIMILAR}:</b>\n" + "\n".join(f"• {esc(similar_line(s))}" for s in card.similar))
-    if card.actions:
-        tail.append(f"<b>{S.ACTIONS}:</b>\n" + "\n".join(f"• {esc(action_line(a))}" for a in card.actions))
+        parts.append(f"<b>{S.ANALYSIS}:</b> {esc(a.summary)}\n<b>{S.ROOT_CAUSE}:</b> {esc(a.root_cause)} "
+                     f"({S.CONFIDENCE.lower()} {confidence(a.confidence)})")
+        parts += [f"<b>{k}:</b> {esc(v)}" for k, v in ((S.IMPACT, a.impact), (S.FIX, a.fix),
+                                                       (S.PREVENTION, a.prevention)) if v]
+    elif b.note:
+        parts.append(f"<i>{S.NO_ANALYSIS}: {esc(b.note)}</i>")
+    if b.evidence_heading:
+        parts.append("\n".join([f"<b>{esc(b.evidence_heading)}</b>",
+                                *(f"• <code>{esc(e.check)}</code> {esc(e.line())}" for e in b.evidence)]))
+    if b.could_not_run:
+        parts.append(f"⚠️ {esc(b.could_not_run)}")
+    if b.seen:
+        parts.append(f"<b>{S.SEEN_BEFORE}:</b> {esc(b.seen)}")
+    if b.actions:
+        parts.append(f"<b>{S.ACTIONS}:</b>\n" + "\n".join(f"• {esc(action_line(a, ACTION_CHARS))}"
+                                                           for a in b.actions))
     if card.links:
-        tail.append(" · ".join(f'<a href="{escape(x.url, quote=True)}">{esc(x.title)}</a>' for x in card.links))
-
-    lines = [f"• <code>{esc(e.check)}</code> {esc(one_line(e.text))}" for e in card.evidence] or \
-        [f"<i>{S.NO_EVIDENCE}</i>"]
-    fixed = "\n\n".join([*head, f"<b>{S.EVIDENCE}:</b>", *tail])
-    reserve = size(esc(S.more_lines(len(lines), card.incident_id))) + 8
-    budget = MAX_TEXT - size(fixed) - reserve
-    shown: list[str] = []
-    for line in lines:
-        if size(line) + 1 > budget:
-            break
-        shown.append(line)
-        budget -= size(line) + 1
-    if len(shown) < len(lines):
-        shown.append(f"<i>{esc(S.more_lines(len(lines) - len(shown), card.incident_id))}</i>")
-    text = "\n\n".join([*head, f"<b>{S.EVIDENCE}:</b>\n" + "\n".join(shown), *tail])
-    if size(text) > MAX_TEXT:  # the fixed parts alone are too long: the compact card, its quote cut
-        text = _compact(card, link)
+        parts.append(" · ".join(f'<a href="{escape(x.url, quote=True)}">{esc(x.title)}</a>' for x in card.links))
+    text = "\n\n".join(parts)
+    if size(text) > MAX_TEXT:  # the card's parts are too long (a very long alert text): the compact card
+        text = _compact(card, b, link)
     # link_preview_options replaced disable_web_page_preview in Bot API 7.0
-    body: dict[str, Any] = {"text": text, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
+    body_: dict[str, Any] = {"text": text, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
     keyboard = _keyboard(card)
     if keyboard:
-        body["reply_markup"] = keyboard
-    return body
+        body_["reply_markup"] = keyboard
+    return body_
+
+
+THREAD = Marks(inline=lambda h, line: f"<b>{esc(h)}:</b> {esc(line)}", heading=lambda h: f"<b>{esc(h)}:</b>",
+               quote=lambda line: f"<blockquote>{esc(line)}</blockquote>",
+               evidence=lambda read, line: f"• <code>{esc(read)}</code> {esc(line)}",
+               step=lambda i, line: f"{i}. {esc(line)}", item=lambda line: f"• {esc(line)}")
+
+
+def render_telegram_thread(card: Card) -> list[str]:
+    """The card's thread as Telegram HTML messages (escaped), each within 4,096 UTF-16 units; a line is cut
+    before it is escaped, so no message cuts a tag."""
+    lines = marked(card, THREAD, lambda line: _cut(line, THREAD_LINE))
+    return split(lines, MAX_TEXT, size, lambda n: esc(S.THREAD_MORE.format(n=n, s="s" if n != 1 else "",
+                                                                            id=card.incident_id)))

@@ -1,20 +1,12 @@
-"""Plain text for the console and logs: everything, no limits."""
+"""Plain text for the console and logs: the card (bot.cards.body), and its thread for `opsbot incident show`."""
 
 from __future__ import annotations
 
 from bot.cards import strings as S
-from bot.cards.common import (
-    action_line,
-    confidence,
-    diagnosed,
-    facts,
-    group_lines,
-    headline,
-    one_line,
-    said,
-    similar_line,
-)
+from bot.cards.body import ACTION_CHARS, body
+from bot.cards.common import action_line, confidence, facts, group_lines, headline, one_line, said
 from bot.cards.model import Card
+from bot.cards.thread import text_lines
 
 
 def quoted(text: str) -> list[str]:
@@ -23,37 +15,43 @@ def quoted(text: str) -> list[str]:
 
 
 def render_text(card: Card) -> str:
-    out = [headline(card), "  " + " · ".join(f"{k}: {v}" for k, v in facts(card))]
+    b = body(card)
+    out = [headline(card)]
+    if b.headline:
+        out.append(b.headline.plain())
+    out.append("  " + " · ".join(f"{k}: {v}" for k, v in facts(card)))
     out += [f"  ! {n}" for n in card.notices]
+    out += b.story
     heading, quote = said(card)
     out.append(f"{heading}:")
-    out += quoted(card.failing) if quote else [f"  {line}" for line in card.failing.splitlines() or [""]]
+    out += quoted(b.failing) if quote else [f"  {line}" for line in b.failing.splitlines() or [""]]
     if group := group_lines(card):
         out.append(f"{group[0]}:")
         out += [f"  {line}" for line in group[1]]
-    for h, t, q in diagnosed(card):
-        out += [f"{h}:", *quoted(t)] if q else [f"{h}: {one_line(t)}"]
+    if b.advice:
+        out.append(f"{S.TO_DO}: {one_line(b.advice)}")
     if card.analysis:
         a = card.analysis
         out += [f"{S.ANALYSIS}: {a.summary}", f"  {S.ROOT_CAUSE}: {a.root_cause} ({S.CONFIDENCE.lower()} "
                 f"{confidence(a.confidence)})"]
         out += [f"  {k}: {v}" for k, v in ((S.IMPACT, a.impact), (S.FIX, a.fix), (S.PREVENTION, a.prevention)) if v]
-    elif card.analysis_note:
-        out.append(f"{S.ANALYSIS}: {card.analysis_note}")
-    out.append(f"{S.EVIDENCE}:")
-    out += [f"  • [{e.check}] {one_line(e.text)}" for e in card.evidence] or [f"  {S.NO_EVIDENCE}"]
-    if card.could_not_run:
-        out.append(f"{S.COULD_NOT_RUN}:")
-        out += [f"  • {one_line(c)}" for c in card.could_not_run]
-    if card.playbook:
-        out.append(f"{S.PLAYBOOK}: {card.playbook.title} ({card.playbook.name})")
-        out += [f"  {i}. {step}" for i, step in enumerate(card.playbook.steps, 1)]
-    if card.similar:
-        out.append(f"{S.SIMILAR}:")
-        out += [f"  • {similar_line(s)}" for s in card.similar]
-    if card.actions:
+    elif b.note:
+        out.append(f"{S.NO_ANALYSIS}: {b.note}")
+    if b.evidence_heading:
+        out.append(b.evidence_heading + (":" if b.evidence else ""))
+        out += [f"  • [{e.check}] {e.line()}" for e in b.evidence]
+    if b.could_not_run:
+        out.append(b.could_not_run)
+    if b.seen:
+        out.append(f"{S.SEEN_BEFORE}: {b.seen}")
+    if b.actions:
         out.append(f"{S.ACTIONS}:")
-        out += [f"  • {action_line(a)}" for a in card.actions]
+        out += [f"  • {action_line(a, ACTION_CHARS)}" for a in b.actions]
     if card.links:
         out.append(f"{S.LINKS}: " + "  ".join(f"{link.title} <{link.url}>" for link in card.links))
     return "\n".join(out)
+
+
+def render_thread_text(card: Card) -> str:
+    """The card's thread as plain text (empty when there is nothing beyond the card)."""
+    return "\n".join(text_lines(card))

@@ -17,7 +17,8 @@ from sandbox.manager import Sandbox
 
 def eval_cmd(
     paths: Annotated[list[Path] | None, typer.Argument(help="scenario files or folders (default: the shipped)")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="write scores, totals and each card's text")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write scores, totals, each card's "
+                                                                     "text and its Card JSON")] = None,
     state_dir: Annotated[Path | None, typer.Option("--dir", help="a sandbox to use (default: one of its own, "
                                                                  "started and stopped here); one that is not "
                                                                  "up is started and stopped")] = None,

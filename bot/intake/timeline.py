@@ -8,8 +8,10 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from bot.cards.headline import headline
 from bot.cards.model import Card
 from bot.cards.store import CardStore
+from bot.cards.thread import text_lines
 from bot.guard.audit import AuditLog
 from bot.intake.groups import AlertGroups
 from bot.intake.incidents import Incident, IncidentStore
@@ -87,13 +89,11 @@ def story_text(story: Story) -> str:
         out.append(f"shown as a line on the card of {story.card_of} (its Alertmanager group)")
     c = story.card
     if c is not None:
-        if c.diagnosis:
-            out.append(f"diagnosis: {c.diagnosis}")
+        if h := headline(c):
+            out.append(h.plain())
         if c.advice:
             out.append(f"what a person should do: {c.advice}")
-        if c.evidence:
-            out.append("evidence:")
-            out += [f"  • [{e.check}] {e.text}" for e in c.evidence]
+        out += text_lines(c)  # the card's thread: the diagnosis, every evidence line, the playbook, …
         for a in c.actions:
             out.append(f"action #{a.action_id or '-'} {a.summary}: {a.status}"
                        + (f" by {', '.join(a.decided_by)}" if a.decided_by else "") + (f"; {a.outcome}" if a.outcome

@@ -3,8 +3,9 @@
 Per scenario: load it into the sandbox (Prometheus fires its alert, Alertmanager delivers it to opsbot's
 webhook; a Sentry event is posted to the Sentry webhook, signed), let a worker triage it without approving
 anything, and score the first card: posted and how fast, the failure mode and playbook, each expected evidence
-string found word for word in the card's text, each expected diagnosis string in its one-line diagnosis, the actions proposed against the expected ones (and every
-proposed action the scenario does not expect). Nothing here is specific to the shipped scenarios: any valid
+string found word for word in the card's text or its thread (bot.cards.thread: one tap away), each expected
+diagnosis string in its one-line diagnosis, the actions proposed against the expected ones (and every proposed
+action the scenario does not expect). Nothing here is specific to the shipped scenarios: any valid
 scenario file runs.
 """
 
@@ -24,7 +25,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from bot.cards.model import Card
 from bot.cards.poster import ConsolePoster
-from bot.cards.text import render_text
+from bot.cards.text import render_text, render_thread_text
 from bot.polling import poll
 from bot.runs.served import served
 from bot.settings import Settings, load_settings
@@ -63,6 +64,9 @@ class Score(BaseModel):
     unexpected_actions: list[Proposed] = Field(default_factory=list)
     error: str | None = None
     card_text: str = ""
+    thread_text: str = Field("", description="the card's thread: every evidence line, the playbook, …")
+    card_data: dict[str, Any] | None = Field(None, description="the Card itself (its JSON): what renderers and "
+                                             "bench/card_budget.py read")
 
     @property
     def playbook_ok(self) -> bool:
@@ -95,10 +99,11 @@ def score(sc: Scenario, file: str, card: Card | None, seconds: float | None) -> 
         s.diagnosis = [Found(text=t, found=False) for t in sc.expect.diagnosis]
         s.missing_actions = list(s.expected_actions)
         return s
-    text = render_text(card)
-    s.card, s.seconds, s.card_text = True, seconds, text
+    text, thread = render_text(card), render_thread_text(card)
+    s.card, s.seconds, s.card_text, s.thread_text = True, seconds, text, thread
+    s.card_data = card.model_dump(mode="json")
     s.failure_mode, s.playbook = card.failure_mode, card.playbook.name if card.playbook else None
-    s.evidence = [Found(text=t, found=t in text) for t in sc.expect.evidence]
+    s.evidence = [Found(text=t, found=t in text or t in thread) for t in sc.expect.evidence]
     s.diagnosis_line = " ".join(x for x in (card.diagnosis, card.diagnosis_source) if x)
     s.diagnosis = [Found(text=t, found=t in s.diagnosis_line) for t in sc.expect.diagnosis]
     s.proposed = [Proposed(tool=a.tool, args=a.args, status=a.status) for a in card.actions]
@@ -119,7 +124,7 @@ def sentry_delivery(ev: SentryEvent, now: float) -> tuple[bytes, dict[str, str]]
                   "Sentry-Hook-Timestamp": str(int(now)), "Sentry-Hook-Signature": signature}
 
 
-def _settings(sb: Sandbox, knowledge_dir: Path) -> Settings:
+def settings_for(sb: Sandbox, knowledge_dir: Path) -> Settings:
     s = load_settings(sb.settings_file)
     return s.model_copy(update={
         "knowledge": s.knowledge.model_copy(update={"path": knowledge_dir}),
@@ -136,7 +141,7 @@ def run_one(sb: Sandbox, sc: Scenario, file: str, knowledge_dir: Path, timeout_s
 
 def _score_served(sb: Sandbox, sc: Scenario, file: str, knowledge_dir: Path, timeout_s: float, port: int) -> Score:
     console, started = ConsolePoster(), time.monotonic()
-    with served(_settings(sb, knowledge_dir), console, "eval", workers=1, learn=False, port=port):
+    with served(settings_for(sb, knowledge_dir), console, "eval", workers=1, learn=False, port=port):
         for ev in sc.sentry:
             body, headers = sentry_delivery(ev, time.time())
             httpx.post(f"http://127.0.0.1:{port}/webhooks/sentry", content=body, headers=headers,

@@ -6,6 +6,7 @@ failed is counted here; one that ran is counted by its verification, bot/guard/v
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import structlog
 
@@ -24,11 +25,20 @@ from knowledge.outcomes import Outcomes
 from knowledge.store import KnowledgeStore
 
 log = structlog.get_logger(__name__)
+FIXED = (" (executed)", " (fixed: ")  # an execution learned before verification, or one verified to have fixed it
 
 
 def smoke_incident(incident: Incident | None) -> bool:
     """An incident `opsbot smoke` made, learned before smoke's incidents were skipped: never shown as similar."""
     return incident is not None and (incident.alert == SMOKE_ALERT or incident.service == SMOKE_PROJECT)
+
+
+def fixed(incident: Incident) -> dict[str, Any]:
+    """What a card says of a past incident beside its title: its kind, when it began, the actions that fixed it
+    (recorded as 'summary (fixed: …)' by `resolved` once verified; 'summary (executed)' before verification
+    existed), and how it ended."""
+    done = [a.split(mark)[0] for a in incident.actions for mark in FIXED if mark in a]
+    return {"kind": incident.kind, "started_at": incident.started_at, "fixes": done, "outcome": incident.outcome}
 
 
 def knowledge_id(card: Card) -> str:
@@ -82,7 +92,8 @@ class KnowledgeTriage:
         text = f"{alert.name} {alert.summary} " + " ".join(line.text for line in ev.lines[:8])
         hits = self.store.similar_incidents(text, k=3)
         return [SimilarIncident(id=h.id, title=h.title, score=round(h.score, 2),
-                                resolution="; ".join(h.incident.actions) or h.incident.outcome if h.incident else h.excerpt)
+                                resolution="; ".join(h.incident.actions) or h.incident.outcome if h.incident else h.excerpt,
+                                **(fixed(h.incident) if h.incident else {}))
                 for h in hits if not smoke_incident(h.incident)]
 
     def resolved(self, card: Card) -> None:

@@ -29,6 +29,7 @@ from bot.cards.model import Analysis, Card, CardAction, PlaybookRef, SimilarInci
 from bot.guard.door import Caller, Door
 from bot.intake.alert import Alert
 from bot.metrics import Metrics
+from bot.triage.began import began
 from bot.triage.diagnosis import Diagnosis
 from bot.triage.evidence import TRIAGE_IDENTITY, Evidence, ReadChecks
 from tools.base import Status, ToolResult
@@ -68,9 +69,11 @@ def stated(d: Diagnosis | None) -> dict[str, Any]:
     """The card's diagnosis: opsbot's line, what it rests on, and the log line it rests on kept apart (quoted)."""
     if d is None:
         return {}
+    cause = {"cause_object": d.about, "cause_words": d.summary}
     if d.basis == "logs":
-        return {"diagnosis": f"{d.mode}: {d.about}", "diagnosis_basis": "logs", "diagnosis_source": d.summary}
-    return {"diagnosis": d.line(), "diagnosis_basis": d.basis}
+        return {"diagnosis": f"{d.mode}: {d.about}", "diagnosis_basis": "logs", "diagnosis_source": d.summary,
+                **cause}
+    return {"diagnosis": d.line(), "diagnosis_basis": d.basis, **cause}
 
 
 def card_action(p: Proposal, result: ToolResult) -> CardAction:
@@ -157,7 +160,8 @@ class Triage:
             failing=failing(alert), labels=alert.labels, common_labels=alert.common_labels,
             silenceable=self.door.gate.engine.never_silenced(alert.labels, alert.severity) is None, target=ev.target,
             failure_mode=d.mode if d else None,
-            **stated(d), advice=d.advice if d else None, evidence=ev.lines,
+            **stated(d), advice=d.advice if d else None, began=began(d, ev.results, alert.starts_at),
+            evidence=ev.lines,
             could_not_run=ev.could_not_run + ([no_graph] if no_graph else []),
             similar=similar, playbook=playbook, analysis=analysis, analysis_note=note,
             actions=self._propose(proposals, alert, incident_id), links=alert.links, count=count,

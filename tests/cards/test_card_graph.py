@@ -84,14 +84,19 @@ def test_a_new_card_gets_its_graph_in_the_slack_thread_and_as_a_telegram_reply_o
         card = deliver(p, server.url, rule.expr)
         resolved = deliver(p, server.url, rule.expr, status="resolved")
     assert not card.could_not_run, "drawn: nothing to report"
-    [posted] = slack.made("chat.postMessage")
+    [posted] = [c for c in slack.made("chat.postMessage") if "thread_ts" not in c.args]
     ts = posted.result["ts"]
+    replies = [c for c in slack.made("chat.postMessage") if c.args.get("thread_ts") == ts]
+    assert replies and f"*{S.EVIDENCE_ALL}*" in replies[0].args["text"], "the card's thread, as a reply under it"
     [upload] = slack.shared(CHANNEL, ts)
     assert upload.data is not None and upload.data.startswith(PNG) and upload.filename == "graph.png"
     [completed] = slack.made("files.completeUploadExternal")
     assert completed.args["thread_ts"] == ts and completed.args["channel_id"] == CHANNEL
     assert completed.result["files"][0]["mimetype"] == "image/png"
-    [card_message] = telegram.made("sendMessage")
+    [card_message] = [c for c in telegram.made("sendMessage") if "reply_parameters" not in c.args]
+    thread = [c for c in telegram.made("sendMessage") if c.args.get("reply_parameters") == {
+        "message_id": card_message.result["message_id"]}]
+    assert thread and f"<b>{S.EVIDENCE_ALL}:</b>" in thread[0].args["text"], "the thread, as a reply to the card"
     [photo] = telegram.photos(GROUP)
     assert photo["photo"].startswith(PNG) and photo["reply_to"] == card_message.result["message_id"]
     assert photo["plain"] == card.title
@@ -100,6 +105,8 @@ def test_a_new_card_gets_its_graph_in_the_slack_thread_and_as_a_telegram_reply_o
     assert slack.made("chat.update") and telegram.made("editMessageText"), "the card is edited"
     assert len(slack.made("files.getUploadURLExternal")) == 1 and len(telegram.made("sendPhoto")) == 1, \
         "the graph goes under the first post only"
+    assert len([c for c in slack.made("chat.postMessage") if c.args.get("thread_ts")]) == len(replies) and \
+        len(telegram.made("sendMessage")) == 1 + len(thread), "the resolution changes no line of the thread"
 
 
 @pytest.mark.parametrize(("expr", "down", "reason"), [
@@ -115,9 +122,12 @@ def test_without_data_or_prometheus_the_card_still_posts_says_why_and_uploads_no
         card = deliver(p, server.url, expr)
     why = reason.format(url=backends.prometheus.url)
     assert why in card.could_not_run
-    [posted] = slack.made("chat.postMessage")
-    [sent] = telegram.made("sendMessage")
-    assert why in str(posted.args["attachments"]) and why in sent.args["text"], "both cards say why"
+    [posted, *slack_thread] = slack.made("chat.postMessage")
+    [sent, *telegram_thread] = telegram.made("sendMessage")
+    assert S.COULD_NOT_RUN_LINE.split(":")[0] in str(posted.args["attachments"]) and \
+        S.COULD_NOT_RUN_LINE.split(":")[0] in sent.args["text"], "both cards say a read could not run"
+    assert why in str(posted.args["attachments"]) + "".join(m.args["text"] for m in slack_thread), "and why"
+    assert why in sent.args["text"] + "".join(m.args["text"] for m in telegram_thread)
     assert not [c for c in slack.calls if c.method.startswith("files.")] and not telegram.made("sendPhoto")
 
 

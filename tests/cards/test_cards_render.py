@@ -1,4 +1,5 @@
-"""Card renderers respect each platform's limits by cutting with a notice, never by failing."""
+"""Card renderers lead with the cause and respect each platform's limits by cutting with a notice, never by
+failing; what the card leaves out is in its thread, split into messages the platform accepts."""
 
 from __future__ import annotations
 
@@ -10,9 +11,18 @@ import pytest
 from bot.cards import strings as S
 from bot.cards.model import Analysis, Card, CardAction, EvidenceLine, Silenced, Stamp
 from bot.cards.sentry_comment import render_sentry_comment
-from bot.cards.slack import APPROVE_ID, DENY_ID, MAX_BLOCKS, MAX_SECTION, render_slack
-from bot.cards.telegram import MAX_CALLBACK, MAX_TEXT, render_telegram, size
-from bot.cards.text import render_text
+from bot.cards.slack import (
+    APPROVE_ID,
+    DENY_ID,
+    MAX_BLOCKS,
+    MAX_SECTION,
+    MAX_THREAD_TEXT,
+    render_slack,
+    render_slack_thread,
+)
+from bot.cards.telegram import MAX_CALLBACK, MAX_TEXT, render_telegram, render_telegram_thread, size
+from bot.cards.text import render_text, render_thread_text
+from bot.cards.thread import MAX_PARTS
 from bot.intake.alert import Link
 
 
@@ -77,24 +87,33 @@ def test_resolved_card_is_green_and_has_no_buttons() -> None:
     assert "reply_markup" not in render_telegram(card(status="resolved"))
 
 
-def test_sixty_evidence_lines_fit_in_fifty_blocks_with_a_notice() -> None:
+def test_sixty_evidence_lines_go_to_the_thread_in_messages_slack_accepts() -> None:
     lines = [EvidenceLine(check=f"check-{i}", text="x" * 2000 + f" line {i}") for i in range(60)]
     many_actions = [CardAction(tool="k8s_delete_pod", summary=f"delete pod {i}", action_id=f"{i:08x}")
                     for i in range(12)]
-    blocks = slack_blocks(render_slack(card(evidence=lines, actions=many_actions)))
+    c = card(evidence=lines, actions=many_actions)
+    blocks = slack_blocks(render_slack(c))
     assert len(blocks) <= MAX_BLOCKS
     assert all(len(t) <= MAX_SECTION for t in section_texts(blocks))
     rendered = json.dumps(blocks, ensure_ascii=False)
-    assert "line 0" in rendered and "more lines not shown" in rendered
+    assert "line 59" not in rendered and "x" * 300 not in rendered, "a few lines, each cut: the card keeps its budget"
     assert "more proposed actions" in rendered
+    thread = render_slack_thread(c)
+    assert 1 < len(thread) <= MAX_PARTS and all(len(m) <= MAX_THREAD_TEXT for m in thread)
+    assert "line 0" in thread[0] and "more lines: `opsbot incident show inc-7`" in thread[-1]
 
 
 def test_a_very_long_text_is_cut_with_a_notice_and_a_link() -> None:
-    c = card(failing="boom " * 2000, evidence=[EvidenceLine(check="logs", text="y" * 10_000)])
+    long = Analysis(summary="s", root_cause="boom " * 2000, confidence=0.5)
+    c = card(failing="boom " * 2000, evidence=[EvidenceLine(check="logs", text="y" * 10_000)], analysis=long)
     blocks = slack_blocks(render_slack(c))
     assert all(len(t) <= MAX_SECTION for t in section_texts(blocks))
     failing = next(t for t in section_texts(blocks) if t.startswith(f"*{S.FAILING}*"))
-    assert "cut to fit" in failing and "http://prom.example" in failing
+    assert failing.endswith(S.IN_THREAD) and len(failing) < 400, "the alert's words: the first of them, the rest below"
+    analysis = next(t for t in section_texts(blocks) if t.startswith(f"*{S.ANALYSIS}*"))
+    assert "cut to fit" in analysis and "http://prom.example" in analysis
+    assert render_thread_text(c).count("boom") == 2000, "the alert's words, whole, in the thread"
+    assert "cut to fit" in "".join(render_slack_thread(c)), "a line too long for a Slack message says it is cut"
 
 
 def test_telegram_escapes_html_and_keeps_callback_data_within_64_bytes() -> None:
@@ -114,15 +133,20 @@ def test_telegram_button_is_dropped_rather_than_overflowing_callback_data() -> N
 
 
 @pytest.mark.parametrize("n", [60, 400])
-def test_telegram_text_stays_within_4096_with_a_notice(n: int) -> None:
-    lines = [EvidenceLine(check=f"check-{i}", text="🔥 <tag> & " + "z" * 120) for i in range(n)]
-    text = render_telegram(card(evidence=lines))["text"]
-    assert size(text) <= MAX_TEXT
-    assert "more lines not shown" in text and "http://prom.example" in text
+def test_telegram_card_and_thread_stay_within_4096_with_a_notice(n: int) -> None:
+    lines = [EvidenceLine(check=f"check-{i}", text="🔥 <tag> & error " + "z" * 120 + f" #{i}") for i in range(n)]
+    c = card(evidence=lines)
+    text = render_telegram(c)["text"]
+    assert size(text) <= MAX_TEXT and text.count("<code>check-") == 3 and f"(3 of {n} lines; " in text, \
+        "as many decisive lines as the card's budget holds (at most five)"
+    thread = render_telegram_thread(c)
+    assert all(size(m) <= MAX_TEXT for m in thread) and len(thread) <= MAX_PARTS
+    assert "&lt;tag&gt; &amp;" in thread[0] and "check-0" in thread[0]
+    assert ("more lines: <code>" not in thread[-1]) and ("more lines" in thread[-1]) == (n == 400)
 
 
 def test_telegram_falls_back_when_even_the_fixed_parts_are_too_long() -> None:
-    text = render_telegram(card(failing="f" * 9000))["text"]
+    text = render_telegram(card(analysis=Analysis(summary="f" * 9000, root_cause="r", confidence=0.5)))["text"]
     assert size(text) <= MAX_TEXT and "cut to fit" in text
 
 
@@ -135,9 +159,12 @@ def test_sentry_comment_has_every_section_and_the_time() -> None:
         assert part in md
 
 
-def test_plain_text_shows_everything() -> None:
-    out = render_text(card(could_not_run=["logs_search(...): could not reach elasticsearch"]))
+def test_plain_text_card_and_its_thread_show_everything() -> None:
+    c = card(could_not_run=["logs_search(...): could not reach elasticsearch"])
+    out = render_text(c)
     assert "CrashLoopBackOff" in out and "#a1b2c3d4" in out and "could not reach elasticsearch" in out
+    assert "[k8s_list] 3 pods, 0 healthy: 3 CrashLoopBackOff" in render_thread_text(c)
+    assert "  • logs_search(...): could not reach elasticsearch" in render_thread_text(c)
 
 
 def test_alert_text_is_quoted_source_and_never_reads_as_the_analysis() -> None:
@@ -158,15 +185,20 @@ def test_alert_text_is_quoted_source_and_never_reads_as_the_analysis() -> None:
     assert f"{S.ANALYSIS}: bad release" in with_model and "model" in S.ANALYSIS
 
 
-def test_every_renderer_shows_the_diagnosis_and_what_a_person_should_do() -> None:
+def test_every_renderer_shows_the_cause_first_and_what_a_person_should_do() -> None:
     c = card(failure_mode="pvc-pending", actions=[],
              diagnosis="pvc-pending: PersistentVolumeClaim data/data-clickhouse-0: Pending",
+             cause_object="PersistentVolumeClaim data/data-clickhouse-0", cause_words="Pending",
              advice="create StorageClass standard-v2, or change the claim's storageClassName")
     slack = "\n".join(section_texts(slack_blocks(render_slack(c))))
     outputs = {"slack": slack, "telegram": render_telegram(c)["text"], "text": render_text(c),
                "sentry": render_sentry_comment(c)}
     for name, out in outputs.items():
-        assert S.DIAGNOSIS in out and "data-clickhouse-0: Pending" in out, name
+        assert "PersistentVolumeClaim data/data-clickhouse-0 has a volume claim stuck pending" in out, name
         assert S.TO_DO in out and "create StorageClass standard-v2" in out, name
+    assert render_text(c).splitlines()[1] == ("PersistentVolumeClaim data/data-clickhouse-0 has a volume claim stuck "
+                                              "pending: “Pending”"), "the headline: first line after the title"
+    assert f"{S.DIAGNOSIS}: pvc-pending: PersistentVolumeClaim data/data-clickhouse-0: Pending" in \
+        render_thread_text(c), "the mode and the object, word for word, in the thread"
     assert all(not b.get("block_id", "").startswith("act:") for b in slack_blocks(render_slack(c))), \
         "no approval button without an action"

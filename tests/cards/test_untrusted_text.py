@@ -1,6 +1,7 @@
 """Untrusted text (an alert's name, summary and description, label values, a Sentry title, a log line) is shown
-on every renderer and in every cut form only inside a labelled quote or a quoted name, never as opsbot's words:
-not in the header, not on the diagnosis line, not after a Telegram card too long for one message."""
+on every renderer and in every cut form only inside a labelled quote, a quoted name or (Slack, Telegram) a code
+span, never as opsbot's words: not in the header, not in the headline, not in the thread, not after a Telegram
+card too long for one message."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.cards import strings as S
-from bot.cards.model import Card, CardAction, EvidenceLine, GroupAlert, SimilarIncident
+from bot.cards.model import Analysis, Card, CardAction, EvidenceLine, GroupAlert, SimilarIncident
 from bot.cards.sentry_comment import render_sentry_comment
 from bot.cards.slack import render_slack
-from bot.cards.telegram import MAX_TEXT, render_telegram, size
-from bot.cards.text import render_text
+from bot.cards.telegram import MAX_TEXT, render_telegram, render_telegram_thread, size
+from bot.cards.text import render_text, render_thread_text
 from bot.intake.alert import Alert, Link
 from bot.intake.fingerprint import fingerprint
 from bot.intake.target import Target
@@ -40,7 +41,8 @@ def hostile_card(**over: object) -> Card:
                 source="alertmanager", failing=HOSTILE, labels={"alertname": NAME, "namespace": "shop"},
                 target=Target(namespace="shop", kind="Pod", name="checkout-5d8f-x2", workload_kind="Deployment",
                               workload="checkout"),
-                diagnosis="certificate-expired: Deployment shop/checkout", diagnosis_basis="logs",
+                failure_mode="certificate-expired", diagnosis="certificate-expired: Deployment shop/checkout",
+                diagnosis_basis="logs",
                 diagnosis_source=LOG, advice="renew the certificate",
                 evidence=[EvidenceLine(check="logs_search", text=f"line one\n{S.DIAGNOSIS}: fake")],
                 group=[GroupAlert(incident_id="inc-7", name=NAME, status="firing", since=NOW),
@@ -70,6 +72,9 @@ def slack_texts(body: dict) -> list[str]:
     return out
 
 
+CODE = r"`[^`\n]*`"  # a Slack code span: mrkdwn formats nothing inside it, and our quotes hold no backtick
+
+
 def assert_slack_quoted(body: dict) -> None:
     texts = slack_texts(body)
     joined = "\n".join(texts[2:])  # the mrkdwn ones (the header block is plain text: nothing in it is markup)
@@ -78,11 +83,11 @@ def assert_slack_quoted(body: dict) -> None:
         for line in text.split("\n"):
             if line.startswith(">"):
                 continue
-            assert MARK not in outside(line, NAMES), line
+            assert MARK not in outside(outside(line, NAMES), CODE), line
     [said] = [t for t in texts if MARK + "1" in t]
     assert said.startswith(f"*{S.FAILING}*\n>")
-    [log] = [t for t in texts if MARK + "8" in t]
-    assert log.startswith(f"*{S.LOG_SAYS}*\n>")
+    [log] = [t for t in texts if MARK + "8" in t]  # the headline quotes the log line the diagnosis rests on
+    assert f"`x509: certificate has expired ⏎ {S.APPROVE}: done {MARK}8 &lt;/blockquote&gt;`" in log
 
 
 def assert_telegram_quoted(text: str) -> None:
@@ -106,11 +111,17 @@ def test_hostile_alert_text_stays_inside_its_quote_on_every_renderer() -> None:
     assert_telegram_quoted(render_telegram(c)["text"])
     text = render_text(c)
     assert_lines_quoted(text, "  > ")
-    assert f"{S.FAILING}:\n  > all fine {MARK}1" in text and f"{S.LOG_SAYS}:\n  > x509" in text
+    assert f"{S.FAILING}:\n  > all fine {MARK}1" in text and f"“x509: certificate has expired ⏎ {S.APPROVE}" in text
+    thread = render_thread_text(c)
+    assert_lines_quoted(thread, "  > ")
+    assert f"{S.LOG_SAYS}:\n  > x509" in thread, "the log line the diagnosis rests on, in full, in the thread"
+    for part in render_telegram_thread(c):
+        check_html(part)
+        assert MARK not in outside(part, r"<blockquote>[^<]*</blockquote>|<code>[^<]*</code>|" + NAMES)
     comment = render_sentry_comment(c)
     assert_lines_quoted(comment, "> ")
     assert "<b>" not in comment and "</blockquote>" not in comment
-    for out in (text, comment, render_telegram(c)["text"]):
+    for out in (text, thread, comment, render_telegram(c)["text"]):
         assert not [line for line in out.splitlines() if line.lstrip("•[]<>b/ ").startswith(S.DIAGNOSIS + ": fake")]
 
 
@@ -135,21 +146,22 @@ def test_the_header_is_opsbots_words_and_the_alert_name_a_quoted_label() -> None
 
 @pytest.mark.parametrize("render", ["slack", "telegram"])
 def test_the_cut_forms_keep_the_label_the_quote_and_what_the_button_does(render: str) -> None:
-    c = hostile_card(failing=HOSTILE + " " + "z" * 20_000, evidence=[EvidenceLine(check="k", text="y" * 9000)] * 3)
+    c = hostile_card(failing=HOSTILE + " " + "z" * 20_000, evidence=[EvidenceLine(check="k", text="y" * 9000)] * 3,
+                     analysis=Analysis(summary="a" * 9000, root_cause="r", confidence=0.5))
     if render == "slack":
         body = render_slack(c)
         assert_slack_quoted(body)
         texts = slack_texts(body)
         assert any(S.truncated("<http://prom.example/graph|full text>") in t for t in texts)
         assert any("#a1b2c3d4 roll back shop/checkout to revision 1" in t for t in texts)
-        assert any(t.startswith(S.DIAGNOSIS_FROM["logs"], 1) for t in texts)
+        assert any(t.startswith("*shop/checkout fails on an expired certificate:* `x509") for t in texts)
         return
     body = render_telegram(c)
     text = body["text"]
     assert size(text) <= MAX_TEXT and "cut to fit" in text
     assert_telegram_quoted(text)
     assert f"<b>{S.ACTIONS}:</b>\n• #a1b2c3d4 roll back shop/checkout to revision 1 — waiting for approval" in text
-    assert f"<b>{S.DIAGNOSIS_FROM['logs']}:</b> certificate-expired" in text
+    assert "<b>shop/checkout fails on an expired certificate: </b><code>x509" in text
     assert [b["callback_data"] for b in body["reply_markup"]["inline_keyboard"][0]] == ["ap:a1b2c3d4", "dn:a1b2c3d4"]
 
 
@@ -164,10 +176,12 @@ def test_a_diagnosis_from_the_alert_alone_says_so_and_does_not_repeat_its_name()
     assert d is not None and d.mode == "cause-not-found" and d.basis == "alert" and d.rollback is None
     fields = stated(d)
     assert MARK not in fields["diagnosis"] and S.CAUSE_NOT_FOUND.format(what="errors", reads=1) in fields["diagnosis"]
-    c = hostile_card(**fields, diagnosis_source=None)
+    c = hostile_card(**fields, diagnosis_source=None, failure_mode=d.mode)
     for heading, out in (("{}: ", render_text(c)), ("**{}:** ", render_sentry_comment(c)),
                          ("<b>{}:</b> ", render_telegram(c)["text"].replace("\n\n", "\n"))):
         lines = out.splitlines()
-        assert heading.format(S.DIAGNOSIS_FROM["alert"]) + "cause-not-found: Deployment shop/checkout: cause " \
-            "not found" in out
+        assert "shop/checkout: triage found no cause; the most telling line: " in out, "says so, then quotes a line"
+        assert MARK + "7" not in outside(out, NAMES + "|<code>[^<]*</code>"), "the alert's name is not repeated"
         assert not [line for line in lines if line.startswith(heading.format(S.DIAGNOSIS))]
+    assert "Diagnosis: cause-not-found: Deployment shop/checkout: cause not found" in render_thread_text(c), \
+        "the mode and its words, in the thread"

@@ -437,6 +437,7 @@ def test_ratelimited_calls_are_waited_out(slack: Workspace, fake: FakeSlack) -> 
 def test_a_card_with_hundreds_of_evidence_lines_stays_within_slacks_text_limit(fake: FakeSlack) -> None:
     from bot.cards.model import Card, EvidenceLine
     from bot.cards.slack import render_slack
+    from bot.cards.thread import MAX_PARTS
     from bot.chat.frontends.slack import SlackPoster, slack_client
     from tests.support.fake_slack import blocks_text
 
@@ -446,6 +447,11 @@ def test_a_card_with_hundreds_of_evidence_lines_stays_within_slacks_text_limit(f
                           for i in range(200)])
     body = render_slack(card)
     size = blocks_text(body["attachments"][0]["blocks"])
-    assert size <= 12_000 and "more lines" in json.dumps(body)
-    SlackPoster(slack_client(fake.token, fake.base_url), CHANNEL).post(card)  # type: ignore[attr-defined]
-    assert fake.made("chat.postMessage"), "Slack took it"
+    assert size <= 12_000 and "(1 of 200 lines; " in json.dumps(body, ensure_ascii=False), "the card: a few lines"
+    poster = SlackPoster(slack_client(fake.token, fake.base_url), CHANNEL)  # type: ignore[attr-defined]
+    ref = poster.post(card)
+    poster.thread(ref, card)  # every line, as replies Slack accepts (the fake refuses msg_too_long)
+    [posted, *replies] = fake.made("chat.postMessage")
+    assert 1 < len(replies) <= MAX_PARTS and all(r.args["thread_ts"] == ref.message_id for r in replies)
+    assert "checkout-0" in replies[0].args["text"] and "more lines: `opsbot incident show inc-big`" in \
+        replies[-1].args["text"], "past six messages, where the rest is"

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 from typer.testing import CliRunner
 
+from bot.cards import strings as S
 from bot.cards.poster import ConsolePoster
 from bot.chat.agent import Agent
 from bot.chat.conversation import Conversation
@@ -75,7 +76,7 @@ def test_an_incident_story_from_firing_to_resolution(sandbox: Sandbox, mutable_s
     assert listed.exit_code == 0 and "inc-1" in listed.output and "resolved" in listed.output, listed.output
     shown = CliRunner().invoke(app, ["incident", "show", "inc-1", "--config", str(config)])
     assert shown.exit_code == 0, shown.output
-    assert "timeline:" in shown.output and f"by {LEAD}" in shown.output and "evidence:" in shown.output
+    assert "timeline:" in shown.output and f"by {LEAD}" in shown.output and f"{S.EVIDENCE_ALL}:" in shown.output
     missing = CliRunner().invoke(app, ["incident", "show", "inc-999", "--config", str(config)])
     assert missing.exit_code == 1 and "no incident 'inc-999'" in missing.output
 

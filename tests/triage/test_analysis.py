@@ -196,4 +196,4 @@ def test_an_analysis_later_than_the_card_edits_the_card(settings: Settings, door
     go.set()
     edited = poll(lambda: next((h.card for h in console.history if h.card.analysis), None), 60, interval_s=0.1)
     assert edited is not None and edited.analysis == Analysis(**GOOD) and edited.analysis_note is None
-    assert [h.op for h in console.history] == ["post", "update"], "the same card, edited"
+    assert [h.op for h in console.history] == ["post", "thread", "update"], "the same card, edited (its thread once)"

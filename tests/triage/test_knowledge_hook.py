@@ -45,6 +45,12 @@ def test_a_resolved_incident_is_written_back_with_its_outcomes(door: Door, setti
         "roll back shop/checkout (fixed: 3/3 ready 2 min after the rollback)",
         "scale shop/checkout from 3 to 5 (failed)"]
     assert hit.incident.time_to_resolve_s == 720
+    alert = Alert(source="alertmanager", name="KubePodCrashLooping", status="firing", severity="P0",
+                  labels={"alertname": "KubePodCrashLooping"}, fingerprint="c" * 16,
+                  annotations={"summary": "checkout pods are crash-looping"})
+    seen = next(s for s in learner.similar(alert, Evidence()) if s.id == knowledge_id(card))
+    assert (seen.kind, seen.fixes, seen.started_at) == ("crashloopbackoff", ["roll back shop/checkout"], started), \
+        "what the card's 'Seen before' counts: the kind, the executed fix, when"
 
 
 def test_smoke_incidents_are_neither_learned_nor_shown_as_similar(door: Door, settings: Settings,

@@ -17,12 +17,14 @@ from bot.chat.frontends import messages
 from tools.context import utc_now
 
 
-def merged(updated: Card, store: CardStore | None) -> tuple[Card, bool]:
-    """The stored incident card with the decided action(s) replaced, or `updated` itself; True if stored."""
+def merged(updated: Card, store: CardStore | None, now: datetime | None = None) -> tuple[Card, bool]:
+    """The stored incident card with the decided action(s) replaced, each stamped with when it was decided (the
+    resolved card says whether the alert cleared after it), or `updated` itself; True if stored."""
     stored = store.get(updated.incident_id) if store else None
     if stored is None:
         return updated, False
-    decided = {a.action_id: a for a in updated.actions if a.action_id}
+    decided = {a.action_id: a if a.status == "pending" or a.decided_at else a.model_copy(update={"decided_at": now})
+               for a in updated.actions if a.action_id}
     if not any(a.action_id in decided for a in stored.actions):
         return updated, False
     actions = [decided.get(a.action_id, a) if a.action_id else a for a in stored.actions]
@@ -43,7 +45,7 @@ class Decisions:
     def apply(self, updated: Card, platform: str) -> tuple[Card, MessageRef | None]:
         """The card to show on the clicked message, and this platform's alert message the Publisher just edited
         (None when nothing was published: the clicked message is the only one to edit)."""
-        card, stored = merged(updated, self.store)
+        card, stored = merged(updated, self.store, self.now())
         if stored and self.publisher is not None and self.store is not None:
             self.publisher.publish(card)
             return card, self.store.ref(card.incident_id, platform)

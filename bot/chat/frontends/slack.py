@@ -30,7 +30,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.cards.model import Card
 from bot.cards.routing import Route, route_for
-from bot.cards.slack import APPROVE_ID, CONTROL_PREFIX, DENY_ID, esc, render_slack
+from bot.cards.slack import APPROVE_ID, CONTROL_PREFIX, DENY_ID, esc, render_slack, render_slack_thread
 from bot.cards.store import MessageRef
 from bot.cards.strings import GRAPH
 from bot.chat.conversation import Conversation, Reply
@@ -111,6 +111,12 @@ class SlackPoster:
     def update(self, ref: MessageRef, card: Card) -> MessageRef:
         self.client.chat_update(channel=ref.channel or self.channel, ts=ref.message_id, **render_slack(card))
         return ref
+
+    def thread(self, ref: MessageRef, card: Card) -> None:
+        """The card's thread as replies under it: every line the card leaves out, in messages Slack accepts."""
+        for part in render_slack_thread(card):
+            self.client.chat_postMessage(channel=ref.channel or self.channel, thread_ts=ref.message_id, text=part,
+                                         unfurl_links=False, unfurl_media=False)
 
     def attach(self, ref: MessageRef, card: Card, png: bytes) -> None:
         """The graph as a file in the card's thread (files upload v2; the app needs the files:write scope)."""

@@ -39,7 +39,15 @@ from telegram.ext import (
 from bot.cards.model import Card
 from bot.cards.routing import Route, route_for
 from bot.cards.store import MessageRef
-from bot.cards.telegram import APPROVE_PREFIX, DENY_PREFIX, MAX_TEXT, control_of, render_telegram, size
+from bot.cards.telegram import (
+    APPROVE_PREFIX,
+    DENY_PREFIX,
+    MAX_TEXT,
+    control_of,
+    render_telegram,
+    render_telegram_thread,
+    size,
+)
 from bot.chat.conversation import Conversation, Reply
 from bot.chat.frontends import messages
 from bot.chat.frontends.decision import Decisions, footer
@@ -156,6 +164,13 @@ class TelegramPoster:
             if "message is not modified" not in str(e):
                 raise
         return ref
+
+    def thread(self, ref: MessageRef, card: Card) -> None:
+        """The card's thread as replies to it (HTML, each within 4,096): every line the card leaves out."""
+        for part in render_telegram_thread(card):
+            self._call("sendMessage", {"chat_id": ref.channel or self.chat_id, "text": part, "parse_mode": "HTML",
+                                       "link_preview_options": {"is_disabled": True},
+                                       "reply_parameters": {"message_id": int(ref.message_id)}})
 
     def attach(self, ref: MessageRef, card: Card, png: bytes) -> None:
         """The graph as a photo replying to the card (sendPhoto: at most 10 MB, a caption of 1,024)."""
