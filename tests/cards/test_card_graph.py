@@ -17,8 +17,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.cards import strings as S
 from bot.cards.model import Card
-from bot.chat.frontends.slack import SlackPoster, slack_client
-from bot.chat.frontends.telegram import TelegramPoster
+from bot.chat.frontends.slack_poster import SlackPoster, slack_client
+from bot.chat.frontends.telegram_poster import TelegramPoster
 from bot.intake.fingerprint import fingerprint
 from bot.intake.pipeline import Pipeline, build_pipeline
 from bot.intake.webhooks.synthetic import am_alert, am_payload, encode

@@ -17,8 +17,10 @@ from bot.cards.poster import Publisher
 from bot.cards.store import CardStore
 from bot.chat.conversation import Conversation
 from bot.chat.frontends.decision import Decisions
-from bot.chat.frontends.slack import SlackFrontend, SlackPoster
-from bot.chat.frontends.telegram import SECRET_HEADER, TelegramFrontend, TelegramPoster
+from bot.chat.frontends.slack import SlackFrontend
+from bot.chat.frontends.slack_poster import SlackPoster
+from bot.chat.frontends.telegram import SECRET_HEADER, TelegramFrontend
+from bot.chat.frontends.telegram_poster import TelegramPoster
 from bot.guard.expiry import ExpirySweep
 from bot.settings import Settings, SlackSettings, TelegramSettings
 from bot.wiring import redis_client

@@ -12,8 +12,9 @@ from slack_sdk import WebClient
 from bot.cards.poster import Publisher
 from bot.cards.store import CardStore
 from bot.chat.frontends.decision import Decisions
-from bot.chat.frontends.slack import SlackFrontend, SlackPoster
-from bot.chat.frontends.telegram import TelegramPoster
+from bot.chat.frontends.slack import SlackFrontend
+from bot.chat.frontends.slack_poster import SlackPoster
+from bot.chat.frontends.telegram_poster import TelegramPoster
 from bot.settings import Settings, SlackSettings, TelegramSettings
 from bot.wiring import redis_client
 from tests.support.chatkit import conversation, executions, served

@@ -16,8 +16,10 @@ from bot.cards.store import CardStore
 from bot.chat.agent import Agent
 from bot.chat.conversation import Conversation
 from bot.chat.frontends.decision import Decisions
-from bot.chat.frontends.slack import SlackFrontend, SlackPoster, slack_client
-from bot.chat.frontends.telegram import SECRET_HEADER, TelegramFrontend, TelegramPoster
+from bot.chat.frontends.slack import SlackFrontend
+from bot.chat.frontends.slack_poster import SlackPoster, slack_client
+from bot.chat.frontends.telegram import SECRET_HEADER, TelegramFrontend
+from bot.chat.frontends.telegram_poster import TelegramPoster
 from bot.intake.incidents import IncidentStore
 from bot.intake.target import Target
 from bot.intake.timeline import Timelines

@@ -19,8 +19,10 @@ from bot.cards.poster import Publisher
 from bot.cards.store import CardStore
 from bot.chat.agent import Agent
 from bot.chat.conversation import Conversation
-from bot.chat.frontends.slack import SlackFrontend, SlackPoster, slack_client
-from bot.chat.frontends.telegram import SECRET_HEADER, TelegramFrontend, TelegramPoster
+from bot.chat.frontends.slack import SlackFrontend
+from bot.chat.frontends.slack_poster import SlackPoster, slack_client
+from bot.chat.frontends.telegram import SECRET_HEADER, TelegramFrontend
+from bot.chat.frontends.telegram_poster import TelegramPoster
 from bot.guard.silencer import Silencer
 from bot.settings import Settings, SlackSettings
 from bot.wiring import redis_client

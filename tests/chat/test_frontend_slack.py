@@ -438,7 +438,7 @@ def test_a_card_with_hundreds_of_evidence_lines_stays_within_slacks_text_limit(f
     from bot.cards.model import Card, EvidenceLine
     from bot.cards.slack import render_slack
     from bot.cards.thread import MAX_PARTS
-    from bot.chat.frontends.slack import SlackPoster, slack_client
+    from bot.chat.frontends.slack_poster import SlackPoster, slack_client
     from tests.support.fake_slack import blocks_text
 
     card = Card(incident_id="inc-big", title="KubePodCrashLooping: checkout", severity="P1", status="firing",

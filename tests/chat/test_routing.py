@@ -13,8 +13,8 @@ from bot.cards.model import Card
 from bot.cards.poster import Publisher
 from bot.cards.routing import Match, Route, route_for
 from bot.cards.store import CardStore
-from bot.chat.frontends.slack import SlackPoster, slack_client
-from bot.chat.frontends.telegram import TelegramPoster
+from bot.chat.frontends.slack_poster import SlackPoster, slack_client
+from bot.chat.frontends.telegram_poster import TelegramPoster
 from bot.settings import Settings, TelegramSettings
 from bot.wiring import redis_client
 from tests.support.fake_slack import FakeSlack

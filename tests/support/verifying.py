@@ -17,8 +17,8 @@ from bot.cards.poster import Publisher
 from bot.cards.store import CardStore
 from bot.chat.conversation import action_card
 from bot.chat.frontends.decision import Decisions
-from bot.chat.frontends.slack import SlackPoster
-from bot.chat.frontends.telegram import TelegramPoster
+from bot.chat.frontends.slack_poster import SlackPoster
+from bot.chat.frontends.telegram_poster import TelegramPoster
 from bot.guard.door import Caller
 from bot.guard.verify import Verifier
 from bot.settings import Settings, TelegramSettings

@@ -23,20 +23,18 @@ from slack_bolt.adapter.starlette import SlackRequestHandler
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.cards.model import Card
-from bot.cards.routing import Route, route_for
-from bot.cards.slack import APPROVE_ID, CONTROL_PREFIX, DENY_ID, esc, render_slack, render_slack_thread
+from bot.cards.slack import APPROVE_ID, CONTROL_PREFIX, DENY_ID, esc, render_slack
 from bot.cards.store import MessageRef
-from bot.cards.strings import GRAPH
 from bot.chat.conversation import Conversation, Reply
 from bot.chat.frontends import messages
 from bot.chat.frontends.decision import Decisions, footer
 from bot.chat.frontends.slack_payloads import from_http, problem, signed, ssl_check
+from bot.chat.frontends.slack_poster import PLATFORM, slack_client
 from bot.chat.frontends.slack_state import Seen, Threads
 from bot.http_input import WebhookError, error_body, read_body
 from bot.messages import NOT_THIS_CARD
@@ -44,11 +42,9 @@ from bot.settings import SlackSettings
 
 log = structlog.get_logger(__name__)
 
-PLATFORM = "slack"
 MAX_TEXT = 3_900  # one message's text: Slack refuses about 4,000 and more with msg_too_long
 MAX_PARTS = 8  # a longer reply is cut after this many messages in the thread
 MAX_BODY_BYTES = 1_000_000  # an Events API or interactivity request is a few KB
-MAX_FILE_TITLE = 250  # a file's title
 MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 
 
@@ -83,48 +79,6 @@ def outgoing(text: str) -> list[str]:
         note = "\n" + messages.CUT.format(platform="Slack")
         parts = [*parts[: MAX_PARTS - 1], parts[MAX_PARTS - 1][: MAX_TEXT - len(note)] + note]
     return parts
-
-
-def slack_client(token: str, base_url: str) -> WebClient:
-    """A Web API client that waits out `ratelimited` (HTTP 429, Retry-After) and retries a dropped
-    connection, as every opsbot client of Slack must."""
-    return WebClient(token=token, base_url=base_url,
-                     retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3), ConnectionErrorRetryHandler()])
-
-
-class SlackPoster:
-    """Posts and edits alert cards in the alert channel, or the channel a route gives the card, mentioning the
-    route's people (the Publisher keeps the channel and ts in the card store)."""
-
-    platform = PLATFORM
-
-    def __init__(self, client: WebClient, channel: str, routes: list[Route] | None = None):
-        self.client, self.channel, self.routes = client, channel, routes or []
-
-    def post(self, card: Card) -> MessageRef:
-        route, body = route_for(card, self.routes), render_slack(card)
-        if route.slack_mention:
-            body["text"] = f"{route.slack_mention} {body['text']}"  # the notification's text: it pings them
-        r = self.client.chat_postMessage(channel=route.slack_channel or self.channel, **body)
-        return MessageRef(platform=PLATFORM, message_id=r["ts"], channel=r["channel"])
-
-    def update(self, ref: MessageRef, card: Card) -> MessageRef:
-        self.client.chat_update(channel=ref.channel or self.channel, ts=ref.message_id, **render_slack(card))
-        return ref
-
-    def thread(self, ref: MessageRef, card: Card) -> None:
-        """The card's thread as replies under it: every line the card leaves out, in messages Slack accepts."""
-        for part in render_slack_thread(card):
-            self.client.chat_postMessage(channel=ref.channel or self.channel, thread_ts=ref.message_id, text=part,
-                                         unfurl_links=False, unfurl_media=False)
-
-    def attach(self, ref: MessageRef, card: Card, png: bytes) -> None:
-        """The graph as a file in the card's thread (files upload v2; the app needs the files:write scope)."""
-        self.client.files_upload_v2(content=png, filename="graph.png", title=card.title[:MAX_FILE_TITLE],
-                                    alt_txt=GRAPH, channel=ref.channel or self.channel, thread_ts=ref.message_id)
-
-    def reply(self, ref: MessageRef, text: str) -> None:
-        self.client.chat_postMessage(channel=ref.channel or self.channel, thread_ts=ref.message_id, text=text)
 
 
 class _Progress:
