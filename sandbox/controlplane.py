@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import secrets
+import ssl
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,11 +141,17 @@ def start(state_dir: Path) -> ControlPlane:
             "--service-account-signing-key-file", str(certs / "sa.key"),
             "--service-account-issuer", "https://kubernetes.default.svc",
             "--service-cluster-ip-range", "10.96.0.0/16", "--allow-privileged",
+            # objects are created as a scenario describes them: no default ServiceAccount or token volume added
+            # (no controller makes the default ServiceAccounts), and no not-ready taint on a new Node (no node
+            # lifecycle controller would lift it once the Node reports Ready)
+            "--disable-admission-plugins", "ServiceAccount,TaintNodesByCondition",
         ], state_dir)
+
+        trust = ssl.create_default_context(cafile=str(certs / "ca.crt"))
 
         def ready() -> bool:
             try:
-                return httpx.get(f"{url}/readyz", verify=str(certs / "ca.crt"), timeout=1,
+                return httpx.get(f"{url}/readyz", verify=trust, timeout=1,
                                  headers={"Authorization": f"Bearer {admin_token}"}).status_code == 200
             except httpx.HTTPError:
                 return False
