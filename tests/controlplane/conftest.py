@@ -1,11 +1,12 @@
 """The crashloop-missing-env scenario twice: in an emulator of its own, and copied into the real control plane,
-with doors onto both; the real one is reached as deploy/kubernetes' opsbot ServiceAccount (RBAC enforced)."""
+with settings onto both; the real one is reached as deploy/kubernetes' opsbot ServiceAccount (RBAC enforced),
+the emulator enforces the same ClusterRole. A test that changes the cluster asks for `changed_twins`: both are
+reloaded before it, and the next test that asks for `twins` gets them reloaded again."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,32 +15,56 @@ from bot.settings import Settings
 from sandbox import k8s, procs, scenario
 from sandbox.controlplane import ControlPlane
 from tests.deploy.test_rbac import RBAC, rules
-from tests.support.controlplane import copy_cluster, dynamic, opsbot_kubeconfig
+from tests.support.controlplane import clear_cluster, copy_cluster, dynamic, opsbot_kubeconfig
 from tests.support.doors import SCENARIO
-
-
-@dataclass(frozen=True)
-class Twins:
-    """The same cluster in the emulator and in the real API server; settings whose Kubernetes is each."""
-
-    emulated: Settings
-    real: Settings
-    emulator_kubeconfig: Path
 
 
 def _on(settings: Settings, kubeconfig: Path) -> Settings:
     return settings.model_copy(update={"kubernetes": settings.kubernetes.model_copy(update={"kubeconfig": kubeconfig})})
 
 
+class Twins:
+    """The same cluster in the emulator and in the real API server; settings whose Kubernetes is each."""
+
+    def __init__(self, cp: ControlPlane, settings: Settings, state: Path, port: int, opsbot: Path) -> None:
+        self.state, self.port, self.admin = state, port, dynamic(cp.admin_kubeconfig)
+        self.emulated = _on(settings, k8s.kubeconfig_path(state))
+        self.real = _on(settings, opsbot)
+        self.changed = True
+
+    def reload(self) -> None:
+        """Both clusters back to the scenario as loaded now."""
+        k8s.enforce_rbac(self.state, self.port, None)
+        k8s.load(self.state, self.port, scenario.load(SCENARIO), time.time())
+        clear_cluster(k8s.kubeconfig_path(self.state), self.admin)
+        copy_cluster(k8s.kubeconfig_path(self.state), self.admin)
+        k8s.enforce_rbac(self.state, self.port, rules(RBAC, "ClusterRole"))  # both answer opsbot as deploy/ lets it
+        self.changed = False
+
+
 @pytest.fixture(scope="session")
-def twins(controlplane: ControlPlane, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twins]:
+def all_twins(controlplane: ControlPlane, settings: Settings,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twins]:
     state, port = tmp_path_factory.mktemp("twin-emulator"), procs.free_port()
     k8s.start(state, port)
     try:
-        k8s.load(state, port, scenario.load(SCENARIO), time.time())
-        copy_cluster(k8s.kubeconfig_path(state), dynamic(controlplane.admin_kubeconfig))
-        k8s.enforce_rbac(state, port, rules(RBAC, "ClusterRole"))  # both answer opsbot as deploy/ lets it
         opsbot = opsbot_kubeconfig(controlplane, tmp_path_factory.mktemp("opsbot") / "kubeconfig.yaml")
-        yield Twins(_on(settings, k8s.kubeconfig_path(state)), _on(settings, opsbot), k8s.kubeconfig_path(state))
+        yield Twins(controlplane, settings, state, port, opsbot)
     finally:
         procs.stop(k8s.NAME, state)
+
+
+@pytest.fixture
+def twins(all_twins: Twins) -> Twins:
+    """The twins as the scenario loads them (reloaded if a test changed them)."""
+    if all_twins.changed:
+        all_twins.reload()
+    return all_twins
+
+
+@pytest.fixture
+def changed_twins(all_twins: Twins) -> Iterator[Twins]:
+    """Fresh twins for a test that changes them."""
+    all_twins.reload()
+    all_twins.changed = True
+    yield all_twins

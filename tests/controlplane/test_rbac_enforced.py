@@ -44,13 +44,13 @@ def test_opsbot_reads_the_cluster_with_its_service_account(twins: Twins) -> None
     assert events.status == Status.success and events.data, events.error
 
 
-def test_an_approved_scale_runs_under_opsbots_role(twins: Twins) -> None:
-    door = make_door(twins.real)
+def test_an_approved_scale_runs_under_opsbots_role(changed_twins: Twins) -> None:
+    door = make_door(changed_twins.real)
     asked = door.run("k8s_scale", {"namespace": "shop", "deployment": "cart", "replicas": 3}, OPERATOR)
     assert asked.status == Status.approval_required, asked.error
     done = door.gate.decide(asked.data["action_id"], "slack:U0LEAD", approve=True)
     assert done.ok, done.message
-    _, apps = _apis(twins)
+    _, apps = _apis(changed_twins)
     assert apps.read_namespaced_deployment("cart", "shop").spec.replicas == 3
 
 
@@ -80,8 +80,9 @@ def test_exec_into_a_pod_is_refused(twins: Twins, controlplane: ControlPlane) ->
     core, _ = _apis(twins)
     pod = core.list_namespaced_pod("shop", label_selector="app=checkout").items[0].metadata.name
     token = yaml.safe_load(twins.real.kubernetes.kubeconfig.read_text())["users"][0]["user"]["token"]
+    trust = ssl.create_default_context(cafile=str(controlplane.ca_file))
     r = httpx.post(f"{controlplane.url}/api/v1/namespaces/shop/pods/{pod}/exec?command=sh&stdout=true",
-                   headers={"Authorization": f"Bearer {token}"}, verify=ssl.create_default_context(cafile=str(controlplane.ca_file)))
+                   headers={"Authorization": f"Bearer {token}"}, verify=trust)
     assert r.status_code == 403, r.text
     assert r.json()["message"].startswith(f'pods "{pod}" is forbidden: User "{OPSBOT_USER}" cannot create '
                                           'resource "pods/exec"')

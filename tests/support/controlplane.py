@@ -23,6 +23,7 @@ from sandbox.k8s_objects import RESOURCES
 
 DEPLOY = Path(__file__).resolve().parent.parent.parent / "deploy" / "kubernetes"
 OPSBOT_NS = OPSBOT_SA = "opsbot"
+BUILT_IN_NAMESPACES = {"default", "kube-public", "kube-node-lease"}  # every API server makes these
 
 # owners before what they own (uids map forward), PVCs before the PVs that name them, Events last
 ORDER = ["namespaces", "nodes", "storageclasses", "persistentvolumeclaims", "persistentvolumes", "configmaps",
@@ -82,6 +83,18 @@ def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient) -> None:
             if status and kind != "Namespace":
                 api.status.patch(body={"status": status}, name=made.metadata.name, namespace=ns,
                                  content_type="application/merge-patch+json")
+
+
+def clear_cluster(emulator_kubeconfig: Path, admin: DynamicClient) -> None:
+    """Delete from the real cluster every object of the kinds copied, in the emulator's namespaces, at once (no
+    kubelet or garbage collector is there to finish a graceful deletion); the namespaces stay for the next copy."""
+    namespaces = [n["metadata"]["name"] for n in _emulator_items(emulator_kubeconfig, "namespaces")]
+    for plural in reversed(ORDER[1:]):
+        gv, kind, namespaced = RESOURCES[plural]
+        api = admin.resources.get(api_version=gv, kind=kind)
+        for ns in namespaces if namespaced else [None]:
+            for item in api.get(namespace=ns).items:
+                api.delete(name=item.metadata.name, namespace=ns, grace_period_seconds=0)
 
 
 def apply(admin: DynamicClient, path: Path, namespace: str | None = None) -> None:
