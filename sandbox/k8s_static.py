@@ -47,6 +47,9 @@ class Static(Storage):
                                           "desiredReplicas": obj["spec"].get("minReplicas", 1)})
             elif kind == "PersistentVolume":
                 obj.setdefault("status", {"phase": "Available"})
+            elif kind == "StorageClass":
+                obj.setdefault("reclaimPolicy", "Delete")
+                obj.setdefault("volumeBindingMode", "Immediate")
             self.objects[(o.PLURAL[kind], ns, meta["name"])] = obj
             self._touch(obj)
             if kind == "PersistentVolumeClaim":

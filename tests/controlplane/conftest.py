@@ -1,7 +1,8 @@
 """The crashloop-missing-env scenario twice: in an emulator of its own, and copied into the real control plane,
 with settings onto both; the real one is reached as deploy/kubernetes' opsbot ServiceAccount (RBAC enforced),
-the emulator enforces the same ClusterRole. A test that changes the cluster asks for `changed_twins`: both are
-reloaded before it, and the next test that asks for `twins` gets them reloaded again."""
+the emulator enforces the same ClusterRole. A test that changes the cluster asks for `changed_twins` (or
+`every_kind_twins`, the every-kind scenario instead): both are reloaded before it, and the next test that asks
+for `twins` gets them reloaded again."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sandbox.controlplane import ControlPlane
 from tests.deploy.test_rbac import RBAC, rules
 from tests.support.controlplane import clear_cluster, copy_cluster, dynamic, opsbot_kubeconfig
 from tests.support.doors import SCENARIO
+from tests.support.every_kind import EVERY_KIND
 
 
 def _on(settings: Settings, kubeconfig: Path) -> Settings:
@@ -31,13 +33,15 @@ class Twins:
         self.emulated = _on(settings, k8s.kubeconfig_path(state))
         self.real = _on(settings, opsbot)
         self.changed = True
+        self.assigned: dict[str, str] = {}  # what the API server gave a copy (uids, cluster IPs): the emulator's
 
-    def reload(self) -> None:
-        """Both clusters back to the scenario as loaded now."""
+    def reload(self, name: str = SCENARIO) -> None:
+        """Both clusters back to a scenario (by default crashloop-missing-env) as loaded now."""
         k8s.enforce_rbac(self.state, self.port, None)
-        k8s.load(self.state, self.port, scenario.load(SCENARIO), time.time())
+        loaded = scenario.load(name)
+        k8s.load(self.state, self.port, loaded, loaded.t0(time.time()))
         clear_cluster(k8s.kubeconfig_path(self.state), self.admin)
-        copy_cluster(k8s.kubeconfig_path(self.state), self.admin)
+        self.assigned = copy_cluster(k8s.kubeconfig_path(self.state), self.admin)
         k8s.enforce_rbac(self.state, self.port, rules(RBAC, "ClusterRole"))  # both answer opsbot as deploy/ lets it
         self.changed = False
 
@@ -60,6 +64,14 @@ def twins(all_twins: Twins) -> Twins:
     if all_twins.changed:
         all_twins.reload()
     return all_twins
+
+
+@pytest.fixture
+def every_kind_twins(all_twins: Twins) -> Iterator[Twins]:
+    """Twins holding tests/sandbox/data/every-kind.yaml (one object of every kind the tools know)."""
+    all_twins.reload(str(EVERY_KIND))
+    all_twins.changed = True
+    yield all_twins
 
 
 @pytest.fixture

@@ -48,12 +48,24 @@ def _emulator_items(kubeconfig: Path, plural: str) -> list[dict[str, Any]]:
     return r.json()["items"]
 
 
+def _map_uids(obj: dict[str, Any], uids: dict[str, str]) -> None:
+    """References by uid (owners, an event's object, a volume's claim, a Job's controller-uid labels) to the uids
+    the API server gave; names and messages keep the text they were written with."""
+    meta, spec = obj["metadata"], obj.get("spec") or {}
+    refs = [*meta.get("ownerReferences", []), obj.get("involvedObject") or {}, spec.get("claimRef") or {}]
+    for ref in refs:
+        if ref.get("uid") in uids:
+            ref["uid"] = uids[ref["uid"]]
+    for labels in (meta.get("labels"), (spec.get("selector") or {}).get("matchLabels"),
+                   ((spec.get("template") or {}).get("metadata") or {}).get("labels")):
+        for key, value in (labels or {}).items():
+            labels[key] = uids.get(value, value)
+
+
 def _as_created(obj: dict[str, Any], uids: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The object to create (server-set fields dropped, known uids mapped) and the status to set after."""
-    text = json.dumps(obj)
-    for old, new in uids.items():
-        text = text.replace(old, new)
-    obj = json.loads(text)
+    obj = json.loads(json.dumps(obj))
+    _map_uids(obj, uids)
     for field in SERVER_SET:
         obj["metadata"].pop(field, None)
     if obj["kind"] == "Job":  # the API server makes a Job's selector and its controller-uid labels itself
@@ -61,11 +73,15 @@ def _as_created(obj: dict[str, Any], uids: dict[str, str]) -> tuple[dict[str, An
         labels = obj["spec"]["template"].get("metadata", {}).get("labels", {})
         for key in JOB_UID_LABELS:
             labels.pop(key, None)
+    if obj["kind"] == "Service":  # the API server allocates cluster IPs itself (its repair loop reports others)
+        obj["spec"].pop("clusterIP", None)
+        obj["spec"].pop("clusterIPs", None)
     return obj, obj.pop("status", None)
 
 
-def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient) -> None:
-    """Create every object of the emulator's cluster in the real one (namespaces that exist are kept)."""
+def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient) -> dict[str, str]:
+    """Create every object of the emulator's cluster in the real one (namespaces that exist are kept); returns
+    the uids and Service cluster IPs the API server gave, each to the emulator's of the same object."""
     uids: dict[str, str] = {}
     for plural in ORDER:
         gv, kind, namespaced = RESOURCES[plural]
@@ -80,9 +96,12 @@ def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient) -> None:
                     raise
                 continue
             uids[item["metadata"]["uid"]] = made.metadata.uid
+            if kind == "Service" and item["spec"].get("clusterIP"):
+                uids[item["spec"]["clusterIP"]] = made.spec.clusterIP
             if status and kind != "Namespace":
                 api.status.patch(body={"status": status}, name=made.metadata.name, namespace=ns,
                                  content_type="application/merge-patch+json")
+    return {new: old for old, new in uids.items()}
 
 
 def clear_cluster(emulator_kubeconfig: Path, admin: DynamicClient) -> None:
