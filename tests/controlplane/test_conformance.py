@@ -126,11 +126,15 @@ def test_known_limit_the_emulator_has_only_the_scenarios_namespaces(twins: Twins
     assert unknown[1] == f"namespace 'nowhere' does not exist; namespaces: {', '.join(sorted(names[1]))}"
 
 
-def _deployment(settings: Settings, name: str) -> tuple[int, list[str]]:
-    """A deployment's replicas and pod-template annotations, read with the official client."""
-    d = client.AppsV1Api(config.new_client_from_config(str(settings.kubernetes.kubeconfig))).read_namespaced_deployment(
-        name, "shop")
-    return d.spec.replicas, sorted((d.spec.template.metadata.annotations or {}).items())
+def _api(settings: Settings) -> client.ApiClient:
+    return config.new_client_from_config(str(settings.kubernetes.kubeconfig))
+
+
+def _deployment(settings: Settings, name: str) -> tuple[int, list[tuple[str, str]], list[str]]:
+    """A deployment's replicas, pod-template annotations and images, read with the official client."""
+    d = client.AppsV1Api(_api(settings)).read_namespaced_deployment(name, "shop")
+    return (d.spec.replicas, sorted((d.spec.template.metadata.annotations or {}).items()),
+            [c.image for c in d.spec.template.spec.containers])
 
 
 def _approved(door: Door, tool: str, args: dict[str, Any], assigned: dict[str, str] | None = None,
@@ -150,6 +154,7 @@ def _approved(door: Door, tool: str, args: dict[str, Any], assigned: dict[str, s
     ("k8s_scale", {"namespace": "shop", "deployment": "checkout", "replicas": 5}),
     ("k8s_scale", {"namespace": "shop", "deployment": "cart", "replicas": 0}),
     ("k8s_rollout_restart", {"namespace": "shop", "deployment": "cart"}),
+    ("k8s_rollback", {"namespace": "shop", "deployment": "checkout"}),
     ("k8s_scale", {"namespace": "shop", "deployment": "chekout", "replicas": 2}),
 ])
 def test_a_mutation_is_proposed_and_done_the_same_on_the_real_api_server(
@@ -159,3 +164,16 @@ def test_a_mutation_is_proposed_and_done_the_same_on_the_real_api_server(
     if args["deployment"] != "chekout":
         assert _deployment(changed_twins.real, args["deployment"]) == _deployment(changed_twins.emulated,
                                                                                  args["deployment"])
+
+
+def test_known_limit_a_deleted_pod_stays_terminating_without_a_kubelet(changed_twins: Twins) -> None:
+    """The approval and its message are the same; then the emulator's pod is gone (its ReplicaSet makes another),
+    while the real API server waits for a kubelet that is not there to confirm the pod stopped."""
+    emulated, real = doors(changed_twins)
+    args = {"namespace": "shop", "pod": "cart-hqqlssqsxs-hj9h2"}
+    assert _approved(real, "k8s_delete_pod", args, changed_twins.assigned) == _approved(
+        emulated, "k8s_delete_pod", args)
+    names = [{p.metadata.name: p for p in client.CoreV1Api(_api(s)).list_namespaced_pod(
+        "shop", label_selector="app=cart").items} for s in (changed_twins.emulated, changed_twins.real)]
+    assert "cart-hqqlssqsxs-hj9h2" not in names[0] and len(names[0]) == 2
+    assert names[1]["cart-hqqlssqsxs-hj9h2"].metadata.deletion_timestamp is not None and len(names[1]) == 2
