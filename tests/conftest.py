@@ -142,7 +142,7 @@ def controlplane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPl
         controlplane_.binaries()
     except controlplane_.ControlPlaneMissing as e:
         if shutil.which("go") is None:
-            pytest.skip(f"the control-plane tests need Go to build kube-apiserver and etcd: {e}")
+            pytest.skip(f"Go is not installed, so kube-apiserver and etcd cannot be built ({e})")
         pytest.fail(str(e))
     state = tmp_path_factory.mktemp("controlplane")
     try:
