@@ -62,6 +62,7 @@ PROPOSED_BY_MODEL = ("proposed by the model on its own: the question from {reque
                      "change")
 MODEL_OWN = "proposed by the model on its own; the question did not ask for this change"
 PROPOSED_BY_TRIAGE = "proposed by opsbot triage"
+PROPOSED_AS_UNDO = "proposed by opsbot: the action before it did not fix it, and this puts the target back"
 REQUESTED_BY = "requested by {requester}"
 
 # -- chat commands --------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Learning from outcomes: which action fixed which kind of incident, counted in Redis.
 
-- `record(kind, action, success)` after every executed action (kind = the playbook name, action = the
-  tool, e.g. 'k8s_rollback'); two counters per (kind, action), incremented atomically.
+- `record_once(kind, action, action_id, success)` with the verdict of an executed action's verification (kind =
+  the playbook name, action = the tool, e.g. 'k8s_rollback'): success is "fixed", not "the incident resolved
+  later"; each action id counts once. `record(kind, action, success)` counts without that guard (an execution
+  that failed). Two counters per (kind, action), incremented atomically.
 - `recommend(kind)` returns only actions with at least `recommend_min_outcomes` outcomes and at least
   `recommend_min_success` success, best first by success_rate × ln(n + 1), each with the sentence
   "based on N past incidents, k succeeded".
@@ -22,6 +24,13 @@ from knowledge.playbooks import Playbook
 from knowledge.settings import KnowledgeSettings
 
 EPSILON = 1e-9
+COUNTED_KEEP_S = 90 * 24 * 3600  # how long an action id is remembered as counted
+
+# KEYS: totals hash, successes hash, the action's counted marker. ARGV: action, 1|0, marker ttl
+_ONCE = """
+if not redis.call('SET', KEYS[3], 1, 'NX', 'EX', ARGV[3]) then return false end
+return {redis.call('HINCRBY', KEYS[1], ARGV[1], 1), redis.call('HINCRBY', KEYS[2], ARGV[1], ARGV[2])}
+"""
 
 
 class OutcomesUnavailable(Exception):
@@ -56,6 +65,7 @@ class Recommendation(BaseModel):
 class Outcomes:
     def __init__(self, client: redis.Redis, prefix: str, knowledge: KnowledgeSettings):
         self.redis, self.prefix, self.cfg = client, f"{prefix}outcomes:", knowledge
+        self._once = client.register_script(_ONCE)
 
     def _key(self, kind: str, what: str) -> str:
         return f"{self.prefix}{kind}:{what}"
@@ -69,6 +79,15 @@ class Outcomes:
         except redis.RedisError as e:
             raise OutcomesUnavailable(f"could not record the outcome of {action} for {kind}: {e}") from None
         return ActionStats(kind=kind, action=action, total=int(total), succeeded=int(ok))
+
+    def record_once(self, kind: str, action: str, action_id: str, success: bool) -> ActionStats | None:
+        """Record one action's verdict; None if this action's was recorded already (a retried verification)."""
+        keys = [self._key(kind, "total"), self._key(kind, "ok"), f"{self.prefix}counted:{action_id}"]
+        try:
+            out = self._once(keys=keys, args=[action, 1 if success else 0, COUNTED_KEEP_S])
+        except redis.RedisError as e:
+            raise OutcomesUnavailable(f"could not record the outcome of {action} for {kind}: {e}") from None
+        return ActionStats(kind=kind, action=action, total=int(out[0]), succeeded=int(out[1])) if out else None
 
     def stats(self, kind: str) -> list[ActionStats]:
         try:

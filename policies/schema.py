@@ -50,11 +50,39 @@ class When(_Strict):
     namespace: list[str] | None = None
 
 
+class Mentions(_Strict):
+    """Whom a line in a card's thread mentions, per platform."""
+
+    slack: str | None = Field(None, pattern=r"^(<(!subteam\^[A-Z0-9]+|@[A-Z0-9]+)>\s*)+$",
+                              description="Slack mentions: a user group <!subteam^S0123> or people <@U0123>")
+    telegram: str | None = Field(None, pattern=r"^(@[A-Za-z0-9_]{5,32}\s*)+$", description="Telegram @handles")
+
+    @model_validator(mode="after")
+    def _someone(self) -> Mentions:
+        if not self.slack and not self.telegram:
+            raise ValueError("names nobody: give `slack` (<!subteam^ID> or <@ID>) or `telegram` (@handle)")
+        return self
+
+
+class Remind(Mentions):
+    """Whom a pending action's card thread mentions once, `before` its expiry, while nobody has decided it."""
+
+    before: Duration = Field(timedelta(minutes=5), description="how long before the expiry the reminder is posted")
+
+
 class Approvers(_Strict):
     roles: list[str] = Field(min_length=1)
     count: int = Field(1, ge=1, le=5, description="distinct approvers needed")
     self_approval: bool = False
     expires: Duration = timedelta(minutes=15)
+    remind: Remind | None = Field(None, description="whom to remind in the card's thread before it expires")
+    escalate: Mentions | None = Field(None, description="whom the card's thread tells when it expired unanswered")
+
+    @model_validator(mode="after")
+    def _remind_before_expiry(self) -> Approvers:
+        if self.remind and self.remind.before >= self.expires:
+            raise ValueError(f"remind.before ({self.remind.before}) must be shorter than expires ({self.expires})")
+        return self
 
 
 class Rule(_Strict):
@@ -128,6 +156,21 @@ class Cli(_Strict):
     may_approve: bool = Field(True, description="false: only the cards' buttons approve or deny others' actions")
 
 
+class Verify(_Strict):
+    """How long opsbot watches the target and the incident's alert after it executed an action, and how often it
+    looks (bot/guard/verify.py)."""
+
+    window: Duration = Field(timedelta(minutes=10), description="after this, a target still unhealthy or an alert "
+                             "still firing is 'not fixed'")
+    every: Duration = Field(timedelta(seconds=30), description="how often the target is read meanwhile")
+
+    @model_validator(mode="after")
+    def _positive(self) -> Verify:
+        if self.window <= timedelta(0) or self.every <= timedelta(0):
+            raise ValueError("verify.window and verify.every must be longer than zero")
+        return self
+
+
 class Policy(_Strict):
     severities: Severities
     tools: dict[str, Tier]
@@ -138,6 +181,7 @@ class Policy(_Strict):
     guards: Guards
     silences: Silences = Silences()
     cli: Cli = Cli()
+    verify: Verify = Verify()
 
     @model_validator(mode="after")
     def _roles_exist(self) -> Policy:

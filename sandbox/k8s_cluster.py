@@ -18,6 +18,7 @@ from typing import Any
 
 from sandbox import k8s_objects as o
 from sandbox import k8s_patch, k8s_pod
+from sandbox.k8s_admission import Admission
 from sandbox.k8s_controllers import PROGRESS_DEADLINE, Controllers, revision_of
 from sandbox.k8s_kubelet import Key, Lines, key_of
 from sandbox.k8s_nodes import DEFAULT_NODES, node
@@ -40,7 +41,7 @@ FIELDS = {"pods": POD_FIELDS, "events": EVENT_FIELDS, "nodes": ("metadata.name",
 META_FIELDS = ("metadata.name", "metadata.namespace")
 
 
-class Cluster(Controllers, Workloads, Static):
+class Cluster(Controllers, Workloads, Static, Admission):
     def __init__(self, clock: Callable[[], float] = time.time):
         self.wall = clock
         self.offset_s = 0.0  # a pinned scenario clock: the emulator's now runs from the pinned instant
@@ -63,6 +64,7 @@ class Cluster(Controllers, Workloads, Static):
         self.rs_state: dict[Key, PodState] = {}
         self.rollout_started: dict[Key, float] = {}
         self.made: dict[Key, int] = {}  # pods made per ReplicaSet, for fresh names
+        self.refused: dict[Key, str] = {}  # owner → admission's last refusal of a pod it tried to create
         self.seq = 0
 
     # -- loading ---------------------------------------------------------------------------------
@@ -79,6 +81,11 @@ class Cluster(Controllers, Workloads, Static):
                              "labels": {"kubernetes.io/metadata.name": ns}, "resourceVersion": "1"},
                 "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"},
             }
+            sa = self.objects[("serviceaccounts", ns, "default")] = {  # the ServiceAccount controller's
+                "apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": {"name": "default", "namespace": ns, "uid": o.uid("ServiceAccount", ns, "default"),
+                             "creationTimestamp": o.ts(t0 - 30 * 86400)}}
+            self._touch(sa)
         for i, n in enumerate(scenario.cluster.nodes or DEFAULT_NODES):
             self.nodes[n.name] = node(n, i, t0 - 30 * 86400, t0)
         self.load_objects(scenario.cluster.objects, t0)
@@ -120,11 +127,15 @@ class Cluster(Controllers, Workloads, Static):
         live_rs = self._owned(deploy)[-1]
         deploy["metadata"]["annotations"][o.REVISION] = str(revision_of(live_rs))
         self.rollout_started[key] = at(live.created)
-        live_rs["spec"]["replicas"] = d.replicas
-        live_rs["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] = str(d.replicas)
+        first = self._owned(deploy)[-2] if d.mid_rollout else live_rs  # mid-rollout: the old pods serve first
+        first["spec"]["replicas"] = d.replicas
+        first["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"] = str(d.replicas)
         for i in range(d.replicas):
-            self._make_pod(live_rs, created=at(live.created), ref=t0, fresh=False,
-                           name=d.pod_names[i] if i < len(d.pod_names) else None)
+            self._make_pod(first, created=at(d.revisions[-2 if d.mid_rollout else -1].created), ref=t0,
+                           fresh=False, name=d.pod_names[i] if i < len(d.pod_names) else None)
+        if d.mid_rollout:
+            self._rs_status(first)
+            self._roll(deploy, live_rs, [first], at(live.created))
         for rs in self._owned(deploy):
             self._rs_status(rs)
         self._touch(deploy)
@@ -166,6 +177,8 @@ class Cluster(Controllers, Workloads, Static):
             return [rs for (rns, _), rs in sorted(self.replicasets.items()) if in_ns(rns)]
         if plural == "events":
             return [e for e in self.events if in_ns(e["metadata"]["namespace"])]
+        if plural == "resourcequotas":
+            return self.quotas(ns)
         if plural == "endpoints":
             namespaces = [ns] if ns is not None else sorted(self.namespaces)
             return [e for n in namespaces for e in self.endpoints(n)]

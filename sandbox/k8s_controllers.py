@@ -181,9 +181,13 @@ class Controllers(Kubelet):
     def _rs_status(self, rs: dict[str, Any]) -> None:
         pods = self._pods_of(rs)
         ready = sum(1 for p in pods if is_ready(p))
+        refused = self.refused.get(key_of(rs)) if len(pods) < rs["spec"]["replicas"] else None
+        failure = [{"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": refused,
+                    "lastTransitionTime": rs["metadata"]["creationTimestamp"]}] if refused else None
         rs["status"] = o.normalize({"replicas": len(pods), "fullyLabeledReplicas": len(pods) or None,
                                     "readyReplicas": ready or None, "availableReplicas": ready or None,
-                                    "observedGeneration": rs["metadata"]["generation"]}) | {"replicas": len(pods)}
+                                    "observedGeneration": rs["metadata"]["generation"],
+                                    "conditions": failure}) | {"replicas": len(pods)}
         self._touch(rs)
 
     def _deploy_status(self, deploy: dict[str, Any]) -> dict[str, Any]:
@@ -192,5 +196,8 @@ class Controllers(Kubelet):
         pods = self._pods_of_deployment(deploy)
         new = self._pods_of(live) if live else []
         started = self.rollout_started.get(key_of(deploy), self.clock())
-        return o.deployment_status(deploy, live, [is_ready(p) for p in pods], [is_ready(p) for p in new], started,
-                                   self.clock(), PROGRESS_DEADLINE)
+        status = o.deployment_status(deploy, live, [is_ready(p) for p in pods], [is_ready(p) for p in new], started,
+                                     self.clock(), PROGRESS_DEADLINE)
+        failure = [c for c in ((live or {}).get("status") or {}).get("conditions", []) if c["type"] == "ReplicaFailure"]
+        status["conditions"] += failure  # the deployment controller copies its ReplicaSet's failure to create pods
+        return status

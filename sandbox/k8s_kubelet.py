@@ -16,6 +16,8 @@ from sandbox.scenario_cluster import PodState
 Key = tuple[str, str]
 Lines = list[tuple[float, str]]
 DONE = ("Succeeded", "Failed")
+COMPONENT = {"ReplicaSet": "replicaset-controller", "Job": "job-controller",
+             "StatefulSet": "statefulset-controller", "DaemonSet": "daemonset-controller"}
 
 
 def key_of(obj: dict[str, Any]) -> Key:
@@ -33,6 +35,9 @@ class Kubelet:
     events: list[dict[str, Any]]
     seq: int
     claim_phases: Callable[[str], dict[str, str | None]]  # the storage controller's: claim name -> phase
+    admit: Callable[[str, str, dict[str, Any]], str | None]  # admission's refusal of a new pod, or None
+    refused: dict[Key, str]  # the owner's last refused creation
+    volume_terms: Callable[[str], dict[str, list[dict[str, Any]]]]  # bound claim -> its volume's node terms
 
     def _used(self) -> dict[str, Counter]:
         used: dict[str, Counter] = {}
@@ -47,13 +52,22 @@ class Kubelet:
             return None, state.unschedulable
         if spec.get("nodeName"):
             return spec["nodeName"], None
-        return schedule(spec, list(self.nodes.values()), self._used(), self.claim_phases(ns))
+        return schedule(spec, list(self.nodes.values()), self._used(), self.claim_phases(ns), self.volume_terms(ns))
 
     def _spawn(self, ns: str, owner: dict[str, Any] | None, owner_kind: str, name: str,
                template: dict[str, Any], state: PodState, created: float, ref: float, fresh: bool,
                extra_labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None,
-               announce: bool = True) -> dict[str, Any]:
-        """Make pod `name` from `template` as the owner's controller would, schedule it and start it."""
+               announce: bool = True) -> dict[str, Any] | None:
+        """Make pod `name` from `template` as the owner's controller would, schedule it and start it; None when
+        admission refuses it (a LimitRange, a ResourceQuota): then the owner has a FailedCreate event."""
+        refused = self.admit(ns, name, template.get("spec", {})) if owner is not None else None
+        if refused is not None and owner is not None:
+            self.refused[(ns, owner["metadata"]["name"])] = refused
+            text = (f"create Pod {name} in StatefulSet {owner['metadata']['name']} failed error: {refused}"
+                    if owner_kind == "StatefulSet" else f"Error creating: {refused}")
+            self._event(ns, o.involved(owner_kind, owner, ns), "Warning", "FailedCreate", text, created, ref,
+                        count=max(int((ref - created) // 600), 1), component=COMPONENT[owner_kind])
+            return None
         node, why = self._place(template.get("spec", {}), ns, state)
         index = sorted(self.nodes).index(node) if node in self.nodes else 0
         p = k8s_pod.pod(ns, owner, owner_kind, name, template, state, created, ref, fresh, node, why,
@@ -65,8 +79,7 @@ class Kubelet:
         self._touch(p)
         self._stamp_logs(p, state, created, ref)
         if owner is not None and announce:
-            component = {"ReplicaSet": "replicaset-controller", "Job": "job-controller",
-                         "StatefulSet": "statefulset-controller", "DaemonSet": "daemonset-controller"}[owner_kind]
+            component = COMPONENT[owner_kind]
             verb = "create Pod" if owner_kind == "StatefulSet" else "Created pod:"
             message = f"{verb} {name} in StatefulSet {owner['metadata']['name']} successful" \
                 if owner_kind == "StatefulSet" else f"{verb} {name}"

@@ -25,12 +25,14 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     "pods": ("v1", "Pod", True), "services": ("v1", "Service", True), "endpoints": ("v1", "Endpoints", True),
     "configmaps": ("v1", "ConfigMap", True), "secrets": ("v1", "Secret", True), "events": ("v1", "Event", True),
     "persistentvolumeclaims": ("v1", "PersistentVolumeClaim", True),
+    "resourcequotas": ("v1", "ResourceQuota", True), "limitranges": ("v1", "LimitRange", True),
     "deployments": ("apps/v1", "Deployment", True), "replicasets": ("apps/v1", "ReplicaSet", True),
     "statefulsets": ("apps/v1", "StatefulSet", True), "daemonsets": ("apps/v1", "DaemonSet", True),
     "jobs": ("batch/v1", "Job", True), "cronjobs": ("batch/v1", "CronJob", True),
     "networkpolicies": ("networking.k8s.io/v1", "NetworkPolicy", True),
     "storageclasses": ("storage.k8s.io/v1", "StorageClass", False),
     "horizontalpodautoscalers": ("autoscaling/v2", "HorizontalPodAutoscaler", True),
+    "serviceaccounts": ("v1", "ServiceAccount", True),
 }
 PLURAL = {kind: plural for plural, (_, kind, _) in RESOURCES.items()}
 API_VERSION = {kind: gv for gv, kind, _ in RESOURCES.values()}

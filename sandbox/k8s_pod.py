@@ -116,6 +116,7 @@ def pod(ns: str, owner_obj: dict[str, Any] | None, owner_kind: str, name: str, t
     the scheduler's `why_pending`). A fresh pod of a crashing revision has crashed once so far."""
     spec = json.loads(json.dumps(template.get("spec", {})))
     _default_requests(spec)
+    spec.setdefault("serviceAccountName", "default")  # the ServiceAccount admission plugin's default
     labels = {**template.get("metadata", {}).get("labels", {}), **(extra_labels or {})}
     scheduled = node is not None
     if scheduled:

@@ -1,7 +1,8 @@
 """Where the default scheduler would put a pod, or the FailedScheduling message it would give.
 
-The filters run in the scheduler's order (NodeUnschedulable, TaintToleration, NodeAffinity, NodeResourcesFit;
-VolumeBinding before any node), each node failing on its first filter, and the message is the scheduler's:
+The filters run in the scheduler's order (NodeUnschedulable, TaintToleration, NodeAffinity, NodeResourcesFit,
+then VolumeBinding: a bound volume's node affinity; its unbound-claim pre-filter before any node), each node
+failing on its first filter, and the message is the scheduler's:
 "0/3 nodes are available: 1 node(s) had untolerated taint {gpu: true}, 2 Insufficient nvidia.com/gpu.
 preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims
 found for incoming pod."
@@ -70,7 +71,12 @@ def node_affinity_ok(spec: dict[str, Any], node: dict[str, Any]) -> bool:
         return False
     required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
                 .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
-    terms = required.get("nodeSelectorTerms") or []
+    return terms_match(required.get("nodeSelectorTerms") or [], node)
+
+
+def terms_match(terms: list[dict[str, Any]], node: dict[str, Any]) -> bool:
+    """Node selector terms (a pod's required affinity, a volume's node affinity): any term, all its expressions."""
+    labels = node["metadata"].get("labels") or {}
     fields = {"metadata.name": node["metadata"]["name"]}
     return not terms or any(all(_matches_expression(labels, ex) for ex in term.get("matchExpressions") or [])
                             and all(_matches_expression(fields, ex) for ex in term.get("matchFields") or [])
@@ -95,8 +101,12 @@ def unbound_claims(spec: dict[str, Any], claim_phase: dict[str, str | None]) -> 
 
 
 def schedule(spec: dict[str, Any], nodes: list[dict[str, Any]], used: dict[str, Counter],
-             claim_phase: dict[str, str | None]) -> tuple[str | None, str | None]:
-    """(node name, None), or (None, the FailedScheduling message). `used` is what is placed on each node."""
+             claim_phase: dict[str, str | None],
+             volume_terms: dict[str, list[dict[str, Any]]] | None = None) -> tuple[str | None, str | None]:
+    """(node name, None), or (None, the FailedScheduling message). `used` is what is placed on each node;
+    `volume_terms` the node affinity of each bound claim's volume (VolumeBinding, after NodeResourcesFit)."""
+    claims = [(v.get("persistentVolumeClaim") or {}).get("claimName") for v in spec.get("volumes") or []]
+    pinned = [t for c in claims if c and (t := (volume_terms or {}).get(c))]
     n = len(nodes)
     if n == 0:
         return None, f"no nodes available to schedule pods. preemption: 0/0 nodes are available: {NOT_HELPFUL}."
@@ -123,6 +133,8 @@ def schedule(spec: dict[str, Any], nodes: list[dict[str, Any]], used: dict[str, 
             for res, amount in sorted(wanted.items()):
                 if amount and placed[res] + amount > allocatable.get(res, Decimal(0)):
                     failed.append("Too many pods" if res == "pods" else f"Insufficient {res}")
+            if not failed and not all(terms_match(t, node) for t in pinned):
+                failed = ["node(s) had volume node affinity conflict"]
         if not failed:
             fits.append(meta["name"])
             continue

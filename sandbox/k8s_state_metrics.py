@@ -193,6 +193,8 @@ def _cronjob(ns: str, name: str, cj: dict[str, Any]) -> Iterator[Sample]:
     yield "kube_cronjob_status_active", base, len(s.get("active", []))
     if s.get("lastScheduleTime"):
         yield "kube_cronjob_status_last_schedule_time", base, _epoch(s["lastScheduleTime"])
+    if s.get("lastSuccessfulTime"):
+        yield "kube_cronjob_status_last_successful_time", base, _epoch(s["lastSuccessfulTime"])
 
 
 def _claim(ns: str, name: str, pvc: dict[str, Any]) -> Iterator[Sample]:

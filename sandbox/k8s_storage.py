@@ -24,6 +24,17 @@ class Storage(Kubelet):
         claims = self._of("persistentvolumeclaims", ns)
         return {c["metadata"]["name"]: (c.get("status") or {}).get("phase") for c in claims}
 
+    def volume_terms(self, ns: str) -> dict[str, list[dict[str, Any]]]:
+        """Each bound claim's volume's required node affinity (nodeSelectorTerms), where it has one."""
+        out = {}
+        for c in self._of("persistentvolumeclaims", ns):
+            pv = self.objects.get(("persistentvolumes", "", c["spec"].get("volumeName", "")))
+            terms = ((((pv or {}).get("spec") or {}).get("nodeAffinity") or {}).get("required") or {}).get(
+                "nodeSelectorTerms")
+            if terms and (c.get("status") or {}).get("phase") == "Bound":
+                out[c["metadata"]["name"]] = terms
+        return out
+
     def provision_claim(self, ns: str, name: str, template: dict[str, Any], created: float) -> None:
         """A StatefulSet's claim from its volumeClaimTemplate, made once and then bound like any other."""
         if ("persistentvolumeclaims", ns, name) in self.objects:

@@ -12,50 +12,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sandbox import k8s_objects as o
 from sandbox.k8s_controllers import is_ready
 from sandbox.k8s_kubelet import Kubelet, key_of
 from sandbox.k8s_scheduler import node_affinity_ok, tolerates
+from sandbox.scenario import offset
 from sandbox.scenario_cluster import Workload
+from tools.k8s_cron import Schedule
 
 BACKOFF_S = 10  # the Job controller's first retry delay, doubled per failure
 
 
 def _copy(value: Any) -> Any:
     return json.loads(json.dumps(value))
-
-
-def cron_matches(schedule: str, when: datetime) -> bool:
-    """Whether a five-field cron schedule (*, */n, a-b, lists, names not supported) fires at `when`."""
-    macros = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@weekly": "0 0 * * 0",
-              "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *"}
-    fields = macros.get(schedule.strip(), schedule).split()
-    if len(fields) != 5:
-        raise ValueError(f"{schedule!r} is not a five-field cron schedule")
-    values = (when.minute, when.hour, when.day, when.month, (when.weekday() + 1) % 7)
-
-    def field_ok(text: str, value: int) -> bool:
-        for part in text.split(","):
-            body, _, step = part.partition("/")
-            lo, hi = (0, 59) if body == "*" else (int(body.split("-")[0]), int(body.split("-")[-1]))
-            if lo <= value <= hi and (value - lo) % int(step or 1) == 0:
-                return True
-        return False
-
-    return all(field_ok(f, v) for f, v in zip(fields, values))
-
-
-def last_schedule(schedule: str, before: float) -> float | None:
-    """The last minute at or before `before` that the schedule matched, looking back up to a week."""
-    t = datetime.fromtimestamp(before, UTC).replace(second=0, microsecond=0)
-    for _ in range(7 * 24 * 60):
-        if cron_matches(schedule, t):
-            return t.timestamp()
-        t -= timedelta(minutes=1)
-    return None
 
 
 class Workloads(Kubelet):
@@ -123,6 +95,11 @@ class Workloads(Kubelet):
                                               and state.phase != "Succeeded")
         status: dict[str, Any] = {"startTime": o.ts(created)}
         never = spec["template"]["spec"]["restartPolicy"] == "Never"
+        first = self._job_pod_name(job, 0, w)
+        if self.admit(ns, first, spec["template"].get("spec", {})) is not None:  # no pod at all: FailedCreate
+            self._spawn(ns, job, "Job", first, spec["template"], state, created, t0, fresh=False)
+            job["status"] = o.normalize(status)
+            return
         if failing and never:
             at = created
             for n in range(limit + 1):
@@ -150,8 +127,9 @@ class Workloads(Kubelet):
             self._event(ns, o.involved("Job", job, ns), "Normal", "Completed", "Job completed", done, done,
                         component="job-controller")
         else:
-            pods = [self._spawn(ns, job, "Job", self._job_pod_name(job, n, w), spec["template"], state, created, t0,
+            made = [self._spawn(ns, job, "Job", self._job_pod_name(job, n, w), spec["template"], state, created, t0,
                                 fresh=False) for n in range(spec["parallelism"])]
+            pods = [p for p in made if p is not None]
             status.update({"active": len(pods), "ready": sum(1 for p in pods if is_ready(p))})
         job["status"] = o.normalize(status)
 
@@ -166,27 +144,64 @@ class Workloads(Kubelet):
 
     def _cronjob(self, w: Workload, created: float, t0: float) -> None:
         spec = _copy(w.spec)
-        cron = self._store({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": self._meta("cronjob", w, created),
+        meta = self._meta("cronjob", w, created)
+        if w.suspended_at:  # the update that set spec.suspend, as the API server records its manager and time
+            meta["managedFields"] = [{"manager": "kubectl-patch", "operation": "Update", "apiVersion": "batch/v1",
+                                      "time": o.ts(t0 + offset(w.suspended_at).total_seconds()),
+                                      "fieldsType": "FieldsV1",
+                                      "fieldsV1": {"f:spec": {"f:suspend": {}}}}]
+        cron = self._store({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta,
                             "spec": {"suspend": False, "concurrencyPolicy": "Allow",
                                      "successfulJobsHistoryLimit": 3, "failedJobsHistoryLimit": 1, **spec},
                             "status": {}})
         try:
-            last = last_schedule(spec["schedule"], t0)
+            schedule = Schedule(spec["schedule"], spec.get("timeZone"))
+            fired = schedule.previous(datetime.fromtimestamp(t0, UTC))
         except ValueError as e:
             raise o.ApiError(422, "Invalid", f'CronJob.batch "{w.name}" is invalid: spec.schedule: {e}') from None
-        if last is None or last < created or spec.get("suspend"):
-            return
-        job_name = f"{w.name}-{int(last // 60)}"  # the controller names a Job by its scheduled minute
-        job = self._job(w, last, t0, owner=cron, name=job_name, spec=spec["jobTemplate"]["spec"])
-        status: dict[str, Any] = {"lastScheduleTime": o.ts(last)}
-        if job["status"].get("active"):
-            status["active"] = [{"kind": "Job", "namespace": w.namespace, "name": job_name,
-                                 "uid": job["metadata"]["uid"], "apiVersion": "batch/v1"}]
-        if job["status"].get("succeeded"):
-            status["lastSuccessfulTime"] = job["status"]["completionTime"]
-        cron["status"] = status
-        self._event(w.namespace, o.involved("CronJob", cron, w.namespace), "Normal", "SuccessfulCreate",
-                    f"Created job {job_name}", last, last, component="cronjob-controller")
+        runs = [(self._fired(schedule, t0 + offset(r.at).total_seconds()),
+                 w.model_copy(update={"pods": r.pods, "pod_names": []})) for r in w.runs]
+        last = fired.timestamp() if fired else None
+        if last is not None and last >= created and not spec.get("suspend") and all(at < last for at, _ in runs):
+            runs.append((last, w))
+        jobs = [self._job(run, at, t0, owner=cron, name=f"{w.name}-{int(at // 60)}",  # named by its minute
+                          spec=spec["jobTemplate"]["spec"]) for at, run in sorted(runs, key=lambda r: r[0])]
+        status: dict[str, Any] = {}
+        if jobs:
+            status["lastScheduleTime"] = jobs[-1]["status"]["startTime"]
+        done = [j["status"]["completionTime"] for j in jobs if j["status"].get("succeeded")]
+        if done:
+            status["lastSuccessfulTime"] = max(done)
+        status["active"] = [{"kind": "Job", "namespace": w.namespace, "name": j["metadata"]["name"],
+                             "uid": j["metadata"]["uid"], "apiVersion": "batch/v1"}
+                            for j in jobs if j["status"].get("active")]
+        cron["status"] = o.normalize(status)
+        for j in jobs:
+            at = datetime.fromisoformat(j["status"]["startTime"].replace("Z", "+00:00")).timestamp()
+            self._event(w.namespace, o.involved("CronJob", cron, w.namespace), "Normal", "SuccessfulCreate",
+                        f"Created job {j['metadata']['name']}", at, at, component="cronjob-controller")
+        self._prune(cron, jobs)
+
+    @staticmethod
+    def _fired(schedule: Schedule, at: float) -> float:
+        """An earlier run's time: the schedule's minute at or before `at` (the controller runs nothing between)."""
+        fired = schedule.previous(datetime.fromtimestamp(at, UTC))
+        return fired.timestamp() if fired else at
+
+    def _prune(self, cron: dict[str, Any], jobs: list[dict[str, Any]]) -> None:
+        """The controller keeps the newest successfulJobsHistoryLimit succeeded and failedJobsHistoryLimit failed
+        Jobs; older ones go, with their pods."""
+        spec = cron["spec"]
+        for failed, limit in ((False, spec["successfulJobsHistoryLimit"]), (True, spec["failedJobsHistoryLimit"])):
+            finished = [j for j in jobs if bool(j["status"].get("failed")) == failed and not j["status"].get("active")]
+            for j in finished[: max(len(finished) - limit, 0)]:
+                ns, name = key_of(j)
+                del self.objects[("jobs", ns, name)]
+                for (pns, pname), p in list(self.pods.items()):
+                    owners = {r["uid"] for r in p["metadata"].get("ownerReferences", [])}
+                    if pns == ns and j["metadata"]["uid"] in owners:
+                        self.pods.pop((pns, pname))
+                        self.logs.pop((pns, pname), None)
 
     # -- StatefulSets and DaemonSets --------------------------------------------------------------
 
@@ -213,6 +228,8 @@ class Workloads(Kubelet):
                       "controller-revision-hash": revision}
             p = self._spawn(w.namespace, sts, "StatefulSet", name, template, w.pods, created, t0, fresh=False,
                             extra_labels=labels)
+            if p is None:
+                break  # refused by admission: the controller retries this ordinal
             pods.append(p)
             if spec["podManagementPolicy"] == "OrderedReady" and not is_ready(p):
                 break  # the next ordinal waits for this one to be Running and Ready
@@ -236,7 +253,8 @@ class Workloads(Kubelet):
                 "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In",
                                                         "values": [node]}]}]}}}
             name = w.pod_names[n] if len(w.pod_names) > n else f"{w.name}-{o.short_hash(meta['uid'] + node, 5)}"
-            pods.append(self._spawn(w.namespace, ds, "DaemonSet", name, template, w.pods, created, t0, fresh=False))
+            p = self._spawn(w.namespace, ds, "DaemonSet", name, template, w.pods, created, t0, fresh=False)
+            pods += [p] if p is not None else []
         scheduled = [p for p in pods if p["spec"].get("nodeName")]
         ready = sum(1 for p in pods if is_ready(p))
         ds["status"] = {"currentNumberScheduled": len(scheduled), "desiredNumberScheduled": len(pods),

@@ -101,6 +101,16 @@ class Deployment(Strict):
     pod_names: list[ObjectName] = Field(default_factory=list, description="names of the live pods at load")
     strategy: dict[str, Any] = Field(default_factory=dict, description="spec.strategy, e.g. maxSurge")
     revisions: list[Revision] = Field(min_length=1, description="oldest first; the last one is live")
+    mid_rollout: bool = Field(False, description="the live revision is still rolling out: the pods start on the "
+                              "revision before it, and the rolling update replaces them within maxSurge and "
+                              "maxUnavailable as the controller does, so new pods that never get ready leave "
+                              "old pods serving beside them (needs two revisions)")
+
+    @model_validator(mode="after")
+    def _rolling_from_something(self) -> Deployment:
+        if self.mid_rollout and len(self.revisions) < 2:
+            raise ValueError(f"deployment {self.name}: mid_rollout needs a revision before the live one")
+        return self
 
     @field_validator("strategy")
     @classmethod
@@ -110,6 +120,14 @@ class Deployment(Strict):
 
 WorkloadKind = Literal["Pod", "Job", "CronJob", "StatefulSet", "DaemonSet"]
 KINDS = WorkloadKind.__args__
+
+
+class CronRun(Strict):
+    """An earlier run of a CronJob: the Job it made at the schedule's minute at or before `at` (named by that
+    minute), its pods as `pods` says."""
+
+    at: Offset
+    pods: PodState = PodState()
 
 
 class Workload(Strict):
@@ -125,6 +143,18 @@ class Workload(Strict):
     pods: PodState = PodState()
     pod_names: list[ObjectName] = Field(default_factory=list, description="explicit pod names, oldest first")
     created: Offset = "-1h"
+    runs: list[CronRun] = Field(default_factory=list, description="CronJob: earlier runs, each a Job with its "
+                                "pods (the last scheduled run is `pods`'); the history limits keep the newest")
+    suspended_at: Offset | None = Field(None, description="CronJob with spec.suspend: when it was suspended "
+                                        "(the update's time in metadata.managedFields)")
+
+    @model_validator(mode="after")
+    def _cron_only(self) -> Workload:
+        if (self.runs or self.suspended_at) and self.kind != "CronJob":
+            raise ValueError(f"{self.kind} {self.name}: runs and suspended_at are for a CronJob")
+        if self.suspended_at and not self.spec.get("suspend"):
+            raise ValueError(f"CronJob {self.name}: suspended_at needs spec.suspend: true")
+        return self
 
     @model_validator(mode="before")
     @classmethod

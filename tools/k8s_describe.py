@@ -10,12 +10,14 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from tools import k8s_detail_cluster as cluster
+from tools import k8s_detail_service as service
 from tools import k8s_detail_workloads as workloads
 from tools.base import Args, ToolResult, ok, tool
 from tools.context import ToolContext
 from tools.k8s_api import Namespace, ObjectName, object_events, read_kind, require_namespace
 from tools.k8s_detail_pod import describe_pod
 from tools.k8s_events import event_row, sort_events
+from tools.k8s_identity import describe_service_account
 from tools.k8s_kinds import KINDS, Kind
 from tools.k8s_secret_values import mask_secret_values
 
@@ -26,10 +28,12 @@ DETAIL: dict[str, Callable[[ToolContext, Any, datetime], dict[str, Any]]] = {
     "DaemonSet": workloads.describe_daemon_set, "Job": workloads.describe_job, "CronJob": workloads.describe_cron_job,
     "HorizontalPodAutoscaler": workloads.describe_hpa, "Node": cluster.describe_node,
     "PersistentVolumeClaim": cluster.describe_claim, "PersistentVolume": cluster.describe_volume,
-    "StorageClass": cluster.describe_storage_class, "Service": cluster.describe_service,
-    "Endpoints": cluster.describe_endpoints, "NetworkPolicy": cluster.describe_network_policy,
+    "StorageClass": cluster.describe_storage_class, "Service": service.describe_service,
+    "Endpoints": service.describe_endpoints, "NetworkPolicy": cluster.describe_network_policy,
     "ConfigMap": cluster.describe_config_map, "Secret": cluster.describe_secret,
     "Namespace": cluster.describe_namespace, "Event": cluster.describe_event,
+    "ResourceQuota": cluster.describe_resource_quota, "LimitRange": cluster.describe_limit_range,
+    "ServiceAccount": describe_service_account,
 }
 
 
@@ -52,7 +56,10 @@ def k8s_describe(ctx: ToolContext, args: K8sDescribeArgs) -> ToolResult:
     (GPU too), owner chain, referenced ConfigMaps/Secrets/claims and whether they exist, selecting Services
     and NetworkPolicies. Deployment: rollout status, revision history. Job/CronJob: failure reason, pods.
     Node: conditions, taints, pods vs max, requests vs allocatable. PersistentVolumeClaim: volume and class.
-    Service: endpoints by readiness. NetworkPolicy: what it allows (DNS?). Secret: key names only."""
+    Service: endpoints by readiness, how many pods its selector matches (none: the closest labels that exist),
+    a target port its pods do not declare. NetworkPolicy: what it allows (DNS?). Secret: key names only.
+    PersistentVolume: node affinity (zone). ResourceQuota: used/hard. LimitRange: min/max per container.
+    ServiceAccount: its workload-identity annotations (IRSA, GKE), imagePullSecrets and whether they exist."""
     info = KINDS[args.kind]
     ns = args.namespace if info.namespaced else ""
     if ns:

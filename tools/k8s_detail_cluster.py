@@ -1,6 +1,6 @@
 """Cluster and networking objects described: a node's conditions, capacity, what is placed on it and its taints;
-a claim's binding to its volume and class; a Service's endpoints by readiness; what a NetworkPolicy allows;
-ConfigMaps, and Secrets by key name only (never a value)."""
+a claim's binding to its volume and class; what a NetworkPolicy allows; ConfigMaps, and Secrets by key name only
+(never a value). Services and Endpoints: tools/k8s_detail_service.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from kubernetes.client.exceptions import ApiException
 from tools.context import ToolContext
 from tools.k8s_api import call, iso, selector_of, selects
 from tools.k8s_quantity import quantity
-from tools.k8s_rows import PRESSURE, node_status
+from tools.k8s_rows import PRESSURE, node_status, quota_usage
 
 CONFIG_VALUE_CHARS = 400
 NODE_RESOURCES = ("cpu", "memory", "nvidia.com/gpu", "ephemeral-storage")
@@ -82,6 +82,18 @@ def _storage_class(ctx: ToolContext, name: str | None) -> dict[str, Any] | None:
             "binding_mode": sc.volume_binding_mode or "Immediate", "reclaim_policy": sc.reclaim_policy}
 
 
+def node_affinity(pv: Any) -> list[str]:
+    """A volume's required node affinity as `kubectl describe pv` prints its terms (OR'ed; each term's
+    expressions AND'ed): 'topology.kubernetes.io/zone in [europe-west1-b]'."""
+    required = pv.spec.node_affinity.required if pv.spec.node_affinity else None
+    terms = []
+    for t in (required.node_selector_terms if required else None) or []:
+        exprs = [f"{e.key} {e.operator.lower()} [{', '.join(e.values or [])}]" if e.values else
+                 f"{e.key} {e.operator.lower()}" for e in [*(t.match_expressions or []), *(t.match_fields or [])]]
+        terms.append(", ".join(exprs))
+    return terms
+
+
 def describe_claim(ctx: ToolContext, pvc: Any, now: datetime) -> dict[str, Any]:
     ns, name = pvc.metadata.namespace, pvc.metadata.name
     volume = None
@@ -91,7 +103,8 @@ def describe_claim(ctx: ToolContext, pvc: Any, now: datetime) -> dict[str, Any]:
                       passthrough=(404,))
             volume = {"name": pv.metadata.name, "status": pv.status.phase,
                       "capacity": (pv.spec.capacity or {}).get("storage"),
-                      "reclaim_policy": pv.spec.persistent_volume_reclaim_policy}
+                      "reclaim_policy": pv.spec.persistent_volume_reclaim_policy,
+                      **({"node_affinity": terms} if (terms := node_affinity(pv)) else {})}
         except ApiException:
             volume = {"name": pvc.spec.volume_name, "exists": False}
     pods = call(ctx, f"the pods in {ns}", "core", "list_namespaced_pod", ns).items
@@ -111,6 +124,7 @@ def describe_volume(ctx: ToolContext, pv: Any, now: datetime) -> dict[str, Any]:
     return {"status": pv.status.phase, "claim": f"{ref.namespace}/{ref.name}" if ref else None,
             "capacity": (pv.spec.capacity or {}).get("storage"), "access_modes": pv.spec.access_modes or [],
             "reclaim_policy": pv.spec.persistent_volume_reclaim_policy,
+            "node_affinity": node_affinity(pv) or None,
             "storage_class": _storage_class(ctx, pv.spec.storage_class_name)}
 
 
@@ -119,36 +133,6 @@ def describe_storage_class(ctx: ToolContext, sc: Any, now: datetime) -> dict[str
             "reclaim_policy": sc.reclaim_policy, "allow_expansion": bool(sc.allow_volume_expansion),
             "default": (sc.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class") == "true",
             "parameters": sc.parameters or {}}
-
-
-def _endpoints(ctx: ToolContext, ns: str, name: str) -> dict[str, Any]:
-    try:
-        ep = call(ctx, f"endpoints {ns}/{name}", "core", "read_namespaced_endpoints", name, ns, passthrough=(404,))
-    except ApiException:
-        return {"ready": [], "not_ready": [], "note": "no Endpoints object"}
-
-    def who(a: Any) -> str:
-        return f"{a.target_ref.name} ({a.ip})" if a.target_ref else a.ip
-
-    subsets = ep.subsets or []
-    return {"ready": [who(a) for s in subsets for a in s.addresses or []],
-            "not_ready": [who(a) for s in subsets for a in s.not_ready_addresses or []],
-            "ports": sorted({f"{p.port}/{p.protocol or 'TCP'}" for s in subsets for p in s.ports or []})}
-
-
-def describe_service(ctx: ToolContext, svc: Any, now: datetime) -> dict[str, Any]:
-    ns, name = svc.metadata.namespace, svc.metadata.name
-    endpoints = _endpoints(ctx, ns, name)
-    if svc.spec.selector and not endpoints["ready"] and not endpoints["not_ready"]:
-        endpoints["note"] = f"no pod matches the selector {svc.spec.selector}"
-    return {"type": svc.spec.type, "cluster_ip": svc.spec.cluster_ip, "selector": svc.spec.selector or None,
-            "ports": [{"name": p.name, "port": p.port, "target_port": str(p.target_port), "protocol": p.protocol}
-                      for p in svc.spec.ports or []],
-            "endpoints": endpoints}
-
-
-def describe_endpoints(ctx: ToolContext, ep: Any, now: datetime) -> dict[str, Any]:
-    return _endpoints(ctx, ep.metadata.namespace, ep.metadata.name)
 
 
 def _peer(peer: Any) -> str:
@@ -208,6 +192,22 @@ def describe_secret(ctx: ToolContext, secret: Any, now: datetime) -> dict[str, A
     return {"type": secret.type, "keys": sorted(data),
             "sizes": {k: f"{len(v) * 3 // 4} bytes" for k, v in data.items()},  # base64 length, never the value
             "note": "values are never shown"}
+
+
+def describe_resource_quota(ctx: ToolContext, q: Any, now: datetime) -> dict[str, Any]:
+    usage = quota_usage(q)
+    spent = [u["resource"] for u in usage if u["spent"]]
+    used = ", ".join(f"{u['resource']} {u['used']}/{u['hard']}" for u in usage)
+    return {"status": f"used/hard: {used}" + (f"; spent: {', '.join(spent)}" if spent else ""),
+            "resources": usage, "spent": spent, "scopes": q.spec.scopes or None}
+
+
+def describe_limit_range(ctx: ToolContext, lr: Any, now: datetime) -> dict[str, Any]:
+    return {"limits": [{"type": i.type, "resource": r, "min": (i.min or {}).get(r), "max": (i.max or {}).get(r),
+                        "default_request": (i.default_request or {}).get(r), "default_limit": (i.default or {}).get(r)}
+                       for i in lr.spec.limits or []
+                       for r in sorted({*(i.max or {}), *(i.min or {}), *(i.default or {}),
+                                        *(i.default_request or {})})]}
 
 
 def describe_namespace(ctx: ToolContext, ns: Any, now: datetime) -> dict[str, Any]:

@@ -133,6 +133,8 @@ def describe_pod(ctx: ToolContext, p: Any, now: datetime) -> dict[str, Any]:
         **({"message": p.status.message} if p.status.message else {}),
         "created": iso(p.metadata.creation_timestamp), "age": age(p.metadata.creation_timestamp, now),
         "controlled_by": owner_chain(ctx, p, ns), "labels": p.metadata.labels or {}, "qos": p.status.qos_class,
+        "service_account": p.spec.service_account_name or "default",
+        **({"image_pull_secrets": [r.name for r in p.spec.image_pull_secrets]} if p.spec.image_pull_secrets else {}),
         "node_selector": p.spec.node_selector or None,
         "tolerations": [f"{t.key or '*'}{'=' + t.value if t.value else ''}:{t.effect or '*'}"
                         for t in p.spec.tolerations or []] or None,

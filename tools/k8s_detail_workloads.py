@@ -11,7 +11,7 @@ from tools.context import ToolContext
 from tools.k8s_api import age, call, iso, selector_of
 from tools.k8s_pods import pod_row
 from tools.k8s_revisions import REVISION, current_revision, image_of, plan, revision_of
-from tools.k8s_rows import job_row, job_status
+from tools.k8s_rows import cron_job_health, job_row, job_status
 
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 
@@ -132,11 +132,18 @@ def describe_daemon_set(ctx: ToolContext, ds: Any, now: datetime) -> dict[str, A
     }
 
 
+def pods_statuses(job: Any) -> str:
+    """`kubectl describe job`'s "Pods Statuses" line."""
+    s = job.status
+    return f"{s.active or 0} Active ({s.ready or 0} Ready) / {s.succeeded or 0} Succeeded / {s.failed or 0} Failed"
+
+
 def describe_job(ctx: ToolContext, job: Any, now: datetime) -> dict[str, Any]:
     s = job.status
     pods = _pods(ctx, job.metadata.namespace, selector_of(job.spec.selector), now) if job.spec.selector else []
     return {
-        "status": job_status(job), "completions": job.spec.completions or 1, "parallelism": job.spec.parallelism,
+        "status": job_status(job), "pods_statuses": pods_statuses(job),
+        "completions": job.spec.completions or 1, "parallelism": job.spec.parallelism,
         "backoff_limit": job.spec.backoff_limit, "succeeded": s.succeeded or 0, "failed": s.failed or 0,
         "active": s.active or 0, "started": iso(s.start_time), "completed": iso(s.completion_time),
         "conditions": _conditions(job),
@@ -145,12 +152,23 @@ def describe_job(ctx: ToolContext, job: Any, now: datetime) -> dict[str, Any]:
     }
 
 
+def suspended_since(cj: Any) -> tuple[str | None, str | None]:
+    """When spec.suspend was last set and by which manager: the managedFields entry that owns it."""
+    owners = [m for m in cj.metadata.managed_fields or []
+              if "f:suspend" in ((m.fields_v1 or {}).get("f:spec") or {}) and m.time]
+    newest = max(owners, key=lambda m: m.time, default=None)
+    return (iso(newest.time), newest.manager) if newest else (None, None)
+
+
 def describe_cron_job(ctx: ToolContext, cj: Any, now: datetime) -> dict[str, Any]:
     ns = cj.metadata.namespace
     jobs = _owned(call(ctx, f"the jobs in {ns}", "batch", "list_namespaced_job", ns).items, cj.metadata.uid)
     s = cj.status
+    since, by = suspended_since(cj) if cj.spec.suspend else (None, None)
     return {
         "schedule": cj.spec.schedule, "time_zone": cj.spec.time_zone, "suspend": bool(cj.spec.suspend),
+        **({"suspended_since": since, "suspended_by": by} if since else {}),
+        "status": cron_job_health(cj, now) or "healthy",
         "concurrency_policy": cj.spec.concurrency_policy, "last_schedule": iso(s.last_schedule_time),
         "last_successful": iso(s.last_successful_time), "active": [r.name for r in s.active or []],
         "jobs": [{k: v for k, v in job_row(j, now).items() if k != "healthy"}

@@ -8,7 +8,7 @@ from typing import Any, Literal
 Kind = Literal[
     "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "Node", "Service",
     "Endpoints", "PersistentVolumeClaim", "PersistentVolume", "StorageClass", "NetworkPolicy", "ConfigMap",
-    "Secret", "HorizontalPodAutoscaler", "Namespace", "Event",
+    "Secret", "HorizontalPodAutoscaler", "Namespace", "Event", "ResourceQuota", "LimitRange", "ServiceAccount",
 ]
 ApiGroup = Literal["core", "apps", "batch", "networking", "storage", "autoscaling"]
 API_CLASSES: dict[str, str] = {"core": "CoreV1Api", "apps": "AppsV1Api", "batch": "BatchV1Api",
@@ -47,12 +47,14 @@ KINDS: dict[str, KindInfo] = {k.kind: k for k in [
     KindInfo("PersistentVolumeClaim", "core", "persistent_volume_claim", True),
     KindInfo("PersistentVolume", "core", "persistent_volume", False), KindInfo("Node", "core", "node", False),
     KindInfo("Namespace", "core", "namespace", False),
+    KindInfo("ResourceQuota", "core", "resource_quota", True), KindInfo("LimitRange", "core", "limit_range", True),
     KindInfo("Deployment", "apps", "deployment", True), KindInfo("ReplicaSet", "apps", "replica_set", True),
     KindInfo("StatefulSet", "apps", "stateful_set", True), KindInfo("DaemonSet", "apps", "daemon_set", True),
     KindInfo("Job", "batch", "job", True), KindInfo("CronJob", "batch", "cron_job", True),
     KindInfo("NetworkPolicy", "networking", "network_policy", True),
     KindInfo("StorageClass", "storage", "storage_class", False),
     KindInfo("HorizontalPodAutoscaler", "autoscaling", "horizontal_pod_autoscaler", True),
+    KindInfo("ServiceAccount", "core", "service_account", True),
 ]}
 
 

@@ -52,8 +52,9 @@ class K8sListArgs(Args):
 def k8s_list(ctx: ToolContext, args: K8sListArgs) -> ToolResult:
     """List objects of one kind, unhealthy first, with kubectl's columns: pods (status such as
     CrashLoopBackOff, Pending, Init:Error; ready, restarts, last termination, node), workloads (ready and
-    desired), Jobs (succeeded/failed), nodes (Ready, pressure, taints), claims (Bound/Pending), Secrets
-    (key names only) and the rest."""
+    desired), Jobs (succeeded/failed), CronJobs (suspended, or no success since its schedule says it was due:
+    not healthy), nodes (Ready, pressure, taints, zone), claims (Bound/Pending), ResourceQuotas (used/hard),
+    Secrets (key names only) and the rest."""
     info = KINDS[args.kind]
     ns = args.namespace if info.namespaced else None
     if ns:

@@ -1,4 +1,5 @@
-"""Kubernetes resource quantities ('500m', '2Gi', '1e3', 4) as exact numbers of base units."""
+"""Kubernetes resource quantities ('500m', '2Gi', '1e3', 4) as exact numbers of base units, and back as the API
+server prints a sum."""
 
 from __future__ import annotations
 
@@ -17,3 +18,13 @@ def quantity(value: Any) -> Decimal:
     if not m:
         raise ValueError(f"{value!r} is not a Kubernetes quantity")
     return Decimal(m.group(1)) * Decimal(_SUFFIX[m.group(2) or ""])
+
+
+def amount(resource: str, value: Decimal) -> str:
+    """A quantity as the API server prints a sum: 2Gi, 512Mi, 500m, 3."""
+    if resource.endswith("cpu"):
+        return f"{int(value * 1000)}m" if value % 1 else str(int(value))
+    for unit, size in (("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
+        if value and value % size == 0 and resource.endswith(("memory", "storage")):
+            return f"{int(value / size)}{unit}"
+    return str(int(value)) if value == int(value) else str(value)

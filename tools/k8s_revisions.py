@@ -7,7 +7,10 @@ reads, init containers, resources, probes…) and the template's labels. Templat
 (`kubectl.kubernetes.io/restartedAt`, which every `kubectl rollout restart` sets) and the pod-template-hash
 label do not count: a restart makes a new revision that runs exactly what the old one ran. The target is the
 newest older revision that differs and is not known to have run unhealthy; with none, the plan refuses and
-says why (a rollback would change nothing, or every different revision ran unhealthy).
+says why (a rollback would change nothing, or every different revision ran unhealthy). The plan also says
+what the rollback undoes (`released`: each difference from the target to the running template with its
+container and aspect, e.g. `limits.memory` lowered or a container added), which triage matches against the
+failure's mechanism (bot/triage/rules/release.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from tools.k8s_quantity import quantity
 
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
@@ -115,18 +120,58 @@ def _ref(env_from: dict[str, Any]) -> str:
     return str(env_from)
 
 
-def _container(cur: dict[str, Any], new: dict[str, Any], who: str) -> list[str]:
+PROBES = ("liveness_probe", "readiness_probe", "startup_probe")
+ACCOUNT = ("service_account_name", "service_account", "image_pull_secrets")  # who the pods are, and pull as
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between two templates: the container it is in (None: the pod's), what differs (image,
+    command, args, env, limits.memory, requests.cpu…, probes, added, removed, volumes, pod, labels) and the
+    words `changes` gives it."""
+
+    container: str | None
+    aspect: str
+    words: str
+
+
+def _quantity_moved(was: Any, now: Any) -> str:
+    if was is None:
+        return f"set to {now} (none before)"
+    if now is None:
+        return f"removed (was {was})"
+    try:
+        verb = "lowered" if quantity(now) < quantity(was) else "raised"
+    except ValueError:
+        verb = "changed"
+    return f"{verb} {was} → {now}"
+
+
+def _resources(cur: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str]]:
+    """(aspect, words) per request or limit that differs, e.g. ('limits.memory', 'memory limit lowered …')."""
+    out = []
+    for kind in ("limits", "requests"):
+        a = (cur.get("resources") or {}).get(kind) or {}
+        b = (new.get("resources") or {}).get(kind) or {}
+        out += [(f"{kind}.{r}", f"{r} {kind[:-1]} {_quantity_moved(a.get(r), b.get(r))}")
+                for r in sorted(a.keys() | b.keys()) if a.get(r) != b.get(r)]
+    return out
+
+
+def _container(cur: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str]]:
     out = []
     if cur.get("image") != new.get("image"):
-        out.append(f"{who}image {cur.get('image')} → {new.get('image')}")
+        out.append(("image", f"image {cur.get('image')} → {new.get('image')}"))
     for key in ("command", "args"):
         if cur.get(key) != new.get(key):
-            out.append(f"{who}{key} {' '.join(cur.get(key) or []) or 'the image default'} → "
-                       f"{' '.join(new.get(key) or []) or 'the image default'}")
-    out += [who + line for line in _env(cur, new)]
+            out.append((key, f"{key} {' '.join(cur.get(key) or []) or 'the image default'} → "
+                             f"{' '.join(new.get(key) or []) or 'the image default'}"))
+    out += [("env", line) for line in _env(cur, new)]
+    out += _resources(cur, new)
     rest = sorted(k for k in cur.keys() | new.keys()
-                  if k not in ("name", "image", "command", "args", "env", "env_from") and cur.get(k) != new.get(k))
-    out += [f"{who}{k.replace('_', ' ')} differs" for k in rest]
+                  if k not in ("name", "image", "command", "args", "env", "env_from", "resources")
+                  and cur.get(k) != new.get(k))
+    out += [("probes" if k in PROBES else k, f"{k.replace('_', ' ')} differs") for k in rest]
     return out
 
 
@@ -143,28 +188,43 @@ def _volumes(spec: dict[str, Any]) -> set[str]:
     return refs
 
 
-def changes(current: dict[str, Any], target: dict[str, Any]) -> list[str]:
-    """What returning from `current` to `target` changes, in words (templates as `what_matters` gives them)."""
+def differences(current: dict[str, Any], target: dict[str, Any]) -> list[Change]:
+    """What going from `current` to `target` changes, one `Change` each (templates as `what_matters` gives
+    them)."""
     cur, new = current["spec"], target["spec"]
     out = []
     for kind, word in (("init_containers", "init container"), ("containers", "container")):
         a = {c["name"]: c for c in cur.get(kind, [])}
         b = {c["name"]: c for c in new.get(kind, [])}
-        out += [f"{word} {n} removed" for n in a if n not in b]
-        out += [f"{word} {n} added ({b[n].get('image')})" for n in b if n not in a]
+        out += [Change(n, "removed", f"{word} {n} removed") for n in a if n not in b]
+        out += [Change(n, "added", f"{word} {n} added ({b[n].get('image')})") for n in b if n not in a]
         single = kind == "containers" and len(a) == len(b) == 1
         for n in [n for n in a if n in b]:
-            out += _container(a[n], b[n], "" if single else f"{word} {n}: ")
+            out += [Change(n, aspect, ("" if single else f"{word} {n}: ") + words)
+                    for aspect, words in _container(a[n], b[n])]
     was, now = _volumes(cur), _volumes(new)
-    out += [f"volume from {r} removed" for r in sorted(was - now)] + [f"volume from {r} added" for r in sorted(now - was)]
+    out += [Change(None, "volumes", f"volume from {r} removed") for r in sorted(was - now)]
+    out += [Change(None, "volumes", f"volume from {r} added") for r in sorted(now - was)]
+    account = lambda s: s.get("service_account_name") or s.get("service_account") or "default"  # noqa: E731
+    if account(cur) != account(new):
+        out.append(Change(None, "service_account", f"serviceAccountName {account(cur)} → {account(new)}"))
+    pulls = lambda s: ", ".join(p.get("name") for p in s.get("image_pull_secrets", [])) or "none"  # noqa: E731
+    if pulls(cur) != pulls(new):
+        out.append(Change(None, "image_pull_secrets", f"imagePullSecrets {pulls(cur)} → {pulls(new)}"))
     rest = sorted(k for k in cur.keys() | new.keys()
-                  if k not in ("containers", "init_containers", "volumes") and cur.get(k) != new.get(k))
+                  if k not in ("containers", "init_containers", "volumes", *ACCOUNT) and cur.get(k) != new.get(k))
     if cur.get("volumes") != new.get("volumes") and was == now:
         rest.append("volumes")
-    out += [f"pod {k.replace('_', ' ')} differs" for k in rest]
+    out += [Change(None, "volumes" if k == "volumes" else "pod", f"pod {k.replace('_', ' ')} differs")
+            for k in rest]
     if current["labels"] != target["labels"]:
-        out.append("pod labels differ")
+        out.append(Change(None, "labels", "pod labels differ"))
     return out
+
+
+def changes(current: dict[str, Any], target: dict[str, Any]) -> list[str]:
+    """What returning from `current` to `target` changes, in words (templates as `what_matters` gives them)."""
+    return [c.words for c in differences(current, target)]
 
 
 # -- the choice ----------------------------------------------------------------------------------------------
@@ -199,8 +259,11 @@ class RollbackPlan:
                  "began_created": self.began.created.isoformat() if self.began.created else None}
         if self.target is None:
             return {"refused": self.refused, **began}
+        released = [{"container": c.container, "aspect": c.aspect, "words": c.words}
+                    for c in differences(self.target.template, self.current.template)]
         return {"revision": self.target.number, "image": self.target.image, "why": self.reason(),
-                "changes": self.changes, "health": self.health.evidence if self.health else None, **began}
+                "changes": self.changes, "health": self.health.evidence if self.health else None,
+                "began_image": self.began.image, "released": released, **began}
 
 
 def plan(deployment: str, current: Revision, revisions: list[Revision], to_revision: int | None = None,

@@ -10,10 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from tools.k8s_api import age, selector_of
+from tools.k8s_cron import overdue
+from tools.k8s_quantity import quantity
 from tools.k8s_events import event_row
+from tools.k8s_identity import workload_identity
 from tools.k8s_pods import pod_row
 
 Row = dict[str, Any]
+ZONE = "topology.kubernetes.io/zone"
 PRESSURE = ("MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable")
 
 
@@ -71,10 +75,20 @@ def job_row(job: Any, now: datetime) -> Row:
                  failed=job.status.failed or 0, owner=_owner(job))
 
 
-def cron_job_row(cj: Any, now: datetime) -> Row:
+def cron_job_health(cj: Any, now: datetime) -> str | None:
+    """What is wrong with a CronJob, or None: suspended (no run starts), or its last due run has not succeeded."""
     s = cj.status
-    return _base(cj, now, schedule=cj.spec.schedule, suspend=bool(cj.spec.suspend), active=len(s.active or []),
-                 last_schedule=age(s.last_schedule_time, now))
+    if cj.spec.suspend:
+        return "suspended"
+    return overdue(cj.spec.schedule, cj.spec.time_zone, cj.metadata.creation_timestamp,
+                   s.last_successful_time if s else None, len((s.active if s else None) or []), now)
+
+
+def cron_job_row(cj: Any, now: datetime) -> Row:
+    s, problem = cj.status, cron_job_health(cj, now)
+    return _base(cj, now, problem is None, schedule=cj.spec.schedule, suspend=bool(cj.spec.suspend),
+                 active=len((s.active if s else None) or []), last_schedule=age(s.last_schedule_time, now),
+                 last_success=age(s.last_successful_time, now), **({"problem": problem} if problem else {}))
 
 
 def node_status(n: Any) -> str:
@@ -86,7 +100,10 @@ def node_status(n: Any) -> str:
 def node_row(n: Any, now: datetime) -> Row:
     pressure = [c.type for c in n.status.conditions or [] if c.type in PRESSURE and c.status == "True"]
     status = node_status(n)
+    zone = (n.metadata.labels or {}).get(ZONE)
+    sizes = {k: v for k, v in (n.status.allocatable or {}).items() if k in ("cpu", "memory") or "/" in k}
     return _base(n, now, status == "Ready" and not pressure, status=status, pressure=pressure,
+                 **({"zone": zone} if zone else {}), allocatable=sizes,
                  taints=[f"{t.key}={t.value or ''}:{t.effect}" for t in n.spec.taints or []],
                  version=n.status.node_info.kubelet_version if n.status.node_info else None)
 
@@ -139,10 +156,37 @@ def secret_row(secret: Any, now: datetime) -> Row:
 
 def hpa_row(hpa: Any, now: datetime) -> Row:
     s, ref = hpa.status, hpa.spec.scale_target_ref
-    limited = condition(hpa, "ScalingLimited")
-    return _base(hpa, now, not (limited is not None and limited.status == "True"),
+    limited, active = condition(hpa, "ScalingLimited"), condition(hpa, "ScalingActive")
+    blind = active is not None and active.status == "False"  # it cannot compute a replica count: not scaling
+    return _base(hpa, now, not (limited is not None and limited.status == "True") and not blind,
                  reference=f"{ref.kind}/{ref.name}", min=hpa.spec.min_replicas or 1, max=hpa.spec.max_replicas,
-                 replicas=s.current_replicas if s else None, desired=s.desired_replicas if s else None)
+                 replicas=s.current_replicas if s else None, desired=s.desired_replicas if s else None,
+                 **({"not_scaling": f"{active.reason}: {active.message}"} if blind else {}))
+
+
+def service_account_row(sa: Any, now: datetime) -> Row:
+    return _base(sa, now, image_pull_secrets=[r.name for r in sa.image_pull_secrets or []] or None,
+                 **({"identity": identity} if (identity := workload_identity(sa)) else {}))
+
+
+def quota_usage(q: Any) -> list[dict[str, Any]]:
+    """Each resource a ResourceQuota limits: used and hard, as `kubectl describe quota` lists them, and whether
+    it is spent (used at or above hard: the next pod that needs it is refused)."""
+    s = q.status
+    hard, used = (s.hard if s else None) or (q.spec.hard or {}), (s.used if s else None) or {}
+    return [{"resource": r, "used": used.get(r, "0"), "hard": hard[r],
+             "spent": quantity(used.get(r, "0")) >= quantity(hard[r])} for r in sorted(hard)]
+
+
+def quota_row(q: Any, now: datetime) -> Row:
+    usage = quota_usage(q)
+    return _base(q, now, not any(u["spent"] for u in usage),
+                 used=", ".join(f"{u['resource']}: {u['used']}/{u['hard']}" for u in usage))
+
+
+def limit_range_row(lr: Any, now: datetime) -> Row:
+    return _base(lr, now, limits=[f"{i.type} {r} max {(i.max or {}).get(r, '-')}" for i in lr.spec.limits or []
+                                  for r in sorted({*(i.max or {}), *(i.min or {}), *(i.default or {})})])
 
 
 def namespace_row(ns: Any, now: datetime) -> Row:
@@ -159,5 +203,6 @@ ROWS: dict[str, Callable[[Any, datetime], Row]] = {
     "Service": service_row, "Endpoints": endpoints_row, "PersistentVolumeClaim": claim_row,
     "PersistentVolume": volume_row, "StorageClass": storage_class_row, "NetworkPolicy": network_policy_row,
     "ConfigMap": config_map_row, "Secret": secret_row, "HorizontalPodAutoscaler": hpa_row,
-    "Namespace": namespace_row, "Event": _event,
+    "Namespace": namespace_row, "Event": _event, "ResourceQuota": quota_row, "LimitRange": limit_range_row,
+    "ServiceAccount": service_account_row,
 }

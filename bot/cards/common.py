@@ -65,12 +65,16 @@ def action_line(a: CardAction) -> str:
     outcome = one_line(a.outcome) if a.outcome else None
     said = outcome is not None and outcome.startswith(state[a.status])  # "expired at 10:05 UTC, …" says it once
     line = f"{ref}{a.summary} — {outcome if said else state[a.status]}"
+    if a.status == "pending" and a.expires_at:
+        line += ", " + S.EXPIRES.format(at=a.expires_at)
     if a.reason:
         line += f" ({a.reason})"
     if a.decided_by:
         line += f"; decided by {', '.join(a.decided_by)}"
     if outcome and not said:
         line += f"; {outcome}"
+    if a.verdict:
+        line += f"; {one_line(a.verdict)}"
     return line
 
 

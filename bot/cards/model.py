@@ -56,6 +56,8 @@ class CardAction(BaseModel):
     why: str = Field("", description="why triage proposes it (playbook, analysis)")
     decided_by: list[str] = Field(default_factory=list)
     outcome: str | None = None
+    expires_at: datetime | None = Field(None, description="when a pending action expires unanswered")
+    verdict: str | None = Field(None, description="what verification found after it ran (bot.guard.verify)")
 
 
 class GroupAlert(BaseModel):

@@ -28,6 +28,9 @@ class Poster(Protocol):
     def attach(self, ref: MessageRef, card: Card, png: bytes) -> None:
         """The card's graph under its post (a reply in the card's thread)."""
 
+    def reply(self, ref: MessageRef, text: str) -> None:
+        """A line of opsbot's in the card's thread (a verdict, a reminder): plain text, its mentions notify."""
+
 
 @dataclass
 class Posted:
@@ -50,6 +53,7 @@ class ConsolePoster:
     echo: Callable[[str], None] | None = None
     platform: str = "console"
     history: list[Posted] = field(default_factory=list)
+    replies: list[tuple[str, str]] = field(default_factory=list)  # (the card's message id, the line)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _seq: int = 0
     _shown: dict[str, str] = field(default_factory=dict)  # the text each message shows now
@@ -81,6 +85,12 @@ class ConsolePoster:
             self.history.append(Posted("graph", card.incident_id, ref.message_id, card))
         if self.echo:
             self.echo(f"[graph under {ref.message_id}: a {len(png) // 1024} KB PNG]")
+
+    def reply(self, ref: MessageRef, text: str) -> None:
+        with self._lock:
+            self.replies.append((ref.message_id, text))
+        if self.echo:
+            self.echo(f"[in the thread of {ref.message_id}] {text}")
 
     def posts(self, incident_id: str | None = None) -> list[Posted]:
         with self._lock:
@@ -168,6 +178,17 @@ class Publisher:
                     poster.update(ref, card)
                     log.info("action_message_edited", action=action_id, platform=ref.platform)
             return card
+
+    def reply(self, incident_id: str, text: Callable[[str], str]) -> int:
+        """A line in the thread of the incident's card on every platform it was posted to (`text` by platform:
+        mentions are written per platform); how many were posted."""
+        posters = {p.platform: p for p in self.posters}
+        posted = 0
+        for platform, ref in self.store.refs(incident_id).items():
+            if (poster := posters.get(platform)) is not None:
+                poster.reply(ref, text(platform))
+                posted += 1
+        return posted
 
     def _show(self, card: Card) -> None:
         for poster in self.posters:

@@ -83,3 +83,24 @@ def window_text(seconds: int) -> str:
 
 WITHDRAWN = "the incident resolved before anyone approved it"
 EXPIRED = "expired at {at:%H:%M} UTC, not executed"
+EXPIRES = "expires {at:%H:%M} UTC"
+REMINDER = "{who} #{id} {summary} is waiting for approval and expires at {at:%H:%M} UTC"
+ESCALATION = "{who} #{id} {summary} expired at {at:%H:%M} UTC with nobody's decision: nothing was run"
+
+# verification after an executed action (bot/guard/verify.py): "{after}" is "2 min", "{verb}" "rollback"
+FIXED = "fixed: {state} {after} after the {verb}"
+ALERT_RESOLVED = ", alert resolved at {at:%H:%M} UTC"
+NOT_FIXED = "not fixed: {still}{state} {after} after the {verb}"
+STILL = "still "
+NOT_FIXED_ALERT = "not fixed: {state} but the alert still fires {after} after the {verb}"
+WORSE = "worse: {state} {after} after the {verb} (before it: {before})"
+NOT_VERIFIED = "not verified: {why} {after} after the {verb}"
+VERDICT_POST = "#{id} {summary}: {verdict}"
+UNDO_PROPOSED = "undo proposed: #{id} {summary} (waiting for approval)"
+UNDO_NOT_PROPOSED = "undo not proposed: {why}"
+UNDO_WHY = "undoes #{id}, which did not fix it"
+
+
+def minutes(seconds: float) -> str:
+    """How long after an action: '2 min', 'under a minute'."""
+    return f"{round(seconds / 60)} min" if seconds >= 60 else "under a minute"

@@ -63,7 +63,7 @@ def serve_cmd(
     except KnowledgeUnavailable as e:  # the knowledge store opens at start-up: a wrong chroma_url fails here
         common.fail(str(e))
     p = build_pipeline(settings, posters_for(settings), door=door, triage=triage, metrics=triage.metrics,
-                       learn=kt.resolved)
+                       learn=kt.resolved, outcomes=kt.outcomes)
     if chat:
         from bot.chat.frontends.together import frontends_lifespan
         from bot.cli.chat import build_conversation, build_decisions

@@ -38,7 +38,7 @@ class PendingAction(BaseModel):
     requester: str
     via: str = Field("cli", description="how it was proposed: cli, chat, agent (the model, the change the "
                      "requester's question asked for), model (the model on its own: the question did not ask "
-                     "for it) or triage")
+                     "for it), triage, or verify (the undo of an action verification found had not fixed it)")
     incident: str | None = None
     created_at: datetime
     expires_at: datetime
@@ -94,6 +94,8 @@ def proposer(action: PendingAction) -> str:
         return messages.PROPOSED_BY_MODEL.format(requester=action.requester)
     if action.via == "triage":
         return messages.PROPOSED_BY_TRIAGE
+    if action.via == "verify":
+        return messages.PROPOSED_AS_UNDO
     return messages.REQUESTED_BY.format(requester=action.requester)
 
 

@@ -13,6 +13,7 @@ from bot.guard.approvals import ApprovalStore
 from bot.guard.audit import AuditLog, AuditRecord, AuditUnavailable
 from bot.guard.gate import ActionGate
 from bot.guard.invoke import error, invoke
+from bot.guard.watch import VERIFIER, Snapshot, observe
 from bot.redact import redact, redact_data
 from policies.engine import PolicyEngine
 from policies.schema import Severity
@@ -59,7 +60,12 @@ class Door:
                  approvals: ApprovalStore):
         self.tools = {t.name: t for t in tools}
         self.ctx, self.audit = ctx, audit
-        self.gate = ActionGate(self.tools, ctx, engine, approvals, audit)
+        self.gate = ActionGate(self.tools, ctx, engine, approvals, audit, look=self.look)
+
+    def look(self, namespace: str, deployment: str) -> Snapshot:
+        """A deployment's state as verification judges it, read through this door (audited as VERIFIER)."""
+        return observe(lambda name, args: self.run(name, args, Caller(identity=VERIFIER, via="verify")),
+                       namespace, deployment)
 
     def run(self, name: str, args: dict[str, Any], caller: Caller) -> ToolResult:
         started = time.perf_counter()

@@ -7,8 +7,11 @@ was checked again against the current state.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import redis
+import structlog
 from pydantic import BaseModel
 
 from bot import messages
@@ -16,10 +19,13 @@ from bot.cards import strings as S
 from bot.guard.approvals import ApprovalStore, ApprovalsUnavailable, PendingAction
 from bot.guard.audit import AuditLog, AuditRecord, AuditUnavailable
 from bot.guard.invoke import error, invoke
+from bot.guard.watch import VERBS, Snapshot, Unreadable, Watch, Watches, deployment_of
 from policies.engine import ActionRequest, Decision, PolicyEngine
 from policies.schema import Severity
 from tools.base import BackendError, Preview, Status, Tool, ToolInputError, ToolResult
 from tools.context import ToolContext
+
+log = structlog.get_logger(__name__)
 
 
 class Verdict(BaseModel):
@@ -33,8 +39,10 @@ class Verdict(BaseModel):
 
 class ActionGate:
     def __init__(self, tools: dict[str, Tool], ctx: ToolContext, engine: PolicyEngine, store: ApprovalStore,
-                 audit: AuditLog):
+                 audit: AuditLog, look: Callable[[str, str], Snapshot] | None = None):
         self.tools, self.ctx, self.engine, self.store, self.audit = tools, ctx, engine, store, audit
+        self.look = look  # a deployment's state, read through the door (bot.guard.watch.observe)
+        self.watches = Watches(store.client, store.prefix)
 
     def _request(self, t: Tool, preview: Preview, requester: str, severity: Severity | None) -> ActionRequest:
         return ActionRequest(tool=t.name, namespace=preview.namespace, target=preview.target, requester=requester,
@@ -178,10 +186,35 @@ class ActionGate:
             self._audit("execution", claimed_by, action.tool, action.preview.target, "refused",
                         f"#{action.id} not executed: {reason}", action.args, action.incident)
             return Verdict(ok=False, message=f"not executed: {reason}", action=self.store.get(action.id))
+        deployment = deployment_of(action.tool, action.preview) if action.tool in VERBS else None
+        before = self._looked(action.preview.namespace, deployment)
         result = invoke(t, self.ctx, t.args.model_validate(action.args), claimed_by)
         self.store.record_execution(action, self.ctx.now())
         done = result.status == Status.success
-        return self._finish(action, claimed_by, result, result.invocation if done else f"failed: {result.error}")
+        verdict = self._finish(action, claimed_by, result, result.invocation if done else f"failed: {result.error}")
+        if done and deployment:
+            self._watch(action, deployment, before)
+        return verdict
+
+    def _looked(self, namespace: str, deployment: str | None) -> Snapshot | None:
+        """The target before the action runs, what a later 'worse' is measured against (None: not readable)."""
+        if self.look is None or deployment is None:
+            return None
+        try:
+            return self.look(namespace, deployment)
+        except Unreadable:
+            return None
+
+    def _watch(self, action: PendingAction, deployment: str, before: Snapshot | None) -> None:
+        """Verify the executed action from now for the policy's window (bot.guard.verify decides, on its ticks)."""
+        now = self.ctx.now()
+        try:
+            self.watches.begin(Watch(action_id=action.id, tool=action.tool, summary=action.preview.summary,
+                                     namespace=action.preview.namespace, deployment=deployment,
+                                     incident=action.incident, executed_at=now, before=before,
+                                     deadline=now + self.engine.policy.verify.window))
+        except redis.RedisError as e:  # the action ran; only its verification is lost, and the log says so
+            log.error("verification_not_started", action=action.id, error=f"{type(e).__name__}: {e}")
 
     def _finish(self, action: PendingAction, claimed_by: str, result: ToolResult | None, outcome: str) -> Verdict:
         done = result is not None and result.status == Status.success

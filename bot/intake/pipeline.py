@@ -18,6 +18,7 @@ from bot.cards.store import CardStore
 from bot.guard.door import Door
 from bot.guard.expiry import ExpirySweep
 from bot.guard.silencer import Silencer
+from bot.guard.verify import Verifier
 from bot.intake.groups import AlertGroups
 from bot.intake.incidents import IncidentStore
 from bot.intake.stream import AlertStream
@@ -29,6 +30,7 @@ from bot.triage.graph import AlertGraph
 from bot.triage.knowledge_hook import KnowledgeTriage
 from bot.triage.triage import Triage
 from bot.wiring import build_door, outcomes, redis_client
+from knowledge.outcomes import Outcomes
 from policies.engine import PolicyEngine
 
 log = structlog.get_logger(__name__)
@@ -50,6 +52,7 @@ class Pipeline:
     groups: AlertGroups | None = None
     silencer: Silencer | None = None
     expiry: ExpirySweep | None = None
+    verifier: Verifier | None = None
     threads: list[threading.Thread] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -57,7 +60,8 @@ class Pipeline:
         from bot.intake.worker import Worker
 
         return Worker(name, self.settings, self.stream, self.incidents, self.triage, self.cards, self.publisher,
-                      self.sentry, self.metrics, self.learn, self.groups, self.silencer, self.expiry)
+                      self.sentry, self.metrics, self.learn, self.groups, self.silencer, self.expiry,
+                      self.verifier)
 
 
     def warm(self) -> None:
@@ -100,7 +104,9 @@ def knowledge_triage(settings: Settings, door: Door, prefix: str, metrics: Metri
 
 def build_pipeline(settings: Settings, posters: list[Poster], *, prefix: str | None = None,
                    door: Door | None = None, triage: Triage | None = None,
-                   metrics: Metrics | None = None, learn: Callable[[Card], None] | None = None) -> Pipeline:
+                   metrics: Metrics | None = None, learn: Callable[[Card], None] | None = None,
+                   outcomes: Outcomes | None = None) -> Pipeline:
+    """`outcomes`: where verdicts of executed actions are learned (the knowledge triage's); None: not learned."""
     prefix = prefix or settings.redis.key_prefix
     metrics = metrics or Metrics()
     client = redis_client(settings)
@@ -121,6 +127,7 @@ def build_pipeline(settings: Settings, posters: list[Poster], *, prefix: str | N
         cards=cards, publisher=publisher, triage=triage, sentry=sentry, metrics=metrics, learn=learn,
         groups=AlertGroups(client, prefix) if settings.intake.cards == "group" else None,
         silencer=Silencer(door, cards, publisher), expiry=ExpirySweep(door.gate, cards, publisher),
+        verifier=Verifier(door, cards, publisher, outcomes),
     )
 
 

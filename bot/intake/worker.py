@@ -24,6 +24,7 @@ from bot.cards.sentry_writer import SentryWriter
 from bot.cards.store import CardStore
 from bot.guard.expiry import ExpirySweep
 from bot.guard.silencer import Silencer
+from bot.guard.verify import Verifier
 from bot.intake.alert import Alert
 from bot.intake.groups import AlertGroups
 from bot.intake.incidents import IncidentStore, Observation
@@ -44,9 +45,9 @@ class Worker:
                  triage: Triage, cards: CardStore, publisher: Publisher, sentry: SentryWriter | None = None,
                  metrics: Metrics | None = None, learn: Callable[[Card], None] | None = None,
                  groups: AlertGroups | None = None, silencer: Silencer | None = None,
-                 expiry: ExpirySweep | None = None):
+                 expiry: ExpirySweep | None = None, verifier: Verifier | None = None):
         self.name, self.settings, self.stream, self.incidents = name, settings, stream, incidents
-        self.groups, self.silencer, self.expiry = groups, silencer, expiry
+        self.groups, self.silencer, self.expiry, self.verifier = groups, silencer, expiry, verifier
         self.triage, self.cards, self.publisher, self.sentry = triage, cards, publisher, sentry
         self.metrics = metrics or Metrics()
         self.learn = learn
@@ -141,6 +142,9 @@ class Worker:
             return
         if self.silencer:
             self.silencer.lift_on_resolve(card_id)
+        if self.verifier:  # its actions' verdicts now, not at their next look: what is learned below carries them
+            self.verifier.watches.hurry(card_id)
+            self.verifier.tick()
         if self.learn and obs.kind == "resolved":
             try:
                 self.learn(self.cards.get(card_id))  # type: ignore[arg-type]
@@ -190,6 +194,8 @@ class Worker:
             self.silencer.end_due()  # silences that reached their end: their cards say so
         if self.expiry:
             self.expiry.sweep()  # actions that expired unapproved: their cards and messages lose their buttons
+        if self.verifier:
+            self.verifier.tick()  # executed actions: did they fix it? The verdict on the card and in its thread
         return self.reclaim() + self._process(self.stream.read(self.name, count=count, block_ms=block_ms))
 
     def run(self, stop: threading.Event, block_ms: int = 500) -> None:

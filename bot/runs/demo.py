@@ -83,11 +83,17 @@ def run_demo(sb: Sandbox, sc: Scenario, settings: Settings, echo: Echo, question
         echo("== 6. waiting for the alert to resolve (the exporter sees the recovered deployment) …")
         resolved: Card = wait_for("the resolved card", lambda: next(
             (h.card for h in console.history if h.card.status == "resolved"), None), 180)  # slow machines
+        verdict = wait_for("opsbot's verdict on the action", lambda: next(
+            (a.verdict for a in (p.cards.get(card.incident_id) or resolved).actions
+             if a.action_id == action.action_id and a.verdict), None), 30)
+        echo(f"   opsbot's verdict on #{action.action_id}: {verdict}")
         echo("== 7. written to knowledge")
         store = door.ctx.backends.knowledge
         hit = wait_for("the incident in knowledge", lambda: next(
             (h for h in store.similar_incidents(resolved.title, k=3) if h.id == knowledge_id(resolved)), None), 30)
         echo(f"   {hit.title}: {hit.excerpt}")
+        if hit.incident and hit.incident.actions:
+            echo(f"   what was done, as learned: {'; '.join(hit.incident.actions)}")
         if question:
             echo(f"== 8. a free-form question: {question}")
             echo(chat.ask(question, "demo", APPROVER).text)

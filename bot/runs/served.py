@@ -39,7 +39,7 @@ def served(settings: Settings, console: ConsolePoster, run: str, workers: int, l
     door, metrics = build_door(settings, prefix=prefix), Metrics()
     triage, learned = knowledge_triage(settings, door, settings.redis.key_prefix if learn else prefix, metrics)
     p = build_pipeline(settings, [console], prefix=prefix, door=door, triage=triage, metrics=metrics,
-                       learn=learned.resolved if learn else None)
+                       learn=learned.resolved if learn else None, outcomes=learned.outcomes if learn else None)
     server = uvicorn.Server(uvicorn.Config(p.app, host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False))
     threading.Thread(target=server.run, name=f"{run}-webhooks", daemon=True).start()

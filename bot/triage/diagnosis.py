@@ -21,7 +21,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.intake.target import Target
-from bot.triage.rules import alert, autoscaling, dependencies, jobs, network, nodes, pods, storage, workloads
+from bot.triage.rules import (
+    alert,
+    autoscaling,
+    cni,
+    dependencies,
+    identity,
+    jobs,
+    network,
+    nodes,
+    pods,
+    quota,
+    services,
+    storage,
+    workloads,
+)
 from bot.triage.rules.base import Diagnosis, Reader
 from bot.triage.subject import Subject
 from tools.base import ToolResult
@@ -29,9 +43,11 @@ from tools.base import ToolResult
 __all__ = ["Diagnosis", "diagnose"]
 
 # the order decides: what stopped the objects before what their logs say, the alert alone last
-RULES = (nodes.node, storage.claim, autoscaling.hpa, jobs.job, pods.pod, workloads.rollout,
-         network.certificate, network.network_policy, alert.throttling, dependencies.dependency, alert.symptom,
-         alert.not_found)
+RULES = (nodes.node, storage.claim, storage.volume_zone, autoscaling.hpa, autoscaling.missing_request,
+         jobs.cronjob, jobs.job, quota.quota, quota.limit_range, cni.cni, workloads.split, identity.missing_identity,
+         identity.pull_secret, pods.pod, workloads.rollout, network.certificate, network.network_policy,
+         network.cluster_dns, alert.throttling, services.selector, services.target_port, dependencies.dependency,
+         alert.symptom, alert.not_found)
 
 
 def diagnose(subject: Subject, results: list[ToolResult], now: datetime | None = None,

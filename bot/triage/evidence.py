@@ -115,6 +115,10 @@ def _described(d: dict[str, Any]) -> list[str]:
         e = d.get("endpoints") or {}
         head.append(f"endpoints ready: {', '.join(e.get('ready', [])) or 'none'}; not ready: "
                     f"{', '.join(e.get('not_ready', [])) or 'none'}")
+        head += _service(d)
+    egress = [p["name"] for p in d.get("network_policies", []) if "Egress" in (p.get("policy_types") or [])]
+    if egress:
+        head.append(f"its egress is limited by NetworkPolicy {', '.join(egress)}")
     if d.get("message"):
         head.append(f"{d.get('reason') or d.get('status')}: {d['message']}")
     taints = [f"{t['key']}{'=' + t['value'] if t.get('value') else ''}:{t['effect']}" for t in d.get("taints", [])]
@@ -127,6 +131,18 @@ def _described(d: dict[str, Any]) -> list[str]:
     if d.get("failed_pods"):
         head.append(f"failed pods on it: {', '.join(d['failed_pods'][:5])}")
     return [*head, *_conditions(d), *_containers(d), *_events(d)]
+
+
+def _service(d: dict[str, Any]) -> list[str]:
+    """A Service's selector against the pods (none matched: the nearest labels) and its port gaps."""
+    if not d.get("selector"):
+        return []
+    terms = ",".join(f"{k}={v}" for k, v in sorted(d["selector"].items()))
+    near = [f"{c['workload']} ({c['pods']} pods) has " + ",".join(f"{k}={v}" for k, v in sorted(c["labels"].items()))
+            for c in d.get("closest") or []]
+    return [f"selector {terms} matches {d.get('pods_matched', '?')} pod(s)" + (f"; closest: {'; '.join(near)}"
+                                                                               if near else ""),
+            *d.get("port_gaps", [])]
 
 
 def _events(d: dict[str, Any]) -> list[str]:

@@ -1,5 +1,6 @@
 """Knowledge in triage: the playbook the failure mode names (its extra reads, its runbook), similar past incidents,
-and, when an incident resolves, the lesson: the incident written back and each executed action's outcome.
+and, when an incident resolves, the lesson: the incident written back with each action's verdict (an execution that
+failed is counted here; one that ran is counted by its verification, bot/guard/verify.py, when it decides).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import structlog
 
 from bot.cards.model import Card, PlaybookRef, SimilarIncident
 from bot.guard.door import Caller, Door
+from bot.guard.verify import kind_of
 from bot.intake.alert import Alert
 from bot.intake.webhooks.synthetic import SMOKE_ALERT, SMOKE_PROJECT, is_smoke
 from bot.triage.diagnosis import diagnose
@@ -84,22 +86,24 @@ class KnowledgeTriage:
                 for h in hits if not smoke_incident(h.incident)]
 
     def resolved(self, card: Card) -> None:
-        """Write the incident back with its outcome, and record each executed action's outcome; `opsbot
+        """Write the incident back with its outcome, and count each execution that failed (one that ran counts as
+        its verification decided, not here: resolving later is not proof that it worked); `opsbot
         smoke`'s synthetic incidents are not learned."""
         if is_smoke(card.labels):
             log.info("smoke_incident_not_learned", incident=card.incident_id)
             return
-        kind = card.playbook.name if card.playbook else card.title.split(":")[0]
+        kind = kind_of(card)
         done = [a for a in card.actions if a.status in ("executed", "failed")]
         for a in done:
-            self.outcomes.record(kind, a.tool, success=a.status == "executed")
+            if a.status == "failed":
+                self.outcomes.record(kind, a.tool, success=False)
         started = card.started_at or card.updated_at
         incident = Incident(
             id=knowledge_id(card), title=card.title, kind=kind, alert=card.title.split(":")[0],
             service=card.labels.get("service"), namespace=card.labels.get("namespace"), severity=card.severity,
             root_cause=card.analysis.root_cause if card.analysis else "",
             evidence=[line.text for line in card.evidence[:8]],
-            actions=[f"{a.summary} ({a.status})" for a in done],
+            actions=[f"{a.summary} ({a.verdict or a.status})" for a in done],
             outcome="resolved",
             started_at=started, resolved_at=card.resolved_at or card.updated_at,
         )

@@ -113,3 +113,10 @@ def pod_logs(results: list[ToolResult], pod: str, container: str) -> list[str]:
 
 def events(obj: dict[str, Any], *reasons: str) -> list[str]:
     return [e["message"] for e in obj.get("events", []) if e.get("reason") in reasons and e.get("message")]
+
+
+def resources(c: dict[str, Any]) -> str | None:
+    """'requests memory 100Mi, nvidia.com/gpu 5; limits …': what a container asks for, extended resources too."""
+    parts = [f"{which} " + ", ".join(f"{k} {v}" for k, v in sorted((c.get(which) or {}).items()))
+             for which in ("requests", "limits") if c.get(which)]
+    return f"container {c['name']} {'; '.join(parts)}" if parts else None

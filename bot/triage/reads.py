@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from bot.intake.target import Target
-from bot.triage.follow import dependencies, network
+from bot.triage.follow import autoscaling, cni, dependencies, identity, jobs, network, quota, scheduling, storage
 from bot.triage.results import (
     LOG_TAIL,
     NETWORK_FAILURE,
@@ -29,7 +29,9 @@ from bot.triage.results import (
 from bot.triage.subject import Subject
 from tools.base import ToolResult
 
-FOLLOW = (network.reads, dependencies.reads)  # the neighbours' families, bot/triage/follow/
+# the neighbours' families, bot/triage/follow/
+FOLLOW = (network.reads, dependencies.reads, cni.reads, jobs.reads, storage.reads, quota.reads, scheduling.reads,
+          autoscaling.reads, identity.reads)
 
 MAX_ROUNDS = 5
 VOLUME_ARGS = ("limit", "tail_lines", "only_unhealthy", "since", "level")

@@ -14,6 +14,7 @@ LOG_TAIL = 40
 CERTIFICATE = re.compile(r"(?i)(certificate has expired|certificate expired|x509: certificate|"
                          r"certificate verify failed|ssl.*expired)")
 DEPENDENCY = re.compile(r"(?i)(connection refused|connect: connection|no response|not responding|timed out|"
+                        r"ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|no healthy upstream|upstream connect error|"
                         r"timeout expired|i/o timeout|"
                         r"deadline exceeded|statement timeout|could not connect|unreachable|no route to host|"
                         r"all host\(s\) tried|connection reset|too many connections|unavailable)")
@@ -21,9 +22,12 @@ DEPENDENCY = re.compile(r"(?i)(connection refused|connect: connection|no respons
 # only names of Services that exist are read, so a word that looks like one costs nothing
 SERVICE_HOST = re.compile(r"\b([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\.([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)\b")
 ADDRESS = re.compile(r"\b(\d{1,3}(?:\.\d{1,3}){3}):(?!53\b)\d{2,5}\b")  # not the DNS server
+# a name lookup failing as resolvers word it (Go, glibc, Node.js, the JVM): the cluster DNS is worth reading
+DNS_FAILURE = re.compile(r"(?i)(no such host|name resolution|could not resolve|lookup \S+ on \S+:53|:53: i/o timeout|"
+                         r"EAI_AGAIN|server misbehaving|Name or service not known|UnknownHostException)")
 # a pod's own logs saying it cannot reach a name or an address: the network path is worth reading
-NETWORK_FAILURE = re.compile(r"(?i)(no such host|name resolution|could not resolve|lookup \S+ on \S+:53|"
-                             r":53: i/o timeout|dial (tcp|udp) \S+: (i/o timeout|connect: connection refused)|"
+NETWORK_FAILURE = re.compile(rf"(?i)({DNS_FAILURE.pattern.removeprefix('(?i)')}|"
+                             r"dial (tcp|udp) \S+: (i/o timeout|connect: connection refused)|"
                              r"connection timed out|network is unreachable)")
 
 

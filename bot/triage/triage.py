@@ -78,7 +78,8 @@ def card_action(p: Proposal, result: ToolResult) -> CardAction:
     preview = data.get("preview") or {}
     return CardAction(tool=p.tool, summary=preview.get("summary") or result.invocation, args=p.args,
                       action_id=data.get("action_id"), status=_STATUS.get(result.status, "error"), why=p.why,
-                      reason=data.get("reason") or result.error or result.notice or "")
+                      reason=data.get("reason") or result.error or result.notice or "",
+                      expires_at=data.get("expires_at"))
 
 
 class Triage:

@@ -19,13 +19,20 @@ def test_demo_tells_the_whole_story(own_sandbox: Sandbox, name: str) -> None:
     steps = ["== 1. loading scenario", "== 2. waiting for Prometheus", "the card's graph", ".png",
              "== 3. cli:demo acknowledges the card",
              "acknowledged by cli:demo", "the card now says: Acknowledged by cli:demo", "== 4. cli:demo (on-call lead) approves",
-             "== 5. the cluster after the fix", "== 6. waiting for the alert to resolve", "== 7. written to knowledge",
+             "== 5. the cluster after the fix", "== 6. waiting for the alert to resolve", "opsbot's verdict on #",
+             "== 7. written to knowledge",
              "== the audit trail of this run"]
     positions = [out.index(step) for step in steps]
     assert positions == sorted(positions)
     assert "roll back shop/checkout from revision 2" in out and "→ done: roll back shop/checkout" in out
     assert ", 0 healthy" not in out.split("== 5.")[1].split("== 6.")[0], "the cluster recovered"
     resolved = out.split("== 6.")[1]
+    verdict = resolved.split("opsbot's verdict on #")[1].split("\n")[0]
+    assert ": fixed: " in verdict and "ready" in verdict and "after the rollback, alert resolved at" in verdict, verdict
+    assert any(verdict.split(": ", 1)[1] in line for line in resolved.splitlines() if line.startswith("[in the thread")), \
+        "said in the card's thread too"
+    learned = out.split("== 7. written to knowledge")[1].split("what was done, as learned: ")[1].split("\n")[0]
+    assert verdict.split(": ", 1)[1] in learned, "knowledge keeps the verdict, not only 'executed'"
     assert "RESOLVED" in resolved, "the card was edited to resolved"
     proposed = out.split("== 2.")[1].split("== 3.")[0]
     assert "restart" not in proposed.split("Proposed actions:")[1], "a restart clears neither failure"

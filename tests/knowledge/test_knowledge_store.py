@@ -100,7 +100,8 @@ def test_search_mixes_playbooks_and_incidents(knowledge: KnowledgeStore) -> None
                                 "pull secret rotated without updating the namespace", ["k8s_rollback shop/cart"]))
     hits = store.search("image pull failed, registry unauthorized", k=3, kind="both")
     assert {h.kind for h in hits} == {"playbook", "incident"}
-    assert {h.id for h in hits[:2]} == {"imagepullbackoff", "inc-7"}
+    top = {h.id for h in hits[:2]}  # the incident, and an image-pull playbook (the failure's, or the pull secret's)
+    assert "inc-7" in top and top & {"imagepullbackoff", "imagepull-secret-missing"}, top
     assert [h.kind for h in store.search("image pull failed", k=3, kind="playbooks")] == ["playbook"] * 3
 
 

@@ -78,3 +78,18 @@ def test_required_node_affinity_is_a_selector_too() -> None:
     not_gpu = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
         {"matchExpressions": [{"key": "pool", "operator": "NotIn", "values": ["gpu"]}]}]}}}
     assert schedule(_pod(affinity=not_gpu), _nodes(), {}, {}) == ("a", None)
+
+
+def test_a_bound_volume_pinned_to_a_zone_places_its_pod_there_or_nowhere() -> None:
+    zones = [node(Node(name=n, labels={"topology.kubernetes.io/zone": z}), i, 0, 0)
+             for i, (n, z) in enumerate([("c1", "europe-west1-c"), ("d1", "europe-west1-d")])]
+    claim = _pod(volumes=[{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}])
+    pinned = lambda zone: {"data": [{"matchExpressions": [  # noqa: E731
+        {"key": "topology.kubernetes.io/zone", "operator": "In", "values": [zone]}]}]}
+    assert schedule(claim, zones, {}, {"data": "Bound"}, pinned("europe-west1-d")) == ("d1", None)
+    assert schedule(claim, zones, {}, {"data": "Bound"}, pinned("europe-west1-b")) == (None, (
+        "0/2 nodes are available: 2 node(s) had volume node affinity conflict. preemption: 0/2 nodes are "
+        "available: 2 Preemption is not helpful for scheduling."))
+    short = schedule(_pod({"cpu": "9"}, volumes=claim["volumes"]), zones, {}, {"data": "Bound"},
+                     pinned("europe-west1-b"))[1]
+    assert short.startswith("0/2 nodes are available: 2 Insufficient cpu."), "resources are checked first"

@@ -1,4 +1,5 @@
-"""An emulator of its own holding tests/sandbox/data/every-kind.yaml (one of every kind), for module fixtures."""
+"""An emulator of its own holding tests/sandbox/data/every-kind.yaml (one of every kind), or another data file
+there, for module fixtures."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ EVERY_KIND = Path(__file__).parent.parent / "sandbox" / "data" / "every-kind.yam
 
 
 @contextmanager
-def every_kind_cluster(state: Path) -> Iterator[Path]:
-    """Start the emulator in `state`, load the scenario at its pinned clock; yields the kubeconfig path."""
+def every_kind_cluster(state: Path, data: Path = EVERY_KIND) -> Iterator[Path]:
+    """Start the emulator in `state`, load `data` at its pinned clock (or now); yields the kubeconfig path."""
     port = procs.free_port()
     k8s.start(state, port)
     try:
-        loaded = scenario.load(str(EVERY_KIND))
+        loaded = scenario.load(str(data))
         k8s.load(state, port, loaded, loaded.t0(time.time()))
         yield k8s.kubeconfig_path(state)
     finally:

@@ -331,10 +331,11 @@ class FakeTelegram(CallLog):
                                  "markup are exactly the same as a current content and reply markup of the message")
             msg.update(text=text, plain=plain, reply_markup=markup, edit_date=int(time.time()))
         else:
+            reply = (args.get("reply_parameters") or {}).get("message_id") or args.get("reply_to_message_id")
             mid = next(self._msg_ids)
             chat = {"id": chat_id, "type": "private" if chat_id > 0 else "group"}
             msg = {"message_id": mid, "date": int(time.time()), "chat": chat, "text": text, "plain": plain,
-                   "reply_markup": markup}
+                   "reply_markup": markup, "reply_to": int(reply) if reply else None}
             self.messages[chat_id, mid] = msg
         out = {"message_id": msg["message_id"], "date": msg["date"], "chat": msg["chat"], "from": BOT,
                "text": msg["plain"]}

@@ -1,4 +1,5 @@
-"""When an incident resolves, opsbot learns: the incident is written back and each executed action counts; never
+"""When an incident resolves, opsbot learns: the incident is written back with each action's verdict, and an
+execution that failed counts (one that ran counts as its verification decided, bot/guard/verify.py); never
 `opsbot smoke`'s synthetic incidents, which are not shown as similar incidents either."""
 
 from __future__ import annotations
@@ -28,16 +29,21 @@ def test_a_resolved_incident_is_written_back_with_its_outcomes(door: Door, setti
         incident_id="inc-42", title="KubePodCrashLooping: checkout pods are crash-looping", severity="P0",
         status="resolved", source="alertmanager", failing="checkout crash-loops", labels={"namespace": "shop",
         "service": "checkout"}, playbook=PlaybookRef(name="crashloopbackoff", title="Pods crash-loop"),
-        actions=[CardAction(tool="k8s_rollback", summary="roll back shop/checkout", status="executed"),
+        actions=[CardAction(tool="k8s_rollback", summary="roll back shop/checkout", status="executed",
+                            verdict="fixed: 3/3 ready 2 min after the rollback"),
+                 CardAction(tool="k8s_scale", summary="scale shop/checkout from 3 to 5", status="failed"),
                  CardAction(tool="k8s_rollout_restart", summary="restart shop/checkout", status="expired")],
         started_at=started, resolved_at=started + timedelta(minutes=12), updated_at=datetime.now(UTC),
     )
     learner.resolved(card)
     [stats] = outcomes.stats("crashloopbackoff")
-    assert (stats.action, stats.total, stats.succeeded) == ("k8s_rollback", 1, 1), "only executed actions count"
+    assert (stats.action, stats.total, stats.succeeded) == ("k8s_scale", 1, 0), \
+        "the failed execution counts; the one that ran counted when verified, not because the incident resolved"
     hits = knowledge.similar_incidents("checkout pods crash-looping after a release", k=5)
     hit = next(h for h in hits if h.id == knowledge_id(card))
-    assert hit.incident is not None and hit.incident.actions == ["roll back shop/checkout (executed)"]
+    assert hit.incident is not None and hit.incident.actions == [
+        "roll back shop/checkout (fixed: 3/3 ready 2 min after the rollback)",
+        "scale shop/checkout from 3 to 5 (failed)"]
     assert hit.incident.time_to_resolve_s == 720
 
 

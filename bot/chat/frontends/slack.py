@@ -117,6 +117,9 @@ class SlackPoster:
         self.client.files_upload_v2(content=png, filename="graph.png", title=card.title[:MAX_FILE_TITLE],
                                     alt_txt=GRAPH, channel=ref.channel or self.channel, thread_ts=ref.message_id)
 
+    def reply(self, ref: MessageRef, text: str) -> None:
+        self.client.chat_postMessage(channel=ref.channel or self.channel, thread_ts=ref.message_id, text=text)
+
 
 class _Progress:
     """One message in the thread that shows the latest progress line and then becomes the answer."""

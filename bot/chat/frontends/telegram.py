@@ -163,6 +163,11 @@ class TelegramPoster:
                 "reply_parameters": json.dumps({"message_id": int(ref.message_id)})}
         self._call("sendPhoto", body, files={"photo": ("graph.png", png, "image/png")})
 
+    def reply(self, ref: MessageRef, text: str) -> None:
+        """A message replying to the card (Telegram's thread), as plain text: no markup to escape."""
+        self._call("sendMessage", {"chat_id": ref.channel or self.chat_id, "text": cut(text, MAX_TEXT),
+                                   "reply_parameters": {"message_id": int(ref.message_id)}})
+
 
 class _Progress:
     """Called from the worker thread: sends one message, then edits it, on the event loop, in order."""

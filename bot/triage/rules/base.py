@@ -1,7 +1,8 @@
 """What every rule shares: the `Diagnosis` it returns and the `Reader` over triage's results (the alert's own
 pods apart from a dependency's, the deployments, the log lines of the alert's own workload and of the followed
-neighbours apart from everyone else's), which also decides whether a rollback fits (the running template began
-the failure, in a mode a release causes) and builds the diagnosis."""
+neighbours apart from everyone else's), which also decides whether a rollback fits (what the release changed is
+what the failure follows from, or it began the failure just before, in a mode a release causes) and builds the
+diagnosis."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from pydantic import BaseModel, Field
 from bot.intake.target import Target
 from bot.triage.quotes import pod_logs, telling
 from bot.triage.results import dependency_pods, described, ok
+from bot.triage.rules import release
 from bot.triage.subject import Subject
 from tools.base import ToolResult
+from tools.k8s_api import age
 
-RELEASE_WINDOW = timedelta(hours=1)  # a revision this much older than the alert's start did not start it
+RELEASE_WINDOW = timedelta(hours=1)  # within it, a release began the failure by timing; beyond, only by mechanism
 # an alert about the state of a namespace's pods (kube-state-metrics' pod and workload series, the kubernetes-mixin
 # alerts over them): the namespace's unhealthy pods are what it is about, though it names none of them
 POD_STATE = re.compile(r"\bKube(Pod|Container|Deployment|StatefulSet|DaemonSet|Job)|kube_(pod|deployment|"
@@ -98,16 +101,47 @@ class Reader:
                 whose(m.get("service"), True).append(str(m.get("message")))
         return own, neighbour, other
 
-    def rollback(self, mode: str) -> tuple[dict[str, str] | None, str | None]:
+    def rollback(self, mode: str, container: str | None = None, evidence: str = "",
+                 about: str = "") -> tuple[dict[str, str] | None, str | None]:
+        """The deployment to roll back and where to, and why; see `_rollback`."""
+        rb, note, _ = self._rollback(mode, container, evidence, about)
+        return rb, note
+
+    def _start(self) -> datetime:
+        start = self.alert.starts_at or self.now
+        return start if start.tzinfo else start.replace(tzinfo=UTC)
+
+    def _rollback(self, mode: str, container: str | None, evidence: str,
+                  about: str) -> tuple[dict[str, str] | None, str | None, str | None]:
         """The deployment to roll back and where to (k8s_describe's rollback plan, tools/k8s_revisions.py), when
-        the running template began the failure; else None and, if a release began it, why no rollback fits."""
-        d = self.released() if mode in RELEASE_MODES else None
-        if d is None:
-            return None, None
-        plan = d["rollback"]
-        if plan.get("revision") is None:
-            return None, f"no rollback: {plan.get('refused')}"
-        return {"namespace": d["namespace"], "deployment": d["name"]}, plan.get("why")
+        the running template began the failure: by mechanism (what the release changed in `container` is what
+        the failure follows from, bot/triage/rules/release.py), however long before the alert, for the
+        deployment `about` names; or, in a mode a release causes, by starting within RELEASE_WINDOW of it
+        (`released`). Else None and, if a release came before, why no rollback fits; and, when the release's
+        change is the mechanism, that change in words."""
+        start = self._start()
+        for d in described(self.results, "Deployment"):
+            plan = d.get("rollback") or {}
+            if not plan.get("began_created"):
+                continue
+            began = datetime.fromisoformat(plan["began_created"].replace("Z", "+00:00"))
+            if began > start + timedelta(minutes=5):
+                continue
+            ago = age(began, start) or "0s"
+            theirs = f"Deployment {d['namespace']}/{d['name']}" in about or f" {d['namespace']}/{d['name']}-" in about
+            cause = release.caused(mode, plan.get("released") or [], container, evidence) if theirs else []
+            recent = mode in RELEASE_MODES and d is self.released()
+            if not (cause or recent):
+                if theirs and plan.get("released") and mode in release.MECHANISMS:
+                    words = [c["words"] for c in plan["released"]]
+                    return None, release.sentence(plan, ago, words, fits=False), None
+                continue
+            if plan.get("revision") is None:
+                return None, f"no rollback: {plan.get('refused')}", None
+            how = release.sentence(plan, ago, cause, fits=True) if cause else None
+            return {"namespace": d["namespace"], "deployment": d["name"]}, \
+                f"{plan.get('why')}; {how}" if how else plan.get("why"), how
+        return None, None, None
 
     def released(self) -> dict[str, Any] | None:
         """The alert's deployment whose running template began just before the alert (its revisions were read),
@@ -117,20 +151,27 @@ class Reader:
             if not plan.get("began_created"):
                 continue
             began = datetime.fromisoformat(plan["began_created"].replace("Z", "+00:00"))
-            start = self.alert.starts_at or self.now
-            start = start if start.tzinfo else start.replace(tzinfo=UTC)
+            start = self._start()
             if began <= start + timedelta(minutes=5) and start - began <= RELEASE_WINDOW:
                 return d
         return None
 
     def make(self, mode: str, about: str, summary: str, quotes: list[str], advice: str,
-             rollback_fits: bool = True, basis: Literal["state", "logs", "alert"] = "state") -> Diagnosis:
-        rb, note = self.rollback(mode) if rollback_fits else (None, None)
+             rollback_fits: bool = True, basis: Literal["state", "logs", "alert"] = "state",
+             container: str | None = None, workload: str | None = None) -> Diagnosis:
+        """The diagnosis, with the rollback that fits it: `container` and `workload` ('Deployment ns/name') are
+        what the failure involves when `about` does not say (it says 'Pod ns/name container c')."""
+        evidence = " ".join([summary, *quotes])
+        involved = container or release.failing_container(about)
+        rb, note, how = self._rollback(mode, involved, evidence, workload or about) if rollback_fits else \
+            (None, None, None)
         if note and not rb:
             advice = f"{advice} ({note})"
+        if rb and how:  # the release's change is the cause: the card says which, beside the rollback it proposes
+            advice = f"roll back {rb['namespace']}/{rb['deployment']} (proposed below): {how}; else {advice}"
         quotes = [q for q in dict.fromkeys(quotes) if q and q != summary]
-        return Diagnosis(mode=mode, about=about, summary=summary, quotes=quotes[:8],
-                         rollback=rb, rollback_note=note, advice=None if rb else advice, basis=basis)
+        return Diagnosis(mode=mode, about=about, summary=summary, quotes=quotes[:8], rollback=rb,
+                         rollback_note=note, advice=advice if how or not rb else None, basis=basis)
 
     def dependency_lines(self) -> list[str]:
         """The telling lines of the pods behind a Service a failing call named."""

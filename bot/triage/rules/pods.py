@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from bot.triage.quotes import events, pod_logs, state_of, state_text, telling
-from bot.triage.results import described, failing_container
+from bot.triage.quotes import events, pod_logs, resources, state_of, state_text, telling
+from bot.triage.results import described, failing_container, ok
 from bot.triage.rules.base import Diagnosis, Reader
-from bot.triage.rules.scheduling import placement
+from bot.triage.rules.scheduling import placement, too_big
 from bot.triage.rules.workloads import stalled
 
 IMAGE_PULL = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
@@ -55,7 +55,8 @@ def pod(r: Reader) -> Diagnosis | None:
                               "or remove the reference; the kubelet retries by itself")
             if "OOMKilled" in (last.get("reason"), state.get("reason")):
                 limit = (c.get("limits") or {}).get("memory")
-                return r.make("oomkilled", where, state_text(c), logs,
+                asked = [f"{p['name']} {x}" for x in [resources(c)] if x]
+                return r.make("oomkilled", where, state_text(c), [*logs, *asked],
                               f"raise container {c['name']}'s memory limit (now {limit or 'none'}) or fix what "
                               "grows; a restart only resets the clock")
             probes = events(p, "Unhealthy")
@@ -77,7 +78,10 @@ def pod(r: Reader) -> Diagnosis | None:
                 return r.make("pvc-pending", about, f"Pending: {message}", [],
                               "bind the pod's claim (see the claim's events): create its StorageClass or volume",
                               False)
-            return r.make("unschedulable-pods", about, f"Pending: {message}", [], placement(message))
+            asked = [f"{p['name']} {x}" for c in p.get("containers", []) if (x := resources(c))]
+            nodes = [n for d in ok(r.results, "k8s_list") if d.get("kind") == "Node" for n in d.get("items", [])]
+            return r.make("unschedulable-pods", about, f"Pending: {message}", asked,
+                          placement(message, too_big(p, message, nodes)))
         if p.get("status") in ("Evicted",) or any("Evicted" in x for x in events(p, "Evicted")):
             return r.make("node-pressure", about, f"{p.get('status')}: {' '.join(events(p, 'Evicted'))}", [],
                           f"free resources on node {p.get('node')} or drain it", False)

@@ -1,0 +1,105 @@
+"""The admission a controller's pod creation passes: LimitRanger (a container's limit above the namespace's
+LimitRange maximum, its request below the minimum; a container without a limit gets the default, within the
+maximum) then ResourceQuota (the namespace's quota would be
+exceeded, or a tracked resource is not specified), in the API server's words:
+`pods "web-7d4b9c8f6-x2x9q" is forbidden: exceeded quota: compute, requested: limits.memory=2Gi, used:
+limits.memory=7Gi, limited: limits.memory=8Gi`. A quota's `status.used` is what the namespace's pods hold now,
+unless the scenario gives it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from tools.k8s_quantity import amount, quantity
+
+DONE = ("Succeeded", "Failed")
+
+
+def _container_amounts(c: dict[str, Any]) -> dict[str, Decimal]:
+    res = c.get("resources") or {}
+    limits, requests = res.get("limits") or {}, {**(res.get("limits") or {}), **(res.get("requests") or {})}
+    out = {f"limits.{k}": quantity(v) for k, v in limits.items()}
+    out |= {f"requests.{k}": quantity(v) for k, v in requests.items()}
+    out |= {k: quantity(v) for k, v in requests.items() if k in ("cpu", "memory")}  # bare names are requests
+    return out
+
+
+def pod_usage(spec: dict[str, Any]) -> Counter:
+    """What one pod counts against a quota (containers summed; limits stand in for missing requests)."""
+    total: Counter = Counter({"pods": Decimal(1)})
+    for c in spec.get("containers", []):
+        total.update(_container_amounts(c))
+    return total
+
+
+class Admission:
+    """Mixed into the Cluster: `objects` holds LimitRanges and ResourceQuotas, `pods` the pods they count."""
+
+    objects: dict[tuple[str, str, str], dict[str, Any]]
+    pods: dict[tuple[str, str], dict[str, Any]]
+
+    def _namespaced(self, plural: str, ns: str) -> list[dict[str, Any]]:
+        return [obj for (p, ons, _), obj in sorted(self.objects.items()) if p == plural and ons == ns]
+
+    def quota_used(self, ns: str, hard: dict[str, Any]) -> dict[str, str]:
+        used: Counter = Counter()
+        for (pns, _), p in self.pods.items():
+            if pns == ns and p["status"].get("phase") not in DONE:
+                used.update(pod_usage(p["spec"]))
+        return {k: amount(k, used[k]) for k in hard}
+
+    def quotas(self, ns: str | None) -> list[dict[str, Any]]:
+        """The namespace's quotas (every namespace's: None) with status.hard and status.used filled in."""
+        out = []
+        for (p, ons, _), q in sorted(self.objects.items()):
+            if p != "resourcequotas" or (ns is not None and ons != ns):
+                continue
+            hard = (q.get("spec") or {}).get("hard") or {}
+            given = q.get("status") or {}  # the scenario's, kept as written
+            out.append({**q, "status": {"hard": dict(given.get("hard") or hard),
+                                        "used": dict(given.get("used") or self.quota_used(ons, hard))}})
+        return out
+
+    def admit(self, ns: str, name: str, spec: dict[str, Any]) -> str | None:
+        """Why the API server refuses to create pod `name` with `spec` in `ns`, or None."""
+        why = self._limit_ranges(ns, spec) or self._quota(ns, spec)
+        return f'pods "{name}" is forbidden: {why}' if why else None
+
+    def _limit_ranges(self, ns: str, spec: dict[str, Any]) -> str | None:
+        problems = []
+        for lr in self._namespaced("limitranges", ns):
+            for item in (lr.get("spec") or {}).get("limits") or []:
+                if item.get("type") != "Container":
+                    continue
+                for c in spec.get("containers", []):
+                    res = c.get("resources") or {}
+                    limits, requests = res.get("limits") or {}, {**(res.get("limits") or {}),
+                                                                  **(res.get("requests") or {})}
+                    for r, top in sorted((item.get("max") or {}).items()):  # no limit: the default (≤ max) applies
+                        if r in limits and quantity(limits[r]) > quantity(top):
+                            problems.append(f"maximum {r} usage per Container is {top}, but limit is {limits[r]}")
+                    for r, low in sorted((item.get("min") or {}).items()):
+                        if r in requests and quantity(requests[r]) < quantity(low):
+                            problems.append(f"minimum {r} usage per Container is {low}, but request is {requests[r]}")
+        if not problems:
+            return None
+        return problems[0] if len(problems) == 1 else f"[{', '.join(problems)}]"
+
+    def _quota(self, ns: str, spec: dict[str, Any]) -> str | None:
+        wanted = pod_usage(spec)
+        for q in self.quotas(ns):
+            hard = {k: quantity(v) for k, v in q["status"]["hard"].items()}
+            missing = sorted(k for k in hard if "." in k and k.split(".", 1)[0] in ("limits", "requests")
+                             and any(k not in _container_amounts(c) for c in spec.get("containers", [])))
+            if missing:
+                return f"failed quota: {q['metadata']['name']}: must specify {','.join(missing)}"
+            used = {k: quantity(v) for k, v in q["status"]["used"].items()}
+            over = sorted(k for k in hard if wanted.get(k) and used.get(k, Decimal(0)) + wanted[k] > hard[k])
+            if over:
+                def listed(values: dict[str, Decimal]) -> str:
+                    return ",".join(f"{k}={amount(k, values.get(k, Decimal(0)))}" for k in over)
+                return (f"exceeded quota: {q['metadata']['name']}, requested: {listed(wanted)}, used: "
+                        f"{listed(used)}, limited: {listed(hard)}")
+        return None
