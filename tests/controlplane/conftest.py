@@ -33,6 +33,7 @@ class Twins:
         self.emulated = _on(settings, k8s.kubeconfig_path(state))
         self.real = _on(settings, opsbot)
         self.changed = True
+        self.copied: list[tuple[str, str | None, str]] = []  # (plural, namespace, name) of what the copy made
         self.assigned: dict[str, str] = {}  # what the API server gave a copy (uids, cluster IPs): the emulator's
 
     def reload(self, name: str = SCENARIO) -> None:
@@ -40,8 +41,9 @@ class Twins:
         k8s.enforce_rbac(self.state, self.port, None)
         loaded = scenario.load(name)
         k8s.load(self.state, self.port, loaded, loaded.t0(time.time()))
-        clear_cluster(k8s.kubeconfig_path(self.state), self.admin)
-        self.assigned = copy_cluster(k8s.kubeconfig_path(self.state), self.admin)
+        clear_cluster(self.admin, self.copied)
+        self.copied = []
+        self.assigned = copy_cluster(k8s.kubeconfig_path(self.state), self.admin, self.copied)
         k8s.enforce_rbac(self.state, self.port, rules(RBAC, "ClusterRole"))  # both answer opsbot as deploy/ lets it
         self.changed = False
 

@@ -63,7 +63,8 @@ FORBIDDEN: dict[str, Callable[[client.CoreV1Api, client.AppsV1Api], Any]] = {
     "update a Deployment": lambda _, apps: apps.replace_namespaced_deployment(
         "checkout", "shop", apps.read_namespaced_deployment("checkout", "shop")),
     "delete a Namespace": lambda core, _: core.delete_namespace("shop"),
-    "read a ServiceAccount": lambda core, _: core.read_namespaced_service_account("opsbot", "opsbot"),
+    "create a ServiceAccount token": lambda core, _: core.create_namespaced_service_account_token(
+        "opsbot", "opsbot", {"spec": {}}),
 }
 
 

@@ -16,7 +16,7 @@ import httpx
 import yaml
 from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.exceptions import ConflictError
+from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
 
 from sandbox import controlplane, k8s
 from sandbox.k8s_objects import RESOURCES
@@ -25,10 +25,12 @@ DEPLOY = Path(__file__).resolve().parent.parent.parent / "deploy" / "kubernetes"
 OPSBOT_NS = OPSBOT_SA = "opsbot"
 BUILT_IN_NAMESPACES = {"default", "kube-public", "kube-node-lease"}  # every API server makes these
 
-# owners before what they own (uids map forward), PVCs before the PVs that name them, Events last
-ORDER = ["namespaces", "nodes", "storageclasses", "persistentvolumeclaims", "persistentvolumes", "configmaps",
-         "secrets", "services", "endpoints", "deployments", "replicasets", "statefulsets", "daemonsets", "cronjobs",
-         "jobs", "pods", "horizontalpodautoscalers", "networkpolicies", "events"]
+# owners before what they own (uids map forward), PVCs before the PVs that name them, quotas and limit ranges
+# after the pods (their admission plugins would judge the copies as new pods), Events last
+ORDER = ["namespaces", "nodes", "storageclasses", "serviceaccounts", "persistentvolumeclaims", "persistentvolumes",
+         "configmaps", "secrets", "services", "endpoints", "deployments", "replicasets", "statefulsets", "daemonsets",
+         "cronjobs", "jobs", "pods", "resourcequotas", "limitranges", "horizontalpodautoscalers", "networkpolicies",
+         "events"]
 assert sorted(ORDER) == sorted(RESOURCES), "every kind the emulator serves is copied"
 SERVER_SET = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink")
 JOB_UID_LABELS = ("controller-uid", "batch.kubernetes.io/controller-uid")
@@ -79,9 +81,10 @@ def _as_created(obj: dict[str, Any], uids: dict[str, str]) -> tuple[dict[str, An
     return obj, obj.pop("status", None)
 
 
-def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient) -> dict[str, str]:
-    """Create every object of the emulator's cluster in the real one (namespaces that exist are kept); returns
-    the uids and Service cluster IPs the API server gave, each to the emulator's of the same object."""
+def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient,
+                 copied: list[tuple[str, str | None, str]]) -> dict[str, str]:
+    """Create every object of the emulator's cluster in the real one (namespaces that exist are kept), each
+    appended to `copied`; returns the uids and Service cluster IPs the API server gave, each to the emulator's."""
     uids: dict[str, str] = {}
     for plural in ORDER:
         gv, kind, namespaced = RESOURCES[plural]
@@ -95,6 +98,7 @@ def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient) -> dict[str, s
                 if kind != "Namespace":
                     raise
                 continue
+            copied.append((plural, ns, made.metadata.name))
             uids[item["metadata"]["uid"]] = made.metadata.uid
             if kind == "Service" and item["spec"].get("clusterIP"):
                 uids[item["spec"]["clusterIP"]] = made.spec.clusterIP
@@ -104,16 +108,22 @@ def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient) -> dict[str, s
     return {new: old for old, new in uids.items()}
 
 
-def clear_cluster(emulator_kubeconfig: Path, admin: DynamicClient) -> None:
-    """Delete from the real cluster every object of the kinds copied, in the emulator's namespaces, at once (no
-    kubelet or garbage collector is there to finish a graceful deletion); the namespaces stay for the next copy."""
-    namespaces = [n["metadata"]["name"] for n in _emulator_items(emulator_kubeconfig, "namespaces")]
-    for plural in reversed(ORDER[1:]):
-        gv, kind, namespaced = RESOURCES[plural]
+def clear_cluster(admin: DynamicClient, copied: list[tuple[str, str | None, str]]) -> None:
+    """Delete the copied objects (plural, namespace, name) at once: no kubelet, garbage collector or protection
+    controller is there to finish a graceful deletion or lift a finalizer. Namespaces stay for the next copy."""
+    for plural, ns, name in reversed(copied):
+        gv, kind, _ = RESOURCES[plural]
+        if kind == "Namespace":
+            continue
         api = admin.resources.get(api_version=gv, kind=kind)
-        for ns in namespaces if namespaced else [None]:
-            for item in api.get(namespace=ns).items:
-                api.delete(name=item.metadata.name, namespace=ns, grace_period_seconds=0)
+        try:
+            if api.get(name=name, namespace=ns).metadata.finalizers:  # e.g. pvc-protection
+                api.patch(name=name, namespace=ns, body={"metadata": {"finalizers": None}},
+                          content_type="application/merge-patch+json")
+            api.delete(name=name, namespace=ns, grace_period_seconds=0,
+                       propagation_policy="Background")  # a Job's default, orphan, is a finalizer too
+        except NotFoundError:
+            pass
 
 
 def apply(admin: DynamicClient, path: Path, namespace: str | None = None) -> None:
