@@ -55,10 +55,14 @@ def start(state_dir: Path, port: int) -> None:
     write_kubeconfig(kubeconfig_path(state_dir), _url(port), token)
 
 
-def write_kubeconfig(path: Path, server: str, token: str) -> None:
+def write_kubeconfig(path: Path, server: str, token: str, certificate_authority: Path | None = None) -> None:
+    """A kubeconfig for `server` presenting `token`; an https server's certificate is checked against the CA file."""
+    cluster: dict[str, Any] = {"server": server}
+    if certificate_authority is not None:
+        cluster["certificate-authority"] = str(certificate_authority)
     config = {
         "apiVersion": "v1", "kind": "Config", "current-context": "opsbot-sandbox", "preferences": {},
-        "clusters": [{"name": "opsbot-sandbox", "cluster": {"server": server}}],
+        "clusters": [{"name": "opsbot-sandbox", "cluster": cluster}],
         "users": [{"name": "opsbot-sandbox", "user": {"token": token}}],
         "contexts": [{"name": "opsbot-sandbox",
                       "context": {"cluster": "opsbot-sandbox", "user": "opsbot-sandbox", "namespace": "default"}}],

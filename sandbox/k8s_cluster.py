@@ -189,7 +189,9 @@ class Cluster(Controllers, Workloads, Static, Admission):
         lm = label_matcher(labels)
         fm = field_matcher(fields, FIELDS.get(plural, META_FIELDS))
         scope = ns if namespaced else None
-        return [obj for obj in self._all(plural, scope) if lm(obj["metadata"].get("labels") or {}) and fm(obj)]
+        found = [obj for obj in self._all(plural, scope) if lm(obj["metadata"].get("labels") or {}) and fm(obj)]
+        # the API server lists in its storage's key order: by namespace, then name
+        return sorted(found, key=lambda obj: (obj["metadata"].get("namespace", ""), obj["metadata"]["name"]))
 
     def get(self, plural: str, ns: str, name: str) -> dict[str, Any]:
         group_version, _, namespaced = o.RESOURCES[plural]

@@ -162,7 +162,9 @@ def deployment_status(deploy: dict[str, Any], live: dict[str, Any] | None, ready
 
 def event(ns: str, involved: dict[str, Any], type_: str, reason: str, message: str, count: int,
           first: float, last: float, seq: int, component: str) -> dict[str, Any]:
-    name = f"{involved['name']}.{short_hash(f'{seq}/{reason}', 8)}{seq:08x}"
+    # as the event recorder names them (object, then the time in hex nanoseconds): the API server lists by name,
+    # so one object's events come in the order they were first seen; seq keeps two at one instant apart
+    name = f"{involved['name']}.{int(first * 1e9) + seq:x}"
     return {
         "apiVersion": "v1", "kind": "Event",
         "metadata": {"name": name, "namespace": ns, "uid": uid("event", ns, name), "creationTimestamp": ts(first),

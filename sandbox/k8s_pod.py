@@ -88,12 +88,34 @@ def _status(c: dict[str, Any], cs: ContainerState, pod_name: str, created: float
           "restartCount": restarts}
 
 
+def _default_requests(spec: dict[str, Any]) -> None:
+    """As the API server defaults a pod: a resource with a limit and no request is requested at its limit."""
+    for c in spec.get("initContainers", []) + spec["containers"]:
+        res = c.get("resources") or {}
+        if res.get("limits"):
+            res["requests"] = {**res["limits"], **res.get("requests", {})}
+
+
+def qos_class(spec: dict[str, Any]) -> str:
+    """The API server's QoS class of a (defaulted) pod spec: only CPU and memory count."""
+    def counted(c: dict[str, Any], which: str) -> dict[str, Any]:
+        return {k: v for k, v in ((c.get("resources") or {}).get(which) or {}).items() if k in ("cpu", "memory")}
+
+    containers = spec.get("initContainers", []) + spec["containers"]
+    if not any(counted(c, "requests") or counted(c, "limits") for c in containers):
+        return "BestEffort"
+    if all(len(counted(c, "limits")) == 2 and counted(c, "requests") == counted(c, "limits") for c in containers):
+        return "Guaranteed"
+    return "Burstable"
+
+
 def pod(ns: str, owner_obj: dict[str, Any] | None, owner_kind: str, name: str, template: dict[str, Any],
         state: PodState, created: float, ref: float, fresh: bool, node: str | None, why_pending: str | None,
         host_ip: str | None, extra_labels: dict[str, str] | None = None) -> dict[str, Any]:
     """A pod made from `template`, looking the way `state` says at time `ref`, on `node` (None: Pending with
     the scheduler's `why_pending`). A fresh pod of a crashing revision has crashed once so far."""
     spec = json.loads(json.dumps(template.get("spec", {})))
+    _default_requests(spec)
     spec.setdefault("serviceAccountName", "default")  # the ServiceAccount admission plugin's default
     labels = {**template.get("metadata", {}).get("labels", {}), **(extra_labels or {})}
     scheduled = node is not None
@@ -124,10 +146,7 @@ def pod(ns: str, owner_obj: dict[str, Any] | None, owner_kind: str, name: str, t
             conditions.append(normalize({"type": kind, "status": "True" if ready else "False",
                                          "reason": why[0] if why else None, "message": why[1] if why else None,
                                          "lastTransitionTime": ts(created + 3)}))
-    requests = [c.get("resources", {}) for c in spec["containers"]]
-    qos = ("BestEffort" if not any(requests) else
-           "Guaranteed" if all(r.get("limits") and r.get("requests") == r.get("limits") for r in requests)
-           else "Burstable")
+    qos = qos_class(spec)
     status: dict[str, Any] = {"phase": state.phase if scheduled else "Pending", "conditions": conditions,
                               "qosClass": qos}
     if scheduled:

@@ -51,6 +51,9 @@ class Static(Storage):
                                           "desiredReplicas": obj["spec"].get("minReplicas", 1)})
             elif kind == "PersistentVolume":
                 obj.setdefault("status", {"phase": "Available"})
+            elif kind == "StorageClass":
+                obj.setdefault("reclaimPolicy", "Delete")
+                obj.setdefault("volumeBindingMode", "Immediate")
             if "modified" in history:  # an edit since its creation: the writer's managedFields entry says when
                 written = {"data": {k: "" for k in obj.get("data") or {}}} if kind in ("ConfigMap", "Secret") \
                     else {"spec": {}}

@@ -106,15 +106,15 @@ class Workloads(Kubelet):
                 self._spawn(ns, job, "Job", self._job_pod_name(job, n, w), spec["template"],
                             state.model_copy(update={"phase": "Failed"}), at, t0, fresh=False)
                 at += BACKOFF_S * 2 ** n
-            status.update({"failed": limit + 1, "conditions": [self._condition("Failed", "BackoffLimitExceeded",
-                           "Job has reached the specified backoff limit", at)]})
+            status.update({"failed": limit + 1, "conditions": self._ended("Failed", "BackoffLimitExceeded",
+                           "Job has reached the specified backoff limit", at)})
             self._event(ns, o.involved("Job", job, ns), "Warning", "BackoffLimitExceeded",
                         "Job has reached the specified backoff limit", at, at, component="job-controller")
         elif failing:  # OnFailure: one pod, its container restarted past the limit
             self._spawn(ns, job, "Job", self._job_pod_name(job, 0, w), spec["template"],
                         state.model_copy(update={"restarts": max(state.restarts, limit)}), created, t0, fresh=False)
-            status.update({"failed": 1, "conditions": [self._condition(
-                "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit", t0 - 30)]})
+            status.update({"failed": 1, "conditions": self._ended(
+                "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit", t0 - 30)})
             self._event(ns, o.involved("Job", job, ns), "Warning", "BackoffLimitExceeded",
                         "Job has reached the specified backoff limit", t0 - 30, t0 - 30, component="job-controller")
         elif state.phase == "Succeeded":
@@ -122,8 +122,8 @@ class Workloads(Kubelet):
                 self._spawn(ns, job, "Job", self._job_pod_name(job, n, w), spec["template"],
                             state.model_copy(update={"state": "terminated", "ready": False}), created, t0, fresh=False)
             done = created + 30
-            status.update({"succeeded": spec["completions"], "completionTime": o.ts(done), "conditions": [
-                self._condition("Complete", None, None, done)]})
+            status.update({"succeeded": spec["completions"], "completionTime": o.ts(done), "conditions": self._ended(
+                "Complete", "CompletionsReached", "Reached expected number of succeeded pods", done)})
             self._event(ns, o.involved("Job", job, ns), "Normal", "Completed", "Job completed", done, done,
                         component="job-controller")
         else:
@@ -134,9 +134,13 @@ class Workloads(Kubelet):
         job["status"] = o.normalize(status)
 
     @staticmethod
-    def _condition(type_: str, reason: str | None, message: str | None, at: float) -> dict[str, Any]:
-        return o.normalize({"type": type_, "status": "True", "reason": reason, "message": message,
-                            "lastProbeTime": o.ts(at), "lastTransitionTime": o.ts(at)})
+    def _ended(type_: str, reason: str, message: str, at: float) -> list[dict[str, Any]]:
+        """A finished Job's conditions as the job controller writes them since Kubernetes 1.31: the interim
+        condition first (FailureTarget, SuccessCriteriaMet), then Failed or Complete; the API server refuses
+        Failed or Complete without it."""
+        interim = {"Failed": "FailureTarget", "Complete": "SuccessCriteriaMet"}[type_]
+        return [o.normalize({"type": t, "status": "True", "reason": reason, "message": message,
+                             "lastProbeTime": o.ts(at), "lastTransitionTime": o.ts(at)}) for t in (interim, type_)]
 
     def _cronjob(self, w: Workload, created: float, t0: float) -> None:
         spec = _copy(w.spec)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what opsbot needs on a Debian 12 machine, idempotently:
-# Debian packages for the sandbox's real servers, then a virtualenv with opsbot and its test extras.
+# Debian packages for the sandbox's real servers, a virtualenv with opsbot and its test extras, and (when Go is
+# installed) kube-apiserver and etcd for the control-plane tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,4 +26,13 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[test,sandbox]' 2> >(grep -v 'is ignored' >&2)
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+
+# The real Kubernetes API server and etcd for the control-plane tests (tests/controlplane), built from Go modules
+# once per version into ~/.cache/opsbot-controlplane; without Go those tests skip and say why.
+if command -v go >/dev/null; then
+  bash scripts/build-controlplane.sh >/dev/null
+else
+  echo "bootstrap: Go is not installed: the control-plane tests (tests/controlplane) will skip;" \
+       "install Go 1.24+ to build kube-apiserver and etcd (scripts/build-controlplane.sh)"
 fi

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,7 +12,9 @@ import pytest
 
 from bot.guard.door import Caller, Door
 from bot.settings import KnowledgeSettings, Settings, load_settings
+from sandbox import controlplane as controlplane_
 from sandbox import k8s, procs, scenario
+from sandbox.controlplane import ControlPlane
 from sandbox.manager import SERVE_PORT_FILE, Sandbox
 from tests.support.doors import SCENARIO, make_door
 from tests.support.every_kind import every_kind_cluster
@@ -136,3 +139,21 @@ def knowledge(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeStore:
     from tools.catalog import tool_map
 
     return KnowledgeStore.open(tmp_path_factory.mktemp("knowledge"), tool_map(), KnowledgeSettings().playbooks_dir)
+
+
+@pytest.fixture(scope="session")
+def controlplane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """A real etcd + kube-apiserver (RBAC on), started on first use; skipped, saying why, only when Go is missing."""
+    try:
+        controlplane_.binaries()
+    except controlplane_.ControlPlaneMissing as e:
+        if shutil.which("go") is None:
+            pytest.skip(f"Go is not installed, so kube-apiserver and etcd cannot be built ({e})")
+        pytest.fail(str(e))
+    state = tmp_path_factory.mktemp("controlplane")
+    try:
+        cp = controlplane_.start(state)
+    except procs.SandboxError as e:
+        pytest.fail(f"the control plane did not start: {e}")
+    yield cp
+    controlplane_.stop(state)

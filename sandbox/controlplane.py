@@ -1,0 +1,170 @@
+"""A real Kubernetes control plane on loopback: etcd and kube-apiserver built by scripts/build-controlplane.sh.
+
+`start(state_dir)` makes its own CA, serving certificate and ServiceAccount signing key, starts etcd and
+kube-apiserver (RBAC authorization, a static token for an admin) on free ports, waits for /readyz and writes
+an admin kubeconfig; `stop(state_dir)` ends both. `binaries()` says where the built binaries are, or raises
+ControlPlaneMissing with the reason (Go not installed, not built yet) so callers can skip in words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import secrets
+import ssl
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from sandbox import k8s, procs
+
+ETCD, APISERVER = "etcd", "kube-apiserver"
+BUILD = Path(__file__).resolve().parent.parent / "scripts" / "build-controlplane.sh"
+START_TIMEOUT = 60.0
+
+
+class ControlPlaneMissing(Exception):
+    """The control plane's binaries are not there; the message says why and what to run."""
+
+
+@dataclass(frozen=True)
+class ControlPlane:
+    """A running control plane: its URL, the CA that signed its certificate, and the admin's kubeconfig."""
+
+    state_dir: Path
+    url: str
+    ca_file: Path
+    admin_token: str
+    admin_kubeconfig: Path
+
+
+def binaries() -> Path:
+    """The directory holding kube-apiserver and etcd at the pinned versions (never builds them)."""
+    try:
+        done = subprocess.run(["bash", str(BUILD), "--check"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise ControlPlaneMissing(f"{BUILD.name} could not run: {e}") from None
+    if done.returncode != 0:
+        raise ControlPlaneMissing(done.stderr.strip() or f"{BUILD.name} --check exited {done.returncode}")
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+def _pem_key(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _certificates(certs: Path) -> None:
+    """A CA, the API server's serving certificate for 127.0.0.1/localhost, and the ServiceAccount key pair."""
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "opsbot-controlplane-ca")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+          .not_valid_after(now + dt.timedelta(days=2))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                       crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    serving = (x509.CertificateBuilder()
+               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
+               .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=2))
+               .add_extension(x509.SubjectAlternativeName([
+                   x509.DNSName("localhost"), x509.DNSName("kubernetes.default.svc"),
+                   x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+               .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+               .sign(ca_key, hashes.SHA256()))
+    sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    files = {
+        "ca.crt": ca.public_bytes(serialization.Encoding.PEM),
+        "apiserver.crt": serving.public_bytes(serialization.Encoding.PEM),
+        "apiserver.key": _pem_key(key),
+        "sa.key": _pem_key(sa_key),
+        "sa.pub": sa_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                    serialization.PublicFormat.SubjectPublicKeyInfo),
+    }
+    for name, data in files.items():
+        (certs / name).write_bytes(data)
+        (certs / name).chmod(0o600)
+
+
+def _start_etcd(bin_dir: Path, state_dir: Path) -> int:
+    client, peer = procs.free_port(), procs.free_port()
+    url = f"http://127.0.0.1:{client}"
+    pid = procs.start(ETCD, [
+        str(bin_dir / "etcd"), "--name", "opsbot", "--data-dir", str(state_dir / "etcd-data"),
+        "--listen-client-urls", url, "--advertise-client-urls", url,
+        "--listen-peer-urls", f"http://127.0.0.1:{peer}", "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
+        "--initial-cluster", f"opsbot=http://127.0.0.1:{peer}",
+        "--unsafe-no-fsync", "--log-level", "warn",
+    ], state_dir)
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{url}/health", timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    procs.wait_until(ETCD, ready, pid, state_dir, timeout=START_TIMEOUT)
+    return client
+
+
+def start(state_dir: Path) -> ControlPlane:
+    """Start etcd and kube-apiserver in `state_dir`; on failure both are stopped and the error holds the log tail."""
+    bin_dir = binaries()
+    certs = state_dir / "certs"
+    certs.mkdir(parents=True, exist_ok=True)
+    _certificates(certs)
+    admin_token = secrets.token_urlsafe(24)
+    tokens = state_dir / "tokens.csv"
+    tokens.write_text(f'{admin_token},opsbot-test-admin,opsbot-test-admin,"system:masters"\n')
+    tokens.chmod(0o600)
+    try:
+        etcd_port = _start_etcd(bin_dir, state_dir)
+        port = procs.free_port()
+        url = f"https://127.0.0.1:{port}"
+        pid = procs.start(APISERVER, [
+            str(bin_dir / "kube-apiserver"), "--etcd-servers", f"http://127.0.0.1:{etcd_port}",
+            "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", str(port),
+            "--tls-cert-file", str(certs / "apiserver.crt"), "--tls-private-key-file", str(certs / "apiserver.key"),
+            "--token-auth-file", str(tokens), "--authorization-mode", "RBAC", "--anonymous-auth=false",
+            "--service-account-key-file", str(certs / "sa.pub"),
+            "--service-account-signing-key-file", str(certs / "sa.key"),
+            "--service-account-issuer", "https://kubernetes.default.svc",
+            "--service-cluster-ip-range", "10.96.0.0/16", "--allow-privileged",
+            # objects are created as a scenario describes them: no default ServiceAccount or token volume added
+            # (no controller makes the default ServiceAccounts), and no not-ready taint on a new Node (no node
+            # lifecycle controller would lift it once the Node reports Ready)
+            "--disable-admission-plugins", "ServiceAccount,TaintNodesByCondition",
+        ], state_dir)
+
+        trust = ssl.create_default_context(cafile=str(certs / "ca.crt"))
+
+        def ready() -> bool:
+            try:
+                return httpx.get(f"{url}/readyz", verify=trust, timeout=1,
+                                 headers={"Authorization": f"Bearer {admin_token}"}).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        procs.wait_until(APISERVER, ready, pid, state_dir, timeout=START_TIMEOUT)
+    except procs.SandboxError:
+        stop(state_dir)
+        raise
+    admin = state_dir / "admin.kubeconfig.yaml"
+    k8s.write_kubeconfig(admin, url, admin_token, certificate_authority=certs / "ca.crt")
+    return ControlPlane(state_dir, url, certs / "ca.crt", admin_token, admin)
+
+
+def stop(state_dir: Path) -> None:
+    procs.stop(APISERVER, state_dir)
+    procs.stop(ETCD, state_dir)
