@@ -68,7 +68,9 @@ def resolved_story(card: Card) -> list[str]:
     for a in done:
         line = S.ACTED.format(id=a.action_id or "-", summary=a.summary, status=a.status, at=_at(a.decided_at),
                               approved=S.APPROVED_BY.format(who=", ".join(a.decided_by)) if a.decided_by else "")
-        if a.status == "executed" and a.decided_at and card.resolved_at:
+        if a.verdict:  # what checking it found (bot.guard.verify): fixed, not fixed, worse
+            line += f"; {a.verdict}"
+        elif a.status == "executed" and a.decided_at and card.resolved_at:
             cleared = card.resolved_at - a.decided_at
             line += "; " + (S.CLEARED_AFTER.format(ago=span(cleared)) if cleared.total_seconds() >= 0
                             else S.CLEARED_BEFORE)

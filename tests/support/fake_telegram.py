@@ -335,7 +335,8 @@ class FakeTelegram(CallLog):
             mid = next(self._msg_ids)
             chat = {"id": chat_id, "type": "private" if chat_id > 0 else "group"}
             msg = {"message_id": mid, "date": int(time.time()), "chat": chat, "text": text, "plain": plain,
-                   "reply_markup": markup, "reply_to": int(reply) if reply else None}
+                   "reply_markup": markup, "reply_to": int(reply) if reply else None,
+                   "parse_mode": args.get("parse_mode")}
             self.messages[chat_id, mid] = msg
         out = {"message_id": msg["message_id"], "date": msg["date"], "chat": msg["chat"], "from": BOT,
                "text": msg["plain"]}

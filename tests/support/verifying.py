@@ -91,12 +91,15 @@ def loop(settings: Settings, chats: dict[str, Any], clock: Clock | None = None, 
 
 
 def thread(chats: dict[str, Any], lp: Loop) -> tuple[list[str], list[str]]:
-    """The lines opsbot posted in the card's thread: on Slack (replies to its ts), on Telegram (replies to it)."""
+    """The lines opsbot said in the card's thread (a verdict, a reminder: plain text, `Poster.reply`) on Slack
+    (replies to its ts) and on Telegram (replies to it); the card's own thread (its full evidence, formatted,
+    `Poster.thread`) is left out."""
     slack_ref, tg_ref = lp.store.ref("inc-1", "slack"), lp.store.ref("inc-1", "telegram")
     assert slack_ref is not None and tg_ref is not None
     slack = [c.args["text"] for c in chats["slack"].made("chat.postMessage")
-             if c.args.get("thread_ts") == slack_ref.message_id and c.error is None]
-    telegram = [m["text"] for m in chats["telegram"].messages.values() if m.get("reply_to") == int(tg_ref.message_id)]
+             if c.args.get("thread_ts") == slack_ref.message_id and c.error is None and "unfurl_links" not in c.args]
+    telegram = [m["text"] for m in chats["telegram"].messages.values()
+                if m.get("reply_to") == int(tg_ref.message_id) and m.get("parse_mode") is None]
     return slack, telegram
 
 
