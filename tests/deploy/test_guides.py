@@ -47,7 +47,7 @@ def test_every_setting_command_path_and_file_a_guide_names_exists(guide: Path) -
 
 def test_the_slack_manifest_asks_for_what_the_frontend_listens_to() -> None:
     manifest = yaml.safe_load((ROOT / "deploy" / "slack-app-manifest.yaml").read_text())
-    source = (ROOT / "bot" / "chat" / "frontends" / "slack.py").read_text()
+    source = "".join((ROOT / "bot" / "chat" / "frontends" / f).read_text() for f in ("slack.py", "slack_poster.py"))
     events = set(re.findall(r'self\.app\.event\("([a-z_.]+)"\)', source))
     commands = set(re.findall(r'self\.app\.command\("(/[a-z]+)"\)', source))
     assert events == {"app_mention", "message"} and 'channel_type") == "im"' in source, "messages: DMs …"
