@@ -25,7 +25,8 @@ def times(result) -> list[datetime]:
 
 
 def test_finds_the_fatal_config_error_newest_first(door: Door, oncall: Caller) -> None:
-    result = door.run("logs_search", {"service": "checkout", "level": "error"}, oncall)
+    # a window as wide as the session: the suite can reach this test long after the scenario's logs were written
+    result = door.run("logs_search", {"service": "checkout", "level": "error", "since": WIDE}, oncall)
 
     assert result.status == "success", result.error
     hits = result.data["hits"]
@@ -148,7 +149,7 @@ def test_an_index_that_does_not_exist_is_named(settings: Settings, oncall: Calle
 
 
 def test_every_call_is_audited(door: Door, down_door: Door, oncall: Caller) -> None:
-    door.run("logs_search", {"service": "checkout", "level": "error"}, oncall)
+    door.run("logs_search", {"service": "checkout", "level": "error", "since": WIDE}, oncall)
     door.run("logs_search", {"query": "segfault"}, oncall)
     door.run("logs_search", {"since": "when the moon is blue"}, oncall)
     down_door.run("logs_search", {"service": "cart"}, oncall)
@@ -159,7 +160,8 @@ def test_every_call_is_audited(door: Door, down_door: Door, oncall: Caller) -> N
         ("no_data", "cli:tester", "tool_call"),
         ("error", "cli:tester", "tool_call"),
     ]
-    assert records[0].target == "checkout" and records[0].args == {"service": "checkout", "level": "error"}
+    assert records[0].target == "checkout" and records[0].args == {"service": "checkout", "level": "error",
+                                                                    "since": WIDE}
     [down] = down_door.audit.query(action="logs_search")
     assert down.status == "error" and "could not reach elasticsearch" in down.summary
 
