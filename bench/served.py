@@ -50,6 +50,11 @@ class Served:
     url: str
     redis: redis.Redis
     prefix: str
+    redis_url: str
+
+    def stored(self) -> int:
+        """Alerts written to the intake stream so far (what a 2xx promised)."""
+        return int(self.redis.xinfo_stream(f"{self.prefix}alerts")["entries-added"])
 
     def drain(self, timeout: float = 120) -> None:
         """Wait until the workers have read and acknowledged everything in the stream."""
@@ -59,6 +64,17 @@ class Served:
             if groups and groups[0]["pending"] == 0 and groups[0]["lag"] == 0:
                 return
             time.sleep(0.05)
+
+
+def wait_ready(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=0.5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
 
 
 @contextmanager
@@ -80,15 +96,8 @@ def served(prefix: str, workers: int = 2, webhooks: dict[str, object] | None = N
         while redis_server.online_replicas(primary) < replicas and time.monotonic() < deadline:
             time.sleep(0.05)
         server.start()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        yield Served(url, redis.Redis.from_url(redis_url), prefix)
+        wait_ready(url)
+        yield Served(url, redis.Redis.from_url(redis_url), prefix, redis_url)
     finally:
         if server.pid is not None:
             server.terminate()

@@ -4,6 +4,7 @@ signature check), JSON parsed under bounds, and errors worded for the sender ins
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import Request
@@ -64,28 +65,32 @@ def _constant(name: str) -> Any:
     raise _refuse(f"{name} is not JSON; numbers must be finite")
 
 
-def _check(value: Any) -> None:
-    """Depth at most MAX_DEPTH, and every string (keys too) encodable as UTF-8 (no lone surrogates)."""
+def _check(value: Any, strings: bool) -> None:
+    """Depth at most MAX_DEPTH, and (`strings`) every string, keys too, encodable as UTF-8 (no lone surrogates)."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise _refuse(f"the JSON nests deeper than {MAX_DEPTH} levels")
-        if isinstance(item, str):
-            items = [item]
-        elif isinstance(item, dict):
-            items = list(item.keys())
-            stack.extend((v, depth + 1) for v in item.values())
+        if isinstance(item, dict):
+            children, texts = item.values(), item.keys()
         elif isinstance(item, list):
-            items = []
-            stack.extend((v, depth + 1) for v in item)
+            children, texts = item, ()
         else:
+            children, texts = (), (item,) if isinstance(item, str) else ()
+        stack.extend((v, depth + 1) for v in children if strings or isinstance(v, (dict, list)))
+        if not strings:
             continue
-        for text in items:
+        for text in texts:
             try:
                 text.encode("utf-8")
             except UnicodeEncodeError:
                 raise _refuse("a string holds a lone surrogate (an invalid \\uD800-\\uDFFF escape)") from None
+
+
+# strict UTF-8 cannot carry a surrogate: only a \uD800-\uDFFF escape can make one, so without one the strings
+# need no walk
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def text_of(body: bytes) -> str:
@@ -110,5 +115,5 @@ def parse_json(body: bytes) -> Any:
         raise _refuse(f"the body is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
     except RecursionError:
         raise _refuse(f"the JSON nests deeper than {MAX_DEPTH} levels") from None
-    _check(value)
+    _check(value, strings=_SURROGATE_ESCAPE.search(body) is not None)
     return value

@@ -11,6 +11,7 @@ so the reader still sees that a credential was there.
 from __future__ import annotations
 
 import base64
+import functools
 import math
 import re
 from collections import Counter
@@ -210,6 +211,20 @@ def redact(text: str) -> str:
     """The text with every recognised secret replaced by [REDACTED] (keys, schemes and users kept)."""
     if not text:
         return text
+    return _redact_short(text) if len(text) <= SHORT else _redact(text)
+
+
+# an alert storm repeats its label values (alert names, namespaces, severities, containers): short texts are
+# remembered (redact is pure), so a storm's intake masks each distinct value once
+SHORT = 200
+
+
+@functools.lru_cache(maxsize=8192)
+def _redact_short(text: str) -> str:
+    return _redact(text)
+
+
+def _redact(text: str) -> str:
     if "-----BEGIN" in text or "---- BEGIN" in text:
         text = _PEM.sub(KEY_MASK, text)
     if "LS0tLS1CRUdJTi" in text:
@@ -243,6 +258,7 @@ def redact(text: str) -> str:
 _SECRET_KEY = re.compile(rf"(?:^|[_.-])(?:{_SECRET_WORDS})$|^(?:{_SECRET_WORDS})$", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=4096)
 def secret_key(key: str) -> bool:
     return bool(_SECRET_KEY.search(key)) or key.lower() in ("authorization", "cookie", "set-cookie")
 
@@ -251,6 +267,9 @@ def redact_data(data: Any) -> Any:
     """The same structure with secret-named keys' values masked and every string redacted."""
     if isinstance(data, str):
         return redact(data)
+    if isinstance(data, dict) and data.get("kind") != "Secret" and all(type(v) is str for v in data.values()):
+        # a flat map of strings (an alert's labels and annotations): the common case, without the walk
+        return {k: (MASK if isinstance(k, str) and secret_key(k) and v else redact(v)) for k, v in data.items()}
     if isinstance(data, Mapping):
         if data.get("kind") == "Secret":  # a Secret object: its values go, whatever their keys are called
             data = {k: ({dk: MASK for dk in v} if k in ("data", "stringData") and isinstance(v, Mapping) else v)
