@@ -1,0 +1,123 @@
+"""An incident's outcome figures, end to end on the real Redis and the Kubernetes emulator, with the test's clock:
+an alert that started 90 s before its card, acknowledged in chat 2 min after the card, a rollback approved 3 min
+after triage proposed it and verified fixed 4 min after it ran, then resolved. The served process's /metrics holds
+the times as histograms by severity, the card's thread on Slack and Telegram gets the postmortem draft (with its
+timeline) when the incident resolves, and `opsbot report` and `opsbot incident postmortem` print the same figures."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from typer.testing import CliRunner
+
+from bot import messages as M
+from bot.chat.agent import Agent
+from bot.chat.conversation import Conversation
+from bot.cli.main import app
+from bot.intake.alert import Alert
+from bot.intake.pipeline import build_pipeline
+from bot.intake.webhooks.synthetic import am_alert, am_payload, encode
+from bot.settings import Settings
+from bot.triage.evidence import Evidence
+from bot.triage.triage import Proposal, Triage
+from sandbox.manager import Sandbox
+from tests.support.alerting import label_evidence, quiet_settings, serving
+from tests.support.doors import Clock
+from tests.support.serve_process import config_file
+from tests.support.slack_workspace import CHANNEL
+from tests.support.verifying import CHECKOUT, chat_fakes, loop, thread
+
+LABELS = {"alertname": "KubePodCrashLooping", "namespace": "shop", "pod": "checkout-7d9f8c6b5-x2x9q",
+          "severity": "critical"}
+OPERATOR, LEAD = "slack:U0OPERATOR", "slack:U0LEAD"
+
+
+def roll_back_checkout(alert: Alert, ev: Evidence, analysis: object) -> list[Proposal]:
+    return [Proposal(tool="k8s_rollback", args=CHECKOUT, why="crashloopbackoff")]
+
+
+def notify(url: str, *alerts: dict[str, Any]) -> None:
+    r = httpx.post(f"{url}/webhooks/alertmanager", content=encode(am_payload(list(alerts))))
+    assert r.status_code == 200, r.text
+
+
+def test_an_incident_carded_acknowledged_approved_fixed_and_resolved_has_its_figures(
+        sandbox: Sandbox, mutable_settings: Settings, tmp_path: Path) -> None:
+    clock, prefix = Clock(), f"test:{uuid.uuid4().hex}:"
+    clock.t = clock.t.replace(microsecond=0)  # Alertmanager's times are whole seconds here: durations come out exact
+    s = quiet_settings(mutable_settings)
+    started = clock() - timedelta(seconds=90)
+    with chat_fakes() as chats:
+        lp = loop(s, chats, clock, prefix)
+        p = build_pipeline(s, lp.publisher.posters, prefix=prefix, door=lp.door, outcomes=lp.outcomes,
+                           triage=Triage(lp.door, collect=label_evidence, propose=roll_back_checkout))
+        worker = p.worker("w")
+        p.stream.ensure_group()
+        with serving(p) as server:
+            firing = am_alert(LABELS, {"summary": "checkout is crash looping"}, starts_at=started)
+            notify(server.url, firing)
+            notify(server.url, am_alert(LABELS, {"summary": "checkout is crash looping", "description": "again"},
+                                        starts_at=started))  # Alertmanager's repeat: counted, no new card
+            notify(server.url, am_alert({"alertname": "Watchdog", "severity": "none"}))  # a heartbeat
+            worker.step(block_ms=None)
+            [action] = p.cards.get("inc-1").actions
+
+            clock.advance(minutes=2)
+            chat = Conversation(lp.door, Agent(s, lp.door), ["shop"], silencer=p.silencer)
+            assert not chat.command("ack inc-1", "t", OPERATOR).private
+            clock.advance(minutes=1)
+            assert lp.approve(action.action_id, LEAD).startswith("done: roll back")
+            assert lp.verifier.tick() == [], "3/3 ready, but the alert still fires: no verdict yet"
+
+            clock.advance(minutes=4)
+            notify(server.url, am_alert(LABELS, {"summary": "checkout is crash looping"}, status="resolved",
+                                        starts_at=started, ends_at=clock()))
+            worker.step(block_ms=None)
+            exposition = httpx.get(f"{server.url}/metrics").text
+        slack, telegram = thread(chats, lp)
+
+    severity = p.cards.get("inc-1").severity
+    for name, seconds in (("detect", 90), ("acknowledge", 120), ("approve", 180), ("fix", 240), ("resolve", 510)):
+        assert f'opsbot_incident_time_to_{name}_seconds_count{{severity="{severity}"}} 1.0' in exposition, name
+        assert f'opsbot_incident_time_to_{name}_seconds_sum{{severity="{severity}"}} {seconds:.1f}' in exposition, name
+    assert f'opsbot_incident_time_to_resolve_seconds_bucket{{le="600.0",severity="{severity}"}} 1.0' in exposition
+    assert 'opsbot_action_verdicts_total{how="approved",verdict="fixed"} 1.0' in exposition
+    assert 'opsbot_incident_actions_executed_total{how="approved"} 1.0' in exposition
+
+    timeline = [
+        f"(+90 s) {M.PM_CARDED.format(took='90 s')}",
+        f"(+3 min) {M.PM_ACKED.format(who=OPERATOR, took='2 min')}",
+        f"#{action.action_id} approved by {LEAD} (3 min after it was proposed)",
+        f"#{action.action_id} verdict: fixed: 3/3 ready 4 min after the rollback",
+        M.PM_RESOLVED_AT.format(took="8 min"),
+    ]
+    for said in (slack, telegram):
+        draft = "\n".join(m for m in said if M.PM_TIMELINE in m or M.PM_SUMMARY in m or M.PM_FOLLOW_UPS in m)
+        assert M.PM_TITLE.format(id="inc-1", severity=severity, name="KubePodCrashLooping") in draft, said
+        for line in timeline:
+            assert line in draft, (line, draft)
+        assert M.PM_DURATIONS.format(line="detect 90 s · acknowledge 2 min · approve 3 min · fix 4 min · resolve "
+                                          "8 min") in draft
+
+    config, _ = config_file(sandbox, tmp_path / "opsbot.yaml", prefix)
+    report = CliRunner().invoke(app, ["report", "--since", "7d", "--config", str(config)])
+    assert report.exit_code == 0, report.output
+    out = report.output.splitlines()
+    assert M.REPORT_FUNNEL.format(received=4, incidents=1, cards=1) in out, report.output
+    assert "suppressed: 1 repeat (folded into their incidents), 1 heartbeat, 0 silences made from cards" in out
+    assert "noisiest rules: KubePodCrashLooping 3" in out
+    assert M.REPORT_TABLE.format(severity=severity, incidents=1, detect="90 s", ack="2 min", approve="3 min",
+                                 fix="4 min", resolve="8 min") in out, report.output
+    assert "fix success (verified): 1 of 1 action fixed it (100%)" in out
+    assert M.REPORT_NO_FEEDBACK in out
+    assert M.REPORT_ACTIONS.format(n=1, auto=0, approved=1) in out
+
+    shown = CliRunner().invoke(app, ["incident", "postmortem", "inc-1", "--config", str(config)])
+    assert shown.exit_code == 0, shown.output
+    assert all(line in shown.output for line in timeline), shown.output
+    missing = CliRunner().invoke(app, ["incident", "postmortem", "inc-404", "--config", str(config)])
+    assert missing.exit_code == 1 and "no incident 'inc-404'" in missing.output
