@@ -21,15 +21,14 @@ from bot.cli.main import app
 from bot.intake.alert import Alert
 from bot.intake.pipeline import build_pipeline
 from bot.intake.webhooks.synthetic import am_alert, am_payload, encode
-from bot.settings import Settings
+from bot.settings import ReportSettings, Settings
 from bot.triage.evidence import Evidence
 from bot.triage.triage import Proposal, Triage
 from sandbox.manager import Sandbox
 from tests.support.alerting import label_evidence, quiet_settings, serving
 from tests.support.doors import Clock
 from tests.support.serve_process import config_file
-from tests.support.slack_workspace import CHANNEL
-from tests.support.verifying import CHECKOUT, chat_fakes, loop, thread
+from tests.support.verifying import CHECKOUT, GROUP, chat_fakes, loop, thread
 
 LABELS = {"alertname": "KubePodCrashLooping", "namespace": "shop", "pod": "checkout-7d9f8c6b5-x2x9q",
           "severity": "critical"}
@@ -121,3 +120,30 @@ def test_an_incident_carded_acknowledged_approved_fixed_and_resolved_has_its_fig
     assert all(line in shown.output for line in timeline), shown.output
     missing = CliRunner().invoke(app, ["incident", "postmortem", "inc-404", "--config", str(config)])
     assert missing.exit_code == 1 and "no incident 'inc-404'" in missing.output
+
+
+def test_the_report_is_posted_to_its_channel_once_a_period_by_the_served_loop(mutable_settings: Settings) -> None:
+    clock, prefix = Clock(), f"test:{uuid.uuid4().hex}:"
+    s = quiet_settings(mutable_settings).model_copy(update={"report": ReportSettings(
+        every=timedelta(days=7), slack_channel="C0REPORTS")})
+    with chat_fakes() as chats:
+        lp = loop(s, chats, clock, prefix)
+        p = build_pipeline(s, lp.publisher.posters, prefix=prefix, door=lp.door,
+                           triage=Triage(lp.door, collect=label_evidence))
+        p.stream.ensure_group()
+        first, second = p.worker("a"), p.worker("b")  # two workers of the served process (or two replicas)
+        first.step(block_ms=None)  # the first tick only notes the period
+        clock.advance(days=7)
+        first.step(block_ms=None)
+        second.step(block_ms=None)
+        clock.advance(days=1)
+        first.step(block_ms=None)
+
+        slack = [c.args["text"] for c in chats["slack"].made("chat.postMessage") if c.error is None]
+        telegram = [m["text"] for (chat, _), m in chats["telegram"].messages.items() if chat == GROUP]
+    title = M.REPORT_TITLE.split("{")[0]
+    assert [c for c in slack if c.startswith(title)] == slack and len(slack) == 1, slack
+    assert [c.args["channel"] for c in chats["slack"].made("chat.postMessage")] == ["C0REPORTS"]
+    assert len([t for t in telegram if t.startswith(title)]) == 1, telegram
+    assert M.REPORT_FUNNEL.format(received=0, incidents=0, cards=0) in slack[0]
+    assert M.REPORT_NO_FEEDBACK in slack[0]
