@@ -10,6 +10,7 @@ from datetime import datetime
 from bot import messages as M
 from bot.cards.model import Card
 from bot.cards.poster import Publisher
+from bot.cards.slack import esc
 from bot.cards.store import CardStore
 from bot.cards.story import span
 from bot.cards.telegram import size
@@ -132,9 +133,15 @@ def draft(f: Figures, card: Card | None, records: list[AuditRecord], count: int,
 
 def messages(text: str, incident: str) -> list[str]:
     """The draft as thread messages each platform accepts (split at line ends; past the thread's last message,
-    where the rest is)."""
-    return split(text.split("\n"), MESSAGE, size,
+    where the rest is), measured as the larger of Telegram's size and Slack's escaped one."""
+    return split(text.split("\n"), MESSAGE, lambda t: max(size(t), len(esc(t))),
                  lambda n: M.PM_MORE.format(id=incident, n=n, s=_s(n)))
+
+
+def for_platform(part: str, platform: str) -> str:
+    """A message of the draft as `platform` takes it: on Slack, alert and log text cannot mention or link
+    (`<!channel>` stays text)."""
+    return esc(part) if platform == "slack" else part
 
 
 class Postmortems:
@@ -158,5 +165,5 @@ class Postmortems:
             return 0
         parts = messages(text, incident_id)
         for part in parts:
-            publisher.reply(incident_id, lambda _platform, part=part: part)
+            publisher.reply(incident_id, lambda platform, part=part: for_platform(part, platform))
         return len(parts)

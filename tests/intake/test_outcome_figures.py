@@ -18,8 +18,15 @@ from bot import messages as M
 from bot.chat.agent import Agent
 from bot.chat.conversation import Conversation
 from bot.cli.main import app
+from bot.cards.model import EvidenceLine
+from bot.cards.thread import MAX_PARTS
 from bot.intake.alert import Alert
+from bot.intake.figures import FigureBook
+from bot.intake.fingerprint import fingerprint
+from bot.intake.incidents import IncidentStore
+from bot.intake.moments import Moments
 from bot.intake.pipeline import build_pipeline
+from bot.intake.postmortem import Postmortems
 from bot.intake.webhooks.synthetic import am_alert, am_payload, encode
 from bot.settings import ReportSettings, Settings
 from bot.triage.evidence import Evidence
@@ -147,3 +154,30 @@ def test_the_report_is_posted_to_its_channel_once_a_period_by_the_served_loop(mu
     assert len([t for t in telegram if t.startswith(title)]) == 1, telegram
     assert M.REPORT_FUNNEL.format(received=0, incidents=0, cards=0) in slack[0]
     assert M.REPORT_NO_FEEDBACK in slack[0]
+
+
+def test_a_long_postmortem_fits_each_platforms_messages_and_alert_text_cannot_mention_anyone(
+        mutable_settings: Settings) -> None:
+    clock, prefix = Clock(), f"test:{uuid.uuid4().hex}:"
+    with chat_fakes() as chats:
+        lp = loop(mutable_settings, chats, clock, prefix)
+        incidents = IncidentStore(lp.store.client, prefix, 3600, 3, clock)
+        labels = {"alertname": "KubePodCrashLooping", "namespace": "shop"}
+        alert = Alert(source="alertmanager", name="KubePodCrashLooping", status="firing", severity="P1",
+                      labels=labels, annotations={"summary": "<!channel> checkout is down"},
+                      starts_at=clock(), fingerprint=fingerprint("alertmanager", labels))
+        assert incidents.observe("1-0", alert).incident == "inc-1"
+        lp.incident("k8s_rollout_restart", CHECKOUT)  # the card of inc-1, on both platforms
+        long_lines = [EvidenceLine(check=f"logs shop/checkout #{i}", text=f"<!here> {i} " + "x" * 2_500)
+                      for i in range(8)]
+        lp.publisher.edit("inc-1", lambda c: c.model_copy(update={"evidence": long_lines,
+                                                                 "title": "<!channel> checkout is down"}))
+        drafts = Postmortems(FigureBook(incidents, lp.door.audit, Moments(lp.store.client, prefix)), lp.store)
+        posted = drafts.post(lp.publisher, "inc-1")
+        assert drafts.post(lp.publisher, "inc-1") == 0, "posted once"
+        slack, telegram = thread(chats, lp)  # the fakes refuse what Slack and Telegram refuse: none was refused
+
+    assert posted == len(slack) == len(telegram) == MAX_PARTS, "split into the messages the thread allows"
+    assert "`opsbot incident postmortem inc-1`" in slack[-1] and "`opsbot incident postmortem inc-1`" in telegram[-1]
+    assert not [m for m in slack if "<!" in m], "alert and log text is text on Slack, never a mention"
+    assert "&lt;!channel&gt; checkout is down" in slack[0]
