@@ -21,7 +21,7 @@ from bot.settings import Settings
 from bot.wiring import redis_client
 
 _ACTION_ID = re.compile(r"^#(\S+)")
-FEEDBACK = ("right cause", "wrong cause", "false alarm", "not actionable")
+FEEDBACK = ("right cause", "wrong cause", "false alarm", "not actionable")  # a feedback record's summary opens with one
 
 
 def by_person(record: AuditRecord) -> bool:
@@ -104,8 +104,9 @@ def figures(incident: Incident, started: datetime, resolved: datetime | None, re
     for r in records:
         if by_person(r) and r.kind != "tool_call" and out.acked is None:
             out.acked, out.acked_by = r.at, r.identity
-        if r.kind == "feedback" and r.status.replace("_", " ").replace("-", " ") in FEEDBACK:
-            out.feedback = r.status.replace("_", " ").replace("-", " ")
+        if r.kind == "feedback" and r.status == "success":  # as bot/guard/feedback.py audits a mark: its words
+            out.feedback = next((w for w in FEEDBACK if r.summary == w or r.summary.startswith(f"{w}:")),
+                                out.feedback)
         if r.kind == "decision":
             decided[r.action, r.target] = r.at
         if r.kind not in ("approval", "execution") or r.status == "refused" or not (aid := _action_id(r)):

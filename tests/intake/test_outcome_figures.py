@@ -18,6 +18,7 @@ from bot import messages as M
 from bot.chat.agent import Agent
 from bot.chat.conversation import Conversation
 from bot.cli.main import app
+from bot.guard.audit import AuditRecord
 from bot.cards.model import EvidenceLine
 from bot.cards.thread import MAX_PARTS
 from bot.intake.alert import Alert
@@ -121,6 +122,13 @@ def test_an_incident_carded_acknowledged_approved_fixed_and_resolved_has_its_fig
     assert "fix success (verified): 1 of 1 action fixed it (100%)" in out
     assert M.REPORT_NO_FEEDBACK in out
     assert M.REPORT_ACTIONS.format(n=1, auto=0, approved=1) in out
+
+    # people's feedback, as bot/guard/feedback.py audits a mark (kind feedback, its words): the false-alarm rate
+    lp.door.audit.append(AuditRecord(at=clock(), kind="feedback", identity=OPERATOR, action="feedback",
+                                     target="inc-1", status="success", summary="false alarm: a test deploy",
+                                     incident="inc-1"))
+    again = CliRunner().invoke(app, ["report", "--since", "7d", "--config", str(config)])
+    assert M.REPORT_FALSE.format(n=1, marked=1, s="", pct="100%") in again.output.splitlines(), again.output
 
     shown = CliRunner().invoke(app, ["incident", "postmortem", "inc-1", "--config", str(config)])
     assert shown.exit_code == 0, shown.output
