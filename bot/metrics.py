@@ -33,3 +33,23 @@ class Metrics:
                                  "(new, repeat, resolved, reopened, stale, flapping)", ["kind"], registry=r)
         self.sentry_comments = Counter("opsbot_sentry_comments", "Sentry comments written, by op and outcome",
                                        ["op", "outcome"], registry=r)
+        # an incident's outcome figures (bot/intake/figures.py), by severity: detect when its card is first posted,
+        # fix when an action's verdict says fixed, the rest once when the incident resolves
+        def took(name: str, what: str) -> Histogram:
+            return Histogram(f"opsbot_incident_time_to_{name}_seconds", what, ["severity"], registry=r,
+                             buckets=OUTCOME_BUCKETS)
+
+        self.time_to_detect = took("detect", "From the alert's start (startsAt) to its card posted")
+        self.time_to_acknowledge = took("acknowledge", "From the card posted to the first thing a person did about "
+                                        "it (acknowledge, silence, approve, deny, any audited action)")
+        self.time_to_approve = took("approve", "From an action proposed to the approval that let it run")
+        self.time_to_fix = took("fix", "From an action executed to its verdict 'fixed' (bot/guard/verify.py)")
+        self.time_to_resolve = took("resolve", "From the alert's start to its resolution")
+        self.actions_executed = Counter("opsbot_incident_actions_executed", "Actions executed for incidents, counted "
+                                        "when the incident resolves: run automatically by policy or approved by "
+                                        "people", ["how"], registry=r)
+        self.verdicts = Counter("opsbot_action_verdicts", "Verdicts on executed actions (fixed, not fixed, worse, "
+                                "not verified), by how the action came to run", ["verdict", "how"], registry=r)
+
+
+OUTCOME_BUCKETS = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400)

@@ -15,7 +15,7 @@ from pydantic_settings import (
 
 from bot.cards.routing import Route
 from knowledge.settings import KnowledgeSettings
-from policies.schema import DEFAULT_POLICY, Identity, Tier
+from policies.schema import DEFAULT_POLICY, Duration, Identity, Tier
 from tools.settings import (
     AlertmanagerSettings,
     ElasticsearchSettings,
@@ -168,6 +168,17 @@ class TelegramSettings(Section):
     port: int = Field(8443, description="port of the webhook endpoint")
 
 
+class ReportSettings(Section):
+    """The outcome report (`opsbot report`), posted on a schedule by the served process."""
+
+    every: Duration | None = Field(None, description="post the report of the period just ended this often, e.g. "
+                                   "'7d' (at each multiple of it since the epoch, once across replicas); unset: never")
+    slack_channel: str | None = Field(None, description="Slack channel id it is posted to (default "
+                                      "slack.alert_channel)")
+    telegram_chat_id: int | None = Field(None, description="Telegram chat it is posted to (default "
+                                         "telegram.alert_chat_id)")
+
+
 class CliSettings(Section):
     """Who the command line is. There is no flag for it: the identity is whoever holds this configuration."""
 
@@ -255,6 +266,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = SlackSettings()
     telegram: TelegramSettings = TelegramSettings()
     cli: CliSettings = CliSettings()
+    report: ReportSettings = ReportSettings()
     mcp: McpSettings = McpSettings()
     routes: list[Route] = Field(default_factory=list, description="where alert cards go, by namespace, team label "
                                 "and severity: the first matching route wins; unmatched cards go to "

@@ -37,6 +37,9 @@ class Poster(Protocol):
     def reply(self, ref: MessageRef, text: str) -> None:
         """A line of opsbot's in the card's thread (a verdict, a reminder): plain text, its mentions notify."""
 
+    def say(self, text: str, channel: str | None = None) -> None:
+        """A message of opsbot's of its own (the scheduled report) in `channel`, by default where cards go."""
+
 
 @dataclass
 class Posted:
@@ -112,6 +115,12 @@ class ConsolePoster:
             self.replies.append((ref.message_id, text))
         if self.echo:
             self.echo(f"[in the thread of {ref.message_id}] {text}")
+
+    def say(self, text: str, channel: str | None = None) -> None:
+        with self._lock:
+            self.replies.append(("", text))
+        if self.echo:
+            self.echo(text)
 
     def posts(self, incident_id: str | None = None) -> list[Posted]:
         with self._lock:

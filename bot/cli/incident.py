@@ -1,4 +1,5 @@
-"""`opsbot incident list|show`: the incidents opsbot recorded, and one incident's story from start to end."""
+"""`opsbot incident list|show|postmortem`: the incidents opsbot recorded, one incident's story from start to end,
+and its postmortem draft."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from bot.cli.common import ConfigOpt, fail
 from bot.guard.audit import AuditUnavailable
 from bot.intake.timeline import list_text, story_text, timelines
 
-incident_app = typer.Typer(no_args_is_help=True, help="Incidents: list them, show one's timeline.")
+incident_app = typer.Typer(no_args_is_help=True, help="Incidents: list them, show one's timeline, draft its "
+                           "postmortem.")
 UNREACHABLE = "could not read the incidents: Redis is unreachable"
 
 
@@ -39,3 +41,23 @@ def incident_show(incident_id: Annotated[str, typer.Argument(help="e.g. inc-42")
     if story is None:
         fail(f"no incident {incident_id!r}: `opsbot incident list` shows the recorded ones")
     typer.echo(story_text(story))
+
+
+@incident_app.command("postmortem")
+def incident_postmortem(incident_id: Annotated[str, typer.Argument(help="e.g. inc-42")],
+                        config: ConfigOpt = None) -> None:
+    """The incident's postmortem draft in Markdown: summary, impact window, timeline with durations, cause and
+    evidence, what was done by whom, follow-ups (as posted in its card's thread when it resolved)."""
+    from bot.cards.store import CardStore
+    from bot.intake.figures import figure_book
+    from bot.intake.postmortem import Postmortems
+
+    settings = common.settings(config)
+    book = figure_book(settings)
+    try:
+        draft = Postmortems(book, CardStore(book.incidents.client, settings.redis.key_prefix)).text(incident_id)
+    except (redis.RedisError, AuditUnavailable):
+        fail(UNREACHABLE)
+    if draft is None:
+        fail(f"no incident {incident_id!r}: `opsbot incident list` shows the recorded ones")
+    typer.echo(draft)

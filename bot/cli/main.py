@@ -72,7 +72,11 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("config", "bot.cli.config:config_app", "The settings in force, checked; the reference of every key."),
     ("policy", "bot.cli.policy:policy_app", "Check, explain and dry-run the policy."),
     ("action", "bot.cli.action:action_app", "Pending actions: list, approve, deny."),
-    ("incident", "bot.cli.incident:incident_app", "Incidents: list them, show one's timeline."),
+    ("incident", "bot.cli.incident:incident_app", "Incidents: list them, show one's timeline, draft its "
+     "postmortem."),
+    ("report", "bot.cli.report:report_cmd", "Alerts received → incidents → cards, what was suppressed, the noisiest "
+     "rules, mean times to detect, acknowledge, approve, fix and resolve by severity, verified fix success, false "
+     "alarms, actions run automatically vs approved."),
     ("knowledge", "bot.cli.knowledge:knowledge_app", "Playbooks and past incidents: ingest, search."),
     ("mcp", "bot.cli.mcp:mcp_cmd", "Serve opsbot's tools to MCP clients (IDE and desktop assistants) over stdio, or "
      "streamable HTTP with --http; every call runs through the door as its caller, and a change waits for approval "

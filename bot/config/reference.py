@@ -9,7 +9,7 @@ import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
@@ -40,6 +40,8 @@ def _type_name(annotation: Any) -> str:
     if get_origin(annotation) in (Union, types.UnionType):
         named = [_type_name(a) for a in get_args(annotation) if a is not type(None)]
         return " or ".join(named) + (", optional" if type(None) in get_args(annotation) else "")
+    if get_origin(annotation) is Annotated:  # e.g. a duration: timedelta with its parser
+        return _type_name(get_args(annotation)[0])
     if get_origin(annotation) is list:
         return f"list[{', '.join(_type_name(a) for a in get_args(annotation))}]"
     return "secret" if annotation is SecretStr else getattr(annotation, "__name__", str(annotation))

@@ -24,6 +24,8 @@ from bot.cards.poster import Publisher
 from bot.cards.store import CardStore
 from bot.guard.door import Caller, Door
 from bot.guard.watch import Snapshot, Unreadable, Watch
+from bot.intake.moments import Moments
+from bot.metrics import Metrics
 from knowledge.outcomes import Outcomes
 from tools.base import Status
 
@@ -82,9 +84,11 @@ def with_verdict(card: Card, action_id: str, verdict: str, undo: CardAction | No
 
 
 class Verifier:
-    def __init__(self, door: Door, cards: CardStore, publisher: Publisher, outcomes: Outcomes | None = None):
-        self.door, self.cards, self.publisher, self.outcomes = door, cards, publisher, outcomes
+    def __init__(self, door: Door, cards: CardStore, publisher: Publisher, outcomes: Outcomes | None = None,
+                 metrics: Metrics | None = None):
+        self.door, self.cards, self.publisher, self.outcomes, self.metrics = door, cards, publisher, outcomes, metrics
         self.watches = door.gate.watches
+        self.moments = Moments(cards.client, cards.prefix)
 
     def tick(self) -> list[str]:
         """Look at every watch that is due; the ids of the actions whose verdict was shown on this tick."""
@@ -118,6 +122,7 @@ class Verifier:
             watch = watch.model_copy(update={"verdict": verdict, "fixed": fixed, "last": state or watch.last})
             self.watches.save(watch)  # decided once: a retry after a failure below shows the same verdict
             self._learn(watch, card)
+            self._figures(watch, card, now)
             self._show(watch, card, self._undo(watch) if undo else None)
         else:
             self._show(watch, card, None)
@@ -130,6 +135,21 @@ class Verifier:
         if self.outcomes is None or card is None or watch.fixed is None:
             return
         self.outcomes.record_once(kind_of(card), watch.tool, watch.action_id, watch.fixed)
+
+    def _figures(self, watch: Watch, card: Card | None, now: datetime) -> None:
+        """The verdict's moment on its incident (bot/intake/figures.py), and its metrics, once per action."""
+        assert watch.verdict is not None
+        if watch.incident and not self.moments.mark(watch.incident, f"verdict:{watch.action_id}", now,
+                                                    watch.verdict, watch.fixed):
+            return
+        if self.metrics is None:
+            return
+        action = self.door.gate.store.get(watch.action_id)
+        how = "approved" if action is not None and action.approvals else "automatic"
+        self.metrics.verdicts.labels(watch.verdict.split(":", 1)[0], how).inc()
+        if watch.fixed:
+            self.metrics.time_to_fix.labels(card.severity if card else "none").observe(
+                (now - watch.executed_at).total_seconds())
 
     def _undo(self, watch: Watch) -> CardAction | str:
         """Propose the undo through the door (the policy decides as for any action); its card line, or why not."""

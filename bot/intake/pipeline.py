@@ -19,8 +19,11 @@ from bot.guard.door import Door
 from bot.guard.expiry import ExpirySweep
 from bot.guard.silencer import Silencer
 from bot.guard.verify import Verifier
+from bot.intake.figures import FigureBook
 from bot.intake.groups import AlertGroups
 from bot.intake.incidents import IncidentStore
+from bot.intake.moments import Moments
+from bot.intake.report import Reports, ReportSchedule
 from bot.intake.stream import AlertStream
 from bot.intake.webhooks.app import MeasuredApp, create_app
 from bot.metrics import Metrics
@@ -53,6 +56,7 @@ class Pipeline:
     silencer: Silencer | None = None
     expiry: ExpirySweep | None = None
     verifier: Verifier | None = None
+    reporter: ReportSchedule | None = None
     threads: list[threading.Thread] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
@@ -61,7 +65,7 @@ class Pipeline:
 
         return Worker(name, self.settings, self.stream, self.incidents, self.triage, self.cards, self.publisher,
                       self.sentry, self.metrics, self.learn, self.groups, self.silencer, self.expiry,
-                      self.verifier)
+                      self.verifier, self.reporter)
 
 
     def warm(self) -> None:
@@ -120,14 +124,18 @@ def build_pipeline(settings: Settings, posters: list[Poster], *, prefix: str | N
         triage.graph = AlertGraph(triage.door, cards.save_graph)
     publisher, sentry = Publisher(cards, posters, metrics), SentryWriter(settings.sentry, client, prefix, metrics)
     triage.on_late = late_analysis(publisher, sentry)
+    stream = AlertStream(client, prefix)
+    incidents = IncidentStore(client, prefix, settings.webhooks.dedup_window_s, settings.webhooks.flap_threshold,
+                              door.ctx.now)
+    reports = Reports(stream, FigureBook(incidents, door.audit, Moments(client, prefix)), settings.intake.heartbeats)
     return Pipeline(
         settings=settings, prefix=prefix, app=create_app(settings, prefix=prefix, metrics=metrics, engine=engine),
-        stream=AlertStream(client, prefix),
-        incidents=IncidentStore(client, prefix, settings.webhooks.dedup_window_s, settings.webhooks.flap_threshold),
-        cards=cards, publisher=publisher, triage=triage, sentry=sentry, metrics=metrics, learn=learn,
+        stream=stream, incidents=incidents, cards=cards, publisher=publisher, triage=triage, sentry=sentry,
+        metrics=metrics, learn=learn,
         groups=AlertGroups(client, prefix) if settings.intake.cards == "group" else None,
         silencer=Silencer(door, cards, publisher), expiry=ExpirySweep(door.gate, cards, publisher),
-        verifier=Verifier(door, cards, publisher, outcomes),
+        verifier=Verifier(door, cards, publisher, outcomes, metrics),
+        reporter=ReportSchedule(reports, settings.report, posters, client, prefix, door.ctx.now),
     )
 
 

@@ -10,7 +10,9 @@ effects are stored, reclaims what a dead worker left pending, and parks poison e
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import redis
@@ -177,6 +179,18 @@ class AlertStream:
         pipe.xack(self.stream, self.group, entry.id)
         pipe.execute()
         log.error("alert_entry_dead_lettered", entry=entry.id, reason=reason)
+
+    def received(self, since: datetime, until: datetime, batch: int = 1000) -> Iterator[Entry]:
+        """Every entry the webhooks stored in [since, until] (stream ids are their arrival times), oldest first;
+        as far back as the stream's length cap keeps them."""
+        lo, hi = str(int(since.timestamp() * 1000)), str(int(until.timestamp() * 1000))
+        while True:
+            rows = self.client.xrange(self.stream, lo, hi, count=batch)
+            yield from _entries(rows)
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
+            lo = "(" + (last.decode() if isinstance(last, bytes) else last)
 
     def stats(self) -> dict[str, int]:
         info = self.client.xinfo_stream(self.stream)

@@ -26,8 +26,12 @@ from bot.guard.expiry import ExpirySweep
 from bot.guard.silencer import Silencer
 from bot.guard.verify import Verifier
 from bot.intake.alert import Alert
+from bot.intake.figures import FigureBook
 from bot.intake.groups import AlertGroups
 from bot.intake.incidents import IncidentStore, Observation
+from bot.intake.moments import Moments
+from bot.intake.postmortem import Postmortems
+from bot.intake.report import ReportSchedule
 from bot.intake.stream import AlertStream, Entry
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -45,13 +49,17 @@ class Worker:
                  triage: Triage, cards: CardStore, publisher: Publisher, sentry: SentryWriter | None = None,
                  metrics: Metrics | None = None, learn: Callable[[Card], None] | None = None,
                  groups: AlertGroups | None = None, silencer: Silencer | None = None,
-                 expiry: ExpirySweep | None = None, verifier: Verifier | None = None):
+                 expiry: ExpirySweep | None = None, verifier: Verifier | None = None,
+                 reporter: ReportSchedule | None = None):
         self.name, self.settings, self.stream, self.incidents = name, settings, stream, incidents
         self.groups, self.silencer, self.expiry, self.verifier = groups, silencer, expiry, verifier
+        self.reporter = reporter
         self.triage, self.cards, self.publisher, self.sentry = triage, cards, publisher, sentry
         self.metrics = metrics or Metrics()
         self.learn = learn
         self.processed = 0
+        self.moments = Moments(incidents.client, incidents.prefix)
+        self.postmortems = Postmortems(FigureBook(incidents, triage.door.audit, self.moments), cards)
 
     # -- one entry ----------------------------------------------------------------------------------------
 
@@ -108,9 +116,17 @@ class Worker:
         if ends:
             card = self.triage.withdraw_pending(card)
         self.publisher.publish(card, amend=self.groups.amend(alert) if self.groups else None)
+        self._carded(card, alert)
         self._ended(card.incident_id, alert, obs, ends, grouped)
         if self.sentry and card.sentry_issue_id and card.made_from == entry.id and obs.kind in ("new", "reopened"):
             self.sentry.upsert(card.sentry_issue_id, render_sentry_comment(card))
+
+    def _carded(self, card: Card, alert: Alert) -> None:
+        """The moment the incident's card was first posted: its time to detect, from the alert's own start."""
+        now = self.incidents.now()
+        if alert.status == "firing" and self.moments.mark(card.incident_id, "carded", now) and alert.starts_at:
+            self.metrics.time_to_detect.labels(card.severity).observe(
+                max(0.0, (now - alert.starts_at).total_seconds()))
 
     def _line(self, alert: Alert, obs: Observation, lead: str) -> None:
         """An alert of a group whose card another incident leads: its line changes on that card (edited under
@@ -150,6 +166,26 @@ class Worker:
                 self.learn(self.cards.get(card_id))  # type: ignore[arg-type]
             except Exception as e:  # a lesson lost is logged; the alert's own effects are already stored
                 log.error("learning_failed", incident=card_id, error=f"{type(e).__name__}: {e}")
+        if obs.kind == "resolved":
+            self._figures(card_id)
+
+    def _figures(self, incident_id: str) -> None:
+        """At resolution, once: the incident's times observed as metrics, its postmortem draft in the card's thread."""
+        try:
+            found = self.postmortems.book.of(incident_id)
+            if found is not None and self.moments.mark(incident_id, "observed", self.incidents.now()):
+                f, m = found[0], self.metrics
+                for took, histogram in ((f.acknowledge, m.time_to_acknowledge), (f.resolve, m.time_to_resolve)):
+                    if took is not None:
+                        histogram.labels(f.severity).observe(took.total_seconds())
+                for a in f.actions:
+                    if a.approve is not None and a.executed:
+                        m.time_to_approve.labels(f.severity).observe(a.approve.total_seconds())
+                    if a.how:
+                        m.actions_executed.labels(a.how).inc()
+            self.postmortems.post(self.publisher, incident_id)
+        except Exception as e:  # the figures and the draft are lost, logged; the resolution itself is stored
+            log.error("postmortem_failed", incident=incident_id, error=f"{type(e).__name__}: {e}")
 
     # -- the loop -----------------------------------------------------------------------------------------
 
@@ -196,6 +232,8 @@ class Worker:
             self.expiry.sweep()  # actions that expired unapproved: their cards and messages lose their buttons
         if self.verifier:
             self.verifier.tick()  # executed actions: did they fix it? The verdict on the card and in its thread
+        if self.reporter:
+            self.reporter.tick()  # the outcome report of the period just ended, when `report.every` is set
         return self.reclaim() + self._process(self.stream.read(self.name, count=count, block_ms=block_ms))
 
     def run(self, stop: threading.Event, block_ms: int = 500) -> None:

@@ -3,14 +3,18 @@
 the scenario's alert fires in Prometheus → Alertmanager posts it to opsbot's webhook → a worker triages it
 (playbook, evidence, similar incidents) and the card appears in the console with a proposed action → the
 on-call lead acknowledges the card, then approves the action → the emulated cluster recovers → the alert
-resolves and the card is edited → the incident is written to knowledge → the audit trail tells the story.
+resolves and the card is edited, its postmortem draft posted in its thread → the incident is written to knowledge
+→ the audit trail tells the story, and the run's outcome figures are reported as `opsbot report` prints them.
 With a model configured, opsbot also answers a free-form question.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
+
+from bot import messages as M
 
 from bot.cards.model import Card
 from bot.cards.poster import ConsolePoster
@@ -18,6 +22,7 @@ from bot.chat.agent import Agent
 from bot.chat.conversation import Conversation
 from bot.chat.frontends.decision import Decisions
 from bot.guard.door import Caller
+from bot.intake.report import text as report_text
 from bot.polling import poll
 from bot.runs.served import served
 from bot.settings import Settings
@@ -46,6 +51,7 @@ def run_demo(sb: Sandbox, sc: Scenario, settings: Settings, echo: Echo, question
     console = ConsolePoster(echo=echo)
     with sb.run_port() as port, served(settings, console, "demo", workers=2, learn=True, port=port) as s:
         p, door = s.pipeline, s.door
+        began = door.ctx.now() - timedelta(minutes=1)
         echo(f"== 1. loading scenario {sc.name}: {sc.title}")
         sb.load(sc)
         echo("== 2. waiting for Prometheus to fire the alert and Alertmanager to deliver it …")
@@ -102,4 +108,10 @@ def run_demo(sb: Sandbox, sc: Scenario, settings: Settings, echo: Echo, question
                  for r in door.audit.query() if r.kind != "tool_call" or r.identity == APPROVER]
         for line in trail:
             echo(line)
+        wait_for("the postmortem draft in the card's thread", lambda: any(
+            text.startswith(M.PM_TITLE.split("{")[0]) for _, text in console.replies) or None, 30)
+        echo("== the outcome figures of this run (as `opsbot report` prints them)")
+        assert p.reporter is not None
+        for line in report_text(p.reporter.reports.build(began, door.ctx.now())).splitlines():
+            echo(f"   {line}")
         return trail

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from bot import messages as M
 from bot.cards import strings as S
 from bot.cli.main import app
 from sandbox.manager import Sandbox
@@ -44,3 +45,8 @@ def test_demo_tells_the_whole_story(own_sandbox: Sandbox, name: str) -> None:
     assert out.count(f"\n{S.ACTIONS}:") == 1, "the card is printed once; its edits print only what they change"
     assert any(line.startswith("+ ") and "RESOLVED" in line for line in resolved.splitlines())
     assert "{namespace}" not in out and "{deployment}" not in out, "playbook steps show the values triage used"
+    draft = resolved.split(M.PM_TITLE.split("{")[0])[1]
+    assert M.PM_TIMELINE in draft and M.PM_CARDED.split("(")[0] in draft and M.PM_FOLLOW_UPS in draft, draft
+    figures = out.split("== the outcome figures of this run")[1]
+    assert "fix success (verified): 1 of 1 action fixed it (100%)" in figures, figures
+    assert M.REPORT_ACTIONS.format(n=1, auto=0, approved=1) in figures, figures

@@ -56,3 +56,6 @@ class SlackPoster:
 
     def reply(self, ref: MessageRef, text: str) -> None:
         self.client.chat_postMessage(channel=ref.channel or self.channel, thread_ts=ref.message_id, text=text)
+
+    def say(self, text: str, channel: str | None = None) -> None:
+        self.client.chat_postMessage(channel=channel or self.channel, text=text)

@@ -114,3 +114,7 @@ class TelegramPoster:
         """A message replying to the card (Telegram's thread), as plain text: no markup to escape."""
         self._call("sendMessage", {"chat_id": ref.channel or self.chat_id, "text": cut(text, MAX_TEXT),
                                    "reply_parameters": {"message_id": int(ref.message_id)}})
+
+    def say(self, text: str, channel: str | None = None) -> None:
+        """A plain message of its own in `channel` (a chat id), by default the alert chat."""
+        self._call("sendMessage", {"chat_id": channel or self.chat_id, "text": cut(text, MAX_TEXT)})
