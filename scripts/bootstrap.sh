@@ -9,7 +9,6 @@ need_apt=()
 command -v prometheus >/dev/null || need_apt+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need_apt+=(prometheus-alertmanager)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
-command -v loki >/dev/null || need_apt+=(loki)  # the Loki log backend's tests and `opsbot sandbox --logs loki`
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "bootstrap: installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
