@@ -10,7 +10,7 @@ from elasticsearch import ConnectionError as ESConnectionError
 from tools.base import BackendError, ToolResult
 from tools.context import ToolContext
 from tools.log_lines import LogsSearchArgs, failed
-from tools.logs_index import answered, asked, connection_reason, no_index, reason, request
+from tools.logs_index import answered, asked, connection_reason, refused, request
 
 STORE = "elasticsearch"
 
@@ -30,8 +30,5 @@ def search(ctx: ToolContext, args: LogsSearchArgs, invocation: str, start: datet
     except UnsupportedProductError:
         return failed(invocation, f"the server at {url} is not Elasticsearch (the client's product check failed)")
     except ApiError as e:
-        kind, why = reason(e.status_code, e.body, str(e.message))
-        if kind == "index_not_found_exception":
-            return failed(invocation, no_index(STORE, index, url))
-        return failed(invocation, f"{STORE} at {url} refused {question}: {why}")
+        return refused(invocation, STORE, settings, question, e.status_code, e.body, str(e.message))
     return answered(ctx, args, invocation, start, end, STORE, settings, response)

@@ -118,7 +118,16 @@ def _bucket(b: dict[str, Any]) -> dict[str, Any]:
     return bucket(b["key"], b["doc_count"], _get(last, LEVEL), _get(last, SERVICE), _get(last, TIME))
 
 
-def reason(status: Any, body: Any, fallback: str) -> tuple[str, str]:
+def refused(invocation: str, store: str, settings: IndexSettings, question: str, status: Any, body: Any,
+            fallback: str) -> ToolResult:
+    """The error for a store's error answer: a missing index named as such, else the store's own words."""
+    kind, why = _reason(status, body, fallback)
+    if kind == "index_not_found_exception":
+        return failed(invocation, no_index(store, settings.index, settings.url))
+    return failed(invocation, f"{store} at {settings.url} refused {question}: {why}")
+
+
+def _reason(status: Any, body: Any, fallback: str) -> tuple[str, str]:
     """(error type, 'HTTP status type: reason') from an error answer's body, as both stores shape it."""
     error = body.get("error") if isinstance(body, dict) else None
     kind = error.get("type", "") if isinstance(error, dict) else str(fallback)

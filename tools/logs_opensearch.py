@@ -10,8 +10,8 @@ from opensearchpy import ConnectionError as OSConnectionError
 
 from tools.base import BackendError, ToolResult
 from tools.context import ToolContext
-from tools.log_lines import LogsSearchArgs, failed
-from tools.logs_index import answered, asked, connection_reason, no_index, reason, request
+from tools.log_lines import LogsSearchArgs
+from tools.logs_index import answered, asked, connection_reason, refused, request
 
 STORE = "opensearch"
 
@@ -26,8 +26,5 @@ def search(ctx: ToolContext, args: LogsSearchArgs, invocation: str, start: datet
     except OSConnectionError as e:
         raise BackendError(STORE, url, question, connection_reason(str(e.info or e.error))) from None
     except TransportError as e:
-        kind, why = reason(e.status_code, e.info, str(e.error))
-        if kind == "index_not_found_exception":
-            return failed(invocation, no_index(STORE, index, url))
-        return failed(invocation, f"{STORE} at {url} refused {question}: {why}")
+        return refused(invocation, STORE, settings, question, e.status_code, e.info, str(e.error))
     return answered(ctx, args, invocation, start, end, STORE, settings, response)
