@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 
 from bot.guard.door import Caller
@@ -104,3 +105,24 @@ def test_labels_are_settings(loki_settings: Settings, oncall: Caller) -> None:
 
     assert r.status == "no_data"
     assert r.invocation == "logs_search(service='checkout', since='last 2h')"
+
+
+def test_too_many_messages_to_count_in_loki_are_grouped_from_the_lines_shown(loki_settings: Settings,
+                                                                             oncall: Caller) -> None:
+    """Counting by message asks Loki for one series per message: past max_query_series (500) Loki refuses,
+    and the answer groups the lines shown instead, saying so, rather than failing or counting nothing."""
+    now = time.time_ns()
+    lines = [[str(now - i * 1_000_000_000), f"request {i} failed"] for i in range(501)]
+    pushed = httpx.post(f"{loki_settings.loki.url}/loki/api/v1/push", json={"streams": [
+        {"stream": {"namespace": "flood", "app": "gateway", "level": "error"}, "values": lines}]})
+    assert pushed.status_code == 204, pushed.text
+
+    r = make_door(loki_settings).run("logs_search", {"namespace": "flood", "since": "last 1h", "limit": 5}, oncall)
+
+    assert r.status == "success", r.error
+    assert r.data["total"] == 501
+    assert [(b["message"], b["count"]) for b in r.data["by_message"]] == [(f"request {i} failed", 1) for i in range(5)]
+    assert r.data["other_messages_count"] is None
+    assert r.notice == (f"messages grouped from the 5 lines shown only: loki at {loki_settings.loki.url} would not "
+                        "count every matching line by message (maximum of series (500) reached for a single "
+                        "query); showing the 5 newest of 501 matching lines")
