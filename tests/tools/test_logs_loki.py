@@ -3,6 +3,7 @@ loaded with the same scenario lines, at the same times, as its Elasticsearch-API
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -13,6 +14,7 @@ from bot.settings import Settings
 from sandbox import scenario
 from sandbox.manager import Sandbox
 from tests.support.doors import SCENARIO, make_door
+from tests.support.hostile import SECRET, SECRET_LINE
 from tools.log_lines import LogsSearchArgs
 from tools.logs_loki import logql
 
@@ -126,3 +128,18 @@ def test_too_many_messages_to_count_in_loki_are_grouped_from_the_lines_shown(lok
     assert r.notice == (f"messages grouped from the 5 lines shown only: loki at {loki_settings.loki.url} would not "
                         "count every matching line by message (maximum of series (500) reached for a single "
                         "query); showing the 5 newest of 501 matching lines")
+
+
+def test_a_secret_in_a_loki_line_leaves_the_door_masked(loki_settings: Settings, oncall: Caller) -> None:
+    pushed = httpx.post(f"{loki_settings.loki.url}/loki/api/v1/push", json={"streams": [
+        {"stream": {"namespace": "leaky", "app": "ci", "level": "debug"},
+         "values": [[str(time.time_ns()), SECRET_LINE]]}]})
+    assert pushed.status_code == 204, pushed.text
+
+    door = make_door(loki_settings)
+    r = door.run("logs_search", {"namespace": "leaky", "since": "last 1h"}, oncall)
+
+    assert r.status == "success", r.error
+    text = r.model_dump_json()
+    assert "[REDACTED]" in text and SECRET not in text and "hunter2" not in text
+    assert SECRET not in json.dumps([a.model_dump(mode="json") for a in door.audit.query()])
