@@ -20,6 +20,8 @@ from tools.base import BackendError
 from tools.catalog import tool_map
 
 if TYPE_CHECKING:
+    from opensearchpy import OpenSearch
+
     from knowledge.store import KnowledgeStore
 
 
@@ -45,7 +47,7 @@ class Backends:
     def elasticsearch(self) -> Elasticsearch:
         """The client for the server's major version: an 8.x server refuses the 9.x client's
         `compatible-with=9` media types (400 media_type_header_exception), so its requests say 8. OpenSearch
-        fails the client's product check on every call: it is refused here, once, in words."""
+        fails the client's product check on every call: it is refused here, once, saying what to set instead."""
         s = self.settings.elasticsearch
         auth: dict[str, Any] = {}
         if s.api_key:
@@ -55,6 +57,22 @@ class Backends:
         major = s.server_major or _server_major(s.url, auth, s.timeout_s)
         node = {"node_class": Compat8Node} if major == 8 else {}
         return Elasticsearch(s.url, request_timeout=s.timeout_s, max_retries=0, retry_on_timeout=False, **node, **auth)
+
+    @cached_property
+    def opensearch(self) -> OpenSearch:
+        """OpenSearch's own client (imported here: only an install that reads OpenSearch loads it)."""
+        from opensearchpy import OpenSearch
+
+        s = self.settings.opensearch
+        auth = {"http_auth": (s.username, s.password.get_secret_value())} if s.username and s.password else {}
+        return OpenSearch(hosts=[s.url], timeout=s.timeout_s, max_retries=0, retry_on_timeout=False, **auth)
+
+    @cached_property
+    def loki(self) -> httpx.Client:
+        """Loki's HTTP API; a tenant's requests carry X-Scope-OrgID."""
+        s = self.settings.loki
+        headers = {"X-Scope-OrgID": s.tenant} if s.tenant else {}
+        return httpx.Client(base_url=s.url, timeout=s.timeout_s, headers=headers)
 
     @cached_property
     def kubernetes(self) -> k8s_client.ApiClient:
@@ -117,10 +135,10 @@ def _server_major(url: str, auth: dict[str, Any], timeout_s: float) -> int | Non
 
 
 class OpenSearchRefused(BackendError):
-    """The logs backend is OpenSearch, which the Elasticsearch client cannot talk to: said as what to configure."""
+    """elasticsearch.url points at OpenSearch, which the Elasticsearch client cannot talk to: said as what to set."""
 
     def __init__(self, url: str, number: str):
         self.backend, self.url, self.asked = "elasticsearch", url, "the server's version"
-        self.reason = (f"elasticsearch.url ({url}) is OpenSearch {number}: opsbot's Elasticsearch client refuses "
-                       "it (its product check fails); point elasticsearch.url at Elasticsearch 8 or 9")
+        self.reason = (f"elasticsearch.url ({url}) is OpenSearch {number}, which the Elasticsearch client refuses "
+                       f"(its product check fails): set logs.backend: opensearch and opensearch.url: {url}")
         Exception.__init__(self, self.reason)

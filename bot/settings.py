@@ -21,6 +21,9 @@ from tools.settings import (
     ElasticsearchSettings,
     KubernetesSettings,
     LimitSettings,
+    LogsSettings,
+    LokiSettings,
+    OpenSearchSettings,
     PrometheusSettings,
     Section,
 )
@@ -253,7 +256,10 @@ class Settings(BaseSettings):
     redis: RedisSettings = RedisSettings()
     prometheus: PrometheusSettings = PrometheusSettings()
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
+    logs: LogsSettings = LogsSettings()
     elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
+    opensearch: OpenSearchSettings = OpenSearchSettings()
+    loki: LokiSettings = LokiSettings()
     kubernetes: KubernetesSettings = KubernetesSettings()
     limits: LimitSettings = LimitSettings()
     llm: LLMSettings = LLMSettings()

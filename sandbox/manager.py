@@ -12,12 +12,12 @@ from typing import Any
 
 import yaml
 
-from sandbox import chroma_server, es, k8s, procs, prom, redis_server
+from sandbox import chroma_server, es, k8s, loki, procs, prom, redis_server
 from sandbox.scenario import Scenario
 
 DEMO_POLICY = Path(__file__).parent / "policy.yaml"  # the demo's members: cli:demo is an on-call lead
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens there, connections are refused
-SERVICES = ("redis", "elasticsearch", "kubernetes", "exporter", "prometheus", "alertmanager")
+SERVICES = ("redis", "elasticsearch", "loki", "kubernetes", "exporter", "prometheus", "alertmanager")
 SERVE_PORT_FILE = "serve.port"  # kept by `down`: opsbot's webhook port stays the same across restarts
 
 
@@ -35,6 +35,7 @@ class Ports:
     prometheus: int
     alertmanager: int
     chroma: int | None = None  # only in a sandbox that shares its knowledge through a Chroma server
+    loki: int | None = None  # None only in a ports file written before the sandbox ran Loki
 
     @classmethod
     def fresh(cls, chroma: bool = False) -> Ports:
@@ -89,6 +90,7 @@ class Sandbox:
         try:
             redis_server.start(self.dir, ports.redis)
             es.start(self.dir, ports.elasticsearch)
+            loki.start(self.dir, self._loki(ports))
             k8s.start(self.dir, ports.kubernetes)
             prom.start(self.dir, ports.exporter, ports.prometheus, ports.alertmanager)
             if ports.chroma is not None:
@@ -118,12 +120,21 @@ class Sandbox:
         ports = self.ports()
         t0 = scenario.t0(time.time())
         k8s.load(self.dir, ports.kubernetes, scenario, t0)
-        es.load(ports.elasticsearch, scenario, t0)
+        self.load_logs(scenario, t0)
         prom.load(self.dir, ports.exporter, ports.prometheus, ports.alertmanager, scenario, t0)
         (self.dir / "scenario.name").write_text(scenario.name)
         settings = for_scenario(self._settings(ports), scenario, self.dir)
         self.settings_file.write_text(yaml.safe_dump(settings, sort_keys=False))
         return t0
+
+    def load_logs(self, scenario: Scenario, t0: float) -> None:
+        """The scenario's log lines into Elasticsearch and Loki alike, at the same times."""
+        ports = self.ports()
+        es.load(ports.elasticsearch, scenario, t0)
+        # the emulator keeps lines in memory and Loki deletes none: a fresh one never mixes two scenarios' lines
+        procs.stop(loki.NAME, self.dir)
+        loki.start(self.dir, self._loki(ports))
+        loki.load(self._loki(ports), scenario, t0)
 
     def serve_port(self) -> int:
         """The port `opsbot serve` on this sandbox's settings listens on (webhooks.port) and Alertmanager posts
@@ -152,6 +163,12 @@ class Sandbox:
             running = procs.running_pid("alertmanager", self.dir) is not None and self._ports_file.exists()
             prom.post_alerts_to(self.dir, intake_url(port), self.ports().alertmanager if running else None)
 
+    @staticmethod
+    def _loki(ports: Ports) -> int:
+        if ports.loki is None:
+            raise procs.SandboxError("this sandbox was started before it ran Loki: run `opsbot sandbox up` again")
+        return ports.loki
+
     def loaded(self) -> str | None:
         path = self.dir / "scenario.name"
         return path.read_text() if path.exists() else None
@@ -165,6 +182,7 @@ class Sandbox:
             "prometheus": {"url": f"http://127.0.0.1:{ports.prometheus}"},
             "alertmanager": {"url": f"http://127.0.0.1:{ports.alertmanager}"},
             "elasticsearch": {"url": f"http://127.0.0.1:{ports.elasticsearch}", "index": "logs-*"},
+            "loki": {"url": loki.url(self._loki(ports))},  # the same logs, read with `logs.backend: loki`
             "kubernetes": {"kubeconfig": str(k8s.kubeconfig_path(self.dir))},
             "knowledge": {"path": str(self.dir / "knowledge"),
                           **({"chroma_url": chroma_server.url(ports.chroma)} if ports.chroma is not None else {})},

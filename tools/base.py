@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from tools.context import ToolContext
 
 # "opsbot": its own records (incidents, pending actions), read by the MCP server's views (bot/mcp/views.py);
-# "mcp": a tool of another MCP server (bot/mcp/remote.py)
-Backend = Literal["prometheus", "alertmanager", "elasticsearch", "kubernetes", "knowledge", "opsbot", "mcp"]
+# "mcp": a tool of another MCP server (bot/mcp/remote.py); "logs": the store settings logs.backend names
+Backend = Literal["prometheus", "alertmanager", "logs", "kubernetes", "knowledge", "opsbot", "mcp"]
 
 
 class Status(StrEnum):

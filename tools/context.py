@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import httpx
     from elasticsearch import Elasticsearch
     from kubernetes import client as k8s_client
+    from opensearchpy import OpenSearch
     from prometheus_api_client import PrometheusConnect
 
     from knowledge.settings import KnowledgeSettings
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
         ElasticsearchSettings,
         KubernetesSettings,
         LimitSettings,
+        LogsSettings,
+        LokiSettings,
+        OpenSearchSettings,
         PrometheusSettings,
     )
 
@@ -36,7 +40,13 @@ class ToolSettings(Protocol):
     @property
     def alertmanager(self) -> AlertmanagerSettings: ...
     @property
+    def logs(self) -> LogsSettings: ...
+    @property
     def elasticsearch(self) -> ElasticsearchSettings: ...
+    @property
+    def opensearch(self) -> OpenSearchSettings: ...
+    @property
+    def loki(self) -> LokiSettings: ...
     @property
     def kubernetes(self) -> KubernetesSettings: ...
     @property
@@ -54,6 +64,10 @@ class Clients(Protocol):
     def alertmanager(self) -> httpx.Client: ...
     @property
     def elasticsearch(self) -> Elasticsearch: ...
+    @property
+    def opensearch(self) -> OpenSearch: ...
+    @property
+    def loki(self) -> httpx.Client: ...
     @property
     def kubernetes(self) -> k8s_client.ApiClient: ...
     @property

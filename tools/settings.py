@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -25,15 +26,40 @@ class AlertmanagerSettings(Section):
     timeout_s: float = Field(5.0, description="seconds an Alertmanager call may take")
 
 
-class ElasticsearchSettings(Section):
-    url: str = Field("http://127.0.0.1:9200", description="the Elasticsearch (or compatible) base URL")
+class LogsSettings(Section):
+    backend: Literal["elasticsearch", "opensearch", "loki"] = Field("elasticsearch", description="where "
+        "logs_search reads logs: the `elasticsearch`, `opensearch` or `loki` section's server")
+
+
+class IndexSettings(Section):
+    """What an Elasticsearch or OpenSearch log store is reached with."""
+
+    url: str = Field("http://127.0.0.1:9200", description="the server's base URL")
     index: str = Field("logs-*", description="index or pattern that holds the log documents")
     username: str | None = Field(None, description="basic-auth user (with password)")
     password: SecretStr | None = Field(None, description="basic-auth password")
-    api_key: SecretStr | None = Field(None, description="an API key, instead of username and password")
     timeout_s: float = Field(5.0, description="seconds a search may take")
+
+
+class ElasticsearchSettings(IndexSettings):
+    api_key: SecretStr | None = Field(None, description="an API key, instead of username and password")
     server_major: int | None = Field(None, ge=8, le=9, description="the server's major version (8 or 9); unset: "
                                      "read from the server (GET /) at first use")
+
+
+class OpenSearchSettings(IndexSettings):
+    """OpenSearch, read through its own client (opensearch-py) with the same queries as Elasticsearch."""
+
+
+class LokiSettings(Section):
+    url: str = Field("http://127.0.0.1:3100", description="the Loki HTTP API base URL")
+    tenant: str | None = Field(None, description="sent as X-Scope-OrgID, for a multi-tenant Loki")
+    timeout_s: float = Field(5.0, description="seconds a query may take")
+    namespace_label: str = Field("namespace", description="the stream label that holds the Kubernetes namespace")
+    pod_label: str = Field("pod", description="the stream label that holds the pod name")
+    service_label: str = Field("app", description="the label that holds the service name (`app`, `container`, "
+                               "`service_name`, as your shipper sets it)")
+    level_label: str = Field("level", description="the label (stream or extracted) that holds the log level")
 
 
 class KubernetesSettings(Section):

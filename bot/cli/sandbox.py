@@ -21,7 +21,8 @@ def sandbox_up(
                                          "knowledge.chroma_url at it: several opsbot processes share one "
                                          "knowledge store")] = False,
 ) -> None:
-    """Start Redis, Prometheus, Alertmanager, the Elasticsearch-API server and the Kubernetes emulator."""
+    """Start Redis, Prometheus, Alertmanager, the Elasticsearch-API server, a Loki API emulator and the Kubernetes
+    emulator."""
     try:
         ports = Sandbox(state_dir, chroma=chroma).up()
     except procs.SandboxError as e:

@@ -105,6 +105,15 @@ def _ready(url: str, timeout: float) -> None:
     httpx.get(f"{url.rstrip('/')}/-/ready", timeout=timeout).raise_for_status()
 
 
+def _logs(s: Settings, b: Backends) -> Finding:
+    """The log store logs.backend names answers (the others are not used)."""
+    if s.logs.backend == "loki":
+        return _reach("loki", s.loki.url, lambda: b.loki.get("/ready").raise_for_status())
+    if s.logs.backend == "opensearch":
+        return _reach("opensearch", s.opensearch.url, lambda: b.opensearch.info())
+    return _reach("elasticsearch", s.elasticsearch.url, lambda: b.elasticsearch.info())
+
+
 def _heartbeat(url: str) -> None:
     httpx.get(f"{url.rstrip('/')}/api/v2/heartbeat", timeout=5).raise_for_status()
 
@@ -133,7 +142,7 @@ def _backends(s: Settings) -> list[Finding]:
         _reach("redis", s.redis.url, lambda: redis_client(s).ping()),
         _reach("prometheus", s.prometheus.url, lambda: _ready(s.prometheus.url, s.prometheus.timeout_s)),
         _reach("alertmanager", s.alertmanager.url, lambda: _ready(s.alertmanager.url, s.alertmanager.timeout_s)),
-        _reach("elasticsearch", s.elasticsearch.url, lambda: b.elasticsearch.info()),
+        _logs(s, b),
         _reach("kubernetes", str(s.kubernetes.kubeconfig or "in-cluster"),
                lambda: b.core_v1.list_namespace(limit=1, _request_timeout=s.kubernetes.timeout_s)),
         *([_reach("chroma", chroma, lambda: _heartbeat(chroma))] if chroma else []),

@@ -71,7 +71,7 @@ class Pipeline:
     def warm(self) -> None:
         """Build the backend clients once, before the first alert (the Kubernetes client takes ~1 s)."""
         backends = self.triage.door.ctx.backends
-        for name in ("core_v1", "apps_v1", "elasticsearch", "prometheus", "alertmanager"):
+        for name in ("core_v1", "apps_v1", self.settings.logs.backend, "prometheus", "alertmanager"):
             try:
                 getattr(backends, name)
             except Exception as e:  # a broken backend config is reported by the checks themselves, later

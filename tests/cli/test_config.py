@@ -80,6 +80,20 @@ def test_check_reaches_each_backend_and_names_the_one_that_does_not_answer(setti
     assert "FAIL alertmanager: http://127.0.0.1:9: ConnectError" in result.output
 
 
+def test_check_reaches_the_log_store_logs_backend_names(settings: Settings, tmp_path: Path) -> None:
+    data = json.loads(settings.model_dump_json())
+    data["logs"] = {"backend": "loki"}
+    data["elasticsearch"]["url"] = "http://127.0.0.1:9"  # not used with logs.backend: loki, so not checked
+    ok = CliRunner().invoke(app, ["config", "check", "--config", str(_config(tmp_path, data))])
+    assert f"OK   loki: {settings.loki.url} answers" in ok.output
+    assert "elasticsearch" not in ok.output
+
+    data["loki"]["url"] = "http://127.0.0.1:9"
+    down = CliRunner().invoke(app, ["config", "check", "--config", str(_config(tmp_path, data))])
+    assert down.exit_code == 1
+    assert "FAIL loki: http://127.0.0.1:9: ConnectError" in down.output
+
+
 def test_the_logging_options_work_after_any_subcommand(tmp_path: Path) -> None:
     assert global_options_first(["serve", "--workers", "2", "--log-format", "json", "--log-level=INFO"]) == \
         ["--log-format", "json", "--log-level=INFO", "serve", "--workers", "2"]

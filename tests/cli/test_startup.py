@@ -14,7 +14,8 @@ import pytest
 from bot.cli.main import COMMANDS, load
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("langchain_core", "langchain_openai", "chromadb", "matplotlib", "onnxruntime")
+# and the clients of the log stores an install may not use, imported where their store is searched
+HEAVY = ("langchain_core", "langchain_openai", "chromadb", "matplotlib", "onnxruntime", "opensearchpy")
 PROBE = """
 import contextlib, io, json, sys
 from bot.cli.main import app

@@ -4,8 +4,7 @@
   9.x client's default); the rest is passed to the upstream server. With `unmapped` fields (as in an ECS index,
   where `message` is text only and has no `message.keyword`), a terms aggregation on one of them finds no
   buckets and no error, as Elasticsearch answers for an unmapped field.
-- `opensearch()`: an OpenSearch 2.x node: GET / reports the `opensearch` distribution, and no answer carries
-  the `X-Elastic-Product` header (which is why the Elasticsearch client's product check fails on it).
+(OpenSearch itself is tested against a real OpenSearch-API server: tests/support/opensearch.py.)
 """
 
 from __future__ import annotations
@@ -63,18 +62,5 @@ def es8(upstream: str, unmapped: frozenset[str] = frozenset()) -> FastAPI:
                            headers={"content-type": "application/json", "accept": "application/json"})
         answer = _unmapped_aggs(body, r.content, set(unmapped)) if path.endswith("_search") else r.content
         return Response(answer, r.status_code, headers=PRODUCT, media_type="application/json")
-
-    return api
-
-
-def opensearch() -> FastAPI:
-    api = FastAPI()
-
-    @api.api_route("/{path:path}", methods=["GET", "POST"])
-    async def node(path: str) -> JSONResponse:
-        if path == "":
-            return JSONResponse({"name": "os-node", "cluster_name": "logs", "version": {
-                "distribution": "opensearch", "number": "2.11.1"}, "tagline": "The OpenSearch Project"})
-        return JSONResponse({"took": 1, "hits": {"total": {"value": 0, "relation": "eq"}, "hits": []}})
 
     return api

@@ -14,7 +14,7 @@ from sandbox import es as sandbox_es
 from sandbox import procs, scenario
 from sandbox.manager import Sandbox
 from tests.support.doors import SCENARIO, make_door
-from tools.logs import LEVEL, SERVICE, TIME
+from tools.logs_index import LEVEL, SERVICE, TIME
 
 FATAL = "config error: required environment variable DATABASE_URL is not set"
 WIDE = "last 2h"  # wider than any document of the scenario, however long the session has been running
@@ -259,17 +259,6 @@ def test_an_elasticsearch_8_server_is_asked_as_8_accepts(settings: Settings, onc
         refused = make_door(_on(settings, node.url, server_major=9)).run("logs_search", {"service": "checkout"},
                                                                          oncall)
         assert refused.status == "error" and "media_type_header_exception" in refused.error
-
-
-def test_opensearch_is_refused_with_what_to_configure(settings: Settings, oncall: Caller) -> None:
-    from tests.support.chatkit import served
-    from tests.support.fake_es_versions import opensearch
-
-    with served(opensearch()) as node:
-        r = make_door(_on(settings, node.url)).run("logs_search", {"service": "checkout"}, oncall)
-    assert r.status == "error"
-    assert r.error == (f"elasticsearch.url ({node.url}) is OpenSearch 2.11.1: opsbot's Elasticsearch client refuses "
-                       "it (its product check fails); point elasticsearch.url at Elasticsearch 8 or 9")
 
 
 def test_an_index_without_message_keyword_still_groups_and_says_how(settings: Settings, oncall: Caller) -> None:

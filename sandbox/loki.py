@@ -1,0 +1,60 @@
+"""The sandbox's Loki (the emulator of sandbox/loki_emulator.py) and the loading of a scenario's logs into it.
+
+A scenario log document becomes a line of the stream labelled as Promtail labels a Kubernetes pod's logs, with the
+level as a label too: `namespace`, `pod` (when the scenario names one), `app` (the service) and `level`. The line is
+the message; its timestamps are the ones sandbox/es.py gives the same document, so Elasticsearch and Loki hold the
+same lines at the same times.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from sandbox import es, procs
+from sandbox.scenario import Scenario
+
+NAME = "loki"
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def start(state_dir: Path, port: int) -> None:
+    """Run the emulator on loopback:port and wait until it is ready."""
+    pythonpath = os.pathsep.join(p for p in (str(_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    argv = [sys.executable, "-m", "sandbox.loki_emulator", "--port", str(port)]
+    pid = procs.start(NAME, argv, state_dir, env={"PYTHONPATH": pythonpath})
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{url(port)}/ready", timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    procs.wait_until(NAME, ready, pid, state_dir)
+
+
+def load(port: int, scenario: Scenario, t0: float) -> int:
+    """Push the scenario's log lines (one stream per label set); returns how many were pushed."""
+    streams: dict[tuple[tuple[str, str], ...], list[list[str]]] = {}
+    for doc in scenario.logs.documents:
+        labels = {"namespace": doc.namespace, "app": doc.service, "level": doc.level, **({"pod": doc.pod} if doc.pod else {})}
+        values = streams.setdefault(tuple(sorted(labels.items())), [])
+        for source in es.expand(doc, t0):
+            at = datetime.fromisoformat(source["@timestamp"].replace("Z", "+00:00"))
+            values.append([str(round(at.timestamp() * 1000) * 1_000_000), doc.message])
+    body = {"streams": [{"stream": dict(key), "values": values} for key, values in streams.items()]}
+    try:
+        r = httpx.post(f"{url(port)}/loki/api/v1/push", json=body, timeout=30)
+    except httpx.HTTPError as e:
+        raise procs.SandboxError(f"{NAME}: pushing {scenario.name!r}'s logs failed: {e}") from None
+    if r.status_code != 204:
+        raise procs.SandboxError(f"{NAME}: Loki refused {scenario.name!r}'s logs: HTTP {r.status_code} {r.text[:300]}")
+    return sum(len(v) for v in streams.values())
