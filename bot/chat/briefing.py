@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot import messages
 from bot.guard.door import Caller, Door
 from bot.redact import redact
 from bot.triage.diagnosis import Diagnosis
@@ -94,6 +95,8 @@ class Briefing:
                          f"needs approval): {d.action.why}.")
         if self.evidence.could_not_run:
             parts.append(f"Could not run: {'; '.join(self.evidence.could_not_run[:3])}")
+        if self.past:
+            parts += [messages.PAST_FOR_PERSON, *self.past]
         return "\n".join(parts)
 
     def for_model(self, limit: int = MAX_MODEL_CHARS) -> str:
@@ -119,8 +122,7 @@ class Briefing:
             parts += [f"- [{line.status}] {line.check}: {line.text}" for line in ev.lines[:MAX_FINDINGS]]
             parts += [f"- could not run: {x}" for x in ev.could_not_run]
             body = "\n".join(parts)
-        past = redact("\n".join(["past incidents like this (opsbot's knowledge: what was found, what was done, its "
-                                 "verdict):", *self.past])) if self.past else ""
+        past = redact("\n".join([messages.PAST_FOR_MODEL, *self.past])) if self.past else ""
         body = redact(body)
         limit -= len(past) + 1 if past else 0  # the past incidents keep their room within the one cap
         if len(body) > limit:
@@ -233,7 +235,7 @@ def past_incidents(door: Door, caller: Caller, about: str, evidence: Evidence) -
     text = " ".join([about, d.line() if d else "", *(line.text for line in evidence.lines[:6])])[:QUERY_CHARS]
     r = door.run("knowledge_search", {"text": text, "kind": "incidents", "k": MAX_PAST}, caller)
     if r.status == Status.error:
-        return [f"- could not search them: {_cut(r.error or '', sum(PAST_PARTS))}"]
+        return [messages.PAST_NOT_SEARCHED.format(why=_cut(r.error or "", sum(PAST_PARTS)))]
     if r.status != Status.success or not isinstance(r.data, dict):
         return []
     hits = [h for h in r.data.get("hits", []) if isinstance(h, dict) and (h.get("score") or 0) >= PAST_MIN_SCORE]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import messages
 from bot.chat.agent import Agent
 from bot.chat.conversation import Conversation
 from bot.chat.frontends.console import Console
@@ -37,19 +38,23 @@ UNRELATED = Incident(id="inc-3@1763000000", title="NodeNotReady: node worker-3 i
                      actions=[], outcome="resolved", started_at=datetime(2026, 10, 1, tzinfo=UTC))
 
 
-@pytest.fixture
-def asking(settings: Settings, openai_fake: tuple[FakeOpenAI, str], tmp_path: Path) -> tuple[Console, Door,
-                                                                                              FakeOpenAI]:
-    """A console onto the sandbox whose model is the fake, its knowledge a store of its own holding two past
-    incidents: one like checkout's crash loop, one not."""
-    server, url = openai_fake
-    knowledge = settings.knowledge.model_copy(update={"path": tmp_path / "knowledge"})
-    s = llm_settings(settings, url).model_copy(update={"knowledge": knowledge})
+def console_on(settings: Settings, knowledge_dir: Path) -> tuple[Console, Door]:
+    """A console onto the sandbox, its knowledge a store of its own holding two past incidents: one like checkout's
+    crash loop, one not."""
+    s = settings.model_copy(update={"knowledge": settings.knowledge.model_copy(update={"path": knowledge_dir})})
     door = door_with_clock(s, Clock())
     door.ctx.backends.knowledge.add_incidents([PAST, UNRELATED])
     memory = Memory(redis_client(s), s.memory, f"test:{uuid.uuid4().hex}:")  # the console's thread, its own
     agent = Agent(s, door, memory=memory)
-    return Console(Conversation(door, agent, namespaces=["shop"]), "slack:U0OPERATOR", lambda _: None), door, server
+    return Console(Conversation(door, agent, namespaces=["shop"]), "slack:U0OPERATOR", lambda _: None), door
+
+
+@pytest.fixture
+def asking(settings: Settings, openai_fake: tuple[FakeOpenAI, str], tmp_path: Path) -> tuple[Console, Door,
+                                                                                              FakeOpenAI]:
+    """The console whose model is the fake."""
+    server, url = openai_fake
+    return *console_on(llm_settings(settings, url), tmp_path / "knowledge"), server
 
 
 def test_a_question_is_briefed_with_the_past_incident_like_it(asking: tuple[Console, Door, FakeOpenAI]) -> None:
@@ -61,7 +66,7 @@ def test_a_question_is_briefed_with_the_past_incident_like_it(asking: tuple[Cons
     [first] = server.bodies
     evidence = first["messages"][1]["content"]
     assert "DATABASE_URL is not set" in evidence, "today's evidence is still there"
-    past = evidence.split("past incidents like this")[1]
+    past = evidence.split(messages.PAST_FOR_MODEL)[1]
     assert "KubePodCrashLooping: checkout is crash-looping (2026-11-10)" in past
     assert "found: release 1.4.0 removed DATABASE_URL" in past, "what was found"
     assert f"done: {ROLLBACK}"[:150] in past, "what fixed it, with its verdict"
@@ -91,3 +96,13 @@ def test_the_model_can_search_knowledge_through_the_door(asking: tuple[Console, 
     assert tool_result["role"] == "tool" and "kubelet stopped posting node status" in tool_result["content"]
     calls = [(r.identity, r.status, r.args.get("text")) for r in door.audit.query() if r.action == "knowledge_search"]
     assert calls[-1] == ("slack:U0OPERATOR", "success", "node not ready kubelet stopped"), "audited as the asker"
+
+
+def test_without_a_model_the_person_is_told_the_past_incident(settings: Settings, tmp_path: Path) -> None:
+    assert not settings.llm.model, "the sandbox's settings name no model"
+    console, _ = console_on(settings, tmp_path / "knowledge")
+    reply = console.say("why is checkout failing?")
+    assert reply.text.startswith(messages.NO_MODEL)
+    past = reply.text.split(messages.PAST_FOR_PERSON + "\n")[1]
+    assert past.startswith("- KubePodCrashLooping: checkout is crash-looping (2026-11-10): found: release 1.4.0")
+    assert "NodeNotReady" not in reply.text
