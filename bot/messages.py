@@ -27,6 +27,11 @@ MODEL_FELL_BACK = (
     "The language model could not answer ({why}); here is what opsbot's own checks found.\n\n{evidence}"
 )
 
+# past incidents a question is briefed with (bot/chat/briefing.py): the model's heading, then a person's
+PAST_FOR_MODEL = "past incidents like this (opsbot's knowledge: what was found, what was done, its verdict):"
+PAST_FOR_PERSON = "Past incidents like this (opsbot's knowledge):"
+PAST_NOT_SEARCHED = "- could not search them: {why}"
+
 # -- to the model -------------------------------------------------------------------------------------
 
 PENDING_APPROVAL = (
@@ -135,8 +140,3 @@ MCP_NO_TOKENS = ("mcp.tokens is empty: every HTTP request would be refused. Give
 MCP_NO_INCIDENT = "no incident {incident_id!r}: incident_list shows the recorded ones"
 MCP_NO_PENDING = "no pending actions"
 MCP_REDIS_DOWN = "could not read {what}: Redis is unreachable"
-
-# past incidents a question is briefed with (bot/chat/briefing.py): the model's heading, then a person's
-PAST_FOR_MODEL = "past incidents like this (opsbot's knowledge: what was found, what was done, its verdict):"
-PAST_FOR_PERSON = "Past incidents like this (opsbot's knowledge):"
-PAST_NOT_SEARCHED = "- could not search them: {why}"
