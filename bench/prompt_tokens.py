@@ -1,6 +1,6 @@
 """Input tokens of the first model call of a question, for a few typical questions: the system prompt, the
 tools that question is offered (bot.chat.agent.offered), the question, and its evidence block at its cap
-(bot.chat.briefing.MAX_MODEL_CHARS characters; a real one is often shorter). Counted with tiktoken's
+(bot.chat.briefing.MAX_MODEL_CHARS characters, the past incidents' lines included; a real one is often shorter). Counted with tiktoken's
 o200k_base; `--server URL` also sends each first call to an OpenAI-compatible server (max 1 token) and
 prints the prompt tokens it counted (a Qwen tokenizer counts more than o200k for JSON schemas).
 

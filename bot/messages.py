@@ -27,6 +27,11 @@ MODEL_FELL_BACK = (
     "The language model could not answer ({why}); here is what opsbot's own checks found.\n\n{evidence}"
 )
 
+# past incidents a question is briefed with (bot/chat/briefing.py): the model's heading, then a person's
+PAST_FOR_MODEL = "past incidents like this (opsbot's knowledge: what was found, what was done, its verdict):"
+PAST_FOR_PERSON = "Past incidents like this (opsbot's knowledge):"
+PAST_NOT_SEARCHED = "- could not search them: {why}"
+
 # -- to the model -------------------------------------------------------------------------------------
 
 PENDING_APPROVAL = (

@@ -24,7 +24,7 @@ def _hit(h: Any) -> dict[str, Any]:
         row["recommended"] = h.playbook.recommended
     if h.incident is not None:
         i = h.incident
-        row.update(outcome=i.outcome, root_cause=i.root_cause, actions=i.actions,
+        row.update(failure_mode=i.kind, outcome=i.outcome, root_cause=i.root_cause, actions=i.actions,
                    time_to_resolve_s=i.time_to_resolve_s, started_at=i.started_at.isoformat())
     return row
 

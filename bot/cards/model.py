@@ -38,6 +38,17 @@ class PlaybookRef(BaseModel):
     url: str | None = None
 
 
+class TrackRecord(BaseModel):
+    """What outcome learning (knowledge/outcomes.py) says of the card's kind of incident when triage made it: the
+    action recommended from verified verdicts, and how often it fixed one; `action` None: the outcomes could not be
+    read."""
+
+    kind: str = Field(description="what outcomes are counted under: the playbook's name, else the alert's")
+    action: str | None = Field(None, description="the tool that fixed most incidents of this kind, e.g. k8s_rollback")
+    succeeded: int = 0
+    total: int = 0
+
+
 class Analysis(BaseModel):
     """The model's reading of the evidence (optional: without a model the card carries the evidence alone)."""
 
@@ -123,6 +134,8 @@ class Card(BaseModel):
     could_not_run: list[str] = Field(default_factory=list, description="checks whose backend was down, and why")
     similar: list[SimilarIncident] = Field(default_factory=list)
     playbook: PlaybookRef | None = None
+    track_record: TrackRecord | None = Field(None, description="the recommendation from past verified outcomes of "
+                                             "this kind, beside triage's own proposals; None: no track record")
     analysis: Analysis | None = None
     analysis_note: str | None = Field(None, description="why there is no analysis (no model, timeout)")
     actions: list[CardAction] = Field(default_factory=list)

@@ -27,6 +27,7 @@ from bot.cards.common import (
 )
 from bot.cards.model import Card, CardAction
 from bot.cards.thread import Marks, marked, split
+from bot.cards.track import track_line
 
 MAX_BLOCKS = 50
 MAX_TEXT = 11_000  # all the text of a message's blocks: Slack refuses about 12,000 (msg_blocks_too_long)
@@ -134,10 +135,12 @@ def _evidence(card: Card, b: Body, link: str | None) -> list[Block]:
 
 
 def _said_more(card: Card, b: Body, link: str | None) -> list[Block]:
-    """Below the evidence: the one line of reads that could not run, the incidents seen before."""
+    """Below the evidence: the one line of reads that could not run, the incidents seen before, the track record."""
     out = [section(f":warning: {esc(b.could_not_run)}", link)] if b.could_not_run else []
     if b.seen:
         out.append(section(f"*{S.SEEN_BEFORE}*: {esc(b.seen)}", link))
+    if record := track_line(card):
+        out.append(section(esc(record), link))
     return out
 
 

@@ -21,6 +21,7 @@ from bot.cards.common import (
 from bot.cards.body import ACTION_CHARS, Body, body
 from bot.cards.model import Card
 from bot.cards.thread import Marks, marked, split
+from bot.cards.track import track_line
 
 MAX_TEXT = 4096
 MAX_CALLBACK = 64
@@ -139,6 +140,8 @@ def render_telegram(card: Card) -> dict[str, Any]:
         parts.append(f"⚠️ {esc(b.could_not_run)}")
     if b.seen:
         parts.append(f"<b>{S.SEEN_BEFORE}:</b> {esc(b.seen)}")
+    if record := track_line(card):
+        parts.append(esc(record))
     if b.actions:
         parts.append(f"<b>{S.ACTIONS}:</b>\n" + "\n".join(f"• {esc(action_line(a, ACTION_CHARS))}"
                                                            for a in b.actions))

@@ -7,6 +7,7 @@ from bot.cards.body import ACTION_CHARS, body
 from bot.cards.common import action_line, confidence, facts, group_lines, headline, one_line, said
 from bot.cards.model import Card
 from bot.cards.thread import text_lines
+from bot.cards.track import track_line
 
 
 def quoted(text: str) -> list[str]:
@@ -44,6 +45,8 @@ def render_text(card: Card) -> str:
         out.append(b.could_not_run)
     if b.seen:
         out.append(f"{S.SEEN_BEFORE}: {b.seen}")
+    if record := track_line(card):
+        out.append(record)
     if b.actions:
         out.append(f"{S.ACTIONS}:")
         out += [f"  • {action_line(a, ACTION_CHARS)}" for a in b.actions]

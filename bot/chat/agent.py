@@ -55,11 +55,12 @@ from tools.base import Status, Tool, ToolResult
 log = structlog.get_logger(__name__)
 
 # The tools a question is offered, in a fixed order (a stable prefix the server's prompt cache reuses). The
-# evidence already holds the firing alerts and the playbook, so their tools are not offered; the mutating tools
-# are offered only when the question (or the last answer in the thread) is about making one.
+# evidence already holds the firing alerts and the past incidents most like the subject, so the alerts' tool is not
+# offered; knowledge_search looks further (playbooks, other incidents); the mutating tools are offered only when
+# the question (or the last answer in the thread) is about making one.
 QUESTION_TOOLS = ("k8s_describe", "k8s_list", "k8s_pod_logs", "k8s_events", "k8s_changes", "logs_search",
-                  "prom_query")
-NOT_FOR_CHANGES = ("k8s_changes",)  # the first call of a change stays within its token budget
+                  "prom_query", "knowledge_search")
+NOT_FOR_CHANGES = ("k8s_changes", "knowledge_search")  # the first call of a change stays within its token budget
 _RETRYABLE = {"APIConnectionError", "InternalServerError", "RateLimitError"}  # not APITimeoutError: a CPU
 MIN_CALL_S = 3.0  # server that ran out of time will not be quicker the second time; nor below this.
 

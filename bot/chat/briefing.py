@@ -11,8 +11,10 @@ The subject is found in code, never guessed by a model:
    names (naming none: in a chat namespace, else anywhere);
 3. else a namespace named in the question: its unhealthy pods.
 Then the same reads, follow-ups and diagnosis as alert triage (bot/triage/evidence.py) run through the door,
-each audited under the asker's identity. `Briefing.for_model` is the evidence as the model reads it (inside
-<evidence> delimiters the data cannot close), `Briefing.cites` the lines an answer rests on.
+each audited under the asker's identity, and the past incidents most like it are searched in knowledge through the
+door (`knowledge_search`, as the asker). `Briefing.for_model` is the evidence as the model reads it, with what was
+found, done and decided in those past incidents (inside <evidence> delimiters the data cannot close, within one cap),
+`Briefing.cites` the lines an answer rests on.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from bot import messages
 from bot.guard.door import Caller, Door
 from bot.redact import redact
 from bot.triage.diagnosis import Diagnosis
@@ -29,7 +33,11 @@ from bot.triage.evidence import Evidence, evidence_of, gather
 from bot.triage.troubleshoot import Asked
 from tools.base import Status, ToolResult
 
-MAX_MODEL_CHARS = 3000  # the evidence the model reads on its first call
+MAX_MODEL_CHARS = 3000  # the evidence the model reads on its first call, past incidents included
+MAX_PAST = 3  # past incidents briefed
+PAST_MIN_SCORE = 0.5  # cosine similarity below which a past incident is not like this one (unrelated: 0.1-0.3)
+PAST_PARTS = (60, 70, 120)  # characters of a past incident's title, what was found, what was done (its verdict)
+QUERY_CHARS = 500  # knowledge_search's own bound on its text
 MAX_FINDINGS = 14
 MAX_CITES = 6
 SUBJECT_KINDS = (("Deployment", "deployment"), ("StatefulSet", "statefulset"), ("DaemonSet", "daemonset"),
@@ -47,7 +55,8 @@ class Briefing:
     about: str | None = None  # "Deployment payments/payments-api", or None when the question names nothing
     why: str = ""  # how the subject was found
     evidence: Evidence = field(default_factory=Evidence)
-    reads: int = 0  # every read through the door: finding the subject, then the evidence
+    reads: int = 0  # every read through the door: finding the subject, then the evidence, then past incidents
+    past: list[str] = field(default_factory=list)  # the past incidents like it, a line each (knowledge's words)
 
     @property
     def diagnosis(self) -> Diagnosis | None:
@@ -86,6 +95,8 @@ class Briefing:
                          f"needs approval): {d.action.why}.")
         if self.evidence.could_not_run:
             parts.append(f"Could not run: {'; '.join(self.evidence.could_not_run[:3])}")
+        if self.past:
+            parts += [messages.PAST_FOR_PERSON, *self.past]
         return "\n".join(parts)
 
     def for_model(self, limit: int = MAX_MODEL_CHARS) -> str:
@@ -111,9 +122,12 @@ class Briefing:
             parts += [f"- [{line.status}] {line.check}: {line.text}" for line in ev.lines[:MAX_FINDINGS]]
             parts += [f"- could not run: {x}" for x in ev.could_not_run]
             body = "\n".join(parts)
+        past = redact("\n".join([messages.PAST_FOR_MODEL, *self.past])) if self.past else ""
         body = redact(body)
+        limit -= len(past) + 1 if past else 0  # the past incidents keep their room within the one cap
         if len(body) > limit:
             body = body[:limit] + f"\n[cut: {len(body) - limit} more characters]"
+        body = f"{body}\n{past}" if past else body
         return f"<evidence>\n{_DELIMITER.sub('(evidence)', body)}\n</evidence>"
 
 
@@ -199,6 +213,35 @@ def find(door: Door, caller: Caller, question: str, namespaces: list[str],
     return None
 
 
+def _cut(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _past_line(hit: dict[str, Any]) -> str:
+    """'- KubePodCrashLooping: … (2026-11-10): found: crashloopbackoff; done: roll back … (fixed: …); outcome: resolved':
+    the root cause the model gave it, else its failure mode; each action with its verdict; each part cut."""
+    found = hit.get("root_cause") or hit.get("failure_mode") or "no cause recorded"
+    done = "; ".join(hit.get("actions") or []) or "no action of opsbot's"
+    return (f"- {_cut(str(hit.get('title', '?')), PAST_PARTS[0])} ({str(hit.get('started_at', ''))[:10]}): "
+            f"found: {_cut(str(found), PAST_PARTS[1])}; done: {_cut(done, PAST_PARTS[2])}; "
+            f"outcome: {hit.get('outcome', '?')}")
+
+
+def past_incidents(door: Door, caller: Caller, about: str, evidence: Evidence) -> list[str]:
+    """The past incidents most like what the question is about, searched through the door (one read, audited as
+    the asker): a line each, the closest first, only those alike enough; a knowledge store that failed is said."""
+    d = evidence.diagnosis
+    text = " ".join([about, d.line() if d else "", *(line.text for line in evidence.lines[:6])])[:QUERY_CHARS]
+    r = door.run("knowledge_search", {"text": text, "kind": "incidents", "k": MAX_PAST}, caller)
+    if r.status == Status.error:
+        return [messages.PAST_NOT_SEARCHED.format(why=_cut(r.error or "", sum(PAST_PARTS)))]
+    if r.status != Status.success or not isinstance(r.data, dict):
+        return []
+    hits = [h for h in r.data.get("hits", []) if isinstance(h, dict) and (h.get("score") or 0) >= PAST_MIN_SCORE]
+    return [_past_line(h) for h in hits[:MAX_PAST]]
+
+
 def brief(door: Door, caller: Caller, question: str, namespaces: list[str],
           progress: Progress = lambda _: None, given: tuple[Asked, str, str] | None = None) -> Briefing:
     """The subject and its evidence (see the module doc); an empty Briefing when the question names nothing.
@@ -210,5 +253,6 @@ def brief(door: Door, caller: Caller, question: str, namespaces: list[str],
     subject, about, why = found
     progress(f"checking {about}…")
     target, results, _ = gather(door, caller, subject, lookups=reads)
-    return Briefing(about=about, why=why, evidence=evidence_of(subject, target, results),
-                    reads=len(reads) + len(results))
+    evidence = evidence_of(subject, target, results)
+    past = past_incidents(door, caller, about, evidence)  # one more read
+    return Briefing(about=about, why=why, evidence=evidence, reads=len(reads) + len(results) + 1, past=past)

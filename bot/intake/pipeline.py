@@ -100,7 +100,7 @@ class Pipeline:
 def knowledge_triage(settings: Settings, door: Door, prefix: str, metrics: Metrics) -> tuple[Triage, KnowledgeTriage]:
     """Triage with the playbooks, past incidents and outcome learning, and the model's analysis if configured."""
     kt = KnowledgeTriage(door, door.ctx.backends.knowledge, outcomes(settings, prefix))
-    triage = Triage(door, collect=kt.collect, playbook=kt.playbook, similar=kt.similar,
+    triage = Triage(door, collect=kt.collect, playbook=kt.playbook, similar=kt.similar, record=kt.track_record,
                     analyse=make_analyser(settings), analyse_timeout_s=settings.intake.analyse_timeout_s,
                     metrics=metrics)
     return triage, kt

@@ -1,6 +1,7 @@
 """Knowledge in triage: the playbook the failure mode names (its extra reads, its runbook), similar past incidents,
-and, when an incident resolves, the lesson: the incident written back with each action's verdict (an execution that
-failed is counted here; one that ran is counted by its verification, bot/guard/verify.py, when it decides).
+the track record of the incident's kind (the action outcome learning recommends, with its verified count), and, when
+an incident resolves, the lesson: the incident written back with each action's verdict (an execution that failed is
+counted here; one that ran is counted by its verification, bot/guard/verify.py, when it decides).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 import structlog
 
-from bot.cards.model import Card, PlaybookRef, SimilarIncident
+from bot.cards.model import Card, PlaybookRef, SimilarIncident, TrackRecord
 from bot.guard.door import Caller, Door
 from bot.guard.verify import kind_of
 from bot.intake.alert import Alert
@@ -21,7 +22,7 @@ from bot.triage.reads import key
 from bot.triage.rules.alert import NOT_FOUND
 from bot.triage.troubleshoot import placeholder_values
 from knowledge.incident import Incident
-from knowledge.outcomes import Outcomes
+from knowledge.outcomes import Outcomes, OutcomesUnavailable
 from knowledge.store import KnowledgeStore
 
 log = structlog.get_logger(__name__)
@@ -47,7 +48,7 @@ def knowledge_id(card: Card) -> str:
 
 
 class KnowledgeTriage:
-    """`collect`, `playbook` and `similar` for bot.triage.Triage, and `resolved` for the worker."""
+    """`collect`, `playbook`, `similar` and `track_record` for bot.triage.Triage, and `resolved` for the worker."""
 
     def __init__(self, door: Door, store: KnowledgeStore, outcomes: Outcomes):
         self.door, self.store, self.outcomes = door, store, outcomes
@@ -95,6 +96,19 @@ class KnowledgeTriage:
                                 resolution="; ".join(h.incident.actions) or h.incident.outcome if h.incident else h.excerpt,
                                 **(fixed(h.incident) if h.incident else {}))
                 for h in hits if not smoke_incident(h.incident)]
+
+    def track_record(self, card: Card) -> TrackRecord | None:
+        """The action outcome learning recommends for the card's kind (what verification counts it under), None
+        without enough verified history; `action` None when Redis could not be read (the card says so)."""
+        kind = kind_of(card)
+        try:
+            best = next(iter(self.outcomes.recommend(kind)), None)
+        except OutcomesUnavailable as e:
+            log.warning("track_record_unavailable", incident=card.incident_id, kind=kind, error=str(e)[:200])
+            return TrackRecord(kind=kind)
+        if best is None:
+            return None
+        return TrackRecord(kind=kind, action=best.action, succeeded=best.succeeded, total=best.total)
 
     def resolved(self, card: Card) -> None:
         """Write the incident back with its outcome, and count each execution that failed (one that ran counts as

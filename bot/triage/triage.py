@@ -4,6 +4,8 @@ Seams (all plain callables, injected at wiring time):
   collect(alert, incident_id) -> Evidence              default: bot.evidence.ReadChecks through the door
   playbook(alert, evidence) -> PlaybookRef | None      knowledge: the playbook the failure mode names
   similar(alert, evidence) -> list[SimilarIncident]    knowledge: past incidents like this one
+  record(card) -> TrackRecord | None                   knowledge: the action verified outcomes recommend for the
+                                                       card's kind, shown beside triage's own proposals
   analyse(alert, evidence) -> Analysis | None          the model's RCA; the card waits analyse_timeout_s for
                                                        it, a later one goes to `on_late` (the card is edited)
   propose(alert, evidence, analysis) -> list[Proposal] the model's proposals (the diagnosis's come first)
@@ -25,7 +27,7 @@ import structlog
 from pydantic import BaseModel, Field
 
 from bot.cards import strings as S
-from bot.cards.model import Analysis, Card, CardAction, PlaybookRef, SimilarIncident
+from bot.cards.model import Analysis, Card, CardAction, PlaybookRef, SimilarIncident, TrackRecord
 from bot.guard.door import Caller, Door
 from bot.intake.alert import Alert
 from bot.metrics import Metrics
@@ -49,6 +51,7 @@ SimilarFinder = Callable[[Alert, Evidence], list[SimilarIncident]]
 Analyser = Callable[[Alert, Evidence], Analysis | None]
 Proposer = Callable[[Alert, Evidence, Analysis | None], list[Proposal]]
 Grapher = Callable[[Alert, str], str | None]
+Recorder = Callable[[Card], TrackRecord | None]
 
 _STATUS = {Status.approval_required: "pending", Status.denied: "denied", Status.success: "executed",
            Status.no_data: "executed", Status.error: "error"}
@@ -88,13 +91,14 @@ def card_action(p: Proposal, result: ToolResult) -> CardAction:
 class Triage:
     def __init__(self, door: Door, *, collect: Collector | None = None, playbook: PlaybookFinder | None = None,
                  similar: SimilarFinder | None = None, analyse: Analyser | None = None,
-                 propose: Proposer | None = None, graph: Grapher | None = None, analyse_timeout_s: float = 20.0,
+                 propose: Proposer | None = None, graph: Grapher | None = None, record: Recorder | None = None,
+                 analyse_timeout_s: float = 20.0,
                  metrics: Metrics | None = None,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.door = door
         self.collect = collect or ReadChecks(door)
         self.playbook, self.similar, self.analyse, self.propose = playbook, similar, analyse, propose
-        self.graph = graph
+        self.graph, self.record = graph, record
         self.analyse_timeout_s, self.metrics, self.now = analyse_timeout_s, metrics, now
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="opsbot-analyse")
         # graphs draw beside the evidence, in their own threads: a slow analysis never holds a card's graph up
@@ -154,7 +158,7 @@ class Triage:
         if self.propose:
             proposals += self.propose(alert, ev, analysis)
         no_graph = drawing.result() if drawing else None
-        return Card(
+        card = Card(
             incident_id=incident_id, title=f"{alert.name}: {alert.summary}" if alert.summary != alert.name
             else alert.name, severity=alert.severity, status=alert.status, source=alert.source,
             failing=failing(alert), labels=alert.labels, common_labels=alert.common_labels,
@@ -169,6 +173,16 @@ class Triage:
             made_from=made_from,
             notices=[S.GROUP_TRUNCATED.format(count=alert.group_truncated)] if alert.group_truncated else [],
         )
+        return card.model_copy(update={"track_record": self._track_record(card)})
+
+    def _track_record(self, card: Card) -> TrackRecord | None:
+        if self.record is None:
+            return None
+        try:
+            return self.record(card)
+        except Exception as e:  # the track record is one line beside the evidence: never worth the card
+            log.error("track_record_failed", incident=card.incident_id, error=f"{type(e).__name__}: {e}")
+            return None
 
     def withdraw_pending(self, card: Card) -> Card:
         """The incident resolved: its actions still waiting for approval are withdrawn, on the card too."""
