@@ -1,12 +1,17 @@
 """Learning from outcomes: which action fixed which kind of incident, counted in Redis.
 
-- `record_once(kind, action, action_id, success)` with the verdict of an executed action's verification (kind =
-  the playbook name, action = the tool, e.g. 'k8s_rollback'): success is "fixed", not "the incident resolved
-  later"; each action id counts once. `record(kind, action, success)` counts without that guard (an execution
-  that failed). Two counters per (kind, action), incremented atomically.
+- `record_once(kind, action, action_id, success, incident)` with the verdict of an executed action's verification
+  (kind = the playbook name, action = the tool, e.g. 'k8s_rollback'): success is "fixed", not "the incident
+  resolved later"; each action id counts once. `record(kind, action, success)` counts without that guard (an
+  execution that failed). Two counters per (kind, action), incremented atomically.
+- `mark(incident, kind, actions, mark, started_at)`: people's feedback (knowledge/feedback.py). On a false alarm or
+  a wrong cause the incident's verdicts are kept apart: taken out of the counts (and one that arrives later is not
+  counted), put back if the latest mark becomes another; per incident, so marking twice changes nothing. A wrong
+  cause also holds each of the incident's actions back from `recommend(kind)` for as long as that is the
+  incident's latest mark. `feedback_counts(since, until)`: incidents by their latest mark (the false-alarm rate).
 - `recommend(kind)` returns only actions with at least `recommend_min_outcomes` outcomes and at least
-  `recommend_min_success` success, best first by success_rate × ln(n + 1), each with the sentence
-  "based on N past incidents, k succeeded".
+  `recommend_min_success` success, and none held back by a wrong-cause mark, best first by success_rate ×
+  ln(n + 1), each with the sentence "based on N past incidents, k succeeded".
 - `promotion(kind)`: the action that reached `promote_success` over at least `recommend_min_outcomes`
   outcomes replaces the playbook's own recommended action; it is stored in Redis (and removed when the
   action falls below the bar). `recommended_action(playbook)` is what triage proposes first.
@@ -16,20 +21,45 @@ Thresholds come from KnowledgeSettings.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from datetime import datetime
 
 import redis
 from pydantic import BaseModel
 
+from knowledge.feedback import MARKS, NOT_COUNTED, Mark
 from knowledge.playbooks import Playbook
 from knowledge.settings import KnowledgeSettings
 
 EPSILON = 1e-9
 COUNTED_KEEP_S = 90 * 24 * 3600  # how long an action id is remembered as counted
 
-# KEYS: totals hash, successes hash, the action's counted marker. ARGV: action, 1|0, marker ttl
+# KEYS: totals hash, successes hash, the action's counted marker [, the incident's verdicts, its kept-apart flag].
+# ARGV: action, 1|0, marker ttl, action id, kind. {-1, -1}: recorded with its incident, kept apart, not counted.
 _ONCE = """
 if not redis.call('SET', KEYS[3], 1, 'NX', 'EX', ARGV[3]) then return false end
+if #KEYS > 3 then
+  redis.call('HSET', KEYS[4], ARGV[4], ARGV[5] .. '\t' .. ARGV[1] .. '\t' .. ARGV[2])
+  redis.call('EXPIRE', KEYS[4], ARGV[3])
+  if redis.call('EXISTS', KEYS[5]) == 1 then return {-1, -1} end
+end
 return {redis.call('HINCRBY', KEYS[1], ARGV[1], 1), redis.call('HINCRBY', KEYS[2], ARGV[1], ARGV[2])}
+"""
+
+# KEYS: the incident's verdicts, its kept-apart flag. ARGV: 1 keep apart | 0 count, key prefix, flag ttl.
+# Moves the incident's verdicts out of (or back into) the counts once per change of state; how many it moved.
+_APART = """
+local want = ARGV[1] == '1'
+if want == (redis.call('EXISTS', KEYS[2]) == 1) then return 0 end
+if want then redis.call('SET', KEYS[2], 1, 'EX', ARGV[3]) else redis.call('DEL', KEYS[2]) end
+local sign = want and -1 or 1
+local v = redis.call('HGETALL', KEYS[1])
+for i = 2, #v, 2 do
+  local kind, action, ok = string.match(v[i], '^(.-)\t(.-)\t(%d)$')
+  redis.call('HINCRBY', ARGV[2] .. kind .. ':total', action, sign)
+  redis.call('HINCRBY', ARGV[2] .. kind .. ':ok', action, sign * tonumber(ok))
+end
+return #v / 2
 """
 
 
@@ -56,6 +86,21 @@ class ActionStats(BaseModel):
         return f"based on {self.total} past incidents, {self.succeeded} succeeded"
 
 
+class FeedbackCounts(BaseModel):
+    """Incidents (by when they began) by people's latest mark on them; `marked` is how many carry one."""
+
+    marked: int = 0
+    right_cause: int = 0
+    wrong_cause: int = 0
+    false_alarm: int = 0
+    not_actionable: int = 0
+
+    @property
+    def false_alarm_rate(self) -> float | None:
+        """False alarms among the marked incidents; None when none is marked (not a measured zero)."""
+        return self.false_alarm / self.marked if self.marked else None
+
+
 class Recommendation(BaseModel):
     action: str
     source: str  # "playbook" or "outcomes"
@@ -66,6 +111,7 @@ class Outcomes:
     def __init__(self, client: redis.Redis, prefix: str, knowledge: KnowledgeSettings):
         self.redis, self.prefix, self.cfg = client, f"{prefix}outcomes:", knowledge
         self._once = client.register_script(_ONCE)
+        self._apart = client.register_script(_APART)
 
     def _key(self, kind: str, what: str) -> str:
         return f"{self.prefix}{kind}:{what}"
@@ -80,14 +126,76 @@ class Outcomes:
             raise OutcomesUnavailable(f"could not record the outcome of {action} for {kind}: {e}") from None
         return ActionStats(kind=kind, action=action, total=int(total), succeeded=int(ok))
 
-    def record_once(self, kind: str, action: str, action_id: str, success: bool) -> ActionStats | None:
-        """Record one action's verdict; None if this action's was recorded already (a retried verification)."""
+    def _incident(self, incident: str, what: str) -> str:
+        return f"{self.prefix}incident:{incident}:{what}"
+
+    def record_once(self, kind: str, action: str, action_id: str, success: bool,
+                    incident: str | None = None) -> ActionStats | None:
+        """Record one action's verdict, filed with its `incident` when given (so feedback on the incident can keep
+        it apart); None if not counted: recorded already (a retried verification), or its incident is marked a
+        false alarm or a wrong cause."""
         keys = [self._key(kind, "total"), self._key(kind, "ok"), f"{self.prefix}counted:{action_id}"]
+        if incident:
+            keys += [self._incident(incident, "verdicts"), self._incident(incident, "apart")]
         try:
-            out = self._once(keys=keys, args=[action, 1 if success else 0, COUNTED_KEEP_S])
+            out = self._once(keys=keys, args=[action, 1 if success else 0, COUNTED_KEEP_S, action_id, kind])
         except redis.RedisError as e:
             raise OutcomesUnavailable(f"could not record the outcome of {action} for {kind}: {e}") from None
-        return ActionStats(kind=kind, action=action, total=int(out[0]), succeeded=int(out[1])) if out else None
+        if not out or int(out[0]) < 0:
+            return None
+        return ActionStats(kind=kind, action=action, total=int(out[0]), succeeded=int(out[1]))
+
+    def mark(self, incident: str, kind: str, actions: Iterable[str], mark: Mark, started_at: datetime) -> None:
+        """People's latest mark on `incident` (of `kind`, whose card proposed `actions`), applied to what is
+        learned: its verdicts kept apart or counted, its actions held back for the kind or not. Marking the same
+        again changes nothing; a new mark undoes what the previous one did."""
+        held = self._incident(incident, "held")
+        try:
+            before = self.redis.get(held)
+            for line in [before.decode()] if before else []:  # what a previous wrong-cause mark held back
+                was_kind, *was = line.split("\t")
+                for action in was:
+                    self.redis.srem(self._key(was_kind, f"held:{action}"), incident)
+                self.redis.delete(held)
+            if mark == "wrong_cause":
+                names = sorted(set(actions))
+                self.redis.set(held, "\t".join([kind, *names]), ex=COUNTED_KEEP_S)
+                for action in names:
+                    self.redis.sadd(self._key(kind, f"held:{action}"), incident)
+            self._apart(keys=[self._incident(incident, "verdicts"), self._incident(incident, "apart")],
+                        args=[1 if mark in NOT_COUNTED else 0, self.prefix, COUNTED_KEEP_S])
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.hset(f"{self.prefix}feedback:marks", incident, mark)
+            pipe.zadd(f"{self.prefix}feedback:at", {incident: started_at.timestamp()})
+            pipe.execute()
+        except redis.RedisError as e:
+            raise OutcomesUnavailable(f"could not record the feedback on {incident}: {e}") from None
+
+    def held(self, kind: str, actions: Iterable[str]) -> set[str]:
+        """Which of `actions` a wrong-cause mark holds back for this kind."""
+        names = list(actions)
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for action in names:
+                pipe.scard(self._key(kind, f"held:{action}"))
+            return {a for a, n in zip(names, pipe.execute(), strict=True) if n}
+        except redis.RedisError as e:
+            raise OutcomesUnavailable(f"could not read the feedback on {kind}: {e}") from None
+
+    def feedback_counts(self, since: datetime, until: datetime | None = None) -> FeedbackCounts:
+        """Incidents that began in [since, until] (until: now) by their latest mark: the false-alarm rate of
+        `opsbot report` is `.false_alarm_rate`."""
+        try:
+            hi = until.timestamp() if until else "+inf"
+            ids = self.redis.zrangebyscore(f"{self.prefix}feedback:at", since.timestamp(), hi)
+            marks = self.redis.hmget(f"{self.prefix}feedback:marks", ids) if ids else []
+        except redis.RedisError as e:
+            raise OutcomesUnavailable(f"could not read the feedback counts: {e}") from None
+        counts = dict.fromkeys(MARKS, 0)
+        for m in marks:
+            if m and m.decode() in counts:
+                counts[m.decode()] += 1  # type: ignore[index]
+        return FeedbackCounts(marked=sum(counts.values()), **counts)
 
     def stats(self, kind: str) -> list[ActionStats]:
         try:
@@ -101,7 +209,8 @@ class Outcomes:
     def _qualified(self, kind: str, min_success: float) -> list[ActionStats]:
         found = [s for s in self.stats(kind)
                  if s.total >= self.cfg.recommend_min_outcomes and s.rate + EPSILON >= min_success]
-        return sorted(found, key=lambda s: (-s.score, s.action))
+        held = self.held(kind, [s.action for s in found])
+        return sorted((s for s in found if s.action not in held), key=lambda s: (-s.score, s.action))
 
     def recommend(self, kind: str) -> list[ActionStats]:
         """Actions worth proposing for this kind of incident, best first; empty without enough history."""
@@ -125,11 +234,12 @@ class Outcomes:
         return value.decode() if value else None
 
     def recommended_action(self, playbook: Playbook) -> Recommendation | None:
-        """What to propose first for an incident matched to `playbook`: a promoted action, else its own."""
+        """What to propose first for an incident matched to `playbook`: a promoted action, else its own unless a
+        wrong-cause mark holds it back."""
         best = self.promotion(playbook.name)
         if best is not None:
             return Recommendation(action=best.action, source="outcomes", reason=best.sentence)
-        if playbook.recommended:
+        if playbook.recommended and not self.held(playbook.name, [playbook.recommended]):
             return Recommendation(action=playbook.recommended, source="playbook",
                                   reason=f"the {playbook.name} playbook recommends it")
         return None

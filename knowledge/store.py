@@ -6,7 +6,8 @@
   playbook's front matter (with its label matchers satisfied) wins, then a signal word of the playbook
   (CrashLoopBackOff, OOMKilled…) found in the text, then vector similarity of the text.
 - `search(text, k, kind)` and `similar_incidents(text, k)`: nearest neighbours by meaning.
-- `add_incident(incident)`: a resolved incident is written back with its outcome (upsert by id).
+- `add_incident(incident)`: a resolved incident is written back with its outcome (upsert by id);
+  `mark_incident(id, feedback)` rewrites a stored one with people's latest mark (knowledge/feedback.py).
 
 The offline embedding function is passed to every collection: reopened without it, Chroma would fall
 back to its downloading default. It runs in this process, also when the collections live on a Chroma
@@ -25,6 +26,7 @@ from pydantic import BaseModel
 
 from knowledge.client import chroma_client
 from knowledge.embedding import offline_embedding
+from knowledge.feedback import Feedback
 from knowledge.incident import Incident
 from knowledge.playbooks import Playbook, load_dir
 
@@ -172,6 +174,21 @@ class KnowledgeStore:
         self.incident_col.upsert(ids=[i.id for i in batch], documents=[i.document() for i in batch],
                                  metadatas=[i.metadata() for i in batch])
         return len(batch)
+
+    def incident(self, incident_id: str) -> Incident | None:
+        got = self.incident_col.get(ids=[incident_id], include=["metadatas"])
+        metas = got["metadatas"] or []
+        return Incident.model_validate_json(str(metas[0]["record"])) if metas else None
+
+    def mark_incident(self, incident_id: str, feedback: Feedback) -> Incident | None:
+        """The stored incident rewritten with people's latest mark (its document and metadata say it); None when
+        it is not stored (yet: an incident is written when it resolves, with the mark its card carries)."""
+        incident = self.incident(incident_id)
+        if incident is None:
+            return None
+        marked = incident.marked(feedback)
+        self._upsert([marked])
+        return marked
 
     def similar_incidents(self, text: str, k: int = 5, where: dict[str, Any] | None = None) -> list[Hit]:
         """The `k` past incidents nearest in meaning to `text`; `where` filters on kind, service, outcome…"""
