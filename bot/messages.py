@@ -80,6 +80,7 @@ HELP = """I am opsbot. Ask me a question in plain words, or use a command:
 • approve ID · deny ID: decide a pending action (the buttons do the same)
 • ack INCIDENT · silence INCIDENT [1h|4h|resolved] · unsilence INCIDENT: Alertmanager silences, as on the card
 • incident [ID]: the newest incidents, or one incident's timeline
+• feedback INCIDENT right-cause|wrong-cause|false-alarm|not-actionable [NOTE]: your word on it, as on the card
 • status · incidents · audit [SINCE] · policy whatcan [IDENTITY]
 Changes to the cluster always go through the policy: most need an authorised person's approval."""
 
@@ -96,7 +97,23 @@ USAGE = {
     "ack": "usage: ack INCIDENT, e.g. ack inc-42",
     "silence": "usage: silence INCIDENT [DURATION|resolved], e.g. silence inc-42 2h (default 1h)",
     "unsilence": "usage: unsilence INCIDENT, e.g. unsilence inc-42",
+    "feedback": ("usage: feedback INCIDENT right-cause|wrong-cause|false-alarm|not-actionable [NOTE], "
+                 "e.g. feedback inc-42 false-alarm load test"),
 }
+
+# -- feedback on an incident (bot/guard/feedback.py) ------------------------------------------------------
+
+FEEDBACK_MARKS = "{got!r} is not a mark; marks: right-cause, wrong-cause, false-alarm, not-actionable"
+FEEDBACK_TAKEN = "{id} marked {words} by {who}."
+FEEDBACK_SAME = "{id} is already marked {words} by you; nothing changed."
+FEEDBACK_NO_CARD = "I know no alert card of incident {id!r}; `incident` lists the recorded ones. Nothing was marked."
+FEEDBACK_NOT_MEMBER = ("{identity} is not among the policy's members, so opsbot does not take feedback from them; "
+                       "nothing was marked. An admin adds people under `members` in the policy (any role, a viewer "
+                       "too, may mark incidents).")
+FEEDBACK_NOT_LEARNED = "Outcome learning could not record it (Redis did not answer); the card shows it."
+FEEDBACK_NOT_STORED = ("The knowledge store could not record it now; the incident is written with it when it "
+                       "resolves, if it has not resolved yet.")
+NO_FEEDBACK = "marking incidents needs the card store `opsbot serve` writes, which this chat is not given"
 
 QUESTION_LIMIT = ("{who} asked {limit} questions of the model in the last hour, the limit ({setting}); the next one "
                   "is possible at {free}. Commands such as `pods`, `logs` and `incident` still work.")

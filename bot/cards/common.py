@@ -98,6 +98,8 @@ def facts(card: Card) -> list[tuple[str, str]]:
             until = f"until resolved (at most {s.until:%H:%M} UTC)" if s.until_resolved else \
                 f"until {s.until:%Y-%m-%d %H:%M} UTC"
             out.append((S.SILENCED, f"by {s.by} {until}"))
+    if fb := card.feedback:
+        out.append((S.FEEDBACK, S.FEEDBACK_FACT.format(words=fb.words, by=fb.by, at=fb.at)))
     return out
 
 
@@ -112,6 +114,12 @@ def controls(card: Card) -> list[tuple[str, str]]:
         return out
     return [*out, ("silence:1h", S.SILENCE_FOR.format(d="1h")), ("silence:4h", S.SILENCE_FOR.format(d="4h")),
             ("silence:resolved", S.SILENCE_UNTIL_RESOLVED)]
+
+
+def feedback_buttons(card: Card) -> list[tuple[str, str]]:
+    """The feedback buttons an incident's card offers, firing or resolved, all four always (a mark may be changed;
+    the card's facts say the latest): (verb 'fb:MARK', label)."""
+    return [] if card.source == "chat" else [(f"fb:{mark}", label) for mark, label in S.FEEDBACK_BUTTONS.items()]
 
 
 def similar_line(s: SimilarIncident) -> str:

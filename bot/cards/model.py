@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from bot.intake.alert import Link
 from bot.intake.target import Target
+from knowledge.feedback import Feedback
 
 CheckStatus = Literal["ok", "no_data", "error"]
 
@@ -147,6 +148,7 @@ class Card(BaseModel):
                               "never silenced): the card offers Silence buttons")
     acknowledged: Stamp | None = None
     silence: Silenced | None = None
+    feedback: Feedback | None = Field(None, description="people's latest mark on the incident (bot.guard.feedback)")
     group: list[GroupAlert] = Field(default_factory=list, description="the alerts of this card's Alertmanager "
                                     "group, its own included; empty on a card of one alert")
     count: int = 1

@@ -1,4 +1,5 @@
-"""Slack Block Kit: severity colour and emoji, sections, Approve/Deny buttons carrying our action id.
+"""Slack Block Kit: severity colour and emoji, sections, Approve/Deny buttons carrying our action id, the on-call
+controls and the feedback buttons (one actions block each, at most 25 elements).
 
 Limits (docs.slack.dev/reference/block-kit): 50 blocks per message, 3,000 characters in a section's text,
 150 in a header, 75 in a button's text, 10 elements in a context block, and about 12,000 characters of text
@@ -19,6 +20,7 @@ from bot.cards.common import (
     confidence,
     controls,
     facts,
+    feedback_buttons,
     group_lines,
     header,
     headline,
@@ -85,11 +87,13 @@ def _action_blocks(card: Card, actions: list[CardAction]) -> list[Block]:
             ]})
     if len(actions) > MAX_ACTIONS:
         blocks.append(context(f"… {len(actions) - MAX_ACTIONS} more proposed actions: `opsbot action list`"))
-    if buttons := controls(card):
-        blocks.append({"type": "actions", "block_id": f"ctl:{card.incident_id}", "elements": [
-            {"type": "button", "text": {"type": "plain_text", "text": label},
-             "action_id": CONTROL_PREFIX + verb.replace(":", "_"), "value": f"{verb}|{card.incident_id}"}
-            for verb, label in buttons]})
+    for block_id, buttons in ((f"ctl:{card.incident_id}", controls(card)),
+                              (f"fb:{card.incident_id}", feedback_buttons(card))):
+        if buttons:
+            blocks.append({"type": "actions", "block_id": block_id[:255], "elements": [
+                {"type": "button", "text": {"type": "plain_text", "text": label},
+                 "action_id": CONTROL_PREFIX + verb.replace(":", "_"), "value": f"{verb}|{card.incident_id}"}
+                for verb, label in buttons]})
     return blocks
 
 

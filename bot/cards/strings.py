@@ -43,6 +43,12 @@ SILENCE = "Silence"
 SILENCE_FOR = "Silence {d}"
 SILENCE_UNTIL_RESOLVED = "Silence until resolved"
 UNSILENCE = "Unsilence"
+FEEDBACK = "Feedback"
+FEEDBACK_FACT = "{words} by {by} at {at:%H:%M} UTC"
+FEEDBACK_BUTTONS = {"right_cause": "Right cause", "wrong_cause": "Wrong cause", "false_alarm": "False alarm",
+                    "not_actionable": "Not actionable"}
+FEEDBACK_POST = "{who} marked {id}: {words}{note}. Outcome learning takes it into account."
+FEEDBACK_NOTE = " — note: “{note}”"
 DENY = "Deny"
 NO_EVIDENCE = "no evidence could be collected"
 NO_ANALYSIS_MODEL = "no model configured: the evidence is below, every line and the playbook in the thread"

@@ -1,6 +1,7 @@
 """Telegram: HTML parse mode (escaped) with an inline keyboard; text ≤ 4,096, callback_data ≤ 64 bytes.
 
-callback_data carries only "ap:<action id>" / "dn:<action id>"; everything else stays server-side.
+callback_data carries only "ap:<action id>" / "dn:<action id>", or a control's ("c:") or a feedback mark's ("f:")
+two-letter code and the incident id ("f:fa:inc-42"); everything else stays server-side.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bot.cards.common import (
     confidence,
     controls,
     facts,
+    feedback_buttons,
     group_lines,
     header,
     said,
@@ -30,6 +32,8 @@ DENY_PREFIX = "dn:"
 THREAD_LINE = 3_000  # a thread line's text, cut before escaping, so no message of the thread cuts a tag
 CONTROL_PREFIX = "c:"  # c:<code>:<incident id>
 CONTROL_CODES = {"ack": "ak", "silence:1h": "s1", "silence:4h": "s4", "silence:resolved": "sr", "unsilence": "us"}
+FEEDBACK_PREFIX = "f:"  # f:<code>:<incident id>
+FEEDBACK_CODES = {"fb:right_cause": "rc", "fb:wrong_cause": "wc", "fb:false_alarm": "fa", "fb:not_actionable": "na"}
 
 
 def size(text: str) -> int:
@@ -59,6 +63,9 @@ def _keyboard(card: Card) -> dict[str, Any] | None:
            if (data := callback(f"{CONTROL_PREFIX}{CONTROL_CODES[verb]}:", card.incident_id))]
     if row:
         rows.append(row)
+    marks = [{"text": label, "callback_data": data} for verb, label in feedback_buttons(card)
+             if (data := callback(f"{FEEDBACK_PREFIX}{FEEDBACK_CODES[verb]}:", card.incident_id))]
+    rows += [r for r in (marks[:2], marks[2:]) if r]  # two short rows: four labels fit a phone's width
     return {"inline_keyboard": rows} if rows else None
 
 
@@ -70,12 +77,13 @@ def _cut(text: str, limit: int) -> str:
 
 
 def control_of(data: str) -> tuple[str, str] | None:
-    """(verb, incident id) of a control button's callback data, None if it is not one."""
-    if not data.startswith(CONTROL_PREFIX):
-        return None
-    code, _, incident_id = data[len(CONTROL_PREFIX):].partition(":")
-    verb = next((v for v, c in CONTROL_CODES.items() if c == code), None)
-    return (verb, incident_id) if verb and incident_id else None
+    """(verb, incident id) of a control's or a feedback button's callback data, None if it is not one."""
+    for prefix, codes in ((CONTROL_PREFIX, CONTROL_CODES), (FEEDBACK_PREFIX, FEEDBACK_CODES)):
+        if data.startswith(prefix):
+            code, _, incident_id = data[len(prefix):].partition(":")
+            verb = next((v for v, c in codes.items() if c == code), None)
+            return (verb, incident_id) if verb and incident_id else None
+    return None
 
 
 def _header(card: Card) -> str:

@@ -23,9 +23,11 @@ from bot.chat.readable import result_text
 from bot.guard.approvals import ApprovalsUnavailable, PendingAction, proposer
 from bot.guard.audit import AuditUnavailable
 from bot.guard.door import Caller, Door
+from bot.guard.feedback import FeedbackDesk
 from bot.guard.silencer import Silencer
 from bot.intake.timeline import Timelines, list_text, story_text
 from bot.triage.troubleshoot import Asked
+from knowledge.feedback import Mark, mark_of
 from policies import durations
 from policies.durations import parse_duration
 from tools.base import Status, ToolResult
@@ -36,7 +38,7 @@ Progress = Callable[[str], None]
 Troubleshooter = Callable[[str, str | None, Caller, Progress], "Reply"]
 VERBS = ("help", "status", "incident", "incidents", "audit", "troubleshoot", "logs", "pods", "events", "changes",
          "scale",
-         "restart", "rollback", "policy", "approve", "deny", "ack", "silence", "unsilence")
+         "restart", "rollback", "policy", "approve", "deny", "ack", "silence", "unsilence", "feedback")
 SINCE_WORDS = ("since", "last", "for", "past", "from", "yesterday", "today")  # a time, not a namespace
 _CARD_STATES = {"pending": "pending", "claimed": "approved", "executed": "executed", "failed": "failed",
                 "refused": "error", "denied": "denied", "expired": "expired"}
@@ -86,12 +88,22 @@ def subject_of(card: Card) -> tuple[Asked, str, str]:
     return asked, f"incident {card.incident_id} ({name})", "the thread of its alert card"
 
 
+def marked(words: list[str]) -> tuple[Mark, list[str]] | None:
+    """The feedback mark the words begin with ('false-alarm', 'false alarm', 'fp') and the note after it."""
+    for n in (2, 1):
+        if len(words) >= n and (mark := mark_of(" ".join(words[:n]))) is not None:
+            return mark, words[n:]
+    return None
+
+
 def filled(verb: str, args: list[str], card: Card) -> list[str]:
     """A command's arguments with what the card's incident supplies: its id, its namespace, its workload."""
     t = card.target
     if verb in ("ack", "unsilence", "incident") and not args:
         return [card.incident_id]
     if verb == "silence" and len(args) < 2 and not (args and args[0].startswith("inc-")):
+        return [card.incident_id, *args]
+    if verb == "feedback" and (not args or marked(args) is not None):
         return [card.incident_id, *args]
     if args or t is None:
         return args
@@ -105,9 +117,10 @@ def filled(verb: str, args: list[str], card: Card) -> list[str]:
 class Conversation:
     def __init__(self, door: Door, agent: Agent, namespaces: list[str],
                  troubleshoot: Troubleshooter | None = None, timelines: Timelines | None = None,
-                 silencer: Silencer | None = None, limits: QuestionLimits | None = None):
+                 silencer: Silencer | None = None, limits: QuestionLimits | None = None,
+                 feedback: FeedbackDesk | None = None):
         self.door, self.agent, self.namespaces, self._troubleshoot = door, agent, namespaces, troubleshoot
-        self.timelines, self.silencer, self.limits = timelines, silencer, limits
+        self.timelines, self.silencer, self.limits, self.feedback = timelines, silencer, limits, feedback
 
     # -- the three entry points ------------------------------------------------------------------------
 
@@ -181,12 +194,19 @@ class Conversation:
             return ClickResult(reply=Reply(text=verdict.message, private=True), updated=None)
         return ClickResult(reply=Reply(text=verdict.message, private=not verdict.ok), updated=card)
 
-    def control(self, verb: str, incident_id: str, identity: str) -> Reply:
-        """An alert card's on-call button or command: ack, silence:1h|4h|<duration>|resolved, unsilence."""
-        if self.silencer is None:
-            return Reply(text=messages.NO_SILENCER, private=True)
+    def control(self, verb: str, incident_id: str, identity: str, note: str = "") -> Reply:
+        """An alert card's on-call button or command: ack, silence:1h|4h|<duration>|resolved, unsilence, and
+        the feedback marks fb:right_cause|wrong_cause|false_alarm|not_actionable (with an optional note)."""
         if self.timelines is not None and self.timelines.groups is not None:
             incident_id = self.timelines.groups.card_of(incident_id)  # a group's line: its card is the lead's
+        if verb.startswith("fb:"):
+            mark = mark_of(verb[3:])
+            if self.feedback is None or mark is None:
+                return Reply(text=messages.NO_FEEDBACK if mark else messages.USAGE["feedback"], private=True)
+            out = self.feedback.mark(incident_id, identity, mark, note)
+            return Reply(text=out.message, private=not out.ok)
+        if self.silencer is None:
+            return Reply(text=messages.NO_SILENCER, private=True)
         if verb == "ack":
             out = self.silencer.acknowledge(incident_id, identity)
         elif verb == "unsilence":
@@ -318,6 +338,13 @@ class Conversation:
         if len(args) != 1:
             return Reply(text=messages.USAGE["unsilence"], private=True)
         return self.control("unsilence", args[0].lstrip("#"), caller.identity)
+
+    def _cmd_feedback(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
+        found = marked(args[1:]) if args else None
+        if found is None:
+            return Reply(text=messages.USAGE["feedback"], private=True)
+        mark, note = found
+        return self.control(f"fb:{mark}", args[0].lstrip("#"), caller.identity, " ".join(note))
 
     def _cmd_approve(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
         return self._decide(args, caller, approve=True)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bot.chat.conversation import Conversation
     from bot.chat.frontends.decision import Decisions
     from bot.guard.door import Door
+    from bot.guard.feedback import FeedbackDesk
     from bot.settings import Settings
 
 
@@ -37,7 +38,18 @@ def build_conversation(settings: Settings, door: Door | None = None) -> Conversa
     limits = QuestionLimits(decisions.store.client, settings.redis.key_prefix, c.questions_per_user_per_hour,
                             c.questions_per_channel_per_hour)
     return Conversation(door, Agent(settings, door), namespaces, troubleshooter(door, namespaces),
-                        timelines(settings), Silencer(door, decisions.store, decisions.publisher), limits)
+                        timelines(settings), Silencer(door, decisions.store, decisions.publisher), limits,
+                        feedback_desk(settings, door, decisions))
+
+
+def feedback_desk(settings: Settings, door: Door, decisions: Decisions) -> FeedbackDesk:
+    """People's marks on incidents, learned where `opsbot serve` learns (the configured Redis and knowledge)."""
+    from bot.guard.feedback import FeedbackDesk
+    from bot.wiring import outcomes
+
+    assert decisions.store is not None and decisions.publisher is not None
+    return FeedbackDesk(door, decisions.store, decisions.publisher, outcomes(settings),
+                        lambda: door.ctx.backends.knowledge)
 
 
 def build_decisions(settings: Settings) -> Decisions:

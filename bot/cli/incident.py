@@ -1,5 +1,6 @@
-"""`opsbot incident list|show|postmortem`: the incidents opsbot recorded, one incident's story from start to end,
-and its postmortem draft."""
+"""`opsbot incident list|show|postmortem|feedback`: the incidents opsbot recorded, one incident's story from start
+to end, its postmortem draft, and your word on one (right cause, wrong cause, false alarm, not actionable), as its
+card's buttons give it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bot.guard.audit import AuditUnavailable
 from bot.intake.timeline import list_text, story_text, timelines
 
 incident_app = typer.Typer(no_args_is_help=True, help="Incidents: list them, show one's timeline, draft its "
-                           "postmortem.")
+                           "postmortem, mark one.")
 UNREACHABLE = "could not read the incidents: Redis is unreachable"
 
 
@@ -61,3 +62,30 @@ def incident_postmortem(incident_id: Annotated[str, typer.Argument(help="e.g. in
     if draft is None:
         fail(f"no incident {incident_id!r}: `opsbot incident list` shows the recorded ones")
     typer.echo(draft)
+
+
+@incident_app.command("feedback")
+def incident_feedback(
+    incident_id: Annotated[str, typer.Argument(help="e.g. inc-42")],
+    mark: Annotated[str, typer.Argument(help="right-cause, wrong-cause, false-alarm or not-actionable")],
+    note: Annotated[str, typer.Option(help="a few words on why, shown in the card's thread")] = "",
+    config: ConfigOpt = None,
+) -> None:
+    """Mark an incident, as cli.identity: its card shows it, outcome learning and the knowledge store take it."""
+    from bot.messages import FEEDBACK_MARKS
+    from bot.cli.chat import build_decisions, feedback_desk
+    from bot.wiring import build_door
+    from knowledge.feedback import mark_of
+
+    found = mark_of(mark)
+    if found is None:
+        fail(FEEDBACK_MARKS.format(got=mark))
+    settings = common.settings(config)
+    try:
+        out = feedback_desk(settings, build_door(settings), build_decisions(settings)).mark(
+            incident_id, common.me(settings), found, note)
+    except redis.RedisError:
+        fail(UNREACHABLE)
+    if not out.ok:
+        fail(out.message)
+    typer.echo(out.message)

@@ -39,6 +39,12 @@ def kind_of(card: Card) -> str:
     return card.playbook.name if card.playbook else card.title.split(":")[0]
 
 
+def knowledge_id(card: Card) -> str:
+    """Incident ids repeat across Redis prefixes (inc-1…); with the start time they name one occurrence: the id
+    knowledge and outcome learning file the incident under."""
+    return f"{card.incident_id}@{int((card.started_at or card.updated_at).timestamp())}"
+
+
 def undo_of(watch: Watch, before: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     """What puts the target back as it was before the action: the previous replica count or revision. A restart
     or a pod deletion changed no spec: nothing to undo."""
@@ -131,10 +137,11 @@ class Verifier:
         return True
 
     def _learn(self, watch: Watch, card: Card | None) -> None:
-        """The verdict is the outcome learning records, once per action; an unverified one teaches nothing."""
+        """The verdict is the outcome learning records, once per action, filed with its incident (feedback that it
+        was a false alarm or a wrong cause keeps it apart); an unverified one teaches nothing."""
         if self.outcomes is None or card is None or watch.fixed is None:
             return
-        self.outcomes.record_once(kind_of(card), watch.tool, watch.action_id, watch.fixed)
+        self.outcomes.record_once(kind_of(card), watch.tool, watch.action_id, watch.fixed, knowledge_id(card))
 
     def _figures(self, watch: Watch, card: Card | None, now: datetime) -> None:
         """The verdict's moment on its incident (bot/intake/figures.py), and its metrics, once per action."""

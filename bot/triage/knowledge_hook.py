@@ -13,7 +13,7 @@ import structlog
 
 from bot.cards.model import Card, PlaybookRef, SimilarIncident, TrackRecord
 from bot.guard.door import Caller, Door
-from bot.guard.verify import kind_of
+from bot.guard.verify import kind_of, knowledge_id
 from bot.intake.alert import Alert
 from bot.intake.webhooks.synthetic import SMOKE_ALERT, SMOKE_PROJECT, is_smoke
 from bot.triage.diagnosis import diagnose
@@ -40,11 +40,6 @@ def fixed(incident: Incident) -> dict[str, Any]:
     existed), and how it ended."""
     done = [a.split(mark)[0] for a in incident.actions for mark in FIXED if mark in a]
     return {"kind": incident.kind, "started_at": incident.started_at, "fixes": done, "outcome": incident.outcome}
-
-
-def knowledge_id(card: Card) -> str:
-    """Incident ids repeat across Redis prefixes (inc-1…); with the start time they name one occurrence."""
-    return f"{card.incident_id}@{int((card.started_at or card.updated_at).timestamp())}"
 
 
 class KnowledgeTriage:
@@ -132,5 +127,5 @@ class KnowledgeTriage:
             outcome="resolved",
             started_at=started, resolved_at=card.resolved_at or card.updated_at,
         )
-        self.store.add_incident(incident)
+        self.store.add_incident(incident.marked(card.feedback) if card.feedback else incident)
         log.info("incident_learned", incident=card.incident_id, kind=kind, actions=len(done))

@@ -25,6 +25,7 @@ from bot.cards.text import render_text, render_thread_text
 from bot.cards.thread import MAX_PARTS
 from bot.intake.alert import Link
 
+FEEDBACK = ["f:rc:inc-7", "f:wc:inc-7", "f:fa:inc-7", "f:na:inc-7"]  # on every incident's card, firing or resolved
 
 def card(**over: object) -> Card:
     base = dict(incident_id="inc-7", title="KubePodCrashLooping: checkout pods are crash-looping", severity="P0",
@@ -80,11 +81,12 @@ def test_on_call_controls_follow_the_card_state() -> None:
     assert "Silence: by slack:U0LEAD, ended 10:05 UTC" in render_text(ended)
 
 
-def test_resolved_card_is_green_and_has_no_buttons() -> None:
+def test_resolved_card_is_green_and_has_only_the_feedback_buttons() -> None:
     body = render_slack(card(status="resolved"))
     assert body["attachments"][0]["color"] == S.RESOLVED_COLOUR
-    assert not [b for b in slack_blocks(body) if b["type"] == "actions"]
-    assert "reply_markup" not in render_telegram(card(status="resolved"))
+    assert [b["block_id"] for b in slack_blocks(body) if b["type"] == "actions"] == ["fb:inc-7"]
+    rows = render_telegram(card(status="resolved"))["reply_markup"]["inline_keyboard"]
+    assert [b["callback_data"] for row in rows for b in row] == FEEDBACK
 
 
 def test_sixty_evidence_lines_go_to_the_thread_in_messages_slack_accepts() -> None:
@@ -123,13 +125,14 @@ def test_telegram_escapes_html_and_keeps_callback_data_within_64_bytes() -> None
     assert "5 &gt; 3 &amp; 2 &lt; 4" in body["text"]
     assert body["parse_mode"] == "HTML"
     buttons = [b for row in body["reply_markup"]["inline_keyboard"] for b in row]
-    assert [b["callback_data"] for b in buttons] == ["ap:a1b2c3d4", "dn:a1b2c3d4", "c:ak:inc-7"]
+    assert [b["callback_data"] for b in buttons] == ["ap:a1b2c3d4", "dn:a1b2c3d4", "c:ak:inc-7", *FEEDBACK]
     assert all(len(b["callback_data"].encode()) <= MAX_CALLBACK for b in buttons)
 
 
 def test_telegram_button_is_dropped_rather_than_overflowing_callback_data() -> None:
     body = render_telegram(card(actions=[CardAction(tool="t", summary="s", action_id="x" * 80)]))
-    assert [b["callback_data"] for row in body["reply_markup"]["inline_keyboard"] for b in row] == ["c:ak:inc-7"]
+    assert [b["callback_data"] for row in body["reply_markup"]["inline_keyboard"] for b in row] == ["c:ak:inc-7",
+                                                                                                  *FEEDBACK]
 
 
 @pytest.mark.parametrize("n", [60, 400])
