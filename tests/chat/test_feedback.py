@@ -30,6 +30,7 @@ from bot.chat.frontends.telegram_poster import TelegramPoster
 from bot.guard.door import Door
 from bot.guard.feedback import FeedbackDesk
 from bot.guard.verify import knowledge_id
+from bot.intake.timeline import timelines
 from bot.settings import Settings, SlackSettings
 from bot.wiring import redis_client
 from knowledge.incident import Incident
@@ -81,6 +82,7 @@ def desk(settings: Settings, knowledge: KnowledgeStore, slack_fake: FakeSlack,
     outcomes = Outcomes(redis_client(settings), prefix, settings.knowledge)
     feedback = FeedbackDesk(door, store, publisher, outcomes, lambda: knowledge)
     yield Desk(door, store, publisher, outcomes, Conversation(door, Agent(settings, door), ["shop"],
+                                                              timelines=timelines(settings, prefix),
                                                               feedback=feedback))
 
 
@@ -174,7 +176,7 @@ def test_wrong_cause_pressed_in_telegram_stops_recommending_that_action_for_the_
             assert [r.action for r in d.outcomes.recommend(KIND)] == ["k8s_rollback"]
 
 
-def test_feedback_as_a_chat_command(
+def test_feedback_as_a_chat_command_by_id_and_in_the_cards_thread(
         settings: Settings, knowledge: KnowledgeStore, slack_fake: FakeSlack, telegram_fake: FakeTelegram) -> None:
     with desk(settings, knowledge, slack_fake, telegram_fake) as d:
         d.publisher.publish(card("inc-11", "k8s_rollout_restart"))
@@ -187,3 +189,6 @@ def test_feedback_as_a_chat_command(
         refused = d.chat.command("feedback inc-11 false alarm", "t", "slack:U0STRANGER")
         assert refused.private and "not among the policy's members" in refused.text
         assert d.store.get("inc-11").feedback.mark == "not_actionable"
+        in_thread = d.chat.ask("feedback false alarm", "slack:C0ONCALL:1.2", "telegram:1001", incident="inc-11")
+        assert in_thread.text.startswith("inc-11 marked false alarm by telegram:1001")
+        assert d.store.get("inc-11").feedback.mark == "false_alarm"

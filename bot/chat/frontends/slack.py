@@ -279,7 +279,8 @@ class SlackFrontend:
         self._click(body, approve=False)
 
     def _on_control(self, ack: Callable[..., None], body: dict[str, Any]) -> None:
-        """Acknowledge / Silence / Unsilence: the silencer edits the card everywhere; the clicker is told privately."""
+        """Acknowledge / Silence / Unsilence and the feedback marks: the silencer or the feedback desk edits the card
+        everywhere; the clicker is told privately."""
         ack()
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]

@@ -295,7 +295,8 @@ class TelegramFrontend:
                 await query.answer(messages.FAILED[:MAX_ANSWER], show_alert=True)
 
     async def _on_control(self, query: CallbackQuery, data: str, verb: str, incident_id: str) -> None:
-        """Acknowledge / Silence / Unsilence: the silencer edits the card; the clicker gets the answer."""
+        """Acknowledge / Silence / Unsilence and the feedback marks: the silencer or the feedback desk edits the card;
+        the clicker gets the answer."""
         try:
             if data not in buttons_of(query.message):
                 reply = Reply(text=NOT_THIS_CARD, private=True)
