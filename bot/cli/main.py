@@ -73,7 +73,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("policy", "bot.cli.policy:policy_app", "Check, explain and dry-run the policy."),
     ("action", "bot.cli.action:action_app", "Pending actions: list, approve, deny."),
     ("incident", "bot.cli.incident:incident_app", "Incidents: list them, show one's timeline, draft its "
-     "postmortem."),
+     "postmortem, mark one."),
     ("report", "bot.cli.report:report_cmd", "Alerts received → incidents → cards, what was suppressed, the noisiest "
      "rules, mean times to detect, acknowledge, approve, fix and resolve by severity, verified fix success, false "
      "alarms, actions run automatically vs approved."),
