@@ -63,7 +63,10 @@ class FeedbackDesk:
         self._audit(identity, incident_id, "success", WORDS[mark] + (f": {fb.note}" if fb.note else ""))
         problems = [p for p in (self._learn(edited, fb), self._store(edited, fb)) if p]
         line = thread_line(edited, fb)
-        self.publisher.reply(incident_id, lambda platform: esc(line) if platform == "slack" else line)
+        try:
+            self.publisher.reply(incident_id, lambda platform: esc(line) if platform == "slack" else line)
+        except Exception as e:  # a platform refusing the reply: the mark stands, the card shows it
+            log.warning("feedback_thread_not_posted", incident=incident_id, error=f"{type(e).__name__}: {e}"[:300])
         told = messages.FEEDBACK_TAKEN.format(id=incident_id, words=fb.words, who=identity)
         return Outcome(ok=True, message=" ".join([told, *problems]), card=edited)
 

@@ -18,7 +18,8 @@ from bot import messages as M
 from bot.chat.agent import Agent
 from bot.chat.conversation import Conversation
 from bot.cli.main import app
-from bot.guard.audit import AuditRecord
+from bot.cards.poster import Publisher
+from bot.guard.feedback import FeedbackDesk
 from bot.cards.model import EvidenceLine
 from bot.cards.thread import MAX_PARTS
 from bot.intake.alert import Alert
@@ -123,10 +124,9 @@ def test_an_incident_carded_acknowledged_approved_fixed_and_resolved_has_its_fig
     assert M.REPORT_NO_FEEDBACK in out
     assert M.REPORT_ACTIONS.format(n=1, auto=0, approved=1) in out
 
-    # people's feedback, as bot/guard/feedback.py audits a mark (kind feedback, its words): the false-alarm rate
-    lp.door.audit.append(AuditRecord(at=clock(), kind="feedback", identity=OPERATOR, action="feedback",
-                                     target="inc-1", status="success", summary="false alarm: a test deploy",
-                                     incident="inc-1"))
+    # people's feedback, marked as the card's button or `feedback inc-1 false-alarm …` marks it: the false-alarm rate
+    desk = FeedbackDesk(lp.door, p.cards, Publisher(p.cards, []))  # the chat fakes are gone: the card store only
+    assert desk.mark("inc-1", OPERATOR, "false_alarm", "a test deploy").ok
     again = CliRunner().invoke(app, ["report", "--since", "7d", "--config", str(config)])
     assert M.REPORT_FALSE.format(n=1, marked=1, s="", pct="100%") in again.output.splitlines(), again.output
 
