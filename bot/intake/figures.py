@@ -102,7 +102,7 @@ def figures(incident: Incident, started: datetime, resolved: datetime | None, re
     decided: dict[tuple[str, str], datetime] = {}  # (tool, target) → when the policy last decided on it
     actions: dict[str, ActionFigures] = {}
     for r in records:
-        if by_person(r) and r.kind != "tool_call" and out.acked is None:
+        if by_person(r) and r.kind != "tool_call" and r.status != "refused" and out.acked is None:
             out.acked, out.acked_by = r.at, r.identity
         if r.kind == "feedback" and r.status == "success":  # as bot/guard/feedback.py audits a mark: its words
             out.feedback = next((w for w in FEEDBACK if r.summary == w or r.summary.startswith(f"{w}:")),
