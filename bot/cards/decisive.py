@@ -13,7 +13,7 @@ from typing import NamedTuple
 from bot.cards.common import one_line
 from bot.cards.model import Card
 from bot.cards.objects import SPEAKER as SAID_BY
-from bot.cards.objects import among, names, owner
+from bot.cards.objects import among, named, names, owner
 
 MAX_SHOWN = 5
 LINE_CHARS = 110  # of one line on the card
@@ -52,7 +52,7 @@ def source(check: str) -> str:
     found = dict(ARG.findall(args))
     if not found:
         return check
-    name = next((found[k] for k in ("name", "deployment", "pod", "service", "object_name") if k in found), None)
+    name = named(check)
     obj = "/".join(x for x in (found.get("namespace"), name) if x)
     return " ".join(x for x in (found.get("kind") or READ.get(tool, tool), obj) if x)
 
