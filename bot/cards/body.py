@@ -13,6 +13,7 @@ from bot.cards.common import ACTION_CHARS, one_line
 from bot.cards.decisive import Shown, decisive, source
 from bot.cards.headline import Headline, cause_quote, headline
 from bot.cards.model import Card, CardAction
+from bot.cards.short_action import short
 from bot.cards.story import resolved_story, seen_before
 
 __all__ = ["ACTION_CHARS", "Body", "body", "could_not_run", "failing"]
@@ -39,7 +40,7 @@ class Body(NamedTuple):
     evidence: list[Shown]
     could_not_run: str | None
     seen: str | None
-    actions: list[CardAction]
+    actions: list[CardAction]  # each with its short summary (bot.cards.short_action); whole in the thread
 
 
 def could_not_run(card: Card) -> str | None:
@@ -70,4 +71,5 @@ def body(card: Card) -> Body:
     told = {a.action_id for a in card.actions if story and a.status in ("executed", "failed")}
     note = card.analysis_note if card.analysis_note != S.NO_ANALYSIS_MODEL else None
     return Body(head, failing(card), card.advice, note, story, heading, shown, could_not_run(card), seen_before(card),
-                [a for a in card.actions if not (a.action_id and a.action_id in told)])
+                [a.model_copy(update={"summary": short(a)}) for a in card.actions
+                 if not (a.action_id and a.action_id in told)])

@@ -1,6 +1,8 @@
 """The few evidence lines a card shows, each with the read (the object) it comes from: each fact once (the same
-line from several pods is one line, counted), the lines the diagnosis quotes first, then those that report
-something wrong; the headline's quote is not repeated. Every line stays in the card's thread (bot.cards.thread).
+line from several pods is one line, counted; a line that says no more than another of the same object is folded
+into it), the lines the diagnosis quotes first, then those that report something wrong, only lines of the objects
+the diagnosis is about (never an unrelated pod's); the headline's quote is not repeated. Every line stays in the
+card's thread (bot.cards.thread).
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from typing import NamedTuple
 
 from bot.cards.common import one_line
 from bot.cards.model import Card
+from bot.cards.objects import SPEAKER as SAID_BY
+from bot.cards.objects import among, named, names, owner
 
 MAX_SHOWN = 5
 LINE_CHARS = 110  # of one line on the card
 BUDGET = 360  # of all the card's evidence lines: past it, no further line (but always two)
+NOT_FOUND = "cause-not-found"  # the mode triage gives when no rule explains the alert (bot.triage.rules.alert)
 DIAGNOSIS = "diagnosis"  # the check of the evidence lines triage gives the diagnosis: its line, then its quotes
 # a pod of a workload: name-<template hash>-<5> (Deployment) or name-<5> (DaemonSet, StatefulSet's are -N)
 POD = re.compile(r"\b[a-z0-9](?:[-a-z0-9]*[a-z0-9])?-(?:[a-z0-9]{5,10}-)?[a-z0-9]{5}\b")
@@ -47,7 +52,7 @@ def source(check: str) -> str:
     found = dict(ARG.findall(args))
     if not found:
         return check
-    name = next((found[k] for k in ("name", "deployment", "pod", "service", "object_name") if k in found), None)
+    name = named(check)
     obj = "/".join(x for x in (found.get("namespace"), name) if x)
     return " ".join(x for x in (found.get("kind") or READ.get(tool, tool), obj) if x)
 
@@ -56,6 +61,7 @@ class Shown(NamedTuple):
     check: str
     text: str
     pods: int  # how many pods said it (1: one, or not a pod's line)
+    owner: str | None = None  # whose the line is (bot.cards.objects.owner)
 
     def line(self) -> str:
         """The line as the card shows it: cut to LINE_CHARS (whole in the thread), counted when pods repeat it."""
@@ -103,13 +109,23 @@ def facts(card: Card) -> list[Shown]:
         key = POD.sub("<pod>", text)
         check, first, known = seen.setdefault(key, (e.check, text, set()))
         known |= pods
-    return [Shown(source(check), text, max(1, len(pods))) for check, text, pods in seen.values()]
+    return [Shown(source(check), text, max(1, len(pods)), owner(check, text))
+            for check, text, pods in seen.values()]
+
+
+def _within(short: Shown, long: Shown) -> bool:
+    """`short` says no more than `long` about the same object ("Pod/redis-master-0: CrashLoopBackOff" within
+    "redis-master-0 redis: CrashLoopBackOff: back-off 5m0s …"): one fact, said once."""
+    same = short.owner == long.owner if short.owner and long.owner else short.check == long.check
+    rest = SAID_BY.sub("", short.text, count=1).strip().lower()
+    return same and short is not long and len(rest) >= 4 and rest in long.text.lower()
 
 
 def decisive(card: Card, quote: str | None) -> list[Shown]:
     """At most MAX_SHOWN lines for the card, best first, none repeating `quote` (the headline's) or each other
     (every line is in the thread)."""
     every = facts(card)
+    known = names(card) if card.failure_mode and card.failure_mode != NOT_FOUND else set()
     rank: dict[int, float] = {}
     for q in diagnosis_quotes(card):
         said = words(q)
@@ -119,6 +135,8 @@ def decisive(card: Card, quote: str | None) -> list[Shown]:
             i = len(every) - 1
         rank.setdefault(i, 0 if bad(q) else 1.5)  # a quote that reports nothing wrong is context, after the faults
     for i, f in enumerate(every):
+        if known and not among(f.owner, known):  # a line of a pod the diagnosis is not about: in the thread only
+            continue
         rank.setdefault(i, 1 if bad(f.text) else 2)
     rank = {i: r for i, r in rank.items() if not (quote and _repeats(every[i].text, quote))}
     shown: list[Shown] = []
@@ -127,7 +145,11 @@ def decisive(card: Card, quote: str | None) -> list[Shown]:
         f = every[i]
         if len(shown) == (MAX_SHOWN if worst < 2 else 3) or rank[i] > max(worst, 1.5):
             break
-        if any(_repeats(f.text, s.text) for s in shown):
+        if any(_repeats(f.text, s.text) or _within(f, s) for s in shown):
+            continue
+        folded = next((k for k, s in enumerate(shown) if _within(s, f)), None)
+        if folded is not None:  # the fuller line in the place of the one it holds
+            shown[folded] = f
             continue
         if len(shown) >= 2 and sum(len(s.line()) for s in shown) + len(f.line()) > BUDGET:
             break

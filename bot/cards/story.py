@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from bot.cards import strings as S
 from bot.cards.common import source_name
 from bot.cards.model import Card, SimilarIncident
+from bot.cards.short_action import short
 
 FIX_CHARS = 70
 
@@ -66,7 +67,7 @@ def resolved_story(card: Card) -> list[str]:
     out = [head]
     done = [a for a in card.actions if a.status in ("executed", "failed")]
     for a in done:
-        line = S.ACTED.format(id=a.action_id or "-", summary=a.summary, status=a.status, at=_at(a.decided_at),
+        line = S.ACTED.format(id=a.action_id or "-", summary=short(a), status=a.status, at=_at(a.decided_at),
                               approved=S.APPROVED_BY.format(who=", ".join(a.decided_by)) if a.decided_by else "")
         if a.verdict:  # what checking it found (bot.guard.verify): fixed, not fixed, worse
             line += f"; {a.verdict}"

@@ -142,6 +142,9 @@ WHAT_IS_WRONG = {  # the failure mode in words a person writes; the mode's name 
     "stale-config": "runs with config older than the Secret or ConfigMap it reads",
     "workload-identity-missing": "has no cloud credentials: its ServiceAccount lacks the workload-identity annotation",
 }
+WHAT_IS_WRONG_BEHIND = {  # the same, said of the object that holds the cause when it is not the alerted one
+    "dependency-down": "is down, so {caller} fails calling it",
+}
 WRONG = "is failing ({mode})"  # a mode WHAT_IS_WRONG does not know yet
 NO_CAUSE = "{where}: triage found no cause"
 NO_CAUSE_TELLING = "{where}: triage found no cause; the most telling line: {line}"

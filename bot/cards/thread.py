@@ -13,6 +13,7 @@ from bot.cards import strings as S
 from bot.cards.body import failing
 from bot.cards.common import ACTION_CHARS, diagnosed, one_line, said, similar_line
 from bot.cards.model import Card
+from bot.cards.short_action import short
 
 MAX_PARTS = 6  # messages of one thread; past them, the last says where the rest is
 
@@ -50,7 +51,7 @@ def sections(card: Card) -> list[Section]:
         out.append(Section(f"{S.PLAYBOOK}: {p.title} ({p.name})", p.steps, "steps"))
     if card.similar:
         out.append(Section(S.SIMILAR, [similar_line(s) for s in card.similar]))
-    if any(len(a.summary) > ACTION_CHARS for a in card.actions):  # cut on the card: whole here, and why
+    if any(len(a.summary) > ACTION_CHARS or short(a) != a.summary for a in card.actions):  # short on the card
         out.append(Section(S.PROPOSED_IN_FULL, [f"#{a.action_id or '-'} {one_line(a.summary)}"
                                                 + (f" (why: {one_line(a.why)})" if a.why else "")
                                                 for a in card.actions]))
