@@ -129,7 +129,9 @@ class Verifier:
         """The verdict is the outcome learning records, once per action; an unverified one teaches nothing."""
         if self.outcomes is None or card is None or watch.fixed is None:
             return
-        self.outcomes.record_once(kind_of(card), watch.tool, watch.action_id, watch.fixed)
+        counted = self.outcomes.record_once(kind_of(card), watch.tool, watch.action_id, watch.fixed)
+        if counted is not None and not watch.fixed:  # "none failed in the last 24 h" of a policy's track record
+            self.outcomes.failed(kind_of(card), watch.tool, self.door.ctx.now())
 
     def _undo(self, watch: Watch) -> CardAction | str:
         """Propose the undo through the door (the policy decides as for any action); its card line, or why not."""
