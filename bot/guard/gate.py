@@ -25,7 +25,7 @@ from bot.guard.invoke import error, invoke
 from bot.guard.pause import PauseSwitch
 from bot.guard.watch import VERBS, Snapshot, Unreadable, Watch, Watches, deployment_of
 from knowledge.outcomes import Outcomes, OutcomesUnavailable
-from policies.earned import Verified
+from policies.earned import Records, Verified
 from policies.engine import ActionRequest, Decision, PolicyEngine
 from policies.schema import Severity
 from tools.base import BackendError, Preview, Status, Tool, ToolInputError, ToolResult
@@ -52,7 +52,7 @@ class ActionGate:
         self.tools, self.ctx, self.engine, self.store, self.audit = tools, ctx, engine, store, audit
         self.look = look  # a deployment's state, read through the door (bot.guard.watch.observe)
         self.watches = Watches(store.client, store.prefix)
-        self.outcomes = outcomes  # the verified track records a rule may allow by; None: such rules ask
+        self.track_record = track_records(outcomes)  # what a rule may allow by; no outcomes: such rules ask
         self.pause = PauseSwitch(store.client, store.prefix)
 
     def _request(self, t: Tool, preview: Preview, requester: str, severity: Severity | None,
@@ -66,20 +66,8 @@ class ActionGate:
         the kill switch."""
         now = self.ctx.now()
         paused = self.pause.why(self.ctx.settings) if req.failure_mode else None
-        return self.engine.decide(req, self.store.executions(now), now, records=self._record, paused=paused)
+        return self.engine.decide(req, self.store.executions(now), now, records=self.track_record, paused=paused)
 
-    def _record(self, failure_mode: str, tool: str) -> Verified | None:
-        """The verified outcomes of this action for this failure mode; None when they cannot be read."""
-        if self.outcomes is None:
-            return None
-        try:
-            stats = next((s for s in self.outcomes.stats(failure_mode) if s.action == tool), None)
-            last = self.outcomes.last_failure(failure_mode, tool)
-        except OutcomesUnavailable as e:
-            log.warning("track_record_unread", failure_mode=failure_mode, tool=tool, error=str(e)[:200])
-            return None
-        return Verified(verified=stats.total if stats else 0, fixed=stats.succeeded if stats else 0,
-                        last_failure=last)
 
     def _audit(self, kind: str, identity: str, action: str, target: str, status: str, summary: str,
                args: dict[str, Any] | None = None, incident: str | None = None) -> None:
@@ -283,6 +271,24 @@ class ActionGate:
                 expired.append(action_id)
         return expired
 
+
+
+def track_records(outcomes: Outcomes | None) -> Records:
+    """(failure mode, tool) → its verified outcomes from outcome learning; None when they cannot be read."""
+
+    def read(failure_mode: str, tool: str) -> Verified | None:
+        if outcomes is None:
+            return None
+        try:
+            stats = next((s for s in outcomes.stats(failure_mode) if s.action == tool), None)
+            last = outcomes.last_failure(failure_mode, tool)
+        except OutcomesUnavailable as e:
+            log.warning("track_record_unread", failure_mode=failure_mode, tool=tool, error=str(e)[:200])
+            return None
+        return Verified(verified=stats.total if stats else 0, fixed=stats.succeeded if stats else 0,
+                        last_failure=last)
+
+    return read
 
 def _ran(result: ToolResult, action: PendingAction, decision: Decision) -> ToolResult:
     """An allowed action's result, carrying its id, the rule's reason and whether it ran by a track record (what
