@@ -11,7 +11,8 @@ Seams (all plain callables, injected at wiring time):
                                                        the evidence; a reason when there is none ("Could not run")
 Proposals go through Door.run as opsbot:triage with the incident's severity: the policy decides, and the
 card carries the pending action ids. The diagnosis's own proposals also carry the failure mode the playbook names,
-which a policy rule with a track record may allow by (policies/earned.py); the model's never do. Without a model, the card still has the evidence and the playbook.
+which a policy rule with a track record may allow by (policies/earned.py); the model's never do. Without a model,
+the card still has the evidence and the playbook.
 """
 
 from __future__ import annotations

@@ -148,3 +148,21 @@ def test_the_shipped_policies_run_nothing_by_themselves(path: Path) -> None:
                                        requester="opsbot:triage", severity=severity, deployment="checkout",
                                        failure_mode="crashloopbackoff"), [], NOW, records=lambda m, t: GOOD)
             assert d.outcome != "allow", (tool, severity, d.reason)
+
+
+def test_the_shipped_example_of_a_track_record_rule_is_valid_and_in_shadow_mode() -> None:
+    """The commented example in policies/default.yaml, uncommented in front of the rules, loads and asks."""
+    lines = DEFAULT_POLICY.read_text().splitlines()
+    start = next(i for i, x in enumerate(lines) if x.startswith("  # - when:") and "tool:" in x)
+    example = [x.replace("  # ", "  ", 1) for x in lines[start:start + 7]]
+    assert example[-1].strip().startswith("reason:"), example
+    data = yaml.safe_load(DEMO_POLICY.read_text())
+    data["rules"].insert(0, yaml.safe_load("\n".join(example))[0])
+    d = PolicyEngine(Policy.model_validate(data)).decide(rollback(), [], NOW, records=lambda m, t: GOOD)
+    assert (d.outcome, d.automatic) == ("approve", "shadow"), d.reason
+
+
+def test_whatcan_names_the_track_record_a_rule_runs_by() -> None:
+    lines = engine().whatcan("slack:U0LEAD")
+    assert ("      at P1/P2/P3 in namespace shop for crashloopbackoff: allow by track record (enforce: 10+ verified, "
+            "90%+ fixed, no failure within 24h), else ask") in lines, "\n".join(lines)
