@@ -68,7 +68,6 @@ class ActionGate:
         paused = self.pause.why(self.ctx.settings) if req.failure_mode else None
         return self.engine.decide(req, self.store.executions(now), now, records=self.track_record, paused=paused)
 
-
     def _audit(self, kind: str, identity: str, action: str, target: str, status: str, summary: str,
                args: dict[str, Any] | None = None, incident: str | None = None) -> None:
         self.audit.append(AuditRecord(at=self.ctx.now(), kind=kind, identity=identity, action=action, target=target,
@@ -270,7 +269,6 @@ class ActionGate:
                             f"#{action_id} expired unapproved", incident=action.incident)
                 expired.append(action_id)
         return expired
-
 
 
 def track_records(outcomes: Outcomes | None) -> Records:
