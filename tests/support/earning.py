@@ -14,7 +14,7 @@ EARNED = """rules:
     decide: allow
     mode: MODE
     track_record: {min_verified: 10, min_success: 0.9, no_failure_within: 24h}
-    approvers: {roles: [oncall-lead, admin], count: 1, self_approval: false, expires: 15m}
+    approvers: {roles: [oncall-lead, admin], count: 1, expires: 15m}
     reason: "a crash loop's rollback in shop has earned running by itself"
 """
 REASON = "a crash loop's rollback in shop has earned running by itself"
