@@ -35,6 +35,7 @@ from bot.guard.door import Caller, Door
 from tests.support.earning import REASON, earning_policy, seed
 from tests.support.slack_workspace import card_text
 from tests.support.verifying import Loop, approvals, loop, tg_card, thread
+from tools.base import Status
 
 LABELS = {"alertname": "KubePodCrashLooping", "namespace": "shop", "service": "checkout", "severity": "warning"}
 SUMMARY = {"summary": "checkout pods are crash-looping"}
@@ -256,3 +257,15 @@ def test_a_track_record_that_cannot_be_read_makes_the_rule_ask(settings: Setting
                                     requester="opsbot:triage", severity="P2", deployment="checkout",
                                     failure_mode="crashloopbackoff"), [], datetime.now(UTC), records=records)
     assert (d.outcome, d.automatic) == ("approve", "unproven") and "could not be read: asks a person" in d.reason
+
+
+def test_a_failure_mode_counts_only_for_triage_so_the_model_or_a_person_never_gets_the_earned_rule(
+        opsbot: Any) -> None:
+    o = opsbot()
+    seed(o.lp.outcomes, fixed=10)
+    for via in ("chat", "agent", "model", "cli", "mcp", "verify"):
+        asker = Caller(identity="slack:U0OPERATOR", via=via, incident=f"inc-{via}", severity="P2",
+                       failure_mode="crashloopbackoff")
+        r = o.lp.door.run("k8s_rollback", {"namespace": "shop", "deployment": "checkout"}, asker)
+        assert r.status == Status.approval_required and r.data["automatic"] is None, (via, r)
+    assert executed(o.lp.door) == [] and image(o.lp.door) == "registry.local/shop/checkout:1.5.0"
