@@ -137,6 +137,20 @@ AM_NO_RECEIVER = ("the Alertmanager at {url} has no webhook receiver posting to 
 LEDGER_UNREAD = ("  (Redis at {url} did not answer; the gate reads the recent executions before anything runs, "
                  "and may refuse for a cooldown or an hourly budget)")
 
+# opsbot policy pause|resume: the kill switch of automatic actions (bot/guard/pause.py)
+PAUSED = ("automatic actions paused {by}: every policy rule that would run an action by its track record asks a "
+          "person until `opsbot policy resume`")
+ALREADY_PAUSED = "automatic actions were already paused ({by}); the pause is now yours"
+RESUMED = ("automatic actions resumed (they were paused {by}): rules with a track record in mode enforce run what "
+           "they have earned again")
+NOT_PAUSED = "automatic actions were not paused; nothing changed"
+STILL_PAUSED_BY_SETTING = "the setting autonomy_paused is true: automatic actions stay paused until it is unset"
+MAY_NOT_RESUME = ("{who} ({roles}) may not resume automatic actions: it takes a role that may approve actions; "
+                  "see docs/policy.md")
+PAUSE_UNREACHABLE = "could not reach Redis at {url} to {verb} automatic actions: {error}; nothing changed"
+AUTOMATIC_PAUSED = "  automatic actions: paused ({why})"
+AUTOMATIC_ON = "  automatic actions: not paused"
+
 NO_SILENCER = "acknowledging and silencing need the card store `opsbot serve` writes, which this chat is not given"
 
 UNKNOWN_COMMAND = "I do not know the command '{got}'. " + HELP

@@ -75,7 +75,7 @@ def build_door(settings: Settings, prefix: str | None = None, ctx: ToolContext |
 
         tools += remote_tools(settings, engine)
     return Door(tools, ctx or ToolContext(settings, Backends(settings)), AuditLog(client, f"{prefix}audit"),
-                engine, ApprovalStore(client, prefix))
+                engine, ApprovalStore(client, prefix), Outcomes(client, prefix, settings.knowledge))
 
 
 def outcomes(settings: Settings, prefix: str | None = None) -> Outcomes:

@@ -15,6 +15,8 @@
 - `promotion(kind)`: the action that reached `promote_success` over at least `recommend_min_outcomes`
   outcomes replaces the playbook's own recommended action; it is stored in Redis (and removed when the
   action falls below the bar). `recommended_action(playbook)` is what triage proposes first.
+- `failed(kind, action, at)` keeps when a verified outcome last failed (a hash `…:failed_at`, epoch seconds);
+  `last_failure(kind, action)` reads it: a policy rule's "no failure within 24h" (policies/engine.py).
 Thresholds come from KnowledgeSettings.
 """
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import redis
 from pydantic import BaseModel
@@ -196,6 +198,21 @@ class Outcomes:
             if m and m.decode() in counts:
                 counts[m.decode()] += 1  # type: ignore[index]
         return FeedbackCounts(marked=sum(counts.values()), **counts)
+
+    def failed(self, kind: str, action: str, at: datetime) -> None:
+        """Keep `at` as the time this action last failed for this kind."""
+        try:
+            self.redis.hset(self._key(kind, "failed_at"), action, at.timestamp())
+        except redis.RedisError as e:
+            raise OutcomesUnavailable(f"could not record when {action} last failed for {kind}: {e}") from None
+
+    def last_failure(self, kind: str, action: str) -> datetime | None:
+        """When this action last failed for this kind (`failed`), or None: never recorded."""
+        try:
+            value = self.redis.hget(self._key(kind, "failed_at"), action)
+        except redis.RedisError as e:
+            raise OutcomesUnavailable(f"could not read when {action} last failed for {kind}: {e}") from None
+        return datetime.fromtimestamp(float(value), UTC) if value is not None else None
 
     def stats(self, kind: str) -> list[ActionStats]:
         try:

@@ -24,3 +24,11 @@ def parse_duration(text: str) -> timedelta:
         raise DurationError(f"'{text}' is not a duration; use a number and a unit s/m/h/d/w, e.g. '30m'")
     seconds = float(m.group(2)) * _UNITS[m.group(3)]
     return timedelta(seconds=-seconds if m.group(1) else seconds)
+
+
+def spoken(delta: timedelta) -> str:
+    """A duration as a policy's sentences say it: '45s', '4m05s', '2h', '1h30m'."""
+    s = int(delta.total_seconds())
+    if s >= 3600 and s % 60 == 0:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m" if s % 3600 else f"{s // 3600}h"
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from policies.durations import spoken
+from policies.earned import Records, earned
 from policies.schema import TIERS, Approvers, Bounds, Policy, Rule, Severity, Tier
 
 
@@ -20,6 +22,7 @@ class ActionRequest:
     severity: Severity | None = None
     replicas: tuple[int, int] | None = None  # (current, requested) for scaling
     deployment: str | None = None
+    failure_mode: str | None = None  # the playbook triage's diagnosis named; None: not triage's own proposal
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,10 @@ class Decision(BaseModel):
     reason: str
     approvers: Approvers | None = None
     checks: list[str] = []
+    rule: int | None = None  # the index of the rule that decided, in the policy's `rules`
+    # what a rule with a track record made of it: ran (allowed, earned), shadow (earned, asks: shadow mode), paused
+    # (asks: automatic actions are paused), unproven (asks: not earned, unreadable, or P0)
+    automatic: Literal["ran", "shadow", "paused", "unproven"] | None = None
 
     @property
     def allowed(self) -> bool:
@@ -80,9 +87,11 @@ class PolicyEngine:
         return r.deployments.get(f"{namespace}/{deployment}") or r.namespaces.get(namespace) or r.default
 
     def decide(self, req: ActionRequest, executions: list[Execution] | None, now: datetime,
-               mutates: bool = True) -> Decision:
+               mutates: bool = True, records: Records | None = None, paused: str | None = None) -> Decision:
         """`executions`: the recent executions ledger; None when it could not be read (a dry run says so and does
-        not claim the cooldowns and budgets hold)."""
+        not claim the cooldowns and budgets hold). `records`: the verified track records a rule with a
+        `track_record` needs (none given: such a rule asks); `paused`: why automatic actions are paused (the kill
+        switch), which makes every such rule ask."""
         tier = self.tier_of(req.tool, mutates)
         severity = req.severity or self.policy.severities.default
         checks: list[str] = []
@@ -92,7 +101,7 @@ class PolicyEngine:
 
         if tier == "T0":
             return Decision(outcome="allow", tier=tier, severity=severity, reason="reading is always allowed")
-        rule = self._rule(tier, severity, req.namespace)
+        index, rule = self._rule(tier, severity, req)
         unapprovable = self._unapprovable(tier, rule)
         if unapprovable:  # before anything else: no requester or guard can make it approvable
             return deny(unapprovable)
@@ -127,18 +136,28 @@ class PolicyEngine:
             checks.append("no cooldown or hourly budget is exceeded")
         if rule is None:
             return deny(f"no rule covers {tier} at {severity} in {req.namespace}")
+        if rule.earned:
+            automatic, why = earned(rule, req.failure_mode, req.tool, req.namespace, severity, records, paused, now)
+            said = f"rule {index + 1}: {why}"
+            if automatic == "ran":
+                return Decision(outcome="allow", tier=tier, severity=severity, automatic=automatic, rule=index,
+                                reason=f"{rule.reason}; {why}, allowed automatically by rule {index + 1}",
+                                checks=[*checks, said])
+            return Decision(outcome="approve", tier=tier, severity=severity, approvers=rule.approvers,
+                            automatic=automatic, rule=index, reason=f"{rule.reason}; {why}", checks=[*checks, said])
         return Decision(outcome=rule.decide, tier=tier, severity=severity, reason=rule.reason,
-                        approvers=rule.approvers, checks=[*checks, f"rule: {rule.reason}"])
+                        approvers=rule.approvers, checks=[*checks, f"rule: {rule.reason}"], rule=index)
 
-    def _rule(self, tier: Tier, severity: Severity, namespace: str) -> Rule | None:
-        """The first rule whose `when` matches."""
-        for rule in self.policy.rules:
+    def _rule(self, tier: Tier, severity: Severity, req: ActionRequest) -> tuple[int, Rule | None]:
+        """The first rule whose `when` matches, and its index."""
+        for i, rule in enumerate(self.policy.rules):
             w = rule.when
             if (w.tier is None or tier in w.tier) and (w.severity is None or severity in w.severity) and (
-                w.namespace is None or namespace in w.namespace
+                w.namespace is None or req.namespace in w.namespace) and (w.tool is None or req.tool in w.tool) and (
+                w.failure_mode is None or req.failure_mode in w.failure_mode
             ):
-                return rule
-        return None
+                return i, rule
+        return -1, None
 
     def approvers(self, tier: Tier, approvers: Approvers) -> list[str]:
         """The members who could approve an action of this tier under these approvers: a role the rule names
@@ -179,8 +198,8 @@ class PolicyEngine:
         u = self._usage(req, executions, now)
         if u.cooldown and u.last and now - u.last.at < u.cooldown:
             wait = u.cooldown - (now - u.last.at)
-            return (f"cooldown: {u.last.tool} ran on {req.target} {_ago(now - u.last.at)} ago; "
-                    f"the next change is allowed in {_ago(wait)}")
+            return (f"cooldown: {u.last.tool} ran on {req.target} {spoken(now - u.last.at)} ago; "
+                    f"the next change is allowed in {spoken(wait)}")
         if u.tool_budget is not None and u.tool_runs >= u.tool_budget:
             return f"hourly budget: {req.tool} already ran {u.tool_budget} times in the last hour"
         if u.target_runs >= u.target_budget:
@@ -194,12 +213,12 @@ class PolicyEngine:
         if not u.cooldown:
             cooldown = f"cooldown: none for {req.tool}"
         elif u.last is None:
-            cooldown = f"cooldown: {_ago(u.cooldown)}; nothing ran on {req.target} in the ledger's window"
+            cooldown = f"cooldown: {spoken(u.cooldown)}; nothing ran on {req.target} in the ledger's window"
         else:
             since, until = now - u.last.at, u.last.at + u.cooldown
             state = (f"refused until {until:%H:%M:%S} UTC" if until > now else "over")
-            cooldown = (f"cooldown: last {u.last.tool} of {req.target} {_ago(since)} ago, cooldown "
-                        f"{_ago(u.cooldown)} → {state}")
+            cooldown = (f"cooldown: last {u.last.tool} of {req.target} {spoken(since)} ago, cooldown "
+                        f"{spoken(u.cooldown)} → {state}")
         tool_budget = "no limit" if u.tool_budget is None else f"{u.tool_runs} of {u.tool_budget}"
         return [cooldown, f"budget: {req.tool} {tool_budget} this hour",
                 f"budget: {req.target} changed {u.target_runs} of {u.target_budget} times this hour (all tools)"]
@@ -237,7 +256,7 @@ class PolicyEngine:
         if never:
             return never
         if duration > s.max:
-            return f"the longest silence the policy allows is {_ago(s.max)}; {_ago(duration)} was asked"
+            return f"the longest silence the policy allows is {spoken(s.max)}; {spoken(duration)} was asked"
         return None
 
     def never_silenced(self, labels: dict[str, str], severity: Severity) -> str | None:
@@ -262,7 +281,8 @@ class PolicyEngine:
         roles = self.roles_of(identity)
         lines = [f"{identity}: roles {', '.join(roles) or '(none)'}; reading (T0) is always allowed"]
         for tool, tier in sorted(self.policy.tools.items(), key=lambda kv: (kv[1], kv[0])):
-            rules = _reached([r for r in self.policy.rules if r.when.tier is None or tier in r.when.tier])
+            rules = _reached([r for r in self.policy.rules if (r.when.tier is None or tier in r.when.tier)
+                              and (r.when.tool is None or tool in r.when.tool)])
             human_only = all(r.decide == "deny" for r in rules)
             propose = not human_only and any(
                 _rank(self.policy.roles[r].propose_up_to) >= _rank(tier) for r in roles)
@@ -274,7 +294,7 @@ class PolicyEngine:
             if not human_only:
                 lines += [f"      {c}: {self._rule_line(identity, r, tier)}"
                           for c, r in zip(conditions, rules, strict=True)]
-                if rules and (rules[-1].when.severity or rules[-1].when.namespace):
+                if rules and _conditional(rules[-1]):
                     lines.append("      otherwise: deny (no rule covers it)")
         protected = self.policy.guards.protected_namespaces
         if protected:
@@ -294,6 +314,10 @@ class PolicyEngine:
 
     def _rule_line(self, identity: str, rule: Rule, tier: Tier) -> str:
         a = rule.approvers
+        if rule.earned and rule.track_record is not None:
+            t = rule.track_record
+            return (f"allow by track record ({rule.mode or 'shadow'}: {t.min_verified}+ verified, "
+                    f"{t.min_success:.0%}+ fixed, no failure within {spoken(t.no_failure_within)}), else ask")
         if rule.decide != "approve" or a is None:
             return f"{rule.decide} ({rule.reason})"
         you = "you may approve" if self._approves(identity, rule, tier) else "you may not approve"
@@ -301,10 +325,16 @@ class PolicyEngine:
                 f"{'self-approval allowed' if a.self_approval else 'not the requester'}: {you}")
 
 
+def _conditional(rule: Rule) -> bool:
+    """Whether a rule matches only some requests of its tier and tool (a severity, namespace or failure mode)."""
+    return bool(rule.when.severity or rule.when.namespace or rule.when.failure_mode)
+
+
 def _reached(rules: list[Rule]) -> list[Rule]:
-    """The rules up to the first one without a severity or namespace condition: those after it never match."""
+    """The rules up to the first one without a severity, namespace or failure-mode condition: those after it never
+    match."""
     for i, r in enumerate(rules):
-        if r.when.severity is None and r.when.namespace is None:
+        if not _conditional(r):
             return rules[:i + 1]
     return rules
 
@@ -313,17 +343,11 @@ def _when(rule: Rule) -> str:
     """A rule's conditions besides the tier, in words: 'at P0/P1 in namespace payments'; '' when it has none."""
     w = rule.when
     return " ".join(c for c in (f"at {'/'.join(w.severity)}" if w.severity else "",
-                                f"in namespace {'/'.join(w.namespace)}" if w.namespace else "") if c)
+                                f"in namespace {'/'.join(w.namespace)}" if w.namespace else "",
+                                f"for {'/'.join(w.failure_mode)}" if w.failure_mode else "") if c)
 
 
 def _condition(i: int, rule: Rule) -> str:
     """When the `i`-th reached rule applies: 'at P0/P1', 'otherwise in namespace payments', 'always'."""
     when = _when(rule)
     return (f"otherwise {when}" if i else when) if when else ("otherwise" if i else "always")
-
-
-def _ago(delta: timedelta) -> str:
-    s = int(delta.total_seconds())
-    if s >= 3600 and s % 60 == 0:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m" if s % 3600 else f"{s // 3600}h"
-    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"

@@ -48,6 +48,9 @@ class When(_Strict):
     tier: list[Tier] | None = None
     severity: list[Severity] | None = None
     namespace: list[str] | None = None
+    tool: list[str] | None = Field(None, description="the actions (tool names) the rule applies to")
+    failure_mode: list[str] | None = Field(None, description="the failure modes (playbook names) triage diagnosed; "
+                                           "a request with no diagnosed mode (chat, the model) never matches")
 
 
 class Mentions(_Strict):
@@ -85,16 +88,54 @@ class Approvers(_Strict):
         return self
 
 
+class TrackRecord(_Strict):
+    """What a failure mode's action must have earned, in verified outcomes (knowledge/outcomes.py), before a rule
+    runs it without asking."""
+
+    min_verified: int = Field(ge=1, description="verified outcomes of this action for this failure mode")
+    min_success: float = Field(gt=0, le=1, description="the share of them verified as fixed, e.g. 0.9")
+    no_failure_within: Duration = Field(timedelta(hours=24), description="no verified failure this recently")
+
+
 class Rule(_Strict):
     when: When = When()
     decide: Literal["allow", "approve", "deny"]
-    approvers: Approvers | None = None
+    approvers: Approvers | None = Field(None, description="with decide: approve; with a track_record, whom it asks "
+                                        "when the record does not allow (shadow, paused, not earned)")
+    track_record: TrackRecord | None = Field(None, description="decide: allow only when it is earned (see docs)")
+    mode: Literal["shadow", "enforce"] | None = Field(None, description="of a track-record rule: shadow (the "
+                                                      "default) still asks and says it would have run it")
     reason: str
 
+    @property
+    def earned(self) -> bool:
+        """Whether this rule allows by a track record (automatic only when it holds; see policies/engine.py)."""
+        return self.track_record is not None
+
     @model_validator(mode="after")
-    def _approvers_iff_approve(self) -> Rule:
-        if (self.decide == "approve") != (self.approvers is not None):
-            raise ValueError("`approvers` is required with decide: approve, and only then")
+    def _approvers_iff_asking(self) -> Rule:
+        if (self.decide == "approve" or self.earned) != (self.approvers is not None):
+            raise ValueError("`approvers` is required with decide: approve and with a track_record, and only then")
+        return self
+
+    @model_validator(mode="after")
+    def _earned_only_named(self) -> Rule:
+        """A rule that runs an action by itself names the failure mode, the action and the namespaces, and never
+        applies at P0 (the engine refuses it there too, whatever the file says)."""
+        if self.mode is not None and not self.earned:
+            raise ValueError("`mode` belongs to a rule with a track_record")
+        if not self.earned:
+            return self
+        if self.decide != "allow":
+            raise ValueError("a track_record goes with decide: allow")
+        w = self.when
+        for key in ("failure_mode", "tool", "namespace"):
+            if not getattr(w, key):
+                raise ValueError(f"a rule with a track_record must name when.{key}: it allows only a named action "
+                                 "for a named failure mode in named namespaces")
+        if not w.severity or "P0" in w.severity:
+            raise ValueError("a rule with a track_record must list when.severity without P0: "
+                             "opsbot never runs an action at P0 without a person's approval")
         return self
 
 

@@ -76,6 +76,8 @@ def action_line(a: CardAction, summary_chars: int | None = None) -> str:
         line += ", " + S.EXPIRES.format(at=a.expires_at)
     if a.reason:
         line += f" ({a.reason})"
+    if a.automatic in S.AUTOMATIC:
+        line += f"; {S.AUTOMATIC[a.automatic]}"
     if a.decided_by:
         line += f"; decided by {', '.join(a.decided_by)}"
     if outcome and not said:

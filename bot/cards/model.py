@@ -76,6 +76,8 @@ class CardAction(BaseModel):
     outcome: str | None = None
     expires_at: datetime | None = Field(None, description="when a pending action expires unanswered")
     verdict: str | None = Field(None, description="what verification found after it ran (bot.guard.verify)")
+    automatic: Literal["ran", "shadow", "paused", "unproven"] | None = Field(
+        None, description="what a policy rule with a track record made of it (policies/earned.py)")
 
 
 class GroupAlert(BaseModel):

@@ -107,6 +107,11 @@ UNDO_PROPOSED = "undo proposed: #{id} {summary} (waiting for approval)"
 UNDO_NOT_PROPOSED = "undo not proposed: {why}"
 UNDO_WHY = "undoes #{id}, which did not fix it"
 
+# what a policy rule with a track record made of an action (policies/earned.py), on its card line
+AUTOMATIC = {"ran": "run automatically by policy",
+             "shadow": "policy would have run this automatically",
+             "paused": "automatic actions are paused: policy asks a person again"}
+
 
 def minutes(seconds: float) -> str:
     """How long after an action: '2 min', 'under a minute'."""

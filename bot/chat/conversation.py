@@ -76,7 +76,8 @@ def action_card(action: PendingAction) -> Card:
         failing=f"{proposer(action)}; {action.decision.reason}",
         actions=[CardAction(tool=action.tool, summary=action.preview.summary, action_id=action.id,
                             status=_CARD_STATES[action.state], reason=action.decision.reason,
-                            decided_by=decided, outcome=action.outcome, expires_at=action.expires_at)],
+                            decided_by=decided, outcome=action.outcome, expires_at=action.expires_at,
+                            automatic=action.decision.automatic)],
         updated_at=action.created_at,
     )
 

@@ -40,6 +40,8 @@ class PendingAction(BaseModel):
                      "requester's question asked for), model (the model on its own: the question did not ask "
                      "for it), triage, or verify (the undo of an action verification found had not fixed it)")
     incident: str | None = None
+    failure_mode: str | None = Field(None, description="the playbook triage's diagnosis named, for a rule that "
+                                     "allows by track record (policies/earned.py)")
     created_at: datetime
     expires_at: datetime
     state: State = "pending"
@@ -124,11 +126,13 @@ class ApprovalStore:
             raise ApprovalsUnavailable("Redis is unreachable; no change was made") from None
 
     def create(self, tool: str, args: dict[str, Any], preview: Preview, decision: Decision, requester: str,
-               incident: str | None, now: datetime, via: str = "cli") -> PendingAction:
+               incident: str | None, now: datetime, via: str = "cli",
+               failure_mode: str | None = None) -> PendingAction:
         expires = decision.approvers.expires if decision.approvers else timedelta(minutes=5)
         action = PendingAction(
             id=secrets.token_hex(4), tool=tool, args=args, preview=preview, decision=decision,
-            requester=requester, via=via, incident=incident, created_at=now, expires_at=now + expires,
+            requester=requester, via=via, incident=incident, failure_mode=failure_mode, created_at=now,
+            expires_at=now + expires,
         )
         key = self._key(action.id)
         needed = decision.approvers.count if decision.approvers else 0

@@ -15,6 +15,7 @@ from bot.guard.gate import ActionGate
 from bot.guard.invoke import error, invoke
 from bot.guard.watch import VERIFIER, Snapshot, observe
 from bot.redact import redact, redact_data
+from knowledge.outcomes import Outcomes
 from policies.engine import PolicyEngine
 from policies.schema import Severity
 from tools.base import BackendError, Tool, ToolInputError, ToolResult
@@ -31,6 +32,7 @@ class Caller(BaseModel):
     via: str = "cli"
     incident: str | None = None
     severity: Severity | None = None
+    failure_mode: str | None = None  # the playbook triage's diagnosis named (a policy's track record; gate.py)
 
 
 def describe_validation(tool: str, err: ValidationError) -> str:
@@ -57,10 +59,10 @@ def _target(args: dict[str, Any]) -> str:
 
 class Door:
     def __init__(self, tools: Iterable[Tool], ctx: ToolContext, audit: AuditLog, engine: PolicyEngine,
-                 approvals: ApprovalStore):
+                 approvals: ApprovalStore, outcomes: Outcomes | None = None):
         self.tools = {t.name: t for t in tools}
         self.ctx, self.audit = ctx, audit
-        self.gate = ActionGate(self.tools, ctx, engine, approvals, audit, look=self.look)
+        self.gate = ActionGate(self.tools, ctx, engine, approvals, audit, look=self.look, outcomes=outcomes)
 
     def look(self, namespace: str, deployment: str) -> Snapshot:
         """A deployment's state as verification judges it, read through this door (audited as VERIFIER)."""
@@ -116,6 +118,7 @@ class Door:
         if not t.mutates:
             return invoke(t, self.ctx, parsed, caller.identity)
         try:
-            return self.gate.propose(t, parsed, caller.identity, caller.severity, caller.incident, caller.via)
+            return self.gate.propose(t, parsed, caller.identity, caller.severity, caller.incident, caller.via,
+                                     caller.failure_mode)
         except (ToolInputError, BackendError) as e:
             return error(name, str(e), t.summary(parsed))

@@ -2,7 +2,10 @@
 
 The model, a chat command or triage may propose; only this module executes, and only an action that the
 policy allowed outright or that collected valid approvals and was claimed exactly once, after the policy
-was checked again against the current state.
+was checked again against the current state. A rule may allow by a verified track record (policies/earned.py)
+only what triage proposed from its diagnosis (`via` triage, with the failure mode its playbook names): the gate
+reads that record from outcome learning and the kill switch (bot/guard/pause.py) and executes it as
+`opsbot:policy`; a proposal of the model or a person never carries a failure mode, so it never runs that way.
 """
 
 from __future__ import annotations
@@ -19,13 +22,18 @@ from bot.cards import strings as S
 from bot.guard.approvals import ApprovalStore, ApprovalsUnavailable, PendingAction
 from bot.guard.audit import AuditLog, AuditRecord, AuditUnavailable
 from bot.guard.invoke import error, invoke
+from bot.guard.pause import PauseSwitch
 from bot.guard.watch import VERBS, Snapshot, Unreadable, Watch, Watches, deployment_of
+from knowledge.outcomes import Outcomes, OutcomesUnavailable
+from policies.earned import Records, Verified
 from policies.engine import ActionRequest, Decision, PolicyEngine
 from policies.schema import Severity
 from tools.base import BackendError, Preview, Status, Tool, ToolInputError, ToolResult
 from tools.context import ToolContext
 
 log = structlog.get_logger(__name__)
+
+POLICY_IDENTITY = "opsbot:policy"  # who executes what a rule allowed by its track record (the audit names the rule)
 
 
 class Verdict(BaseModel):
@@ -39,14 +47,26 @@ class Verdict(BaseModel):
 
 class ActionGate:
     def __init__(self, tools: dict[str, Tool], ctx: ToolContext, engine: PolicyEngine, store: ApprovalStore,
-                 audit: AuditLog, look: Callable[[str, str], Snapshot] | None = None):
+                 audit: AuditLog, look: Callable[[str, str], Snapshot] | None = None,
+                 outcomes: Outcomes | None = None):
         self.tools, self.ctx, self.engine, self.store, self.audit = tools, ctx, engine, store, audit
         self.look = look  # a deployment's state, read through the door (bot.guard.watch.observe)
         self.watches = Watches(store.client, store.prefix)
+        self.track_record = track_records(outcomes)  # what a rule may allow by; no outcomes: such rules ask
+        self.pause = PauseSwitch(store.client, store.prefix)
 
-    def _request(self, t: Tool, preview: Preview, requester: str, severity: Severity | None) -> ActionRequest:
+    def _request(self, t: Tool, preview: Preview, requester: str, severity: Severity | None,
+                 failure_mode: str | None) -> ActionRequest:
         return ActionRequest(tool=t.name, namespace=preview.namespace, target=preview.target, requester=requester,
-                             severity=severity, replicas=preview.replicas, deployment=preview.deployment)
+                             severity=severity, replicas=preview.replicas, deployment=preview.deployment,
+                             failure_mode=failure_mode)
+
+    def _decide(self, req: ActionRequest) -> Decision:
+        """The engine's decision now: the executions ledger, and for a rule with a track record the record and
+        the kill switch."""
+        now = self.ctx.now()
+        paused = self.pause.why(self.ctx.settings) if req.failure_mode else None
+        return self.engine.decide(req, self.store.executions(now), now, records=self.track_record, paused=paused)
 
     def _audit(self, kind: str, identity: str, action: str, target: str, status: str, summary: str,
                args: dict[str, Any] | None = None, incident: str | None = None) -> None:
@@ -54,9 +74,11 @@ class ActionGate:
                                       status=status, summary=summary, args=args or {}, incident=incident))
 
     def propose(self, t: Tool, args: Any, requester: str, severity: Severity | None,
-                incident: str | None, via: str = "cli") -> ToolResult:
+                incident: str | None, via: str = "cli", failure_mode: str | None = None) -> ToolResult:
         """Preview, decide, then deny, execute (allowed) or leave pending. Within an incident the same tool
-        with the same arguments is proposed once: a retried triage gets the action already waiting."""
+        with the same arguments is proposed once: a retried triage gets the action already waiting.
+        `failure_mode` counts only for triage's own proposals (see the module doc)."""
+        failure_mode = failure_mode if via == "triage" else None
         assert t.preview is not None
         raw = args.model_dump(mode="json")
         invocation = t.summary(args)
@@ -67,19 +89,20 @@ class ActionGate:
                     return self._pending_result(t.name, invocation, held)
             preview = t.preview(self.ctx, args)  # ToolInputError / BackendError: reported by the door
             now = self.ctx.now()
-            decision = self.engine.decide(self._request(t, preview, requester, severity),
-                                          self.store.executions(now), now)
+            decision = self._decide(self._request(t, preview, requester, severity, failure_mode))
             own = f" ({messages.MODEL_OWN})" if via == "model" else ""  # the trail says whose the idea was
             self._audit("decision", requester, t.name, preview.target, decision.outcome,
                         f"{preview.summary}: {decision.reason}{own}", raw, incident)
             if decision.outcome == "deny":
                 return ToolResult(tool=t.name, status=Status.denied, invocation=invocation, error=decision.reason,
                                   data={"preview": preview.model_dump(), "checks": decision.checks})
-            action = self.store.create(t.name, raw, preview, decision, requester, incident, now, via)
+            action = self.store.create(t.name, raw, preview, decision, requester, incident, now, via, failure_mode)
             if decision.outcome == "allow":
-                self.store.transition(action.id, "pending", "claimed", requester)
-                verdict = self._execute(action, requester)
-                return verdict.result or error(t.name, verdict.message, invocation)
+                by = POLICY_IDENTITY if decision.automatic == "ran" else requester
+                self.store.transition(action.id, "pending", "claimed", by)
+                verdict = self._execute(action, by)
+                return _ran(verdict.result, action, decision) if verdict.result else \
+                    error(t.name, verdict.message, invocation)
         except (ApprovalsUnavailable, AuditUnavailable) as e:
             return error(t.name, f"{e}; mutations fail closed", invocation)
         return self._pending_result(t.name, invocation, action)
@@ -92,7 +115,7 @@ class ActionGate:
             tool=tool, status=Status.approval_required, invocation=invocation,
             data={"action_id": action.id, "preview": action.preview.model_dump(), "reason": action.decision.reason,
                   "approvers": {"roles": a.roles, "count": a.count, "self_approval": a.self_approval},
-                  "expires_at": action.expires_at.isoformat()},
+                  "expires_at": action.expires_at.isoformat(), "automatic": action.decision.automatic},
             notice=f"pending approval #{action.id}: {action.preview.summary}; nothing has changed yet",
         )
 
@@ -160,9 +183,8 @@ class ActionGate:
             return str(e)
         if preview.pinned != action.preview.pinned:
             return f"{preview.target} changed since it was approved: it would now {preview.summary}"
-        now = self.ctx.now()
-        decision: Decision = self.engine.decide(self._request(t, preview, action.requester, action.decision.severity),
-                                                self.store.executions(now), now)
+        decision = self._decide(self._request(t, preview, action.requester, action.decision.severity,
+                                              action.failure_mode))
         if decision.outcome == "deny":
             return decision.reason
         if decision.outcome == "approve":
@@ -247,3 +269,28 @@ class ActionGate:
                             f"#{action_id} expired unapproved", incident=action.incident)
                 expired.append(action_id)
         return expired
+
+
+def track_records(outcomes: Outcomes | None) -> Records:
+    """(failure mode, tool) → its verified outcomes from outcome learning; None when they cannot be read."""
+
+    def read(failure_mode: str, tool: str) -> Verified | None:
+        if outcomes is None:
+            return None
+        try:
+            stats = next((s for s in outcomes.stats(failure_mode) if s.action == tool), None)
+            last = outcomes.last_failure(failure_mode, tool)
+        except OutcomesUnavailable as e:
+            log.warning("track_record_unread", failure_mode=failure_mode, tool=tool, error=str(e)[:200])
+            return None
+        return Verified(verified=stats.total if stats else 0, fixed=stats.succeeded if stats else 0,
+                        last_failure=last)
+
+    return read
+
+def _ran(result: ToolResult, action: PendingAction, decision: Decision) -> ToolResult:
+    """An allowed action's result, carrying its id, the rule's reason and whether it ran by a track record (what
+    its card line shows, and what verification finds it by)."""
+    data = result.data if isinstance(result.data, dict) else {"result": result.data}
+    return result.model_copy(update={"data": {**data, "action_id": action.id, "reason": decision.reason,
+                                              "automatic": decision.automatic}})

@@ -141,7 +141,10 @@ class Verifier:
         was a false alarm or a wrong cause keeps it apart); an unverified one teaches nothing."""
         if self.outcomes is None or card is None or watch.fixed is None:
             return
-        self.outcomes.record_once(kind_of(card), watch.tool, watch.action_id, watch.fixed, knowledge_id(card))
+        counted = self.outcomes.record_once(kind_of(card), watch.tool, watch.action_id, watch.fixed,
+                                            knowledge_id(card))
+        if counted is not None and not watch.fixed:  # "none failed in the last 24 h" of a policy's track record
+            self.outcomes.failed(kind_of(card), watch.tool, self.door.ctx.now())
 
     def _figures(self, watch: Watch, card: Card | None, now: datetime) -> None:
         """The verdict's moment on its incident (bot/intake/figures.py), and its metrics, once per action."""

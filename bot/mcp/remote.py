@@ -103,8 +103,8 @@ def refusal(server: McpServer, tool: str, tier: str, engine: PolicyEngine) -> st
         return f"the policy does not list {name}"
     if listed != tier:
         return f"the policy lists {name} as {listed}, mcp.servers as {tier}"
-    if tier != "T0" and any(r.decide == "allow" and (r.when.tier is None or tier in r.when.tier)
-                            for r in engine.policy.rules):
+    if tier != "T0" and any(r.decide == "allow" and not r.earned and (r.when.tier is None or tier in r.when.tier)
+                            for r in engine.policy.rules):  # a track record's rule never allows an MCP call
         return f"a policy rule allows {tier} without an approval"
     return None
 

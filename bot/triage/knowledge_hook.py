@@ -117,6 +117,7 @@ class KnowledgeTriage:
         for a in done:
             if a.status == "failed":
                 self.outcomes.record(kind, a.tool, success=False)
+                self.outcomes.failed(kind, a.tool, a.decided_at or card.updated_at)  # a policy's "none failed in 24h"
         started = card.started_at or card.updated_at
         incident = Incident(
             id=knowledge_id(card), title=card.title, kind=kind, alert=card.title.split(":")[0],

@@ -12,7 +12,9 @@ Seams (all plain callables, injected at wiring time):
   graph(alert, incident_id) -> str | None              draws and keeps the alert's graph (bot.triage.graph), beside
                                                        the evidence; a reason when there is none ("Could not run")
 Proposals go through Door.run as opsbot:triage with the incident's severity: the policy decides, and the
-card carries the pending action ids. Without a model, the card still has the evidence and the playbook.
+card carries the pending action ids. The diagnosis's own proposals also carry the failure mode the playbook names,
+which a policy rule with a track record may allow by (policies/earned.py); the model's never do. Without a model,
+the card still has the evidence and the playbook.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def card_action(p: Proposal, result: ToolResult) -> CardAction:
     return CardAction(tool=p.tool, summary=preview.get("summary") or result.invocation, args=p.args,
                       action_id=data.get("action_id"), status=_STATUS.get(result.status, "error"), why=p.why,
                       reason=data.get("reason") or result.error or result.notice or "",
-                      expires_at=data.get("expires_at"))
+                      expires_at=data.get("expires_at"), automatic=data.get("automatic"))
 
 
 class Triage:
@@ -133,15 +135,18 @@ class Triage:
         except Exception as e:  # a late analysis lost costs nothing the card does not already show
             log.error("late_analysis_failed", incident=incident_id, error=f"{type(e).__name__}: {e}")
 
-    def _propose(self, proposals: list[Proposal], alert: Alert, incident_id: str) -> list[CardAction]:
+    def _propose(self, proposals: list[Proposal], alert: Alert, incident_id: str, failure_mode: str | None = None,
+                 diagnosed: int = 0) -> list[CardAction]:
+        """Each proposal through the door, once; the first `diagnosed` (the diagnosis's) with `failure_mode`."""
         caller = Caller(identity=TRIAGE_IDENTITY, via="triage", incident=incident_id, severity=alert.severity)
         out, seen = [], set()
-        for p in proposals:
+        for i, p in enumerate(proposals):
             key = (p.tool, tuple(sorted(p.args.items())))
             if key in seen:
                 continue
             seen.add(key)
-            result = self.door.run(p.tool, p.args, caller)
+            mode = failure_mode if i < diagnosed else None
+            result = self.door.run(p.tool, p.args, caller.model_copy(update={"failure_mode": mode}))
             if self.metrics:
                 self.metrics.actions.labels(p.tool, result.status.value).inc()
             out.append(card_action(p, result))
@@ -155,6 +160,7 @@ class Triage:
         analysis, note = self._analysis(alert, ev, incident_id)
         d = ev.diagnosis
         proposals = [Proposal(tool=tool, args=args, why=why) for tool, args, why in d.proposed()] if d else []
+        diagnosed = len(proposals)
         if self.propose:
             proposals += self.propose(alert, ev, analysis)
         no_graph = drawing.result() if drawing else None
@@ -168,7 +174,8 @@ class Triage:
             evidence=ev.lines,
             could_not_run=ev.could_not_run + ([no_graph] if no_graph else []),
             similar=similar, playbook=playbook, analysis=analysis, analysis_note=note,
-            actions=self._propose(proposals, alert, incident_id), links=alert.links, count=count,
+            actions=self._propose(proposals, alert, incident_id, playbook.name if playbook else None, diagnosed),
+            links=alert.links, count=count,
             started_at=alert.starts_at, updated_at=self.now(), sentry_issue_id=alert.sentry_issue_id,
             made_from=made_from,
             notices=[S.GROUP_TRUNCATED.format(count=alert.group_truncated)] if alert.group_truncated else [],
