@@ -113,11 +113,13 @@ class PolicyEngine:
             b = self.bounds(req.namespace, req.deployment)
             if wanted == current:
                 return deny(f"{req.target} already has {current} replicas: nothing to change")
-            if not b.min <= wanted <= b.max:
+            toward = (current > b.max and b.min <= wanted < current) or (current < b.min and current < wanted <= b.max)
+            if not b.min <= wanted <= b.max and not toward:  # back toward the range from outside it: allowed
                 return deny(f"{wanted} replicas is outside the allowed range {b.min}..{b.max} for {req.target}")
             if abs(wanted - current) > b.max_step:
                 return deny(f"{current} → {wanted} changes more than {b.max_step} replicas at once for {req.target}")
-            checks.append(f"{current} → {wanted} replicas is within {b.min}..{b.max}, step ≤ {b.max_step}")
+            checks.append(f"{current} → {wanted} replicas is {'toward' if toward else 'within'} {b.min}..{b.max}, "
+                          f"step ≤ {b.max_step}")
         if executions is None:
             checks.append("cooldowns and hourly budgets not checked: the recent executions could not be read")
         else:

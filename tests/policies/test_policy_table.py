@@ -62,11 +62,22 @@ def test_demo_policy_table(tool, who, severity, namespace, outcome, count, self_
     ("replicas", "reason"),
     [((3, -1), "outside the allowed range 2..12"), ((3, 10_000), "outside the allowed range 2..12"),
      ((3, 1), "outside the allowed range 2..12"), ((3, 9), "more than 4 replicas at once"),
-     ((6, 6), "already has 6 replicas")],
+     ((6, 6), "already has 6 replicas"), ((20, 24), "outside the allowed range 2..12"),
+     ((20, 1), "outside the allowed range 2..12"), ((1, 13), "outside the allowed range 2..12"),
+     ((20, 15), "more than 4 replicas at once")],
 )
 def test_replica_guards(replicas, reason) -> None:
     d = ENGINE.decide(request("k8s_scale", LEAD, "P0", replicas=replicas), [], NOW)
     assert d.outcome == "deny" and reason in d.reason
+
+
+@pytest.mark.parametrize("replicas", [(20, 16), (13, 12), (1, 3), (1, 2)])
+def test_a_step_back_toward_the_range_from_outside_it_is_allowed(replicas) -> None:
+    """A deployment someone scaled past the policy's max (by hand) can be scaled back, a step at a time: the
+    range bounds what opsbot sets, it must not lock a runaway count in place."""
+    d = ENGINE.decide(request("k8s_scale", LEAD, "P0", replicas=replicas), [], NOW)
+    assert d.outcome == "approve", d.reason
+    assert any("toward 2..12" in c for c in d.checks), d.checks
 
 
 def test_cooldown_and_budgets() -> None:
