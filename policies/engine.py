@@ -20,6 +20,7 @@ class ActionRequest:
     severity: Severity | None = None
     replicas: tuple[int, int] | None = None  # (current, requested) for scaling
     deployment: str | None = None
+    undo: bool = False  # puts back the target's last change (an action of opsbot's that verification found not fixed)
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ class PolicyEngine:
             refusal = self._limits(req, executions, now)
             if refusal:
                 return deny(refusal)
-            checks.append("no cooldown or hourly budget is exceeded")
+            checks.append("an undo of the target's last change: no cooldown; no hourly budget is exceeded" if req.undo
+                          else "no cooldown or hourly budget is exceeded")
         if rule is None:
             return deny(f"no rule covers {tier} at {severity} in {req.namespace}")
         return Decision(outcome=rule.decide, tier=tier, severity=severity, reason=rule.reason,
@@ -179,7 +181,8 @@ class PolicyEngine:
 
     def _limits(self, req: ActionRequest, executions: list[Execution], now: datetime) -> str | None:
         u = self._usage(req, executions, now)
-        if u.cooldown and u.last and now - u.last.at < u.cooldown:
+        undoing = req.undo and u.last is not None and u.last.tool == req.tool  # the cooldown stops repeats, not undos
+        if u.cooldown and u.last and now - u.last.at < u.cooldown and not undoing:
             wait = u.cooldown - (now - u.last.at)
             return (f"cooldown: {u.last.tool} ran on {req.target} {_ago(now - u.last.at)} ago; "
                     f"the next change is allowed in {_ago(wait)}")

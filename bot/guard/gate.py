@@ -44,9 +44,12 @@ class ActionGate:
         self.look = look  # a deployment's state, read through the door (bot.guard.watch.observe)
         self.watches = Watches(store.client, store.prefix)
 
-    def _request(self, t: Tool, preview: Preview, requester: str, severity: Severity | None) -> ActionRequest:
+    def _request(self, t: Tool, preview: Preview, requester: str, severity: Severity | None,
+                 via: str) -> ActionRequest:
+        """`via` "verify": the undo bot.guard.verify proposes of an action that did not fix it (no cooldown)."""
         return ActionRequest(tool=t.name, namespace=preview.namespace, target=preview.target, requester=requester,
-                             severity=severity, replicas=preview.replicas, deployment=preview.deployment)
+                             severity=severity, replicas=preview.replicas, deployment=preview.deployment,
+                             undo=via == "verify")
 
     def _audit(self, kind: str, identity: str, action: str, target: str, status: str, summary: str,
                args: dict[str, Any] | None = None, incident: str | None = None) -> None:
@@ -67,7 +70,7 @@ class ActionGate:
                     return self._pending_result(t.name, invocation, held)
             preview = t.preview(self.ctx, args)  # ToolInputError / BackendError: reported by the door
             now = self.ctx.now()
-            decision = self.engine.decide(self._request(t, preview, requester, severity),
+            decision = self.engine.decide(self._request(t, preview, requester, severity, via),
                                           self.store.executions(now), now)
             own = f" ({messages.MODEL_OWN})" if via == "model" else ""  # the trail says whose the idea was
             self._audit("decision", requester, t.name, preview.target, decision.outcome,
@@ -161,8 +164,8 @@ class ActionGate:
         if preview.pinned != action.preview.pinned:
             return f"{preview.target} changed since it was approved: it would now {preview.summary}"
         now = self.ctx.now()
-        decision: Decision = self.engine.decide(self._request(t, preview, action.requester, action.decision.severity),
-                                                self.store.executions(now), now)
+        request = self._request(t, preview, action.requester, action.decision.severity, action.via)
+        decision: Decision = self.engine.decide(request, self.store.executions(now), now)
         if decision.outcome == "deny":
             return decision.reason
         if decision.outcome == "approve":
