@@ -21,4 +21,4 @@ def test_a_fix_that_did_not_verify_is_reported_and_counts_against_the_rate(
     out = capsys.readouterr().out
     assert "NOT FIXED: not fixed: 25/25 ready but the alert still fires 6 min after the scale" in out
     assert "verified fixes 1/2 = 50%  target > 90%: MISSES" in out
-    assert "MTTR    30s (30s)  target < 300s: meets" in out
+    assert "MTTR     mean 30s, median 30s, worst 30s  target < 300s: meets (mean); 0 scenarios at or over it" in out
