@@ -23,6 +23,7 @@ class ActionRequest:
     replicas: tuple[int, int] | None = None  # (current, requested) for scaling
     deployment: str | None = None
     failure_mode: str | None = None  # the playbook triage's diagnosis named; None: not triage's own proposal
+    undo: bool = False  # puts back the target's last change (an action of opsbot's that verification found not fixed)
 
 
 @dataclass(frozen=True)
@@ -122,18 +123,21 @@ class PolicyEngine:
             b = self.bounds(req.namespace, req.deployment)
             if wanted == current:
                 return deny(f"{req.target} already has {current} replicas: nothing to change")
-            if not b.min <= wanted <= b.max:
+            toward = (current > b.max and b.min <= wanted < current) or (current < b.min and current < wanted <= b.max)
+            if not b.min <= wanted <= b.max and not toward:  # back toward the range from outside it: allowed
                 return deny(f"{wanted} replicas is outside the allowed range {b.min}..{b.max} for {req.target}")
             if abs(wanted - current) > b.max_step:
                 return deny(f"{current} → {wanted} changes more than {b.max_step} replicas at once for {req.target}")
-            checks.append(f"{current} → {wanted} replicas is within {b.min}..{b.max}, step ≤ {b.max_step}")
+            checks.append(f"{current} → {wanted} replicas is {'toward' if toward else 'within'} {b.min}..{b.max}, "
+                          f"step ≤ {b.max_step}")
         if executions is None:
             checks.append("cooldowns and hourly budgets not checked: the recent executions could not be read")
         else:
             refusal = self._limits(req, executions, now)
             if refusal:
                 return deny(refusal)
-            checks.append("no cooldown or hourly budget is exceeded")
+            checks.append("an undo of the target's last change: no cooldown; no hourly budget is exceeded" if req.undo
+                          else "no cooldown or hourly budget is exceeded")
         if rule is None:
             return deny(f"no rule covers {tier} at {severity} in {req.namespace}")
         if rule.earned:
@@ -196,7 +200,8 @@ class PolicyEngine:
 
     def _limits(self, req: ActionRequest, executions: list[Execution], now: datetime) -> str | None:
         u = self._usage(req, executions, now)
-        if u.cooldown and u.last and now - u.last.at < u.cooldown:
+        undoing = req.undo and u.last is not None and u.last.tool == req.tool  # the cooldown stops repeats, not undos
+        if u.cooldown and u.last and now - u.last.at < u.cooldown and not undoing:
             wait = u.cooldown - (now - u.last.at)
             return (f"cooldown: {u.last.tool} ran on {req.target} {spoken(now - u.last.at)} ago; "
                     f"the next change is allowed in {spoken(wait)}")

@@ -88,7 +88,7 @@ def render(scenario: Scenario | None, t0: float, now: float, watch: ClusterWatch
     def recovered(s: Series) -> float | None:
         if s.recovery is None or watch is None:
             return None
-        at = watch.recovered_at(s.labels["namespace"], s.recovery.deployment, now)
+        at = watch.recovered_at(s.labels["namespace"], s.recovery.deployment, now, s.recovery.replicas_at_most)
         return None if at is None else at - t0
     now_ms = int(now * 1000)
     # a scenario sample carries the instant it is the value of, so a slow scrape shifts nothing; the cluster's

@@ -2,8 +2,10 @@
 declare `recovery`), and its kube-state-metrics series.
 
 A deployment has recovered once its live revision differs from the one first seen after the scenario was
-loaded (someone restarted or rolled it back) and all its desired replicas are available. This stands in for
-kube-state-metrics and the service's own metrics reacting to the fix.
+loaded (someone restarted or rolled it back) and all its desired replicas are available; a recovery that names
+`replicas_at_most` (what too many replicas held, such as a database's connections) once the deployment was scaled
+back to at most that many, all available. This stands in for kube-state-metrics and the service's own metrics
+reacting to the fix.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ class ClusterWatch:
     def __init__(self, kubeconfig: Path):
         self.kubeconfig = kubeconfig
         self.baseline: dict[tuple[str, str], str] = {}
-        self.recovered: dict[tuple[str, str], float] = {}
+        self.recovered: dict[tuple[str, str, int | None], float] = {}
 
     def reset(self) -> None:
         self.baseline.clear()
@@ -46,9 +48,10 @@ class ClusterWatch:
             return ""
         return r.text if r.status_code == 200 else ""
 
-    def recovered_at(self, namespace: str, deployment: str, now: float) -> float | None:
-        """The time the recovery was first seen, or None while the incident goes on (or the API is away)."""
-        key = (namespace, deployment)
+    def recovered_at(self, namespace: str, deployment: str, now: float, at_most: int | None = None) -> float | None:
+        """The time the recovery was first seen, or None while the incident goes on (or the API is away).
+        `at_most`: recovered by a scale back to at most that many replicas instead of by a new revision."""
+        key = (namespace, deployment, at_most)
         if key in self.recovered:
             return self.recovered[key]
         client = self._client()
@@ -63,10 +66,11 @@ class ClusterWatch:
             return None
         d = r.json()
         revision = d["metadata"].get("annotations", {}).get(REVISION, "")
-        first = self.baseline.setdefault(key, revision)
+        first = self.baseline.setdefault((namespace, deployment), revision)
         desired = d["spec"].get("replicas", 0)
         available = d.get("status", {}).get("availableReplicas", 0)
-        if revision != first and available >= desired > 0:
+        changed = revision != first if at_most is None else desired <= at_most
+        if changed and available >= desired > 0:
             self.recovered[key] = now
             return now
         return None

@@ -85,10 +85,13 @@ Component = Constant | Ramp | Spike | Noise
 
 class Recovery(Strict):
     """How the series looks once the incident is fixed in the emulated cluster: the deployment's live
-    revision changed (a restart or a rollback) and all its replicas are available."""
+    revision changed (a restart or a rollback) and all its replicas are available; or, with `replicas_at_most`,
+    it was scaled back to at most that many replicas (all available)."""
 
     deployment: Name = Field(description="in the namespace of the series' `namespace` label")
     value: float = Field(description="a gauge then holds this value; a counter grows at this rate per second")
+    replicas_at_most: int | None = Field(None, ge=0, description="recovered by a scale back to at most this many "
+                                         "replicas (what the extra replicas held is freed), not by a new revision")
 
 
 class Series(Strict):

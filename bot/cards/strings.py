@@ -185,3 +185,6 @@ PROPOSED_IN_FULL = "Proposed actions, as proposed (their state is on the card)"
 IN_THREAD = "… (all of it in the thread)"
 EVIDENCE_ELSEWHERE = "Evidence ({shown} of {total} lines; all of them: `opsbot incident show {id}`)"
 ALERT_ALONE = "from the alert alone (no object read shows a fault); the most telling line"
+# A scale the policy allows only in steps (bot/triage/steps.py): appended to the action's why
+SCALE_STEP = ("; step 1 of {steps}: {current} → {first} now (policy max_step {step}), then scale again, {step} at a "
+              "time once the cooldown allows, to reach {wanted}")

@@ -86,7 +86,7 @@ def scenario_files(paths: Iterable[Path]) -> list[Path]:
     return out or sorted(scenario.SCENARIO_DIR.glob("*.yaml"))
 
 
-def _matches(expected: ExpectedAction | Proposed, proposed: Proposed) -> bool:
+def matches(expected: ExpectedAction | Proposed, proposed: Proposed) -> bool:
     return expected.tool == proposed.tool and all(
         str(proposed.args.get(k)) == str(v) for k, v in expected.args.items())
 
@@ -107,8 +107,8 @@ def score(sc: Scenario, file: str, card: Card | None, seconds: float | None) -> 
     s.diagnosis_line = " ".join(x for x in (card.diagnosis, card.diagnosis_source) if x)
     s.diagnosis = [Found(text=t, found=t in s.diagnosis_line) for t in sc.expect.diagnosis]
     s.proposed = [Proposed(tool=a.tool, args=a.args, status=a.status) for a in card.actions]
-    s.missing_actions = [e for e in s.expected_actions if not any(_matches(e, p) for p in s.proposed)]
-    s.unexpected_actions = [p for p in s.proposed if not any(_matches(e, p) for e in s.expected_actions)]
+    s.missing_actions = [e for e in s.expected_actions if not any(matches(e, p) for p in s.proposed)]
+    s.unexpected_actions = [p for p in s.proposed if not any(matches(e, p) for e in s.expected_actions)]
     return s
 
 
@@ -142,13 +142,20 @@ def run_one(sb: Sandbox, sc: Scenario, file: str, knowledge_dir: Path, timeout_s
 def _score_served(sb: Sandbox, sc: Scenario, file: str, knowledge_dir: Path, timeout_s: float, port: int) -> Score:
     console, started = ConsolePoster(), time.monotonic()
     with served(settings_for(sb, knowledge_dir), console, "eval", workers=1, learn=False, port=port):
-        for ev in sc.sentry:
-            body, headers = sentry_delivery(ev, time.time())
-            httpx.post(f"http://127.0.0.1:{port}/webhooks/sentry", content=body, headers=headers,
-                       timeout=10).raise_for_status()
-        card = poll(lambda: next((h.card for h in console.history if h.op == "post"
-                                  and h.card.status == "firing"), None), timeout_s, interval_s=0.5)
+        card = first_card(sc, port, console, timeout_s)
         return score(sc, file, card, round(time.monotonic() - started, 1) if card else None)
+
+
+def first_card(sc: Scenario, port: int, console: ConsolePoster, timeout_s: float,
+               interval_s: float = 0.5) -> Card | None:
+    """Post the scenario's Sentry events to opsbot's webhook (its alerts come through Alertmanager), then wait
+    for the first firing card."""
+    for ev in sc.sentry:
+        body, headers = sentry_delivery(ev, time.time())
+        httpx.post(f"http://127.0.0.1:{port}/webhooks/sentry", content=body, headers=headers,
+                   timeout=10).raise_for_status()
+    return poll(lambda: next((h.card for h in console.history if h.op == "post"
+                              and h.card.status == "firing"), None), timeout_s, interval_s=interval_s)
 
 
 Loaded = tuple[Path, Scenario | str]

@@ -36,6 +36,7 @@ from bot.metrics import Metrics
 from bot.triage.began import began
 from bot.triage.diagnosis import Diagnosis
 from bot.triage.evidence import TRIAGE_IDENTITY, Evidence, ReadChecks
+from bot.triage.steps import within_step
 from tools.base import Status, ToolResult
 
 log = structlog.get_logger(__name__)
@@ -158,7 +159,7 @@ class Triage:
         playbook = self.playbook(alert, ev) if self.playbook else None
         similar = self.similar(alert, ev) if self.similar else []
         analysis, note = self._analysis(alert, ev, incident_id)
-        d = ev.diagnosis
+        d = within_step(ev.diagnosis, self.door.gate.engine)
         proposals = [Proposal(tool=tool, args=args, why=why) for tool, args, why in d.proposed()] if d else []
         diagnosed = len(proposals)
         if self.propose:

@@ -37,6 +37,7 @@ from bot.intake.target import Target, from_labels, workload_name
 from bot.triage.diagnosis import Diagnosis, diagnose
 from bot.triage.owners import resolve
 from bot.triage.reads import MAX_ROUNDS, follow_ups, key
+from bot.triage.steps import within_step
 from knowledge.outcomes import Outcomes, Recommendation
 from knowledge.playbooks import Playbook
 from knowledge.store import KnowledgeStore
@@ -142,7 +143,8 @@ def troubleshoot(door: Door, store: KnowledgeStore, caller: Caller, namespace: s
     if key(changed) not in run.done:
         run.run(*changed)
     run.follow()
-    diagnosis = diagnose(Asked(name=alert or f"troubleshoot {svc}", labels=labels), run.results)
+    diagnosis = within_step(diagnose(Asked(name=alert or f"troubleshoot {svc}", labels=labels), run.results),
+                            door.gate.engine)
     rec = outcomes.recommended_action(pb) if outcomes else None
     found = f"; {diagnosis.line()}" if diagnosis else "; no failure mode recognised"
     return Troubleshooting(namespace=ns, service=svc, playbook=pb, matched_by=why, evidence=run.results,

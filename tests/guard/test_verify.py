@@ -122,6 +122,27 @@ def test_the_verification_window_is_the_policys(mutable_settings: Settings, chat
         timedelta(minutes=3)
 
 
+def test_the_undo_is_proposed_and_runs_within_the_cooldown_of_the_action_it_undoes(
+        mutable_settings: Settings, chats: dict[str, Any], tmp_path: Any) -> None:
+    """The policy verifies after 3 min, while another change to the target waits 5 min (cooldowns.default): the
+    undo of opsbot's own scale is still proposed with its buttons, and an approval runs it at once."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(mutable_settings.policy_file.read_text() + "\nverify:\n  window: 3m\n  every: 10s\n")
+    lp = loop(mutable_settings.model_copy(update={"policy_file": policy}), chats)
+    scale = lp.incident("k8s_scale", {**CHECKOUT, "replicas": 5})
+    assert lp.approve(scale, "slack:U0LEAD").startswith("done: scale")
+    lp.clock.advance(minutes=3)
+    assert lp.verifier.tick() == [scale]
+
+    [undo_id] = approvals(lp.slack_card())
+    undo = lp.door.gate.store.get(undo_id)
+    assert undo is not None and undo.state == "pending" and undo.args == {**CHECKOUT, "replicas": 3}
+    slack, _ = thread(chats, lp)
+    assert not [x for x in slack if "undo not proposed" in x], slack
+    assert lp.approve(undo_id, "slack:U0ADMIN").startswith("done: scale"), "not held back by the cooldown"
+    assert replicas(lp.door) == 3
+
+
 def test_an_action_asked_for_in_chat_gets_its_verdict_and_undo_on_its_own_message(
         mutable_settings: Settings, chats: dict[str, Any]) -> None:
     lp = loop(mutable_settings, chats)

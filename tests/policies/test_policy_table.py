@@ -62,11 +62,41 @@ def test_demo_policy_table(tool, who, severity, namespace, outcome, count, self_
     ("replicas", "reason"),
     [((3, -1), "outside the allowed range 2..12"), ((3, 10_000), "outside the allowed range 2..12"),
      ((3, 1), "outside the allowed range 2..12"), ((3, 9), "more than 4 replicas at once"),
-     ((6, 6), "already has 6 replicas")],
+     ((6, 6), "already has 6 replicas"), ((20, 24), "outside the allowed range 2..12"),
+     ((20, 1), "outside the allowed range 2..12"), ((1, 13), "outside the allowed range 2..12"),
+     ((20, 15), "more than 4 replicas at once")],
 )
 def test_replica_guards(replicas, reason) -> None:
     d = ENGINE.decide(request("k8s_scale", LEAD, "P0", replicas=replicas), [], NOW)
     assert d.outcome == "deny" and reason in d.reason
+
+
+@pytest.mark.parametrize("replicas", [(20, 16), (13, 12), (1, 3), (1, 2)])
+def test_a_step_back_toward_the_range_from_outside_it_is_allowed(replicas) -> None:
+    """A deployment someone scaled past the policy's max (by hand) can be scaled back, a step at a time: the
+    range bounds what opsbot sets, it must not lock a runaway count in place."""
+    d = ENGINE.decide(request("k8s_scale", LEAD, "P0", replicas=replicas), [], NOW)
+    assert d.outcome == "approve", d.reason
+    assert any("toward 2..12" in c for c in d.checks), d.checks
+
+
+def test_the_undo_of_a_rollback_that_did_not_fix_it_is_not_held_back_by_the_rollback_cooldown() -> None:
+    """Verification decides after its window (10 min) and proposes the undo; the 15-min k8s_rollback cooldown is
+    there to stop repeated rollbacks, not the undo of the last one. Budgets still hold, and an "undo" of another
+    tool's change is no undo."""
+    target = "shop/deployment/checkout"
+    undo = ActionRequest(tool="k8s_rollback", namespace="shop", target=target, requester=TRIAGE, severity="P2",
+                         deployment="checkout", undo=True)
+    rolled = [Execution("k8s_rollback", target, NOW - timedelta(minutes=10))]
+    d = ENGINE.decide(undo, rolled, NOW)
+    assert d.outcome == "approve", d.reason
+    assert "an undo of the target's last change: no cooldown; no hourly budget is exceeded" in d.checks
+    again = ENGINE.decide(request("k8s_rollback", LEAD, "P2"), rolled, NOW)
+    assert again.outcome == "deny" and "next change is allowed in 5m00s" in again.reason, "a repeat still waits"
+    restarted = [Execution("k8s_rollout_restart", target, NOW - timedelta(minutes=2))]
+    assert "cooldown" in ENGINE.decide(undo, restarted, NOW).reason
+    three = [Execution("k8s_rollback", f"shop/deployment/x{i}", NOW - timedelta(minutes=20 + i)) for i in range(3)]
+    assert "k8s_rollback already ran 3 times" in ENGINE.decide(undo, [*three, *rolled], NOW).reason
 
 
 def test_cooldown_and_budgets() -> None:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from bot.cards import strings as S
 from bot.cards.model import Card
 from bot.intake.alert import Alert
 from bot.intake.fingerprint import fingerprint
@@ -62,7 +63,10 @@ def test_the_workload_scaled_before_the_connections_ran_out_is_scaled_back(priva
     assert card.diagnosis.startswith("connections-exhausted-after-scale: Deployment shop/worker: scaled up 4 → 30 "
                                      "35m ago"), card.diagnosis
     (action,) = card.actions
-    assert action.tool == "k8s_scale" and action.args == {"namespace": "shop", "deployment": "worker", "replicas": 4}
+    # 30 → 4 is more than the policy's max_step (5): the card proposes the first step, which can be approved
+    assert action.tool == "k8s_scale" and action.args == {"namespace": "shop", "deployment": "worker", "replicas": 25}
+    assert action.status == "pending", action.reason
+    assert S.SCALE_STEP.format(steps=6, current=30, first=25, step=5, wanted=4) in action.why, action.why
 
 
 def test_an_autoscaler_scale_is_named_but_not_undone_by_hand(private_scenario: Loader) -> None:

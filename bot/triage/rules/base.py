@@ -37,6 +37,8 @@ class Action(BaseModel):
     tool: Literal["k8s_rollout_restart", "k8s_scale"]
     args: dict[str, Any] = Field(description="the tool's arguments: namespace, deployment (and replicas)")
     why: str = Field(description="the mechanism, in one line: why this action fixes it")
+    current: int | None = Field(None, description="a scale's replica count now (bot/triage/steps.py cuts a change "
+                                "larger than the policy's max_step to its first step)")
 
 
 class Diagnosis(BaseModel):

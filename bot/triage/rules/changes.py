@@ -150,7 +150,7 @@ def scaled_past_limit(r: Reader) -> Diagnosis | None:
     fits = up["kind"] == "Deployment" and was is not None and up.get("now", up["to"]) == up["to"]
     action = Action(tool="k8s_scale", args={"namespace": ns, "deployment": name, "replicas": was},
                     why=f"{about} was scaled {was} → {up['to']} before the database ran out of connections; back "
-                        f"to {was} frees them") if fits else None
+                        f"to {was} frees them", current=up["to"]) if fits else None
     now = f" (it runs {up['now']} now)" if up.get("now") not in (None, up["to"]) else ""
     return r.make("connections-exhausted-after-scale", about, summary, quotes,
                   f"scale {about} back to {was if was is not None else 'its count before'}{now}, or raise the "
