@@ -102,6 +102,8 @@ STILL = "still "
 NOT_FIXED_ALERT = "not fixed: {state} but the alert still fires {after} after the {verb}"
 WORSE = "worse: {state} {after} after the {verb} (before it: {before})"
 NOT_VERIFIED = "not verified: {why} {after} after the {verb}"
+SENTRY_OPEN = ("not verified: {state} {after} after the {verb}, but Sentry closes an issue only when someone "
+               "resolves it: resolve it there if its errors stopped")
 VERDICT_POST = "#{id} {summary}: {verdict}"
 UNDO_PROPOSED = "undo proposed: #{id} {summary} (waiting for approval)"
 UNDO_NOT_PROPOSED = "undo not proposed: {why}"

@@ -71,6 +71,8 @@ def judge(watch: Watch, now_state: Snapshot | None, why: str | None, alert: Card
         return S.FIXED.format(state=now_state.words(), after=after, verb=watch.verb) + resolved, False
     if not over:
         return None
+    if ok and alert is not None and alert.source == "sentry":  # its issue stays open until a person resolves it
+        return S.SENTRY_OPEN.format(state=now_state.words(), after=after, verb=watch.verb), False
     if ok:
         return S.NOT_FIXED_ALERT.format(state=now_state.words(), after=after, verb=watch.verb), False
     b = watch.before
@@ -124,7 +126,7 @@ class Verifier:
                 self.watches.save(watch.model_copy(update={"last": state or watch.last}))
                 return False
             verdict, undo = found
-            fixed = None if state is None else verdict.startswith("fixed")
+            fixed = None if state is None or verdict.startswith("not verified") else verdict.startswith("fixed")
             watch = watch.model_copy(update={"verdict": verdict, "fixed": fixed, "last": state or watch.last})
             self.watches.save(watch)  # decided once: a retry after a failure below shows the same verdict
             self._learn(watch, card)

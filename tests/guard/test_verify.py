@@ -178,6 +178,8 @@ CRASHING = Snapshot(desired=3, ready=0, rolled_out=False, statuses={"CrashLoopBa
     (10, CRASHING, None, "worse: 3/3 CrashLoopBackOff, 0/3 ready 10 min after the rollback (before it: 3/3 ready)",
      True),
     (10, None, None, "not verified: could not reach Kubernetes 10 min after the rollback", False),
+    (10, BEFORE, "sentry", "not verified: 3/3 ready 10 min after the rollback, but Sentry closes an issue only when "
+     "someone resolves it: resolve it there if its errors stopped", False),
 ])
 def test_verdicts(now: int, state: Snapshot | None, alert: str | None, said: str | None, undo: bool) -> None:
     """What the card's action line says, by the target's state, the alert and the time since the action ran."""
@@ -185,7 +187,8 @@ def test_verdicts(now: int, state: Snapshot | None, alert: str | None, said: str
     watch = Watch(action_id="a1", tool="k8s_rollback", summary="roll back", namespace="shop", deployment="checkout",
                   executed_at=t0, deadline=t0 + timedelta(minutes=10), before=BEFORE)
     card = None if alert is None else Card(
-        incident_id="inc-1", title="X", severity="P1", status=alert, source="alertmanager", failing="x",
+        incident_id="inc-1", title="X", severity="P1", status="firing" if alert == "sentry" else alert,
+        source="sentry" if alert == "sentry" else "alertmanager", failing="x",
         updated_at=t0, resolved_at=datetime(2026, 12, 7, 4, 12, tzinfo=UTC) if alert == "resolved" else None)
     found = judge(watch, state, "could not reach Kubernetes", card, t0 + timedelta(minutes=now))
     assert found == (None if said is None else (said, undo))
