@@ -33,12 +33,12 @@ def write_state(state_dir: Path, scenario: Scenario, t0: float) -> None:
 
 
 class _State:
-    def __init__(self, state_dir: Path):
+    def __init__(self, state_dir: Path, emulated: bool = True):
         self.path = state_dir / STATE_FILE
         self._mtime: int | None = None
         self._loaded: tuple[Scenario, float] | None = None
         self._lock = threading.Lock()
-        self.watch = ClusterWatch(k8s_kubeconfig(state_dir))
+        self.watch = ClusterWatch(k8s_kubeconfig(state_dir), emulated)
 
     def current(self) -> tuple[Scenario, float] | None:
         with self._lock:
@@ -109,8 +109,9 @@ def render(scenario: Scenario | None, t0: float, now: float, watch: ClusterWatch
     return "\n".join(lines) + "\n"
 
 
-def serve(port: int, state_dir: Path) -> None:
-    state = _State(state_dir)
+def serve(port: int, state_dir: Path, emulated: bool = True) -> None:
+    """`emulated`: the sandbox's Kubernetes is the emulator, whose kube-state-metrics series are served here."""
+    state = _State(state_dir, emulated)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
@@ -135,8 +136,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--real-kubernetes", action="store_true",
+                        help="the real control plane's kube-state-metrics is scraped: serve no emulated series")
     args = parser.parse_args()
-    serve(args.port, args.state_dir)
+    serve(args.port, args.state_dir, emulated=not args.real_kubernetes)
 
 
 if __name__ == "__main__":

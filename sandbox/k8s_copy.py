@@ -31,6 +31,8 @@ ORDER = ["namespaces", "nodes", "storageclasses", "serviceaccounts", "persistent
          "events"]
 assert sorted(ORDER) == sorted(RESOURCES), "every kind the emulator serves is copied"
 SERVER_SET = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink")
+# what the controller-manager makes in every namespace (when it runs, in a sandbox on the real control plane)
+MADE_BY_CONTROLLERS = {("ServiceAccount", "default"), ("ConfigMap", "kube-root-ca.crt")}
 JOB_UID_LABELS = ("controller-uid", "batch.kubernetes.io/controller-uid")
 
 
@@ -106,8 +108,14 @@ def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient, copied: list[t
             try:
                 made = api.create(body=body, namespace=ns)
             except ConflictError:
-                if kind != "Namespace":
+                if kind == "Namespace":
+                    continue
+                if (kind, body["metadata"]["name"]) not in MADE_BY_CONTROLLERS:
                     raise
+                # the controller-manager made it first: the scenario's fields onto it, and it stays when cleared
+                made = api.patch(body=body, name=body["metadata"]["name"], namespace=ns,
+                                 content_type="application/merge-patch+json")
+                uids[item["metadata"]["uid"]] = made.metadata.uid
                 continue
             copied.append((plural, ns, made.metadata.name))
             uids[item["metadata"]["uid"]] = made.metadata.uid

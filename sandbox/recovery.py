@@ -1,5 +1,6 @@
-"""The exporter's view of the emulated cluster: when has it recovered (asked before serving series that
-declare `recovery`), and its kube-state-metrics series.
+"""The exporter's view of the sandbox's cluster: when has it recovered (asked before serving series that
+declare `recovery`), and the emulator's kube-state-metrics series (none from the real control plane, whose own
+kube-state-metrics Prometheus scrapes).
 
 A deployment has recovered once its live revision differs from the one first seen after the scenario was
 loaded (someone restarted or rolled it back) and all its desired replicas are available. This stands in for
@@ -8,6 +9,7 @@ kube-state-metrics and the service's own metrics reacting to the fix.
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 
 import httpx
@@ -17,8 +19,9 @@ REVISION = "deployment.kubernetes.io/revision"
 
 
 class ClusterWatch:
-    def __init__(self, kubeconfig: Path):
+    def __init__(self, kubeconfig: Path, emulated: bool = True):
         self.kubeconfig = kubeconfig
+        self.emulated = emulated  # the emulator serves kube-state-metrics' series at /metrics
         self.baseline: dict[tuple[str, str], str] = {}
         self.recovered: dict[tuple[str, str], float] = {}
 
@@ -30,13 +33,15 @@ class ClusterWatch:
         if not self.kubeconfig.exists():
             return None
         config = yaml.safe_load(self.kubeconfig.read_text())
-        server = config["clusters"][0]["cluster"]["server"]
+        cluster = config["clusters"][0]["cluster"]
         token = config["users"][0]["user"]["token"]
-        return httpx.Client(base_url=server, headers={"Authorization": f"Bearer {token}"}, timeout=1.0)
+        ca = cluster.get("certificate-authority")  # the real API server's own CA
+        return httpx.Client(base_url=cluster["server"], headers={"Authorization": f"Bearer {token}"}, timeout=1.0,
+                            verify=ssl.create_default_context(cafile=ca) if ca else True)
 
     def state_metrics(self) -> str:
         """The emulator's kube-state-metrics and cAdvisor exposition, or "" while it cannot be read."""
-        client = self._client()
+        client = self._client() if self.emulated else None
         if client is None:
             return ""
         try:

@@ -9,7 +9,7 @@ import typer
 
 from bot.cli.common import DEFAULT_SANDBOX_DIR, DirOpt, fail
 from sandbox import procs, scenario
-from sandbox.manager import Sandbox, intake_url
+from sandbox.manager import KUBERNETES, Sandbox, intake_url
 
 sandbox_app = typer.Typer(no_args_is_help=True, help="Real local backends on loopback, loaded from a scenario.")
 
@@ -20,10 +20,17 @@ def sandbox_up(
     chroma: Annotated[bool, typer.Option("--chroma", help="also start a Chroma server and point "
                                          "knowledge.chroma_url at it: several opsbot processes share one "
                                          "knowledge store")] = False,
+    kubernetes: Annotated[str, typer.Option("--kubernetes", help="'emulator' (ours, starts in a second) or "
+                                            "'real': etcd, kube-apiserver, kube-scheduler, kube-controller-manager, "
+                                            "kwok and kube-state-metrics built by scripts/bootstrap.sh "
+                                            "(docs/controlplane.md)")] = "emulator",
 ) -> None:
-    """Start Redis, Prometheus, Alertmanager, the Elasticsearch-API server and the Kubernetes emulator."""
+    """Start Redis, Prometheus, Alertmanager, the Elasticsearch-API server and Kubernetes (the emulator, or the
+    real control plane)."""
+    if kubernetes not in KUBERNETES:
+        fail(f"--kubernetes must be one of {', '.join(KUBERNETES)}, not '{kubernetes}'")
     try:
-        ports = Sandbox(state_dir, chroma=chroma).up()
+        ports = Sandbox(state_dir, chroma=chroma, kubernetes=kubernetes).up()
     except procs.SandboxError as e:
         fail(str(e))
     for name, port in vars(ports).items():
