@@ -43,11 +43,11 @@ def metrics_target(state_dir: Path) -> str:
     return json.loads((state_dir / INFO).read_text())["metrics_url"].split("//")[1].split("/")[0]
 
 
-def _control_plane(state_dir: Path) -> tuple[ControlPlane, dict[str, int]]:
-    info = json.loads((state_dir / INFO).read_text())
-    cp = info["control_plane"]
+def control_plane(state_dir: Path) -> ControlPlane:
+    """The running sandbox's control plane (its URL, CA and administrator's kubeconfig)."""
+    cp = json.loads((state_dir / INFO).read_text())["control_plane"]
     return ControlPlane(Path(cp["state_dir"]), cp["url"], Path(cp["ca_file"]), cp["admin_token"],
-                        Path(cp["admin_kubeconfig"]), cp["tokens"]), info["ports"]
+                        Path(cp["admin_kubeconfig"]), cp["tokens"])
 
 
 def start(state_dir: Path, loader_port: int) -> None:
@@ -88,7 +88,7 @@ def load(state_dir: Path, loader_port: int, scenario: Scenario, t0: float) -> No
     """The scenario into the loader, then copied into the real cluster in place of the last one."""
     loader = _loader(state_dir)
     k8s.load(loader, loader_port, scenario, t0)
-    cp, ports = _control_plane(state_dir)
+    cp, ports = control_plane(state_dir), json.loads((state_dir / INFO).read_text())["ports"]
     admin = dynamic(cp.admin_kubeconfig)
     copied_file = state_dir / COPIED
     procs.stop(CONTROLLERS, state_dir)

@@ -2,8 +2,8 @@
 with settings onto both; the real one is reached as deploy/kubernetes' opsbot ServiceAccount (RBAC enforced),
 the emulator enforces the same ClusterRole. A test that changes the cluster asks for `changed_twins` (or
 `every_kind_twins`, the every-kind scenario instead): both are reloaded before it, and the next test that asks
-for `twins` gets them reloaded again. `real_cluster` is a second control plane with the scheduler, the controller-manager,
-kwok and kube-state-metrics beside it (controllers there would act on the twins' copies)."""
+for `twins` gets them reloaded again. `real_sandbox` is a sandbox on a second control plane, with the scheduler, the
+controller-manager, kwok and kube-state-metrics beside it (controllers there would act on the twins' copies)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 from kubernetes import client, config
 
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from sandbox import controlplane as controlplane_
-from sandbox import controlplane_cluster, k8s, procs, scenario
+from sandbox import k8s, k8s_real, procs, scenario
 from sandbox.controlplane import ControlPlane
 from sandbox.k8s_copy import clear_cluster, copy_cluster, dynamic
 from sandbox.k8s_identity import opsbot_kubeconfig
+from sandbox.manager import SERVE_PORT_FILE, Sandbox
 from tests.deploy.test_rbac import RBAC, rules
 from tests.support.doors import SCENARIO
 from tests.support.every_kind import EVERY_KIND
@@ -89,23 +90,19 @@ def changed_twins(all_twins: Twins) -> Iterator[Twins]:
     yield all_twins
 
 
-class RealCluster:
-    """A control plane of its own with kube-scheduler, kube-controller-manager, kwok and kube-state-metrics
-    beside it (tests/controlplane/test_cluster.py); opsbot reaches it as deploy/'s ServiceAccount."""
+class RealSandbox:
+    """A sandbox on the real control plane (`--kubernetes real`: the scheduler, the controller-manager, kwok and
+    kube-state-metrics beside the API server), crashloop-missing-env loaded; opsbot's settings for it, and the
+    cluster's administrator (tests/controlplane/test_real_sandbox.py)."""
 
-    def __init__(self, cp: ControlPlane, cluster: controlplane_cluster.Cluster, settings: Settings,
-                 opsbot: Path) -> None:
-        self.cp, self.cluster, self.settings = cp, cluster, _on(settings, opsbot)
-        api = config.new_client_from_config(str(cp.admin_kubeconfig))
+    def __init__(self, sb: Sandbox) -> None:
+        self.sandbox, self.settings = sb, load_settings(sb.settings_file)
+        api = config.new_client_from_config(str(k8s_real.control_plane(sb.dir).admin_kubeconfig))
         self.core, self.apps = client.CoreV1Api(api), client.AppsV1Api(api)
 
 
-LOGGED_POD, LOGGED_LINES = "logger", ["2026-12-07T10:00:00.000000000Z stdout F starting logger",
-                                      "2026-12-07T10:00:01.000000000Z stderr F ERROR lost the queue"]
-
-
 @pytest.fixture(scope="session")
-def real_cluster(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealCluster]:
+def real_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealSandbox]:
     """Started once per run, only for the tests that ask; skipped, saying why, only when Go is missing."""
     try:
         controlplane_.addon_binaries()
@@ -113,19 +110,13 @@ def real_cluster(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
         if shutil.which("go") is None:
             pytest.skip(f"Go is not installed, so the Kubernetes components cannot be built ({e})")
         pytest.fail(str(e))
-    state = tmp_path_factory.mktemp("real-cluster")
-    log = state / "logger-app.log"
-    log.write_text("\n".join(LOGGED_LINES) + "\n")
+    sb = Sandbox(tmp_path_factory.mktemp("real-sandbox"), kubernetes="real")
+    (sb.dir / SERVE_PORT_FILE).write_text("9")  # Alertmanager posts nowhere: no test serves this sandbox
     try:
-        cp = controlplane_.start(state)
+        sb.up()
+        sb.load(scenario.load(SCENARIO))
+        yield RealSandbox(sb)
     except procs.SandboxError as e:
-        pytest.fail(f"the control plane did not start: {e}")
-    try:
-        cluster = controlplane_cluster.start(cp, [controlplane_cluster.logs("shop", LOGGED_POD, {"app": log})])
-        opsbot = opsbot_kubeconfig(cp, state / "opsbot.kubeconfig.yaml")
-        yield RealCluster(cp, cluster, settings, opsbot)
-    except procs.SandboxError as e:
-        pytest.fail(f"the cluster's components did not start: {e}")
+        pytest.fail(f"the sandbox on the real control plane did not start: {e}")
     finally:
-        controlplane_cluster.stop(state)
-        controlplane_.stop(state)
+        sb.down()
