@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import secrets
+import shutil
 import ssl
 import subprocess
 from dataclasses import dataclass
@@ -120,6 +121,7 @@ def _certificates(certs: Path) -> None:
 def _start_etcd(bin_dir: Path, state_dir: Path) -> int:
     client, peer = procs.free_port(), procs.free_port()
     url = f"http://127.0.0.1:{client}"
+    shutil.rmtree(state_dir / "etcd-data", ignore_errors=True)  # a fresh cluster: the last one's CA is gone too
     pid = procs.start(ETCD, [
         str(bin_dir / "etcd"), "--name", "opsbot", "--data-dir", str(state_dir / "etcd-data"),
         "--listen-client-urls", url, "--advertise-client-urls", url,

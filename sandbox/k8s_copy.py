@@ -33,6 +33,7 @@ assert sorted(ORDER) == sorted(RESOURCES), "every kind the emulator serves is co
 SERVER_SET = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink")
 # what the controller-manager makes in every namespace (when it runs, in a sandbox on the real control plane)
 MADE_BY_CONTROLLERS = {("ServiceAccount", "default"), ("ConfigMap", "kube-root-ca.crt")}
+DS_GENERATION, DS_GENERATION_LABEL = "deprecated.daemonset.template.generation", "pod-template-generation"
 JOB_UID_LABELS = ("controller-uid", "batch.kubernetes.io/controller-uid")
 
 
@@ -94,6 +95,7 @@ def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient, copied: list[t
     emulator as it is (sandbox/controlplane_cluster.py). `kubelet_port`: every Node's kubelet is on loopback at
     that port (kwok's), where the API server asks for pod logs (its preferred address type is InternalDNS)."""
     uids: dict[str, str] = {}
+    generations: dict[str, str] = {}  # each copied DaemonSet's template generation, by its new uid
     for plural in ORDER:
         gv, kind, namespaced = RESOURCES[plural]
         api = admin.resources.get(api_version=gv, kind=kind)
@@ -101,6 +103,12 @@ def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient, copied: list[t
             body, status = _as_created(item, uids)
             if status_annotation and kind in ("Pod", "Node"):
                 body["metadata"].setdefault("annotations", {})[status_annotation] = "true"
+            if status_annotation and kind == "Pod":
+                # a DaemonSet's pod is current for its controller when it carries the DaemonSet's template
+                # generation (the revision hash the controller computes itself): else it would replace the pod
+                for ref in body["metadata"].get("ownerReferences", []):
+                    if ref["uid"] in generations:
+                        body["metadata"].setdefault("labels", {})[DS_GENERATION_LABEL] = generations[ref["uid"]]
             if kubelet_port and kind == "Node" and status:
                 status["daemonEndpoints"] = {"kubeletEndpoint": {"Port": kubelet_port}}
                 status["addresses"] = [{"type": "InternalDNS", "address": "127.0.0.1"}, *status.get("addresses", [])]
@@ -119,6 +127,8 @@ def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient, copied: list[t
                 continue
             copied.append((plural, ns, made.metadata.name))
             uids[item["metadata"]["uid"]] = made.metadata.uid
+            if kind == "DaemonSet":
+                generations[made.metadata.uid] = (made.metadata.annotations or {}).get(DS_GENERATION, "1")
             if kind == "Service" and item["spec"].get("clusterIP"):
                 uids[item["spec"]["clusterIP"]] = made.spec.clusterIP
             if status and kind != "Namespace":
