@@ -16,6 +16,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from sandbox.k8s import LOADER as K8S_LOADER
 from sandbox.k8s import kubeconfig_path as k8s_kubeconfig
 from sandbox.recovery import ClusterWatch
 from sandbox.scenario import Metrics, Scenario, Series
@@ -38,7 +39,8 @@ class _State:
         self._mtime: int | None = None
         self._loaded: tuple[Scenario, float] | None = None
         self._lock = threading.Lock()
-        self.watch = ClusterWatch(k8s_kubeconfig(state_dir), emulated)
+        self.watch = ClusterWatch(k8s_kubeconfig(state_dir),
+                                  None if emulated else k8s_kubeconfig(state_dir / K8S_LOADER))
 
     def current(self) -> tuple[Scenario, float] | None:
         with self._lock:
@@ -110,7 +112,8 @@ def render(scenario: Scenario | None, t0: float, now: float, watch: ClusterWatch
 
 
 def serve(port: int, state_dir: Path, emulated: bool = True) -> None:
-    """`emulated`: the sandbox's Kubernetes is the emulator, whose kube-state-metrics series are served here."""
+    """`emulated`: the sandbox's Kubernetes is the emulator, whose kube-state-metrics series are served here (else
+    only the cAdvisor ones of the emulator that loaded the scenario)."""
     state = _State(state_dir, emulated)
 
     class Handler(BaseHTTPRequestHandler):
@@ -137,7 +140,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--real-kubernetes", action="store_true",
-                        help="the real control plane's kube-state-metrics is scraped: serve no emulated series")
+                        help="the real control plane's kube-state-metrics is scraped: serve only the emulated "
+                        "cAdvisor series")
     args = parser.parse_args()
     serve(args.port, args.state_dir, emulated=not args.real_kubernetes)
 

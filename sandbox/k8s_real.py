@@ -30,7 +30,7 @@ COPIED = "kubernetes-real.copied.json"  # what the last load copied, deleted by 
 
 
 def _loader(state_dir: Path) -> Path:
-    return state_dir / "loader"
+    return state_dir / k8s.LOADER
 
 
 def is_real(state_dir: Path) -> bool:

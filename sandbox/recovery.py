@@ -1,6 +1,6 @@
 """The exporter's view of the sandbox's cluster: when has it recovered (asked before serving series that
-declare `recovery`), and the emulator's kube-state-metrics series (none from the real control plane, whose own
-kube-state-metrics Prometheus scrapes).
+declare `recovery`), and the emulator's kube-state-metrics and cAdvisor series (on the real control plane only
+the cAdvisor ones, from the emulator that loaded the scenario: Prometheus scrapes the real kube-state-metrics).
 
 A deployment has recovered once its live revision differs from the one first seen after the scenario was
 loaded (someone restarted or rolled it back) and all its desired replicas are available. This stands in for
@@ -19,9 +19,11 @@ REVISION = "deployment.kubernetes.io/revision"
 
 
 class ClusterWatch:
-    def __init__(self, kubeconfig: Path, emulated: bool = True):
+    def __init__(self, kubeconfig: Path, loader: Path | None = None):
+        """`loader`: the real control plane's scenario loader (an emulator's kubeconfig), whose cAdvisor series
+        are served; without it, `kubeconfig` is the emulator's and all its series are."""
         self.kubeconfig = kubeconfig
-        self.emulated = emulated  # the emulator serves kube-state-metrics' series at /metrics
+        self.loader = loader
         self.baseline: dict[tuple[str, str], str] = {}
         self.recovered: dict[tuple[str, str], float] = {}
 
@@ -29,10 +31,11 @@ class ClusterWatch:
         self.baseline.clear()
         self.recovered.clear()
 
-    def _client(self) -> httpx.Client | None:
-        if not self.kubeconfig.exists():
+    def _client(self, kubeconfig: Path | None = None) -> httpx.Client | None:
+        kubeconfig = kubeconfig or self.kubeconfig
+        if not kubeconfig.exists():
             return None
-        config = yaml.safe_load(self.kubeconfig.read_text())
+        config = yaml.safe_load(kubeconfig.read_text())
         cluster = config["clusters"][0]["cluster"]
         token = config["users"][0]["user"]["token"]
         ca = cluster.get("certificate-authority")  # the real API server's own CA
@@ -41,7 +44,7 @@ class ClusterWatch:
 
     def state_metrics(self) -> str:
         """The emulator's kube-state-metrics and cAdvisor exposition, or "" while it cannot be read."""
-        client = self._client() if self.emulated else None
+        client = self._client(self.loader)
         if client is None:
             return ""
         try:
@@ -49,7 +52,9 @@ class ClusterWatch:
                 r = client.get("/metrics")
         except httpx.HTTPError:
             return ""
-        return r.text if r.status_code == 200 else ""
+        if r.status_code != 200:
+            return ""
+        return _cadvisor_only(r.text) if self.loader else r.text
 
     def recovered_at(self, namespace: str, deployment: str, now: float) -> float | None:
         """The time the recovery was first seen, or None while the incident goes on (or the API is away)."""
@@ -75,3 +80,12 @@ class ClusterWatch:
             self.recovered[key] = now
             return now
         return None
+
+
+def _cadvisor_only(text: str) -> str:
+    """The kubelet's cAdvisor families of an exposition (job="kubelet"), their # lines with them."""
+    samples = [line for line in text.splitlines() if line and not line.startswith("#") and 'job="kubelet"' in line]
+    names = {line.split("{")[0].split(" ")[0] for line in samples}
+    headers = [line for line in text.splitlines() if line.startswith("# ") and line.split()[2:3] and
+               line.split()[2] in names]
+    return "\n".join(headers + samples) + "\n" if samples else ""
