@@ -57,8 +57,17 @@ def test_prometheus_has_the_real_kube_state_metrics_series(real_sandbox: RealSan
 
     result = wait_for(answered, SETTLE, "Prometheus to scrape kube-state-metrics")
     assert [s["value"][1] for s in result] == ["3"]
-    assert result[0]["metric"]["service"] == "kube-state-metrics"
-    assert "uid" not in result[0]["metric"] and "instance" not in result[0]["metric"]
+    assert result[0]["metric"]["service"] == "kube-state-metrics" and "instance" not in result[0]["metric"]
+
+    # every pod series is the real cluster's (its uids), none the emulator's that loaded the scenario
+    def uids() -> set[str]:
+        r = httpx.get(f"{real_sandbox.settings.prometheus.url}/api/v1/query", timeout=5,
+                      params={"query": 'kube_pod_status_phase{namespace="shop",phase="Running"} == 1'})
+        return {s["metric"]["uid"] for s in r.json()["data"]["result"]}
+
+    real = {p.metadata.uid for p in real_sandbox.core.list_namespaced_pod("shop").items if p.status.phase == "Running"}
+    wait_for(lambda: uids() >= real, SETTLE, "a scrape to see every running pod")  # a pod just scaled up, too
+    assert uids() == real
 
 
 def test_a_pod_whose_status_a_scenario_set_keeps_it(real_sandbox: RealSandbox) -> None:
