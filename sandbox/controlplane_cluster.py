@@ -161,13 +161,13 @@ def start_component(cp: ControlPlane, name: str, port: int, pod_logs: list[dict]
                f"http://127.0.0.1:{port}/healthz", state)
 
 
-def start(cp: ControlPlane, pod_logs: list[dict] | None = None) -> Cluster:
-    """Start the four beside `cp`; `pod_logs` are kwok Logs objects (see `logs`). On failure all are stopped."""
+def start(cp: ControlPlane) -> Cluster:
+    """Start the four beside `cp` (kwok with no pod logs yet); on failure all are stopped."""
     controlplane.addon_binaries()  # says what is missing before anything starts
     ports = {name: procs.free_port() for name in NAMES}
     try:
         for name in NAMES:
-            start_component(cp, name, ports[name], pod_logs)
+            start_component(cp, name, ports[name])
     except procs.SandboxError:
         stop(cp.state_dir)
         raise

@@ -7,7 +7,6 @@ controller-manager, kwok and kube-state-metrics beside it (controllers there wou
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,13 +15,13 @@ import pytest
 from kubernetes import client, config
 
 from bot.settings import Settings, load_settings
-from sandbox import controlplane as controlplane_
 from sandbox import k8s, k8s_real, procs, scenario
 from sandbox.controlplane import ControlPlane
 from sandbox.k8s_copy import clear_cluster, copy_cluster, dynamic
 from sandbox.k8s_identity import opsbot_kubeconfig
 from sandbox.manager import SERVE_PORT_FILE, Sandbox
 from tests.deploy.test_rbac import RBAC, rules
+from tests.support.built import require_components
 from tests.support.doors import SCENARIO
 from tests.support.every_kind import EVERY_KIND
 
@@ -104,12 +103,7 @@ class RealSandbox:
 @pytest.fixture(scope="session")
 def real_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealSandbox]:
     """Started once per run, only for the tests that ask; skipped, saying why, only when Go is missing."""
-    try:
-        controlplane_.addon_binaries()
-    except controlplane_.ControlPlaneMissing as e:
-        if shutil.which("go") is None:
-            pytest.skip(f"Go is not installed, so the Kubernetes components cannot be built ({e})")
-        pytest.fail(str(e))
+    require_components()
     sb = Sandbox(tmp_path_factory.mktemp("real-sandbox"), kubernetes="real")
     (sb.dir / SERVE_PORT_FILE).write_text("9")  # Alertmanager posts nowhere: no test serves this sandbox
     try:
