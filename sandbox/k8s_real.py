@@ -17,16 +17,18 @@ from dataclasses import asdict
 from pathlib import Path
 
 from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic.exceptions import ConflictError
 
 from sandbox import controlplane, controlplane_cluster, k8s, procs
 from sandbox.controlplane import ControlPlane
 from sandbox.controlplane_cluster import CONTROLLERS, KWOK, NAMES
 from sandbox.k8s_copy import clear_cluster, copy_cluster, dynamic, emulator_client
-from sandbox.k8s_identity import opsbot_kubeconfig
+from sandbox.k8s_identity import DEPLOY, apply, opsbot_kubeconfig
 from sandbox.scenario import Scenario
 
 INFO = "kubernetes-real.json"  # the running cluster: its control plane, ports and kube-state-metrics' URL
 COPIED = "kubernetes-real.copied.json"  # what the last load copied, deleted by the next
+SECRET_METADATA = DEPLOY / "optional" / "secret-metadata.yaml"
 
 
 def _loader(state_dir: Path) -> Path:
@@ -104,6 +106,11 @@ def load(state_dir: Path, loader_port: int, scenario: Scenario, t0: float) -> No
                                      f"{e.status} {e.reason}: {e.body}") from None
         finally:
             copied_file.write_text(json.dumps(copied))
+        for ns in sorted({ns for _, ns, _ in copied if ns}):
+            try:  # the demo's opsbot reads Secrets' names and keys in the scenario's namespaces, as the emulator lets it
+                apply(admin, SECRET_METADATA, ns)
+            except ConflictError:
+                pass  # applied by an earlier load
         procs.stop(KWOK, state_dir)  # kwok reads the pods' logs from its configuration, at start
         controlplane_cluster.start_component(cp, KWOK, ports[KWOK], _pod_logs(state_dir, copied))
     finally:
