@@ -1,8 +1,9 @@
 """A real Kubernetes control plane on loopback: etcd and kube-apiserver built by scripts/build-controlplane.sh.
 
 `start(state_dir)` makes its own CA, serving certificate and ServiceAccount signing key, starts etcd and
-kube-apiserver (RBAC authorization, a static token for an admin) on free ports, waits for /readyz and writes
-an admin kubeconfig; `stop(state_dir)` ends both. `binaries()` says where the built binaries are, or raises
+kube-apiserver (RBAC authorization, a static token for an admin and one for each component that
+sandbox/controlplane_cluster.py starts beside it) on free ports, waits for /readyz and writes an admin kubeconfig;
+`stop(state_dir)` ends both. `binaries()` and `addon_binaries()` say where the built binaries are, or raise
 ControlPlaneMissing with the reason (Go not installed, not built yet) so callers can skip in words.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import secrets
+import shutil
 import ssl
 import subprocess
 from dataclasses import dataclass
@@ -27,6 +29,13 @@ from sandbox import k8s, procs
 ETCD, APISERVER = "etcd", "kube-apiserver"
 BUILD = Path(__file__).resolve().parent.parent / "scripts" / "build-controlplane.sh"
 START_TIMEOUT = 60.0
+# the users the components beside the API server authenticate as (static tokens), and their groups: the scheduler
+# and controller-manager as the API server's bootstrap RBAC names them; kwok (it writes any pod's and node's
+# status) and kube-state-metrics (it lists every kind) as cluster administrators
+COMPONENTS = {"kube-scheduler": ("system:kube-scheduler", ""),
+              "kube-controller-manager": ("system:kube-controller-manager", ""),
+              "kwok": ("opsbot:kwok", "system:masters"),
+              "kube-state-metrics": ("opsbot:kube-state-metrics", "system:masters")}
 
 
 class ControlPlaneMissing(Exception):
@@ -42,17 +51,29 @@ class ControlPlane:
     ca_file: Path
     admin_token: str
     admin_kubeconfig: Path
+    tokens: dict[str, str]  # each of COMPONENTS' token
 
 
-def binaries() -> Path:
-    """The directory holding kube-apiserver and etcd at the pinned versions (never builds them)."""
+def _built() -> tuple[Path, Path]:
+    """The directories of the pinned versions' binaries: the control plane's and the addons' (kwok, KSM)."""
     try:
         done = subprocess.run(["bash", str(BUILD), "--check"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise ControlPlaneMissing(f"{BUILD.name} could not run: {e}") from None
     if done.returncode != 0:
         raise ControlPlaneMissing(done.stderr.strip() or f"{BUILD.name} --check exited {done.returncode}")
-    return Path(done.stdout.strip().splitlines()[-1])
+    core, addons = done.stdout.strip().splitlines()[-2:]
+    return Path(core), Path(addons)
+
+
+def binaries() -> Path:
+    """The directory holding etcd, kube-apiserver, kube-scheduler and kube-controller-manager (never builds)."""
+    return _built()[0]
+
+
+def addon_binaries() -> Path:
+    """The directory holding kwok and kube-state-metrics at the pinned versions (never builds them)."""
+    return _built()[1]
 
 
 def _pem_key(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
@@ -100,6 +121,7 @@ def _certificates(certs: Path) -> None:
 def _start_etcd(bin_dir: Path, state_dir: Path) -> int:
     client, peer = procs.free_port(), procs.free_port()
     url = f"http://127.0.0.1:{client}"
+    shutil.rmtree(state_dir / "etcd-data", ignore_errors=True)  # a fresh cluster: the last one's CA is gone too
     pid = procs.start(ETCD, [
         str(bin_dir / "etcd"), "--name", "opsbot", "--data-dir", str(state_dir / "etcd-data"),
         "--listen-client-urls", url, "--advertise-client-urls", url,
@@ -126,7 +148,10 @@ def start(state_dir: Path) -> ControlPlane:
     _certificates(certs)
     admin_token = secrets.token_urlsafe(24)
     tokens = state_dir / "tokens.csv"
-    tokens.write_text(f'{admin_token},opsbot-test-admin,opsbot-test-admin,"system:masters"\n')
+    component_tokens = {name: secrets.token_urlsafe(24) for name in COMPONENTS}
+    tokens.write_text(f'{admin_token},opsbot-test-admin,opsbot-test-admin,"system:masters"\n' + "".join(
+        f'{component_tokens[name]},{user},{user}{f",{group}" if group else ""}\n'
+        for name, (user, group) in COMPONENTS.items()))
     tokens.chmod(0o600)
     try:
         etcd_port = _start_etcd(bin_dir, state_dir)
@@ -141,6 +166,8 @@ def start(state_dir: Path) -> ControlPlane:
             "--service-account-signing-key-file", str(certs / "sa.key"),
             "--service-account-issuer", "https://kubernetes.default.svc",
             "--service-cluster-ip-range", "10.96.0.0/16", "--allow-privileged",
+            # kwok's kubelet API (logs) on 127.0.0.1: its nodes' InternalIP, a copied node's InternalDNS
+            "--kubelet-preferred-address-types", "InternalDNS,InternalIP",
             # objects are created as a scenario describes them: no default ServiceAccount or token volume added
             # (no controller makes the default ServiceAccounts), and no not-ready taint on a new Node (no node
             # lifecycle controller would lift it once the Node reports Ready)
@@ -162,7 +189,7 @@ def start(state_dir: Path) -> ControlPlane:
         raise
     admin = state_dir / "admin.kubeconfig.yaml"
     k8s.write_kubeconfig(admin, url, admin_token, certificate_authority=certs / "ca.crt")
-    return ControlPlane(state_dir, url, certs / "ca.crt", admin_token, admin)
+    return ControlPlane(state_dir, url, certs / "ca.crt", admin_token, admin, component_tokens)
 
 
 def stop(state_dir: Path) -> None:

@@ -16,6 +16,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from sandbox.k8s import LOADER as K8S_LOADER
 from sandbox.k8s import kubeconfig_path as k8s_kubeconfig
 from sandbox.recovery import ClusterWatch
 from sandbox.scenario import Metrics, Scenario, Series
@@ -33,12 +34,13 @@ def write_state(state_dir: Path, scenario: Scenario, t0: float) -> None:
 
 
 class _State:
-    def __init__(self, state_dir: Path):
+    def __init__(self, state_dir: Path, emulated: bool = True):
         self.path = state_dir / STATE_FILE
         self._mtime: int | None = None
         self._loaded: tuple[Scenario, float] | None = None
         self._lock = threading.Lock()
-        self.watch = ClusterWatch(k8s_kubeconfig(state_dir))
+        self.watch = ClusterWatch(k8s_kubeconfig(state_dir),
+                                  None if emulated else k8s_kubeconfig(state_dir / K8S_LOADER))
 
     def current(self) -> tuple[Scenario, float] | None:
         with self._lock:
@@ -109,8 +111,10 @@ def render(scenario: Scenario | None, t0: float, now: float, watch: ClusterWatch
     return "\n".join(lines) + "\n"
 
 
-def serve(port: int, state_dir: Path) -> None:
-    state = _State(state_dir)
+def serve(port: int, state_dir: Path, emulated: bool = True) -> None:
+    """`emulated`: the sandbox's Kubernetes is the emulator, whose kube-state-metrics series are served here (else
+    only the cAdvisor ones of the emulator that loaded the scenario)."""
+    state = _State(state_dir, emulated)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
@@ -135,8 +139,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--real-kubernetes", action="store_true",
+                        help="the real control plane's kube-state-metrics is scraped: serve only the emulated "
+                        "cAdvisor series")
     args = parser.parse_args()
-    serve(args.port, args.state_dir)
+    serve(args.port, args.state_dir, emulated=not args.real_kubernetes)
 
 
 if __name__ == "__main__":

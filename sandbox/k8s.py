@@ -15,6 +15,7 @@ from sandbox import procs
 from sandbox.scenario import Scenario
 
 NAME = "kubernetes"
+LOADER = "loader"  # on the real control plane, the emulator that loads scenarios runs in this subfolder
 _ROOT = Path(__file__).resolve().parent.parent
 
 

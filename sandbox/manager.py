@@ -12,13 +12,14 @@ from typing import Any
 
 import yaml
 
-from sandbox import chroma_server, es, k8s, loki, procs, prom, redis_server
+from sandbox import chroma_server, es, k8s, k8s_real, loki, procs, prom, redis_server
 from sandbox.scenario import Scenario
 
 DEMO_POLICY = Path(__file__).parent / "policy.yaml"  # the demo's members: cli:demo is an on-call lead
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens there, connections are refused
 SERVICES = ("redis", "elasticsearch", "loki", "kubernetes", "exporter", "prometheus", "alertmanager")
 SERVE_PORT_FILE = "serve.port"  # kept by `down`: opsbot's webhook port stays the same across restarts
+KUBERNETES = ("emulator", "real")  # the sandbox's Kubernetes: our emulator, or the real control plane (k8s_real)
 
 
 def intake_url(port: int) -> str:
@@ -59,11 +60,16 @@ def for_scenario(settings: dict[str, Any], scenario: Scenario, state_dir: Path) 
 class Sandbox:
     """One sandbox lives in one state directory: pid files, logs, data dirs, ports and opsbot.yaml."""
 
-    def __init__(self, state_dir: Path, chroma: bool = False):
+    def __init__(self, state_dir: Path, chroma: bool = False, kubernetes: str | None = None):
         """`chroma`: `up` also starts a Chroma server and points knowledge.chroma_url at it, so that several
-        opsbot processes share one knowledge store. Off by default: the persistent directory starts faster."""
+        opsbot processes share one knowledge store. Off by default: the persistent directory starts faster.
+        `kubernetes`: "emulator" or "real" (one of KUBERNETES); by default what the running sandbox has, else
+        the emulator."""
         self.dir = state_dir.resolve()
         self.chroma = chroma
+        if kubernetes is not None and kubernetes not in KUBERNETES:
+            raise procs.SandboxError(f"unknown Kubernetes '{kubernetes}': use one of {', '.join(KUBERNETES)}")
+        self.real = kubernetes == "real" if kubernetes else k8s_real.is_real(self.dir)
 
     @property
     def settings_file(self) -> Path:
@@ -91,8 +97,12 @@ class Sandbox:
             redis_server.start(self.dir, ports.redis)
             es.start(self.dir, ports.elasticsearch)
             loki.start(self.dir, self._loki(ports))
-            k8s.start(self.dir, ports.kubernetes)
-            prom.start(self.dir, ports.exporter, ports.prometheus, ports.alertmanager)
+            if self.real:
+                k8s_real.start(self.dir, ports.kubernetes)
+            else:
+                k8s.start(self.dir, ports.kubernetes)
+            prom.start(self.dir, ports.exporter, ports.prometheus, ports.alertmanager,
+                       k8s_real.metrics_target(self.dir) if self.real else None)
             if ports.chroma is not None:
                 chroma_server.start(self.dir, ports.chroma)
         except BaseException:
@@ -103,11 +113,14 @@ class Sandbox:
 
     def down(self) -> list[str]:
         stopped = [name for name in reversed((*SERVICES, chroma_server.NAME)) if procs.stop(name, self.dir)]
+        if k8s_real.stop(self.dir):
+            stopped.append("kubernetes (real)")
         self._ports_file.unlink(missing_ok=True)
         return stopped
 
     def status(self) -> dict[str, bool]:
-        return {name: procs.running_pid(name, self.dir) is not None for name in self._services()}
+        return {name: k8s_real.running(self.dir) if name == "kubernetes" and self.real
+                else procs.running_pid(name, self.dir) is not None for name in self._services()}
 
     def _services(self) -> tuple[str, ...]:
         """The servers this sandbox runs: Chroma's too when asked for, or when the running sandbox has it."""
@@ -119,7 +132,10 @@ class Sandbox:
         instant its offsets count from (epoch s)."""
         ports = self.ports()
         t0 = scenario.t0(time.time())
-        k8s.load(self.dir, ports.kubernetes, scenario, t0)
+        if self.real:
+            k8s_real.load(self.dir, ports.kubernetes, scenario, t0)
+        else:
+            k8s.load(self.dir, ports.kubernetes, scenario, t0)
         self.load_logs(scenario, t0)
         prom.load(self.dir, ports.exporter, ports.prometheus, ports.alertmanager, scenario, t0)
         (self.dir / "scenario.name").write_text(scenario.name)

@@ -17,6 +17,7 @@ import yaml
 
 from sandbox import procs
 from sandbox.exporter import STATE_FILE, write_state
+from sandbox.k8s_state_metrics import KSM
 from sandbox.scenario import Scenario
 from sandbox.signals import JOB, write_openmetrics
 
@@ -52,7 +53,10 @@ def post_alerts_to(state_dir: Path, url: str, alertmanager_port: int | None = No
                                  f"{type(e).__name__}: {e}") from None
 
 
-def write_prometheus_config(state_dir: Path, exporter_port: int, alertmanager_port: int) -> None:
+def write_prometheus_config(state_dir: Path, exporter_port: int, alertmanager_port: int,
+                            state_metrics: str | None = None) -> None:
+    """`state_metrics`: a real kube-state-metrics' host:port, scraped as kube-prometheus scrapes it (job and
+    service `kube-state-metrics`) in place of the exporter's emulated series."""
     config = {
         "global": {"scrape_interval": INTERVAL, "scrape_timeout": "4s", "evaluation_interval": INTERVAL},
         "rule_files": [str(state_dir / "rules.yml")],
@@ -67,6 +71,12 @@ def write_prometheus_config(state_dir: Path, exporter_port: int, alertmanager_po
             }
         ],
     }
+    if state_metrics:
+        config["scrape_configs"].append({
+            "job_name": KSM["job"],
+            "static_configs": [{"targets": [state_metrics], "labels": {"service": KSM["service"]}}],
+            "metric_relabel_configs": [{"action": "labeldrop", "regex": "instance"}],
+        })
     (state_dir / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
@@ -99,8 +109,9 @@ def write_alertmanager_config(state_dir: Path) -> None:
     (state_dir / "alertmanager.yml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def _start_exporter(state_dir: Path, port: int) -> None:
-    argv = [sys.executable, "-m", "sandbox.exporter", "--port", str(port), "--state-dir", str(state_dir)]
+def _start_exporter(state_dir: Path, port: int, real_kubernetes: bool) -> None:
+    argv = [sys.executable, "-m", "sandbox.exporter", "--port", str(port), "--state-dir", str(state_dir),
+            *(["--real-kubernetes"] if real_kubernetes else [])]
     pid = procs.start("exporter", argv, state_dir, env={"PYTHONPATH": str(_REPO)})
     procs.wait_until("exporter", lambda: _ready(f"http://127.0.0.1:{port}/metrics"), pid, state_dir)
 
@@ -147,15 +158,17 @@ def _promtool(*args: str) -> None:
         raise procs.SandboxError(f"promtool {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
 
 
-def start(state_dir: Path, exporter_port: int, prometheus_port: int, alertmanager_port: int) -> None:
-    """Start exporter, Alertmanager and Prometheus with nothing loaded (no series, no rules)."""
+def start(state_dir: Path, exporter_port: int, prometheus_port: int, alertmanager_port: int,
+          state_metrics: str | None = None) -> None:
+    """Start exporter, Alertmanager and Prometheus with nothing loaded (no series, no rules); `state_metrics`:
+    a real kube-state-metrics to scrape too (see write_prometheus_config)."""
     (state_dir / STATE_FILE).unlink(missing_ok=True)
     write_rules(state_dir, None)
-    write_prometheus_config(state_dir, exporter_port, alertmanager_port)
+    write_prometheus_config(state_dir, exporter_port, alertmanager_port, state_metrics)
     write_alertmanager_config(state_dir)
     _fresh_dir(state_dir / "prometheus-data")
     _fresh_dir(state_dir / "alertmanager-data")
-    _start_exporter(state_dir, exporter_port)
+    _start_exporter(state_dir, exporter_port, real_kubernetes=state_metrics is not None)
     start_alertmanager(state_dir, alertmanager_port)
     _start_prometheus(state_dir, prometheus_port)
 

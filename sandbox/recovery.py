@@ -1,5 +1,6 @@
-"""The exporter's view of the emulated cluster: when has it recovered (asked before serving series that
-declare `recovery`), and its kube-state-metrics series.
+"""The exporter's view of the sandbox's cluster: when has it recovered (asked before serving series that
+declare `recovery`), and the emulator's kube-state-metrics and cAdvisor series (on the real control plane only
+the cAdvisor ones, from the emulator that loaded the scenario: Prometheus scrapes the real kube-state-metrics).
 
 A deployment has recovered once its live revision differs from the one first seen after the scenario was
 loaded (someone restarted or rolled it back) and all its desired replicas are available; a recovery that names
@@ -10,6 +11,7 @@ reacting to the fix.
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 
 import httpx
@@ -19,8 +21,11 @@ REVISION = "deployment.kubernetes.io/revision"
 
 
 class ClusterWatch:
-    def __init__(self, kubeconfig: Path):
+    def __init__(self, kubeconfig: Path, loader: Path | None = None):
+        """`loader`: the real control plane's scenario loader (an emulator's kubeconfig), whose cAdvisor series
+        are served; without it, `kubeconfig` is the emulator's and all its series are."""
         self.kubeconfig = kubeconfig
+        self.loader = loader
         self.baseline: dict[tuple[str, str], str] = {}
         self.recovered: dict[tuple[str, str, int | None], float] = {}
 
@@ -28,17 +33,20 @@ class ClusterWatch:
         self.baseline.clear()
         self.recovered.clear()
 
-    def _client(self) -> httpx.Client | None:
-        if not self.kubeconfig.exists():
+    def _client(self, kubeconfig: Path | None = None) -> httpx.Client | None:
+        kubeconfig = kubeconfig or self.kubeconfig
+        if not kubeconfig.exists():
             return None
-        config = yaml.safe_load(self.kubeconfig.read_text())
-        server = config["clusters"][0]["cluster"]["server"]
+        config = yaml.safe_load(kubeconfig.read_text())
+        cluster = config["clusters"][0]["cluster"]
         token = config["users"][0]["user"]["token"]
-        return httpx.Client(base_url=server, headers={"Authorization": f"Bearer {token}"}, timeout=1.0)
+        ca = cluster.get("certificate-authority")  # the real API server's own CA
+        return httpx.Client(base_url=cluster["server"], headers={"Authorization": f"Bearer {token}"}, timeout=1.0,
+                            verify=ssl.create_default_context(cafile=ca) if ca else True)
 
     def state_metrics(self) -> str:
         """The emulator's kube-state-metrics and cAdvisor exposition, or "" while it cannot be read."""
-        client = self._client()
+        client = self._client(self.loader)
         if client is None:
             return ""
         try:
@@ -46,7 +54,9 @@ class ClusterWatch:
                 r = client.get("/metrics")
         except httpx.HTTPError:
             return ""
-        return r.text if r.status_code == 200 else ""
+        if r.status_code != 200:
+            return ""
+        return _cadvisor_only(r.text) if self.loader else r.text
 
     def recovered_at(self, namespace: str, deployment: str, now: float, at_most: int | None = None) -> float | None:
         """The time the recovery was first seen, or None while the incident goes on (or the API is away).
@@ -74,3 +84,12 @@ class ClusterWatch:
             self.recovered[key] = now
             return now
         return None
+
+
+def _cadvisor_only(text: str) -> str:
+    """The kubelet's cAdvisor families of an exposition (job="kubelet"), their # lines with them."""
+    samples = [line for line in text.splitlines() if line and not line.startswith("#") and 'job="kubelet"' in line]
+    names = {line.split("{")[0].split(" ")[0] for line in samples}
+    headers = [line for line in text.splitlines() if line.startswith("# ") and line.split()[2:3] and
+               line.split()[2] in names]
+    return "\n".join(headers + samples) + "\n" if samples else ""

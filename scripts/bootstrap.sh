@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what opsbot needs on a Debian 12 machine, idempotently:
 # Debian packages for the sandbox's real servers, a virtualenv with opsbot and its test extras, and (when Go is
-# installed) kube-apiserver and etcd for the control-plane tests.
+# installed) the real Kubernetes components for the control-plane tests and `sandbox up --kubernetes real`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,11 +28,12 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# The real Kubernetes API server and etcd for the control-plane tests (tests/controlplane), built from Go modules
-# once per version into ~/.cache/opsbot-controlplane; without Go those tests skip and say why.
+# etcd, kube-apiserver, kube-scheduler, kube-controller-manager, kwok and kube-state-metrics for the control-plane
+# tests (tests/controlplane) and the sandbox on the real control plane, built from Go modules once per version into
+# ~/.cache/opsbot-controlplane (nothing to do when built); without Go those tests skip and say why.
 if command -v go >/dev/null; then
   bash scripts/build-controlplane.sh >/dev/null
 else
   echo "bootstrap: Go is not installed: the control-plane tests (tests/controlplane) will skip;" \
-       "install Go 1.24+ to build kube-apiserver and etcd (scripts/build-controlplane.sh)"
+       "install Go 1.26+ to build the Kubernetes components (scripts/build-controlplane.sh)"
 fi

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from sandbox import controlplane as controlplane_
 from sandbox import k8s, procs, scenario
 from sandbox.controlplane import ControlPlane
 from sandbox.manager import SERVE_PORT_FILE, Sandbox
+from tests.support.built import require_components
 from tests.support.doors import SCENARIO, make_door
 from tests.support.every_kind import every_kind_cluster
 
@@ -144,12 +144,7 @@ def knowledge(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeStore:
 @pytest.fixture(scope="session")
 def controlplane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     """A real etcd + kube-apiserver (RBAC on), started on first use; skipped, saying why, only when Go is missing."""
-    try:
-        controlplane_.binaries()
-    except controlplane_.ControlPlaneMissing as e:
-        if shutil.which("go") is None:
-            pytest.skip(f"Go is not installed, so kube-apiserver and etcd cannot be built ({e})")
-        pytest.fail(str(e))
+    require_components()
     state = tmp_path_factory.mktemp("controlplane")
     try:
         cp = controlplane_.start(state)

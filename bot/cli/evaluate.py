@@ -12,7 +12,7 @@ import typer
 from bot.cli.common import fail
 from bot.runs.evaluation import line, load_all, report, run, scenario_files
 from sandbox import procs
-from sandbox.manager import Sandbox
+from sandbox.manager import KUBERNETES, Sandbox
 
 
 def eval_cmd(
@@ -23,9 +23,14 @@ def eval_cmd(
                                                                  "started and stopped here); one that is not "
                                                                  "up is started and stopped")] = None,
     timeout: Annotated[float, typer.Option(help="seconds to wait for each card")] = 90,
+    kubernetes: Annotated[str | None, typer.Option("--kubernetes", help="the sandbox's Kubernetes: 'emulator' "
+                                                   "or 'real' (the real control plane); default: what the --dir "
+                                                   "sandbox runs, else the emulator")] = None,
 ) -> None:
     """Run each scenario's alerts through Prometheus → Alertmanager → webhook → worker → card; score the cards.
     Exits 1 when any scenario falls below its own `expect`."""
+    if kubernetes is not None and kubernetes not in KUBERNETES:
+        fail(f"--kubernetes must be one of {', '.join(KUBERNETES)}, not '{kubernetes}'")
     files = scenario_files(paths or [])
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
@@ -34,7 +39,7 @@ def eval_cmd(
     valid = any(not isinstance(sc, str) for _, sc in loaded)
     with tempfile.TemporaryDirectory(prefix="opsbot-eval-") as tmp:
         work = Path(tmp)
-        sb = Sandbox(state_dir or work / "sandbox") if valid else None
+        sb = Sandbox(state_dir or work / "sandbox", kubernetes=kubernetes) if valid else None
         started = sb is not None and not all(sb.status().values())  # ours to stop when done
         try:
             if sb:

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import DEFAULT_SANDBOX_DIR, DirOpt, fail
-from sandbox import procs, scenario
-from sandbox.manager import Sandbox, intake_url
+from sandbox import k8s_real, procs, scenario
+from sandbox.manager import KUBERNETES, Sandbox, intake_url
 
 sandbox_app = typer.Typer(no_args_is_help=True, help="Real local backends on loopback, loaded from a scenario.")
 
@@ -20,17 +20,27 @@ def sandbox_up(
     chroma: Annotated[bool, typer.Option("--chroma", help="also start a Chroma server and point "
                                          "knowledge.chroma_url at it: several opsbot processes share one "
                                          "knowledge store")] = False,
+    kubernetes: Annotated[str, typer.Option("--kubernetes", help="'emulator' (ours, starts in a second) or "
+                                            "'real': etcd, kube-apiserver, kube-scheduler, kube-controller-manager, "
+                                            "kwok and kube-state-metrics built by scripts/bootstrap.sh "
+                                            "(docs/controlplane.md)")] = "emulator",
 ) -> None:
-    """Start Redis, Prometheus, Alertmanager, the Elasticsearch-API server, a Loki API emulator and the Kubernetes
-    emulator."""
+    """Start Redis, Prometheus, Alertmanager, the Elasticsearch-API server, a Loki API emulator and Kubernetes (the
+    emulator, or the real control plane)."""
+    if kubernetes not in KUBERNETES:
+        fail(f"--kubernetes must be one of {', '.join(KUBERNETES)}, not '{kubernetes}'")
     try:
-        ports = Sandbox(state_dir, chroma=chroma).up()
+        ports = Sandbox(state_dir, chroma=chroma, kubernetes=kubernetes).up()
     except procs.SandboxError as e:
         fail(str(e))
+    sb = Sandbox(state_dir)
     for name, port in vars(ports).items():
         if port is not None:
-            typer.echo(f"  {name:<14} 127.0.0.1:{port}")
-    sb = Sandbox(state_dir)
+            loader = " (the emulator that loads scenarios)" if name == "kubernetes" and sb.real else ""
+            typer.echo(f"  {name:<14} 127.0.0.1:{port}{loader}")
+    if sb.real:
+        typer.echo(f"  {'kube-apiserver':<14} {k8s_real.control_plane(sb.dir).url} (opsbot's kubeconfig: deploy/'s "
+                   f"ServiceAccount; the administrator's: {k8s_real.control_plane(sb.dir).admin_kubeconfig})")
     typer.echo(f"  {'opsbot serve':<14} 127.0.0.1:{sb.serve_port()} (webhooks.port: the sandbox's Alertmanager "
                f"posts to {intake_url(sb.serve_port())})")
     typer.echo(f"settings: {sb.settings_file}")

@@ -2,7 +2,8 @@
 with settings onto both; the real one is reached as deploy/kubernetes' opsbot ServiceAccount (RBAC enforced),
 the emulator enforces the same ClusterRole. A test that changes the cluster asks for `changed_twins` (or
 `every_kind_twins`, the every-kind scenario instead): both are reloaded before it, and the next test that asks
-for `twins` gets them reloaded again."""
+for `twins` gets them reloaded again. `real_sandbox` is a sandbox on a second control plane, with the scheduler, the
+controller-manager, kwok and kube-state-metrics beside it (controllers there would act on the twins' copies)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kubernetes import client, config
 
-from bot.settings import Settings
-from sandbox import k8s, procs, scenario
+from bot.settings import Settings, load_settings
+from sandbox import k8s, k8s_real, procs, scenario
 from sandbox.controlplane import ControlPlane
+from sandbox.k8s_copy import clear_cluster, copy_cluster, dynamic
+from sandbox.k8s_identity import opsbot_kubeconfig
+from sandbox.manager import SERVE_PORT_FILE, Sandbox
 from tests.deploy.test_rbac import RBAC, rules
-from tests.support.controlplane import clear_cluster, copy_cluster, dynamic, opsbot_kubeconfig
+from tests.support.built import require_components
 from tests.support.doors import SCENARIO
 from tests.support.every_kind import EVERY_KIND
 
@@ -82,3 +87,30 @@ def changed_twins(all_twins: Twins) -> Iterator[Twins]:
     all_twins.reload()
     all_twins.changed = True
     yield all_twins
+
+
+class RealSandbox:
+    """A sandbox on the real control plane (`--kubernetes real`: the scheduler, the controller-manager, kwok and
+    kube-state-metrics beside the API server), crashloop-missing-env loaded; opsbot's settings for it, and the
+    cluster's administrator (tests/controlplane/test_real_sandbox.py)."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        self.sandbox, self.settings = sb, load_settings(sb.settings_file)
+        api = config.new_client_from_config(str(k8s_real.control_plane(sb.dir).admin_kubeconfig))
+        self.core, self.apps = client.CoreV1Api(api), client.AppsV1Api(api)
+
+
+@pytest.fixture(scope="session")
+def real_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealSandbox]:
+    """Started once per run, only for the tests that ask; skipped, saying why, only when Go is missing."""
+    require_components()
+    sb = Sandbox(tmp_path_factory.mktemp("real-sandbox"), kubernetes="real")
+    (sb.dir / SERVE_PORT_FILE).write_text("9")  # Alertmanager posts nowhere: no test serves this sandbox
+    try:
+        sb.up()
+        sb.load(scenario.load(SCENARIO))
+        yield RealSandbox(sb)
+    except procs.SandboxError as e:
+        pytest.fail(f"the sandbox on the real control plane did not start: {e}")
+    finally:
+        sb.down()

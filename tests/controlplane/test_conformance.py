@@ -1,5 +1,5 @@
 """Tool conformance: opsbot's tools give the same answer from the real API server as from the emulator, on the
-same objects (tests/support/controlplane.py copies them), read at the same instant by opsbot's ServiceAccount.
+same objects (sandbox/k8s_copy.py copies them), read at the same instant by opsbot's ServiceAccount.
 
 What a copy cannot carry is set aside by name (SERVER_SET: the creation time a client cannot set, and what is
 computed from it); every other difference is an emulator bug to fix or a known limit with its own test here
@@ -16,8 +16,9 @@ from kubernetes import client, config
 
 from bot.guard.door import Caller, Door
 from bot.settings import Settings
+from sandbox.k8s_copy import BUILT_IN_NAMESPACES
+from sandbox.k8s_identity import OPSBOT_NS
 from tests.controlplane.conftest import Twins
-from tests.support.controlplane import BUILT_IN_NAMESPACES, OPSBOT_NS
 from tests.support.doors import OPERATOR, Clock, door_with_clock
 from tools.base import ToolResult
 from tools.k8s_kinds import KINDS

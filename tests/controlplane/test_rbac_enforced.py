@@ -17,8 +17,9 @@ from kubernetes.client.exceptions import ApiException
 
 from bot.guard.door import Caller
 from sandbox.controlplane import ControlPlane
+from sandbox.k8s_copy import dynamic
+from sandbox.k8s_identity import DEPLOY, apply
 from tests.controlplane.conftest import Twins
-from tests.support.controlplane import DEPLOY, apply, dynamic
 from tests.support.doors import OPERATOR, make_door
 from tools.base import Status
 from tools.k8s_api import NOT_READABLE

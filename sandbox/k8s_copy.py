@@ -1,4 +1,5 @@
-"""The real control plane for tests: the emulator's objects copied into it, deploy/'s RBAC applied, opsbot's token.
+"""A scenario's cluster copied from the emulator into a real API server (the control-plane tests' twins, and the
+sandbox on the real control plane, which loads a scenario into an emulator of its own first).
 
 `copy_cluster` reads every object the emulator holds (after it loaded a scenario) and creates it through the
 real API server with the official client, status through the status subresource, owner and controller uids
@@ -14,15 +15,12 @@ from typing import Any
 
 import httpx
 import yaml
-from kubernetes import client, config
+from kubernetes import config
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
 
-from sandbox import controlplane, k8s
 from sandbox.k8s_objects import RESOURCES
 
-DEPLOY = Path(__file__).resolve().parent.parent.parent / "deploy" / "kubernetes"
-OPSBOT_NS = OPSBOT_SA = "opsbot"
 BUILT_IN_NAMESPACES = {"default", "kube-public", "kube-node-lease"}  # every API server makes these
 
 # owners before what they own (uids map forward), PVCs before the PVs that name them, quotas and limit ranges
@@ -33,6 +31,9 @@ ORDER = ["namespaces", "nodes", "storageclasses", "serviceaccounts", "persistent
          "events"]
 assert sorted(ORDER) == sorted(RESOURCES), "every kind the emulator serves is copied"
 SERVER_SET = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink")
+# what the controller-manager makes in every namespace (when it runs, in a sandbox on the real control plane)
+MADE_BY_CONTROLLERS = {("ServiceAccount", "default"), ("ConfigMap", "kube-root-ca.crt")}
+DS_GENERATION, DS_GENERATION_LABEL = "deprecated.daemonset.template.generation", "pod-template-generation"
 JOB_UID_LABELS = ("controller-uid", "batch.kubernetes.io/controller-uid")
 
 
@@ -40,12 +41,17 @@ def dynamic(kubeconfig: Path) -> DynamicClient:
     return DynamicClient(config.new_client_from_config(str(kubeconfig)))
 
 
-def _emulator_items(kubeconfig: Path, plural: str) -> list[dict[str, Any]]:
+def emulator_client(kubeconfig: Path) -> httpx.Client:
+    """A client of the emulator that `kubeconfig` names (plain HTTP, a bearer token)."""
     cfg = yaml.safe_load(kubeconfig.read_text())
-    server, token = cfg["clusters"][0]["cluster"]["server"], cfg["users"][0]["user"]["token"]
+    return httpx.Client(base_url=cfg["clusters"][0]["cluster"]["server"], timeout=10,
+                        headers={"Authorization": f"Bearer {cfg['users'][0]['user']['token']}"})
+
+
+def _emulator_items(kubeconfig: Path, plural: str) -> list[dict[str, Any]]:
     gv = RESOURCES[plural][0]
-    r = httpx.get(f"{server}{'/api/v1' if gv == 'v1' else '/apis/' + gv}/{plural}",
-                  headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    with emulator_client(kubeconfig) as emulator:
+        r = emulator.get(f"{'/api/v1' if gv == 'v1' else '/apis/' + gv}/{plural}")
     r.raise_for_status()
     return r.json()["items"]
 
@@ -81,25 +87,48 @@ def _as_created(obj: dict[str, Any], uids: dict[str, str]) -> tuple[dict[str, An
     return obj, obj.pop("status", None)
 
 
-def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient,
-                 copied: list[tuple[str, str | None, str]]) -> dict[str, str]:
+def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient, copied: list[tuple[str, str | None, str]],
+                 status_annotation: str | None = None, kubelet_port: int | None = None) -> dict[str, str]:
     """Create every object of the emulator's cluster in the real one (namespaces that exist are kept), each
-    appended to `copied`; returns the uids and Service cluster IPs the API server gave, each to the emulator's."""
+    appended to `copied`; returns the uids and Service cluster IPs the API server gave, each to the emulator's.
+    `status_annotation`: annotate each Pod and Node with it, so that kwok leaves the status copied from the
+    emulator as it is (sandbox/controlplane_cluster.py). `kubelet_port`: every Node's kubelet is on loopback at
+    that port (kwok's), where the API server asks for pod logs (its preferred address type is InternalDNS)."""
     uids: dict[str, str] = {}
+    generations: dict[str, str] = {}  # each copied DaemonSet's template generation, by its new uid
     for plural in ORDER:
         gv, kind, namespaced = RESOURCES[plural]
         api = admin.resources.get(api_version=gv, kind=kind)
         for item in _emulator_items(emulator_kubeconfig, plural):
             body, status = _as_created(item, uids)
+            if status_annotation and kind in ("Pod", "Node"):
+                body["metadata"].setdefault("annotations", {})[status_annotation] = "true"
+            if status_annotation and kind == "Pod":
+                # a DaemonSet's pod is current for its controller when it carries the DaemonSet's template
+                # generation (the revision hash the controller computes itself): else it would replace the pod
+                for ref in body["metadata"].get("ownerReferences", []):
+                    if ref["uid"] in generations:
+                        body["metadata"].setdefault("labels", {})[DS_GENERATION_LABEL] = generations[ref["uid"]]
+            if kubelet_port and kind == "Node" and status:
+                status["daemonEndpoints"] = {"kubeletEndpoint": {"Port": kubelet_port}}
+                status["addresses"] = [{"type": "InternalDNS", "address": "127.0.0.1"}, *status.get("addresses", [])]
             ns = body["metadata"].get("namespace") if namespaced else None
             try:
                 made = api.create(body=body, namespace=ns)
             except ConflictError:
-                if kind != "Namespace":
+                if kind == "Namespace":
+                    continue
+                if (kind, body["metadata"]["name"]) not in MADE_BY_CONTROLLERS:
                     raise
+                # the controller-manager made it first: the scenario's fields onto it, and it stays when cleared
+                made = api.patch(body=body, name=body["metadata"]["name"], namespace=ns,
+                                 content_type="application/merge-patch+json")
+                uids[item["metadata"]["uid"]] = made.metadata.uid
                 continue
             copied.append((plural, ns, made.metadata.name))
             uids[item["metadata"]["uid"]] = made.metadata.uid
+            if kind == "DaemonSet":
+                generations[made.metadata.uid] = (made.metadata.annotations or {}).get(DS_GENERATION, "1")
             if kind == "Service" and item["spec"].get("clusterIP"):
                 uids[item["spec"]["clusterIP"]] = made.spec.clusterIP
             if status and kind != "Namespace":
@@ -124,24 +153,3 @@ def clear_cluster(admin: DynamicClient, copied: list[tuple[str, str | None, str]
                        propagation_policy="Background")  # a Job's default, orphan, is a finalizer too
         except NotFoundError:
             pass
-
-
-def apply(admin: DynamicClient, path: Path, namespace: str | None = None) -> None:
-    """Create every object of a manifest file (as `kubectl create -n NAMESPACE -f`)."""
-    for doc in yaml.safe_load_all(path.read_text()):
-        if doc:
-            api = admin.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
-            api.create(body=doc, namespace=doc["metadata"].get("namespace", namespace) if api.namespaced else None)
-
-
-def opsbot_kubeconfig(cp: controlplane.ControlPlane, path: Path) -> Path:
-    """deploy/kubernetes' ServiceAccount and ClusterRole(+Binding) applied; a kubeconfig with that SA's token."""
-    admin = dynamic(cp.admin_kubeconfig)
-    admin.resources.get(api_version="v1", kind="Namespace").create(body={"metadata": {"name": OPSBOT_NS}})
-    apply(admin, DEPLOY / "base" / "serviceaccount.yaml", OPSBOT_NS)
-    apply(admin, DEPLOY / "base" / "rbac.yaml")
-    core = client.CoreV1Api(config.new_client_from_config(str(cp.admin_kubeconfig)))
-    token = core.create_namespaced_service_account_token(
-        OPSBOT_SA, OPSBOT_NS, {"spec": {"expirationSeconds": 3600 * 6}}).status.token
-    k8s.write_kubeconfig(path, cp.url, token, certificate_authority=cp.ca_file)
-    return path

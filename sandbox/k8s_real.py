@@ -1,0 +1,144 @@
+"""The sandbox's Kubernetes on the real control plane (`opsbot sandbox up --kubernetes real`).
+
+`start` runs etcd, kube-apiserver, kube-scheduler, kube-controller-manager, kwok and kube-state-metrics in the
+sandbox's directory, and our emulator in its `loader/` folder as the scenario loader; opsbot's kubeconfig holds
+deploy/kubernetes' ServiceAccount token (RBAC enforced). `load` loads a scenario into the loader, then copies its
+objects into the real API server (sandbox/k8s_copy.py) while the controller-manager is stopped, so that the
+controllers first see the scenario whole (a Deployment with its ReplicaSets and pods) and make nothing twice;
+the copied pods and nodes keep the status the scenario gave them (kwok leaves them be), and what the controllers
+make afterwards (a scale, a restart, a rollback) kwok runs.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict
+from pathlib import Path
+
+from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic.exceptions import ConflictError
+
+from sandbox import controlplane, controlplane_cluster, k8s, procs
+from sandbox.controlplane import ControlPlane
+from sandbox.controlplane_cluster import CONTROLLERS, KWOK, NAMES
+from sandbox.k8s_copy import clear_cluster, copy_cluster, dynamic, emulator_client
+from sandbox.k8s_identity import DEPLOY, apply, opsbot_kubeconfig
+from sandbox.scenario import Scenario
+
+INFO = "kubernetes-real.json"  # the running cluster: its control plane, ports and kube-state-metrics' URL
+COPIED = "kubernetes-real.copied.json"  # what the last load copied, deleted by the next
+SECRET_METADATA = DEPLOY / "optional" / "secret-metadata.yaml"
+
+
+def _loader(state_dir: Path) -> Path:
+    return state_dir / k8s.LOADER
+
+
+def is_real(state_dir: Path) -> bool:
+    """Whether the sandbox in `state_dir` runs the real control plane (from `start` until `stop`)."""
+    return (state_dir / INFO).exists()
+
+
+def metrics_target(state_dir: Path) -> str:
+    """kube-state-metrics' host:port, for Prometheus to scrape."""
+    return json.loads((state_dir / INFO).read_text())["metrics_url"].split("//")[1].split("/")[0]
+
+
+def control_plane(state_dir: Path) -> ControlPlane:
+    """The running sandbox's control plane (its URL, CA and administrator's kubeconfig)."""
+    cp = json.loads((state_dir / INFO).read_text())["control_plane"]
+    return ControlPlane(Path(cp["state_dir"]), cp["url"], Path(cp["ca_file"]), cp["admin_token"],
+                        Path(cp["admin_kubeconfig"]), cp["tokens"])
+
+
+def start(state_dir: Path, loader_port: int) -> None:
+    """Start the real cluster and the loader; opsbot's kubeconfig at k8s.kubeconfig_path(state_dir)."""
+    try:
+        controlplane.addon_binaries()
+    except controlplane.ControlPlaneMissing as e:
+        raise procs.SandboxError(f"the real control plane cannot start: {e}") from None
+    loader = _loader(state_dir)
+    loader.mkdir(exist_ok=True)
+    k8s.start(loader, loader_port)
+    cp = controlplane.start(state_dir)
+    cluster = controlplane_cluster.start(cp)
+    opsbot_kubeconfig(cp, k8s.kubeconfig_path(state_dir))
+    (state_dir / INFO).write_text(json.dumps({
+        "control_plane": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cp).items()},
+        "ports": cluster.ports, "metrics_url": cluster.metrics_url}))
+
+
+def running(state_dir: Path) -> bool:
+    return all(procs.running_pid(name, state_dir) is not None
+               for name in (controlplane.ETCD, controlplane.APISERVER, *NAMES)) \
+        and procs.running_pid(k8s.NAME, _loader(state_dir)) is not None
+
+
+def stop(state_dir: Path) -> bool:
+    """Stop everything `start` started; whether anything was running."""
+    stopped = [procs.stop(k8s.NAME, _loader(state_dir))]
+    for name in reversed(NAMES):
+        stopped.append(procs.stop(name, state_dir))
+    stopped += [procs.stop(controlplane.APISERVER, state_dir), procs.stop(controlplane.ETCD, state_dir)]
+    for name in (INFO, COPIED):
+        (state_dir / name).unlink(missing_ok=True)
+    return any(stopped)
+
+
+def load(state_dir: Path, loader_port: int, scenario: Scenario, t0: float) -> None:
+    """The scenario into the loader, then copied into the real cluster in place of the last one."""
+    loader = _loader(state_dir)
+    k8s.load(loader, loader_port, scenario, t0)
+    cp, ports = control_plane(state_dir), json.loads((state_dir / INFO).read_text())["ports"]
+    admin = dynamic(cp.admin_kubeconfig)
+    copied_file = state_dir / COPIED
+    procs.stop(CONTROLLERS, state_dir)
+    try:
+        if copied_file.exists():
+            clear_cluster(admin, [tuple(c) for c in json.loads(copied_file.read_text())])
+        copied: list[tuple[str, str | None, str]] = []
+        try:
+            copy_cluster(k8s.kubeconfig_path(loader), admin, copied, controlplane_cluster.SCENARIO_STATUS,
+                         kubelet_port=ports[KWOK])
+        except ApiException as e:
+            raise procs.SandboxError(f"the API server refused scenario {scenario.name}'s objects: "
+                                     f"{e.status} {e.reason}: {e.body}") from None
+        finally:
+            copied_file.write_text(json.dumps(copied))
+        for ns in sorted({ns for _, ns, _ in copied if ns}):
+            try:  # the demo's opsbot reads Secrets' names and keys in the scenario's namespaces, as the emulator lets it
+                apply(admin, SECRET_METADATA, ns)
+            except ConflictError:
+                pass  # applied by an earlier load
+        procs.stop(KWOK, state_dir)  # kwok reads the pods' logs from its configuration, at start
+        controlplane_cluster.start_component(cp, KWOK, ports[KWOK], _pod_logs(state_dir, copied))
+    finally:
+        controlplane_cluster.start_component(cp, CONTROLLERS, ports[CONTROLLERS])
+
+
+def _pod_logs(state_dir: Path, copied: list[tuple[str, str | None, str]]) -> list[dict]:
+    """Each copied pod's container logs (current and previous) as the loader serves them, written to files in
+    the container runtime's format for kwok to serve; kwok's Logs objects naming them."""
+    out = state_dir / "pod-logs"
+    shutil.rmtree(out, ignore_errors=True)
+    found = []
+    with emulator_client(k8s.kubeconfig_path(_loader(state_dir))) as loader:
+        for plural, ns, name in copied:
+            if plural != "pods":
+                continue
+            path = f"/api/v1/namespaces/{ns}/pods/{name}"
+            spec = loader.get(path).json()["spec"]
+            files: dict[str, Path] = {}
+            previous: dict[str, Path] = {}
+            for c in [*spec.get("initContainers", []), *spec["containers"]]:
+                for was, into in ((False, files), (True, previous)):
+                    r = loader.get(f"{path}/log", params={"container": c["name"], "timestamps": "true",
+                                                          "previous": str(was).lower()})
+                    lines = [line.split(" ", 1) for line in r.text.splitlines() if " " in line] \
+                        if r.status_code == 200 else []
+                    into[c["name"]] = file = out / ns / name / f"{c['name']}{'.previous' if was else ''}.log"
+                    file.parent.mkdir(parents=True, exist_ok=True)
+                    file.write_text("".join(f"{at} stdout F {text}\n" for at, text in lines))
+            found.append(controlplane_cluster.logs(ns, name, files, previous))
+    return found
