@@ -19,7 +19,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config import ConfigException
 from pydantic import AfterValidator, Field
 
-from tools.base import BackendError, ToolInputError
+from tools.base import Args, BackendError, ToolInputError
 from tools.context import ToolContext
 from tools.k8s_kinds import API_CLASSES, KINDS, ApiGroup, plural
 
@@ -70,6 +70,12 @@ PodName = Annotated[str, Field(min_length=1, max_length=253), AfterValidator(_dn
 ObjectName = Annotated[str, Field(min_length=1, max_length=253), AfterValidator(_dns_subdomain)]
 ContainerName = Annotated[str, Field(min_length=1, max_length=63), AfterValidator(_dns_label)]
 LabelSelector = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_selector)]
+
+
+class ClusterArgs(Args):
+    """A Kubernetes tool's arguments: which cluster, of those the settings name, it reads or acts on."""
+
+    cluster: str | None = Field(None, max_length=63, description="the cluster; default: the default one")
 
 
 def url(ctx: ToolContext) -> str:
