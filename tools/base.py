@@ -107,7 +107,7 @@ def tool(
         if not doc:
             raise TypeError(f"tool {fn.__name__} needs a docstring: it is the model's description")
         if "cluster" in args_model.model_fields:  # a Kubernetes tool runs, and previews, on the cluster it names
-            return Tool(fn.__name__, doc, args_model, on_cluster(fn), backend, preview and on_cluster(preview))
+            return Tool(fn.__name__, doc, args_model, on_cluster(fn), backend, preview and on_cluster(named(preview)))
         return Tool(fn.__name__, doc, args_model, fn, backend, preview)
 
     return wrap
@@ -123,6 +123,20 @@ def on_cluster(fn: Callable[[ToolContext, Any], R]) -> Callable[[ToolContext, An
         except LookupError as e:
             raise ToolInputError(str(e)) from None
         return fn(there, args)
+
+    return run
+
+
+def named(preview: Callable[[ToolContext, Any], Preview]) -> Callable[[ToolContext, Any], Preview]:
+    """The preview with its target led by the cluster's name when the settings name several clusters
+    ('b/shop/Deployment/checkout'): the approvers, the audit and the cooldowns tell the clusters apart."""
+
+    def run(ctx: ToolContext, args: Any) -> Preview:
+        p = preview(ctx, args)
+        k8s = ctx.settings.kubernetes
+        if len(k8s.clusters) < 2:
+            return p
+        return p.model_copy(update={"target": f"{args.cluster or k8s.default}/{p.target}"})
 
     return run
 

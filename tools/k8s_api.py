@@ -17,7 +17,7 @@ import urllib3
 from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config import ConfigException
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, SerializerFunctionWrapHandler, model_serializer
 
 from tools.base import Args, BackendError, ToolInputError
 from tools.context import ToolContext
@@ -76,6 +76,14 @@ class ClusterArgs(Args):
     """A Kubernetes tool's arguments: which cluster, of those the settings name, it reads or acts on."""
 
     cluster: str | None = Field(None, max_length=63, description="the cluster; default: the default one")
+
+    @model_serializer(mode="wrap")
+    def _cluster_when_named(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """No `cluster: null` in what is stored and shown: a call that names none reads as it always did."""
+        data = handler(self)
+        if data.get("cluster") is None:
+            data.pop("cluster", None)
+        return data
 
 
 def url(ctx: ToolContext) -> str:

@@ -56,11 +56,13 @@ class ActionGate:
         self.pause = PauseSwitch(store.client, store.prefix)
 
     def _request(self, t: Tool, preview: Preview, requester: str, severity: Severity | None,
-                 failure_mode: str | None, via: str) -> ActionRequest:
-        """`via` "verify": the undo bot.guard.verify proposes of an action that did not fix it (no cooldown)."""
+                 failure_mode: str | None, via: str, cluster: str | None = None) -> ActionRequest:
+        """`via` "verify": the undo bot.guard.verify proposes of an action that did not fix it (no cooldown);
+        `cluster` the one the arguments name (None: the default cluster, by its name)."""
         return ActionRequest(tool=t.name, namespace=preview.namespace, target=preview.target, requester=requester,
                              severity=severity, replicas=preview.replicas, deployment=preview.deployment,
-                             failure_mode=failure_mode, undo=via == "verify")
+                             failure_mode=failure_mode, undo=via == "verify",
+                             cluster=cluster or self.ctx.settings.kubernetes.default)
 
     def _decide(self, req: ActionRequest) -> Decision:
         """The engine's decision now: the executions ledger, and for a rule with a track record the record and
@@ -90,7 +92,8 @@ class ActionGate:
                     return self._pending_result(t.name, invocation, held)
             preview = t.preview(self.ctx, args)  # ToolInputError / BackendError: reported by the door
             now = self.ctx.now()
-            decision = self._decide(self._request(t, preview, requester, severity, failure_mode, via))
+            decision = self._decide(self._request(t, preview, requester, severity, failure_mode, via,
+                                                  getattr(args, "cluster", None)))
             own = f" ({messages.MODEL_OWN})" if via == "model" else ""  # the trail says whose the idea was
             self._audit("decision", requester, t.name, preview.target, decision.outcome,
                         f"{preview.summary}: {decision.reason}{own}", raw, incident)
@@ -185,7 +188,7 @@ class ActionGate:
         if preview.pinned != action.preview.pinned:
             return f"{preview.target} changed since it was approved: it would now {preview.summary}"
         decision = self._decide(self._request(t, preview, action.requester, action.decision.severity,
-                                              action.failure_mode, action.via))
+                                              action.failure_mode, action.via, getattr(args, "cluster", None)))
         if decision.outcome == "deny":
             return decision.reason
         if decision.outcome == "approve":
