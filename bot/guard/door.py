@@ -65,10 +65,11 @@ class Door:
         self.ctx, self.audit = ctx, audit
         self.gate = ActionGate(self.tools, ctx, engine, approvals, audit, look=self.look, outcomes=outcomes)
 
-    def look(self, namespace: str, deployment: str) -> Snapshot:
-        """A deployment's state as verification judges it, read through this door (audited as VERIFIER)."""
-        return observe(lambda name, args: self.run(name, args, Caller(identity=VERIFIER, via="verify")),
-                       namespace, deployment)
+    def look(self, namespace: str, deployment: str, cluster: str | None = None) -> Snapshot:
+        """A deployment's state (on `cluster`; None: the default) as verification judges it, read through this
+        door (audited as VERIFIER)."""
+        caller = Caller(identity=VERIFIER, via="verify", cluster=cluster)
+        return observe(lambda name, args: self.run(name, args, caller), namespace, deployment)
 
     def cluster_of(self, labels: dict[str, str]) -> str | None:
         """The cluster an alert's labels name (kubernetes.cluster_label); None when the settings name no

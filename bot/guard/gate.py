@@ -47,7 +47,7 @@ class Verdict(BaseModel):
 
 class ActionGate:
     def __init__(self, tools: dict[str, Tool], ctx: ToolContext, engine: PolicyEngine, store: ApprovalStore,
-                 audit: AuditLog, look: Callable[[str, str], Snapshot] | None = None,
+                 audit: AuditLog, look: Callable[[str, str, str | None], Snapshot] | None = None,
                  outcomes: Outcomes | None = None):
         self.tools, self.ctx, self.engine, self.store, self.audit = tools, ctx, engine, store, audit
         self.look = look  # a deployment's state, read through the door (bot.guard.watch.observe)
@@ -213,7 +213,7 @@ class ActionGate:
                         f"#{action.id} not executed: {reason}", action.args, action.incident)
             return Verdict(ok=False, message=f"not executed: {reason}", action=self.store.get(action.id))
         deployment = deployment_of(action.tool, action.preview) if action.tool in VERBS else None
-        before = self._looked(action.preview.namespace, deployment)
+        before = self._looked(action.preview.namespace, deployment, action.args.get("cluster"))
         result = invoke(t, self.ctx, t.args.model_validate(action.args), claimed_by)
         self.store.record_execution(action, self.ctx.now())
         done = result.status == Status.success
@@ -222,12 +222,12 @@ class ActionGate:
             self._watch(action, deployment, before)
         return verdict
 
-    def _looked(self, namespace: str, deployment: str | None) -> Snapshot | None:
+    def _looked(self, namespace: str, deployment: str | None, cluster: str | None) -> Snapshot | None:
         """The target before the action runs, what a later 'worse' is measured against (None: not readable)."""
         if self.look is None or deployment is None:
             return None
         try:
-            return self.look(namespace, deployment)
+            return self.look(namespace, deployment, cluster)
         except Unreadable:
             return None
 
@@ -237,7 +237,7 @@ class ActionGate:
         try:
             self.watches.begin(Watch(action_id=action.id, tool=action.tool, summary=action.preview.summary,
                                      namespace=action.preview.namespace, deployment=deployment,
-                                     incident=action.incident, executed_at=now, before=before,
+                                     cluster=action.args.get("cluster"), incident=action.incident, executed_at=now, before=before,
                                      deadline=now + self.engine.policy.verify.window))
         except redis.RedisError as e:  # the action ran; only its verification is lost, and the log says so
             log.error("verification_not_started", action=action.id, error=f"{type(e).__name__}: {e}")

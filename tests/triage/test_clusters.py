@@ -1,6 +1,6 @@
 """Several clusters from one install: an alert labelled cluster=b is triaged against b and its approved action
-changes b only, though cluster a (the default) holds an object of the same name; the audit names the cluster,
-an unknown cluster is refused in words, and the policy can scope a rule to a cluster."""
+changes b only, though cluster a (the default) holds an object of the same name; verification watches b; the
+audit names the cluster, an unknown cluster is refused in words, and the policy can scope a rule to a cluster."""
 
 from __future__ import annotations
 
@@ -96,6 +96,10 @@ def test_a_restart_on_b_restarts_b_only_and_the_audit_names_b(clustered: Setting
     restarted = {n: (_checkout(p).spec.template.metadata.annotations or {}).get("kubectl.kubernetes.io/restartedAt")
                  for n, p in two_clusters.items()}
     assert restarted["b"] and not restarted["a"], restarted
+    watch = door.gate.watches.get(r.data["action_id"])  # verification judges b's checkout, not a's
+    assert watch is not None and watch.cluster == "b" and watch.before is not None
+    assert watch.before.desired == 3, watch.before  # b's checkout has 3 replicas, a's 4
+    assert door.look("shop", "checkout", "b").desired == 3
     trail = [(rec.kind, rec.target) for rec in door.audit.query() if rec.action == "k8s_rollout_restart"]
     assert ("tool_call", "b/shop/checkout") in trail, trail
     assert ("decision", "b/shop/deployment/checkout") in trail, trail
