@@ -73,8 +73,10 @@ class KubernetesSettings(ClusterSettings):
     """The one cluster (kubeconfig/context), or several named ones (`clusters`) with one default."""
 
     timeout_s: float = Field(5.0, description="seconds a Kubernetes API call may take")
-    clusters: dict[str, ClusterSettings] = Field(default_factory=dict, description="named clusters; empty: the one "
-                                                 "cluster `kubeconfig`/`context` name")
+    clusters: dict[str, ClusterSettings] = Field(default_factory=dict, description="named clusters, each {kubeconfig, "
+                                                 "context} (no kubeconfig: in-cluster); alerts and tools choose one by "
+                                                 "name (docs/kubernetes.md); empty: the one cluster `kubeconfig` and "
+                                                 "`context` name")
     default_cluster: str | None = Field(None, description="the cluster a call without `cluster` goes to (default: "
                                         "the first of `clusters`)")
     cluster_label: str = Field("cluster", description="the alert label that names an alert's cluster")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from kubernetes import client, config
 
+from bot.config.check import check
 from bot.guard.door import Caller, Door
 from bot.intake.alert import Alert
 from bot.intake.webhooks.alertmanager import AMPayload, to_alert
@@ -74,6 +75,7 @@ def test_an_alert_from_cluster_b_is_triaged_against_b_and_its_approved_action_ch
     evidence = " ".join(line.text for line in card.evidence)
     assert "DATABASE_URL" in evidence, evidence  # b's crash-loop; a's checkout is Running 1.6.0
     assert "1.6.0" not in evidence, evidence
+    assert any(line.check.startswith("k8s_") and "CrashLoopBackOff" in line.text for line in card.evidence), evidence
     acted = [a for a in card.actions if a.action_id]
     assert acted and all(a.args.get("cluster") == "b" for a in card.actions), card.actions
     images_before = {n: _checkout(p).spec.template.spec.containers[0].image for n, p in two_clusters.items()}
@@ -129,3 +131,24 @@ def test_a_policy_rule_can_be_scoped_to_a_cluster(settings: Settings) -> None:
     assert decided("staging") == PolicyEngine(shipped).decide(
         ActionRequest(tool="k8s_rollout_restart", namespace="shop", target="shop/Deployment/checkout",
                       requester="slack:U0OPERATOR", severity="P1", deployment="checkout"), [], datetime.now(UTC)).reason
+
+
+def test_an_alert_naming_an_unknown_cluster_gets_a_card_that_says_so(clustered: Settings) -> None:
+    door = make_door(clustered)
+    alert = _alert_for(door)
+    alert = alert.model_copy(update={"labels": {**alert.labels, "cluster": "c"}})
+    card = Triage(door).card(alert, "inc-c")
+    assert card.could_not_run, card.evidence
+    assert all("no cluster 'c'; clusters: a, b" in line for line in card.could_not_run if "k8s_" in line)
+    read = [line.text for line in card.evidence if line.check.startswith("k8s_")]  # logs: one store for all
+    assert read == [], read
+
+
+def test_config_check_tries_each_cluster(clustered: Settings, dead_url: str, tmp_path: Path) -> None:
+    down = tmp_path / "down.yaml"
+    k8s.write_kubeconfig(down, dead_url, "x")
+    k = clustered.kubernetes
+    s = clustered.model_copy(update={"kubernetes": k.model_copy(update={
+        "clusters": {**k.clusters, "c": ClusterSettings(kubeconfig=down)}})})
+    found = {f.what: f.level for f in check(s) if f.what.startswith("kubernetes")}
+    assert found == {"kubernetes a": "ok", "kubernetes b": "ok", "kubernetes c": "fail"}, found
