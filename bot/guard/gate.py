@@ -237,7 +237,8 @@ class ActionGate:
         try:
             self.watches.begin(Watch(action_id=action.id, tool=action.tool, summary=action.preview.summary,
                                      namespace=action.preview.namespace, deployment=deployment,
-                                     cluster=action.args.get("cluster"), incident=action.incident, executed_at=now, before=before,
+                                     cluster=action.args.get("cluster"), incident=action.incident,
+                                     executed_at=now, before=before,
                                      deadline=now + self.engine.policy.verify.window))
         except redis.RedisError as e:  # the action ran; only its verification is lost, and the log says so
             log.error("verification_not_started", action=action.id, error=f"{type(e).__name__}: {e}")

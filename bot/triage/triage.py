@@ -180,7 +180,7 @@ class Triage:
             actions=self._propose(proposals, alert, incident_id, playbook.name if playbook else None, diagnosed),
             links=alert.links, count=count,
             started_at=alert.starts_at, updated_at=self.now(), sentry_issue_id=alert.sentry_issue_id,
-            made_from=made_from,
+            made_from=made_from, cluster=self.door.cluster_of(alert.labels),
             notices=[S.GROUP_TRUNCATED.format(count=alert.group_truncated)] if alert.group_truncated else [],
         )
         return card.model_copy(update={"track_record": self._track_record(card)})
@@ -209,4 +209,5 @@ class Triage:
         return Card(incident_id=incident_id, title=alert.name, severity=alert.severity, status=alert.status,
                     source=alert.source, failing=failing(alert), labels=alert.labels,
                     common_labels=alert.common_labels, links=alert.links, count=count,
-                    started_at=alert.starts_at, updated_at=self.now(), sentry_issue_id=alert.sentry_issue_id)
+                    started_at=alert.starts_at, updated_at=self.now(), sentry_issue_id=alert.sentry_issue_id,
+                    cluster=self.door.cluster_of(alert.labels))

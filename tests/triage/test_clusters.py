@@ -5,6 +5,7 @@ audit names the cluster, an unknown cluster is refused in words, and the policy 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,13 +14,21 @@ from typing import Any
 import pytest
 from kubernetes import client, config
 
+from bot.cards import strings as S
+from bot.cards.store import CardStore
+from bot.cards.text import render_text
+from bot.chat.agent import Agent
+from bot.chat.conversation import Conversation
 from bot.config.check import check
 from bot.guard.door import Caller, Door
 from bot.intake.alert import Alert
+from bot.intake.incidents import IncidentStore
+from bot.intake.timeline import Timelines
 from bot.intake.webhooks.alertmanager import AMPayload, to_alert
 from bot.intake.webhooks.synthetic import am_alert, am_payload
 from bot.settings import Settings
 from bot.triage.triage import Triage
+from bot.wiring import redis_client
 from policies.engine import ActionRequest, PolicyEngine
 from policies.schema import Rule, load_policy
 from sandbox import k8s, procs, scenario
@@ -76,6 +85,7 @@ def test_an_alert_from_cluster_b_is_triaged_against_b_and_its_approved_action_ch
     assert "DATABASE_URL" in evidence, evidence  # b's crash-loop; a's checkout is Running 1.6.0
     assert "1.6.0" not in evidence, evidence
     assert any(line.check.startswith("k8s_") and "CrashLoopBackOff" in line.text for line in card.evidence), evidence
+    assert f"Deployment shop/checkout {S.IN_CLUSTER.format(cluster='b')}" in render_text(card)
     acted = [a for a in card.actions if a.action_id]
     assert acted and all(a.args.get("cluster") == "b" for a in card.actions), card.actions
     images_before = {n: _checkout(p).spec.template.spec.containers[0].image for n, p in two_clusters.items()}
@@ -152,3 +162,18 @@ def test_config_check_tries_each_cluster(clustered: Settings, dead_url: str, tmp
         "clusters": {**k.clusters, "c": ClusterSettings(kubeconfig=down)}})})
     found = {f.what: f.level for f in check(s) if f.what.startswith("kubernetes")}
     assert found == {"kubernetes a": "ok", "kubernetes b": "ok", "kubernetes c": "fail"}, found
+
+
+def test_a_restart_typed_in_a_cluster_b_cards_thread_is_proposed_on_b(clustered: Settings) -> None:
+    door = make_door(clustered)
+    client, prefix = redis_client(clustered), f"test:{uuid.uuid4().hex}:"
+    cards = CardStore(client, prefix)
+    timelines = Timelines(IncidentStore(client, prefix, 3600, 3), cards, door.audit, None)
+    card = Triage(door).card(_alert_for(door), "inc-thread")
+    cards.save(card)
+    chat = Conversation(door, Agent(clustered, door), ["payments"], timelines=timelines)
+    reply = chat.command("restart", "slack:thread-1", "slack:U0OPERATOR", incident="inc-thread")
+    [pending] = [a for a in (door.gate.store.get(i) for i in door.gate.store.pending()) if a and a.tool ==
+                 "k8s_rollout_restart"]
+    assert pending.args.get("cluster") == "b", (pending.args, reply.text)
+    assert pending.preview.target == "b/shop/deployment/checkout"
