@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from opensearchpy import OpenSearch
 
     from knowledge.store import KnowledgeStore
+    from tools.settings import ClusterSettings
 
 
 class Backends:
@@ -76,11 +77,8 @@ class Backends:
 
     @cached_property
     def kubernetes(self) -> k8s_client.ApiClient:
-        s = self.settings.kubernetes
-        if s.kubeconfig is None:
-            k8s_config.load_incluster_config()
-            return k8s_client.ApiClient()
-        return k8s_config.new_client_from_config(config_file=str(s.kubeconfig), context=s.context)
+        """The default cluster's client (the one cluster, when kubernetes.clusters names none)."""
+        return kubernetes_client(self.settings.kubernetes.reach(None))
 
     @cached_property
     def core_v1(self) -> k8s_client.CoreV1Api:
@@ -94,6 +92,16 @@ class Backends:
     def kubernetes_url(self) -> str:
         return self.kubernetes.configuration.host
 
+    def on_cluster(self, name: str) -> Backends:
+        """These clients with the named cluster's Kubernetes client (built once, at first use); the default
+        cluster's name gives these very clients."""
+        if name == self.settings.kubernetes.default:
+            return self
+        views = self.__dict__.setdefault("_clusters", {})
+        if name not in views:
+            views[name] = ClusterBackends(self, name)
+        return views[name]
+
     @cached_property
     def knowledge(self) -> KnowledgeStore:
         """The Chroma knowledge store (imported late: Chroma and the model load only when used); an unreachable
@@ -102,6 +110,38 @@ class Backends:
 
         k = self.settings.knowledge
         return KnowledgeStore.open(k.path, tool_map(), k.playbooks_dir, url=k.chroma_url)
+
+
+def kubernetes_client(reach: ClusterSettings) -> k8s_client.ApiClient:
+    """A client for one cluster: its kubeconfig and context, or the in-cluster config when it names no file."""
+    if reach.kubeconfig is None:
+        configuration = k8s_client.Configuration()
+        k8s_config.load_incluster_config(client_configuration=configuration)
+        return k8s_client.ApiClient(configuration)
+    return k8s_config.new_client_from_config(config_file=str(reach.kubeconfig), context=reach.context)
+
+
+class ClusterBackends(Backends):
+    """Another cluster's Kubernetes clients beside the default clients' other backends (shared, not rebuilt)."""
+
+    def __init__(self, default: Backends, name: str):
+        super().__init__(default.settings)
+        self._default, self.cluster = default, name
+
+    @cached_property
+    def kubernetes(self) -> k8s_client.ApiClient:
+        return kubernetes_client(self.settings.kubernetes.reach(self.cluster))
+
+    def on_cluster(self, name: str) -> Backends:
+        return self._default.on_cluster(name)
+
+    def __getattribute__(self, attr: str) -> Any:
+        if attr in _SHARED:
+            return getattr(object.__getattribute__(self, "_default"), attr)
+        return object.__getattribute__(self, attr)
+
+
+_SHARED = frozenset({"prometheus", "alertmanager", "elasticsearch", "opensearch", "loki", "knowledge"})
 
 
 class Compat8Node(Urllib3HttpNode):

@@ -24,6 +24,7 @@ class ActionRequest:
     deployment: str | None = None
     failure_mode: str | None = None  # the playbook triage's diagnosis named; None: not triage's own proposal
     undo: bool = False  # puts back the target's last change (an action of opsbot's that verification found not fixed)
+    cluster: str | None = None  # the cluster acted on (settings kubernetes.clusters); None: no clusters are named
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,8 @@ class PolicyEngine:
             w = rule.when
             if (w.tier is None or tier in w.tier) and (w.severity is None or severity in w.severity) and (
                 w.namespace is None or req.namespace in w.namespace) and (w.tool is None or req.tool in w.tool) and (
-                w.failure_mode is None or req.failure_mode in w.failure_mode
+                w.failure_mode is None or req.failure_mode in w.failure_mode) and (
+                w.cluster is None or req.cluster in w.cluster
             ):
                 return i, rule
         return -1, None
@@ -332,7 +334,7 @@ class PolicyEngine:
 
 def _conditional(rule: Rule) -> bool:
     """Whether a rule matches only some requests of its tier and tool (a severity, namespace or failure mode)."""
-    return bool(rule.when.severity or rule.when.namespace or rule.when.failure_mode)
+    return bool(rule.when.severity or rule.when.namespace or rule.when.failure_mode or rule.when.cluster)
 
 
 def _reached(rules: list[Rule]) -> list[Rule]:
@@ -349,7 +351,8 @@ def _when(rule: Rule) -> str:
     w = rule.when
     return " ".join(c for c in (f"at {'/'.join(w.severity)}" if w.severity else "",
                                 f"in namespace {'/'.join(w.namespace)}" if w.namespace else "",
-                                f"for {'/'.join(w.failure_mode)}" if w.failure_mode else "") if c)
+                                f"for {'/'.join(w.failure_mode)}" if w.failure_mode else "",
+                                f"on cluster {'/'.join(w.cluster)}" if w.cluster else "") if c)
 
 
 def _condition(i: int, rule: Rule) -> str:

@@ -51,6 +51,8 @@ class When(_Strict):
     tool: list[str] | None = Field(None, description="the actions (tool names) the rule applies to")
     failure_mode: list[str] | None = Field(None, description="the failure modes (playbook names) triage diagnosed; "
                                            "a request with no diagnosed mode (chat, the model) never matches")
+    cluster: list[str] | None = Field(None, description="the clusters (settings kubernetes.clusters) the action "
+                                      "acts on; a request to the default cluster is named by the default's name")
 
 
 class Mentions(_Strict):

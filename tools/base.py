@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 # "opsbot": its own records (incidents, pending actions), read by the MCP server's views (bot/mcp/views.py);
 # "mcp": a tool of another MCP server (bot/mcp/remote.py); "logs": the store settings logs.backend names
+R = TypeVar("R")
+
 Backend = Literal["prometheus", "alertmanager", "logs", "kubernetes", "knowledge", "opsbot", "mcp"]
 
 
@@ -104,9 +106,39 @@ def tool(
         doc = inspect.getdoc(fn)
         if not doc:
             raise TypeError(f"tool {fn.__name__} needs a docstring: it is the model's description")
+        if "cluster" in args_model.model_fields:  # a Kubernetes tool runs, and previews, on the cluster it names
+            return Tool(fn.__name__, doc, args_model, on_cluster(fn), backend, preview and on_cluster(named(preview)))
         return Tool(fn.__name__, doc, args_model, fn, backend, preview)
 
     return wrap
+
+
+def on_cluster(fn: Callable[[ToolContext, Any], R]) -> Callable[[ToolContext, Any], R]:
+    """fn run with the context of the cluster its arguments name (`cluster`; None: the default one); an unknown
+    cluster is the caller's mistake, said with the clusters there are."""
+
+    def run(ctx: ToolContext, args: Any) -> R:
+        try:
+            there = ctx.on_cluster(args.cluster)
+        except LookupError as e:
+            raise ToolInputError(str(e)) from None
+        return fn(there, args)
+
+    return run
+
+
+def named(preview: Callable[[ToolContext, Any], Preview]) -> Callable[[ToolContext, Any], Preview]:
+    """The preview with its target led by the cluster's name when the settings name several clusters
+    ('b/shop/Deployment/checkout'): the approvers, the audit and the cooldowns tell the clusters apart."""
+
+    def run(ctx: ToolContext, args: Any) -> Preview:
+        p = preview(ctx, args)
+        k8s = ctx.settings.kubernetes
+        if len(k8s.clusters) < 2:
+            return p
+        return p.model_copy(update={"target": f"{args.cluster or k8s.default}/{p.target}"})
+
+    return run
 
 
 def ok(t: str, invocation: str, data: Any, notice: str | None = None) -> ToolResult:

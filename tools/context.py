@@ -7,7 +7,7 @@ Tools declare here what they need (`ToolSettings`, `Clients`); the application a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -78,6 +78,7 @@ class Clients(Protocol):
     def kubernetes_url(self) -> str: ...
     @property
     def knowledge(self) -> KnowledgeStore: ...
+    def on_cluster(self, name: str) -> Clients: ...
 
 
 def utc_now() -> datetime:
@@ -91,3 +92,15 @@ class ToolContext:
     now: Callable[[], datetime] = field(default=utc_now)
     # what tools keep between calls on this context (a namespace's Secret values, briefly): never settings
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def on_cluster(self, name: str | None) -> ToolContext:
+        """This context on the named cluster (None: the default one), its memo its own; an unknown name is a
+        LookupError naming the clusters the settings know."""
+        k8s = self.settings.kubernetes
+        if name is None or name == k8s.default:
+            return self
+        if name not in k8s.clusters:
+            known = ", ".join(k8s.clusters) or "none: kubernetes.clusters names no cluster"
+            raise LookupError(f"no cluster {name!r}; clusters: {known}")
+        memo = self.memo.setdefault(f"cluster:{name}", {})
+        return replace(self, backends=self.backends.on_cluster(name), memo=memo)

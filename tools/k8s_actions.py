@@ -11,9 +11,10 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 from pydantic import Field
 
-from tools.base import Args, Preview, ToolInputError, ToolResult, ok, tool
+from tools.base import Preview, ToolInputError, ToolResult, ok, tool
 from tools.context import ToolContext
 from tools.k8s_api import (
+    ClusterArgs,
     Namespace,
     ObjectName,
     PodName,
@@ -31,7 +32,7 @@ from tools.k8s_revisions import REVISION, Revision, RollbackPlan, current_revisi
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
 
-class DeploymentArgs(Args):
+class DeploymentArgs(ClusterArgs):
     namespace: Namespace
     deployment: ObjectName = Field(description="the deployment's name, exactly as the cluster has it")
 
@@ -40,7 +41,7 @@ class K8sScaleArgs(DeploymentArgs):
     replicas: int = Field(ge=0, le=1000, description="the absolute replica count wanted, e.g. 6")
 
 
-class K8sDeletePodArgs(Args):
+class K8sDeletePodArgs(ClusterArgs):
     namespace: Namespace
     pod: PodName = Field(description="the pod's full name, from k8s_list")
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import Field
 
-from tools.base import Args, ToolInputError, ToolResult, empty, ok, tool
+from tools.base import ToolInputError, ToolResult, empty, ok, tool
 from tools.context import ToolContext
-from tools.k8s_api import Namespace, age, call, iso, require_namespace
+from tools.k8s_api import ClusterArgs, Namespace, age, call, iso, require_namespace
 from tools.k8s_change_rows import configuration, events, jobs, nodes, rollouts, scaled_by, template_writes
 from tools.k8s_kinds import KINDS, plural
 from tools.timerange import parse_point
@@ -21,7 +21,7 @@ EVENTS_KEPT = ("scale events and autoscaler decisions come from events, which th
                "older ones show only as the workload's last replicas write")
 
 
-class K8sChangesArgs(Args):
+class K8sChangesArgs(ClusterArgs):
     namespace: Namespace | None = Field(None, description="the namespace; omitted: every namespace. "
                                         "Cluster-scoped changes (nodes) are always included")
     since: str = Field("6h", max_length=64, description="how far back: '6h', '30m', 'since 10:00', an ISO time")

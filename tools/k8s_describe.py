@@ -12,9 +12,9 @@ from pydantic import Field, model_validator
 from tools import k8s_detail_cluster as cluster
 from tools import k8s_detail_service as service
 from tools import k8s_detail_workloads as workloads
-from tools.base import Args, ToolResult, ok, tool
+from tools.base import ToolResult, ok, tool
 from tools.context import ToolContext
-from tools.k8s_api import Namespace, ObjectName, object_events, read_kind, require_namespace
+from tools.k8s_api import ClusterArgs, Namespace, ObjectName, object_events, read_kind, require_namespace
 from tools.k8s_detail_pod import describe_pod
 from tools.k8s_events import event_row, sort_events
 from tools.k8s_identity import describe_service_account
@@ -37,7 +37,7 @@ DETAIL: dict[str, Callable[[ToolContext, Any, datetime], dict[str, Any]]] = {
 }
 
 
-class K8sDescribeArgs(Args):
+class K8sDescribeArgs(ClusterArgs):
     kind: Kind = Field(description="the object's kind")
     name: ObjectName = Field(description="its exact name (a pod's full name, such as <deployment>-<hash>-<id>)")
     namespace: Namespace | None = Field(None, description="its namespace (not for Node, PersistentVolume, "

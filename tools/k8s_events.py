@@ -7,9 +7,10 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from tools.base import Args, ToolResult, empty, ok, tool
+from tools.base import ToolResult, empty, ok, tool
 from tools.context import ToolContext
 from tools.k8s_api import (
+    ClusterArgs,
     Namespace,
     ObjectName,
     age,
@@ -23,7 +24,7 @@ from tools.k8s_secret_values import mask_secret_values
 # -- events -------------------------------------------------------------------------------------------
 
 
-class K8sEventsArgs(Args):
+class K8sEventsArgs(ClusterArgs):
     namespace: Namespace
     object_name: ObjectName | None = Field(
         None, description="only events about this object and those named after it (a deployment's name also "

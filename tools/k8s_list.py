@@ -7,9 +7,10 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 from pydantic import Field, model_validator
 
-from tools.base import Args, ToolInputError, ToolResult, empty, ok, tool
+from tools.base import ToolInputError, ToolResult, empty, ok, tool
 from tools.context import ToolContext
 from tools.k8s_api import (
+    ClusterArgs,
     LabelSelector,
     Namespace,
     ObjectName,
@@ -26,7 +27,7 @@ from tools.k8s_rows import ROWS
 MAX_ROWS = 50
 
 
-class K8sListArgs(Args):
+class K8sListArgs(ClusterArgs):
     kind: Kind = Field("Pod", description="what to list")
     namespace: Namespace | None = Field(None, description="the namespace; omitted: every "
                                         "namespace (not for Node, PersistentVolume, StorageClass, Namespace)")

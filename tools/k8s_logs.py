@@ -7,9 +7,10 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 from pydantic import Field
 
-from tools.base import Args, ToolInputError, ToolResult, empty, ok, tool
+from tools.base import ToolInputError, ToolResult, empty, ok, tool
 from tools.context import ToolContext
 from tools.k8s_api import (
+    ClusterArgs,
     ContainerName,
     Namespace,
     PodName,
@@ -28,7 +29,7 @@ MAX_SCANNED_LOG_LINES = 5000
 # -- logs ---------------------------------------------------------------------------------------------
 
 
-class K8sPodLogsArgs(Args):
+class K8sPodLogsArgs(ClusterArgs):
     namespace: Namespace
     pod: PodName = Field(description="a pod name, or a Deployment, StatefulSet, DaemonSet or Job name to read "
                          "its newest pod")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class Section(BaseModel):
@@ -62,10 +62,42 @@ class LokiSettings(Section):
     level_label: str = Field("level", description="the label (stream or extracted) that holds the log level")
 
 
-class KubernetesSettings(Section):
+class ClusterSettings(Section):
+    """How one named cluster is reached: a kubeconfig (and context), or the in-cluster config."""
+
     kubeconfig: Path | None = Field(None, description="kubeconfig file; None means in-cluster config")
     context: str | None = Field(None, description="kubeconfig context to use (default: the current one)")
+
+
+class KubernetesSettings(ClusterSettings):
+    """The one cluster (kubeconfig/context), or several named ones (`clusters`) with one default."""
+
     timeout_s: float = Field(5.0, description="seconds a Kubernetes API call may take")
+    clusters: dict[str, ClusterSettings] = Field(default_factory=dict, description="named clusters, each {kubeconfig, "
+                                                 "context} (no kubeconfig: in-cluster); alerts and tools choose one by "
+                                                 "name (docs/kubernetes.md); empty: the one cluster `kubeconfig` and "
+                                                 "`context` name")
+    default_cluster: str | None = Field(None, description="the cluster a call without `cluster` goes to (default: "
+                                        "the first of `clusters`)")
+    cluster_label: str = Field("cluster", description="the alert label that names an alert's cluster")
+
+    @model_validator(mode="after")
+    def _default_is_known(self) -> KubernetesSettings:
+        if self.default_cluster is not None and self.default_cluster not in self.clusters:
+            known = ", ".join(self.clusters) or "none (kubernetes.clusters is empty)"
+            raise ValueError(f"kubernetes.default_cluster {self.default_cluster!r} is not one of kubernetes.clusters: "
+                             f"{known}")
+        return self
+
+    @property
+    def default(self) -> str | None:
+        """The default cluster's name; None when no clusters are named (the one cluster above)."""
+        return self.default_cluster or next(iter(self.clusters), None)
+
+    def reach(self, cluster: str | None) -> ClusterSettings:
+        """How the named cluster (None: the default) is reached."""
+        name = cluster or self.default
+        return self.clusters[name] if name is not None else self
 
 
 class LimitSettings(Section):

@@ -26,13 +26,17 @@ def source_name(text: str, limit: int = 80) -> str:
 
 
 def affected(card: Card) -> str | None:
-    """The object the card is about, as triage resolved it (its workload first), or its namespace."""
+    """The object the card is about, as triage resolved it (its workload first), or its namespace; then the
+    cluster, when the alert named one."""
     t = card.target
     if t and (t.workload or t.name):
         kind, name = (t.workload_kind, t.workload) if t.workload else (t.kind, t.name)
-        return source_name(f"{kind or 'object'} {t.namespace + '/' if t.namespace else ''}{name}", 100)
-    ns = card.labels.get("namespace")
-    return source_name(f"namespace {ns}", 100) if ns else None
+        obj = source_name(f"{kind or 'object'} {t.namespace + '/' if t.namespace else ''}{name}", 100)
+    elif ns := card.labels.get("namespace"):
+        obj = source_name(f"namespace {ns}", 100)
+    else:
+        return None
+    return f"{obj} {S.IN_CLUSTER.format(cluster=source_name(card.cluster, 63))}" if card.cluster else obj
 
 
 def header(card: Card) -> tuple[str, str | None, str | None]:

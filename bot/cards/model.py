@@ -158,6 +158,8 @@ class Card(BaseModel):
     resolved_at: datetime | None = None
     updated_at: datetime
     sentry_issue_id: str | None = None
+    cluster: str | None = Field(None, description="the cluster the alert named (settings kubernetes.clusters), "
+                                "which its reads and actions went to; None: one cluster, or the default's")
     made_from: str | None = Field(None, description="the stream entry whose triage built this card (idempotency)")
     version: int = Field(0, description="bumped by every publish; what the platforms show is the highest")
 

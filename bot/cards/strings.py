@@ -156,6 +156,7 @@ WRONG = "is failing ({mode})"  # a mode WHAT_IS_WRONG does not know yet
 NO_CAUSE = "{where}: triage found no cause"
 NO_CAUSE_TELLING = "{where}: triage found no cause; the most telling line: {line}"
 SOMETHING = "the alerted object"
+IN_CLUSTER = "in cluster {cluster}"  # after the affected object, when the settings name several clusters
 
 # The card's thread (bot.cards.thread) and what the card says of it
 EVIDENCE_ALL = "Evidence, every line of every read"

@@ -170,12 +170,14 @@ def check_claims(text: str, results: list[ToolResult], mutating: set[str]) -> st
     return messages.CLAIM_PENDING.format(actions=actions)
 
 
-def offered(tools: dict[str, Tool], question: str, last_answer: str = "") -> list[dict[str, Any]]:
-    """The tools a question is offered, as the API takes them (see QUESTION_TOOLS)."""
+def offered(tools: dict[str, Tool], question: str, last_answer: str = "",
+            several_clusters: bool = False) -> list[dict[str, Any]]:
+    """The tools a question is offered, as the API takes them (see QUESTION_TOOLS); a Kubernetes tool's
+    `cluster` only when the settings name several clusters."""
     names = [n for n in QUESTION_TOOLS if n in tools]
     if about_change(question) or about_change(last_answer):  # it names what to change: not what changed before
         names = [n for n in names if n not in NOT_FOR_CHANGES] + [t.name for t in tools.values() if t.mutates]
-    return [openai_tool(tools[n]) for n in names]
+    return [openai_tool(tools[n], hide=() if several_clusters else ("cluster",)) for n in names]
 
 
 def refusal(asking: Asking, mutating: set[str]) -> tuple[str | None, bool]:
@@ -224,7 +226,7 @@ class Agent:
         self.max_steps = settings.llm.max_steps
 
     def offered(self, question: str, history: list[Line]) -> list[dict[str, Any]]:
-        return offered(self.tools, question, _last_answer(history))
+        return offered(self.tools, question, _last_answer(history), len(self.settings.kubernetes.clusters) > 1)
 
     def ask(self, question: str, thread: str, caller: Caller, progress: Progress = _quiet,
             subject: tuple[Asked, str, str] | None = None) -> Answer:

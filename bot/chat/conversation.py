@@ -137,7 +137,7 @@ class Conversation:
             if refusal:
                 return Reply(text=refusal, private=True)
             card = self._card(incident)  # the incident is the subject; its severity tier is not lent to the model
-            caller = Caller(identity=identity, via="chat", incident=card.incident_id if card else None)
+            caller = Caller(identity=identity, via="chat", incident=card and card.incident_id, cluster=card and card.cluster)
             progress("thinking…")
             answer = self.agent.ask(text, thread, caller, progress, subject_of(card) if card else None)
         except redis.RedisError as e:
@@ -166,11 +166,12 @@ class Conversation:
         verb, args = words[0].lower(), words[1:]
         card = self._card(incident)
         given = filled(verb, args, card) if card is not None else args
-        # a command the thread filled in acts on the firing incident, under its severity tier; one that names
-        # its own object is an ordinary command
+        # a command the thread filled in acts on the firing incident, under its severity tier; one that names its
+        # own object is an ordinary command; in a card's thread both go to the card's cluster
         tied = card is not None and given != args and card.status == "firing"
         args = given
         caller = Caller(identity=identity, via="chat", incident=card.incident_id if card and tied else None,
+                        cluster=card.cluster if card else None,
                         severity=card.severity if card and tied else None)  # type: ignore[arg-type]
         handler = getattr(self, f"_cmd_{verb}")
         return handler(args, caller, progress)

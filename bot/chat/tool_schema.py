@@ -47,13 +47,14 @@ def _compact(prop: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def model_schema(args: type[BaseModel]) -> dict[str, Any]:
-    """The compact JSON schema of an Args model, as the model is shown it."""
+def model_schema(args: type[BaseModel], hide: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The compact JSON schema of an Args model, as the model is shown it, without the optional arguments
+    `hide` names (a Kubernetes tool's `cluster` when there is one cluster)."""
     raw = args.model_json_schema()
     full = _inline({k: v for k, v in raw.items() if k != "$defs"}, raw.get("$defs", {}))
     schema: dict[str, Any] = {
         "type": "object",
-        "properties": {name: _compact(p) for name, p in full.get("properties", {}).items()},
+        "properties": {name: _compact(p) for name, p in full.get("properties", {}).items() if name not in hide},
     }
     if full.get("required"):
         schema["required"] = full["required"]
@@ -65,7 +66,7 @@ def description(doc: str) -> str:
     return " ".join(doc.split())
 
 
-def openai_tool(t: Tool) -> dict[str, Any]:
+def openai_tool(t: Tool, hide: tuple[str, ...] = ()) -> dict[str, Any]:
     """A tool as the chat.completions API offers it to the model."""
-    return {"type": "function",
-            "function": {"name": t.name, "description": description(t.description), "parameters": model_schema(t.args)}}
+    return {"type": "function", "function": {"name": t.name, "description": description(t.description),
+                                             "parameters": model_schema(t.args, hide)}}

@@ -136,6 +136,17 @@ def _model(s: Settings) -> Finding:
     return Finding("ok", "llm", f"{where} answers")
 
 
+def _kubernetes(s: Settings, b: Backends) -> list[Finding]:
+    """The one cluster, or each of kubernetes.clusters by name: can opsbot list a namespace there?"""
+    k8s = s.kubernetes
+    if not k8s.clusters:
+        return [_reach("kubernetes", str(k8s.kubeconfig or "in-cluster"),
+                       lambda: b.core_v1.list_namespace(limit=1, _request_timeout=k8s.timeout_s))]
+    return [_reach(f"kubernetes {name}", str(reach.kubeconfig or "in-cluster"),
+                   lambda name=name: b.on_cluster(name).core_v1.list_namespace(limit=1, _request_timeout=k8s.timeout_s))
+            for name, reach in k8s.clusters.items()]
+
+
 def _backends(s: Settings) -> list[Finding]:
     b, chroma = Backends(s), s.knowledge.chroma_url
     return [
@@ -143,8 +154,7 @@ def _backends(s: Settings) -> list[Finding]:
         _reach("prometheus", s.prometheus.url, lambda: _ready(s.prometheus.url, s.prometheus.timeout_s)),
         _reach("alertmanager", s.alertmanager.url, lambda: _ready(s.alertmanager.url, s.alertmanager.timeout_s)),
         _logs(s, b),
-        _reach("kubernetes", str(s.kubernetes.kubeconfig or "in-cluster"),
-               lambda: b.core_v1.list_namespace(limit=1, _request_timeout=s.kubernetes.timeout_s)),
+        *_kubernetes(s, b),
         *([_reach("chroma", chroma, lambda: _heartbeat(chroma))] if chroma else []),
         *([_model(s)] if s.llm.model and s.llm.base_url else []),
         *[Finding("warn", "alertmanager", problem) for problem in receiver_problems(s)],

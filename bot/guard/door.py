@@ -33,6 +33,7 @@ class Caller(BaseModel):
     incident: str | None = None
     severity: Severity | None = None
     failure_mode: str | None = None  # the playbook triage's diagnosis named (a policy's track record; gate.py)
+    cluster: str | None = None  # where a Kubernetes call that names no cluster goes (an alert's); None: the default
 
 
 def describe_validation(tool: str, err: ValidationError) -> str:
@@ -53,7 +54,7 @@ def masked(result: ToolResult) -> ToolResult:
 
 
 def _target(args: dict[str, Any]) -> str:
-    keys = ("namespace", "kind", "deployment", "pod", "name", "service", "query")
+    keys = ("cluster", "namespace", "kind", "deployment", "pod", "name", "service", "query")
     return "/".join(str(args[k]) for k in keys if args.get(k))
 
 
@@ -64,13 +65,29 @@ class Door:
         self.ctx, self.audit = ctx, audit
         self.gate = ActionGate(self.tools, ctx, engine, approvals, audit, look=self.look, outcomes=outcomes)
 
-    def look(self, namespace: str, deployment: str) -> Snapshot:
-        """A deployment's state as verification judges it, read through this door (audited as VERIFIER)."""
-        return observe(lambda name, args: self.run(name, args, Caller(identity=VERIFIER, via="verify")),
-                       namespace, deployment)
+    def look(self, namespace: str, deployment: str, cluster: str | None = None) -> Snapshot:
+        """A deployment's state (on `cluster`; None: the default) as verification judges it, read through this
+        door (audited as VERIFIER)."""
+        caller = Caller(identity=VERIFIER, via="verify", cluster=cluster)
+        return observe(lambda name, args: self.run(name, args, caller), namespace, deployment)
+
+    def cluster_of(self, labels: dict[str, str]) -> str | None:
+        """The cluster an alert's labels name (kubernetes.cluster_label); None when the settings name no
+        clusters (one cluster: a `cluster` label, such as Prometheus's external label, changes nothing)."""
+        k8s = self.ctx.settings.kubernetes
+        return labels.get(k8s.cluster_label) if k8s.clusters else None
+
+    def on_cluster(self, name: str, args: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        """The arguments with the caller's cluster, when the tool takes one and they name none: the audit, the
+        pending action and its execution then say which cluster."""
+        t = self.tools.get(name)
+        if caller.cluster and t is not None and "cluster" in t.args.model_fields and not args.get("cluster"):
+            return {**args, "cluster": caller.cluster}
+        return args
 
     def run(self, name: str, args: dict[str, Any], caller: Caller) -> ToolResult:
         started = time.perf_counter()
+        args = self.on_cluster(name, args, caller)
         result = masked(self._run(name, args, caller))
         result = cap(result, self.ctx.settings.limits.max_result_chars)
         note = self._record(AuditRecord(

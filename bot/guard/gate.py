@@ -47,7 +47,7 @@ class Verdict(BaseModel):
 
 class ActionGate:
     def __init__(self, tools: dict[str, Tool], ctx: ToolContext, engine: PolicyEngine, store: ApprovalStore,
-                 audit: AuditLog, look: Callable[[str, str], Snapshot] | None = None,
+                 audit: AuditLog, look: Callable[[str, str, str | None], Snapshot] | None = None,
                  outcomes: Outcomes | None = None):
         self.tools, self.ctx, self.engine, self.store, self.audit = tools, ctx, engine, store, audit
         self.look = look  # a deployment's state, read through the door (bot.guard.watch.observe)
@@ -56,11 +56,13 @@ class ActionGate:
         self.pause = PauseSwitch(store.client, store.prefix)
 
     def _request(self, t: Tool, preview: Preview, requester: str, severity: Severity | None,
-                 failure_mode: str | None, via: str) -> ActionRequest:
-        """`via` "verify": the undo bot.guard.verify proposes of an action that did not fix it (no cooldown)."""
+                 failure_mode: str | None, via: str, cluster: str | None = None) -> ActionRequest:
+        """`via` "verify": the undo bot.guard.verify proposes of an action that did not fix it (no cooldown);
+        `cluster` the one the arguments name (None: the default cluster, by its name)."""
         return ActionRequest(tool=t.name, namespace=preview.namespace, target=preview.target, requester=requester,
                              severity=severity, replicas=preview.replicas, deployment=preview.deployment,
-                             failure_mode=failure_mode, undo=via == "verify")
+                             failure_mode=failure_mode, undo=via == "verify",
+                             cluster=cluster or self.ctx.settings.kubernetes.default)
 
     def _decide(self, req: ActionRequest) -> Decision:
         """The engine's decision now: the executions ledger, and for a rule with a track record the record and
@@ -90,7 +92,8 @@ class ActionGate:
                     return self._pending_result(t.name, invocation, held)
             preview = t.preview(self.ctx, args)  # ToolInputError / BackendError: reported by the door
             now = self.ctx.now()
-            decision = self._decide(self._request(t, preview, requester, severity, failure_mode, via))
+            decision = self._decide(self._request(t, preview, requester, severity, failure_mode, via,
+                                                  getattr(args, "cluster", None)))
             own = f" ({messages.MODEL_OWN})" if via == "model" else ""  # the trail says whose the idea was
             self._audit("decision", requester, t.name, preview.target, decision.outcome,
                         f"{preview.summary}: {decision.reason}{own}", raw, incident)
@@ -185,7 +188,7 @@ class ActionGate:
         if preview.pinned != action.preview.pinned:
             return f"{preview.target} changed since it was approved: it would now {preview.summary}"
         decision = self._decide(self._request(t, preview, action.requester, action.decision.severity,
-                                              action.failure_mode, action.via))
+                                              action.failure_mode, action.via, getattr(args, "cluster", None)))
         if decision.outcome == "deny":
             return decision.reason
         if decision.outcome == "approve":
@@ -210,7 +213,7 @@ class ActionGate:
                         f"#{action.id} not executed: {reason}", action.args, action.incident)
             return Verdict(ok=False, message=f"not executed: {reason}", action=self.store.get(action.id))
         deployment = deployment_of(action.tool, action.preview) if action.tool in VERBS else None
-        before = self._looked(action.preview.namespace, deployment)
+        before = self._looked(action.preview.namespace, deployment, action.args.get("cluster"))
         result = invoke(t, self.ctx, t.args.model_validate(action.args), claimed_by)
         self.store.record_execution(action, self.ctx.now())
         done = result.status == Status.success
@@ -219,12 +222,12 @@ class ActionGate:
             self._watch(action, deployment, before)
         return verdict
 
-    def _looked(self, namespace: str, deployment: str | None) -> Snapshot | None:
+    def _looked(self, namespace: str, deployment: str | None, cluster: str | None) -> Snapshot | None:
         """The target before the action runs, what a later 'worse' is measured against (None: not readable)."""
         if self.look is None or deployment is None:
             return None
         try:
-            return self.look(namespace, deployment)
+            return self.look(namespace, deployment, cluster)
         except Unreadable:
             return None
 
@@ -234,7 +237,8 @@ class ActionGate:
         try:
             self.watches.begin(Watch(action_id=action.id, tool=action.tool, summary=action.preview.summary,
                                      namespace=action.preview.namespace, deployment=deployment,
-                                     incident=action.incident, executed_at=now, before=before,
+                                     cluster=action.args.get("cluster"), incident=action.incident,
+                                     executed_at=now, before=before,
                                      deadline=now + self.engine.policy.verify.window))
         except redis.RedisError as e:  # the action ran; only its verification is lost, and the log says so
             log.error("verification_not_started", action=action.id, error=f"{type(e).__name__}: {e}")

@@ -118,7 +118,7 @@ class Verifier:
         card = self.cards.get(watch.incident) if watch.incident else None
         if watch.verdict is None:
             try:
-                state, why = self.door.look(watch.namespace, watch.deployment), None
+                state, why = self.door.look(watch.namespace, watch.deployment, watch.cluster), None
             except Unreadable as e:
                 state, why = None, str(e)
             found = judge(watch, state, why, card, now)
@@ -170,7 +170,9 @@ class Verifier:
         if action is None or found is None:
             return S.UNDO_NOT_PROPOSED.format(why=f"a {watch.verb} changes nothing that can be put back")
         tool, args = found
-        caller = Caller(identity=PROPOSER, via="verify", incident=watch.incident, severity=action.decision.severity)
+        caller = Caller(identity=PROPOSER, via="verify", incident=watch.incident, severity=action.decision.severity,
+                        cluster=watch.cluster)
+        args = self.door.on_cluster(tool, args, caller)
         r = self.door.run(tool, args, caller)
         data = r.data if isinstance(r.data, dict) else {}
         if r.status != Status.approval_required:

@@ -92,6 +92,7 @@ class Watch(BaseModel):
     summary: str
     namespace: str
     deployment: str
+    cluster: str | None = None  # the cluster it ran on (kubernetes.clusters); None: the default one
     incident: str | None = None
     executed_at: datetime
     deadline: datetime

@@ -238,6 +238,7 @@ class ReadChecks:
         self.door, self.parallel = door, parallel
 
     def __call__(self, alert: Alert, incident: str | None = None) -> Evidence:
-        caller = Caller(identity=TRIAGE_IDENTITY, via="triage", incident=incident, severity=alert.severity)
+        caller = Caller(identity=TRIAGE_IDENTITY, via="triage", incident=incident, severity=alert.severity,
+                        cluster=self.door.cluster_of(alert.labels))
         target, results, _ = gather(self.door, caller, alert, self.parallel)
         return evidence_of(alert, target, results)

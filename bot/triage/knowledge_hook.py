@@ -53,7 +53,8 @@ class KnowledgeTriage:
     def collect(self, alert: Alert, incident_id: str | None) -> Evidence:
         """The target's reads and diagnosis, then the steps of the playbook the failure mode names that were not
         read yet (when no mode fits yet, also those of the playbook the alert's name matches: reads only)."""
-        caller = Caller(identity=TRIAGE_IDENTITY, via="triage", incident=incident_id, severity=alert.severity)
+        caller = Caller(identity=TRIAGE_IDENTITY, via="triage", incident=incident_id, severity=alert.severity,
+                        cluster=self.door.cluster_of(alert.labels))
         target, results, done = gather(self.door, caller, alert)
         first = diagnose(alert, results, target=target)
         books = [self.store.playbook(first.mode)] if first else []

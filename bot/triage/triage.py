@@ -139,7 +139,8 @@ class Triage:
     def _propose(self, proposals: list[Proposal], alert: Alert, incident_id: str, failure_mode: str | None = None,
                  diagnosed: int = 0) -> list[CardAction]:
         """Each proposal through the door, once; the first `diagnosed` (the diagnosis's) with `failure_mode`."""
-        caller = Caller(identity=TRIAGE_IDENTITY, via="triage", incident=incident_id, severity=alert.severity)
+        caller = Caller(identity=TRIAGE_IDENTITY, via="triage", incident=incident_id, severity=alert.severity,
+                        cluster=self.door.cluster_of(alert.labels))
         out, seen = [], set()
         for i, p in enumerate(proposals):
             key = (p.tool, tuple(sorted(p.args.items())))
@@ -147,6 +148,7 @@ class Triage:
                 continue
             seen.add(key)
             mode = failure_mode if i < diagnosed else None
+            p = p.model_copy(update={"args": self.door.on_cluster(p.tool, p.args, caller)})
             result = self.door.run(p.tool, p.args, caller.model_copy(update={"failure_mode": mode}))
             if self.metrics:
                 self.metrics.actions.labels(p.tool, result.status.value).inc()
@@ -178,7 +180,7 @@ class Triage:
             actions=self._propose(proposals, alert, incident_id, playbook.name if playbook else None, diagnosed),
             links=alert.links, count=count,
             started_at=alert.starts_at, updated_at=self.now(), sentry_issue_id=alert.sentry_issue_id,
-            made_from=made_from,
+            made_from=made_from, cluster=self.door.cluster_of(alert.labels),
             notices=[S.GROUP_TRUNCATED.format(count=alert.group_truncated)] if alert.group_truncated else [],
         )
         return card.model_copy(update={"track_record": self._track_record(card)})
@@ -207,4 +209,5 @@ class Triage:
         return Card(incident_id=incident_id, title=alert.name, severity=alert.severity, status=alert.status,
                     source=alert.source, failing=failing(alert), labels=alert.labels,
                     common_labels=alert.common_labels, links=alert.links, count=count,
-                    started_at=alert.starts_at, updated_at=self.now(), sentry_issue_id=alert.sentry_issue_id)
+                    started_at=alert.starts_at, updated_at=self.now(), sentry_issue_id=alert.sentry_issue_id,
+                    cluster=self.door.cluster_of(alert.labels))
