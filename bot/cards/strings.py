@@ -151,6 +151,19 @@ WHAT_IS_WRONG = {  # the failure mode in words a person writes; the mode's name 
 }
 WHAT_IS_WRONG_BEHIND = {  # the same, said of the object that holds the cause when it is not the alerted one
     "dependency-down": "is down, so {caller} fails calling it",
+    "cluster-dns-failure": "is down, so the cluster DNS does not answer {caller}",
+    "service-selector-mismatch": "matches no pod, so {caller}'s calls to it are refused",
+    "service-port-mismatch": "sends {caller}'s calls to a port its pods do not listen on",
+    "networkpolicy-blocked": "cuts {caller} off",
+    "quota-exceeded": "has no room left, so {caller} cannot create its pods",
+    "limitrange-rejected": "rejects {caller}'s pods",
+    "imagepull-secret-missing": "has no image pull secret, so {caller} cannot pull its image",
+    "workload-identity-missing": "lacks the workload-identity annotation, so {caller} has no cloud credentials",
+    "config-change-rejected": "changed, and {caller}'s credentials are rejected since",
+    "stale-config": "changed after {caller}'s pods started: they may still use the old value",
+    "volume-node-affinity-conflict": "is pinned to a zone {caller}'s pods cannot run in",
+    "pvc-pending": "is stuck pending, so {caller}'s pods cannot start",
+    "cni-ip-exhaustion": "has no free addresses, so {caller}'s pods cannot start",
 }
 WRONG = "is failing ({mode})"  # a mode WHAT_IS_WRONG does not know yet
 NO_CAUSE = "{where}: triage found no cause"

@@ -24,6 +24,7 @@ from bot.cards.telegram import MAX_CALLBACK, MAX_TEXT, render_telegram, render_t
 from bot.cards.text import render_text, render_thread_text
 from bot.cards.thread import MAX_PARTS
 from bot.intake.alert import Link
+from bot.intake.target import Target
 
 FEEDBACK = ["f:rc:inc-7", "f:wc:inc-7", "f:fa:inc-7", "f:na:inc-7"]  # on every incident's card, firing or resolved
 
@@ -205,3 +206,24 @@ def test_every_renderer_shows_the_cause_first_and_what_a_person_should_do() -> N
         render_thread_text(c), "the mode and the object, word for word, in the thread"
     assert all(not b.get("block_id", "").startswith("act:") for b in slack_blocks(render_slack(c))), \
         "no approval button without an action"
+
+
+@pytest.mark.parametrize(("mode", "cause", "said"), [
+    ("quota-exceeded", "ResourceQuota shop/compute",
+     "ResourceQuota shop/compute has no room left, so shop/checkout cannot create its pods: “"),
+    ("service-selector-mismatch", "Service shop/payment",
+     "Service shop/payment matches no pod, so shop/checkout's calls to it are refused: “"),
+    ("networkpolicy-blocked", "NetworkPolicy shop/egress", "NetworkPolicy shop/egress cuts shop/checkout off: “"),
+    ("stale-config", "Secret shop/db",
+     "Secret shop/db changed after shop/checkout's pods started: they may still use the old value: “"),
+])
+def test_a_headline_about_the_object_that_holds_the_cause_says_what_it_does_to_the_alerted_one(
+        mode: str, cause: str, said: str) -> None:
+    """Whose fault and whom it hurts, in a sentence with that object as its subject (not "ResourceQuota shop/compute
+    is stopped by a ResourceQuota")."""
+    c = card(failure_mode=mode, cause_object=cause, cause_words="the cause's own words", actions=[],
+             diagnosis=f"{mode}: {cause}", target=Target(namespace="shop", kind="Deployment", name="checkout",
+                                                          workload_kind="Deployment", workload="checkout"))
+    headline = render_text(c).splitlines()[1]
+    assert headline.startswith(said), headline
+    assert S.WHAT_IS_WRONG[mode] not in headline
