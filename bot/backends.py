@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from opensearchpy import OpenSearch
 
     from knowledge.store import KnowledgeStore
-    from tools.settings import ClusterSettings
+    from tools.settings import ClusterReach
 
 
 class Backends:
@@ -112,7 +112,7 @@ class Backends:
         return KnowledgeStore.open(k.path, tool_map(), k.playbooks_dir, url=k.chroma_url)
 
 
-def kubernetes_client(reach: ClusterSettings) -> k8s_client.ApiClient:
+def kubernetes_client(reach: ClusterReach) -> k8s_client.ApiClient:
     """A client for one cluster: its kubeconfig and context, or the in-cluster config when it names no file."""
     if reach.kubeconfig is None:
         configuration = k8s_client.Configuration()
@@ -122,11 +122,14 @@ def kubernetes_client(reach: ClusterSettings) -> k8s_client.ApiClient:
 
 
 class ClusterBackends(Backends):
-    """Another cluster's Kubernetes clients beside the default clients' other backends (shared, not rebuilt)."""
+    """Another cluster's clients: its Kubernetes clients, and its own Prometheus, Alertmanager and log store
+    where its settings name them; the backends it names none for are the default clients' (shared, not rebuilt)."""
 
     def __init__(self, default: Backends, name: str):
-        super().__init__(default.settings)
+        own = default.settings.kubernetes.clusters[name].own_servers()
+        super().__init__(default.settings.model_copy(update=own))
         self._default, self.cluster = default, name
+        self._shared = _SHARED - own.keys()
 
     @cached_property
     def kubernetes(self) -> k8s_client.ApiClient:
@@ -136,7 +139,7 @@ class ClusterBackends(Backends):
         return self._default.on_cluster(name)
 
     def __getattribute__(self, attr: str) -> Any:
-        if attr in _SHARED:
+        if attr in _SHARED and attr in object.__getattribute__(self, "_shared"):
             return getattr(object.__getattribute__(self, "_default"), attr)
         return object.__getattribute__(self, attr)
 

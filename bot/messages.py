@@ -85,7 +85,7 @@ HELP = """I am opsbot. Ask me a question in plain words, or use a command:
 Changes to the cluster always go through the policy: most need an authorised person's approval."""
 
 USAGE = {
-    "troubleshoot": "usage: troubleshoot SERVICE (or NAMESPACE/SERVICE), e.g. troubleshoot checkout",
+    "troubleshoot": "usage: troubleshoot SERVICE (or NAMESPACE/SERVICE) [--cluster NAME], e.g. troubleshoot checkout",
     "logs": "usage: logs SERVICE [SINCE], e.g. logs checkout 2h, logs checkout since 10:00",
     "changes": "usage: changes [NAMESPACE] [SINCE], e.g. changes shop 2h, changes shop since 10:00 (default 6h)",
     "scale": "usage: scale DEPLOYMENT to N, e.g. scale checkout to 6 (or scale shop/checkout 6)",

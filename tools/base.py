@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 if TYPE_CHECKING:
     from tools.context import ToolContext
@@ -44,6 +44,21 @@ class Args(BaseModel):
     """Base of every tool's argument model: unknown arguments are an error the caller can fix."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class ClusterArgs(Args):
+    """The arguments of a tool that acts on one cluster (the Kubernetes tools, and the metrics and log tools, whose
+    servers a cluster may name for itself): which cluster, of those the settings name."""
+
+    cluster: str | None = Field(None, max_length=63, description="the cluster; default: the default one")
+
+    @model_serializer(mode="wrap")
+    def _cluster_when_named(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """No `cluster: null` in what is stored and shown: a call that names none reads as it always did."""
+        data = handler(self)
+        if data.get("cluster") is None:
+            data.pop("cluster", None)
+        return data
 
 
 class ToolInputError(Exception):

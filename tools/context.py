@@ -53,6 +53,7 @@ class ToolSettings(Protocol):
     def limits(self) -> LimitSettings: ...
     @property
     def knowledge(self) -> KnowledgeSettings: ...
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Any: ...
 
 
 class Clients(Protocol):
@@ -94,8 +95,9 @@ class ToolContext:
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def on_cluster(self, name: str | None) -> ToolContext:
-        """This context on the named cluster (None: the default one), its memo its own; an unknown name is a
-        LookupError naming the clusters the settings know."""
+        """This context on the named cluster (None: the default one): its Kubernetes clients, and its own
+        Prometheus, Alertmanager and log store where its settings name them (else the install's), its memo its
+        own; an unknown name is a LookupError naming the clusters the settings know."""
         k8s = self.settings.kubernetes
         if name is None or name == k8s.default:
             return self
@@ -103,4 +105,5 @@ class ToolContext:
             known = ", ".join(k8s.clusters) or "none: kubernetes.clusters names no cluster"
             raise LookupError(f"no cluster {name!r}; clusters: {known}")
         memo = self.memo.setdefault(f"cluster:{name}", {})
-        return replace(self, backends=self.backends.on_cluster(name), memo=memo)
+        settings = self.settings.model_copy(update=k8s.clusters[name].own_servers())
+        return replace(self, settings=settings, backends=self.backends.on_cluster(name), memo=memo)

@@ -11,10 +11,9 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 from pydantic import Field
 
-from tools.base import Preview, ToolInputError, ToolResult, ok, tool
+from tools.base import ClusterArgs, Preview, ToolInputError, ToolResult, ok, tool
 from tools.context import ToolContext
 from tools.k8s_api import (
-    ClusterArgs,
     Namespace,
     ObjectName,
     PodName,

@@ -17,9 +17,9 @@ import urllib3
 from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config import ConfigException
-from pydantic import AfterValidator, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import AfterValidator, Field
 
-from tools.base import Args, BackendError, ToolInputError
+from tools.base import BackendError, ToolInputError
 from tools.context import ToolContext
 from tools.k8s_kinds import API_CLASSES, KINDS, ApiGroup, plural
 
@@ -70,20 +70,6 @@ PodName = Annotated[str, Field(min_length=1, max_length=253), AfterValidator(_dn
 ObjectName = Annotated[str, Field(min_length=1, max_length=253), AfterValidator(_dns_subdomain)]
 ContainerName = Annotated[str, Field(min_length=1, max_length=63), AfterValidator(_dns_label)]
 LabelSelector = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_selector)]
-
-
-class ClusterArgs(Args):
-    """A Kubernetes tool's arguments: which cluster, of those the settings name, it reads or acts on."""
-
-    cluster: str | None = Field(None, max_length=63, description="the cluster; default: the default one")
-
-    @model_serializer(mode="wrap")
-    def _cluster_when_named(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """No `cluster: null` in what is stored and shown: a call that names none reads as it always did."""
-        data = handler(self)
-        if data.get("cluster") is None:
-            data.pop("cluster", None)
-        return data
 
 
 def url(ctx: ToolContext) -> str:

@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import Field
 
-from tools.base import ToolInputError, ToolResult, empty, ok, tool
+from tools.base import ClusterArgs, ToolInputError, ToolResult, empty, ok, tool
 from tools.context import ToolContext
-from tools.k8s_api import ClusterArgs, Namespace, age, call, iso, require_namespace
+from tools.k8s_api import Namespace, age, call, iso, require_namespace
 from tools.k8s_change_rows import configuration, events, jobs, nodes, rollouts, scaled_by, template_writes
 from tools.k8s_kinds import KINDS, plural
 from tools.timerange import parse_point

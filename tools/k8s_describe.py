@@ -12,9 +12,9 @@ from pydantic import Field, model_validator
 from tools import k8s_detail_cluster as cluster
 from tools import k8s_detail_service as service
 from tools import k8s_detail_workloads as workloads
-from tools.base import ToolResult, ok, tool
+from tools.base import ClusterArgs, ToolResult, ok, tool
 from tools.context import ToolContext
-from tools.k8s_api import ClusterArgs, Namespace, ObjectName, object_events, read_kind, require_namespace
+from tools.k8s_api import Namespace, ObjectName, object_events, read_kind, require_namespace
 from tools.k8s_detail_pod import describe_pod
 from tools.k8s_events import event_row, sort_events
 from tools.k8s_identity import describe_service_account

@@ -7,10 +7,9 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from tools.base import ToolResult, empty, ok, tool
+from tools.base import ClusterArgs, ToolResult, empty, ok, tool
 from tools.context import ToolContext
 from tools.k8s_api import (
-    ClusterArgs,
     Namespace,
     ObjectName,
     age,

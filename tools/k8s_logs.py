@@ -7,10 +7,9 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 from pydantic import Field
 
-from tools.base import ToolInputError, ToolResult, empty, ok, tool
+from tools.base import ClusterArgs, ToolInputError, ToolResult, empty, ok, tool
 from tools.context import ToolContext
 from tools.k8s_api import (
-    ClusterArgs,
     ContainerName,
     Namespace,
     PodName,

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from tools.base import Args, Status, ToolResult, empty, ok
+from tools.base import ClusterArgs, Status, ToolResult, empty, ok
 from tools.context import ToolContext
 from tools.k8s_secret_values import mask_secret_values
 
@@ -23,7 +23,7 @@ MAX_MESSAGE_CHARS = 300
 TOP_MESSAGES = 10
 
 
-class LogsSearchArgs(Args):
+class LogsSearchArgs(ClusterArgs):
     query: str | None = Field(
         None,
         min_length=1,

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from tools import alertmanager_api
 from tools.alertmanager_api import transport_reason as _reason
-from tools.base import Args, BackendError, ToolInputError, ToolResult, empty, ok, tool
+from tools.base import BackendError, ClusterArgs, ToolInputError, ToolResult, empty, ok, tool
 from tools.context import ToolContext
 from tools.timerange import parse_duration, parse_point, parse_range
 from tools.trend import number, summarise, when
@@ -81,7 +81,7 @@ def _cut(total: int, limit: int, hint: str) -> str | None:
 
 # --- prom_query ------------------------------------------------------------------------------------------
 
-class PromQueryArgs(Args):
+class PromQueryArgs(ClusterArgs):
     query: Query
     time: str = Field(
         "now", description="evaluate at: 'now', '30m' (that long ago) or ISO 8601 such as 2026-11-22T10:00:00Z"
@@ -132,7 +132,7 @@ def prom_query(ctx: ToolContext, args: PromQueryArgs) -> ToolResult:
 
 # --- prom_query_range ------------------------------------------------------------------------------------
 
-class PromQueryRangeArgs(Args):
+class PromQueryRangeArgs(ClusterArgs):
     query: Query
     since: str = Field("1h", description="start: '2h' or 'last 2h' (that long ago) or ISO 8601")
     until: str = Field("now", description="end: 'now', '10m' (that long ago) or ISO 8601")
@@ -186,7 +186,7 @@ def prom_query_range(ctx: ToolContext, args: PromQueryRangeArgs) -> ToolResult:
 
 # --- prom_alerts -----------------------------------------------------------------------------------------
 
-class PromAlertsArgs(Args):
+class PromAlertsArgs(ClusterArgs):
     state: Literal["firing", "pending", "all"] = Field(
         "firing", description="firing: active in Alertmanager (silenced ones are marked); pending: rules whose "
         "condition holds but whose `for` has not elapsed yet (from Prometheus); all: both"

@@ -62,21 +62,46 @@ class LokiSettings(Section):
     level_label: str = Field("level", description="the label (stream or extracted) that holds the log level")
 
 
-class ClusterSettings(Section):
-    """How one named cluster is reached: a kubeconfig (and context), or the in-cluster config."""
+class ClusterReach(Section):
+    """How a cluster's API server is reached: a kubeconfig (and context), or the in-cluster config."""
 
     kubeconfig: Path | None = Field(None, description="kubeconfig file; None means in-cluster config")
     context: str | None = Field(None, description="kubeconfig context to use (default: the current one)")
 
 
-class KubernetesSettings(ClusterSettings):
+class ClusterSettings(ClusterReach):
+    """One named cluster: its API server, and the metrics and log servers of its own (each optional: a section
+    it leaves out is the install's, shared by every cluster)."""
+
+    prometheus: PrometheusSettings | None = Field(None, description="this cluster's Prometheus (default: the "
+                                                  "install's `prometheus`)")
+    alertmanager: AlertmanagerSettings | None = Field(None, description="this cluster's Alertmanager (default: "
+                                                      "the install's `alertmanager`)")
+    logs: LogsSettings | None = Field(None, description="which store this cluster's logs are in (default: the "
+                                      "install's `logs`)")
+    elasticsearch: ElasticsearchSettings | None = Field(None, description="this cluster's Elasticsearch "
+                                                        "(default: the install's)")
+    opensearch: OpenSearchSettings | None = Field(None, description="this cluster's OpenSearch (default: the "
+                                                  "install's)")
+    loki: LokiSettings | None = Field(None, description="this cluster's Loki (default: the install's)")
+
+    def own_servers(self) -> dict[str, Section]:
+        """The settings sections this cluster names for itself, by section name (`prometheus`, `loki`, ...)."""
+        return {name: getattr(self, name) for name in SERVERS if getattr(self, name) is not None}
+
+
+SERVERS = ("prometheus", "alertmanager", "logs", "elasticsearch", "opensearch", "loki")
+
+
+class KubernetesSettings(ClusterReach):
     """The one cluster (kubeconfig/context), or several named ones (`clusters`) with one default."""
 
     timeout_s: float = Field(5.0, description="seconds a Kubernetes API call may take")
     clusters: dict[str, ClusterSettings] = Field(default_factory=dict, description="named clusters, each {kubeconfig, "
-                                                 "context} (no kubeconfig: in-cluster); alerts and tools choose one by "
-                                                 "name (docs/kubernetes.md); empty: the one cluster `kubeconfig` and "
-                                                 "`context` name")
+                                                 "context} (no kubeconfig: in-cluster) and, optionally, its own "
+                                                 "prometheus, alertmanager, logs and log store sections; alerts and "
+                                                 "tools choose one by name (docs/kubernetes.md); empty: the one "
+                                                 "cluster `kubeconfig` and `context` name")
     default_cluster: str | None = Field(None, description="the cluster a call without `cluster` goes to (default: "
                                         "the first of `clusters`)")
     cluster_label: str = Field("cluster", description="the alert label that names an alert's cluster")
@@ -87,6 +112,10 @@ class KubernetesSettings(ClusterSettings):
             known = ", ".join(self.clusters) or "none (kubernetes.clusters is empty)"
             raise ValueError(f"kubernetes.default_cluster {self.default_cluster!r} is not one of kubernetes.clusters: "
                              f"{known}")
+        own = self.clusters[self.default].own_servers() if self.default is not None else {}
+        if own:
+            raise ValueError(f"kubernetes.clusters.{self.default} is the default cluster: its {', '.join(own)} "
+                             f"are the install's own sections; set them at the top level, not under the cluster")
         return self
 
     @property
@@ -94,7 +123,7 @@ class KubernetesSettings(ClusterSettings):
         """The default cluster's name; None when no clusters are named (the one cluster above)."""
         return self.default_cluster or next(iter(self.clusters), None)
 
-    def reach(self, cluster: str | None) -> ClusterSettings:
+    def reach(self, cluster: str | None) -> ClusterReach:
         """How the named cluster (None: the default) is reached."""
         name = cluster or self.default
         return self.clusters[name] if name is not None else self

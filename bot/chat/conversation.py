@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from bot import messages
 from bot.cards.model import Card, CardAction
 from bot.chat.agent import Agent
+from bot.chat.cluster_words import on_cluster
 from bot.chat.limits import QuestionLimits
 from bot.chat.readable import result_text
 from bot.guard.approvals import ApprovalsUnavailable, PendingAction, proposer
@@ -272,7 +273,7 @@ class Conversation:
         if self._troubleshoot is None:
             return Reply(text="troubleshooting needs the knowledge store, which is not configured", private=True)
         target, namespace = self._split(args[0])
-        return self._troubleshoot(target, namespace, caller, progress)
+        return self._troubleshoot(target, namespace, on_cluster(caller, args[1:]), progress)
 
     def _cmd_logs(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
         if not args:

@@ -75,6 +75,8 @@ def troubleshoot_cmd(
     service: Annotated[str, typer.Argument(help="the service (deployment) name, e.g. checkout")],
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="its namespace, e.g. shop")],
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="every read's full result, not its summary")] = False,
+    cluster: Annotated[str | None, typer.Option("--cluster", help="the cluster (of kubernetes.clusters) it runs in; "
+                                                "default: the default one")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Run the matching playbook's diagnosis for a service and print the conclusion, then the evidence; nothing is
@@ -83,8 +85,8 @@ def troubleshoot_cmd(
     from bot.wiring import build_door
 
     settings = common.settings(config)
-    report = diagnose(settings, build_door(settings), Caller(identity=common.me(settings), via="cli"), namespace,
-                      service)
+    caller = Caller(identity=common.me(settings), via="cli", cluster=cluster)
+    report = diagnose(settings, build_door(settings), caller, namespace, service)
     if isinstance(report, str):
         common.fail(report)
     typer.echo(troubleshooting_text(report, verbose))

@@ -21,6 +21,7 @@ from bot.guard.audit import AuditRecord, AuditUnavailable
 from bot.guard.door import Door
 from tools import silences
 from tools.base import BackendError
+from tools.context import ToolContext
 
 log = structlog.get_logger(__name__)
 WATCH_EVERY = timedelta(seconds=15)  # how often an "until resolved" silence asks whether its alerts still fire
@@ -72,7 +73,7 @@ class Silencer:
                            f"{_hm(card.silence.until)}; unsilence it first")
         now, labels = self.ctx.now(), matchers(card)
         try:
-            silence_id = silences.create(self.ctx, labels, now, now + length, identity,
+            silence_id = silences.create(self._at(card), labels, now, now + length, identity,
                                          f"opsbot: {incident_id} ({card.title[:120]}), from its card")
         except BackendError as e:
             self._audit("silence", identity, incident_id, "error", str(e))
@@ -122,7 +123,7 @@ class Silencer:
             if not (card and card.silence and not card.silence.ended):
                 continue
             try:
-                if silences.firing(self.ctx, card.silence.matchers or matchers(card)):
+                if silences.firing(self._at(card), card.silence.matchers or matchers(card)):
                     self.cards.client.zadd(self._watch, {incident_id: (now + WATCH_EVERY).timestamp()})
                 elif self.lift_on_resolve(incident_id):
                     ended += 1
@@ -148,6 +149,14 @@ class Silencer:
 
     # -- helpers ---------------------------------------------------------------------------------------
 
+    def _at(self, card: Card) -> ToolContext:
+        """The context of the card's cluster, whose Alertmanager holds its alerts' silences; a cluster the settings
+        do not name (its alert came through the install's Alertmanager) is the install's."""
+        try:
+            return self.ctx.on_cluster(card.cluster)
+        except LookupError:
+            return self.ctx
+
     def _card_for(self, incident_id: str, identity: str, length: timedelta | None) -> tuple[Card | None, str]:
         card = self.cards.get(incident_id)
         if card is None:
@@ -162,19 +171,20 @@ class Silencer:
     def _end(self, card: Card, identity: str) -> tuple[Card | None, str | None]:
         assert card.silence is not None
         try:
-            silences.expire(self.ctx, card.silence.id)
+            silences.expire(self._at(card), card.silence.id)
         except BackendError as e:
-            if not self._gone(card.silence.id):  # expired already, or deleted: it has ended all the same
+            if not self._gone(card):  # expired already, or deleted: it has ended all the same
                 self._audit("unsilence", identity, card.incident_id, "error", str(e))
                 return None, str(e)
         self.cards.client.zrem(self._due, card.incident_id)
         self.cards.client.zrem(self._watch, card.incident_id)
         return self._mark_ended(card.incident_id, self.ctx.now(), identity), None
 
-    def _gone(self, silence_id: str) -> bool:
-        """Whether Alertmanager no longer holds the silence active (expired, or unknown to it)."""
+    def _gone(self, card: Card) -> bool:
+        """Whether Alertmanager no longer holds the card's silence active (expired, or unknown to it)."""
+        assert card.silence is not None
         try:
-            return silences.state(self.ctx, silence_id) == "expired"
+            return silences.state(self._at(card), card.silence.id) == "expired"
         except BackendError as e:
             return "HTTP 404" in e.reason
 

@@ -49,8 +49,9 @@ class OpsbotMcp:
         from bot.chat.tool_schema import model_schema
 
         offered = self.door_for(Caller(identity=self.local, via="mcp")).tools.values()
+        hide = () if len(self.settings.kubernetes.clusters) > 1 else ("cluster",)  # as the model is shown them
         return [types.Tool(name=t.name, description=t.description + (_MUTATES if t.mutates else ""),
-                           input_schema=model_schema(t.args)) for t in offered]
+                           input_schema=model_schema(t.args, hide)) for t in offered]
 
     def call(self, name: str, args: dict[str, Any], caller: Caller) -> types.CallToolResult:
         result = self.door_for(caller).run(name, args, caller)

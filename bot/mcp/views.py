@@ -13,12 +13,12 @@ from bot import messages
 from bot.guard.approvals import ApprovalsUnavailable
 from bot.guard.door import Caller, Door
 from bot.settings import Settings
-from tools.base import Args, BackendError, Tool, ToolInputError, ToolResult, empty, ok
+from tools.base import Args, BackendError, ClusterArgs, Tool, ToolInputError, ToolResult, empty, ok
 from tools.context import ToolContext
 from tools.k8s_api import Namespace, ObjectName
 
 
-class TroubleshootArgs(Args):
+class TroubleshootArgs(ClusterArgs):
     namespace: Namespace
     service: ObjectName = Field(description="the service (deployment) name, e.g. checkout")
 
@@ -50,7 +50,8 @@ def views(door: Door, settings: Settings, caller: Caller) -> list[Tool]:
         return BackendError("redis", settings.redis.url, what, "Redis is unreachable")
 
     def troubleshoot(ctx: ToolContext, args: TroubleshootArgs) -> ToolResult:
-        report = diagnose(settings, door, caller, args.namespace, args.service)
+        there = caller.model_copy(update={"cluster": args.cluster}) if args.cluster else caller
+        report = diagnose(settings, door, there, args.namespace, args.service)
         if isinstance(report, str):
             raise ToolInputError(report)
         return _lines("troubleshoot", T["troubleshoot"].summary(args), troubleshooting_text(report, verbose=False))

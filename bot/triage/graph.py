@@ -108,13 +108,17 @@ class AlertGraph:
         """None when the graph is kept (or the alert has no expression to draw); else why there is none."""
         if not alert.expr:
             return None
-        url = self.ctx.settings.prometheus.url
+        try:  # the Prometheus of the alert's cluster, when the settings name one for it
+            ctx = self.ctx.on_cluster(self.door.cluster_of(alert.labels))
+        except LookupError as e:
+            return S.GRAPH_NO_CLUSTER.format(why=e)
+        url = ctx.settings.prometheus.url
         query, threshold = split(alert.expr)
         end, started = self.ctx.now(), time.perf_counter()
         try:
             try:
-                result = self.ctx.backends.prometheus.custom_query_range(query, start_time=end - SPAN, end_time=end,
-                                                                         step=str(STEP_S))
+                result = ctx.backends.prometheus.custom_query_range(query, start_time=end - SPAN, end_time=end,
+                                                                    step=str(STEP_S))
             except Exception:
                 self._audit(incident_id, query, "error", started)
                 raise

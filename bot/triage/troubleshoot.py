@@ -1,6 +1,7 @@
 """Troubleshooting without a model: pick the matching playbook and run its diagnosis through the door.
 
     troubleshoot(door, store, caller, namespace="shop", service="checkout")            # `troubleshoot SERVICE`
+                                                      # on caller.cluster (None: the default; unknown: refused)
     troubleshoot(door, store, caller, labels=alert.labels, alert="KubePodCrashLooping",  # alert triage
                  text=alert.summary)
 
@@ -114,6 +115,11 @@ def troubleshoot(door: Door, store: KnowledgeStore, caller: Caller, namespace: s
                  service: str | None = None, *, alert: str | None = None, labels: Mapping[str, str] | None = None,
                  text: str = "", outcomes: Outcomes | None = None) -> Troubleshooting:
     """Run the matching playbook's diagnosis for a service (or an alert's labels); see the module doc."""
+    if alert is None:  # a named object on a cluster the settings do not name: refused before anything is read
+        try:
+            door.ctx.on_cluster(caller.cluster)
+        except LookupError as e:
+            return Troubleshooting(namespace=namespace, service=service, found=False, message=str(e))
     labels = dict(labels or {})
     values = placeholder_values(namespace, service, labels, resolve(door, caller, from_labels(labels)))
     ns, svc = values.get("namespace"), values.get("service")
