@@ -272,8 +272,7 @@ class Conversation:
             return Reply(text=messages.USAGE["troubleshoot"], private=True)
         if self._troubleshoot is None:
             return Reply(text="troubleshooting needs the knowledge store, which is not configured", private=True)
-        target, namespace = self._split(args[0])
-        return self._troubleshoot(target, namespace, on_cluster(caller, args[1:]), progress)
+        return self._troubleshoot(*self._split(args[0]), on_cluster(caller, args[1:]), progress)
 
     def _cmd_logs(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
         if not args:

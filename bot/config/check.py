@@ -105,13 +105,38 @@ def _ready(url: str, timeout: float) -> None:
     httpx.get(f"{url.rstrip('/')}/-/ready", timeout=timeout).raise_for_status()
 
 
-def _logs(s: Settings, b: Backends) -> Finding:
-    """The log store logs.backend names answers (the others are not used)."""
+def _logs(s: Settings, b: Backends, of: str = "") -> Finding:
+    """The log store logs.backend names answers (the others are not used); `of`: the cluster it is one's own."""
     if s.logs.backend == "loki":
-        return _reach("loki", s.loki.url, lambda: b.loki.get("/ready").raise_for_status())
+        return _reach(f"loki{of}", s.loki.url, lambda: b.loki.get("/ready").raise_for_status())
     if s.logs.backend == "opensearch":
-        return _reach("opensearch", s.opensearch.url, lambda: b.opensearch.info())
-    return _reach("elasticsearch", s.elasticsearch.url, lambda: b.elasticsearch.info())
+        return _reach(f"opensearch{of}", s.opensearch.url, lambda: b.opensearch.info())
+    return _reach(f"elasticsearch{of}", s.elasticsearch.url, lambda: b.elasticsearch.info())
+
+
+def _prometheus(s: Settings, of: str = "") -> Finding:
+    return _reach(f"prometheus{of}", s.prometheus.url, lambda: _ready(s.prometheus.url, s.prometheus.timeout_s))
+
+
+def _alertmanager(s: Settings, of: str = "") -> Finding:
+    return _reach(f"alertmanager{of}", s.alertmanager.url, lambda: _ready(s.alertmanager.url, s.alertmanager.timeout_s))
+
+
+def _clusters_own(s: Settings, b: Backends) -> list[Finding]:
+    """The Prometheus, Alertmanager and log store each cluster names for itself (not the install's again)."""
+    out = []
+    for name, cluster in s.kubernetes.clusters.items():
+        own = cluster.own_servers()
+        if not own:
+            continue
+        there = b.on_cluster(name)
+        if "prometheus" in own:
+            out.append(_prometheus(there.settings, f" {name}"))
+        if "alertmanager" in own:
+            out.append(_alertmanager(there.settings, f" {name}"))
+        if own.keys() - {"prometheus", "alertmanager"}:
+            out.append(_logs(there.settings, there, f" {name}"))
+    return out
 
 
 def _heartbeat(url: str) -> None:
@@ -151,10 +176,11 @@ def _backends(s: Settings) -> list[Finding]:
     b, chroma = Backends(s), s.knowledge.chroma_url
     return [
         _reach("redis", s.redis.url, lambda: redis_client(s).ping()),
-        _reach("prometheus", s.prometheus.url, lambda: _ready(s.prometheus.url, s.prometheus.timeout_s)),
-        _reach("alertmanager", s.alertmanager.url, lambda: _ready(s.alertmanager.url, s.alertmanager.timeout_s)),
+        _prometheus(s),
+        _alertmanager(s),
         _logs(s, b),
         *_kubernetes(s, b),
+        *_clusters_own(s, b),
         *([_reach("chroma", chroma, lambda: _heartbeat(chroma))] if chroma else []),
         *([_model(s)] if s.llm.model and s.llm.base_url else []),
         *[Finding("warn", "alertmanager", problem) for problem in receiver_problems(s)],

@@ -8,11 +8,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
+from bot.chat.agent import Agent
+from bot.chat.conversation import Conversation
 from bot.cli.main import app
+from bot.config.check import check
 from bot.guard.door import Caller, Door
 from bot.intake.alert import Alert
 from bot.intake.webhooks.alertmanager import AMPayload, to_alert
@@ -23,6 +29,7 @@ from bot.triage.triage import Triage
 from bot.wiring import outcomes
 from knowledge.store import KnowledgeStore
 from sandbox.manager import Sandbox
+from tests.mcp.test_mcp_server import _stdio, _text
 from tests.support.alerting import wait_for
 from tests.support.doors import make_door
 from tests.support.second_cluster import second_cluster, two_clusters
@@ -51,8 +58,6 @@ def clustered(settings: Settings, b: Sandbox) -> Settings:
 
 
 def _url(sb: Sandbox, section: str) -> str:
-    import yaml
-
     return str(yaml.safe_load(sb.settings_file.read_text())[section]["url"])
 
 
@@ -113,11 +118,8 @@ def test_a_cluster_may_keep_its_logs_in_another_kind_of_store(settings: Settings
 
 
 def test_troubleshoot_on_b_reads_b_and_an_unknown_cluster_is_refused(
-        sandbox: Sandbox, clustered: Settings, b: Sandbox, tmp_path) -> None:
-    k8s = clustered.kubernetes
-    named = {"clusters": {n: c.model_dump(mode="json", exclude_none=True) for n, c in k8s.clusters.items()},
-             "default_cluster": "a"}
-    config, _ = config_file(sandbox, tmp_path / "two.yaml", "test:clusters:", kubernetes=named)
+        sandbox: Sandbox, clustered: Settings, b: Sandbox, tmp_path: Path) -> None:
+    config = _config(sandbox, tmp_path / "two.yaml", _two(clustered))
     runner = CliRunner()
     on_b = runner.invoke(app, ["troubleshoot", "checkout", "-n", "shop", "--cluster", "b", "--config", str(config)])
     assert on_b.exit_code == 0, on_b.output
@@ -126,3 +128,56 @@ def test_troubleshoot_on_b_reads_b_and_an_unknown_cluster_is_refused(
     unknown = runner.invoke(app, ["troubleshoot", "checkout", "-n", "shop", "--cluster", "c", "--config", str(config)])
     assert unknown.exit_code != 0
     assert "no cluster 'c'; clusters: a, b" in unknown.output, unknown.output
+
+
+def _config(sandbox: Sandbox, path: Path, kubernetes: dict[str, Any]) -> Path:
+    """The session sandbox's settings with `kubernetes`, its own Redis prefix, an MCP stdio identity."""
+    return config_file(sandbox, path, f"test:{uuid.uuid4().hex}:", kubernetes=kubernetes,
+                       mcp={"identity": "slack:U0OPERATOR"})[0]
+
+
+def _two(clustered: Settings) -> dict[str, Any]:
+    k8s = clustered.kubernetes
+    return {"clusters": {n: c.model_dump(mode="json", exclude_none=True) for n, c in k8s.clusters.items()},
+            "default_cluster": "a"}
+
+
+async def test_over_mcp_cluster_is_an_argument_only_with_several_clusters_and_troubleshoot_runs_there(
+        sandbox: Sandbox, settings: Settings, clustered: Settings, tmp_path: Path) -> None:
+    one = _config(sandbox, tmp_path / "one.yaml", {"kubeconfig": str(settings.kubernetes.kubeconfig)})
+    async with _stdio(one) as client:
+        tools = (await client.list_tools()).tools
+        assert not [t.name for t in tools if "cluster" in t.input_schema.get("properties", {})]
+    two = _config(sandbox, tmp_path / "two.yaml", _two(clustered))
+    async with _stdio(two) as client:
+        tools = {t.name: t.input_schema.get("properties", {}) for t in (await client.list_tools()).tools}
+        for name in ("k8s_list", "k8s_rollout_restart", "prom_query", "logs_search", "troubleshoot"):
+            assert "cluster" in tools[name], (name, tools[name])
+        on_b = await client.call_tool("troubleshoot", {"namespace": "shop", "service": "checkout", "cluster": "b"})
+        assert not on_b.is_error, _text(on_b)
+        assert B_LINE in _text(on_b) and A_LINE not in _text(on_b), _text(on_b)
+        on_a = await client.call_tool("troubleshoot", {"namespace": "shop", "service": "checkout"})
+        assert A_LINE in _text(on_a) and B_LINE not in _text(on_a), _text(on_a)
+        unknown = await client.call_tool("troubleshoot", {"namespace": "shop", "service": "checkout", "cluster": "c"})
+        assert unknown.is_error and "no cluster 'c'; clusters: a, b" in _text(unknown), _text(unknown)
+
+
+def test_config_check_tries_the_servers_each_cluster_names_for_itself(settings: Settings, clustered: Settings,
+                                                                      b: Sandbox, dead_url: str) -> None:
+    found = {f.what: f.level for f in check(clustered)}
+    assert {k: found.get(k) for k in ("prometheus b", "alertmanager b", "elasticsearch b")} == dict.fromkeys(
+        ("prometheus b", "alertmanager b", "elasticsearch b"), "ok"), found
+    assert not [k for k in found if k.endswith(" a") and not k.startswith("kubernetes")], found  # a's: the install's
+    down = {f.what: f.level for f in check(two_clusters(settings, b, prometheus={"url": dead_url}))}
+    assert down["prometheus b"] == "fail" and down["prometheus"] == "ok", down
+
+
+def test_troubleshoot_in_chat_takes_a_cluster(clustered: Settings) -> None:
+    from bot.chat.troubleshoot import troubleshooter
+
+    door = make_door(clustered)
+    chat = Conversation(door, Agent(clustered, door), ["shop"], troubleshooter(door, ["shop"]))
+    on_b = chat.command("troubleshoot shop/checkout --cluster b", "t-b", "slack:U0OPERATOR")
+    assert B_LINE in on_b.text and A_LINE not in on_b.text, on_b.text
+    unknown = chat.command("troubleshoot checkout --cluster c", "t-c", "slack:U0OPERATOR")
+    assert unknown.private and unknown.text == "no cluster 'c'; clusters: a, b", unknown.text

@@ -150,7 +150,7 @@ def test_an_alert_naming_an_unknown_cluster_gets_a_card_that_says_so(clustered: 
     card = Triage(door).card(alert, "inc-c")
     assert card.could_not_run, card.evidence
     assert all("no cluster 'c'; clusters: a, b" in line for line in card.could_not_run if "k8s_" in line)
-    read = [line.text for line in card.evidence if line.check.startswith("k8s_")]  # logs: one store for all
+    read = [line.text for line in card.evidence if line.check.startswith("k8s_")]
     assert read == [], read
 
 
