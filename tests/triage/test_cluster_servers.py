@@ -123,8 +123,8 @@ def test_troubleshoot_on_b_reads_b_and_an_unknown_cluster_is_refused(
     runner = CliRunner()
     on_b = runner.invoke(app, ["troubleshoot", "checkout", "-n", "shop", "--cluster", "b", "--config", str(config)])
     assert on_b.exit_code == 0, on_b.output
-    assert B_LINE in on_b.output or "1.6.0" in on_b.output, on_b.output
-    assert A_LINE not in on_b.output, on_b.output
+    assert B_LINE in on_b.output and "registry.local/shop/checkout:1.6.0" in on_b.output, on_b.output  # b's
+    assert A_LINE not in on_b.output and "CrashLoopBackOff" not in on_b.output, on_b.output  # none of a's
     unknown = runner.invoke(app, ["troubleshoot", "checkout", "-n", "shop", "--cluster", "c", "--config", str(config)])
     assert unknown.exit_code != 0
     assert "no cluster 'c'; clusters: a, b" in unknown.output, unknown.output
