@@ -157,3 +157,15 @@ def test_a_change_asked_for_in_an_alert_thread_names_the_person(mutable_settings
 
     [action_id] = answer.pending
     assert door.gate.store.get(action_id).via == "agent", "the thread's workload is the 'it' the person meant"
+
+
+def test_the_model_is_shown_cluster_on_the_metrics_logs_and_kubernetes_tools_only_with_several_clusters() -> None:
+    from bot.chat.agent import offered
+    from tools.catalog import tool_map
+
+    def taking_cluster(several: bool) -> set[str]:
+        tools = offered(tool_map(), "why is checkout failing?", "", several)
+        return {t["function"]["name"] for t in tools if "cluster" in t["function"]["parameters"]["properties"]}
+
+    assert taking_cluster(False) == set()  # one cluster: the first call is as it was (bench/prompt_tokens.py)
+    assert {"prom_query", "logs_search", "k8s_list", "k8s_describe"} <= taking_cluster(True)
