@@ -121,7 +121,7 @@ def tool(
         doc = inspect.getdoc(fn)
         if not doc:
             raise TypeError(f"tool {fn.__name__} needs a docstring: it is the model's description")
-        if "cluster" in args_model.model_fields:  # a Kubernetes tool runs, and previews, on the cluster it names
+        if "cluster" in args_model.model_fields:  # a tool runs, and previews, on the cluster it names (ClusterArgs)
             return Tool(fn.__name__, doc, args_model, on_cluster(fn), backend, preview and on_cluster(named(preview)))
         return Tool(fn.__name__, doc, args_model, fn, backend, preview)
 

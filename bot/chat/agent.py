@@ -172,8 +172,8 @@ def check_claims(text: str, results: list[ToolResult], mutating: set[str]) -> st
 
 def offered(tools: dict[str, Tool], question: str, last_answer: str = "",
             several_clusters: bool = False) -> list[dict[str, Any]]:
-    """The tools a question is offered, as the API takes them (see QUESTION_TOOLS); a Kubernetes tool's
-    `cluster` only when the settings name several clusters."""
+    """The tools a question is offered, as the API takes them (see QUESTION_TOOLS); their
+    `cluster` (the Kubernetes, metrics and logs tools take one) only when the settings name several clusters."""
     names = [n for n in QUESTION_TOOLS if n in tools]
     if about_change(question) or about_change(last_answer):  # it names what to change: not what changed before
         names = [n for n in names if n not in NOT_FOR_CHANGES] + [t.name for t in tools.values() if t.mutates]

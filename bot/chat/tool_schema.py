@@ -49,7 +49,7 @@ def _compact(prop: dict[str, Any]) -> dict[str, Any]:
 
 def model_schema(args: type[BaseModel], hide: tuple[str, ...] = ()) -> dict[str, Any]:
     """The compact JSON schema of an Args model, as the model is shown it, without the optional arguments
-    `hide` names (a Kubernetes tool's `cluster` when there is one cluster)."""
+    `hide` names (a `cluster` argument when there is one cluster)."""
     raw = args.model_json_schema()
     full = _inline({k: v for k, v in raw.items() if k != "$defs"}, raw.get("$defs", {}))
     schema: dict[str, Any] = {
