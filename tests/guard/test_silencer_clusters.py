@@ -28,8 +28,9 @@ def b_alertmanager(tmp_path: Path) -> Iterator[PrivateAlertmanager]:
 def test_a_card_from_cluster_b_is_silenced_in_bs_alertmanager(settings: Settings,
                                                                b_alertmanager: PrivateAlertmanager) -> None:
     k8s = settings.kubernetes
+    b_own = AlertmanagerSettings(url=b_alertmanager.url)
     clusters = {"a": ClusterSettings(kubeconfig=k8s.kubeconfig),
-                "b": ClusterSettings(kubeconfig=k8s.kubeconfig, alertmanager=AlertmanagerSettings(url=b_alertmanager.url))}
+                "b": ClusterSettings(kubeconfig=k8s.kubeconfig, alertmanager=b_own)}
     s = quiet_settings(settings.model_copy(update={"kubernetes": k8s.model_copy(
         update={"clusters": clusters, "default_cluster": "a"})}))
     door = door_with_clock(s, Clock())
