@@ -15,6 +15,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from bot.cards import strings as S
 from bot.chat.agent import Agent
 from bot.chat.conversation import Conversation
 from bot.cli.main import app
@@ -24,6 +25,7 @@ from bot.intake.alert import Alert
 from bot.intake.webhooks.alertmanager import AMPayload, to_alert
 from bot.intake.webhooks.synthetic import am_alert, am_payload
 from bot.settings import Settings
+from bot.triage.graph import AlertGraph
 from bot.triage.knowledge_hook import KnowledgeTriage
 from bot.triage.triage import Triage
 from bot.wiring import outcomes
@@ -181,3 +183,14 @@ def test_troubleshoot_in_chat_takes_a_cluster(clustered: Settings) -> None:
     assert B_LINE in on_b.text and A_LINE not in on_b.text, on_b.text
     unknown = chat.command("troubleshoot checkout --cluster c", "t-c", "slack:U0OPERATOR")
     assert unknown.private and unknown.text == "no cluster 'c'; clusters: a, b", unknown.text
+
+
+def test_the_graph_of_an_alert_from_b_is_drawn_from_bs_prometheus(clustered: Settings) -> None:
+    door = make_door(clustered)
+    kept: dict[str, bytes] = {}
+    alert = _alert(door).model_copy(update={"expr": f"{FIVE_XX} > 0.05"})  # its series are in b's Prometheus only
+    assert AlertGraph(door, kept.__setitem__)(alert, "inc-b-graph") is None
+    assert kept["inc-b-graph"].startswith(b"\x89PNG")
+    unknown = alert.model_copy(update={"labels": {**alert.labels, "cluster": "c"}})
+    assert AlertGraph(door, kept.__setitem__)(unknown, "inc-c-graph") == S.GRAPH_NO_CLUSTER.format(
+        why="no cluster 'c'; clusters: a, b")
