@@ -4,11 +4,12 @@
   (kind = the playbook name, action = the tool, e.g. 'k8s_rollback'): success is "fixed", not "the incident
   resolved later"; each action id counts once. `record(kind, action, success)` counts without that guard (an
   execution that failed). Two counters per (kind, action), incremented atomically.
-- `mark(incident, kind, actions, mark, started_at)`: people's feedback (knowledge/feedback.py). On a false alarm or
+- `mark(incident, kind, actions, mark)`: people's feedback (knowledge/feedback.py). On a false alarm or
   a wrong cause the incident's verdicts are kept apart: taken out of the counts (and one that arrives later is not
   counted), put back if the latest mark becomes another; per incident, so marking twice changes nothing. A wrong
   cause also holds each of the incident's actions back from `recommend(kind)` for as long as that is the
-  incident's latest mark. `feedback_counts(since, until)`: incidents by their latest mark (the false-alarm rate).
+  incident's latest mark. The marks themselves are not kept here: the audit log holds every one (who, when, what),
+  and the false-alarm rate of `opsbot report` is read from it (bot/intake/figures.py).
 - `recommend(kind)` returns only actions with at least `recommend_min_outcomes` outcomes and at least
   `recommend_min_success` success, and none held back by a wrong-cause mark, best first by success_rate ×
   ln(n + 1), each with the sentence "based on N past incidents, k succeeded".
@@ -29,7 +30,7 @@ from datetime import UTC, datetime
 import redis
 from pydantic import BaseModel
 
-from knowledge.feedback import MARKS, NOT_COUNTED, Mark
+from knowledge.feedback import NOT_COUNTED, Mark
 from knowledge.playbooks import Playbook
 from knowledge.settings import KnowledgeSettings
 
@@ -88,21 +89,6 @@ class ActionStats(BaseModel):
         return f"based on {self.total} past incidents, {self.succeeded} succeeded"
 
 
-class FeedbackCounts(BaseModel):
-    """Incidents (by when they began) by people's latest mark on them; `marked` is how many carry one."""
-
-    marked: int = 0
-    right_cause: int = 0
-    wrong_cause: int = 0
-    false_alarm: int = 0
-    not_actionable: int = 0
-
-    @property
-    def false_alarm_rate(self) -> float | None:
-        """False alarms among the marked incidents; None when none is marked (not a measured zero)."""
-        return self.false_alarm / self.marked if self.marked else None
-
-
 class Recommendation(BaseModel):
     action: str
     source: str  # "playbook" or "outcomes"
@@ -147,7 +133,7 @@ class Outcomes:
             return None
         return ActionStats(kind=kind, action=action, total=int(out[0]), succeeded=int(out[1]))
 
-    def mark(self, incident: str, kind: str, actions: Iterable[str], mark: Mark, started_at: datetime) -> None:
+    def mark(self, incident: str, kind: str, actions: Iterable[str], mark: Mark) -> None:
         """People's latest mark on `incident` (of `kind`, whose card proposed `actions`), applied to what is
         learned: its verdicts kept apart or counted, its actions held back for the kind or not. Marking the same
         again changes nothing; a new mark undoes what the previous one did."""
@@ -166,10 +152,6 @@ class Outcomes:
                     self.redis.sadd(self._key(kind, f"held:{action}"), incident)
             self._apart(keys=[self._incident(incident, "verdicts"), self._incident(incident, "apart")],
                         args=[1 if mark in NOT_COUNTED else 0, self.prefix, COUNTED_KEEP_S])
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.hset(f"{self.prefix}feedback:marks", incident, mark)
-            pipe.zadd(f"{self.prefix}feedback:at", {incident: started_at.timestamp()})
-            pipe.execute()
         except redis.RedisError as e:
             raise OutcomesUnavailable(f"could not record the feedback on {incident}: {e}") from None
 
@@ -183,21 +165,6 @@ class Outcomes:
             return {a for a, n in zip(names, pipe.execute(), strict=True) if n}
         except redis.RedisError as e:
             raise OutcomesUnavailable(f"could not read the feedback on {kind}: {e}") from None
-
-    def feedback_counts(self, since: datetime, until: datetime | None = None) -> FeedbackCounts:
-        """Incidents that began in [since, until] (until: now) by their latest mark: the false-alarm rate of
-        `opsbot report` is `.false_alarm_rate`."""
-        try:
-            hi = until.timestamp() if until else "+inf"
-            ids = self.redis.zrangebyscore(f"{self.prefix}feedback:at", since.timestamp(), hi)
-            marks = self.redis.hmget(f"{self.prefix}feedback:marks", ids) if ids else []
-        except redis.RedisError as e:
-            raise OutcomesUnavailable(f"could not read the feedback counts: {e}") from None
-        counts = dict.fromkeys(MARKS, 0)
-        for m in marks:
-            if m and m.decode() in counts:
-                counts[m.decode()] += 1  # type: ignore[index]
-        return FeedbackCounts(marked=sum(counts.values()), **counts)
 
     def failed(self, kind: str, action: str, at: datetime) -> None:
         """Keep `at` as the time this action last failed for this kind."""
