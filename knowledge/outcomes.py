@@ -7,8 +7,10 @@
 - `mark(incident, kind, actions, mark)`: people's feedback (knowledge/feedback.py). On a false alarm or
   a wrong cause the incident's verdicts are kept apart: taken out of the counts (and one that arrives later is not
   counted), put back if the latest mark becomes another; per incident, so marking twice changes nothing. A wrong
-  cause also holds each of the incident's actions back from `recommend(kind)` for as long as that is the
-  incident's latest mark. The marks themselves are not kept here: the audit log holds every one (who, when, what),
+  cause also holds each of the incident's actions back from `recommend(kind)` and promotion while that is the
+  incident's latest mark, until the first of: the hold's age `wrong_cause_hold` (KnowledgeSettings, 14 days)
+  has passed since the mark, or a fix by that action for that kind is verified and counted after it (another
+  incident's: the marked incident's own verdicts are kept apart). The marks themselves are not kept here: the audit log holds every one (who, when, what),
   and the false-alarm rate of `opsbot report` is read from it (bot/intake/figures.py).
 - `recommend(kind)` returns only actions with at least `recommend_min_outcomes` outcomes and at least
   `recommend_min_success` success, and none held back by a wrong-cause mark, best first by success_rate ×
@@ -24,7 +26,7 @@ Thresholds come from KnowledgeSettings.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 import redis
@@ -96,8 +98,10 @@ class Recommendation(BaseModel):
 
 
 class Outcomes:
-    def __init__(self, client: redis.Redis, prefix: str, knowledge: KnowledgeSettings):
-        self.redis, self.prefix, self.cfg = client, f"{prefix}outcomes:", knowledge
+    def __init__(self, client: redis.Redis, prefix: str, knowledge: KnowledgeSettings,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        """`now`: the clock the wrong-cause holds' ends are measured on."""
+        self.redis, self.prefix, self.cfg, self.now = client, f"{prefix}outcomes:", knowledge, now
         self._once = client.register_script(_ONCE)
         self._apart = client.register_script(_APART)
 
@@ -131,7 +135,15 @@ class Outcomes:
             raise OutcomesUnavailable(f"could not record the outcome of {action} for {kind}: {e}") from None
         if not out or int(out[0]) < 0:
             return None
+        if success:  # a fix verified after a wrong-cause mark: that mark's doubt about the action is answered
+            self._lift(kind, action)
         return ActionStats(kind=kind, action=action, total=int(out[0]), succeeded=int(out[1]))
+
+    def _lift(self, kind: str, action: str) -> None:
+        try:
+            self.redis.delete(self._holds(kind, action))
+        except redis.RedisError as e:
+            raise OutcomesUnavailable(f"could not lift the holds on {action} for {kind}: {e}") from None
 
     def mark(self, incident: str, kind: str, actions: Iterable[str], mark: Mark) -> None:
         """People's latest mark on `incident` (of `kind`, whose card proposed `actions`), applied to what is
@@ -143,25 +155,33 @@ class Outcomes:
             for line in [before.decode()] if before else []:  # what a previous wrong-cause mark held back
                 was_kind, *was = line.split("\t")
                 for action in was:
-                    self.redis.srem(self._key(was_kind, f"held:{action}"), incident)
+                    self.redis.zrem(self._holds(was_kind, action), incident)
                 self.redis.delete(held)
             if mark == "wrong_cause":
-                names = sorted(set(actions))
+                names, now, hold = sorted(set(actions)), self.now().timestamp(), self.cfg.wrong_cause_hold
                 self.redis.set(held, "\t".join([kind, *names]), ex=COUNTED_KEEP_S)
                 for action in names:
-                    self.redis.sadd(self._key(kind, f"held:{action}"), incident)
+                    pipe = self.redis.pipeline(transaction=True)
+                    pipe.zremrangebyscore(self._holds(kind, action), "-inf", now)  # holds that ended: gone
+                    pipe.zadd(self._holds(kind, action), {incident: now + hold.total_seconds()})
+                    pipe.expire(self._holds(kind, action), max(1, int(hold.total_seconds())))
+                    pipe.execute()
             self._apart(keys=[self._incident(incident, "verdicts"), self._incident(incident, "apart")],
                         args=[1 if mark in NOT_COUNTED else 0, self.prefix, COUNTED_KEEP_S])
         except redis.RedisError as e:
             raise OutcomesUnavailable(f"could not record the feedback on {incident}: {e}") from None
 
+    def _holds(self, kind: str, action: str) -> str:
+        """The wrong-cause holds on an action for a kind: incident → when its hold ends (epoch seconds)."""
+        return self._key(kind, f"holds:{action}")
+
     def held(self, kind: str, actions: Iterable[str]) -> set[str]:
-        """Which of `actions` a wrong-cause mark holds back for this kind."""
-        names = list(actions)
+        """Which of `actions` a wrong-cause mark holds back for this kind now (a hold not yet ended or lifted)."""
+        names, now = list(actions), self.now().timestamp()
         try:
             pipe = self.redis.pipeline(transaction=False)
             for action in names:
-                pipe.scard(self._key(kind, f"held:{action}"))
+                pipe.zcount(self._holds(kind, action), f"({now}", "+inf")
             return {a for a, n in zip(names, pipe.execute(), strict=True) if n}
         except redis.RedisError as e:
             raise OutcomesUnavailable(f"could not read the feedback on {kind}: {e}") from None

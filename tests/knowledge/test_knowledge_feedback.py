@@ -5,7 +5,7 @@ from the recommendation, and the marks themselves are kept only in the audit log
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,6 +16,7 @@ from knowledge.incident import Incident
 from knowledge.outcomes import Outcomes
 from knowledge.playbooks import load_dir
 from knowledge.store import KnowledgeStore
+from tests.support.doors import Clock
 
 T0 = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
 KIND = "crashloopbackoff"
@@ -75,6 +76,29 @@ def test_a_wrong_cause_holds_its_actions_back_from_the_recommendation_of_its_kin
 
     outcomes.mark("inc-9@1", KIND, ["k8s_rollback", "k8s_scale"], "right_cause")
     assert [r.action for r in outcomes.recommend(KIND)] == ["k8s_rollback"]
+
+
+def test_a_wrong_cause_hold_ends_with_its_age_or_a_later_verified_fix(settings: Settings) -> None:
+    """A hold is not for ever: it ends `wrong_cause_hold` (14 days by default) after the mark, or sooner when the
+    same action is verified to fix the same failure mode in another incident; a failed verdict, or the marked
+    incident's own (kept apart), lifts nothing."""
+    clock, hold = Clock(), settings.knowledge.wrong_cause_hold
+    assert hold == timedelta(days=14)
+    outcomes = Outcomes(redis_client(settings), f"test:{uuid.uuid4().hex}:", settings.knowledge, now=clock)
+    fixed(outcomes, 6)
+    outcomes.mark("inc-9@1", KIND, ["k8s_rollback"], "wrong_cause")
+    clock.advance(seconds=hold.total_seconds() - 60)
+    assert outcomes.recommend(KIND) == [] and outcomes.promotion(KIND) is None, "held up to the end"
+    clock.advance(seconds=61)
+    assert [r.action for r in outcomes.recommend(KIND)] == ["k8s_rollback"], "the hold ended"
+    assert outcomes.promotion(KIND) is not None
+
+    outcomes.mark("inc-10@1", KIND, ["k8s_rollback"], "wrong_cause")
+    outcomes.record_once(KIND, "k8s_rollback", "a-10", True, incident="inc-10@1")  # its own: kept apart
+    outcomes.record_once(KIND, "k8s_rollback", "a-11", False, incident="inc-11@1")  # not a fix
+    assert outcomes.recommend(KIND) == []
+    assert outcomes.record_once(KIND, "k8s_rollback", "a-12", True, incident="inc-12@1") is not None
+    assert [r.action for r in outcomes.recommend(KIND)] == ["k8s_rollback"], "a later verified fix lifts it"
 
 
 def test_outcome_learning_keeps_no_copy_of_the_marks(settings: Settings, outcomes: Outcomes) -> None:
