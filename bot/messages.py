@@ -138,11 +138,11 @@ LEDGER_UNREAD = ("  (Redis at {url} did not answer; the gate reads the recent ex
                  "and may refuse for a cooldown or an hourly budget)")
 
 # opsbot policy pause|resume: the kill switch of automatic actions (bot/guard/pause.py)
-PAUSED = ("automatic actions paused {by}: every policy rule that would run an action by its track record asks a "
-          "person until `opsbot policy resume`")
+PAUSED = ("automatic actions paused {by}: every action a policy rule would run without a person's approval (by "
+          "its track record or a plain `decide: allow`) asks a person until `opsbot policy resume`")
 ALREADY_PAUSED = "automatic actions were already paused ({by}); the pause is now yours"
-RESUMED = ("automatic actions resumed (they were paused {by}): rules with a track record in mode enforce run what "
-           "they have earned again")
+RESUMED = ("automatic actions resumed (they were paused {by}): rules that allow run their actions again (with a "
+           "track record: what they have earned, in mode enforce)")
 NOT_PAUSED = "automatic actions were not paused; nothing changed"
 STILL_PAUSED_BY_SETTING = "the setting autonomy_paused is true: automatic actions stay paused until it is unset"
 MAY_NOT_RESUME = ("{who} ({roles}) may not resume automatic actions: it takes a role that may approve actions; "

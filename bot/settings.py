@@ -280,8 +280,9 @@ class Settings(BaseSettings):
     policy_file: Path = Field(DEFAULT_POLICY, description="the policy YAML: who may request and approve what "
                               "(docs/policy.md). The shipped policies/default.yaml names no approver, so every "
                               "action that needs an approval is refused until you point this at your own")
-    autonomy_paused: bool = Field(False, description="true: every policy rule that would run an action by its "
-                                  "track record asks a person instead, as after `opsbot policy pause`")
+    autonomy_paused: bool = Field(False, description="true: every action a policy rule would run without a "
+                                  "person's approval (a track record or a plain decide: allow) asks a person "
+                                  "instead, as after `opsbot policy pause`")
 
     @model_validator(mode="after")
     def _routed_chats_are_served(self) -> Settings:

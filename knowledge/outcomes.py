@@ -4,11 +4,14 @@
   (kind = the playbook name, action = the tool, e.g. 'k8s_rollback'): success is "fixed", not "the incident
   resolved later"; each action id counts once. `record(kind, action, success)` counts without that guard (an
   execution that failed). Two counters per (kind, action), incremented atomically.
-- `mark(incident, kind, actions, mark, started_at)`: people's feedback (knowledge/feedback.py). On a false alarm or
+- `mark(incident, kind, actions, mark)`: people's feedback (knowledge/feedback.py). On a false alarm or
   a wrong cause the incident's verdicts are kept apart: taken out of the counts (and one that arrives later is not
   counted), put back if the latest mark becomes another; per incident, so marking twice changes nothing. A wrong
-  cause also holds each of the incident's actions back from `recommend(kind)` for as long as that is the
-  incident's latest mark. `feedback_counts(since, until)`: incidents by their latest mark (the false-alarm rate).
+  cause also holds each of the incident's actions back from `recommend(kind)` and promotion while that is the
+  incident's latest mark, until the first of: the hold's age `wrong_cause_hold` (KnowledgeSettings, 14 days)
+  has passed since the mark, or a fix by that action for that kind is verified and counted after it (another
+  incident's: the marked incident's own verdicts are kept apart). The marks themselves are not kept here: the audit log holds every one (who, when, what),
+  and the false-alarm rate of `opsbot report` is read from it (bot/intake/figures.py).
 - `recommend(kind)` returns only actions with at least `recommend_min_outcomes` outcomes and at least
   `recommend_min_success` success, and none held back by a wrong-cause mark, best first by success_rate ×
   ln(n + 1), each with the sentence "based on N past incidents, k succeeded".
@@ -23,13 +26,13 @@ Thresholds come from KnowledgeSettings.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 import redis
 from pydantic import BaseModel
 
-from knowledge.feedback import MARKS, NOT_COUNTED, Mark
+from knowledge.feedback import NOT_COUNTED, Mark
 from knowledge.playbooks import Playbook
 from knowledge.settings import KnowledgeSettings
 
@@ -88,21 +91,6 @@ class ActionStats(BaseModel):
         return f"based on {self.total} past incidents, {self.succeeded} succeeded"
 
 
-class FeedbackCounts(BaseModel):
-    """Incidents (by when they began) by people's latest mark on them; `marked` is how many carry one."""
-
-    marked: int = 0
-    right_cause: int = 0
-    wrong_cause: int = 0
-    false_alarm: int = 0
-    not_actionable: int = 0
-
-    @property
-    def false_alarm_rate(self) -> float | None:
-        """False alarms among the marked incidents; None when none is marked (not a measured zero)."""
-        return self.false_alarm / self.marked if self.marked else None
-
-
 class Recommendation(BaseModel):
     action: str
     source: str  # "playbook" or "outcomes"
@@ -110,8 +98,10 @@ class Recommendation(BaseModel):
 
 
 class Outcomes:
-    def __init__(self, client: redis.Redis, prefix: str, knowledge: KnowledgeSettings):
-        self.redis, self.prefix, self.cfg = client, f"{prefix}outcomes:", knowledge
+    def __init__(self, client: redis.Redis, prefix: str, knowledge: KnowledgeSettings,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        """`now`: the clock the wrong-cause holds' ends are measured on."""
+        self.redis, self.prefix, self.cfg, self.now = client, f"{prefix}outcomes:", knowledge, now
         self._once = client.register_script(_ONCE)
         self._apart = client.register_script(_APART)
 
@@ -145,9 +135,17 @@ class Outcomes:
             raise OutcomesUnavailable(f"could not record the outcome of {action} for {kind}: {e}") from None
         if not out or int(out[0]) < 0:
             return None
+        if success:  # a fix verified after a wrong-cause mark: that mark's doubt about the action is answered
+            self._lift(kind, action)
         return ActionStats(kind=kind, action=action, total=int(out[0]), succeeded=int(out[1]))
 
-    def mark(self, incident: str, kind: str, actions: Iterable[str], mark: Mark, started_at: datetime) -> None:
+    def _lift(self, kind: str, action: str) -> None:
+        try:
+            self.redis.delete(self._holds(kind, action))
+        except redis.RedisError as e:
+            raise OutcomesUnavailable(f"could not lift the holds on {action} for {kind}: {e}") from None
+
+    def mark(self, incident: str, kind: str, actions: Iterable[str], mark: Mark) -> None:
         """People's latest mark on `incident` (of `kind`, whose card proposed `actions`), applied to what is
         learned: its verdicts kept apart or counted, its actions held back for the kind or not. Marking the same
         again changes nothing; a new mark undoes what the previous one did."""
@@ -157,47 +155,36 @@ class Outcomes:
             for line in [before.decode()] if before else []:  # what a previous wrong-cause mark held back
                 was_kind, *was = line.split("\t")
                 for action in was:
-                    self.redis.srem(self._key(was_kind, f"held:{action}"), incident)
+                    self.redis.zrem(self._holds(was_kind, action), incident)
                 self.redis.delete(held)
             if mark == "wrong_cause":
-                names = sorted(set(actions))
+                names, now, hold = sorted(set(actions)), self.now().timestamp(), self.cfg.wrong_cause_hold
                 self.redis.set(held, "\t".join([kind, *names]), ex=COUNTED_KEEP_S)
                 for action in names:
-                    self.redis.sadd(self._key(kind, f"held:{action}"), incident)
+                    pipe = self.redis.pipeline(transaction=True)
+                    pipe.zremrangebyscore(self._holds(kind, action), "-inf", now)  # holds that ended: gone
+                    pipe.zadd(self._holds(kind, action), {incident: now + hold.total_seconds()})
+                    pipe.expire(self._holds(kind, action), max(1, int(hold.total_seconds())))
+                    pipe.execute()
             self._apart(keys=[self._incident(incident, "verdicts"), self._incident(incident, "apart")],
                         args=[1 if mark in NOT_COUNTED else 0, self.prefix, COUNTED_KEEP_S])
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.hset(f"{self.prefix}feedback:marks", incident, mark)
-            pipe.zadd(f"{self.prefix}feedback:at", {incident: started_at.timestamp()})
-            pipe.execute()
         except redis.RedisError as e:
             raise OutcomesUnavailable(f"could not record the feedback on {incident}: {e}") from None
 
+    def _holds(self, kind: str, action: str) -> str:
+        """The wrong-cause holds on an action for a kind: incident → when its hold ends (epoch seconds)."""
+        return self._key(kind, f"holds:{action}")
+
     def held(self, kind: str, actions: Iterable[str]) -> set[str]:
-        """Which of `actions` a wrong-cause mark holds back for this kind."""
-        names = list(actions)
+        """Which of `actions` a wrong-cause mark holds back for this kind now (a hold not yet ended or lifted)."""
+        names, now = list(actions), self.now().timestamp()
         try:
             pipe = self.redis.pipeline(transaction=False)
             for action in names:
-                pipe.scard(self._key(kind, f"held:{action}"))
+                pipe.zcount(self._holds(kind, action), f"({now}", "+inf")
             return {a for a, n in zip(names, pipe.execute(), strict=True) if n}
         except redis.RedisError as e:
             raise OutcomesUnavailable(f"could not read the feedback on {kind}: {e}") from None
-
-    def feedback_counts(self, since: datetime, until: datetime | None = None) -> FeedbackCounts:
-        """Incidents that began in [since, until] (until: now) by their latest mark: the false-alarm rate of
-        `opsbot report` is `.false_alarm_rate`."""
-        try:
-            hi = until.timestamp() if until else "+inf"
-            ids = self.redis.zrangebyscore(f"{self.prefix}feedback:at", since.timestamp(), hi)
-            marks = self.redis.hmget(f"{self.prefix}feedback:marks", ids) if ids else []
-        except redis.RedisError as e:
-            raise OutcomesUnavailable(f"could not read the feedback counts: {e}") from None
-        counts = dict.fromkeys(MARKS, 0)
-        for m in marks:
-            if m and m.decode() in counts:
-                counts[m.decode()] += 1  # type: ignore[index]
-        return FeedbackCounts(marked=sum(counts.values()), **counts)
 
     def failed(self, kind: str, action: str, at: datetime) -> None:
         """Keep `at` as the time this action last failed for this kind."""

@@ -3,11 +3,14 @@ bars for learning."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from policies.schema import Duration
 
 
 class ChromaAddress(NamedTuple):
@@ -42,6 +45,10 @@ class KnowledgeSettings(BaseModel):
     recommend_min_success: float = Field(0.6,
         description="success rate below which a remediation is no longer recommended first")
     promote_success: float = Field(0.8, description="success rate from which a remediation is recommended first")
+    wrong_cause_hold: Duration = Field(timedelta(days=14),
+        description="how long a 'wrong cause' mark holds the incident's actions back from being recommended or "
+                    "promoted for its failure mode (e.g. 14d, 72h); a fix by the same action for the same failure "
+                    "mode verified after the mark lifts it sooner")
 
     @field_validator("chroma_url")
     @classmethod

@@ -42,7 +42,7 @@ def earned(rule: Rule, failure_mode: str | None, tool: str, namespace: str, seve
             not rule.when.failure_mode or failure_mode not in rule.when.failure_mode:
         return "unproven", "a track record counts only in the rule's namespaces, for its failure modes: asks a person"
     if paused:
-        return "paused", f"automatic actions are paused ({paused}): asks a person"
+        return "paused", paused_words(paused)
     what = f"{failure_mode}/{tool}"
     record = records(failure_mode, tool) if records else None
     if record is None:
@@ -74,3 +74,8 @@ def _words(what: str, record: Verified, now: datetime) -> str:
     rate = f" ({record.fixed / record.verified:.0%})" if record.verified else ""
     last = f"last failure {spoken(now - record.last_failure)} ago" if record.last_failure else "no failure recorded"
     return f"track record of {what}: {record.verified} verified, {record.fixed} fixed{rate}, {last}"
+
+
+def paused_words(paused: str) -> str:
+    """'automatic actions are paused (by cli:alice at 11:50 UTC): asks a person'."""
+    return f"automatic actions are paused ({paused}): asks a person"

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from policies.durations import spoken
-from policies.earned import Records, earned
+from policies.earned import Records, earned, paused_words
 from policies.schema import TIERS, Approvers, Bounds, Policy, Rule, Severity, Tier
 
 
@@ -45,7 +45,8 @@ class Decision(BaseModel):
     checks: list[str] = []
     rule: int | None = None  # the index of the rule that decided, in the policy's `rules`
     # what a rule with a track record made of it: ran (allowed, earned), shadow (earned, asks: shadow mode), paused
-    # (asks: automatic actions are paused), unproven (asks: not earned, unreadable, or P0)
+    # (asks: automatic actions are paused; also a plain `decide: allow` rule), unproven (asks: not earned,
+    # unreadable, or P0)
     automatic: Literal["ran", "shadow", "paused", "unproven"] | None = None
 
     @property
@@ -64,6 +65,9 @@ class _Usage:
     tool_budget: int | None
     target_runs: int
     target_budget: int
+
+
+_NOBODY = "nobody may approve {tier} actions: policies name no member with an approving role; see docs/policy.md"
 
 
 def _rank(tier: Tier | None) -> int:
@@ -93,7 +97,7 @@ class PolicyEngine:
         """`executions`: the recent executions ledger; None when it could not be read (a dry run says so and does
         not claim the cooldowns and budgets hold). `records`: the verified track records a rule with a
         `track_record` needs (none given: such a rule asks); `paused`: why automatic actions are paused (the kill
-        switch), which makes every such rule ask."""
+        switch), which makes every rule that would allow a mutation ask a person instead, whatever rule it is."""
         tier = self.tier_of(req.tool, mutates)
         severity = req.severity or self.policy.severities.default
         checks: list[str] = []
@@ -104,7 +108,7 @@ class PolicyEngine:
         if tier == "T0":
             return Decision(outcome="allow", tier=tier, severity=severity, reason="reading is always allowed")
         index, rule = self._rule(tier, severity, req)
-        unapprovable = self._unapprovable(tier, rule)
+        unapprovable = self._unapprovable(tier, rule.approvers if rule else None)
         if unapprovable:  # before anything else: no requester or guard can make it approvable
             return deny(unapprovable)
         roles = self.roles_of(req.requester)
@@ -150,8 +154,24 @@ class PolicyEngine:
                                 checks=[*checks, said])
             return Decision(outcome="approve", tier=tier, severity=severity, approvers=rule.approvers,
                             automatic=automatic, rule=index, reason=f"{rule.reason}; {why}", checks=[*checks, said])
+        if rule.decide == "allow" and paused:  # the kill switch covers every mutation nobody approves
+            return self._paused(tier, severity, index, rule, paused, checks)
         return Decision(outcome=rule.decide, tier=tier, severity=severity, reason=rule.reason,
                         approvers=rule.approvers, checks=[*checks, f"rule: {rule.reason}"], rule=index)
+
+    def _paused(self, tier: Tier, severity: Severity, index: int, rule: Rule, paused: str,
+                checks: list[str]) -> Decision:
+        """A plain `decide: allow` rule while automatic actions are paused: it asks, like a rule that asks, one
+        approval from any role that may approve the tier (the requester's own click counts: a person decides)."""
+        why = f"rule {index + 1}: {paused_words(paused)}"
+        roles = [name for name, role in self.policy.roles.items() if _rank(role.approve_up_to) >= _rank(tier)]
+        approvers = Approvers(roles=roles, count=1, self_approval=True) if roles else None
+        refusal = self._unapprovable(tier, approvers) if approvers else _NOBODY.format(tier=tier)
+        if refusal:
+            return Decision(outcome="deny", tier=tier, severity=severity, reason=f"{why}; {refusal}", rule=index,
+                            automatic="paused", checks=[*checks, why, refusal])
+        return Decision(outcome="approve", tier=tier, severity=severity, approvers=approvers, automatic="paused",
+                        rule=index, reason=f"{rule.reason}; {paused_words(paused)}", checks=[*checks, why])
 
     def _rule(self, tier: Tier, severity: Severity, req: ActionRequest) -> tuple[int, Rule | None]:
         """The first rule whose `when` matches, and its index."""
@@ -170,14 +190,13 @@ class PolicyEngine:
         that reaches the tier, and not a command-line identity where the policy forbids CLI approvals."""
         return sorted(who for who in self.policy.members if self._fits(who, approvers, tier))
 
-    def _unapprovable(self, tier: Tier, rule: Rule | None) -> str | None:
-        """Why an action this rule sends for approval could never be approved (too few possible approvers)."""
-        if rule is None or rule.approvers is None:
+    def _unapprovable(self, tier: Tier, approvers: Approvers | None) -> str | None:
+        """Why an action sent for approval to these approvers could never be approved (too few possible ones)."""
+        if approvers is None:
             return None
-        able, need = self.approvers(tier, rule.approvers), rule.approvers.count
+        able, need = self.approvers(tier, approvers), approvers.count
         if not able:
-            return (f"nobody may approve {tier} actions: policies name no member with an approving role; "
-                    "see docs/policy.md")
+            return _NOBODY.format(tier=tier)
         if len(able) < need:
             return (f"{tier} actions here need {need} approvers, but the policy names only {len(able)} "
                     f"({', '.join(able)}); see docs/policy.md")

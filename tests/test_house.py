@@ -1,4 +1,5 @@
-"""The house: no import cycle between any two files, layers that point one way, every module saying its job.
+"""The house: no import cycle between any two files, layers that point one way, every module saying its job, none
+longer than 400 lines.
 
 The imports are read with `ast` (no module is imported), so a cycle is reported even where a late import
 inside a function would hide it at run time.
@@ -99,6 +100,15 @@ def test_lower_layers_import_nothing_above_them() -> None:
     breaks = [f"{m} imports {t}" for m, targets in graph().items() for t in sorted(targets)
               if t.split(".")[0] in FORBIDDEN.get(m.split(".")[0], set())]
     assert not breaks, "\n".join(breaks)
+
+
+MAX_LINES = 400  # the house limit: a module that grows past it is split by concern
+
+
+def test_no_module_is_longer_than_the_house_limit() -> None:
+    long = [f"{p.relative_to(ROOT)}: {n} lines" for p in modules().values()
+            if (n := len(p.read_text().splitlines())) > MAX_LINES]
+    assert not long, f"split by concern (at most {MAX_LINES} lines): " + ", ".join(long)
 
 
 @pytest.mark.parametrize("name", sorted(modules()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -16,6 +17,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from bot.settings import Settings
+from policies.durations import spoken
 
 ENV_PREFIX, ENV_NESTING = "OPSBOT_", "__"
 MASK = "********"
@@ -57,7 +59,14 @@ def _shown(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, list):
         return "[" + ", ".join(str(v) for v in value) + "]"
+    if isinstance(value, timedelta):
+        return _written(value)
     return str(value)
+
+
+def _written(value: timedelta) -> str:
+    """A duration as it is written in a settings file: '14d', '2h', '4m05s'."""
+    return f"{value.days}d" if value.days and value == timedelta(days=value.days) else spoken(value)
 
 
 def _default(f: FieldInfo) -> Any:
@@ -108,6 +117,8 @@ def effective(settings: Settings) -> dict[str, Any]:
             return MASK
         if isinstance(value, Path):
             return str(value)
+        if isinstance(value, timedelta):
+            return _written(value)
         if isinstance(value, list | tuple | set | frozenset):
             return [plain(v) for v in value]
         if isinstance(value, dict):

@@ -75,8 +75,7 @@ class FeedbackDesk:
         if self.outcomes is None:
             return None
         try:
-            self.outcomes.mark(knowledge_id(card), kind_of(card), [a.tool for a in card.actions], fb.mark,
-                               card.started_at or card.updated_at)
+            self.outcomes.mark(knowledge_id(card), kind_of(card), [a.tool for a in card.actions], fb.mark)
         except OutcomesUnavailable as e:
             log.error("feedback_not_learned", incident=card.incident_id, error=str(e)[:300])
             return messages.FEEDBACK_NOT_LEARNED

@@ -4,8 +4,9 @@ The model, a chat command or triage may propose; only this module executes, and 
 policy allowed outright or that collected valid approvals and was claimed exactly once, after the policy
 was checked again against the current state. A rule may allow by a verified track record (policies/earned.py)
 only what triage proposed from its diagnosis (`via` triage, with the failure mode its playbook names): the gate
-reads that record from outcome learning and the kill switch (bot/guard/pause.py) and executes it as
-`opsbot:policy`; a proposal of the model or a person never carries a failure mode, so it never runs that way.
+reads that record from outcome learning and executes it as `opsbot:policy`; a proposal of the model or a person
+never carries a failure mode, so it never runs that way. While the kill switch (bot/guard/pause.py) is on, no
+mutation runs without a person's approval, whatever rule allowed it.
 """
 
 from __future__ import annotations
@@ -65,10 +66,10 @@ class ActionGate:
                              cluster=cluster or self.ctx.settings.kubernetes.default)
 
     def _decide(self, req: ActionRequest) -> Decision:
-        """The engine's decision now: the executions ledger, and for a rule with a track record the record and
-        the kill switch."""
+        """The engine's decision now: the executions ledger, the kill switch (any rule that would allow a mutation
+        asks while it is on), and for a rule with a track record the record."""
         now = self.ctx.now()
-        paused = self.pause.why(self.ctx.settings) if req.failure_mode else None
+        paused = self.pause.why(self.ctx.settings)  # every rule that would allow a mutation asks while paused
         return self.engine.decide(req, self.store.executions(now), now, records=self.track_record, paused=paused)
 
     def _audit(self, kind: str, identity: str, action: str, target: str, status: str, summary: str,

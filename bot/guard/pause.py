@@ -1,6 +1,7 @@
 """The kill switch of automatic actions: `opsbot policy pause` / `resume`, kept in Redis so every opsbot process
-sees it at its next proposal, and the setting `autonomy_paused`. While paused, every policy rule that would run an
-action by its track record asks a person instead (policies/engine.py), and says why."""
+sees it at its next proposal, and the setting `autonomy_paused`. While paused, every mutation a policy rule would
+run without a person's approval (by its track record, or a plain `decide: allow`) asks a person instead
+(policies/engine.py), and says why."""
 
 from __future__ import annotations
 

@@ -19,9 +19,9 @@ from bot.intake.incidents import Incident, IncidentStore
 from bot.intake.moments import Moments
 from bot.settings import Settings
 from bot.wiring import redis_client
+from knowledge.feedback import WORDS
 
 _ACTION_ID = re.compile(r"^#(\S+)")
-FEEDBACK = ("right cause", "wrong cause", "false alarm", "not actionable")  # a feedback record's summary opens with one
 
 
 def by_person(record: AuditRecord) -> bool:
@@ -105,7 +105,7 @@ def figures(incident: Incident, started: datetime, resolved: datetime | None, re
         if by_person(r) and r.kind != "tool_call" and r.status != "refused" and out.acked is None:
             out.acked, out.acked_by = r.at, r.identity
         if r.kind == "feedback" and r.status == "success":  # as bot/guard/feedback.py audits a mark: its words
-            out.feedback = next((w for w in FEEDBACK if r.summary == w or r.summary.startswith(f"{w}:")),
+            out.feedback = next((w for w in WORDS.values() if r.summary == w or r.summary.startswith(f"{w}:")),
                                 out.feedback)
         if r.kind == "decision":
             decided[r.action, r.target] = r.at

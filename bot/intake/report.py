@@ -2,7 +2,8 @@
 incidents → cards and what was suppressed (repeats, heartbeats, silences), the noisiest rules, mean times by
 severity, how often an executed action was verified to fix it, the false-alarm rate from people's feedback, and
 the actions run automatically against those approved. Read from the alert stream, the incidents and their figures
-(bot/intake/figures.py); plain text for a terminal or a chat message."""
+(bot/intake/figures.py; people's marks from the audit log, their one record); plain text for a terminal or a chat
+message."""
 
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ from bot import wiring
 from bot.cards import strings as S
 from bot.cli.main import app
 from bot.guard.gate import POLICY_IDENTITY, track_records
+from bot.guard.pause import PauseSwitch
 from bot.intake.pipeline import Pipeline, build_pipeline
 from bot.intake.webhooks.synthetic import am_alert, am_payload, encode
 from bot.settings import Settings
@@ -30,6 +31,7 @@ from knowledge.store import KnowledgeStore
 from policies.engine import ActionRequest, PolicyEngine
 from policies.schema import load_policy
 from sandbox import scenario
+from sandbox.manager import DEMO_POLICY
 from tests.support.alerting import quiet_settings, serving
 from bot.guard.door import Caller, Door
 from tests.support.earning import REASON, earning_policy, seed
@@ -268,3 +270,29 @@ def test_a_failure_mode_counts_only_for_triage_so_the_model_or_a_person_never_ge
         r = o.lp.door.run("k8s_rollback", {"namespace": "shop", "deployment": "checkout"}, asker)
         assert r.status == Status.approval_required and r.data["automatic"] is None, (via, r)
     assert executed(o.lp.door) == [] and image(o.lp.door) == "registry.local/shop/checkout:1.5.0"
+
+
+ALLOW_RESTARTS = """rules:
+  - when: {tier: [T1], namespace: [shop]}
+    decide: allow
+    reason: "restarts in shop run at once"
+"""
+
+
+def test_the_pause_stops_a_plain_allow_rule_too_and_a_person_then_approves_it(
+        mutable_settings: Settings, chats: dict[str, Any], tmp_path: Path) -> None:
+    """A rule without a track record that allows a mutation outright (valid since the first policy file) asks a
+    person while paused, whoever proposed it and with no failure mode; a person's click then runs it."""
+    path = tmp_path / "allow-policy.yaml"
+    path.write_text(DEMO_POLICY.read_text().replace("rules:\n", ALLOW_RESTARTS, 1))
+    lp = loop(mutable_settings.model_copy(update={"policy_file": path}), chats)
+    PauseSwitch(wiring.redis_client(mutable_settings), lp.prefix).pause("cli:demo", datetime.now(UTC),
+                                                                        "release freeze")
+    asker = Caller(identity="slack:U0OPERATOR", via="chat", incident="inc-1", severity="P2")
+    r = lp.door.run("k8s_rollout_restart", {"namespace": "shop", "deployment": "checkout"}, asker)
+    assert r.status == Status.approval_required and r.data["automatic"] == "paused", r
+    assert "restarts in shop run at once; automatic actions are paused (by cli:demo at " in r.data["reason"]
+    assert "release freeze): asks a person" in r.data["reason"] and executed(lp.door) == []
+    verdict = lp.door.gate.decide(r.data["action_id"], "slack:U0OPERATOR", approve=True)
+    assert verdict.ok, verdict.message
+    assert executed(lp.door) == [("k8s_rollout_restart", "slack:U0OPERATOR", "success")]
