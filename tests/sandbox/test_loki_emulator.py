@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -36,13 +35,14 @@ def test_refused_as_loki_refuses(settings: Settings, path: str, params: dict, wo
     assert words in r.text
 
 
-@pytest.fixture
-def own_loki(tmp_path: Path) -> Iterator[int]:
-    """An emulator of the test's own: these tests delete lines."""
+@pytest.fixture(scope="module")
+def own_loki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """An emulator of the module's own: these tests delete lines."""
+    state = tmp_path_factory.mktemp("own-loki")
     port = procs.free_port()
-    loki.start(tmp_path, port)
+    loki.start(state, port)
     yield port
-    procs.stop(loki.NAME, tmp_path)
+    procs.stop(loki.NAME, state)
 
 
 def _messages(port: int, query: str) -> list[str]:
