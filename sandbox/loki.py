@@ -12,6 +12,7 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -41,8 +42,13 @@ def start(state_dir: Path, port: int) -> None:
     procs.wait_until(NAME, ready, pid, state_dir)
 
 
+EVERY_LINE = '{namespace=~".+"}'  # every line a scenario pushes names its namespace
+END_OF_TIME = 4_102_444_800  # 2100-01-01: a pinned scenario clock may put lines after now
+
+
 def load(port: int, scenario: Scenario, t0: float) -> int:
-    """Push the scenario's log lines (one stream per label set); returns how many were pushed."""
+    """Replace every scenario line Loki holds with this scenario's (one stream per label set), so two scenarios'
+    lines never mix; returns how many were pushed."""
     streams: dict[tuple[tuple[str, str], ...], list[list[str]]] = {}
     for doc in scenario.logs.documents:
         labels = {"namespace": doc.namespace, "app": doc.service, "level": doc.level, **({"pod": doc.pod} if doc.pod else {})}
@@ -51,10 +57,16 @@ def load(port: int, scenario: Scenario, t0: float) -> int:
             at = datetime.fromisoformat(source["@timestamp"].replace("Z", "+00:00"))
             values.append([str(round(at.timestamp() * 1000) * 1_000_000), doc.message])
     body = {"streams": [{"stream": dict(key), "values": values} for key, values in streams.items()]}
-    try:
-        r = httpx.post(f"{url(port)}/loki/api/v1/push", json=body, timeout=30)
-    except httpx.HTTPError as e:
-        raise procs.SandboxError(f"{NAME}: pushing {scenario.name!r}'s logs failed: {e}") from None
-    if r.status_code != 204:
-        raise procs.SandboxError(f"{NAME}: Loki refused {scenario.name!r}'s logs: HTTP {r.status_code} {r.text[:300]}")
+    _call(port, "delete", scenario, params={"query": EVERY_LINE, "start": 0, "end": END_OF_TIME})
+    _call(port, "push", scenario, json=body)
     return sum(len(v) for v in streams.values())
+
+
+def _call(port: int, what: str, scenario: Scenario, **request: Any) -> None:
+    try:
+        r = httpx.post(f"{url(port)}/loki/api/v1/{what}", timeout=30, **request)
+    except httpx.HTTPError as e:
+        raise procs.SandboxError(f"{NAME}: {what} for {scenario.name!r}'s logs failed: {e}") from None
+    if r.status_code != 204:
+        raise procs.SandboxError(f"{NAME}: Loki refused the {what} for {scenario.name!r}'s logs: HTTP "
+                                 f"{r.status_code} {r.text[:300]}")

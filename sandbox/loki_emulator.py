@@ -6,6 +6,9 @@ AGPL, which this project does not take), so this serves the endpoints opsbot cal
 - GET /loki/api/v1/query_range (query, start, end in ns, limit default 100, direction backward|forward): a log
   query's `streams` (start inclusive, end exclusive)
 - GET /loki/api/v1/query (query, time in ns): a metric query's `vector`
+- POST /loki/api/v1/delete (query: a stream selector with optional line filters, start required, end default
+  now, in unix seconds) → 204: the matching lines in [start, end] are gone from every query at once, as Loki
+  filters them from queries as soon as the request is made (it erases them later, which nothing here needs)
 - GET /ready
 Limits, with Loki's default values and words: max_entries_limit_per_query 5000, max_query_length 721h,
 max_query_series 500. Errors are plain text with status 400, as Loki answers them. The LogQL it understands is
@@ -65,6 +68,16 @@ def create_app() -> FastAPI:
             raise LogQLError(f"max entries limit per query exceeded, limit > max_entries_limit ({limit} > "
                              f"{MAX_ENTRIES})")
         return _ok("streams", _streams(parsed, lines, start, end, limit, direction == "forward"))
+
+    @app.post("/loki/api/v1/delete")
+    async def delete(query: str, start: float, end: float | None = None) -> Response:
+        parsed = parse(query)
+        if isinstance(parsed, MetricQuery):
+            raise LogQLError("invalid query: a delete request takes a log selector, not a metric query")
+        first, last = int(start * 1e9), int((end if end is not None else time_ns() / 1e9) * 1e9)
+        lines[:] = [(labels, ns, text) for labels, ns, text in lines
+                    if not (first <= ns <= last and parsed.streams(labels) and parsed.run(labels, text) is not None)]
+        return Response(status_code=204)
 
     @app.get("/loki/api/v1/query")
     async def instant(query: str, time: int | None = None) -> Response:  # noqa: A002 (Loki's parameter name)

@@ -147,9 +147,6 @@ class Sandbox:
         """The scenario's log lines into Elasticsearch and Loki alike, at the same times."""
         ports = self.ports()
         es.load(ports.elasticsearch, scenario, t0)
-        # the emulator keeps lines in memory and Loki deletes none: a fresh one never mixes two scenarios' lines
-        procs.stop(loki.NAME, self.dir)
-        loki.start(self.dir, self._loki(ports))
         loki.load(self._loki(ports), scenario, t0)
 
     def serve_port(self) -> int:

@@ -22,7 +22,12 @@ from sandbox.scenario import Scenario
 from sandbox.signals import JOB, write_openmetrics
 
 DEFAULT_WEBHOOK = "http://127.0.0.1:9/webhooks/alertmanager"
-INTERVAL = "5s"
+SCRAPE_INTERVAL = "5s"
+# rules are evaluated every second, so a loaded scenario's alert fires at once; firing alerts are resent when
+# more than RESEND_DELAY has passed since the last send (so every 5 s) and each send is valid for 4 × 4 s: a
+# Prometheus that stalls for up to 11 s between sends does not let Alertmanager resolve the alert
+EVALUATION_INTERVAL = "1s"
+RESEND_DELAY = "4s"
 _REPO = Path(__file__).resolve().parent.parent
 
 
@@ -58,7 +63,8 @@ def write_prometheus_config(state_dir: Path, exporter_port: int, alertmanager_po
     """`state_metrics`: a real kube-state-metrics' host:port, scraped as kube-prometheus scrapes it (job and
     service `kube-state-metrics`) in place of the exporter's emulated series."""
     config = {
-        "global": {"scrape_interval": INTERVAL, "scrape_timeout": "4s", "evaluation_interval": INTERVAL},
+        "global": {"scrape_interval": SCRAPE_INTERVAL, "scrape_timeout": "4s",
+                   "evaluation_interval": EVALUATION_INTERVAL},
         "rule_files": [str(state_dir / "rules.yml")],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}]},
         "scrape_configs": [
@@ -91,7 +97,8 @@ def write_rules(state_dir: Path, scenario: Scenario | None) -> None:
         }
         for a in (scenario.alerts if scenario else [])
     ]
-    groups = [{"name": f"scenario-{scenario.name}", "interval": INTERVAL, "rules": rules}] if rules else []
+    groups = [{"name": f"scenario-{scenario.name}", "interval": EVALUATION_INTERVAL,
+               "rules": rules}] if rules else []
     (state_dir / "rules.yml").write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
 
 
@@ -125,9 +132,10 @@ def _start_prometheus(state_dir: Path, port: int) -> None:
         f"--web.listen-address=127.0.0.1:{port}",
         f"--web.external-url=http://127.0.0.1:{port}",  # alerts' generatorURL links here, not to the hostname
         "--web.enable-lifecycle",
-        # resend firing alerts every 5 s (default 1 m): the first send at start-up races the discovery of
-        # the Alertmanager and is dropped; this also lets Alertmanager resolve an alert ~20 s after it stops
-        f"--rules.alert.resend-delay={INTERVAL}",
+        # resend firing alerts every 5 s (default 1 m): the sends of the first ~5 s after a start go nowhere
+        # (Prometheus learns its Alertmanager from service discovery, which syncs every 5 s), the next one
+        # reaches it; this also lets Alertmanager resolve an alert ~16 s after it stops
+        f"--rules.alert.resend-delay={RESEND_DELAY}",
     ]
     pid = procs.start("prometheus", argv, state_dir)
     procs.wait_until("prometheus", lambda: _ready(f"http://127.0.0.1:{port}/-/ready"), pid, state_dir)

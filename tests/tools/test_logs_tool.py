@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import httpx
@@ -194,20 +195,25 @@ def test_reloading_replaces_earlier_logs_indices(sandbox: Sandbox, settings: Set
     assert client.count(index="logs-*")["count"] == 261
 
 
-@pytest.mark.parametrize("name", scenario.shipped())
-def test_every_shipped_scenario_loads_into_its_own_server(tmp_path, name: str) -> None:
-    """A second server of its own, so the session's sandbox keeps its data."""
-    loaded = scenario.load(name)
+@pytest.fixture(scope="module")
+def own_es(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A second server of the module's own, so the session's sandbox keeps its data; it stops at the end."""
+    state = tmp_path_factory.mktemp("own-es")
     port = procs.free_port()
-    sandbox_es.start(tmp_path, port)
-    try:
-        count = sandbox_es.load(port, loaded, datetime.now().timestamp())
-        client = Elasticsearch(f"http://127.0.0.1:{port}", max_retries=0)
-        assert count == client.count(index="logs-*")["count"]
-        assert count == sum(d.repeat.count if d.repeat else 1 for d in loaded.logs.documents)
-    finally:
-        assert procs.stop("elasticsearch", tmp_path)
+    sandbox_es.start(state, port)
+    yield port
+    assert procs.stop("elasticsearch", state)
     assert not procs.port_open(port)
+
+
+@pytest.mark.parametrize("name", scenario.shipped())
+def test_every_shipped_scenario_loads_into_a_server_of_its_own(own_es: int, name: str) -> None:
+    """One after the other into the same server: each load leaves only its own documents."""
+    loaded = scenario.load(name)
+    count = sandbox_es.load(own_es, loaded, datetime.now().timestamp())
+    client = Elasticsearch(f"http://127.0.0.1:{own_es}", max_retries=0)
+    assert count == client.count(index="logs-*")["count"]
+    assert count == sum(d.repeat.count if d.repeat else 1 for d in loaded.logs.documents)
 
 
 def test_expand_goes_back_from_at() -> None:
