@@ -72,6 +72,9 @@ class OfflineMiniLM(ONNXMiniLM_L6_V2):
         self._threads = threads
 
     def _download_model_if_not_exists(self) -> None:
+        """Chroma asks before every embedding; once loaded, the folder is never read again (it may be gone)."""
+        if "model" in self.__dict__ and "tokenizer" in self.__dict__:
+            return
         missing = [f for f in (*TOKENIZER_FILES, "model.onnx")
                    if not (Path(self.DOWNLOAD_PATH) / self.EXTRACTED_FOLDER_NAME / f).exists()]
         if missing:
