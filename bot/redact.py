@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from bot.redact_tokens import MASK, TOKEN_TRIGGER, mask_tokens
+from bot.redact_tokens import MASK, may_hold_token, mask_tokens
 
 KEY_MASK = "[REDACTED private key]"
 
@@ -222,12 +222,11 @@ def redact(text: str) -> str:
 # this gate). "@" stands for the URL rules (both need it after "://").
 _TRIGGER = re.compile(r"BEGIN|LS0tLS1CRUdJTi|Secret|Private-Lines:|@|eyJ|--|value=| -|requirepass|masterauth|AUTH")
 _TRIGGER_LOWER = re.compile("|".join(("authorization", "bearer", "basic", *map(re.escape, _AWS_WORDS), *_PAIR_PARTS)))
-_TOKEN_TRIGGER = re.compile(TOKEN_TRIGGER)
 
 
 def _nothing_to_mask(text: str) -> bool:
     return text.isascii() and not _TRIGGER.search(text) and not _TRIGGER_LOWER.search(text.lower()) and \
-        not _TOKEN_TRIGGER.search(text)
+        not may_hold_token(text)
 
 
 # an alert storm repeats its label values (alert names, namespaces, severities, containers): short texts are

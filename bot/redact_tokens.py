@@ -127,8 +127,12 @@ def _prefix_tree(words: set[str]) -> str:
 
 # any of the words at all: most text holds none, and then no word-gated rule can match
 _ANY_WORD = re.compile(_prefix_tree({w for words, _ in _TOKEN_RULES for w in words}))
-# what a text holding any token matches (one of the words, or an always-run shape), for bot.redact's one gate
-TOKEN_TRIGGER = f"{_ANY_WORD.pattern}|{_TOKENS_ALWAYS.pattern}"
+
+
+def may_hold_token(text: str) -> bool:
+    """False when no rule can find a token in the text: none of the words, no always-run shape (two searches:
+    one pattern of both is many times slower)."""
+    return _ANY_WORD.search(text) is not None or _TOKENS_ALWAYS.search(text) is not None
 
 
 def mask_tokens(text: str) -> str:
