@@ -76,7 +76,9 @@ def stored_alerts(client: redis.Redis, stream: str, field: bytes, batch: int = 1
     return total
 
 
-def wait_ready(url: str, timeout: float = 30) -> None:
+def wait_ready(url: str, timeout: float = 180) -> None:
+    """Until `url`/readyz answers 200 (a loaded machine can take a minute to start the child); a clear error
+    rather than a run against a server that is not there."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -85,6 +87,7 @@ def wait_ready(url: str, timeout: float = 30) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
+    raise RuntimeError(f"{url} was not ready within {timeout:.0f}s")
 
 
 @contextmanager
