@@ -146,7 +146,8 @@ def _entries(rows: list, severity: SeverityOf) -> list[Entry]:
         raw = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
                for k, v in fields.items()}
         try:
-            alerts: list[Alert] | None = Delivery.of(raw).alerts(severity)
+            alerts: list[Alert] | None = [Alert.model_validate_json(raw["alert"])] if "alert" in raw else \
+                Delivery.of(raw).alerts(severity)  # "alert": one alert per entry, as stored before deliveries
         except (KeyError, ValueError):
             alerts = None
         out.append(Entry(eid, alerts, raw))

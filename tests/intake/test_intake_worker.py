@@ -334,3 +334,16 @@ def test_alerts_alertmanager_left_out_are_said_on_the_card_and_counted(s: Settin
     [posted] = poster.posts()
     assert S.GROUP_TRUNCATED.format(count=7) in posted.card.notices
     assert "opsbot_alertmanager_truncated_alerts_total 7.0" in metrics
+
+
+def test_an_entry_stored_before_deliveries_is_still_triaged(s: Settings) -> None:
+    """An upgrade finds entries the previous version stored, one alert each: they are read, not dead-lettered."""
+    poster = ConsolePoster()
+    p = pipeline(s, poster)
+    p.stream.ensure_group()
+    alert = Alert(source="alertmanager", name="KubePodCrashLooping", status="firing", severity="P0", labels=LABELS,
+                  fingerprint=fingerprint("alertmanager", LABELS), starts_at=datetime.now(UTC))
+    p.stream.client.xadd(p.stream.stream, {"alert": alert.model_dump_json()})
+    assert drain(p) == 1
+    [posted] = poster.posts()
+    assert posted.card.labels == LABELS and p.stream.stats()["dead"] == 0
