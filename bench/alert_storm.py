@@ -100,7 +100,7 @@ def main() -> None:
 
         opsbot.drain()
         done_in = time.perf_counter() - t0
-        stored = int(r.xinfo_stream(stream)["entries-added"])
+        stored = opsbot.stored()
         applied = processed()
         incidents = int(r.get(f"{PREFIX}incident:seq") or 0)
         cards = sum(1 for k in r.scan_iter(f"{PREFIX}card:*", count=1000) if not k.endswith(b":messages"))

@@ -29,7 +29,7 @@ from fastapi import FastAPI, Request
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.alert_storm import pct, send  # noqa: E402
-from bench.served import served, wait_ready  # noqa: E402
+from bench.served import served, stored_alerts, wait_ready  # noqa: E402
 from bot.intake.webhooks.synthetic import am_alert, am_payload, encode  # noqa: E402
 from sandbox import procs  # noqa: E402
 
@@ -103,7 +103,7 @@ def main() -> None:
             r = alone.redis
             with bare_served(alone.redis_url) as url:
                 accepted, took, lat, statuses = measure(url, bodies(args.alerts, batch, "bare"), args.concurrency)
-                stored = sum(body.count(b'"startsAt"') for _, f in r.xrange(BARE_STREAM) for body in [f[b"body"]])
+                stored = stored_alerts(r, BARE_STREAM, b"body")
                 base = row("bare FastAPI + XADD", accepted, took, lat, stored, statuses)
             accepted, took, lat, statuses = measure(alone.url, bodies(args.alerts, batch, "alone"), args.concurrency)
             rate = row("opsbot webhooks alone", accepted, took, lat, alone.stored(), statuses)

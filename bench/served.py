@@ -53,8 +53,9 @@ class Served:
     redis_url: str
 
     def stored(self) -> int:
-        """Alerts written to the intake stream so far (what a 2xx promised)."""
-        return int(self.redis.xinfo_stream(f"{self.prefix}alerts")["entries-added"])
+        """Alerts written to the intake stream so far (what a 2xx promised): each entry is one delivery, so its
+        payload's alerts are counted, the way the bare server's are."""
+        return stored_alerts(self.redis, f"{self.prefix}alerts", b"payload")
 
     def drain(self, timeout: float = 120) -> None:
         """Wait until the workers have read and acknowledged everything in the stream."""
@@ -66,7 +67,18 @@ class Served:
             time.sleep(0.05)
 
 
-def wait_ready(url: str, timeout: float = 30) -> None:
+def stored_alerts(client: redis.Redis, stream: str, field: bytes, batch: int = 1000) -> int:
+    """Alerts in a stream of stored webhook bodies (one `"startsAt"` per Alertmanager alert), all entries."""
+    total, low = 0, "-"
+    while rows := client.xrange(stream, low, "+", count=batch):
+        total += sum(fields[field].count(b'"startsAt"') for _, fields in rows)
+        low = "(" + rows[-1][0].decode()
+    return total
+
+
+def wait_ready(url: str, timeout: float = 180) -> None:
+    """Until `url`/readyz answers 200 (a loaded machine can take a minute to start the child); a clear error
+    rather than a run against a server that is not there."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -75,6 +87,7 @@ def wait_ready(url: str, timeout: float = 30) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
+    raise RuntimeError(f"{url} was not ready within {timeout:.0f}s")
 
 
 @contextmanager

@@ -115,5 +115,7 @@ def parse_json(body: bytes) -> Any:
         raise _refuse(f"the body is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
     except RecursionError:
         raise _refuse(f"the JSON nests deeper than {MAX_DEPTH} levels") from None
-    _check(value, strings=_SURROGATE_ESCAPE.search(body) is not None)
+    strings = _SURROGATE_ESCAPE.search(body) is not None
+    if strings or body.count(b"{") + body.count(b"[") > MAX_DEPTH:  # fewer openings cannot nest deeper
+        _check(value, strings)
     return value

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from bot.redact_tokens import MASK, mask_tokens
+from bot.redact_tokens import MASK, may_hold_token, mask_tokens
 
 KEY_MASK = "[REDACTED private key]"
 
@@ -36,6 +36,8 @@ _LOOSE_WORDS = r"key|signature|sig|session|cookie|auth|salt|sess(?:ion)?[_-]?id"
 _KEY_SEP = re.compile(r"""(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z0-9_.-]+)(?P<sep>["']?[ \t]*[:=][ \t]*)""")
 _VALUE = re.compile(r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[^\s"',;&}\]]+)""")
 _SECRET_END = re.compile(rf"(?:{_SECRET_WORDS})$", re.IGNORECASE)
+# every secret and loose word above holds one of these (lowercase): a key named by none of them masks nothing
+_PAIR_PARTS = ("pass", "pwd", "secret", "token", "key", "cred", "bearer", "sig", "sess", "cookie", "auth", "salt")
 _LOOSE_END = re.compile(rf"(?:{_LOOSE_WORDS})$", re.IGNORECASE)
 # --password x, --db-password=x, --registration-token x, --client-secret=x (not --token-file, --secret-name)
 _CLI_FLAG = re.compile(
@@ -214,6 +216,19 @@ def redact(text: str) -> str:
     return _redact_short(text) if len(text) <= SHORT else _redact(text)
 
 
+# Every word some masking rule below cannot match without (each rule is skipped in _redact when its word is
+# absent), in three patterns: most text holds none and is returned after these searches. The case-insensitive
+# words are searched in the lowered text (on ASCII text lower() folds exactly like IGNORECASE; other text skips
+# this gate). "@" stands for the URL rules (both need it after "://").
+_TRIGGER = re.compile(r"BEGIN|LS0tLS1CRUdJTi|Secret|Private-Lines:|@|eyJ|--|value=| -|requirepass|masterauth|AUTH")
+_TRIGGER_LOWER = re.compile("|".join(("authorization", "bearer", "basic", *map(re.escape, _AWS_WORDS), *_PAIR_PARTS)))
+
+
+def _nothing_to_mask(text: str) -> bool:
+    return text.isascii() and not _TRIGGER.search(text) and not _TRIGGER_LOWER.search(text.lower()) and \
+        not may_hold_token(text)
+
+
 # an alert storm repeats its label values (alert names, namespaces, severities, containers): short texts are
 # remembered (redact is pure), so a storm's intake masks each distinct value once
 SHORT = 200
@@ -225,6 +240,8 @@ def _redact_short(text: str) -> str:
 
 
 def _redact(text: str) -> str:
+    if _nothing_to_mask(text):
+        return text
     if "-----BEGIN" in text or "---- BEGIN" in text:
         text = _PEM.sub(KEY_MASK, text)
     if "LS0tLS1CRUdJTi" in text:
@@ -236,14 +253,22 @@ def _redact(text: str) -> str:
     if "://" in text:
         text = _URL_CREDENTIALS.sub(lambda m: f"{m[1]}{m[2]}:{MASK}@", text)
         text = _URL_USER.sub(_mask_url_user, text)
-    text = _AUTH_HEADER.sub(_mask_auth_header, text)
-    text = _BEARER.sub(_mask_bearer, text)
-    text = _JWT.sub("[REDACTED jwt]", text)
+    # each pattern below runs only where the text holds a word its match cannot do without; on ASCII text (whose
+    # lower() is exactly what IGNORECASE folds) that is checked on the lowered text, else every pattern runs
+    low = text.lower()
+    caseless = not text.isascii()
+    if caseless or "authorization" in low:
+        text = _AUTH_HEADER.sub(_mask_auth_header, text)
+    if caseless or "bearer" in low or "basic" in low:
+        text = _BEARER.sub(_mask_bearer, text)
+    if "eyJ" in text:
+        text = _JWT.sub("[REDACTED jwt]", text)
     text = mask_tokens(text)
     low = text.lower()
     if any(word in low for word in _AWS_WORDS) and _AWS_CONTEXT.search(text):
         text = _mask_aws_secret(text)
-    text = _CLI_FLAG.sub(_mask_written, text)
+    if "--" in text:
+        text = _CLI_FLAG.sub(_mask_written, text)
     if "value=" in text:
         text = _XML_VALUE.sub(_mask_written, text)
     if " -" in text:
@@ -251,7 +276,11 @@ def _redact(text: str) -> str:
         text = _DB_CLI_P.sub(_mask_written, text)
         text = _LOGIN_CLI_P.sub(_mask_written, text)
         text = _CURL_USER.sub(_mask_written, text)
-    text = _REDIS_CONF.sub(lambda m: m.group(0) if _WORD.fullmatch(m[2].rstrip(":.,;!?")) else f"{m[1]}{MASK}", text)
+    if "requirepass" in text or "masterauth" in text or "AUTH" in text:
+        text = _REDIS_CONF.sub(lambda m: m.group(0) if _WORD.fullmatch(m[2].rstrip(":.,;!?")) else f"{m[1]}{MASK}",
+                               text)
+    if not caseless and not any(part in low for part in _PAIR_PARTS):
+        return text
     return _mask_pairs(text)
 
 

@@ -3,7 +3,6 @@ through Alertmanager's API to opsbot's webhook (delivered, or why not); each hop
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -22,7 +21,7 @@ from bot.cli.common import ConfigOpt
 from bot.config.am_receivers import INTAKE_PATH, receiver_problems
 from bot.intake.fingerprint import fingerprint
 from bot.intake.incidents import IncidentStore
-from bot.intake.stream import stream_key
+from bot.intake.stream import AlertStream
 from bot.intake.webhooks.synthetic import (
     SMOKE_LABEL,
     SMOKE_PROJECT,
@@ -39,7 +38,7 @@ from bot.settings import Settings
 from bot.wiring import redis_client
 from policies import durations
 
-RECENT = 1000  # stream entries looked through for the alert Alertmanager delivered: newest first
+RECENT = 1000  # stream entries (deliveries) looked through for the alert Alertmanager delivered: newest first
 
 
 class Hops:
@@ -73,12 +72,10 @@ def _post(hops: Hops, name: str, url: str, body: bytes, headers: dict[str, str])
 
 def _received(client: redis.Redis, prefix: str, fp: str) -> Callable[[], bool | None]:
     """Whether opsbot's webhook stored an alert with this fingerprint (its Redis Stream: before any worker)."""
+    stream = AlertStream(client, prefix)
+
     def probe() -> bool | None:
-        for _, fields in client.xrevrange(stream_key(prefix), count=RECENT):
-            raw = fields.get(b"alert") or fields.get("alert")
-            if raw and json.loads(raw).get("fingerprint") == fp:
-                return True
-        return None
+        return any(r.alert is not None and r.alert.fingerprint == fp for r in stream.latest(RECENT)) or None
     return probe
 
 

@@ -124,7 +124,7 @@ def build_pipeline(settings: Settings, posters: list[Poster], *, prefix: str | N
         triage.graph = AlertGraph(triage.door, cards.save_graph)
     publisher, sentry = Publisher(cards, posters, metrics), SentryWriter(settings.sentry, client, prefix, metrics)
     triage.on_late = late_analysis(publisher, sentry)
-    stream = AlertStream(client, prefix)
+    stream = AlertStream(client, prefix, severity=engine.severity)
     incidents = IncidentStore(client, prefix, settings.webhooks.dedup_window_s, settings.webhooks.flap_threshold,
                               door.ctx.now)
     reports = Reports(stream, FigureBook(incidents, door.audit, Moments(client, prefix)), settings.intake.heartbeats)

@@ -1,11 +1,12 @@
-"""Durable, at-least-once intake: accepted alerts go into a Redis Stream before the webhook answers 2xx.
+"""Durable, at-least-once intake: accepted deliveries go into a Redis Stream before the webhook answers 2xx.
 
-Webhook side (async): `Intake.accept` stores a delivery's alerts and its replay marker in one Lua script, so
-a delivery is either wholly stored or not at all (a failed write leaves no marker behind: the sender's retry
+Webhook side (async): `Intake.accept` stores one delivery (bot.intake.delivery: its masked payload, all its
+alerts) as one stream entry together with its replay marker, in one Lua script and one round trip, so a
+delivery is either wholly stored or not at all (a failed write leaves no marker behind: the sender's retry
 is accepted). With `wait_replicas`, the write must also reach that many replicas (WAIT) before it counts, so a
 failover to a replica cannot lose an alert answered 2xx; if it does not, the marker is dropped and the sender
-told to retry. Worker side (sync): `AlertStream` reads through a consumer group, acknowledges after the
-effects are stored, reclaims what a dead worker left pending, and parks poison entries in a dead-letter stream.
+told to retry. Worker side (sync): `AlertStream` reads through a consumer group, unpacks each entry into its
+alerts, acknowledges an entry after the effects of all its alerts are stored, reclaims what a dead worker left pending, and parks poison entries in a dead-letter stream.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import redis.asyncio as aredis
 import structlog
 
 from bot.intake.alert import Alert
+from bot.intake.delivery import Delivery, SeverityOf
+from policies.schema import Severity
 
 log = structlog.get_logger(__name__)
 
@@ -29,11 +32,7 @@ _ACCEPT = """
 if KEYS[2] ~= '' then
   if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
 end
-local ids = {}
-for i = 3, #ARGV do
-  ids[#ids + 1] = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'alert', ARGV[i])
-end
-return ids
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
 """
 
 
@@ -44,7 +43,7 @@ class IntakeUnavailable(Exception):
 @dataclass(frozen=True)
 class Accepted:
     duplicate: bool
-    entry_ids: list[str]
+    entry_id: str | None  # None for a duplicate
 
 
 def stream_key(prefix: str) -> str:
@@ -59,10 +58,11 @@ class Intake:
         self.stream = stream_key(prefix)
         self._script = client.register_script(_ACCEPT)
 
-    async def accept(self, alerts: list[Alert], delivery: str | None, replay_window_s: int) -> Accepted:
-        """Store every alert of one delivery, or none; `delivery` (a Request-ID, a payload hash) marks replays."""
-        marker = f"{self.prefix}delivery:{delivery}" if delivery else ""
-        keys, args = [self.stream, marker], [replay_window_s, self.maxlen, *(a.model_dump_json() for a in alerts)]
+    async def accept(self, delivery: Delivery, seen_as: str | None, replay_window_s: int) -> Accepted:
+        """Store one delivery whole, as one entry; `seen_as` (a Request-ID, a payload hash) marks replays."""
+        marker = f"{self.prefix}delivery:{seen_as}" if seen_as else ""
+        pairs = [x for item in delivery.fields().items() for x in item]
+        keys, args = [self.stream, marker], [replay_window_s, self.maxlen, *pairs]
         try:
             out, replicas = await self._store(keys, args)
         except (redis.RedisError, OSError) as e:
@@ -72,8 +72,8 @@ class Intake:
             raise IntakeUnavailable(f"the alert reached {replicas} of {self.wait_replicas} replicas within "
                                     f"{self.wait_timeout_s}s")
         if out == 0:
-            return Accepted(duplicate=True, entry_ids=[])
-        return Accepted(duplicate=False, entry_ids=[i.decode() if isinstance(i, bytes) else i for i in out])
+            return Accepted(duplicate=True, entry_id=None)
+        return Accepted(duplicate=False, entry_id=out.decode() if isinstance(out, bytes) else out)
 
     async def _store(self, keys: list[str], args: list) -> tuple[Any, int]:
         """The script's answer, and how many replicas hold its write (0 when none are waited for)."""
@@ -115,12 +115,29 @@ class Intake:
 
 @dataclass(frozen=True)
 class Entry:
+    """One stream entry: one delivery and the alerts it holds, in order."""
     id: str
-    alert: Alert | None  # None: the entry could not be parsed (it goes to the dead-letter stream)
+    alerts: list[Alert] | None  # None: the entry could not be read (it goes to the dead-letter stream)
     raw: dict[str, str]
 
+    def keys(self) -> list[tuple[str, Alert]]:
+        """Each alert with its own idempotency key (this entry's id and its place in the delivery)."""
+        return [(f"{self.id}/{i}", alert) for i, alert in enumerate(self.alerts or [])]
 
-def _entries(rows: list) -> list[Entry]:
+
+@dataclass(frozen=True)
+class Received:
+    """One alert the webhooks stored (None: its entry could not be read)."""
+    id: str
+    alert: Alert | None
+
+
+def unranked(source: str, label: str | None) -> Severity:
+    """The severity readers that only count alerts give them (the worker ranks by the policy instead)."""
+    return "P3"
+
+
+def _entries(rows: list, severity: SeverityOf) -> list[Entry]:
     out = []
     for entry_id, fields in rows:
         if fields is None:  # trimmed away while pending
@@ -129,18 +146,25 @@ def _entries(rows: list) -> list[Entry]:
         raw = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
                for k, v in fields.items()}
         try:
-            alert = Alert.model_validate_json(raw.get("alert", ""))
-        except ValueError:
-            alert = None
-        out.append(Entry(eid, alert, raw))
+            alerts: list[Alert] | None = [Alert.model_validate_json(raw["alert"])] if "alert" in raw else \
+                Delivery.of(raw).alerts(severity)  # "alert": one alert per entry, as stored before deliveries
+        except (KeyError, ValueError):
+            alerts = None
+        out.append(Entry(eid, alerts, raw))
     return out
+
+
+def _received(entry: Entry) -> list[Received]:
+    return [Received(key, alert) for key, alert in entry.keys()] if entry.alerts is not None else \
+        [Received(entry.id, None)]
 
 
 class AlertStream:
     """The worker's side of the stream: one consumer group, many consumers."""
 
-    def __init__(self, client: redis.Redis, prefix: str, group: str = GROUP):
-        self.client, self.prefix, self.group = client, prefix, group
+    def __init__(self, client: redis.Redis, prefix: str, group: str = GROUP, severity: SeverityOf = unranked):
+        """`severity`: the policy's mapping (PolicyEngine.severity) for the workers; readers that count need none."""
+        self.client, self.prefix, self.group, self.severity = client, prefix, group, severity
         self.stream = stream_key(prefix)
         self.dead = f"{self.stream}:dead"
 
@@ -153,12 +177,12 @@ class AlertStream:
 
     def read(self, consumer: str, count: int = 50, block_ms: int | None = 1000) -> list[Entry]:
         rows = self.client.xreadgroup(self.group, consumer, {self.stream: ">"}, count=count, block=block_ms)
-        return _entries(rows[0][1]) if rows else []
+        return _entries(rows[0][1], self.severity) if rows else []
 
     def reclaim(self, consumer: str, min_idle_s: float, count: int = 50) -> list[Entry]:
         """Entries another consumer read but did not acknowledge for `min_idle_s`: now ours (XAUTOCLAIM)."""
         out = self.client.xautoclaim(self.stream, self.group, consumer, int(min_idle_s * 1000), "0-0", count=count)
-        return _entries(out[1])
+        return _entries(out[1], self.severity)
 
     def attempts(self, entry_id: str) -> int:
         rows = self.client.xpending_range(self.stream, self.group, min=entry_id, max=entry_id, count=1)
@@ -180,17 +204,23 @@ class AlertStream:
         pipe.execute()
         log.error("alert_entry_dead_lettered", entry=entry.id, reason=reason)
 
-    def received(self, since: datetime, until: datetime, batch: int = 1000) -> Iterator[Entry]:
-        """Every entry the webhooks stored in [since, until] (stream ids are their arrival times), oldest first;
+    def received(self, since: datetime, until: datetime, batch: int = 1000) -> Iterator[Received]:
+        """Every alert the webhooks stored in [since, until] (stream ids are their arrival times), oldest first;
         as far back as the stream's length cap keeps them."""
         lo, hi = str(int(since.timestamp() * 1000)), str(int(until.timestamp() * 1000))
         while True:
             rows = self.client.xrange(self.stream, lo, hi, count=batch)
-            yield from _entries(rows)
+            for entry in _entries(rows, self.severity):
+                yield from _received(entry)
             if len(rows) < batch:
                 return
             last = rows[-1][0]
             lo = "(" + (last.decode() if isinstance(last, bytes) else last)
+
+    def latest(self, count: int) -> Iterator[Received]:
+        """The alerts of the newest `count` entries, newest entry first."""
+        for entry in _entries(self.client.xrevrange(self.stream, count=count), self.severity):
+            yield from _received(entry)
 
     def stats(self) -> dict[str, int]:
         info = self.client.xinfo_stream(self.stream)

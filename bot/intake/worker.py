@@ -1,9 +1,13 @@
-"""Triage workers: read alerts from the stream, apply them to incidents, publish cards, then acknowledge.
+"""Triage workers: read deliveries from the stream, apply each of their alerts to incidents, publish cards, then
+acknowledge.
 
-At-least-once: an entry is acknowledged only after its effects (incident, card, message ids, Sentry comment)
-are stored. A worker that dies leaves its entries pending; another reclaims them after
-`intake.reclaim_idle_s` (XAUTOCLAIM). Replays are harmless: the incident update is idempotent per entry,
-a card built from the same entry is reused instead of re-triaged, and cards and comments are upserted.
+The webhook stores each delivery whole as one entry; the stream unpacks it into its alerts (built,
+fingerprinted and ranked here, off the request path). At-least-once: an entry is acknowledged only after the
+effects (incident, card, message ids, Sentry comment) of every alert in it are stored. A worker that dies
+mid-delivery leaves the entry pending; another reclaims it after `intake.reclaim_idle_s` (XAUTOCLAIM) and
+applies its alerts again. Replays are harmless: each alert has its own key (entry id and place in the
+delivery), the incident update is idempotent per key, a card built from the same key is reused instead of
+re-triaged, and cards and comments are upserted.
 """
 
 from __future__ import annotations
@@ -44,6 +48,14 @@ class LeadNotReady(Exception):
     """A group line arrived before its lead's card was stored: the entry is retried, not dropped."""
 
 
+class AlertsFailed(Exception):
+    """Some alerts of an entry could not be applied (the others were): the entry stays pending and is retried."""
+
+    def __init__(self, failed: list[tuple[str, Alert, Exception]]):
+        self.failed = failed
+        super().__init__("; ".join(f"{key}: {type(e).__name__}: {e}" for key, _, e in failed))
+
+
 class Worker:
     def __init__(self, name: str, settings: Settings, stream: AlertStream, incidents: IncidentStore,
                  triage: Triage, cards: CardStore, publisher: Publisher, sentry: SentryWriter | None = None,
@@ -63,28 +75,51 @@ class Worker:
 
     # -- one entry ----------------------------------------------------------------------------------------
 
-    def handle(self, entry: Entry) -> None:
-        """Apply one entry's effects; raises if they could not all be stored (then it is not acknowledged)."""
-        if entry.alert is None:
-            self.stream.bury(entry, "the entry does not hold a valid alert")
-            return
-        if entry.alert.name in self.settings.intake.heartbeats:
-            self.metrics.heartbeat.labels(entry.alert.name).set_to_current_time()
-            self.stream.ack(entry.id)  # the pipeline works; nothing is wrong, so no incident and no card
-            self.processed += 1
-            return
+    def handle(self, entry: Entry) -> int:
+        """Apply the effects of every alert in one entry, then acknowledge it. Returns how many alerts it applied
+        (an unreadable entry, buried: 1). When some could not be applied, the others still are and the entry is
+        not acknowledged: LeadNotReady if they all wait for their group's lead, else AlertsFailed (replaying the
+        alerts already applied is harmless)."""
+        if entry.alerts is None:
+            self.stream.bury(entry, "the entry does not hold a readable delivery")
+            return 1
+        failed = self._apply_all(entry)
+        if failed:
+            if all(isinstance(e, LeadNotReady) for _, _, e in failed):
+                raise failed[0][2]
+            raise AlertsFailed(failed)
+        self.stream.ack(entry.id)
+        self.processed += len(entry.alerts)
+        return len(entry.alerts)
+
+    def _apply_all(self, entry: Entry, only: set[str] | None = None) -> list[tuple[str, Alert, Exception]]:
+        """Apply the entry's alerts (those keyed in `only`, if given); the ones that failed, with why."""
+        failed = []
+        for key, alert in entry.keys():
+            if only is not None and key not in only:
+                continue
+            try:
+                self.apply(key, alert)
+            except Exception as e:  # one alert's failure does not hold its delivery's other alerts back
+                failed.append((key, alert, e))
+        return failed
+
+    def apply(self, key: str, alert: Alert) -> None:
+        """One alert's effects: its incident, and its card when the incident needs one. `key` makes a replay
+        of the same alert idempotent."""
+        if alert.name in self.settings.intake.heartbeats:
+            self.metrics.heartbeat.labels(alert.name).set_to_current_time()
+            return  # the pipeline works; nothing is wrong, so no incident and no card
         started = time.perf_counter()
-        obs = self.incidents.observe(entry.id, entry.alert)
+        obs = self.incidents.observe(key, alert)
         self.metrics.incidents.labels(obs.kind).inc()
         if obs.flapping_now:
             self.metrics.incidents.labels("flapping").inc()
         if obs.needs_card and obs.incident:
-            self._card(entry, entry.alert, obs)
+            self._card(key, alert, obs)
             self.metrics.triage_duration.labels(obs.kind).observe(time.perf_counter() - started)
-        self.stream.ack(entry.id)
-        self.processed += 1
 
-    def _card(self, entry: Entry, alert: Alert, obs: Observation) -> None:
+    def _card(self, key: str, alert: Alert, obs: Observation) -> None:
         assert obs.incident
         current = self.incidents.get(obs.incident)
         if current is not None and current.status != alert.status:
@@ -95,16 +130,16 @@ class Worker:
             return
         previous = self.cards.get(obs.incident)
         flapping = previous is not None and any(n.startswith("flapping") for n in previous.notices)
-        replay = previous is not None and previous.made_from == entry.id
+        replay = previous is not None and previous.made_from == key
         if replay:
-            card = previous  # this entry was triaged before a crash: reuse, do not propose twice
+            card = previous  # this alert was triaged before a crash: reuse, do not propose twice
         elif obs.kind == "new" or (obs.kind == "reopened" and not flapping and not obs.flapping_now):
-            card = self.triage.card(alert, obs.incident, obs.count, made_from=entry.id)
+            card = self.triage.card(alert, obs.incident, obs.count, made_from=key)
             if previous is not None:
                 card.notices = previous.notices
         else:  # resolved, or a flapping reopen: only the status changes
             card = previous or self.triage.bare_card(alert, obs.incident, obs.count)
-            card = card.model_copy(update={"status": alert.status, "made_from": entry.id})
+            card = card.model_copy(update={"status": alert.status, "made_from": key})
         now = datetime.now(UTC)
         card.count, card.updated_at = obs.count, now
         card.resolved_at = (alert.ends_at or now) if alert.status == "resolved" else None
@@ -118,7 +153,7 @@ class Worker:
         self.publisher.publish(card, amend=self.groups.amend(alert) if self.groups else None)
         self._carded(card, alert)
         self._ended(card.incident_id, alert, obs, ends, grouped)
-        if self.sentry and card.sentry_issue_id and card.made_from == entry.id and obs.kind in ("new", "reopened"):
+        if self.sentry and card.sentry_issue_id and card.made_from == key and obs.kind in ("new", "reopened"):
             self.sentry.upsert(card.sentry_issue_id, render_sentry_comment(card))
 
     def _carded(self, card: Card, alert: Alert) -> None:
@@ -193,8 +228,7 @@ class Worker:
         done = 0
         for entry in entries:
             try:
-                self.handle(entry)
-                done += 1
+                done += self.handle(entry)
             except LeadNotReady as e:  # expected while the lead's triage runs: retried after reclaim_idle_s,
                 self.stream.not_yet(self.name, entry.id)  # without counting as a failure
                 log.info("group_line_waits", worker=self.name, entry=entry.id, why=str(e))
@@ -203,27 +237,42 @@ class Worker:
         return done
 
     def reclaim(self) -> int:
-        """Take over entries another consumer left pending too long; bury those retried too often."""
+        """Take over entries another consumer left pending too long; give up on those retried too often."""
         entries = self.stream.reclaim(self.name, self.settings.intake.reclaim_idle_s)
         alive = []
         for entry in entries:
             if self.stream.attempts(entry.id) > self.settings.intake.max_attempts:
-                self.stream.bury(entry, f"failed {self.settings.intake.max_attempts} times")
-                self._release(entry)
+                self._give_up(entry)
             else:
                 alive.append(entry)
         if alive:
             log.warning("alert_entries_reclaimed", worker=self.name, count=len(alive))
         return self._process(alive)
 
-    def _release(self, entry: Entry) -> None:
-        """A buried entry that led a group without ever getting its card gives the lead up, so the group's
-        other alerts are not lines on a card that never comes: the next of them leads instead."""
-        if self.groups is None or entry.alert is None:
+    def _give_up(self, entry: Entry) -> None:
+        """An entry that failed max_attempts times goes to the dead-letter stream, after one last try of its
+        alerts: a lead among those that still fail gives its group up (if it never got its card), so the alerts
+        waiting on it, in this delivery or another, take the lead instead of waiting for a card that never
+        comes."""
+        failed = self._apply_all(entry) if entry.alerts is not None else []
+        broken = [(key, alert, e) for key, alert, e in failed if not isinstance(e, LeadNotReady)]
+        for _, alert, _ in broken:
+            self._release(alert)
+        waiting = {key for key, _, e in failed if isinstance(e, LeadNotReady)}
+        if broken and waiting:  # not the broken ones again: they would take the lead back
+            failed = broken + self._apply_all(entry, waiting)
+        reason = f"failed {self.settings.intake.max_attempts} times"
+        if failed:
+            reason += ": " + str(AlertsFailed(failed))
+        self.stream.bury(entry, reason)
+
+    def _release(self, alert: Alert) -> None:
+        """The alert's incident no longer leads its group if it never got its card: the next alert will."""
+        if self.groups is None:
             return
-        incident = self.incidents.by_fingerprint(entry.alert.fingerprint)
+        incident = self.incidents.by_fingerprint(alert.fingerprint)
         if incident is not None and self.cards.get(incident.id) is None:
-            self.groups.release(entry.alert, incident.id)
+            self.groups.release(alert, incident.id)
 
     def step(self, block_ms: int | None = 1000, count: int = 50) -> int:
         if self.silencer:

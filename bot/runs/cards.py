@@ -18,8 +18,8 @@ import httpx
 
 from bot.cards.model import Card
 from bot.intake.pipeline import knowledge_triage
-from bot.intake.webhooks.alertmanager import AMAlert, AMPayload, to_alert
-from bot.intake.webhooks.sentry import parse
+from bot.intake.payloads.alertmanager import AMAlert, AMPayload, to_alert
+from bot.intake.payloads.sentry import parse
 from bot.intake.webhooks.synthetic import am_alert, am_payload
 from bot.metrics import Metrics
 from bot.polling import poll

@@ -25,7 +25,7 @@ from bot.chat.frontends.telegram_poster import TelegramPoster
 from bot.guard.verify import kind_of
 from bot.intake.alert import Alert
 from bot.intake.pipeline import knowledge_triage
-from bot.intake.webhooks.alertmanager import AMPayload, to_alert
+from bot.intake.payloads.alertmanager import AMPayload, to_alert
 from bot.intake.webhooks.synthetic import am_alert, am_payload
 from bot.metrics import Metrics
 from bot.settings import Settings, TelegramSettings

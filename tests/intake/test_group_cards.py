@@ -131,14 +131,16 @@ def test_a_line_that_arrives_before_its_leads_card_waits_for_it(s: Settings) -> 
     poster = ConsolePoster()
     p = pipeline(s, poster)
     with serving(p) as server:
-        notify(server.url, [firing(0), firing(1)])
+        notify(server.url, [firing(0)])
+        notify(server.url, [firing(0), firing(1)])  # the group again, a second alert in it
     p.stream.ensure_group()
     w = p.worker("w")
-    lead, line = p.stream.read("w", count=10, block_ms=None)
-    p.groups.lead(lead.alert, p.incidents.observe(lead.id, lead.alert).incident)  # its worker began triage…
-    w._process([line, lead])  # …and the line's worker is quicker
+    first, second = p.stream.read("w", count=10, block_ms=None)
+    [(key, lead)] = first.keys()
+    p.groups.lead(lead, p.incidents.observe(key, lead).incident)  # its worker began triage…
+    w._process([second, first])  # …and the line's worker is quicker
     assert p.stream.stats()["pending"] == 1, "the line is not acknowledged while its card does not exist"
-    assert w.reclaim() == 1 and p.stream.stats()["pending"] == 0
+    assert w.reclaim() == 2 and p.stream.stats()["pending"] == 0  # the second delivery, both its alerts
     [post] = poster.posts()
     assert len(p.cards.get(post.incident_id).group) == 2
 

@@ -129,26 +129,26 @@ def test_out_of_order_resolution_does_not_leave_a_firing_incident(s: Settings) -
     assert p.incidents.count() == 0
 
 
-def test_a_crashed_worker_entries_are_reclaimed_and_effects_not_duplicated(s: Settings) -> None:
+def test_a_worker_that_crashes_mid_delivery_loses_nothing_and_repeats_nothing(s: Settings) -> None:
     poster = ConsolePoster()
     p = pipeline(s, poster)
     with serving(p) as server:
-        post(server.url, am_alert(LABELS), am_alert({**LABELS, "service": "cart"}))
+        post(server.url, am_alert(LABELS), am_alert({**LABELS, "service": "cart"}),
+             am_alert({**LABELS, "service": "payment"}))
     p.stream.ensure_group()
-    # worker A reads both entries and handles the first one's effects, then dies before acknowledging
+    # worker A reads the delivery (one entry) and applies its first alert's effects, then dies before acknowledging
     a = p.worker("worker-a")
-    entries = p.stream.read("worker-a", count=10, block_ms=None)
-    assert len(entries) == 2
-    p.incidents.observe(entries[0].id, entries[0].alert)  # part of the effects happened...
-    a._card(entries[0], entries[0].alert, p.incidents.observe(entries[0].id, entries[0].alert))  # ...and the card
-    assert len(poster.posts()) == 1 and p.stream.stats()["pending"] == 2
-    # worker B reclaims what A left pending (XAUTOCLAIM) and finishes the job
+    [entry] = p.stream.read("worker-a", count=10, block_ms=None)
+    assert entry.alerts is not None and len(entry.alerts) == 3
+    a.apply(*entry.keys()[0])
+    assert len(poster.posts()) == 1 and p.stream.stats()["pending"] == 1
+    # worker B reclaims what A left pending (XAUTOCLAIM) and applies every alert of it
     b = p.worker("worker-b")
-    assert b.reclaim() == 2
+    assert b.reclaim() == 3
     assert p.stream.stats()["pending"] == 0
     assert len(poster.posts()) == 1  # one card for the group: A's card was edited, not posted again
-    assert {g.incident_id for g in p.cards.get("inc-1").group} == {"inc-1", "inc-2"}
-    assert p.incidents.get("inc-1").count == 1  # the replayed entry did not count as a repeat
+    assert {g.incident_id for g in p.cards.get("inc-1").group} == {"inc-1", "inc-2", "inc-3"}
+    assert [p.incidents.get(f"inc-{i}").count for i in (1, 2, 3)] == [1, 1, 1], "the replay counted no repeat"
     assert drain(p, "worker-c") == 0
 
 
@@ -282,8 +282,9 @@ def test_a_triage_retried_after_a_crash_reuses_its_proposals(s: Settings, mutabl
         post(server.url, am_alert(LABELS))
     p.stream.ensure_group()
     [entry] = p.stream.read("worker-a", count=10, block_ms=None)
-    obs = p.incidents.observe(entry.id, entry.alert)
-    first = p.triage.card(entry.alert, obs.incident, made_from=entry.id)  # worker A proposed, then died
+    [(key, alert)] = entry.keys()
+    obs = p.incidents.observe(key, alert)
+    first = p.triage.card(alert, obs.incident, made_from=key)  # worker A proposed, then died
     assert len(door.gate.store.pending()) == 1 and poster.posts() == []
     assert p.worker("worker-b").reclaim() == 1
     [posted] = poster.posts()
@@ -333,3 +334,16 @@ def test_alerts_alertmanager_left_out_are_said_on_the_card_and_counted(s: Settin
     [posted] = poster.posts()
     assert S.GROUP_TRUNCATED.format(count=7) in posted.card.notices
     assert "opsbot_alertmanager_truncated_alerts_total 7.0" in metrics
+
+
+def test_an_entry_stored_before_deliveries_is_still_triaged(s: Settings) -> None:
+    """An upgrade finds entries the previous version stored, one alert each: they are read, not dead-lettered."""
+    poster = ConsolePoster()
+    p = pipeline(s, poster)
+    p.stream.ensure_group()
+    alert = Alert(source="alertmanager", name="KubePodCrashLooping", status="firing", severity="P0", labels=LABELS,
+                  fingerprint=fingerprint("alertmanager", LABELS), starts_at=datetime.now(UTC))
+    p.stream.client.xadd(p.stream.stream, {"alert": alert.model_dump_json()})
+    assert drain(p) == 1
+    [posted] = poster.posts()
+    assert posted.card.labels == LABELS and p.stream.stats()["dead"] == 0

@@ -20,7 +20,7 @@ from bot.cards.store import CardStore
 from bot.guard.door import Door
 from bot.intake.alert import Alert
 from bot.intake.pipeline import late_analysis
-from bot.intake.webhooks.alertmanager import AMPayload, to_alert
+from bot.intake.payloads.alertmanager import AMPayload, to_alert
 from bot.intake.webhooks.synthetic import am_alert, am_payload
 from bot.metrics import Metrics
 from bot.polling import poll

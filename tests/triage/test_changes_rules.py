@@ -15,7 +15,7 @@ from bot.intake.fingerprint import fingerprint
 from bot.triage.diagnosis import diagnose
 from bot.triage.rules.base import Reader
 from bot.triage.rules.changes import scaled_past_limit
-from bot.intake.webhooks.alertmanager import AMPayload, to_alert
+from bot.intake.payloads.alertmanager import AMPayload, to_alert
 from bot.intake.webhooks.synthetic import am_alert, am_payload
 from bot.settings import Settings
 from bot.triage.triage import Triage

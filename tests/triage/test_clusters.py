@@ -24,7 +24,7 @@ from bot.guard.door import Caller, Door
 from bot.intake.alert import Alert
 from bot.intake.incidents import IncidentStore
 from bot.intake.timeline import Timelines
-from bot.intake.webhooks.alertmanager import AMPayload, to_alert
+from bot.intake.payloads.alertmanager import AMPayload, to_alert
 from bot.intake.webhooks.synthetic import am_alert, am_payload
 from bot.settings import Settings
 from bot.triage.triage import Triage

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from bot.guard.door import Door
 from bot.intake.alert import Alert
-from bot.intake.webhooks.alertmanager import AMPayload, to_alert
+from bot.intake.payloads.alertmanager import AMPayload, to_alert
 from bot.intake.webhooks.synthetic import am_alert, am_payload
 from bot.settings import Settings
 from bot.triage.triage import Triage

@@ -1,1 +1,2 @@
-"""HTTP intake: Alertmanager and Sentry webhooks, parsed into `bot.intake.alert.Alert` and stored durably."""
+"""HTTP intake: Alertmanager and Sentry webhooks, checked, masked and stored durably as one entry per delivery
+(the triage worker builds the `bot.intake.alert.Alert`s)."""
