@@ -22,7 +22,7 @@ from bot.cli.main import app
 from bot.config.check import check
 from bot.guard.door import Caller, Door
 from bot.intake.alert import Alert
-from bot.intake.webhooks.alertmanager import AMPayload, to_alert
+from bot.intake.payloads.alertmanager import AMPayload, to_alert
 from bot.intake.webhooks.synthetic import am_alert, am_payload
 from bot.settings import Settings
 from bot.triage.graph import AlertGraph
