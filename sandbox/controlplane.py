@@ -140,8 +140,14 @@ def _start_etcd(bin_dir: Path, state_dir: Path) -> int:
     return client
 
 
-def start(state_dir: Path) -> ControlPlane:
-    """Start etcd and kube-apiserver in `state_dir`; on failure both are stopped and the error holds the log tail."""
+SANDBOX_FLAGS = ["--disable-admission-plugins", "TaintNodesByCondition", "--enable-aggregator-routing"]
+
+
+def start(state_dir: Path, controllers: bool = False) -> ControlPlane:
+    """Start etcd and kube-apiserver in `state_dir`; on failure both are stopped and the error holds the log tail.
+    `controllers`: a controller-manager will run beside it (a sandbox on the real control plane), so the
+    ServiceAccount admission plugin is on (a pod naming a ServiceAccount that does not exist is refused) and a
+    webhook is called at its Service's ready endpoints (none: "no endpoints available for service")."""
     bin_dir = binaries()
     certs = state_dir / "certs"
     certs.mkdir(parents=True, exist_ok=True)
@@ -171,7 +177,7 @@ def start(state_dir: Path) -> ControlPlane:
             # objects are created as a scenario describes them: no default ServiceAccount or token volume added
             # (no controller makes the default ServiceAccounts), and no not-ready taint on a new Node (no node
             # lifecycle controller would lift it once the Node reports Ready)
-            "--disable-admission-plugins", "ServiceAccount,TaintNodesByCondition",
+            *(SANDBOX_FLAGS if controllers else ["--disable-admission-plugins", "ServiceAccount,TaintNodesByCondition"]),
         ], state_dir)
 
         trust = ssl.create_default_context(cafile=str(certs / "ca.crt"))
