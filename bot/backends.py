@@ -6,20 +6,15 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from elastic_transport import HttpHeaders, Urllib3HttpNode
-from elastic_transport._node._base import NodeApiResponse
-from elastic_transport.client_utils import DEFAULT
-from elasticsearch import Elasticsearch
-from kubernetes import client as k8s_client
-from kubernetes import config as k8s_config
 from prometheus_api_client import PrometheusConnect
 from urllib3.util.retry import Retry
 
 from bot.settings import Settings
-from tools.base import BackendError
 from tools.catalog import tool_map
 
 if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+    from kubernetes import client as k8s_client
     from opensearchpy import OpenSearch
 
     from knowledge.store import KnowledgeStore
@@ -48,14 +43,18 @@ class Backends:
     def elasticsearch(self) -> Elasticsearch:
         """The client for the server's major version: an 8.x server refuses the 9.x client's
         `compatible-with=9` media types (400 media_type_header_exception), so its requests say 8. OpenSearch
-        fails the client's product check on every call: it is refused here, once, saying what to set instead."""
+        fails the client's product check on every call: it is refused here, once, saying what to set instead.
+        (Imported here: a command that reads no logs never loads the client.)"""
+        from bot.elasticsearch_client import Compat8Node, server_major
+        from elasticsearch import Elasticsearch
+
         s = self.settings.elasticsearch
         auth: dict[str, Any] = {}
         if s.api_key:
             auth["api_key"] = s.api_key.get_secret_value()
         elif s.username and s.password:
             auth["basic_auth"] = (s.username, s.password.get_secret_value())
-        major = s.server_major or _server_major(s.url, auth, s.timeout_s)
+        major = s.server_major or server_major(s.url, auth, s.timeout_s)
         node = {"node_class": Compat8Node} if major == 8 else {}
         return Elasticsearch(s.url, request_timeout=s.timeout_s, max_retries=0, retry_on_timeout=False, **node, **auth)
 
@@ -82,10 +81,14 @@ class Backends:
 
     @cached_property
     def core_v1(self) -> k8s_client.CoreV1Api:
+        from kubernetes import client as k8s_client
+
         return k8s_client.CoreV1Api(self.kubernetes)
 
     @cached_property
     def apps_v1(self) -> k8s_client.AppsV1Api:
+        from kubernetes import client as k8s_client
+
         return k8s_client.AppsV1Api(self.kubernetes)
 
     @property
@@ -113,7 +116,11 @@ class Backends:
 
 
 def kubernetes_client(reach: ClusterSettings) -> k8s_client.ApiClient:
-    """A client for one cluster: its kubeconfig and context, or the in-cluster config when it names no file."""
+    """A client for one cluster: its kubeconfig and context, or the in-cluster config when it names no file.
+    (The official client is imported here: a command that reads no cluster never loads its models.)"""
+    from kubernetes import client as k8s_client
+    from kubernetes import config as k8s_config
+
     if reach.kubeconfig is None:
         configuration = k8s_client.Configuration()
         k8s_config.load_incluster_config(client_configuration=configuration)
@@ -142,43 +149,3 @@ class ClusterBackends(Backends):
 
 
 _SHARED = frozenset({"prometheus", "alertmanager", "elasticsearch", "opensearch", "loki", "knowledge"})
-
-
-class Compat8Node(Urllib3HttpNode):
-    """Sends the 9.x client's requests as an 8.x server accepts them (compatible-with=8)."""
-
-    def perform_request(self, method: str, target: str, body: bytes | None = None,
-                        headers: HttpHeaders | None = None, request_timeout: Any = DEFAULT) -> NodeApiResponse:
-        if headers:
-            headers = headers.copy()
-            for key in ("accept", "content-type"):
-                if headers.get(key):
-                    headers[key] = headers[key].replace("compatible-with=9", "compatible-with=8")
-        return super().perform_request(method, target, body=body, headers=headers, request_timeout=request_timeout)
-
-
-def _server_major(url: str, auth: dict[str, Any], timeout_s: float) -> int | None:
-    """The server's major version from GET / (plain JSON, which every version answers); None when it cannot
-    be asked now (the searches then report the outage). OpenSearch raises OpenSearchRefused."""
-    headers = {"Accept": "application/json"}
-    if "api_key" in auth:
-        headers["Authorization"] = f"ApiKey {auth['api_key']}"
-    try:
-        r = httpx.get(url, headers=headers, auth=auth.get("basic_auth"), timeout=timeout_s)
-        version = r.json().get("version") or {}
-    except (httpx.HTTPError, ValueError, AttributeError):
-        return None
-    if version.get("distribution") == "opensearch":
-        raise OpenSearchRefused(url, str(version.get("number")))
-    number = str(version.get("number") or "")
-    return int(number.split(".")[0]) if number.split(".")[0].isdigit() else None
-
-
-class OpenSearchRefused(BackendError):
-    """elasticsearch.url points at OpenSearch, which the Elasticsearch client cannot talk to: said as what to set."""
-
-    def __init__(self, url: str, number: str):
-        self.backend, self.url, self.asked = "elasticsearch", url, "the server's version"
-        self.reason = (f"elasticsearch.url ({url}) is OpenSearch {number}, which the Elasticsearch client refuses "
-                       f"(its product check fails): set logs.backend: opensearch and opensearch.url: {url}")
-        Exception.__init__(self, self.reason)

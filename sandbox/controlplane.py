@@ -3,14 +3,18 @@
 `start(state_dir)` makes its own CA, serving certificate and ServiceAccount signing key, starts etcd and
 kube-apiserver (RBAC authorization, a static token for an admin and one for each component that
 sandbox/controlplane_cluster.py starts beside it) on free ports, waits for /readyz and writes an admin kubeconfig;
-`stop(state_dir)` ends both. `binaries()` and `addon_binaries()` say where the built binaries are, or raise
-ControlPlaneMissing with the reason (Go not installed, not built yet) so callers can skip in words.
+`stop(state_dir)` ends both. The API server writes an audit log (audit.k8s.io/v1 Events, level Metadata) of
+opsbot's ServiceAccount's requests only, which `audit_events(state_dir)` reads: what the tools called and what
+RBAC answered (tests/controlplane/test_rbac_audit.py derives deploy/'s rules from it). `binaries()` and
+`addon_binaries()` say where the built binaries are, or raise ControlPlaneMissing with the reason (Go not
+installed, not built yet) so callers can skip in words.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import json
 import secrets
 import shutil
 import ssl
@@ -25,10 +29,17 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from sandbox import k8s, procs
+from sandbox.k8s_rbac import SUBJECT
 
 ETCD, APISERVER = "etcd", "kube-apiserver"
 BUILD = Path(__file__).resolve().parent.parent / "scripts" / "build-controlplane.sh"
 START_TIMEOUT = 60.0
+AUDIT_LOG = "audit.log"
+# who did what, as the authorizer answered it: opsbot's ServiceAccount's requests at level Metadata (user, verb,
+# objectRef, responseStatus; no bodies), one event each once answered; nobody else's requests
+AUDIT_POLICY = {"apiVersion": "audit.k8s.io/v1", "kind": "Policy",
+                "omitStages": ["RequestReceived", "ResponseStarted"],
+                "rules": [{"level": "Metadata", "users": [SUBJECT]}, {"level": "None"}]}
 # the users the components beside the API server authenticate as (static tokens), and their groups: the scheduler
 # and controller-manager as the API server's bootstrap RBAC names them; kwok (it writes any pod's and node's
 # status) and kube-state-metrics (it lists every kind) as cluster administrators
@@ -140,6 +151,7 @@ def _start_etcd(bin_dir: Path, state_dir: Path) -> int:
     return client
 
 
+TEST_FLAGS = ["--disable-admission-plugins", "ServiceAccount,TaintNodesByCondition"]
 SANDBOX_FLAGS = ["--disable-admission-plugins", "TaintNodesByCondition", "--enable-aggregator-routing"]
 
 
@@ -159,6 +171,7 @@ def start(state_dir: Path, controllers: bool = False) -> ControlPlane:
         f'{component_tokens[name]},{user},{user}{f",{group}" if group else ""}\n'
         for name, (user, group) in COMPONENTS.items()))
     tokens.chmod(0o600)
+    (state_dir / "audit-policy.json").write_text(json.dumps(AUDIT_POLICY))
     try:
         etcd_port = _start_etcd(bin_dir, state_dir)
         port = procs.free_port()
@@ -174,10 +187,14 @@ def start(state_dir: Path, controllers: bool = False) -> ControlPlane:
             "--service-cluster-ip-range", "10.96.0.0/16", "--allow-privileged",
             # kwok's kubelet API (logs) on 127.0.0.1: its nodes' InternalIP, a copied node's InternalDNS
             "--kubelet-preferred-address-types", "InternalDNS,InternalIP",
-            # objects are created as a scenario describes them: no default ServiceAccount or token volume added
-            # (no controller makes the default ServiceAccounts), and no not-ready taint on a new Node (no node
-            # lifecycle controller would lift it once the Node reports Ready)
-            *(SANDBOX_FLAGS if controllers else ["--disable-admission-plugins", "ServiceAccount,TaintNodesByCondition"]),
+            # without `controllers` objects are created as a scenario describes them: no default ServiceAccount or
+            # token volume added (no controller makes the default ServiceAccounts); never a not-ready taint on a
+            # new Node (no node lifecycle controller would lift it once the Node reports Ready)
+            *(SANDBOX_FLAGS if controllers else TEST_FLAGS),
+            # blocking: each event is written as its request is answered, none buffered; a sandbox keeps 2 x 100 MB
+            "--audit-policy-file", str(state_dir / "audit-policy.json"), "--audit-log-path",
+            str(state_dir / AUDIT_LOG), "--audit-log-format", "json", "--audit-log-mode", "blocking",
+            "--audit-log-maxsize", "100", "--audit-log-maxbackup", "1",
         ], state_dir)
 
         trust = ssl.create_default_context(cafile=str(certs / "ca.crt"))
@@ -196,6 +213,14 @@ def start(state_dir: Path, controllers: bool = False) -> ControlPlane:
     admin = state_dir / "admin.kubeconfig.yaml"
     k8s.write_kubeconfig(admin, url, admin_token, certificate_authority=certs / "ca.crt")
     return ControlPlane(state_dir, url, certs / "ca.crt", admin_token, admin, component_tokens)
+
+
+def audit_events(state_dir: Path) -> list[dict]:
+    """The audit events written so far (opsbot's ServiceAccount's requests, oldest first): each has `verb`,
+    `user.username`, `objectRef` (`apiGroup`, absent for the core group; `resource`, `subresource`, `namespace`,
+    `name`; absent for a non-resource URL such as /version) and `responseStatus.code`."""
+    log = state_dir / AUDIT_LOG
+    return [json.loads(line) for line in log.read_text().splitlines() if line] if log.exists() else []
 
 
 def stop(state_dir: Path) -> None:

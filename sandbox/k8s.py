@@ -85,13 +85,6 @@ def load(state_dir: Path, port: int, scenario: Scenario, t0: float) -> None:
                                  f"{r.json().get('message', r.text)}")
 
 
-def recorded_requests(state_dir: Path, port: int) -> list[tuple[str, str]]:
-    """Every API call (method, path) the emulator answered since its last load."""
-    r = httpx.get(f"{_url(port)}/_sandbox/requests", headers=_headers(state_dir), timeout=10)
-    r.raise_for_status()
-    return [(method, path) for method, path in r.json()]
-
-
 def enforce_rbac(state_dir: Path, port: int, rules: list[dict[str, Any]] | None) -> None:
     """Make the emulator refuse (403) every request these RBAC rules do not allow; None lifts it."""
     r = httpx.post(f"{_url(port)}/_sandbox/rbac", json={"rules": rules}, headers=_headers(state_dir), timeout=10)

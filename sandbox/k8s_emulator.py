@@ -28,8 +28,6 @@ from sandbox.scenario import Scenario
 
 VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.0-opsbot-sandbox", "platform": "linux/amd64"}
 
-MAX_RECORDED = 100_000
-
 
 def _list(kind: str, api_version: str, items: list[dict[str, Any]], rv: int) -> dict[str, Any]:
     return {"kind": kind, "apiVersion": api_version, "metadata": {"resourceVersion": str(rv)}, "items": items}
@@ -75,7 +73,6 @@ def create_app(token: str, cluster: Cluster | None = None) -> FastAPI:
     app.state.cluster = cluster = cluster or Cluster()
     expected = f"Bearer {token}".encode()
 
-    requests: list[tuple[str, str]] = []  # (method, path) of every API call, for RBAC derivation
     rbac: list[list[dict[str, Any]] | None] = [None]  # the rules enforced; None: everything is allowed
 
     @app.middleware("http")
@@ -83,11 +80,9 @@ def create_app(token: str, cluster: Cluster | None = None) -> FastAPI:
         given = request.headers.get("authorization", "").encode()
         if not hmac.compare_digest(given, expected):
             return JSONResponse(status(401, "Unauthorized", "Unauthorized"), status_code=401)
-        if not request.url.path.startswith("/_sandbox/"):
-            if len(requests) < MAX_RECORDED:
-                requests.append((request.method, request.url.path))
+        if not request.url.path.startswith("/_sandbox/") and rbac[0] is not None:
             g = k8s_rbac.grant(request.method, request.url.path)
-            if rbac[0] is not None and g is not None and not k8s_rbac.allows(rbac[0], g):
+            if g is not None and not k8s_rbac.allows(rbac[0], g):
                 return _status_response(ApiError(403, "Forbidden", k8s_rbac.forbidden(g),
                                                  {"kind": g.resource.split("/")[0]}))
         return await call_next(request)
@@ -101,11 +96,6 @@ def create_app(token: str, cluster: Cluster | None = None) -> FastAPI:
             raise ApiError(400, "BadRequest", "expected {rules: [{apiGroups, resources, verbs, namespaces?}] or null}")
         rbac[0] = rules
         return {"rules": len(rules) if rules is not None else None}
-
-    @app.get("/_sandbox/requests")
-    async def recorded() -> list[tuple[str, str]]:
-        """Every API call since the last load (method, path): what a client's RBAC must allow."""
-        return requests
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, e: ApiError) -> JSONResponse:
@@ -132,7 +122,6 @@ def create_app(token: str, cluster: Cluster | None = None) -> FastAPI:
         except (ValidationError, KeyError, TypeError, ValueError) as e:
             raise ApiError(400, "BadRequest", f"expected {{t0, scenario}}: {e}") from None
         cluster.load(scenario, t0)
-        requests.clear()
         return {"loaded": scenario.name, "pods": len(cluster.pods), "events": len(cluster.events)}
 
     @app.get("/metrics")

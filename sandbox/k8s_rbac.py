@@ -22,10 +22,6 @@ class Grant:
     verb: str
     namespace: str | None  # None: cluster-scoped, or across every namespace
 
-    @property
-    def rule(self) -> tuple[str, str, str]:
-        return self.group, self.resource, self.verb
-
 
 def grant(method: str, path: str) -> Grant | None:
     """What RBAC calls a request, or None for discovery."""

@@ -56,3 +56,15 @@ def test_the_top_level_help_lists_every_command_with_its_own_first_line() -> Non
         own = " ".join((load(name, target).help or "").split())
         assert own.startswith(line), f"{name}: the listing says {line!r}, the command says {own!r}"
         assert name in listed
+
+
+def test_building_the_backends_loads_no_log_store_client_until_logs_are_searched() -> None:
+    """`opsbot action list` or `incident show` build the backends to reach Redis: the Elasticsearch client
+    (~0.3 s of imports) loads only when logs are searched. (The Kubernetes client still loads with the tool
+    catalog: its package imports every model whenever its ApiException is imported.)"""
+    probe = ("import json, sys; from bot.settings import Settings; from bot.wiring import build_door; "
+             "build_door(Settings()); "
+             "print(json.dumps(sorted(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    loaded = json.loads(done.stdout)
+    assert not [m for m in loaded if m.split(".")[0] in ("elasticsearch", "elastic_transport")]

@@ -19,13 +19,13 @@ from bot.guard.door import Caller
 from sandbox.controlplane import ControlPlane
 from sandbox.k8s_copy import dynamic
 from sandbox.k8s_identity import DEPLOY, apply
+from sandbox.k8s_rbac import SUBJECT
 from tests.controlplane.conftest import Twins
 from tests.support.doors import OPERATOR, make_door
 from tools.base import Status
 from tools.k8s_api import NOT_READABLE
 
 WHO = Caller(identity="cli:controlplane-test")
-OPSBOT_USER = "system:serviceaccount:opsbot:opsbot"
 
 
 def _apis(twins: Twins) -> tuple[client.CoreV1Api, client.AppsV1Api]:
@@ -75,7 +75,7 @@ def test_the_api_server_refuses_what_opsbot_must_not_do(twins: Twins, secrets: N
     with pytest.raises(ApiException) as refused:
         FORBIDDEN[what](core, apps)
     assert refused.value.status == 403, f"{what}: {refused.value.status} {refused.value.reason}"
-    assert f'User "{OPSBOT_USER}" cannot' in json.loads(refused.value.body)["message"]
+    assert f'User "{SUBJECT}" cannot' in json.loads(refused.value.body)["message"]
 
 
 def test_exec_into_a_pod_is_refused(twins: Twins, controlplane: ControlPlane) -> None:
@@ -86,7 +86,7 @@ def test_exec_into_a_pod_is_refused(twins: Twins, controlplane: ControlPlane) ->
     r = httpx.post(f"{controlplane.url}/api/v1/namespaces/shop/pods/{pod}/exec?command=sh&stdout=true",
                    headers={"Authorization": f"Bearer {token}"}, verify=trust)
     assert r.status_code == 403, r.text
-    assert r.json()["message"].startswith(f'pods "{pod}" is forbidden: User "{OPSBOT_USER}" cannot create '
+    assert r.json()["message"].startswith(f'pods "{pod}" is forbidden: User "{SUBJECT}" cannot create '
                                           'resource "pods/exec"')
 
 
