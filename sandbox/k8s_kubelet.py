@@ -59,7 +59,8 @@ class Kubelet:
                extra_labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None,
                announce: bool = True) -> dict[str, Any] | None:
         """Make pod `name` from `template` as the owner's controller would, schedule it and start it; None when
-        admission refuses it (a LimitRange, a missing ServiceAccount, a ResourceQuota, a webhook): then the owner has a FailedCreate event."""
+        admission refuses it (a LimitRange, a missing ServiceAccount, a ResourceQuota, a webhook): then the owner
+        has a FailedCreate event."""
         refused = self.admit(ns, name, template.get("spec", {}), (template.get("metadata") or {}).get("labels"),
                              created) if owner is not None else None
         if refused is not None and owner is not None:
