@@ -11,6 +11,7 @@ unless the scenario gives it."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -44,7 +45,7 @@ class Admission:
     objects: dict[tuple[str, str, str], dict[str, Any]]
     pods: dict[tuple[str, str], dict[str, Any]]
     namespaces: dict[str, dict[str, Any]]
-    endpoints: Any  # (namespace) -> the Endpoints the endpoints controller keeps (sandbox/k8s_static.py)
+    endpoints: Callable[[str], list[dict[str, Any]]]  # a namespace's Endpoints (sandbox/k8s_static.py)
 
     def _namespaced(self, plural: str, ns: str) -> list[dict[str, Any]]:
         return [obj for (p, ons, _), obj in sorted(self.objects.items()) if p == plural and ons == ns]
