@@ -127,3 +127,24 @@ def test_a_webhook_without_a_ready_endpoint_refuses_new_pods_and_a_deleted_servi
     assert lb.metadata.finalizers == ["service.kubernetes.io/load-balancer-cleanup"]
     rs.core.delete_namespaced_service("legacy-lb", "shop")  # deleting again changes nothing: the finalizer holds it
     assert rs.core.read_namespaced_service("legacy-lb", "shop").metadata.deletion_timestamp is not None
+
+
+def test_a_rollout_whose_new_pod_never_gets_ready_keeps_both_revisions_serving(
+        real_sandbox: RealSandbox, loaded: Callable[[str], None]) -> None:
+    loaded("stalled-rollout-two-revisions")  # maxSurge 0, maxUnavailable 1, 4 replicas
+    rs = real_sandbox
+
+    def settled() -> bool:
+        d = rs.apps.read_namespaced_deployment("invoice-service", "billing")
+        progressing = next((c for c in d.status.conditions or [] if c.type == "Progressing"), None)
+        return d.status.observed_generation == d.metadata.generation and progressing is not None \
+            and progressing.reason == "ProgressDeadlineExceeded"
+
+    wait_for(settled, SETTLE, "the real deployment controller to observe the stalled rollout")
+    pods = rs.core.list_namespaced_pod("billing", label_selector="app=invoice-service").items
+    ready = {p.metadata.name: any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])
+             for p in pods}
+    by_image = sorted((p.spec.containers[0].image.rsplit(":", 1)[1], ready[p.metadata.name]) for p in pods)
+    assert by_image == [("1.9.4", True)] * 3 + [("2.0.0", False)], "3 old pods serve beside the new one"
+    d = rs.apps.read_namespaced_deployment("invoice-service", "billing")
+    assert (d.status.updated_replicas, d.status.available_replicas, d.status.replicas) == (1, 3, 4)
