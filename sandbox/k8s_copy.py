@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import yaml
-from kubernetes import config
+from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
 
@@ -148,6 +148,14 @@ def delete_terminating(emulator_kubeconfig: Path, admin: DynamicClient,
         for ns, name in sorted(held, key=str):
             if (plural, ns, name) in copied:
                 admin.resources.get(api_version=gv, kind=kind).delete(name=name, namespace=ns)
+
+
+def clear_events(admin: DynamicClient, copied: list[tuple[str, str | None, str]]) -> None:
+    """Delete every Event in the copied namespaces, the controllers' own with the copied ones: a controller's
+    FailedCreate from the last scenario must not read as the next one's (a namespace outlives its load)."""
+    core = client.CoreV1Api(admin.client)
+    for ns in sorted({ns for _, ns, _ in copied if ns}):
+        core.delete_collection_namespaced_event(ns)
 
 
 def clear_cluster(admin: DynamicClient, copied: list[tuple[str, str | None, str]]) -> None:

@@ -22,7 +22,7 @@ from kubernetes.dynamic.exceptions import ConflictError
 from sandbox import controlplane, controlplane_cluster, k8s, procs
 from sandbox.controlplane import ControlPlane
 from sandbox.controlplane_cluster import CONTROLLERS, KWOK, NAMES
-from sandbox.k8s_copy import clear_cluster, copy_cluster, delete_terminating, dynamic, emulator_client
+from sandbox.k8s_copy import clear_cluster, clear_events, copy_cluster, delete_terminating, dynamic, emulator_client
 from sandbox.k8s_identity import DEPLOY, apply, opsbot_kubeconfig
 from sandbox.scenario import Scenario
 
@@ -96,7 +96,9 @@ def load(state_dir: Path, loader_port: int, scenario: Scenario, t0: float) -> No
     procs.stop(CONTROLLERS, state_dir)
     try:
         if copied_file.exists():
-            clear_cluster(admin, [tuple(c) for c in json.loads(copied_file.read_text())])
+            last = [tuple(c) for c in json.loads(copied_file.read_text())]
+            clear_cluster(admin, last)
+            clear_events(admin, last)
         copied: list[tuple[str, str | None, str]] = []
         try:
             copy_cluster(k8s.kubeconfig_path(loader), admin, copied, controlplane_cluster.SCENARIO_STATUS,

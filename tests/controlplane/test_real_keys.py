@@ -148,3 +148,12 @@ def test_a_rollout_whose_new_pod_never_gets_ready_keeps_both_revisions_serving(
     assert by_image == [("1.9.4", True)] * 3 + [("2.0.0", False)], "3 old pods serve beside the new one"
     d = rs.apps.read_namespaced_deployment("invoice-service", "billing")
     assert (d.status.updated_replicas, d.status.available_replicas, d.status.replicas) == (1, 3, 4)
+
+
+def test_the_controllers_refusals_of_one_scenario_are_gone_when_the_next_is_loaded(
+        real_sandbox: RealSandbox, loaded: Callable[[str], None]) -> None:
+    loaded("admission-webhook-down-blocks-rollout")
+    rs = real_sandbox
+    wait_for(lambda: _failed_create(rs, "shop", "checkout"), SETTLE, "the new ReplicaSet's refusal")
+    loaded(SCENARIO)  # shop/checkout again, crash-looping: no webhook, no FailedCreate
+    assert not [e.message for e in rs.core.list_namespaced_event("shop").items if "webhook" in (e.message or "")]
