@@ -4,7 +4,7 @@ maximum), ServiceAccount (the pod's ServiceAccount must exist), ResourceQuota (t
 exceeded, or a tracked resource is not specified), then each ValidatingWebhookConfiguration's webhook that
 matches the pod's creation: no webhook is called here, so one whose Service has no ready endpoint refuses (with
 failurePolicy Fail) as the real API server says, and one it could reach allows. In the API server's words:
-`pods "web-7d4b9c8f6-x2x9q" is forbidden: exceeded quota: compute, requested: limits.memory=2Gi, used:
+`pods "web-7d4b9c8f6-" is forbidden: exceeded quota: compute, requested: limits.memory=2Gi, used:
 limits.memory=7Gi, limited: limits.memory=8Gi`. A quota's `status.used` is what the namespace's pods hold now,
 unless the scenario gives it."""
 

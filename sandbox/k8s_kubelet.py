@@ -60,8 +60,10 @@ class Kubelet:
                announce: bool = True) -> dict[str, Any] | None:
         """Make pod `name` from `template` as the owner's controller would, schedule it and start it; None when
         admission refuses it (a LimitRange, a missing ServiceAccount, a ResourceQuota, a webhook): then the owner
-        has a FailedCreate event."""
-        refused = self.admit(ns, name, template.get("spec", {}), (template.get("metadata") or {}).get("labels"),
+        has a FailedCreate event. Admission sees the name a controller asks for: a StatefulSet's pod's own, else
+        the owner's name and a dash (generateName: the API server adds the suffix after admission)."""
+        asked = name if owner is None or owner_kind == "StatefulSet" else f"{owner['metadata']['name']}-"
+        refused = self.admit(ns, asked, template.get("spec", {}), (template.get("metadata") or {}).get("labels"),
                              created) if owner is not None else None
         if refused is not None and owner is not None:
             self.refused[(ns, owner["metadata"]["name"])] = refused

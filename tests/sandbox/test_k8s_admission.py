@@ -81,8 +81,10 @@ def test_a_pod_naming_a_serviceaccount_that_does_not_exist_is_refused_and_the_ol
     assert _serving(c, "finance", "ledger-api") == ["registry.example.com/finance/ledger-api:2.6.3"] * 4
     (event,) = [e for e in c.events if e["reason"] == "FailedCreate"]
     assert event["involvedObject"]["kind"] == "ReplicaSet"
-    assert event["message"].endswith('is forbidden: error looking up service account finance/ledger-api-reader: '
-                                     'serviceaccount "ledger-api-reader" not found')
+    new_rs = event["involvedObject"]["name"]
+    assert event["message"] == (f'Error creating: pods "{new_rs}-" is forbidden: error looking up service account '
+                                'finance/ledger-api-reader: serviceaccount "ledger-api-reader" not found'), \
+        "the name the ReplicaSet asks for (generateName), as the API server words it"
     asks = {"name": "c", "image": "x", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}
     assert c.admit("finance", "p", {"serviceAccountName": "ledger-api", "containers": [asks]}) is None, \
         "an account that exists admits the pod"
