@@ -2,7 +2,7 @@
 ServiceAccount that does not exist, a ResourceQuota without room, and a validating webhook with no ready endpoint
 are refused by the real API server, and its ReplicaSet controller reports each as FailedCreate; an object a
 scenario deleted stays Terminating on its finalizer; a rollout whose new pods cannot be made keeps the old
-revision's pods serving."""
+revision's pods serving. The API token volume the ServiceAccount plugin mounts is not read as a program's config."""
 
 from __future__ import annotations
 
@@ -13,12 +13,15 @@ from contextlib import contextmanager
 import pytest
 from kubernetes.client.exceptions import ApiException
 
+from bot.guard.door import Caller
 from sandbox import scenario
 from tests.controlplane.conftest import RealSandbox
 from tests.support.alerting import wait_for
-from tests.support.doors import SCENARIO
+from tests.support.doors import SCENARIO, make_door
+from tools.base import Status
 
 SETTLE = 60  # seconds: the controllers act within a few
+WHO = Caller(identity="cli:controlplane-test")
 CONTROLLER = "replicaset-controller"
 
 
@@ -157,3 +160,16 @@ def test_the_controllers_refusals_of_one_scenario_are_gone_when_the_next_is_load
     wait_for(lambda: _failed_create(rs, "shop", "checkout"), SETTLE, "the new ReplicaSet's refusal")
     loaded(SCENARIO)  # shop/checkout again, crash-looping: no webhook, no FailedCreate
     assert not [e.message for e in rs.core.list_namespaced_event("shop").items if "webhook" in (e.message or "")]
+
+
+def test_the_api_token_volume_every_pod_gets_is_not_read_as_the_programs_config(
+        real_sandbox: RealSandbox, loaded: Callable[[str], None]) -> None:
+    loaded(SCENARIO)
+    rs = real_sandbox
+    pod = rs.core.list_namespaced_pod("shop", label_selector="app=cart").items[0]
+    (api,) = [v for v in pod.spec.volumes if v.name.startswith("kube-api-access-")]  # the ServiceAccount plugin's
+    assert any(s.config_map and s.config_map.name == "kube-root-ca.crt" for s in api.projected.sources)
+    described = make_door(rs.settings).run("k8s_describe", {"kind": "Pod", "namespace": "shop",
+                                                              "name": pod.metadata.name}, WHO)
+    assert described.status == Status.success, described.error
+    assert not [r for r in described.data.get("config_refs") or [] if "kube-root-ca.crt" in str(r)]
