@@ -151,8 +151,15 @@ def _start_etcd(bin_dir: Path, state_dir: Path) -> int:
     return client
 
 
-def start(state_dir: Path) -> ControlPlane:
-    """Start etcd and kube-apiserver in `state_dir`; on failure both are stopped and the error holds the log tail."""
+TEST_FLAGS = ["--disable-admission-plugins", "ServiceAccount,TaintNodesByCondition"]
+SANDBOX_FLAGS = ["--disable-admission-plugins", "TaintNodesByCondition", "--enable-aggregator-routing"]
+
+
+def start(state_dir: Path, controllers: bool = False) -> ControlPlane:
+    """Start etcd and kube-apiserver in `state_dir`; on failure both are stopped and the error holds the log tail.
+    `controllers`: a controller-manager will run beside it (a sandbox on the real control plane), so the
+    ServiceAccount admission plugin is on (a pod naming a ServiceAccount that does not exist is refused) and a
+    webhook is called at its Service's ready endpoints (none: "no endpoints available for service")."""
     bin_dir = binaries()
     certs = state_dir / "certs"
     certs.mkdir(parents=True, exist_ok=True)
@@ -180,10 +187,10 @@ def start(state_dir: Path) -> ControlPlane:
             "--service-cluster-ip-range", "10.96.0.0/16", "--allow-privileged",
             # kwok's kubelet API (logs) on 127.0.0.1: its nodes' InternalIP, a copied node's InternalDNS
             "--kubelet-preferred-address-types", "InternalDNS,InternalIP",
-            # objects are created as a scenario describes them: no default ServiceAccount or token volume added
-            # (no controller makes the default ServiceAccounts), and no not-ready taint on a new Node (no node
-            # lifecycle controller would lift it once the Node reports Ready)
-            "--disable-admission-plugins", "ServiceAccount,TaintNodesByCondition",
+            # without `controllers` objects are created as a scenario describes them: no default ServiceAccount or
+            # token volume added (no controller makes the default ServiceAccounts); never a not-ready taint on a
+            # new Node (no node lifecycle controller would lift it once the Node reports Ready)
+            *(SANDBOX_FLAGS if controllers else TEST_FLAGS),
             # blocking: each event is written as its request is answered, none buffered; a sandbox keeps 2 x 100 MB
             "--audit-policy-file", str(state_dir / "audit-policy.json"), "--audit-log-path",
             str(state_dir / AUDIT_LOG), "--audit-log-format", "json", "--audit-log-mode", "blocking",

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import yaml
-from kubernetes import config
+from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
 
@@ -24,11 +24,11 @@ from sandbox.k8s_objects import RESOURCES
 BUILT_IN_NAMESPACES = {"default", "kube-public", "kube-node-lease"}  # every API server makes these
 
 # owners before what they own (uids map forward), PVCs before the PVs that name them, quotas and limit ranges
-# after the pods (their admission plugins would judge the copies as new pods), Events last
+# and admission webhooks after the pods (their admission plugins would judge the copies as new pods), Events last
 ORDER = ["namespaces", "nodes", "storageclasses", "serviceaccounts", "persistentvolumeclaims", "persistentvolumes",
          "configmaps", "secrets", "services", "endpoints", "deployments", "replicasets", "statefulsets", "daemonsets",
-         "cronjobs", "jobs", "pods", "resourcequotas", "limitranges", "horizontalpodautoscalers", "networkpolicies",
-         "events"]
+         "cronjobs", "jobs", "pods", "resourcequotas", "limitranges", "validatingwebhookconfigurations",
+         "horizontalpodautoscalers", "networkpolicies", "events"]
 assert sorted(ORDER) == sorted(RESOURCES), "every kind the emulator serves is copied"
 SERVER_SET = ("uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink")
 # what the controller-manager makes in every namespace (when it runs, in a sandbox on the real control plane)
@@ -135,6 +135,27 @@ def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient, copied: list[t
                 api.status.patch(body={"status": status}, name=made.metadata.name, namespace=ns,
                                  content_type="application/merge-patch+json")
     return {new: old for old, new in uids.items()}
+
+
+def delete_terminating(emulator_kubeconfig: Path, admin: DynamicClient,
+                       copied: list[tuple[str, str | None, str]]) -> None:
+    """Delete each copy whose object the emulator holds Terminating (a scenario's `deleted`): the real API server
+    then keeps it Terminating for as long as its finalizers stay (its deletionTimestamp is the copy's time)."""
+    for plural in sorted({p for p, _, _ in copied}):
+        gv, kind, _ = RESOURCES[plural]
+        held = {(i["metadata"].get("namespace"), i["metadata"]["name"])
+                for i in _emulator_items(emulator_kubeconfig, plural) if i["metadata"].get("deletionTimestamp")}
+        for ns, name in sorted(held, key=str):
+            if (plural, ns, name) in copied:
+                admin.resources.get(api_version=gv, kind=kind).delete(name=name, namespace=ns)
+
+
+def clear_events(admin: DynamicClient, copied: list[tuple[str, str | None, str]]) -> None:
+    """Delete every Event in the copied namespaces, the controllers' own with the copied ones: a controller's
+    FailedCreate from the last scenario must not read as the next one's (a namespace outlives its load)."""
+    core = client.CoreV1Api(admin.client)
+    for ns in sorted({ns for _, ns, _ in copied if ns}):
+        core.delete_collection_namespaced_event(ns)
 
 
 def clear_cluster(admin: DynamicClient, copied: list[tuple[str, str | None, str]]) -> None:

@@ -35,7 +35,7 @@ class Kubelet:
     events: list[dict[str, Any]]
     seq: int
     claim_phases: Callable[[str], dict[str, str | None]]  # the storage controller's: claim name -> phase
-    admit: Callable[[str, str, dict[str, Any]], str | None]  # admission's refusal of a new pod, or None
+    admit: Callable[..., str | None]  # admission's refusal of a new pod (ns, name, spec, labels, created), or None
     refused: dict[Key, str]  # the owner's last refused creation
     volume_terms: Callable[[str], dict[str, list[dict[str, Any]]]]  # bound claim -> its volume's node terms
 
@@ -59,8 +59,12 @@ class Kubelet:
                extra_labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None,
                announce: bool = True) -> dict[str, Any] | None:
         """Make pod `name` from `template` as the owner's controller would, schedule it and start it; None when
-        admission refuses it (a LimitRange, a ResourceQuota): then the owner has a FailedCreate event."""
-        refused = self.admit(ns, name, template.get("spec", {})) if owner is not None else None
+        admission refuses it (a LimitRange, a missing ServiceAccount, a ResourceQuota, a webhook): then the owner
+        has a FailedCreate event. Admission sees the name a controller asks for: a StatefulSet's pod's own, else
+        the owner's name and a dash (generateName: the API server adds the suffix after admission)."""
+        asked = name if owner is None or owner_kind == "StatefulSet" else f"{owner['metadata']['name']}-"
+        refused = self.admit(ns, asked, template.get("spec", {}), (template.get("metadata") or {}).get("labels"),
+                             created) if owner is not None else None
         if refused is not None and owner is not None:
             self.refused[(ns, owner["metadata"]["name"])] = refused
             text = (f"create Pod {name} in StatefulSet {owner['metadata']['name']} failed error: {refused}"

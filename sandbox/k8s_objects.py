@@ -33,6 +33,7 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
     "storageclasses": ("storage.k8s.io/v1", "StorageClass", False),
     "horizontalpodautoscalers": ("autoscaling/v2", "HorizontalPodAutoscaler", True),
     "serviceaccounts": ("v1", "ServiceAccount", True),
+    "validatingwebhookconfigurations": ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", False),
 }
 PLURAL = {kind: plural for plural, (_, kind, _) in RESOURCES.items()}
 API_VERSION = {kind: gv for gv, kind, _ in RESOURCES.values()}
@@ -62,6 +63,11 @@ def not_found(resource: str, name: str, group: str = "") -> ApiError:
 
 def ts(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_ts(stamp: str) -> float:
+    """An RFC 3339 timestamp the API server wrote, as seconds since the epoch."""
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 def ts_nano(epoch: float) -> str:

@@ -22,7 +22,7 @@ from kubernetes.dynamic.exceptions import ConflictError
 from sandbox import controlplane, controlplane_cluster, k8s, procs
 from sandbox.controlplane import ControlPlane
 from sandbox.controlplane_cluster import CONTROLLERS, KWOK, NAMES
-from sandbox.k8s_copy import clear_cluster, copy_cluster, dynamic, emulator_client
+from sandbox.k8s_copy import clear_cluster, clear_events, copy_cluster, delete_terminating, dynamic, emulator_client
 from sandbox.k8s_identity import DEPLOY, apply, opsbot_kubeconfig
 from sandbox.scenario import Scenario
 
@@ -61,7 +61,7 @@ def start(state_dir: Path, loader_port: int) -> None:
     loader = _loader(state_dir)
     loader.mkdir(exist_ok=True)
     k8s.start(loader, loader_port)
-    cp = controlplane.start(state_dir)
+    cp = controlplane.start(state_dir, controllers=True)
     cluster = controlplane_cluster.start(cp)
     opsbot_kubeconfig(cp, k8s.kubeconfig_path(state_dir))
     (state_dir / INFO).write_text(json.dumps({
@@ -96,11 +96,14 @@ def load(state_dir: Path, loader_port: int, scenario: Scenario, t0: float) -> No
     procs.stop(CONTROLLERS, state_dir)
     try:
         if copied_file.exists():
-            clear_cluster(admin, [tuple(c) for c in json.loads(copied_file.read_text())])
+            last = [tuple(c) for c in json.loads(copied_file.read_text())]
+            clear_cluster(admin, last)
+            clear_events(admin, last)
         copied: list[tuple[str, str | None, str]] = []
         try:
             copy_cluster(k8s.kubeconfig_path(loader), admin, copied, controlplane_cluster.SCENARIO_STATUS,
                          kubelet_port=ports[KWOK])
+            delete_terminating(k8s.kubeconfig_path(loader), admin, copied)
         except ApiException as e:
             raise procs.SandboxError(f"the API server refused scenario {scenario.name}'s objects: "
                                      f"{e.status} {e.reason}: {e.body}") from None

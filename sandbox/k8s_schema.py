@@ -32,6 +32,7 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "NetworkPolicy": ("networking.k8s.io/v1", "V1NetworkPolicy", True),
     "HorizontalPodAutoscaler": ("autoscaling/v2", "V2HorizontalPodAutoscaler", True),
     "ServiceAccount": ("v1", "V1ServiceAccount", True),
+    "ValidatingWebhookConfiguration": ("admissionregistration.k8s.io/v1", "V1ValidatingWebhookConfiguration", False),
     "Job": ("batch/v1", "V1Job", True),
     "CronJob": ("batch/v1", "V1CronJob", True),
     "StatefulSet": ("apps/v1", "V1StatefulSet", True),

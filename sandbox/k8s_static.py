@@ -59,6 +59,9 @@ class Static(Storage):
                     else {"spec": {}}
                 o.record_write(meta, obj["apiVersion"], history.get("modified_by", "kubectl-edit"), written,
                                t0 + offset(history["modified"]).total_seconds())
+            if "deleted" in history:  # held Terminating by its finalizers, which nobody here lifts
+                meta.update({"deletionTimestamp": o.ts(t0 + offset(history["deleted"]).total_seconds()),
+                             "deletionGracePeriodSeconds": 0})
             self.objects[(o.PLURAL[kind], ns, meta["name"])] = obj
             self._touch(obj)
             if kind == "PersistentVolumeClaim":

@@ -96,7 +96,8 @@ class Workloads(Kubelet):
         status: dict[str, Any] = {"startTime": o.ts(created)}
         never = spec["template"]["spec"]["restartPolicy"] == "Never"
         first = self._job_pod_name(job, 0, w)
-        if self.admit(ns, first, spec["template"].get("spec", {})) is not None:  # no pod at all: FailedCreate
+        labels = (spec["template"].get("metadata") or {}).get("labels")
+        if self.admit(ns, first, spec["template"].get("spec", {}), labels, created) is not None:  # no pod: FailedCreate
             self._spawn(ns, job, "Job", first, spec["template"], state, created, t0, fresh=False)
             job["status"] = o.normalize(status)
             return

@@ -23,7 +23,7 @@ class Strict(BaseModel):
 
 _OFFSET = r"^-?\d+(\.\d+)?[smhdw]$"
 Offset = Annotated[str, Field(pattern=_OFFSET, description="offset from load, e.g. -5m")]
-HISTORY = ("created", "modified", "modified_by")  # an object's past, beside its manifest
+HISTORY = ("created", "modified", "modified_by", "deleted")  # an object's past, beside its manifest
 Name = Annotated[str, Field(pattern=_DNS_LABEL.pattern, max_length=63)]
 ObjectName = Annotated[str, Field(pattern=_DNS_SUBDOMAIN, max_length=253)]
 Level = Literal["debug", "info", "warn", "error", "fatal"]
@@ -230,7 +230,8 @@ class Cluster(Strict):
     workloads: list[Workload] = Field(default_factory=list)
     objects: list[dict[str, Any]] = Field(default_factory=list, description="manifests of other kinds; beside "
                                           "the manifest's keys, optional history: `created` and `modified` "
-                                          "(offsets, e.g. -40m) and `modified_by` (the field manager)")
+                                          "(offsets, e.g. -40m), `modified_by` (the field manager), and "
+                                          "`deleted` (an offset: deleted then, held Terminating by its finalizers)")
     events: list[Event] = Field(default_factory=list)
 
     @field_validator("objects")
@@ -254,11 +255,14 @@ class Cluster(Strict):
                                  + ("namespaced: give metadata.namespace" if namespaced
                                     else "cluster-scoped: drop metadata.namespace"))
             history = {k: obj[k] for k in HISTORY if k in obj}
-            for k in ("created", "modified"):
+            for k in ("created", "modified", "deleted"):
                 if k in history and not re.match(_OFFSET, str(history[k])):
                     raise ValueError(f"objects[{i}].{k}: {history[k]!r} is not an offset such as -40m")
             if "modified_by" in history and not str(history["modified_by"]).strip():
                 raise ValueError(f"objects[{i}].modified_by: give the field manager's name, e.g. kubectl-edit")
+            if "deleted" in history and not meta.get("finalizers"):
+                raise ValueError(f"objects[{i}].deleted: an object deleted without finalizers is gone at once; give "
+                                 "metadata.finalizers, what holds it Terminating")
             manifest = {k: v for k, v in obj.items() if k not in HISTORY}
             out.append({**k8s_schema.check({"apiVersion": api_version, **manifest}, model, f"objects[{i}]"),
                         **history})

@@ -37,8 +37,12 @@ def owner_chain(ctx: ToolContext, obj: Any, ns: str) -> list[str]:
     return chain
 
 
+ROOT_CA = "kube-root-ca.crt"  # the cluster's CA, published in every namespace by the controller-manager
+
+
 def _refs(pod: Any) -> list[tuple[str, str, str | None, str]]:
-    """(kind, name, key or None, where) for every ConfigMap and Secret the pod spec names."""
+    """(kind, name, key or None, where) for every ConfigMap and Secret the pod spec names (not the cluster's CA
+    in a projected ServiceAccount-token volume: the API access every pod gets, not the program's config)."""
     out = []
     for c in [*(pod.spec.init_containers or []), *pod.spec.containers]:
         for e in c.env or []:
@@ -57,8 +61,10 @@ def _refs(pod: Any) -> list[tuple[str, str, str | None, str]]:
             out.append(("ConfigMap", v.config_map.name, None, f"volume {v.name}"))
         if v.secret:
             out.append(("Secret", v.secret.secret_name, None, f"volume {v.name}"))
-        for p in (v.projected.sources if v.projected else None) or []:
-            if p.config_map:
+        sources = (v.projected.sources if v.projected else None) or []
+        api_access = any(p.service_account_token for p in sources)  # the ServiceAccount admission plugin's
+        for p in sources:
+            if p.config_map and not (api_access and p.config_map.name == ROOT_CA):
                 out.append(("ConfigMap", p.config_map.name, None, f"volume {v.name}"))
             if p.secret:
                 out.append(("Secret", p.secret.name, None, f"volume {v.name}"))

@@ -149,6 +149,8 @@ WHAT_IS_WRONG = {  # the failure mode in words a person writes; the mode's name 
     "service-selector-mismatch": "is refused: a Service's selector matches no pod",
     "stale-config": "runs with config older than the Secret or ConfigMap it reads",
     "workload-identity-missing": "has no cloud credentials: its ServiceAccount lacks the workload-identity annotation",
+    "serviceaccount-missing": "cannot create pods: their ServiceAccount does not exist",
+    "admission-webhook-refused": "cannot create pods: a validating admission webhook refuses them",
 }
 WHAT_IS_WRONG_BEHIND = {  # the same, said of the object that holds the cause when it is not the alerted one
     "dependency-down": "is down, so {caller} fails calling it",
@@ -165,6 +167,8 @@ WHAT_IS_WRONG_BEHIND = {  # the same, said of the object that holds the cause wh
     "volume-node-affinity-conflict": "is pinned to a zone {caller}'s pods cannot run in",
     "pvc-pending": "is stuck pending, so {caller}'s pods cannot start",
     "cni-ip-exhaustion": "has no free addresses, so {caller}'s pods cannot start",
+    "serviceaccount-missing": "does not exist, so the API server refuses {caller}'s pods",
+    "admission-webhook-refused": "has no ready endpoint for its admission webhook, so {caller}'s pods are refused",
 }
 WRONG = "is failing ({mode})"  # a mode WHAT_IS_WRONG does not know yet
 NO_CAUSE = "{where}: triage found no cause"

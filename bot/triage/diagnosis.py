@@ -48,7 +48,8 @@ __all__ = ["Diagnosis", "diagnose"]
 
 # the order decides: what stopped the objects before what their logs say, the alert alone last
 RULES = (nodes.node, storage.claim, storage.volume_zone, autoscaling.hpa, autoscaling.missing_request,
-         jobs.cronjob, jobs.job, quota.quota, quota.limit_range, cni.cni, workloads.split, identity.missing_identity,
+         jobs.cronjob, jobs.job, quota.quota, quota.limit_range, quota.service_account, quota.webhook,
+         cni.cni, workloads.split, identity.missing_identity,
          identity.pull_secret, pods.pod, workloads.rollout, changes.stale_config, changes.scaled_past_limit,
          network.certificate, network.network_policy, network.cluster_dns, alert.throttling, services.selector,
          services.target_port, dependencies.dependency, alert.symptom, alert.not_found)

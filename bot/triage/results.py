@@ -70,6 +70,14 @@ def endpoint_pods(d: dict[str, Any]) -> tuple[list[str], list[str]]:
     return ([x.split(" ")[0] for x in e.get("ready", [])], [x.split(" ")[0] for x in e.get("not_ready", [])])
 
 
+def pods_behind(d: dict[str, Any]) -> list[Check]:
+    """A described Service's pod that is not ready (or, all ready, one of them): its description and logs."""
+    ready, not_ready = endpoint_pods(d)
+    return [c for pod in (not_ready or ready)[:1] for c in (
+        describe_pod(d["namespace"], pod), ("k8s_pod_logs", {"namespace": d["namespace"], "pod": pod,
+                                                             "tail_lines": LOG_TAIL}))]
+
+
 def dependency_pods(results: list[ToolResult]) -> set[str]:
     """The pods behind the Services a failing call named: someone else's, not the alert's."""
     return {pod for d in described(results, "Service") for pods in endpoint_pods(d) for pod in pods}

@@ -216,3 +216,44 @@ def test_a_quota_that_refuses_pods_without_requests_asks_for_them() -> None:
     d = diagnose(alert, [*_stuck_web(message), quota], NOW)
     assert d and d.mode == "quota-exceeded" and d.about == "ResourceQuota shop/compute"
     assert d.advice and d.advice.startswith("give every container of the pod limits.memory,requests.cpu")
+
+
+ACCOUNT_MESSAGE = ('pods "web-7d4b9c8f6-" is forbidden: error looking up service account shop/web-reader: '
+                   'serviceaccount "web-reader" not found')
+WEBHOOK_MESSAGE = ('Internal error occurred: failed calling webhook "validate.policy.example.com": failed to call '
+                   'webhook: Post "https://policy-webhook.policy-system.svc:443/validate?timeout=5s": no endpoints '
+                   'available for service "policy-webhook"')
+
+
+def test_a_missing_serviceaccount_that_refuses_pods_is_the_cause_not_the_rollout() -> None:
+    alert = _alert(alertname="KubeDeploymentRolloutStuck", namespace="shop", deployment="web")
+    d = diagnose(alert, _stuck_web(ACCOUNT_MESSAGE), NOW)
+    assert d and d.mode == "serviceaccount-missing" and d.about == "ServiceAccount shop/web-reader"
+    assert d.summary == ACCOUNT_MESSAGE
+    assert d.advice and d.advice.startswith("create ServiceAccount shop/web-reader")
+    other = _alert(alertname="KubeDeploymentRolloutStuck", namespace="shop", deployment="api")
+    assert diagnose(other, _stuck_web(ACCOUNT_MESSAGE), NOW).mode != "serviceaccount-missing", "web's, not api's"
+
+
+def test_a_webhook_without_a_ready_endpoint_leads_to_its_service_and_the_pods_behind_it() -> None:
+    alert = _alert(alertname="KubeDeploymentRolloutStuck", namespace="shop", deployment="web")
+    stuck = _stuck_web(WEBHOOK_MESSAGE)
+    assert ("k8s_describe", {"kind": "Service", "namespace": "policy-system", "name": "policy-webhook"}) in \
+        follow_ups(stuck)
+    service = _result("k8s_describe", kind="Service", namespace="policy-system", name="policy-webhook", events=[],
+                      endpoints={"ready": [], "not_ready": ["policy-webhook-5f7-abcde 10.244.0.7"]})
+    assert ("k8s_pod_logs", {"namespace": "policy-system", "pod": "policy-webhook-5f7-abcde", "tail_lines": 40}) \
+        in follow_ups([*stuck, service])
+    d = diagnose(alert, [*stuck, service], NOW)
+    assert d and d.mode == "admission-webhook-refused" and d.about == "Service policy-system/policy-webhook"
+    assert d.summary == WEBHOOK_MESSAGE and d.rollback is None
+    assert "Service policy-system/policy-webhook: 0 ready endpoints, not ready: policy-webhook-5f7-abcde" in d.quotes
+    assert d.advice and "set the webhook's failurePolicy to Ignore" in d.advice
+
+
+def test_a_webhook_that_denies_pods_is_quoted_with_its_policy() -> None:
+    message = 'admission webhook "validate.policy.example.com" denied the request: image tag latest is not allowed'
+    d = diagnose(_alert(alertname="KubeDeploymentRolloutStuck", namespace="shop", deployment="web"),
+                 _stuck_web(message), NOW)
+    assert d and d.mode == "admission-webhook-refused" and d.summary == message and d.rollback is None
+    assert d.advice and d.advice.startswith("change the pods to meet webhook validate.policy.example.com's policy")

@@ -7,14 +7,13 @@ from bot.triage.results import (
     ADDRESS,
     CERTIFICATE,
     DEPENDENCY,
-    LOG_TAIL,
     SERVICE_HOST,
     Check,
     describe_pod,
     described,
-    endpoint_pods,
     log_lines,
     ok,
+    pods_behind,
 )
 from tools.base import ToolResult
 
@@ -41,8 +40,5 @@ def reads(results: list[ToolResult]) -> list[Check]:
     checks += [("k8s_describe", {"kind": "Service", "namespace": s["namespace"], "name": s["name"]})
                for s in services if (s["namespace"], s["name"]) in hosts or s.get("cluster_ip") in ips][:3]
     for d in described(results, "Service"):
-        ready, not_ready = endpoint_pods(d)
-        for pod in (not_ready or ready)[:1]:
-            checks.append(describe_pod(d["namespace"], pod))
-            checks.append(("k8s_pod_logs", {"namespace": d["namespace"], "pod": pod, "tail_lines": LOG_TAIL}))
+        checks += pods_behind(d)
     return checks

@@ -1,18 +1,22 @@
-"""Admission: a controller cannot create pods because the namespace's ResourceQuota is spent, or a LimitRange
-forbids the pods' limits; the workload shows fewer pods than it wants and no pod at all for the rest."""
+"""Admission: a controller cannot create pods because the namespace's ResourceQuota is spent, a LimitRange
+forbids the pods' limits, the pods' ServiceAccount does not exist, or a validating webhook refuses them or
+cannot be called; the workload shows fewer pods than it wants (or a new revision with none) and no pod at all
+for the rest."""
 
 from __future__ import annotations
 
 import re
 
-from bot.triage.follow.quota import LIMIT_RANGE, QUOTA, refusals
+from bot.triage.follow.quota import LIMIT_RANGE, QUOTA, SERVICE_ACCOUNT, WEBHOOK, refusals
 from bot.triage.quotes import resources
-from bot.triage.results import described
+from bot.triage.results import described, endpoint_pods
 from bot.triage.rules.base import Diagnosis, Reader
 
 MUST_SPECIFY = re.compile(r"must specify (\S+)")
 REQUESTED = re.compile(r"requested: (\S+), used:")
 LIMIT = re.compile(r"(maximum|minimum) (\S+) usage per (Container|Pod) is (\S+?)[,.]")
+DENIED = re.compile(r'admission webhook "([^"]+)" denied the request')
+RETRIES = "the controller retries by itself"
 
 
 def _short(r: Reader) -> list[str]:
@@ -70,4 +74,41 @@ def limit_range(r: Reader) -> Diagnosis | None:
                          f"max {x.get('max') or '-'}" for x in lr.get("limits", [])), *_short(r)],
                       f"lower the containers' {m.group(2) if m else 'resource'} limit to what LimitRange {lr['name']} "
                       "allows, or change the LimitRange; the controller retries by itself", False)
+    return None
+
+
+def service_account(r: Reader) -> Diagnosis | None:
+    """The pods name a ServiceAccount that does not exist: the ServiceAccount admission plugin refuses each."""
+    for _, message in _refusals(r):
+        if not (m := SERVICE_ACCOUNT.search(message)):
+            continue
+        ns, account = m.groups()
+        workload = next((f"Deployment {d['namespace']}/{d['name']}" for d in r.deployments), None)
+        return r.make("serviceaccount-missing", f"ServiceAccount {ns}/{account}", message.split("Error creating: ")[-1],
+                      _short(r), f"create ServiceAccount {ns}/{account} (with the roles its pods need), or set the "
+                      f"pods' serviceAccountName to one that exists; {RETRIES}", workload=workload)
+    return None
+
+
+def webhook(r: Reader) -> Diagnosis | None:
+    """A validating webhook refuses the pods, or the API server cannot call it (failurePolicy Fail): its
+    Service with no ready endpoint, and why its pods are not ready."""
+    for _, message in _refusals(r):
+        summary = message.split("Error creating: ")[-1]
+        if m := WEBHOOK.search(message):
+            hook, name, ns = m.groups()
+            service = next((d for d in described(r.results, "Service") if (d["namespace"], d["name"]) == (ns, name)),
+                           None)
+            ready, not_ready = endpoint_pods(service) if service else ([], [])
+            state = (f"Service {ns}/{name}: {len(ready)} ready endpoints, not ready: {', '.join(not_ready) or 'none'}"
+                     if service else "")
+            return r.make("admission-webhook-refused", f"Service {ns}/{name}", summary,
+                          [state, *r.dependency_lines(), *_short(r)],
+                          f"bring back the pods behind Service {ns}/{name} (webhook {hook} has no ready endpoint to "
+                          f"call), or set the webhook's failurePolicy to Ignore until they are; {RETRIES}; a rollback "
+                          "or a restart only asks for more pods it refuses", False)
+        if m := DENIED.search(message):
+            return r.make("admission-webhook-refused", r.about(), summary, _short(r),
+                          f"change the pods to meet webhook {m.group(1)}'s policy (its words above), or the policy; "
+                          f"{RETRIES}", False)
     return None

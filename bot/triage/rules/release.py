@@ -23,6 +23,7 @@ MECHANISMS: dict[str, set[str]] = {
     "hpa-missing-request": {"requests.cpu"},
     "failed-rollout": {"any"},
     "workload-identity-missing": {"service_account"},
+    "serviceaccount-missing": {"service_account"},
     "imagepull-secret-missing": {"service_account", "image_pull_secrets"},  # the new revision never became available: whatever it changed is the suspect
 }
 _NAMES = re.compile(r"\benv (\S+)|\b(?:Secret|ConfigMap) ([a-z0-9][-a-z0-9.]*)")
