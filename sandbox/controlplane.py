@@ -52,6 +52,7 @@ class ControlPlane:
     admin_token: str
     admin_kubeconfig: Path
     tokens: dict[str, str]  # each of COMPONENTS' token
+    etcd_url: str = ""  # the API server's etcd (the sandbox's copy sets creation times there)
 
 
 def _built() -> tuple[Path, Path]:
@@ -189,7 +190,8 @@ def start(state_dir: Path) -> ControlPlane:
         raise
     admin = state_dir / "admin.kubeconfig.yaml"
     k8s.write_kubeconfig(admin, url, admin_token, certificate_authority=certs / "ca.crt")
-    return ControlPlane(state_dir, url, certs / "ca.crt", admin_token, admin, component_tokens)
+    return ControlPlane(state_dir, url, certs / "ca.crt", admin_token, admin, component_tokens,
+                        f"http://127.0.0.1:{etcd_port}")
 
 
 def stop(state_dir: Path) -> None:

@@ -22,7 +22,7 @@ from kubernetes.dynamic.exceptions import ConflictError
 from sandbox import controlplane, controlplane_cluster, k8s, procs
 from sandbox.controlplane import ControlPlane
 from sandbox.controlplane_cluster import CONTROLLERS, KWOK, NAMES
-from sandbox.k8s_copy import clear_cluster, copy_cluster, dynamic, emulator_client
+from sandbox.k8s_copy import clear_cluster, clear_events, copy_cluster, dynamic, emulator_client
 from sandbox.k8s_identity import DEPLOY, apply, opsbot_kubeconfig
 from sandbox.scenario import Scenario
 
@@ -49,7 +49,7 @@ def control_plane(state_dir: Path) -> ControlPlane:
     """The running sandbox's control plane (its URL, CA and administrator's kubeconfig)."""
     cp = json.loads((state_dir / INFO).read_text())["control_plane"]
     return ControlPlane(Path(cp["state_dir"]), cp["url"], Path(cp["ca_file"]), cp["admin_token"],
-                        Path(cp["admin_kubeconfig"]), cp["tokens"])
+                        Path(cp["admin_kubeconfig"]), cp["tokens"], cp["etcd_url"])
 
 
 def start(state_dir: Path, loader_port: int) -> None:
@@ -97,10 +97,12 @@ def load(state_dir: Path, loader_port: int, scenario: Scenario, t0: float) -> No
     try:
         if copied_file.exists():
             clear_cluster(admin, [tuple(c) for c in json.loads(copied_file.read_text())])
+        clear_events(admin)  # the controllers' events about the last scenario's objects (a node not ready, …)
         copied: list[tuple[str, str | None, str]] = []
         try:
             copy_cluster(k8s.kubeconfig_path(loader), admin, copied, controlplane_cluster.SCENARIO_STATUS,
-                         kubelet_port=ports[KWOK])
+                         kubelet_port=ports[KWOK], etcd_url=cp.etcd_url,
+                         failure_annotation=controlplane_cluster.FAILS_AS)
         except ApiException as e:
             raise procs.SandboxError(f"the API server refused scenario {scenario.name}'s objects: "
                                      f"{e.status} {e.reason}: {e.body}") from None
