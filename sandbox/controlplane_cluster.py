@@ -30,6 +30,7 @@ NAMES = (SCHEDULER, CONTROLLERS, KWOK, KSM)
 SCENARIO_STATUS = "sandbox.opsbot/status-from-scenario"
 # {container: {"waiting": "CrashLoopBackOff", "reason": "Error", "exitCode": 1} | {"waiting": "ImagePullBackOff"}}
 FAILS_AS = "sandbox.opsbot/fails-as"
+NODE_LEASE_SECONDS = 40  # a kubelet's default
 BACK_OFF_MS = 10_000  # between two crashes of a crash-looping new pod (a kubelet's first back-off)
 POD_CIDR = "10.244.0.0/16"
 
@@ -219,7 +220,10 @@ def start_component(cp: ControlPlane, name: str, port: int, pod_logs: list[dict]
         config.write_text(yaml.safe_dump_all([*STAGES, *(pod_logs or [])], sort_keys=False))
         _start(KWOK, [str(controlplane.addon_binaries() / KWOK), "--kubeconfig", kubeconfig, "--config", str(config),
                       "--manage-all-nodes", "--node-ip", "127.0.0.1", "--node-port", str(port),
-                      "--server-address", f"127.0.0.1:{port}", "--cidr", POD_CIDR],
+                      "--server-address", f"127.0.0.1:{port}", "--cidr", POD_CIDR,
+                      # each node's lease renewed as a kubelet's is, so that the node lifecycle controller keeps
+                      # the nodes as the scenario has them, not Unknown and tainted unreachable once it expires
+                      "--node-lease-duration-seconds", str(NODE_LEASE_SECONDS)],
                f"http://127.0.0.1:{port}/healthz", state)
     else:
         _start(KSM, [str(controlplane.addon_binaries() / KSM), "--kubeconfig", kubeconfig, "--host", "127.0.0.1",

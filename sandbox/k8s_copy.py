@@ -101,6 +101,11 @@ def _as_written(api: Any, made: Any, item: dict[str, Any]) -> None:
     api.replace(body=body, name=made.metadata.name, namespace=made.metadata.namespace)
 
 
+def _created(etcd_url: str | None, plural: str, ns: str | None, name: str, item: dict[str, Any]) -> None:
+    if etcd_url and item["metadata"].get("creationTimestamp"):
+        k8s_etcd.set_created(etcd_url, plural, ns, name, datetime.fromisoformat(item["metadata"]["creationTimestamp"]))
+
+
 def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient, copied: list[tuple[str, str | None, str]],
                  status_annotation: str | None = None, kubelet_port: int | None = None,
                  etcd_url: str | None = None, failure_annotation: str | None = None) -> dict[str, str]:
@@ -140,14 +145,14 @@ def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient, copied: list[t
             try:
                 made = api.create(body=body, namespace=ns)
             except ConflictError:
-                if kind == "Namespace":
-                    continue
-                if (kind, body["metadata"]["name"]) not in MADE_BY_CONTROLLERS:
+                if kind != "Namespace" and (kind, body["metadata"]["name"]) not in MADE_BY_CONTROLLERS:
                     raise
-                # the controller-manager made it first: the scenario's fields onto it, and it stays when cleared
+                # a namespace an earlier copy made, or what the controller-manager made first: the scenario's
+                # fields onto it, and it stays when cleared
                 made = api.patch(body=body, name=body["metadata"]["name"], namespace=ns,
                                  content_type="application/merge-patch+json")
                 uids[item["metadata"]["uid"]] = made.metadata.uid
+                _created(etcd_url, plural, ns, made.metadata.name, item)
                 continue
             copied.append((plural, ns, made.metadata.name))
             uids[item["metadata"]["uid"]] = made.metadata.uid
@@ -165,9 +170,7 @@ def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient, copied: list[t
                 api.status.patch(body={"status": status}, name=made.metadata.name, namespace=ns,
                                  content_type="application/merge-patch+json")
             _as_written(api, made, item)
-            if etcd_url and item["metadata"].get("creationTimestamp"):
-                k8s_etcd.set_created(etcd_url, plural, ns, made.metadata.name,
-                                     datetime.fromisoformat(item["metadata"]["creationTimestamp"]))
+            _created(etcd_url, plural, ns, made.metadata.name, item)
     return {new: old for old, new in uids.items()}
 
 

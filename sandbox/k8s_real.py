@@ -13,19 +13,24 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
+from datetime import datetime
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from kubernetes.client.exceptions import ApiException
-from kubernetes.dynamic.exceptions import ConflictError
+from kubernetes.dynamic import DynamicClient
+from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
 
-from sandbox import controlplane, controlplane_cluster, k8s, procs
+from sandbox import controlplane, controlplane_cluster, k8s, k8s_etcd, procs
 from sandbox.controlplane import ControlPlane
 from sandbox.controlplane_cluster import CONTROLLERS, KWOK, NAMES
 from sandbox.k8s_copy import clear_cluster, clear_events, copy_cluster, dynamic, emulator_client
 from sandbox.k8s_identity import DEPLOY, apply, opsbot_kubeconfig
 from sandbox.scenario import Scenario
 
+SETTLE_S = 10.0  # how long a load waits for the restarted controller-manager's first acts (see load)
 INFO = "kubernetes-real.json"  # the running cluster: its control plane, ports and kube-state-metrics' URL
 COPIED = "kubernetes-real.copied.json"  # what the last load copied, deleted by the next
 SECRET_METADATA = DEPLOY / "optional" / "secret-metadata.yaml"
@@ -117,6 +122,43 @@ def load(state_dir: Path, loader_port: int, scenario: Scenario, t0: float) -> No
         controlplane_cluster.start_component(cp, KWOK, ports[KWOK], _pod_logs(state_dir, copied))
     finally:
         controlplane_cluster.start_component(cp, CONTROLLERS, ports[CONTROLLERS])
+    _as_if_running_all_along(admin, cp.etcd_url, copied)
+
+
+def _as_if_running_all_along(admin: DynamicClient, etcd_url: str, copied: list[tuple[str, str | None, str]]) -> None:
+    """Undo what the controller-manager does only because the load restarted it and made the scenario's objects
+    anew: its node controller's "Registered Node" event for each copied node (deleted: the scenario's nodes joined
+    when it says), and each namespace's kube-root-ca.crt ConfigMap (made when its namespace was, as where the
+    controllers ran all along). Waits up to SETTLE_S for them; what has not come by then is left."""
+    nodes = {name for plural, _, name in copied if plural == "nodes"}
+    namespaces = {ns for _, ns, _ in copied if ns}
+    events = admin.resources.get(api_version="v1", kind="Event")
+    config_maps = admin.resources.get(api_version="v1", kind="ConfigMap")
+    made: dict[str, Any] = {}
+    registered: list[Any] = []
+    deadline = time.monotonic() + SETTLE_S
+    while time.monotonic() < deadline:
+        registered = [e for e in events.get(namespace="default", field_selector="reason=RegisteredNode").items
+                      if e.involvedObject.name in nodes]
+        made = {cm.metadata.namespace: cm for cm in config_maps.get(field_selector="metadata.name=kube-root-ca.crt").items
+                if cm.metadata.namespace in namespaces}
+        if {e.involvedObject.name for e in registered} >= nodes and set(made) >= namespaces:
+            break
+        time.sleep(0.2)
+    for e in registered:
+        try:
+            events.delete(name=e.metadata.name, namespace="default")
+        except NotFoundError:
+            pass
+    ns_api = admin.resources.get(api_version="v1", kind="Namespace")
+    for ns, cm in made.items():
+        born = ns_api.get(name=ns).metadata.creationTimestamp
+        body = cm.to_dict()
+        # its one write was its making: no entry then (the API server keeps an update that changes only the
+        # entries' times from changing them, so `[{}]` strips them and its creation says when)
+        body["metadata"]["managedFields"] = [{}]
+        config_maps.replace(body=body, namespace=ns)
+        k8s_etcd.set_created(etcd_url, "configmaps", ns, cm.metadata.name, datetime.fromisoformat(born))
 
 
 def _pod_logs(state_dir: Path, copied: list[tuple[str, str | None, str]]) -> list[dict]:
