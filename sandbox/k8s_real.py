@@ -140,7 +140,8 @@ def _as_if_running_all_along(admin: DynamicClient, etcd_url: str, copied: list[t
     while time.monotonic() < deadline:
         registered = [e for e in events.get(namespace="default", field_selector="reason=RegisteredNode").items
                       if e.involvedObject.name in nodes]
-        made = {cm.metadata.namespace: cm for cm in config_maps.get(field_selector="metadata.name=kube-root-ca.crt").items
+        made = {cm.metadata.namespace: cm
+                for cm in config_maps.get(field_selector="metadata.name=kube-root-ca.crt").items
                 if cm.metadata.namespace in namespaces}
         if {e.involvedObject.name for e in registered} >= nodes and set(made) >= namespaces:
             break
