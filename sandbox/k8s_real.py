@@ -3,10 +3,10 @@
 `start` runs etcd, kube-apiserver, kube-scheduler, kube-controller-manager, kwok and kube-state-metrics in the
 sandbox's directory, and our emulator in its `loader/` folder as the scenario loader; opsbot's kubeconfig holds
 deploy/kubernetes' ServiceAccount token (RBAC enforced). `load` loads a scenario into the loader, then copies its
-objects into the real API server (sandbox/k8s_copy.py) while the controller-manager is stopped, so that the
-controllers first see the scenario whole (a Deployment with its ReplicaSets and pods) and make nothing twice;
-the copied pods and nodes keep the status the scenario gave them (kwok leaves them be), and what the controllers
-make afterwards (a scale, a restart, a rollback) kwok runs.
+objects into the real API server (sandbox/k8s_copy.py) while the controller-manager and the scheduler are
+stopped, so that they first see the scenario whole (a Deployment with its ReplicaSets and pods, a pending pod
+with its claims and volumes) and make nothing twice; the copied pods and nodes keep the status the scenario gave
+them (kwok leaves them be), and what the controllers make afterwards (a scale, a restart, a rollback) kwok runs.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
 
 from sandbox import controlplane, controlplane_cluster, k8s, k8s_etcd, procs
 from sandbox.controlplane import ControlPlane
-from sandbox.controlplane_cluster import CONTROLLERS, KWOK, NAMES
+from sandbox.controlplane_cluster import CONTROLLERS, KWOK, NAMES, SCHEDULER
 from sandbox.k8s_copy import clear_cluster, clear_events, copy_cluster, dynamic, emulator_client
 from sandbox.k8s_identity import DEPLOY, apply, opsbot_kubeconfig
 from sandbox.scenario import Scenario
@@ -98,7 +98,10 @@ def load(state_dir: Path, loader_port: int, scenario: Scenario, t0: float) -> No
     cp, ports = control_plane(state_dir), json.loads((state_dir / INFO).read_text())["ports"]
     admin = dynamic(cp.admin_kubeconfig)
     copied_file = state_dir / COPIED
-    procs.stop(CONTROLLERS, state_dir)
+    # the controllers and the scheduler first see the scenario whole: no controller makes what the copy is about
+    # to make, and the scheduler judges a pending pod with its claims and volumes already in its caches
+    for name in (CONTROLLERS, SCHEDULER):
+        procs.stop(name, state_dir)
     try:
         if copied_file.exists():
             clear_cluster(admin, [tuple(c) for c in json.loads(copied_file.read_text())])
@@ -121,7 +124,8 @@ def load(state_dir: Path, loader_port: int, scenario: Scenario, t0: float) -> No
         procs.stop(KWOK, state_dir)  # kwok reads the pods' logs from its configuration, at start
         controlplane_cluster.start_component(cp, KWOK, ports[KWOK], _pod_logs(state_dir, copied))
     finally:
-        controlplane_cluster.start_component(cp, CONTROLLERS, ports[CONTROLLERS])
+        for name in (SCHEDULER, CONTROLLERS):
+            controlplane_cluster.start_component(cp, name, ports[name])
     _as_if_running_all_along(admin, cp.etcd_url, copied)
 
 
