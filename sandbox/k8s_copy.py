@@ -40,6 +40,7 @@ SERVER_SET = ("uid", "resourceVersion", "creationTimestamp", "generation", "mana
 MADE_BY_CONTROLLERS = {("ServiceAccount", "default"), ("ConfigMap", "kube-root-ca.crt")}
 DS_GENERATION, DS_GENERATION_LABEL = "deprecated.daemonset.template.generation", "pod-template-generation"
 JOB_UID_LABELS = ("controller-uid", "batch.kubernetes.io/controller-uid")
+WRITE_ATTEMPTS = 3
 
 
 def dynamic(kubeconfig: Path) -> DynamicClient:
@@ -96,9 +97,15 @@ def _as_written(api: Any, made: Any, item: dict[str, Any]) -> None:
     """The emulator's field managers onto the copy, in place of the copier's: an update that changes nothing but
     managedFields leaves them as sent (the API server takes a client's managedFields as they are, and an update
     that changes no field adds no entry of its own); `[{}]` strips them when the emulator has none."""
-    body = api.get(name=made.metadata.name, namespace=made.metadata.namespace).to_dict()
-    body["metadata"]["managedFields"] = item["metadata"].get("managedFields") or [{}]
-    api.replace(body=body, name=made.metadata.name, namespace=made.metadata.namespace)
+    for attempt in range(WRITE_ATTEMPTS):  # another writer (the scheduler binding a pod) may come between
+        body = api.get(name=made.metadata.name, namespace=made.metadata.namespace).to_dict()
+        body["metadata"]["managedFields"] = item["metadata"].get("managedFields") or [{}]
+        try:
+            api.replace(body=body, name=made.metadata.name, namespace=made.metadata.namespace)
+            return
+        except ConflictError:
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
 
 
 def _created(etcd_url: str | None, plural: str, ns: str | None, name: str, item: dict[str, Any]) -> None:
