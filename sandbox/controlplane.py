@@ -63,6 +63,7 @@ class ControlPlane:
     admin_token: str
     admin_kubeconfig: Path
     tokens: dict[str, str]  # each of COMPONENTS' token
+    etcd_url: str = ""  # the API server's etcd (the sandbox's copy sets creation times there)
 
 
 def _built() -> tuple[Path, Path]:
@@ -212,7 +213,8 @@ def start(state_dir: Path, controllers: bool = False) -> ControlPlane:
         raise
     admin = state_dir / "admin.kubeconfig.yaml"
     k8s.write_kubeconfig(admin, url, admin_token, certificate_authority=certs / "ca.crt")
-    return ControlPlane(state_dir, url, certs / "ca.crt", admin_token, admin, component_tokens)
+    return ControlPlane(state_dir, url, certs / "ca.crt", admin_token, admin, component_tokens,
+                        f"http://127.0.0.1:{etcd_port}")
 
 
 def audit_events(state_dir: Path) -> list[dict]:

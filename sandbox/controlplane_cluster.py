@@ -7,6 +7,10 @@ the stages below: a node becomes Ready with 127.0.0.1 as its address and kwok's 
 API server fetches pod logs from kwok, which reads them from the files `logs` names); a scheduled pod starts running
 and is ready; a Job's running pod completes; a deleted pod goes. A node or pod annotated SCENARIO_STATUS keeps the
 status it was given (a scenario's crash loop, a pending pod, a node that is not ready): no stage touches it.
+A new pod annotated FAILS_AS (from its template: the copy puts it on the templates whose pods fail in the
+scenario, sandbox/k8s_copy.py) fails as the scenario's pods do, per container: it crash-loops (its restart count
+grows every BACK_OFF_MS, its last termination the scenario's reason and exit code) or waits (ImagePullBackOff,
+CreateContainerConfigError, … : Pending); a pod whose template no longer carries it (a rollback) runs.
 """
 
 from __future__ import annotations
@@ -24,10 +28,16 @@ from sandbox.controlplane import ControlPlane
 SCHEDULER, CONTROLLERS, KWOK, KSM = "kube-scheduler", "kube-controller-manager", "kwok", "kube-state-metrics"
 NAMES = (SCHEDULER, CONTROLLERS, KWOK, KSM)
 SCENARIO_STATUS = "sandbox.opsbot/status-from-scenario"
+# {container: {"waiting": "CrashLoopBackOff", "reason": "Error", "exitCode": 1} | {"waiting": "ImagePullBackOff"}}
+FAILS_AS = "sandbox.opsbot/fails-as"
+NODE_LEASE_SECONDS = 40  # a kubelet's default
+BACK_OFF_MS = 10_000  # between two crashes of a crash-looping new pod (a kubelet's first back-off)
 POD_CIDR = "10.244.0.0/16"
 
 _UNOWNED = {"key": f'.metadata.annotations["{SCENARIO_STATUS}"]', "operator": "DoesNotExist"}
 _LIVE = {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"}
+_HEALTHY = {"key": f'.metadata.annotations["{FAILS_AS}"]', "operator": "DoesNotExist"}
+_FAILING = {"key": f'.metadata.annotations["{FAILS_AS}"]', "operator": "Exists"}
 _NODE_READY = """\
 {{ $now := Now }}
 conditions:
@@ -74,10 +84,59 @@ phase: Succeeded
 """
 
 
-def _stage(name: str, kind: str, match: list[dict], then: dict) -> dict:
+_POD_FAILING = """\
+{{ $now := Now }}
+{{ $fails := fromJson (index .metadata.annotations "%s") }}
+{{ $phase := "Running" }}
+conditions:
+{{ range list "PodScheduled" "Initialized" }}
+- {type: {{ . }}, status: "True", lastTransitionTime: {{ $now | Quote }}}
+{{ end }}
+{{ range list "ContainersReady" "Ready" }}
+- {type: {{ . }}, status: "False", reason: ContainersNotReady, lastTransitionTime: {{ $now | Quote }}}
+{{ end }}
+containerStatuses:
+{{ range .spec.containers }}
+{{ $f := index $fails .name }}
+{{ if not $f }}
+- {name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: true, started: true, restartCount: 0,
+   state: {running: {startedAt: {{ $now | Quote }}}}}
+{{ else if eq $f.waiting "CrashLoopBackOff" }}
+- {name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: false, started: false, restartCount: 1,
+   state: {waiting: {reason: CrashLoopBackOff, message: {{ printf "back-off 10s restarting failed container=%%s" .name | Quote }}}},
+   lastState: {terminated: {exitCode: {{ $f.exitCode }}, reason: {{ $f.reason | Quote }}, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}}}
+{{ else }}
+{{ $phase = "Pending" }}
+- {name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: false, started: false, restartCount: 0,
+   state: {waiting: {reason: {{ $f.waiting | Quote }}}}}
+{{ end }}
+{{ end }}
+{{ with NodeIPWith .spec.nodeName }}hostIP: {{ . | Quote }}{{ end }}
+{{ with PodIPWith .spec.nodeName false .metadata.uid .metadata.name .metadata.namespace }}podIP: {{ . | Quote }}{{ end }}
+phase: {{ $phase }}
+startTime: {{ $now | Quote }}
+""" % FAILS_AS
+_POD_CRASHED_AGAIN = """\
+{{ $now := Now }}
+{{ $fails := fromJson (index .metadata.annotations "%s") }}
+containerStatuses:
+{{ range .status.containerStatuses }}
+{{ $f := index $fails .name }}
+{{ if and $f (eq $f.waiting "CrashLoopBackOff") }}
+- {name: {{ .name | Quote }}, image: {{ .image | Quote }}, ready: false, started: false,
+   restartCount: {{ add1 .restartCount }}, state: {waiting: {{ toJson .state.waiting }}},
+   lastState: {terminated: {exitCode: {{ $f.exitCode }}, reason: {{ $f.reason | Quote }}, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}}}
+{{ else }}
+- {{ toJson . }}
+{{ end }}
+{{ end }}
+""" % FAILS_AS
+
+
+def _stage(name: str, kind: str, match: list[dict], then: dict, delay_ms: int | None = None) -> dict:
     return {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Stage", "metadata": {"name": name},
             "spec": {"resourceRef": {"apiGroup": "v1", "kind": kind}, "selector": {"matchExpressions": match},
-                     "next": then}}
+                     **({"delay": {"durationMilliseconds": delay_ms}} if delay_ms else {}), "next": then}}
 
 
 def _not_true(condition: str) -> dict:
@@ -85,12 +144,21 @@ def _not_true(condition: str) -> dict:
             "values": ["True"]}
 
 
+_PENDING = {"key": ".status.phase", "operator": "In", "values": ["Pending"]}
+_NOT_STARTED = {"key": ".status.containerStatuses", "operator": "DoesNotExist"}
+_CRASH_LOOPING = {"key": ".status.containerStatuses.[].state.waiting.reason", "operator": "In",
+                  "values": ["CrashLoopBackOff"]}
+
 STAGES = [
     _stage("node-ready", "Node", [_UNOWNED, _not_true("Ready")], {"statusTemplate": _NODE_READY}),
-    _stage("pod-running", "Pod", [_UNOWNED, _LIVE, {"key": ".status.phase", "operator": "In", "values": ["Pending"]},
-                                  _not_true("Ready")], {"statusTemplate": _POD_RUNNING}),
-    _stage("job-pod-completed", "Pod", [_UNOWNED, _LIVE, {"key": ".status.phase", "operator": "In",
-                                                          "values": ["Running"]},
+    _stage("pod-running", "Pod", [_UNOWNED, _LIVE, _HEALTHY, _PENDING, _not_true("Ready")],
+           {"statusTemplate": _POD_RUNNING}),
+    _stage("pod-failing", "Pod", [_UNOWNED, _LIVE, _FAILING, _PENDING, _NOT_STARTED],
+           {"statusTemplate": _POD_FAILING}),
+    _stage("pod-crashed-again", "Pod", [_UNOWNED, _LIVE, _FAILING, _CRASH_LOOPING],
+           {"statusTemplate": _POD_CRASHED_AGAIN}, delay_ms=BACK_OFF_MS),
+    _stage("job-pod-completed", "Pod", [_UNOWNED, _LIVE, _HEALTHY, {"key": ".status.phase", "operator": "In",
+                                                                    "values": ["Running"]},
                                         {"key": ".metadata.ownerReferences.[].kind", "operator": "In",
                                          "values": ["Job"]}], {"statusTemplate": _POD_COMPLETED}),
     _stage("pod-deleted", "Pod", [{"key": ".metadata.deletionTimestamp", "operator": "Exists"}], {"delete": True}),
@@ -152,7 +220,10 @@ def start_component(cp: ControlPlane, name: str, port: int, pod_logs: list[dict]
         config.write_text(yaml.safe_dump_all([*STAGES, *(pod_logs or [])], sort_keys=False))
         _start(KWOK, [str(controlplane.addon_binaries() / KWOK), "--kubeconfig", kubeconfig, "--config", str(config),
                       "--manage-all-nodes", "--node-ip", "127.0.0.1", "--node-port", str(port),
-                      "--server-address", f"127.0.0.1:{port}", "--cidr", POD_CIDR],
+                      "--server-address", f"127.0.0.1:{port}", "--cidr", POD_CIDR,
+                      # each node's lease renewed as a kubelet's is, so that the node lifecycle controller keeps
+                      # the nodes as the scenario has them, not Unknown and tainted unreachable once it expires
+                      "--node-lease-duration-seconds", str(NODE_LEASE_SECONDS)],
                f"http://127.0.0.1:{port}/healthz", state)
     else:
         _start(KSM, [str(controlplane.addon_binaries() / KSM), "--kubeconfig", kubeconfig, "--host", "127.0.0.1",

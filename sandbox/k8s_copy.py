@@ -3,13 +3,16 @@ sandbox on the real control plane, which loads a scenario into an emulator of it
 
 `copy_cluster` reads every object the emulator holds (after it loaded a scenario) and creates it through the
 real API server with the official client, status through the status subresource, owner and controller uids
-mapped to the ones the API server gave. What a client cannot set stays the API server's: creationTimestamp is
-the copy's time, and uids and resourceVersions are new.
+mapped to the ones the API server gave, and its field managers (metadata.managedFields: who wrote which field,
+and when) set by an update that carries them, as the API server lets a client do. uids and resourceVersions are
+new. creationTimestamp is the API server's alone: it is the copy's time, unless the copy is given the cluster's
+etcd, where it is set as a restore from an etcd snapshot would keep it (sandbox/k8s_etcd.py).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,9 @@ from kubernetes import client, config
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
 
+from sandbox import k8s_etcd, k8s_failures
 from sandbox.k8s_objects import RESOURCES
+from sandbox.k8s_statefulset import revision_name
 
 BUILT_IN_NAMESPACES = {"default", "kube-public", "kube-node-lease"}  # every API server makes these
 
@@ -35,6 +40,7 @@ SERVER_SET = ("uid", "resourceVersion", "creationTimestamp", "generation", "mana
 MADE_BY_CONTROLLERS = {("ServiceAccount", "default"), ("ConfigMap", "kube-root-ca.crt")}
 DS_GENERATION, DS_GENERATION_LABEL = "deprecated.daemonset.template.generation", "pod-template-generation"
 JOB_UID_LABELS = ("controller-uid", "batch.kubernetes.io/controller-uid")
+WRITE_ATTEMPTS = 3
 
 
 def dynamic(kubeconfig: Path) -> DynamicClient:
@@ -87,14 +93,41 @@ def _as_created(obj: dict[str, Any], uids: dict[str, str]) -> tuple[dict[str, An
     return obj, obj.pop("status", None)
 
 
+def _as_written(api: Any, made: Any, item: dict[str, Any]) -> None:
+    """The emulator's field managers onto the copy, in place of the copier's: an update that changes nothing but
+    managedFields leaves them as sent (the API server takes a client's managedFields as they are, and an update
+    that changes no field adds no entry of its own); `[{}]` strips them when the emulator has none."""
+    for attempt in range(WRITE_ATTEMPTS):  # another writer (the scheduler binding a pod) may come between
+        body = api.get(name=made.metadata.name, namespace=made.metadata.namespace).to_dict()
+        body["metadata"]["managedFields"] = item["metadata"].get("managedFields") or [{}]
+        try:
+            api.replace(body=body, name=made.metadata.name, namespace=made.metadata.namespace)
+            return
+        except ConflictError:
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+
+
+def _created(etcd_url: str | None, plural: str, ns: str | None, name: str, item: dict[str, Any]) -> None:
+    if etcd_url and item["metadata"].get("creationTimestamp"):
+        k8s_etcd.set_created(etcd_url, plural, ns, name, datetime.fromisoformat(item["metadata"]["creationTimestamp"]))
+
+
 def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient, copied: list[tuple[str, str | None, str]],
-                 status_annotation: str | None = None, kubelet_port: int | None = None) -> dict[str, str]:
+                 status_annotation: str | None = None, kubelet_port: int | None = None,
+                 etcd_url: str | None = None, failure_annotation: str | None = None) -> dict[str, str]:
     """Create every object of the emulator's cluster in the real one (namespaces that exist are kept), each
     appended to `copied`; returns the uids and Service cluster IPs the API server gave, each to the emulator's.
     `status_annotation`: annotate each Pod and Node with it, so that kwok leaves the status copied from the
     emulator as it is (sandbox/controlplane_cluster.py). `kubelet_port`: every Node's kubelet is on loopback at
-    that port (kwok's), where the API server asks for pod logs (its preferred address type is InternalDNS)."""
+    that port (kwok's), where the API server asks for pod logs (its preferred address type is InternalDNS).
+    `etcd_url`: the API server's etcd, where each copy's creationTimestamp is set to the emulator's.
+    `failure_annotation`: annotate the pod template of each workload whose pods fail with how they fail
+    (sandbox/k8s_failures.py), so that kwok makes its new pods fail alike."""
     uids: dict[str, str] = {}
+    failing = k8s_failures.by_template(_emulator_items(emulator_kubeconfig, "pods"),
+                                       _emulator_items(emulator_kubeconfig, "replicasets")) \
+        if failure_annotation else {}
     generations: dict[str, str] = {}  # each copied DaemonSet's template generation, by its new uid
     for plural in ORDER:
         gv, kind, namespaced = RESOURCES[plural]
@@ -109,6 +142,9 @@ def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient, copied: list[t
                 for ref in body["metadata"].get("ownerReferences", []):
                     if ref["uid"] in generations:
                         body["metadata"].setdefault("labels", {})[DS_GENERATION_LABEL] = generations[ref["uid"]]
+            if item["metadata"]["uid"] in failing and "template" in body.get("spec", {}):
+                template = body["spec"]["template"].setdefault("metadata", {})
+                template.setdefault("annotations", {})[failure_annotation] = failing[item["metadata"]["uid"]]
             if kubelet_port and kind == "Node" and status:
                 status["daemonEndpoints"] = {"kubeletEndpoint": {"Port": kubelet_port}}
                 status["addresses"] = [{"type": "InternalDNS", "address": "127.0.0.1"}, *status.get("addresses", [])]
@@ -116,14 +152,14 @@ def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient, copied: list[t
             try:
                 made = api.create(body=body, namespace=ns)
             except ConflictError:
-                if kind == "Namespace":
-                    continue
-                if (kind, body["metadata"]["name"]) not in MADE_BY_CONTROLLERS:
+                if kind != "Namespace" and (kind, body["metadata"]["name"]) not in MADE_BY_CONTROLLERS:
                     raise
-                # the controller-manager made it first: the scenario's fields onto it, and it stays when cleared
+                # a namespace an earlier copy made, or what the controller-manager made first: the scenario's
+                # fields onto it, and it stays when cleared
                 made = api.patch(body=body, name=body["metadata"]["name"], namespace=ns,
                                  content_type="application/merge-patch+json")
                 uids[item["metadata"]["uid"]] = made.metadata.uid
+                _created(etcd_url, plural, ns, made.metadata.name, item)
                 continue
             copied.append((plural, ns, made.metadata.name))
             uids[item["metadata"]["uid"]] = made.metadata.uid
@@ -131,9 +167,17 @@ def copy_cluster(emulator_kubeconfig: Path, admin: DynamicClient, copied: list[t
                 generations[made.metadata.uid] = (made.metadata.annotations or {}).get(DS_GENERATION, "1")
             if kind == "Service" and item["spec"].get("clusterIP"):
                 uids[item["spec"]["clusterIP"]] = made.spec.clusterIP
+            if kind == "StatefulSet" and status:
+                # its pods are current for its controller when they carry the revision name it computes itself
+                revision = revision_name(made.to_dict())
+                for field in ("currentRevision", "updateRevision"):
+                    if status.get(field):
+                        uids[status[field]], status[field] = revision, revision
             if status and kind != "Namespace":
                 api.status.patch(body={"status": status}, name=made.metadata.name, namespace=ns,
                                  content_type="application/merge-patch+json")
+            _as_written(api, made, item)
+            _created(etcd_url, plural, ns, made.metadata.name, item)
     return {new: old for old, new in uids.items()}
 
 
@@ -148,14 +192,6 @@ def delete_terminating(emulator_kubeconfig: Path, admin: DynamicClient,
         for ns, name in sorted(held, key=str):
             if (plural, ns, name) in copied:
                 admin.resources.get(api_version=gv, kind=kind).delete(name=name, namespace=ns)
-
-
-def clear_events(admin: DynamicClient, copied: list[tuple[str, str | None, str]]) -> None:
-    """Delete every Event in the copied namespaces, the controllers' own with the copied ones: a controller's
-    FailedCreate from the last scenario must not read as the next one's (a namespace outlives its load)."""
-    core = client.CoreV1Api(admin.client)
-    for ns in sorted({ns for _, ns, _ in copied if ns}):
-        core.delete_collection_namespaced_event(ns)
 
 
 def clear_cluster(admin: DynamicClient, copied: list[tuple[str, str | None, str]]) -> None:
@@ -174,3 +210,11 @@ def clear_cluster(admin: DynamicClient, copied: list[tuple[str, str | None, str]
                        propagation_policy="Background")  # a Job's default, orphan, is a finalizer too
         except NotFoundError:
             pass
+
+
+def clear_events(admin: DynamicClient) -> None:
+    """Delete every Event in every namespace: a new scenario's history starts with its own."""
+    events = admin.resources.get(api_version="v1", kind="Event")
+    for ns in admin.resources.get(api_version="v1", kind="Namespace").get().items:
+        name = ns.metadata.name  # (the client asks for a selector to delete a collection)
+        events.delete(namespace=name, field_selector=f"metadata.namespace={name}")

@@ -12,6 +12,7 @@ from sandbox.k8s_kubelet import Kubelet
 from tools.k8s_quantity import quantity
 
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+BIND_COMPLETED = "pv.kubernetes.io/bind-completed"
 
 
 class Storage(Kubelet):
@@ -78,6 +79,9 @@ class Storage(Kubelet):
                         component="persistentvolume-controller")
             return
         spec["volumeName"] = volume["metadata"]["name"]
+        # the persistentvolume controller marks a claim it has bound: kube-scheduler counts a claim as bound only
+        # with this annotation (without it: "pod has unbound immediate PersistentVolumeClaims")
+        meta.setdefault("annotations", {})[BIND_COMPLETED] = "yes"
         volume["spec"]["claimRef"] = {"kind": "PersistentVolumeClaim", "namespace": ns, "name": meta["name"],
                                       "uid": meta["uid"], "apiVersion": "v1"}
         volume["status"] = {"phase": "Bound"}

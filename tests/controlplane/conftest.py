@@ -35,6 +35,7 @@ class Twins:
 
     def __init__(self, cp: ControlPlane, settings: Settings, state: Path, port: int, opsbot: Path) -> None:
         self.state, self.port, self.admin = state, port, dynamic(cp.admin_kubeconfig)
+        self.etcd_url = cp.etcd_url  # the copies are as old as the emulator's objects (sandbox/k8s_etcd.py)
         self.emulated = _on(settings, k8s.kubeconfig_path(state))
         self.real = _on(settings, opsbot)
         self.changed = True
@@ -48,7 +49,8 @@ class Twins:
         k8s.load(self.state, self.port, loaded, loaded.t0(time.time()))
         clear_cluster(self.admin, self.copied)
         self.copied = []
-        self.assigned = copy_cluster(k8s.kubeconfig_path(self.state), self.admin, self.copied)
+        self.assigned = copy_cluster(k8s.kubeconfig_path(self.state), self.admin, self.copied,
+                                     etcd_url=self.etcd_url)
         k8s.enforce_rbac(self.state, self.port, rules(RBAC, "ClusterRole"))  # both answer opsbot as deploy/ lets it
         self.changed = False
 

@@ -96,6 +96,8 @@ def test_a_claim_without_a_class_binds_through_the_default_class(api: Api) -> No
     volume = api.core.read_persistent_volume(claim.spec.volume_name)
     assert volume.status.phase == "Bound" and volume.spec.claim_ref.name == "reports"
     assert api.storage.read_storage_class("standard").provisioner == "pd.csi.storage.gke.io"
+    # as the persistentvolume controller marks it: kube-scheduler counts a claim bound only with this annotation
+    assert claim.metadata.annotations["pv.kubernetes.io/bind-completed"] == "yes"
 
 
 def test_a_daemonset_runs_one_pod_per_node_whose_taints_it_tolerates(api: Api) -> None:

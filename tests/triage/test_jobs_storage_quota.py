@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from bot.intake.alert import Alert
 from bot.intake.fingerprint import fingerprint
 from bot.triage.diagnosis import diagnose
@@ -20,6 +22,9 @@ QUOTA_MESSAGE = ('pods "web-7d4b9c8f6-x2x9q" is forbidden: exceeded quota: compu
 LIMIT_MESSAGE = 'pods "api-5c9d8-k2j4x" is forbidden: maximum memory usage per Container is 1Gi, but limit is 2Gi'
 CONFLICT = ("0/3 nodes are available: 3 node(s) had volume node affinity conflict. preemption: 0/3 nodes are "
             "available: 3 Preemption is not helpful for scheduling.")
+# the same, as kube-scheduler v1.34 says it (seen on the real control plane)
+CONFLICT_V134 = ("0/3 nodes are available: 3 node(s) didn't match PersistentVolume's node affinity. no new claims to "
+                 "deallocate, preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.")
 
 
 def _alert(**labels: str) -> Alert:
@@ -92,18 +97,20 @@ def test_the_cronjob_an_alert_query_names_is_read_and_its_failed_jobs_after_it()
     assert not [c for c in follow_ups([suspended]) if c[1].get("kind") == "Job"], "suspended: its Jobs are not why"
 
 
-def _pending_pod() -> ToolResult:
+def _pending_pod(message: str = CONFLICT) -> ToolResult:
     return _result("k8s_describe", kind="Pod", namespace="data", name="postgres-0", status="Pending", events=[],
                    containers=[{"name": "postgres", "ready": False, "requests": {"cpu": "2", "memory": "8Gi"}}],
                    init_containers=[], controlled_by=["StatefulSet/postgres"],
                    claims=[{"claim": "data-postgres-0", "exists": True, "status": "Bound", "volume": "pv-b"}],
                    conditions=[{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                                "message": CONFLICT}])
+                                "message": message}])
 
 
-def test_a_volume_in_a_zone_without_nodes_is_named_against_the_nodes_zones_and_no_node_is_labelled() -> None:
+@pytest.mark.parametrize("message", [CONFLICT, CONFLICT_V134], ids=["older-wording", "v1.34-wording"])
+def test_a_volume_in_a_zone_without_nodes_is_named_against_the_nodes_zones_and_no_node_is_labelled(
+        message: str) -> None:
     alert = _alert(alertname="KubeStatefulSetReplicasMismatch", namespace="data", statefulset="postgres")
-    reads = follow_ups([_pending_pod()])
+    reads = follow_ups([_pending_pod(message)])
     assert ("k8s_describe", {"kind": "PersistentVolumeClaim", "namespace": "data", "name": "data-postgres-0"}) in reads
     assert ("k8s_list", {"kind": "Node"}) in reads
     claim = _result("k8s_describe", kind="PersistentVolumeClaim", namespace="data", name="data-postgres-0",
@@ -111,12 +118,12 @@ def test_a_volume_in_a_zone_without_nodes_is_named_against_the_nodes_zones_and_n
                         "topology.kubernetes.io/zone in [europe-west1-b]"]})
     nodes = _result("k8s_list", kind="Node", items=[{"name": "n1", "zone": "europe-west1-c"},
                                                     {"name": "n2", "zone": "europe-west1-d"}])
-    d = diagnose(alert, [_pending_pod(), claim, nodes], NOW)
+    d = diagnose(alert, [_pending_pod(message), claim, nodes], NOW)
     assert d and d.mode == "volume-node-affinity-conflict" and d.about == "PersistentVolume pv-b"
     assert d.summary == ("node affinity topology.kubernetes.io/zone in [europe-west1-b]; the nodes are in "
                          "europe-west1-c, europe-west1-d: volume node affinity conflict")
     assert d.advice and "label" not in d.advice and "WaitForFirstConsumer" in d.advice
-    without_claim = diagnose(alert, [_pending_pod()], NOW)
+    without_claim = diagnose(alert, [_pending_pod(message)], NOW)
     assert without_claim and "or label a node" not in (without_claim.advice or ""), "even unread: not 'label a node'"
 
 

@@ -8,10 +8,17 @@ from bot.triage.results import Check, described
 from tools.base import ToolResult
 
 CONFLICT = "volume node affinity conflict"
+# how the scheduler's VolumeBinding plugin says it: "had volume node affinity conflict" in older releases,
+# "didn't match PersistentVolume's node affinity" in v1.34 (the real control plane's kube-scheduler)
+SAYS_CONFLICT = (CONFLICT, "didn't match PersistentVolume's node affinity")
+
+
+def says_conflict(message: str) -> bool:
+    return any(words in message for words in SAYS_CONFLICT)
 
 
 def unplaceable(pod: dict) -> bool:
-    return any(c.get("type") == "PodScheduled" and c.get("status") == "False" and CONFLICT in (c.get("message") or "")
+    return any(c.get("type") == "PodScheduled" and c.get("status") == "False" and says_conflict(c.get("message") or "")
                for c in pod.get("conditions", []))
 
 

@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from bot.triage.follow.storage import says_conflict
 from tools.k8s_quantity import amount, quantity
 
 INSUFFICIENT = re.compile(r"Insufficient (\S+?)[.,](?:\s|$)")
@@ -43,7 +44,7 @@ def placement(message: str, too_big_for_any: tuple[str, str, str] | None = None)
         wanted = ", ".join(sorted(set(INSUFFICIENT.findall(message)))) or "resources"
         return (f"add nodes with free {wanted} (or a node pool that has it), or lower the pod's requests; "
                 "scaling up only adds Pending pods")
-    if "volume node affinity conflict" in message:
+    if says_conflict(message):
         return ("run a node in the zone of the pod's volume, or restore the volume in a zone that has nodes; "
                 "labelling a node does not move a volume")
     if "taint" in message:
