@@ -181,6 +181,16 @@ def start(state_dir: Path, exporter_port: int, prometheus_port: int, alertmanage
     _start_prometheus(state_dir, prometheus_port)
 
 
+def _baseline(exporter_port: int) -> None:
+    """Ask the exporter once, now: it reads the new scenario and notes each recovering deployment's revision as
+    loaded. Left to Prometheus' first scrape (up to a scrape interval after the restart), a fix approved within
+    those seconds would be taken for the baseline and never seen as a recovery."""
+    try:
+        httpx.get(f"http://127.0.0.1:{exporter_port}/metrics", timeout=10).raise_for_status()
+    except httpx.HTTPError as e:
+        raise procs.SandboxError(f"the exporter on port {exporter_port} did not serve the scenario: {e}") from None
+
+
 def load(
     state_dir: Path, exporter_port: int, prometheus_port: int, alertmanager_port: int,
     scenario: Scenario, t0: float,
@@ -188,6 +198,7 @@ def load(
     """Serve the scenario live, backfill its history up to a second ago, and restart Prometheus and
     Alertmanager on fresh data dirs so the history, the rules and no stale alerts are there at once."""
     write_state(state_dir, scenario, t0)
+    _baseline(exporter_port)
     write_rules(state_dir, scenario)
     _promtool("check", "rules", str(state_dir / "rules.yml"))
     write_alertmanager_config(state_dir)
