@@ -84,7 +84,7 @@ def test_a_quota_shows_used_against_hard_and_the_replica_set_why_it_has_no_fourt
     deploy = run(jdoor, oncall, "k8s_describe", kind="Deployment", name="web", namespace="shop")
     assert (deploy["replicas"]["current"], deploy["replicas"]["desired"]) == (2, 3)
     failure = next(c for c in deploy["conditions"] if c["type"] == "ReplicaFailure")
-    assert re.fullmatch(r'pods "web-\w+-\w+" is forbidden: exceeded quota: compute, requested: limits.memory=2Gi, '
+    assert re.fullmatch(r'pods "web-\w+-" is forbidden: exceeded quota: compute, requested: limits.memory=2Gi, '
                         r"used: limits.memory=4Gi, limited: limits.memory=4Gi", failure["message"])
     events = run(jdoor, oncall, "k8s_events", namespace="shop", object_name="web")["events"]
     assert events[0]["reason"] == "FailedCreate" and events[0]["message"] == f"Error creating: {failure['message']}"
@@ -96,7 +96,7 @@ def test_a_limit_range_and_the_pods_it_refuses(jdoor: Door, oncall: Caller) -> N
                              "default_request": None, "default_limit": None}]
     events = run(jdoor, oncall, "k8s_events", namespace="ml", object_name="api")["events"]
     assert events[0]["reason"] == "FailedCreate"
-    assert re.fullmatch(r'Error creating: pods "api-\w+-\w+" is forbidden: maximum memory usage per Container is '
+    assert re.fullmatch(r'Error creating: pods "api-\w+-" is forbidden: maximum memory usage per Container is '
                         r"1Gi, but limit is 2Gi", events[0]["message"])
     assert run(jdoor, oncall, "k8s_describe", kind="Deployment", name="api", namespace="ml")["replicas"]["current"] == 0
 
