@@ -79,8 +79,11 @@ def k8s_list(ctx: ToolContext, args: K8sListArgs) -> ToolResult:
     if not items:
         return empty(k8s_list.name, invocation, f"no {noun} in {where}")
     now = ctx.now()
+    # unhealthy first; then what carries credentials (a ServiceAccount's pull secrets or cloud identity), so that a
+    # list cut at MAX_ROWS still shows them beside a cluster's dozens of plain accounts
     rows = sorted(({**({"namespace": i.metadata.namespace} if every_ns else {}), **ROWS[args.kind](i, now)}
-                   for i in items), key=lambda r: (r["healthy"], r.get("namespace", ""), r["name"]))
+                   for i in items), key=lambda r: (r["healthy"], not (r.get("image_pull_secrets") or r.get("identity")),
+                                                   r.get("namespace", ""), r["name"]))
     shown = [r for r in rows if not r["healthy"]] if args.only_unhealthy else rows
     if not shown:
         return empty(k8s_list.name, invocation, f"all {len(rows)} {noun} in {where} are healthy; none is "

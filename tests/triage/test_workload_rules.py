@@ -167,10 +167,19 @@ def test_a_refused_pull_names_the_serviceaccount_that_lacks_its_namesakes_pull_s
     listed = _result("k8s_list", kind="ServiceAccount", namespace=None, items=[
         {"namespace": "shop", "name": "default", "image_pull_secrets": ["regcred"]},
         {"namespace": "shop-staging", "name": "default", "image_pull_secrets": None}])
-    assert identity.reads([pod]) == [("k8s_list", {"kind": "ServiceAccount"})]
+    assert identity.reads([pod]) == [("k8s_list", {"kind": "ServiceAccount", "namespace": "shop-staging"}),
+                                     ("k8s_list", {"kind": "ServiceAccount"})]
     d = diagnose(_alert("KubeContainerWaiting", namespace="shop-staging", service=""), [pod, listed], NOW)
     assert d and d.mode == "imagepull-secret-missing" and d.about == "ServiceAccount shop-staging/default"
     assert d.summary.startswith("no imagePullSecrets, while ServiceAccount shop/default has regcred")
+    # a real cluster's list is cut at its row limit (accounts with pull secrets first): the pod's own account is
+    # then known from its namespace's list
+    cut = _result("k8s_list", kind="ServiceAccount", namespace=None, items=[
+        {"namespace": "shop", "name": "default", "image_pull_secrets": ["regcred"]}])
+    own = _result("k8s_list", kind="ServiceAccount", namespace="shop-staging", items=[
+        {"name": "default", "image_pull_secrets": None}])
+    d = diagnose(_alert("KubeContainerWaiting", namespace="shop-staging", service=""), [pod, own, cut], NOW)
+    assert d and d.mode == "imagepull-secret-missing" and d.about == "ServiceAccount shop-staging/default"
 
 
 def _oom_pod() -> ToolResult:

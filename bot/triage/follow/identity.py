@@ -48,6 +48,7 @@ def reads(results: list[ToolResult]) -> list[Check]:
         if said and (credential_lines(results, p) or not any(credential_lines(results, q) for q in pods)):
             checks.append(("k8s_describe", {"kind": "ServiceAccount", "namespace": p["namespace"],
                                             "name": p.get("service_account") or "default"}))
-        if pull_refused(p):
-            checks.append(("k8s_list", {"kind": "ServiceAccount"}))
+        if pull_refused(p):  # its own namespace's accounts whole, and the cluster's (those with pull secrets first)
+            checks += [("k8s_list", {"kind": "ServiceAccount", "namespace": p["namespace"]}),
+                       ("k8s_list", {"kind": "ServiceAccount"})]
     return checks
