@@ -9,6 +9,8 @@ Three servers per batch size: the bare one; opsbot's webhooks alone (no triage w
 only, its stream drained afterwards to count what was stored); and opsbot as `opsbot serve` runs it (webhooks and
 two label-only triage workers in one process, sharing its CPU). Each prints alerts/s, p50/p99 ack latency and
 alerts lost (accepted with a 2xx but not in the stream); the ratio is opsbot's alerts/s over the bare server's.
+Each server first takes 100 warm-up requests (stored and counted for losses, not for the rate), and the bare
+server and opsbot's webhooks take turns (--rounds), so a machine that slows during the run slows both.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import asyncio
 import multiprocessing as mp
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis.asyncio as aredis
@@ -78,17 +82,38 @@ def bodies(alerts: int, batch: int, run: str) -> list[bytes]:
     return out
 
 
-def measure(url: str, body_list: list[bytes], concurrency: int) -> tuple[int, float, list[float], dict[int, int]]:
-    t = time.perf_counter()
-    accepted, latencies, statuses = asyncio.run(send(url, body_list, concurrency))
-    return accepted, time.perf_counter() - t, [x * 1000 for x in latencies], statuses
+@dataclass
+class Tally:
+    """One server's figures over its rounds (the warm-up counts towards what must be stored, not the rate)."""
+    accepted: int = 0
+    took: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    warm: int = 0
+
+    def run(self, url: str, body_list: list[bytes], concurrency: int) -> None:
+        t = time.perf_counter()
+        accepted, latencies, statuses = asyncio.run(send(url, body_list, concurrency))
+        self.took += time.perf_counter() - t
+        self.accepted += accepted
+        self.latencies += [x * 1000 for x in latencies]
+        self.statuses.update(statuses)
+
+    def warm_up(self, url: str, batch: int, concurrency: int, run: str) -> None:
+        """Requests before the measured ones, so each server's first-request costs (lazy imports, pools) are
+        paid outside its rate."""
+        accepted, _, _ = asyncio.run(send(url, bodies(WARM_UP * batch, batch, run), concurrency))
+        self.warm += accepted
+
+    def row(self, name: str, stored: int) -> float:
+        rate = self.accepted / self.took
+        print(f"  {name:<28} {rate:>8,.0f} alerts/s   p50 {pct(self.latencies, 50):6.1f} ms   "
+              f"p99 {pct(self.latencies, 99):6.1f} ms   lost {self.accepted + self.warm - stored}   "
+              f"statuses {dict(self.statuses)}")
+        return rate
 
 
-def row(name: str, accepted: int, took: float, lat: list[float], stored: int, statuses: dict[int, int]) -> float:
-    rate = accepted / took
-    print(f"  {name:<28} {rate:>8,.0f} alerts/s   p50 {pct(lat, 50):6.1f} ms   p99 {pct(lat, 99):6.1f} ms   "
-          f"lost {accepted - stored}   statuses {statuses}")
-    return rate
+WARM_UP = 100  # requests
 
 
 def main() -> None:
@@ -96,23 +121,29 @@ def main() -> None:
     ap.add_argument("--alerts", type=int, default=5000)
     ap.add_argument("--batch", type=int, action="append", help="alerts per request (default: 1 and 20)")
     ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=2, help="the bare server and opsbot take turns, this many each")
     args = ap.parse_args()
+    share = args.alerts // args.rounds
     for batch in args.batch or [1, 20]:
-        print(f"intake: {args.alerts} alerts, {batch} per request, {args.concurrency} concurrent senders")
-        with served("bench:intake:", workers=0) as alone:
-            r = alone.redis
-            with bare_served(alone.redis_url) as url:
-                accepted, took, lat, statuses = measure(url, bodies(args.alerts, batch, "bare"), args.concurrency)
-                stored = stored_alerts(r, BARE_STREAM, b"body")
-                base = row("bare FastAPI + XADD", accepted, took, lat, stored, statuses)
-            accepted, took, lat, statuses = measure(alone.url, bodies(args.alerts, batch, "alone"), args.concurrency)
-            rate = row("opsbot webhooks alone", accepted, took, lat, alone.stored(), statuses)
+        print(f"intake: {share * args.rounds} alerts, {batch} per request, {args.concurrency} concurrent senders, "
+              f"{args.rounds} turns each after {WARM_UP} warm-up requests")
+        bare, alone, full = Tally(), Tally(), Tally()
+        with served("bench:intake:", workers=0) as opsbot, bare_served(opsbot.redis_url) as url:
+            bare.warm_up(url, batch, args.concurrency, "bare-warm")
+            alone.warm_up(opsbot.url, batch, args.concurrency, "alone-warm")
+            for turn in range(args.rounds):
+                bare.run(url, bodies(share, batch, f"bare-{turn}"), args.concurrency)
+                alone.run(opsbot.url, bodies(share, batch, f"alone-{turn}"), args.concurrency)
+            base = bare.row("bare FastAPI + XADD", stored_alerts(opsbot.redis, BARE_STREAM, b"body"))
+            rate = alone.row("opsbot webhooks alone", opsbot.stored())
             print(f"  {'ratio':<28} {rate / base:8.2f}x")
-        with served("bench:intake:", workers=2) as full:
-            accepted, took, lat, statuses = measure(full.url, bodies(args.alerts, batch, "served"), args.concurrency)
-            full.drain()
-            rate = row("opsbot serve (2 workers)", accepted, took, lat, full.stored(), statuses)
-            print(f"  {'ratio':<28} {rate / base:8.2f}x")
+        with served("bench:intake:", workers=2) as opsbot:
+            full.warm_up(opsbot.url, batch, args.concurrency, "served-warm")
+            for turn in range(args.rounds):
+                full.run(opsbot.url, bodies(share, batch, f"served-{turn}"), args.concurrency)
+            opsbot.drain()
+            rate = full.row("opsbot serve (2 workers)", opsbot.stored())
+            print(f"  {'ratio':<28} {rate / base:8.2f}x (to the bare server above)")
 
 
 if __name__ == "__main__":

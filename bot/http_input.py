@@ -65,27 +65,41 @@ def _constant(name: str) -> Any:
     raise _refuse(f"{name} is not JSON; numbers must be finite")
 
 
-def _check(value: Any, strings: bool) -> None:
-    """Depth at most MAX_DEPTH, and (`strings`) every string, keys too, encodable as UTF-8 (no lone surrogates)."""
-    stack = [(value, 1)]
+def too_deep(value: Any, room: int = MAX_DEPTH) -> bool:
+    """Whether dicts and lists nest more than `room` levels, `value` itself the first."""
+    if type(value) is dict:
+        children: Any = value.values()
+    elif type(value) is list:
+        children = value
+    else:
+        return False
+    if room == 0:
+        return True
+    for child in children:
+        if (type(child) is dict or type(child) is list) and too_deep(child, room - 1):
+            return True
+    return False
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """Whether some string, keys too, cannot be encoded as UTF-8."""
+    stack = [value]
     while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise _refuse(f"the JSON nests deeper than {MAX_DEPTH} levels")
+        item = stack.pop()
         if isinstance(item, dict):
-            children, texts = item.values(), item.keys()
+            stack += item.values()
+            texts: Any = item.keys()
         elif isinstance(item, list):
-            children, texts = item, ()
+            stack += item
+            texts = ()
         else:
-            children, texts = (), (item,) if isinstance(item, str) else ()
-        stack.extend((v, depth + 1) for v in children if strings or isinstance(v, (dict, list)))
-        if not strings:
-            continue
+            texts = (item,) if isinstance(item, str) else ()
         for text in texts:
             try:
                 text.encode("utf-8")
             except UnicodeEncodeError:
-                raise _refuse("a string holds a lone surrogate (an invalid \\uD800-\\uDFFF escape)") from None
+                return True
+    return False
 
 
 # strict UTF-8 cannot carry a surrogate: only a \uD800-\uDFFF escape can make one, so without one the strings
@@ -115,7 +129,8 @@ def parse_json(body: bytes) -> Any:
         raise _refuse(f"the body is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
     except RecursionError:
         raise _refuse(f"the JSON nests deeper than {MAX_DEPTH} levels") from None
-    strings = _SURROGATE_ESCAPE.search(body) is not None
-    if strings or body.count(b"{") + body.count(b"[") > MAX_DEPTH:  # fewer openings cannot nest deeper
-        _check(value, strings)
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH and too_deep(value):  # fewer openings cannot nest deeper
+        raise _refuse(f"the JSON nests deeper than {MAX_DEPTH} levels")
+    if _SURROGATE_ESCAPE.search(body) is not None and _lone_surrogate(value):
+        raise _refuse("a string holds a lone surrogate (an invalid \\uD800-\\uDFFF escape)")
     return value

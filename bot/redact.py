@@ -18,7 +18,9 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from bot.redact_tokens import MASK, may_hold_token, mask_tokens
+import re2
+
+from bot.redact_tokens import MASK, TOKEN_GATE, mask_tokens
 
 KEY_MASK = "[REDACTED private key]"
 
@@ -217,16 +219,19 @@ def redact(text: str) -> str:
 
 
 # Every word some masking rule below cannot match without (each rule is skipped in _redact when its word is
-# absent), in three patterns: most text holds none and is returned after these searches. The case-insensitive
-# words are searched in the lowered text (on ASCII text lower() folds exactly like IGNORECASE; other text skips
-# this gate). "@" stands for the URL rules (both need it after "://").
-_TRIGGER = re.compile(r"BEGIN|LS0tLS1CRUdJTi|Secret|Private-Lines:|@|eyJ|--|value=| -|requirepass|masterauth|AUTH")
-_TRIGGER_LOWER = re.compile("|".join(("authorization", "bearer", "basic", *map(re.escape, _AWS_WORDS), *_PAIR_PARTS)))
+# absent), and every token's word or shape, in one pattern: most text holds none and is returned after this
+# search. RE2 runs it in one linear pass over the text (re would try each alternative at every position: 50
+# times slower on a 2 KB log line). The case-insensitive words fold like IGNORECASE on ASCII text; other text
+# skips this gate. "@" stands for the URL rules (both need it after "://").
+_GATE = re2.compile("|".join((
+    r"BEGIN|LS0tLS1CRUdJTi|Secret|Private-Lines:|@|eyJ|--|value=| -|requirepass|masterauth|AUTH",
+    "(?i:" + "|".join(("authorization", "bearer", "basic", *map(re.escape, _AWS_WORDS), *_PAIR_PARTS)) + ")",
+    TOKEN_GATE)))
 
 
-def _nothing_to_mask(text: str) -> bool:
-    return text.isascii() and not _TRIGGER.search(text) and not _TRIGGER_LOWER.search(text.lower()) and \
-        not may_hold_token(text)
+def nothing_to_mask(text: str) -> bool:
+    """True when no rule can mask anything in the text (False: some might)."""
+    return text.isascii() and _GATE.search(text) is None
 
 
 # an alert storm repeats its label values (alert names, namespaces, severities, containers): short texts are
@@ -240,7 +245,7 @@ def _redact_short(text: str) -> str:
 
 
 def _redact(text: str) -> str:
-    if _nothing_to_mask(text):
+    if nothing_to_mask(text):
         return text
     if "-----BEGIN" in text or "---- BEGIN" in text:
         text = _PEM.sub(KEY_MASK, text)

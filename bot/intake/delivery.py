@@ -14,14 +14,18 @@ from typing import Any
 from bot.intake.alert import Alert, Source
 from bot.intake.payloads import alertmanager, sentry
 from bot.redact import redact_data
+from bot.redact_json import may_mask
 from policies.schema import Severity
 
 SeverityOf = Callable[[Source, str | None], Severity]
 
 
-def masked(body: bytes, data: Any) -> tuple[bytes, Any]:
+def masked(body: bytes, data: Any, plain_keys: tuple[str, ...] = ()) -> tuple[bytes, Any]:
     """What may be stored of a parsed body: the body as sent when masking changes nothing in it, else its data
-    masked and encoded again; and that masked data (for the shape check)."""
+    masked and encoded again; and that masked data (for the shape check). Most bodies are cleared by one search
+    of their text (bot.redact_json) without the walk over every value; `plain_keys` as there."""
+    if not may_mask(body.decode("utf-8"), plain_keys):
+        return body, data
     clean = redact_data(data)
     if clean == data:
         return body, clean

@@ -86,6 +86,14 @@ AM_BAD = [
     ("NaN", *_am(b'{"version": "4", "n": NaN}'), 400, "malformed_json"),
     ("a lone surrogate in a label", *_am(encode(good_am()).replace(b'"shop"', b'"sh\\ud800op"')), 400,
      "malformed_json"),
+    # a payload of the right shape with one field no schema names out of bounds (pydantic's own parser would
+    # take NaN, 1e999, a 41-digit number and 200 levels)
+    ("NaN beside a good group", *_am(encode(good_am())[:-1] + b', "n": NaN}'), 400, "malformed_json"),
+    ("1e999 beside a good group", *_am(encode(good_am())[:-1] + b', "n": 1e999}'), 400, "malformed_json"),
+    ("41 digits beside a good group", *_am(encode(good_am())[:-1] + b', "n": ' + b"9" * 41 + b"}"), 400,
+     "malformed_json"),
+    ("an alert's extra field 40 deep", *_am(encode({**good_am(), "alerts": [
+        {**good_am()["alerts"][0], "x": json.loads("[" * 40 + "]" * 40)}]})), 400, "malformed_json"),
 ]
 
 

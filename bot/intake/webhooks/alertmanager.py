@@ -14,14 +14,16 @@ import hashlib
 import hmac
 from typing import Any
 
+import re2
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
-from bot.http_input import WebhookError, parse_json, read_body
+from bot.http_input import MAX_DEPTH, WebhookError, parse_json, read_body, text_of, too_deep
 from bot.intake.delivery import Delivery, masked
 from bot.intake.payloads.alertmanager import AMPayload
 from bot.intake.webhooks.errors import shape_error
 from bot.intake.webhooks.intake_call import store
+from bot.redact_json import may_mask
 
 router = APIRouter()
 
@@ -39,6 +41,43 @@ def check_token(request: Request, token: str | None) -> None:
                            headers={"WWW-Authenticate": "Bearer"})
 
 
+PLAIN_KEYS = ("groupKey",)  # a key whose name holds a word the masking gate looks for, and names no secret
+# what parse_json refuses and pydantic's parser lets through (NaN, Infinity, 1e999, a 41-digit number: a value
+# follows a colon, a comma or a bracket), and a surrogate's escape: a body with any of them takes the careful way
+_NEAR_BOUNDS = re2.compile(r"[:,\[]\s*-?(?:NaN|Infinity|[0-9]+(?:\.[0-9]*)?[eE][+-]?[0-9]{3})|[0-9]{41}"
+                           r"|\\u[dD][89a-fA-F]")
+
+
+def _nests_deeper(p: AMPayload) -> bool:
+    """Whether a field no schema names nests past MAX_DEPTH (the payload is level 1, each alert level 3)."""
+    return too_deep(p.model_extra, MAX_DEPTH) or any(too_deep(a.model_extra, MAX_DEPTH - 2) for a in p.alerts)
+
+
+def read(body: bytes) -> tuple[bytes, AMPayload]:
+    """What to store of the body (masked) and its payload, or a WebhookError: 400 not JSON, 422 not the shape.
+
+    Most deliveries go the quick way: one search of the text finds nothing to mask (bot.redact_json) and nothing
+    near parse_json's bounds, so pydantic reads and checks the bytes in one pass. Any other body, and every
+    error, goes the careful way, which words the error: parse_json, mask, then check the masked data."""
+    text = text_of(body)
+    if not may_mask(text, PLAIN_KEYS) and _NEAR_BOUNDS.search(text) is None:
+        try:
+            payload = AMPayload.model_validate_json(body)
+        except ValidationError:
+            pass
+        else:
+            if not _nests_deeper(payload):
+                return body, payload
+    data = parse_json(body)
+    if not isinstance(data, dict):
+        raise WebhookError(422, "invalid_payload", "not an Alertmanager webhook payload: a JSON object was expected")
+    stored, clean = masked(body, data, PLAIN_KEYS)
+    try:
+        return stored, AMPayload.model_validate(clean)
+    except ValidationError as e:
+        raise shape_error("an Alertmanager (version 4) or Grafana (version 1) webhook payload", e) from None
+
+
 @router.post("/webhooks/alertmanager")
 async def alertmanager(request: Request) -> dict[str, Any]:
     deps = request.app.state.opsbot
@@ -48,14 +87,7 @@ async def alertmanager(request: Request) -> dict[str, Any]:
                            "(or webhooks.alertmanager_open: true to accept unauthenticated posts)")
     check_token(request, wh.alertmanager_token.get_secret_value() if wh.alertmanager_token else None)
     body = await read_body(request, wh.max_body_bytes)
-    data = parse_json(body)
-    if not isinstance(data, dict):
-        raise WebhookError(422, "invalid_payload", "not an Alertmanager webhook payload: a JSON object was expected")
-    stored, clean = masked(body, data)
-    try:
-        payload = AMPayload.model_validate(clean)
-    except ValidationError as e:
-        raise shape_error("an Alertmanager (version 4) or Grafana (version 1) webhook payload", e) from None
+    stored, payload = read(body)
     seen_as = "am:" + hashlib.sha256(payload.groupKey.encode()).hexdigest()[:16] + ":" + \
         hashlib.sha256(body).hexdigest()[:32]
     count = len(payload.alerts)
