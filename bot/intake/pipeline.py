@@ -25,7 +25,7 @@ from bot.intake.incidents import IncidentStore
 from bot.intake.moments import Moments
 from bot.intake.report import Reports, ReportSchedule
 from bot.intake.stream import AlertStream
-from bot.intake.webhooks.app import MeasuredApp, create_app
+from bot.intake.webhooks.app import IntakeApp, create_app
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.triage.analysis import make_analyser
@@ -43,7 +43,7 @@ log = structlog.get_logger(__name__)
 class Pipeline:
     settings: Settings
     prefix: str
-    app: MeasuredApp
+    app: IntakeApp
     stream: AlertStream
     incidents: IncidentStore
     cards: CardStore

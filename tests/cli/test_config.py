@@ -133,7 +133,7 @@ def test_an_alertmanager_intake_that_refuses_everything_is_named_by_check_and_se
     closed = settings.model_copy(update={"webhooks": settings.webhooks.model_copy(
         update={"alertmanager_open": False, "alertmanager_token": None})})
     assert messages.AM_INTAKE_REFUSES in startup_warnings(closed)
-    answer = TestClient(create_app(closed).app).post("/webhooks/alertmanager", content=body,
+    answer = TestClient(create_app(closed)).post("/webhooks/alertmanager", content=body,
                                                      headers={"Content-Type": "application/json"})
     assert answer.status_code == 403 and "HTTP 403" in messages.AM_INTAKE_REFUSES, "the warning says what it answers"
     result = CliRunner().invoke(app, ["config", "check", "--offline", "--config", str(_config(tmp_path, {}))])
@@ -142,7 +142,7 @@ def test_an_alertmanager_intake_that_refuses_everything_is_named_by_check_and_se
     tiny = settings.model_copy(update={"webhooks": settings.webhooks.model_copy(update={"max_body_bytes": 200})})
     [refusal] = [w for w in startup_warnings(tiny) if "max_body_bytes" in w]
     assert refusal.startswith("webhooks.max_body_bytes is 200 bytes, below the smallest Alertmanager delivery")
-    answer = TestClient(create_app(tiny).app).post("/webhooks/alertmanager", content=body,
+    answer = TestClient(create_app(tiny)).post("/webhooks/alertmanager", content=body,
                                                    headers={"Content-Type": "application/json"})
     assert answer.status_code == 413 and "HTTP 413" in refusal
     assert not [w for w in startup_warnings(settings) if "refuses every delivery" in w], "the sandbox's intake works"
@@ -162,7 +162,7 @@ def test_an_alertmanager_whose_webhooks_cannot_reach_the_intake_is_named(setting
     [unsent] = [w for w in startup_warnings(tokened) if "without a bearer token" in w]
     assert unsent.startswith(f"the Alertmanager at {settings.alertmanager.url} posts to http") and "HTTP 401" in unsent
     body = encode(am_payload([am_alert({"alertname": "KubePodCrashLooping", "namespace": "shop"})]))
-    answer = TestClient(create_app(tokened).app).post("/webhooks/alertmanager", content=body,
+    answer = TestClient(create_app(tokened)).post("/webhooks/alertmanager", content=body,
                                                       headers={"Content-Type": "application/json"})
     assert answer.status_code == 401, "what the sandbox's Alertmanager would get, as the warning says"
     assert f"WARN alertmanager: {unsent}" in [f.line() for f in check(tokened)]

@@ -38,7 +38,7 @@ def test_every_setting_command_path_and_file_a_guide_names_exists(guide: Path) -
         words = [w for w in command.split()[1:] if not w.startswith("<")]
         result = CliRunner().invoke(app, [*words, "--help"])
         assert result.exit_code == 0, f"{guide.name}: `{command}`: {result.output}"
-    client = TestClient(create_app(Settings()).app)
+    client = TestClient(create_app(Settings()))
     for path in set(re.findall(r"(/webhooks/[a-z]+|/healthz|/readyz|/metrics)\b", text)):
         assert client.get(path).status_code != 404, f"{guide.name}: {path} is no route of the webhook app"
     for file in set(re.findall(r"\b((?:deploy|docs)/[\w./-]+\.(?:ya?ml|md))", text)):

@@ -6,6 +6,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 
 import httpx
 import pytest
@@ -271,6 +272,26 @@ def test_unknown_paths_share_one_metric_label(served: tuple[Pipeline, str]) -> N
     text = httpx.get(f"{url}/metrics").text
     assert "probe-" not in text
     assert 'opsbot_webhook_latency_seconds_count{source="unknown"} 30.0' in text
+
+
+def test_a_webhook_asked_with_another_method_says_post(served: tuple[Pipeline, str]) -> None:
+    _, url = served
+    for endpoint in ("alertmanager", "sentry"):
+        r = httpx.get(f"{url}/webhooks/{endpoint}")
+        assert r.status_code == 405 and r.headers["allow"] == "POST"
+        assert r.json()["error"] == "method_not_allowed" and "POST" in r.json()["message"]
+
+
+def test_a_failure_inside_a_webhook_is_a_500_in_words(settings: Settings) -> None:
+    """An unexpected exception (here the clock the app was given fails) never reaches the sender as a trace."""
+    def broken_clock() -> datetime:
+        raise OSError("clock_gettime failed")
+
+    opened = quiet_settings(settings, alertmanager_token=None, alertmanager_open=True)
+    with ThreadedServer(create_app(opened, prefix="test:clock:", now=broken_clock)) as server:
+        r = httpx.post(f"{server.url}/webhooks/alertmanager", content=encode(good_am()))
+    assert r.status_code == 500 and r.json()["error"] == "internal_error" and "retry" in r.json()["message"]
+    assert "clock_gettime" not in r.text and "Traceback" not in r.text
 
 
 def test_ready_and_metrics_when_up(served: tuple[Pipeline, str]) -> None:

@@ -15,8 +15,8 @@ import hmac
 from typing import Any
 
 import re2
-from fastapi import APIRouter, Request
 from pydantic import ValidationError
+from starlette.requests import Request
 
 from bot.http_input import MAX_DEPTH, WebhookError, parse_json, read_body, text_of, too_deep
 from bot.intake.delivery import Delivery, masked
@@ -24,9 +24,6 @@ from bot.intake.payloads.alertmanager import AMPayload
 from bot.intake.webhooks.errors import shape_error
 from bot.intake.webhooks.intake_call import store
 from bot.redact_json import may_mask
-
-router = APIRouter()
-
 
 def check_token(request: Request, token: str | None) -> None:
     if token is None:
@@ -78,9 +75,8 @@ def read(body: bytes) -> tuple[bytes, AMPayload]:
         raise shape_error("an Alertmanager (version 4) or Grafana (version 1) webhook payload", e) from None
 
 
-@router.post("/webhooks/alertmanager")
-async def alertmanager(request: Request) -> dict[str, Any]:
-    deps = request.app.state.opsbot
+async def receive(deps: Any, request: Request) -> dict[str, Any]:
+    """POST /webhooks/alertmanager (routed by bot.intake.webhooks.app)."""
     wh = deps.settings.webhooks
     if wh.alertmanager_token is None and not wh.alertmanager_open:
         raise WebhookError(403, "not_configured", "the Alertmanager intake needs webhooks.alertmanager_token "

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.responses import JSONResponse
 
 from bot.http_input import WebhookError, error_body
 
 
-async def handle(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, WebhookError)
+def response(exc: WebhookError) -> JSONResponse:
     return JSONResponse(error_body(exc.code, exc.message, exc.detail), status_code=exc.status, headers=exc.headers)
 
 

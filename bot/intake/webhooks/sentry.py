@@ -15,18 +15,15 @@ import hmac
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from bot.http_input import WebhookError, parse_json, read_body
 from bot.intake.delivery import Delivery, masked
 from bot.intake.payloads.sentry import SHAPES, ignored
 from bot.intake.webhooks.errors import shape_error
 from bot.intake.webhooks.intake_call import store
-
-router = APIRouter()
-
 
 def verify(secret: str, body: bytes, signature: str | None) -> None:
     if not signature:
@@ -51,9 +48,8 @@ def _fresh(timestamp: str | None, now: datetime, window_s: int) -> datetime:
     return at
 
 
-@router.post("/webhooks/sentry", response_model=None)
-async def sentry(request: Request) -> dict[str, Any] | JSONResponse:
-    deps = request.app.state.opsbot
+async def receive(deps: Any, request: Request) -> dict[str, Any] | JSONResponse:
+    """POST /webhooks/sentry (routed by bot.intake.webhooks.app)."""
     wh = deps.settings.webhooks
     if wh.sentry_client_secret is None:
         raise WebhookError(403, "not_configured", "the Sentry intake is off: webhooks.sentry_client_secret is not "
