@@ -21,7 +21,6 @@ def serve(redis_url: str, port: int, workers: int, webhooks: dict[str, object] |
           prefix: str = "bench:", wait_replicas: int = 0) -> None:
     """opsbot's webhooks and workers as `opsbot serve` runs them, with label-only triage (the child process)."""
     import structlog
-    import uvicorn
 
     from bot.cards.model import EvidenceLine
     from bot.cards.poster import ConsolePoster
@@ -42,7 +41,7 @@ def serve(redis_url: str, port: int, workers: int, webhooks: dict[str, object] |
     door = build_door(settings, prefix=prefix)
     p = build_pipeline(settings, [ConsolePoster()], prefix=prefix, door=door, triage=Triage(door, collect=labels_only))
     p.start_workers(workers, warm=False)
-    uvicorn.run(p.app, host="127.0.0.1", port=port, log_level="error", access_log=False)
+    p.serve("127.0.0.1", port, log_level="error")
 
 
 @dataclass

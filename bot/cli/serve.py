@@ -49,8 +49,6 @@ def serve_cmd(
                                                       "ChatOps loop in one process, for a small install")] = False,
 ) -> None:
     """Serve the Alertmanager and Sentry webhooks and run the triage workers that turn alerts into cards."""
-    import uvicorn
-
     from bot.intake.pipeline import build_pipeline, knowledge_triage
     from knowledge.client import KnowledgeUnavailable
 
@@ -76,6 +74,6 @@ def serve_cmd(
     typer.echo(f"opsbot: webhooks on http://{h}:{po}/webhooks/alertmanager and /webhooks/sentry; "
                f"{len(p.threads)} triage workers" + ("; chat frontends starting" if chat else ""))
     try:
-        uvicorn.run(p.app, host=h, port=po, log_level="info", access_log=False)
+        p.serve(h, po)
     finally:
         p.stop_workers()
