@@ -301,9 +301,10 @@ class PolicyEngine:
     def longest_silence(self) -> timedelta:
         return self.policy.silences.max
 
-    def whatcan(self, identity: str) -> list[str]:
+    def whatcan(self, identity: str, paused: str | None = None) -> list[str]:
         """Per mutating tool: whether `identity` may request it and approve it, and under which conditions
-        (severity, namespace), read from the rules in their order, first match wins (a dry run)."""
+        (severity, namespace), read from the rules in their order, first match wins (a dry run). `paused`: why
+        automatic actions are paused (PauseSwitch.why), when they are: every allow then asks a person."""
         roles = self.roles_of(identity)
         lines = [f"{identity}: roles {', '.join(roles) or '(none)'}; reading (T0) is always allowed"]
         for tool, tier in sorted(self.policy.tools.items(), key=lambda kv: (kv[1], kv[0])):
@@ -318,7 +319,7 @@ class PolicyEngine:
             lines.append(f"  {tool:<22} {tier}  request: {'yes' if propose else 'no'}"
                          f"{' (human-only)' if human_only else ''}  approve: {approve}")
             if not human_only:
-                lines += [f"      {c}: {self._rule_line(identity, r, tier)}"
+                lines += [f"      {c}: {self._rule_line(identity, r, tier, paused)}"
                           for c, r in zip(conditions, rules, strict=True)]
                 if rules and _conditional(rules[-1]):
                     lines.append("      otherwise: deny (no rule covers it)")
@@ -338,14 +339,16 @@ class PolicyEngine:
             role in a.roles and _rank(self.policy.roles[role].approve_up_to) >= _rank(tier)
             for role in self.roles_of(identity))
 
-    def _rule_line(self, identity: str, rule: Rule, tier: Tier) -> str:
+    def _rule_line(self, identity: str, rule: Rule, tier: Tier, paused: str | None) -> str:
         a = rule.approvers
+        while_paused = f"; now {paused_words(paused)}" if paused else ""
         if rule.earned and rule.track_record is not None:
             t = rule.track_record
             return (f"allow by track record ({rule.mode or 'shadow'}: {t.min_verified}+ verified, "
-                    f"{t.min_success:.0%}+ fixed, no failure within {spoken(t.no_failure_within)}), else ask")
+                    f"{t.min_success:.0%}+ fixed, no failure within {spoken(t.no_failure_within)}), else ask"
+                    + while_paused)
         if rule.decide != "approve" or a is None:
-            return f"{rule.decide} ({rule.reason})"
+            return f"{rule.decide} ({rule.reason})" + (while_paused if rule.decide == "allow" else "")
         you = "you may approve" if self._approves(identity, rule, tier) else "you may not approve"
         return (f"{a.count} approval(s) from {'/'.join(a.roles)}, "
                 f"{'self-approval allowed' if a.self_approval else 'not the requester'}: {you}")

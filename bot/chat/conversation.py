@@ -291,7 +291,8 @@ class Conversation:
         if not args or args[0] != "whatcan":
             return Reply(text=messages.USAGE["policy"], private=True)
         who = args[1] if len(args) > 1 else caller.identity
-        return Reply(text="\n".join(self.door.gate.engine.whatcan(who)), private=True)
+        gate = self.door.gate
+        return Reply(text="\n".join(gate.engine.whatcan(who, gate.pause.why(gate.ctx.settings))), private=True)
 
     def _cmd_ack(self, args: list[str], caller: Caller, progress: Progress) -> Reply:
         if len(args) != 1:

@@ -101,8 +101,11 @@ def policy_explain(
 
 @policy_app.command("whatcan")
 def policy_whatcan(identity: str, config: ConfigOpt = None) -> None:
-    """List what an identity may request and approve."""
-    for line in _engine(config).whatcan(identity):
+    """List what an identity may request and approve (and that every allow asks while automatic actions are
+    paused)."""
+    settings = common.settings(config)
+    paused = PauseSwitch(redis_client(settings), settings.redis.key_prefix).why(settings)
+    for line in _engine(None, settings.policy_file).whatcan(identity, paused):
         typer.echo(line)
 
 

@@ -293,6 +293,10 @@ def test_the_pause_stops_a_plain_allow_rule_too_and_a_person_then_approves_it(
     assert r.status == Status.approval_required and r.data["automatic"] == "paused", r
     assert "restarts in shop run at once; automatic actions are paused (by cli:demo at " in r.data["reason"]
     assert "release freeze): asks a person" in r.data["reason"] and executed(lp.door) == []
+    config = cli_config(mutable_settings.model_copy(update={"policy_file": path}), lp.prefix, tmp_path, "cli:demo")
+    code, said = policy_cli("whatcan", "slack:U0OPERATOR", "--config", str(config))
+    allow = next(line for line in said.splitlines() if "restarts in shop run at once" in line)
+    assert code == 0 and allow.endswith("release freeze): asks a person"), said
     verdict = lp.door.gate.decide(r.data["action_id"], "slack:U0OPERATOR", approve=True)
     assert verdict.ok, verdict.message
     assert executed(lp.door) == [("k8s_rollout_restart", "slack:U0OPERATOR", "success")]
