@@ -14,8 +14,13 @@ from __future__ import annotations
 
 import re
 
-from bot.redact import nothing_to_mask, secret_key
+import re2
 
+from bot.redact import GATE, secret_key
+
+# redact's gate, and an argv item: a list item that starts with "-" (its opening quote is never escaped)
+_JSON_GATE = re2.compile(GATE + '|"-')
+_HIDING = re.compile(r"\\[u/]")  # an escape that could hide a letter or a slash of a gate word
 _ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|(.))")  # left to right, so `\\u0070` stays a backslash and text
 
 
@@ -31,6 +36,6 @@ def may_mask(text: str, plain_keys: tuple[str, ...] = ()) -> bool:
     for key in plain_keys:
         if not secret_key(key):
             text = text.replace(f'"{key}":', '"":')  # an unescaped quote, key, quote, colon is only ever a key
-    if "\\u" in text or "\\/" in text:
+    if _HIDING.search(text):
         text = _ESCAPE.sub(_letter, text)
-    return '"-' in text or not nothing_to_mask(text)
+    return not text.isascii() or _JSON_GATE.search(text) is not None
