@@ -117,5 +117,5 @@ def headline(card: Card) -> Headline | None:
     if quote is None:
         return Headline(f"{at} {what}: {one_line(card.cause_words or '')}".rstrip(": "), None, after)
     if card.diagnosis_basis == "alert":
-        return Headline(f"{at} {what}; {S.ALERT_ALONE}: ", quote, after)
+        return Headline(f"{at} {what}, {S.ALERT_ALONE}: ", quote, after)
     return Headline(f"{at} {what}: ", quote, after)

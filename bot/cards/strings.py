@@ -160,7 +160,7 @@ WHAT_IS_WRONG_BEHIND = {  # the same, said of the object that holds the cause wh
     "networkpolicy-blocked": "cuts {caller} off",
     "quota-exceeded": "has no room left, so {caller} cannot create its pods",
     "limitrange-rejected": "rejects {caller}'s pods",
-    "imagepull-secret-missing": "has no image pull secret, so {caller} cannot pull its image",
+    "imagepull-secret-missing": "leaves {caller} unable to pull its image",  # the quote says what it lacks
     "workload-identity-missing": "lacks the workload-identity annotation, so {caller} has no cloud credentials",
     "config-change-rejected": "changed, and {caller}'s credentials are rejected since",
     "stale-config": "changed after {caller}'s pods started: they may still use the old value",
@@ -205,7 +205,7 @@ NO_EVIDENCE_LINE = f"{EVIDENCE}: {NO_EVIDENCE}"
 PROPOSED_IN_FULL = "Proposed actions, as proposed (their state is on the card)"
 IN_THREAD = "… (all of it in the thread)"
 EVIDENCE_ELSEWHERE = "Evidence ({shown} of {total} lines; all of them: `opsbot incident show {id}`)"
-ALERT_ALONE = "from the alert alone (no object read shows a fault); the most telling line"
+ALERT_ALONE = "says the alert (no object read shows a fault); the most telling line"
 # A scale the policy allows only in steps (bot/triage/steps.py): appended to the action's why
 SCALE_STEP = ("; step 1 of {steps}: {current} → {first} now (policy max_step {step}), then scale again, {step} at a "
               "time once the cooldown allows, to reach {wanted}")
