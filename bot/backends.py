@@ -1,21 +1,20 @@
-"""Backend clients built from the settings, lazily, once per process. Tools receive them; they never build them."""
+"""Backend clients built from the settings, lazily, once per process. Tools receive them; they never build them.
+Each client's library is imported where the client is built: a command loads only the clients it uses."""
 
 from __future__ import annotations
 
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import httpx
-from prometheus_api_client import PrometheusConnect
-from urllib3.util.retry import Retry
-
 from bot.settings import Settings
 from tools.catalog import tool_map
 
 if TYPE_CHECKING:
+    import httpx
     from elasticsearch import Elasticsearch
     from kubernetes import client as k8s_client
     from opensearchpy import OpenSearch
+    from prometheus_api_client import PrometheusConnect
 
     from knowledge.store import KnowledgeStore
     from tools.settings import ClusterReach
@@ -27,6 +26,9 @@ class Backends:
 
     @cached_property
     def prometheus(self) -> PrometheusConnect:
+        from prometheus_api_client import PrometheusConnect
+        from urllib3.util.retry import Retry
+
         s = self.settings.prometheus
         headers = {"Authorization": f"Bearer {s.bearer_token.get_secret_value()}"} if s.bearer_token else None
         # retry=None would mean the library's default: 3 retries with 0+2+4 s back-off on a dead server
@@ -36,6 +38,8 @@ class Backends:
 
     @cached_property
     def alertmanager(self) -> httpx.Client:
+        import httpx
+
         s = self.settings.alertmanager
         return httpx.Client(base_url=s.url, timeout=s.timeout_s)
 
@@ -70,6 +74,8 @@ class Backends:
     @cached_property
     def loki(self) -> httpx.Client:
         """Loki's HTTP API; a tenant's requests carry X-Scope-OrgID."""
+        import httpx
+
         s = self.settings.loki
         headers = {"X-Scope-OrgID": s.tenant} if s.tenant else {}
         return httpx.Client(base_url=s.url, timeout=s.timeout_s, headers=headers)

@@ -19,7 +19,7 @@ from bot.settings import RedisSettings, Settings
 from knowledge.outcomes import Outcomes
 from policies.engine import PolicyEngine
 from policies.schema import load_policy
-from tools.catalog import all_tools
+from tools.catalog import Catalog
 from tools.context import ToolContext
 
 log = structlog.get_logger(__name__)
@@ -69,11 +69,11 @@ def build_door(settings: Settings, prefix: str | None = None, ctx: ToolContext |
     client = redis_client(settings)
     prefix = prefix or settings.redis.key_prefix
     engine = PolicyEngine(load_policy(settings.policy_file))
-    tools = all_tools()
+    tools = Catalog()  # every tool by name; a tool's module loads when it is first looked up
     if settings.mcp.servers:  # other MCP servers' tools, as far as the settings and the policy let them in
         from bot.mcp.remote import remote_tools
 
-        tools += remote_tools(settings, engine)
+        tools = Catalog(remote_tools(settings, engine))
     return Door(tools, ctx or ToolContext(settings, Backends(settings)), AuditLog(client, f"{prefix}audit"),
                 engine, ApprovalStore(client, prefix), Outcomes(client, prefix, settings.knowledge))
 

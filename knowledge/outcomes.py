@@ -28,13 +28,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import redis
 from pydantic import BaseModel
 
 from knowledge.feedback import NOT_COUNTED, Mark
-from knowledge.playbooks import Playbook
 from knowledge.settings import KnowledgeSettings
+
+if TYPE_CHECKING:  # the door keeps outcomes: loading it needs no playbook model
+    from knowledge.playbooks import Playbook
 
 EPSILON = 1e-9
 COUNTED_KEEP_S = 90 * 24 * 3600  # how long an action id is remembered as counted

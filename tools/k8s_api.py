@@ -19,6 +19,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config import ConfigException
 from pydantic import AfterValidator, Field
 
+from tools import k8s_reads
 from tools.base import BackendError, ToolInputError
 from tools.context import ToolContext
 from tools.k8s_kinds import API_CLASSES, KINDS, ApiGroup, plural
@@ -92,6 +93,8 @@ def call(ctx: ToolContext, asked: str, api: ApiGroup, method: str, *args: Any,
     """Call a client method with the configured timeout; statuses in `passthrough` re-raise as ApiException."""
     timeout = ctx.settings.kubernetes.timeout_s
     try:
+        if k8s_reads.covers(api, method, kwargs):
+            return k8s_reads.read(ctx.backends.kubernetes, method, *args, _request_timeout=timeout, **kwargs)
         return getattr(_client(ctx, api), method)(*args, _request_timeout=timeout, **kwargs)
     except ApiException as e:
         if e.status in passthrough:

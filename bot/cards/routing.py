@@ -4,10 +4,14 @@ and chat. A route may mention people when it posts (a Slack user group, Telegram
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.cards.model import Card
 from policies.schema import Severity
+
+if TYPE_CHECKING:  # the settings hold routes: loading them needs no Card (nor the alert model under it)
+    from bot.cards.model import Card
 
 
 class Match(BaseModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import structlog
@@ -59,9 +59,10 @@ def _target(args: dict[str, Any]) -> str:
 
 
 class Door:
-    def __init__(self, tools: Iterable[Tool], ctx: ToolContext, audit: AuditLog, engine: PolicyEngine,
-                 approvals: ApprovalStore, outcomes: Outcomes | None = None):
-        self.tools = {t.name: t for t in tools}
+    def __init__(self, tools: Mapping[str, Tool] | Iterable[Tool], ctx: ToolContext, audit: AuditLog,
+                 engine: PolicyEngine, approvals: ApprovalStore, outcomes: Outcomes | None = None):
+        """`tools` by name (the catalog, which loads a tool's module at its first lookup) or as a list."""
+        self.tools = tools if isinstance(tools, Mapping) else {t.name: t for t in tools}
         self.ctx, self.audit = ctx, audit
         self.gate = ActionGate(self.tools, ctx, engine, approvals, audit, look=self.look, outcomes=outcomes)
 

@@ -11,7 +11,7 @@ mutation runs without a person's approval, whatever rule allowed it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import redis
@@ -47,7 +47,7 @@ class Verdict(BaseModel):
 
 
 class ActionGate:
-    def __init__(self, tools: dict[str, Tool], ctx: ToolContext, engine: PolicyEngine, store: ApprovalStore,
+    def __init__(self, tools: Mapping[str, Tool], ctx: ToolContext, engine: PolicyEngine, store: ApprovalStore,
                  audit: AuditLog, look: Callable[[str, str, str | None], Snapshot] | None = None,
                  outcomes: Outcomes | None = None):
         self.tools, self.ctx, self.engine, self.store, self.audit = tools, ctx, engine, store, audit
