@@ -24,6 +24,7 @@ from bot.intake.webhooks.errors import shape_error
 from bot.intake.webhooks.intake_call import store
 from bot.redact_json import may_mask
 
+
 def check_token(request: Request, token: str | None) -> None:
     if token is None:
         return

@@ -119,6 +119,6 @@ class IntakeApp:
             return errors.response(e)
         except Exception:
             log.exception("webhook_failed", source=source)
-            return errors.response(WebhookError(500, "internal_error", "the delivery could not be handled; it was "
-                                                "not stored, retry later"))
+            return errors.response(WebhookError(500, "internal_error", "the delivery hit an internal error; retry "
+                                                "it (one already stored is recognised as a replay)"))
         return answer if isinstance(answer, Response) else JSONResponse(answer)
